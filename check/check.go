@@ -1,0 +1,424 @@
+// Package check owns the verdict logic: pure functions from a recorded
+// Exchange, the case's Expectation and the Contract to Findings, one rule at
+// a time. It performs no I/O and knows nothing of Ginkgo; the sdk rule feeds
+// the recorded response to the official SDK through an in-memory transport.
+package check
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/errconform/errconform/probe"
+	"github.com/errconform/errconform/spec"
+)
+
+// Severity says whether a finding fails a case (MUST) or warns (SHOULD).
+type Severity string
+
+// Severities.
+const (
+	Must   Severity = "MUST"
+	Should Severity = "SHOULD"
+)
+
+// Finding is one broken rule.
+type Finding struct {
+	Rule     string   `json:"rule"`
+	Severity Severity `json:"severity"`
+	Expected string   `json:"expected,omitempty"`
+	Actual   string   `json:"actual,omitempty"`
+	Pointer  string   `json:"pointer,omitempty"`
+	Message  string   `json:"message"`
+}
+
+// String renders a finding in one line: "type: expected X, got Y (pointer)".
+func (f Finding) String() string {
+	s := f.Rule + ": " + f.Message
+	if f.Pointer != "" {
+		s += " at " + f.Pointer
+	}
+	return s
+}
+
+// Expectation is what the contract says must come back for a case.
+type Expectation struct {
+	Status int
+	// Code, when set, is the error.code the case requires.
+	Code string
+	// Param, when set, is the error.param the case requires.
+	Param string
+	// Stream is true when the request asked for stream: true.
+	Stream bool
+	// GatewayTimeout bounds how long a 504 may take (plus TimeoutSlack).
+	GatewayTimeout time.Duration
+	// Note explains the circumstances, e.g. "after 6 requests".
+	Note string
+}
+
+// TimeoutSlack is added to the gateway timeout before a slow 504 fails the
+// timeout rule: network round trips and the gateway's own bookkeeping.
+const TimeoutSlack = 5 * time.Second
+
+// TimeoutSlackFor returns the slack allowed beyond a gateway timeout: 5s,
+// or half the timeout itself when that is shorter (short test timeouts).
+func TimeoutSlackFor(gateway time.Duration) time.Duration {
+	if half := gateway / 2; half < TimeoutSlack {
+		return max(half, 100*time.Millisecond)
+	}
+	return TimeoutSlack
+}
+
+// Rule is one thing checked on a response.
+type Rule struct {
+	ID          string
+	Severity    Severity
+	Description string
+	check       func(in *input) []Finding
+}
+
+// input is an exchange with its body decoded once for all rules.
+type input struct {
+	ex       probe.Exchange
+	resp     *probe.Response
+	expect   Expectation
+	contract *spec.Contract
+
+	jsonProblem string         // why the body is not one JSON document; "" when it is
+	document    any            // the decoded body
+	errorObject map[string]any // document["error"] when it is an object
+}
+
+// Rules returns every rule in the order they are reported.
+func Rules() []Rule {
+	return []Rule{
+		{"response", Must, "the target answered with a complete HTTP response within the request timeout and the body bound", checkResponse},
+		{"status", Must, "HTTP status equals the case's expected status", checkStatus},
+		{"content-type", Must, "Content-Type is application/json (parameters such as charset allowed)", checkContentType},
+		{"json", Must, "body is one valid UTF-8 JSON document, nothing after it", checkJSON},
+		{"shape", Must, "body validates against the ErrorResponse schema of the embedded OpenAPI document", checkShape},
+		{"message", Must, "error.message is a non-empty human-readable string", checkMessage},
+		{"type", Must, "error.type equals the contract's type for the response status", checkType},
+		{"code", Must, "error.code equals the case's expected code, where the case names one", checkCode},
+		{"code-status", Must, "a code from the contract's table comes only with its own status", checkCodeStatus},
+		{"param", Must, "error.param names the offending field (or a path inside it), where the case names one", checkParam},
+	}
+}
+
+// RuleByID returns the rule with that ID.
+func RuleByID(id string) (Rule, bool) {
+	for _, r := range Rules() {
+		if r.ID == id {
+			return r, true
+		}
+	}
+	return Rule{}, false
+}
+
+// Evaluate runs every rule on an exchange and returns the findings.
+func Evaluate(ex probe.Exchange, expect Expectation, contract *spec.Contract) []Finding {
+	in := newInput(ex, expect, contract)
+	var findings []Finding
+	for _, rule := range Rules() {
+		for _, f := range rule.check(in) {
+			f.Rule, f.Severity = rule.ID, rule.Severity
+			findings = append(findings, f)
+		}
+	}
+	return findings
+}
+
+func newInput(ex probe.Exchange, expect Expectation, contract *spec.Contract) *input {
+	in := &input{ex: ex, resp: ex.Response, expect: expect, contract: contract}
+	if in.resp == nil {
+		return in
+	}
+	in.jsonProblem = decodeOne(in.resp.Body, &in.document)
+	if in.jsonProblem == "" {
+		if doc, ok := in.document.(map[string]any); ok {
+			in.errorObject, _ = doc["error"].(map[string]any)
+		}
+	}
+	return in
+}
+
+// decodeOne decodes exactly one JSON document; it returns why not, or "".
+func decodeOne(body []byte, into *any) string {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return "the body is empty"
+	}
+	if !utf8.Valid(body) {
+		return "the body is not valid UTF-8"
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if err := dec.Decode(into); err != nil {
+		return "the body is not JSON: " + describeJSONError(err)
+	}
+	var extra any
+	if err := dec.Decode(&extra); err != io.EOF {
+		return "the body holds more than one JSON document (trailing data after the first)"
+	}
+	return ""
+}
+
+func describeJSONError(err error) string {
+	var syntax *json.SyntaxError
+	if e, ok := err.(*json.SyntaxError); ok {
+		syntax = e
+		return fmt.Sprintf("%s (at byte %d)", syntax.Error(), syntax.Offset)
+	}
+	return err.Error()
+}
+
+// excerpt quotes at most n bytes of a body for a finding.
+func excerpt(b []byte, n int) string {
+	if len(b) > n {
+		return fmt.Sprintf("%q…", b[:n])
+	}
+	return fmt.Sprintf("%q", b)
+}
+
+// field returns error.<name> and whether it is present.
+func (in *input) field(name string) (any, bool) {
+	if in.errorObject == nil {
+		return nil, false
+	}
+	v, ok := in.errorObject[name]
+	return v, ok
+}
+
+func describe(v any, present bool) string {
+	if !present {
+		return "absent"
+	}
+	switch x := v.(type) {
+	case nil:
+		return "null"
+	case string:
+		return fmt.Sprintf("%q", x)
+	case json.Number:
+		return "the number " + x.String()
+	default:
+		b, _ := json.Marshal(x)
+		return fmt.Sprintf("%T %s", x, b)
+	}
+}
+
+func mismatch(expected, actual, pointer string) Finding {
+	return Finding{Expected: expected, Actual: actual, Pointer: pointer,
+		Message: fmt.Sprintf("expected %s, got %s", expected, actual)}
+}
+
+func checkResponse(in *input) []Finding {
+	switch {
+	case in.resp == nil:
+		return []Finding{{Expected: "an HTTP response", Actual: string(in.ex.Failure), Message: in.ex.Err}}
+	case in.ex.Failure != probe.FailureNone:
+		return []Finding{{Expected: "a complete response body", Actual: string(in.ex.Failure), Message: in.ex.Err}}
+	case in.resp.Truncated:
+		return []Finding{{Expected: "an error body within the read bound", Actual: "a larger body",
+			Message: fmt.Sprintf("the body exceeds the %d-byte read bound; the rest was discarded", len(in.resp.Body))}}
+	}
+	return nil
+}
+
+func checkStatus(in *input) []Finding {
+	if in.resp == nil || in.resp.Status == in.expect.Status {
+		return nil
+	}
+	f := mismatch(fmt.Sprintf("%d", in.expect.Status), fmt.Sprintf("%d", in.resp.Status), "")
+	switch s := in.resp.Status; {
+	case s >= 200 && s < 300 && in.errorObject != nil:
+		f.Message += ": a success status carrying an error body"
+	case s >= 200 && s < 300:
+		f.Message += ": the target accepted a request the contract says it must refuse"
+	case s >= 300 && s < 400:
+		f.Message += fmt.Sprintf(": a redirect (Location %q), which errconform does not follow", in.resp.Header.Get("Location"))
+	}
+	if in.expect.Note != "" {
+		f.Message += " (" + in.expect.Note + ")"
+	}
+	return []Finding{f}
+}
+
+func checkContentType(in *input) []Finding {
+	if in.resp == nil {
+		return nil
+	}
+	ct := in.resp.Header.Get("Content-Type")
+	if ct == "" {
+		return []Finding{{Expected: "application/json", Actual: "no Content-Type",
+			Message: "expected Content-Type application/json, got no Content-Type header"}}
+	}
+	mediaType, _, _ := strings.Cut(ct, ";")
+	if strings.EqualFold(strings.TrimSpace(mediaType), "application/json") {
+		return nil
+	}
+	return []Finding{mismatch("application/json", fmt.Sprintf("%q", ct), "")}
+}
+
+func checkJSON(in *input) []Finding {
+	if in.resp == nil || in.jsonProblem == "" {
+		return nil
+	}
+	return []Finding{{Expected: "one JSON document", Actual: excerpt(in.resp.Body, 80), Message: in.jsonProblem}}
+}
+
+func checkShape(in *input) []Finding {
+	if in.resp == nil || in.jsonProblem != "" {
+		return nil
+	}
+	// kin-openapi validates values as encoding/json decodes them plainly.
+	var plain any
+	if err := json.Unmarshal(in.resp.Body, &plain); err != nil {
+		return nil
+	}
+	if err := in.contract.ValidateError(plain); err != nil {
+		return []Finding{{Expected: `{"error":{"message","type","param","code"}}`, Actual: excerpt(in.resp.Body, 120),
+			Message: "the body does not match the ErrorResponse schema: " + oneLine(err.Error())}}
+	}
+	return nil
+}
+
+func oneLine(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > 400 {
+		s = s[:400] + "…"
+	}
+	return s
+}
+
+func checkMessage(in *input) []Finding {
+	if in.errorObject == nil {
+		return nil
+	}
+	v, present := in.field("message")
+	msg, isString := v.(string)
+	switch {
+	case !isString:
+		return []Finding{{Expected: "a non-empty string", Actual: describe(v, present), Pointer: "/error/message",
+			Message: "expected a human-readable message, got " + describe(v, present)}}
+	case strings.TrimSpace(msg) == "":
+		return []Finding{{Expected: "a non-empty string", Actual: `""`, Pointer: "/error/message", Message: "the message is empty"}}
+	case !isHumanText(msg, in.errorObject):
+		return []Finding{{Expected: "a sentence a person can read", Actual: fmt.Sprintf("%q", msg), Pointer: "/error/message",
+			Message: fmt.Sprintf("the message %q is not human-readable text (a bare token or number)", msg)}}
+	}
+	return nil
+}
+
+// isHumanText rejects messages a person cannot read: no letters at all, a
+// copy of the type or code, or a bare identifier such as "invalid_api_key".
+func isHumanText(msg string, errorObject map[string]any) bool {
+	msg = strings.TrimSpace(msg)
+	if !strings.ContainsFunc(msg, unicode.IsLetter) {
+		return false
+	}
+	for _, k := range []string{"type", "code"} {
+		if other, ok := errorObject[k].(string); ok && strings.EqualFold(other, msg) {
+			return false
+		}
+	}
+	return strings.Contains(msg, " ") || !strings.ContainsAny(msg, "_.")
+}
+
+func checkType(in *input) []Finding {
+	if in.resp == nil || in.errorObject == nil {
+		return nil
+	}
+	want, known := in.contract.TypeFor(in.resp.Status)
+	if !known {
+		return nil // the status rule reports a status outside the contract
+	}
+	v, present := in.field("type")
+	if got, ok := v.(string); ok && got == want {
+		return nil
+	}
+	f := mismatch(fmt.Sprintf("%q", want), describe(v, present), "/error/type")
+	f.Message += fmt.Sprintf(" (the contract's type for status %d)", in.resp.Status)
+	return []Finding{f}
+}
+
+func checkCode(in *input) []Finding {
+	if in.expect.Code == "" || in.resp == nil {
+		return nil
+	}
+	v, present := in.field("code")
+	if got, ok := v.(string); ok && got == in.expect.Code {
+		return nil
+	}
+	if in.errorObject == nil {
+		return []Finding{{Expected: fmt.Sprintf("%q", in.expect.Code), Actual: "no error object", Pointer: "/error/code",
+			Message: fmt.Sprintf("expected error.code %q, got no error object", in.expect.Code)}}
+	}
+	return []Finding{mismatch(fmt.Sprintf("%q", in.expect.Code), describe(v, present), "/error/code")}
+}
+
+func checkCodeStatus(in *input) []Finding {
+	if in.resp == nil {
+		return nil
+	}
+	v, _ := in.field("code")
+	code, ok := v.(string)
+	if !ok {
+		return nil
+	}
+	want, listed := in.contract.StatusForCode(code)
+	if !listed || want == in.resp.Status {
+		return nil
+	}
+	return []Finding{{Expected: fmt.Sprintf("status %d for code %q", want, code), Actual: fmt.Sprintf("status %d", in.resp.Status),
+		Pointer: "/error/code", Message: fmt.Sprintf("code %q belongs to status %d in the contract, but came with %d", code, want, in.resp.Status)}}
+}
+
+func checkParam(in *input) []Finding {
+	if in.expect.Param == "" || in.resp == nil {
+		return nil
+	}
+	v, present := in.field("param")
+	if got, ok := v.(string); ok && namesField(got, in.expect.Param) {
+		return nil
+	}
+	if in.errorObject == nil {
+		return []Finding{{Expected: fmt.Sprintf("%q", in.expect.Param), Actual: "no error object", Pointer: "/error/param",
+			Message: fmt.Sprintf("expected error.param %q, got no error object", in.expect.Param)}}
+	}
+	return []Finding{mismatch(fmt.Sprintf("%q", in.expect.Param), describe(v, present), "/error/param")}
+}
+
+// namesField accepts the field itself or a path inside it: for "messages",
+// "messages[0].role" and "messages.0.role" name the offending field too.
+func namesField(got, field string) bool {
+	return got == field || strings.HasPrefix(got, field+"[") || strings.HasPrefix(got, field+".")
+}
+
+// Verdict is a case's outcome.
+type Verdict string
+
+// Verdicts. Errored is kept apart from Failed so that a dashboard never
+// mistakes a harness problem for a gateway bug.
+const (
+	Passed  Verdict = "passed"
+	Failed  Verdict = "failed"
+	Warned  Verdict = "warned"
+	Skipped Verdict = "skipped"
+	Errored Verdict = "errored"
+)
+
+// Judge turns findings into a verdict; strict makes SHOULD findings fail.
+func Judge(findings []Finding, strict bool) Verdict {
+	verdict := Passed
+	for _, f := range findings {
+		if f.Severity == Must || strict {
+			return Failed
+		}
+		verdict = Warned
+	}
+	return verdict
+}

@@ -1,0 +1,351 @@
+// Package config owns errconform's configuration file: its schema (target,
+// auth, fixtures), ${VAR} expansion from the environment, and validation
+// errors that name the offending field. It performs no network I/O.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"reflect"
+	"regexp"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Duration is a time.Duration written in Go syntax ("40s", "250ms").
+type Duration time.Duration
+
+// UnmarshalYAML parses a Go duration string.
+func (d *Duration) UnmarshalYAML(node *yaml.Node) error {
+	parsed, err := time.ParseDuration(node.Value)
+	if err != nil || parsed < 0 {
+		return fmt.Errorf("line %d: %q is not a duration such as 30s or 250ms", node.Line, node.Value)
+	}
+	*d = Duration(parsed)
+	return nil
+}
+
+// MarshalYAML writes the duration in Go syntax.
+func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(), nil }
+
+// Std returns the duration as a time.Duration.
+func (d Duration) Std() time.Duration { return time.Duration(d) }
+
+// Target says where the API under test is and how long to wait for it.
+type Target struct {
+	BaseURL        string   `yaml:"base_url,omitempty"`
+	Timeout        Duration `yaml:"timeout,omitempty"`
+	GatewayTimeout Duration `yaml:"gateway_timeout,omitempty"`
+}
+
+// Auth holds the valid credential.
+type Auth struct {
+	APIKey string `yaml:"api_key,omitempty"`
+}
+
+// Fixtures are the prepared accounts, resources and faults some cases need.
+// Every field is optional; a case whose fixture is empty is skipped.
+type Fixtures struct {
+	Model               string `yaml:"model,omitempty" fixture:"model"`
+	ContextWindow       int    `yaml:"context_window,omitempty" fixture:"context_window"`
+	TextOnlyModel       string `yaml:"text_only_model,omitempty" fixture:"text_only_model"`
+	NoCreditsAPIKey     string `yaml:"no_credits_api_key,omitempty" fixture:"no_credits_api_key" secret:"true"`
+	RestrictedAPIKey    string `yaml:"restricted_api_key,omitempty" fixture:"restricted_api_key" secret:"true"`
+	RestrictedModel     string `yaml:"restricted_model,omitempty" fixture:"restricted_model"`
+	ForeignFileID       string `yaml:"foreign_file_id,omitempty" fixture:"foreign_file_id"`
+	ExpiredFileID       string `yaml:"expired_file_id,omitempty" fixture:"expired_file_id"`
+	RateLimitedAPIKey   string `yaml:"rate_limited_api_key,omitempty" fixture:"rate_limited_api_key" secret:"true"`
+	RateLimitBurst      int    `yaml:"rate_limit_burst,omitempty" fixture:"rate_limit_burst"`
+	UnreachableModel    string `yaml:"unreachable_model,omitempty" fixture:"unreachable_model"`
+	SlowModel           string `yaml:"slow_model,omitempty" fixture:"slow_model"`
+	InternalErrorHeader string `yaml:"internal_error_header,omitempty" fixture:"internal_error_header"`
+	JWTHS256Secret      string `yaml:"jwt_hs256_secret,omitempty" fixture:"jwt_hs256_secret" secret:"true"`
+}
+
+// Config is the whole configuration file.
+type Config struct {
+	Target   Target   `yaml:"target"`
+	Auth     Auth     `yaml:"auth"`
+	Fixtures Fixtures `yaml:"fixtures"`
+	// Require lists fixture keys (or "all") whose absence fails the run
+	// instead of skipping the cases that need them.
+	Require []string `yaml:"require,omitempty"`
+	// Strict turns SHOULD findings (warnings) into failures.
+	Strict bool `yaml:"strict,omitempty"`
+}
+
+// Defaults applied where the file is silent.
+const (
+	DefaultTimeout        = 40 * time.Second
+	DefaultGatewayTimeout = 30 * time.Second
+	DefaultRateLimitBurst = 30
+)
+
+// Error is a configuration error that names the field (and file) at fault.
+type Error struct {
+	File  string
+	Field string
+	Msg   string
+}
+
+func (e *Error) Error() string {
+	where := e.File
+	if where == "" {
+		where = "config"
+	}
+	if e.Field == "" {
+		return fmt.Sprintf("%s: %s", where, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s: %s", where, e.Field, e.Msg)
+}
+
+// LookupEnv resolves environment variables; os.LookupEnv in production.
+type LookupEnv func(string) (string, bool)
+
+// LoadFile reads, expands and validates a configuration file.
+func LoadFile(path string, lookup LookupEnv) (Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, &Error{File: path, Msg: fmt.Sprintf("cannot read the file: %v", errors.Unwrap(err))}
+	}
+	return Parse(path, data, lookup)
+}
+
+var envRef = regexp.MustCompile(`\$\{([^}]*)\}`)
+
+// Parse decodes configuration bytes; name is used in error messages.
+func Parse(name string, data []byte, lookup LookupEnv) (Config, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return Config{}, &Error{File: name, Msg: cleanYAMLError(err)}
+	}
+	if err := expandNode(&root, "", lookup); err != nil {
+		var ce *Error
+		if errors.As(err, &ce) {
+			ce.File = name
+		}
+		return Config{}, err
+	}
+	expanded, err := yaml.Marshal(&root)
+	if err != nil {
+		return Config{}, &Error{File: name, Msg: fmt.Sprintf("re-encode after ${VAR} expansion: %v", err)}
+	}
+	var cfg Config
+	if len(bytes.TrimSpace(data)) > 0 {
+		dec := yaml.NewDecoder(bytes.NewReader(expanded))
+		dec.KnownFields(true)
+		if err := dec.Decode(&cfg); err != nil {
+			return Config{}, &Error{File: name, Field: fieldOfYAMLError(err), Msg: cleanYAMLError(err)}
+		}
+	}
+	cfg.ApplyDefaults()
+	if err := cfg.Validate(); err != nil {
+		var ce *Error
+		if errors.As(err, &ce) {
+			ce.File = name
+		}
+		return Config{}, err
+	}
+	return cfg, nil
+}
+
+// expandNode replaces ${VAR} in every scalar value, naming the field of a
+// variable that is not set.
+func expandNode(n *yaml.Node, path string, lookup LookupEnv) error {
+	switch n.Kind {
+	case yaml.DocumentNode, yaml.SequenceNode:
+		for i, c := range n.Content {
+			p := path
+			if n.Kind == yaml.SequenceNode {
+				p = fmt.Sprintf("%s[%d]", path, i)
+			}
+			if err := expandNode(c, p, lookup); err != nil {
+				return err
+			}
+		}
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			key := n.Content[i].Value
+			p := key
+			if path != "" {
+				p = path + "." + key
+			}
+			if err := expandNode(n.Content[i+1], p, lookup); err != nil {
+				return err
+			}
+		}
+	case yaml.ScalarNode:
+		var missing string
+		n.Value = envRef.ReplaceAllStringFunc(n.Value, func(ref string) string {
+			name := envRef.FindStringSubmatch(ref)[1]
+			v, ok := lookup(name)
+			if !ok && missing == "" {
+				missing = name
+			}
+			return v
+		})
+		if missing != "" {
+			return &Error{Field: path, Msg: fmt.Sprintf("environment variable %s is not set (line %d)", missing, n.Line)}
+		}
+	}
+	return nil
+}
+
+var yamlFieldNotFound = regexp.MustCompile(`field (\S+) not found in type config\.(\w+)`)
+
+func fieldOfYAMLError(err error) string {
+	m := yamlFieldNotFound.FindStringSubmatch(err.Error())
+	if m == nil {
+		return ""
+	}
+	section := map[string]string{"Target": "target.", "Auth": "auth.", "Fixtures": "fixtures.", "Config": ""}[m[2]]
+	return section + m[1]
+}
+
+func cleanYAMLError(err error) string {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	msg = strings.ReplaceAll(msg, "unmarshal errors:\n  ", "")
+	msg = yamlFieldNotFound.ReplaceAllString(msg, "unknown key $1")
+	return msg
+}
+
+// ApplyDefaults fills durations and counts the file left out.
+func (c *Config) ApplyDefaults() {
+	if c.Target.Timeout == 0 {
+		c.Target.Timeout = Duration(DefaultTimeout)
+	}
+	if c.Target.GatewayTimeout == 0 {
+		c.Target.GatewayTimeout = Duration(DefaultGatewayTimeout)
+	}
+	if c.Fixtures.RateLimitBurst == 0 && c.Fixtures.RateLimitedAPIKey != "" {
+		c.Fixtures.RateLimitBurst = DefaultRateLimitBurst
+	}
+}
+
+// Validate checks values that decode but make no sense.
+func (c Config) Validate() error {
+	if c.Target.BaseURL != "" {
+		u, err := url.Parse(c.Target.BaseURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return &Error{Field: "target.base_url", Msg: fmt.Sprintf("%q is not an http(s) URL such as https://staging.example.com/v1", c.Target.BaseURL)}
+		}
+		if u.User != nil {
+			return &Error{Field: "target.base_url", Msg: "must not carry credentials; put the key in auth.api_key"}
+		}
+	}
+	if c.Target.BaseURL != "" && c.Auth.APIKey == "" {
+		return &Error{Field: "auth.api_key", Msg: "is required when target.base_url is set"}
+	}
+	if c.Target.GatewayTimeout >= c.Target.Timeout {
+		return &Error{Field: "target.gateway_timeout", Msg: fmt.Sprintf("(%s) must be shorter than target.timeout (%s), or a 504 could never be told from errconform giving up", c.Target.GatewayTimeout.Std(), c.Target.Timeout.Std())}
+	}
+	if c.Fixtures.ContextWindow < 0 {
+		return &Error{Field: "fixtures.context_window", Msg: "must be a positive number of tokens"}
+	}
+	if c.Fixtures.RateLimitBurst < 0 || c.Fixtures.RateLimitBurst > 10000 {
+		return &Error{Field: "fixtures.rate_limit_burst", Msg: "must be between 1 and 10000"}
+	}
+	if h := c.Fixtures.InternalErrorHeader; h != "" {
+		if _, _, err := SplitHeader(h); err != nil {
+			return &Error{Field: "fixtures.internal_error_header", Msg: err.Error()}
+		}
+	}
+	known := FixtureKeys()
+	for i, r := range c.Require {
+		if r == "all" {
+			continue
+		}
+		if !contains(known, r) {
+			return &Error{Field: fmt.Sprintf("require[%d]", i), Msg: fmt.Sprintf("%q is not a fixture key (one of: all, %s)", r, strings.Join(known, ", "))}
+		}
+	}
+	return nil
+}
+
+// SplitHeader splits a "Name: value" header fixture.
+func SplitHeader(h string) (name, value string, err error) {
+	name, value, ok := strings.Cut(h, ":")
+	name, value = strings.TrimSpace(name), strings.TrimSpace(value)
+	if !ok || name == "" || strings.ContainsAny(name, " \t\r\n") {
+		return "", "", fmt.Errorf("%q is not a header such as \"X-Fault: internal\"", h)
+	}
+	return name, value, nil
+}
+
+// FixtureKeys lists every fixture key in file order.
+func FixtureKeys() []string {
+	t := reflect.TypeOf(Fixtures{})
+	keys := make([]string, 0, t.NumField())
+	for i := 0; i < t.NumField(); i++ {
+		keys = append(keys, t.Field(i).Tag.Get("fixture"))
+	}
+	return keys
+}
+
+// Has reports whether the fixture with the given key is configured.
+func (f Fixtures) Has(key string) bool {
+	v := reflect.ValueOf(f)
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		if t.Field(i).Tag.Get("fixture") == key {
+			return !v.Field(i).IsZero()
+		}
+	}
+	return false
+}
+
+// Secrets returns every configured credential: the API key and every
+// fixture marked secret. Outputs redact all of them.
+func (c Config) Secrets() []string {
+	out := []string{}
+	if c.Auth.APIKey != "" {
+		out = append(out, c.Auth.APIKey)
+	}
+	v := reflect.ValueOf(c.Fixtures)
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		if t.Field(i).Tag.Get("secret") == "true" && !v.Field(i).IsZero() {
+			out = append(out, v.Field(i).String())
+		}
+	}
+	return out
+}
+
+// Requires reports whether the fixture key is named by Require.
+func (c Config) Requires(key string) bool {
+	return contains(c.Require, "all") || contains(c.Require, key)
+}
+
+// Marshal writes the configuration as YAML.
+func (c Config) Marshal() ([]byte, error) { return yaml.Marshal(c) }
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// SecretEnv maps each configured secret to the environment variable that
+// reproduction commands name in its place (ERRCONFORM_API_KEY, ...).
+func (c Config) SecretEnv() map[string]string {
+	out := map[string]string{}
+	if c.Auth.APIKey != "" {
+		out[c.Auth.APIKey] = "ERRCONFORM_API_KEY"
+	}
+	v := reflect.ValueOf(c.Fixtures)
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		if t.Field(i).Tag.Get("secret") == "true" && !v.Field(i).IsZero() {
+			out[v.Field(i).String()] = "ERRCONFORM_" + strings.ToUpper(t.Field(i).Tag.Get("fixture"))
+		}
+	}
+	return out
+}

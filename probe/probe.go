@@ -1,0 +1,199 @@
+// Package probe is the only code that talks to the target. It builds HTTP
+// requests from a case's Request, sends them without following redirects,
+// reads response bodies up to a bound under a per-request timeout, and
+// records everything as an Exchange for check/ to judge. It also owns
+// redaction of secrets from anything that leaves the process.
+package probe
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// DefaultMaxBody is the default bound on how much of a response body is read.
+const DefaultMaxBody = 1 << 20
+
+// Request is one crafted request, relative to the target's base URL.
+type Request struct {
+	Method string      `json:"method"`
+	Path   string      `json:"path"`
+	Header http.Header `json:"header,omitempty"`
+	Body   []byte      `json:"-"`
+	// Credential is the secret this request carries (API key or bearer
+	// token), so that checks can prove it is never echoed back.
+	Credential string `json:"-"`
+}
+
+// Response is what came back, with the body read up to the bound.
+type Response struct {
+	Status    int         `json:"status"`
+	Header    http.Header `json:"header"`
+	Body      []byte      `json:"-"`
+	Truncated bool        `json:"truncated,omitempty"`
+}
+
+// FailureKind classifies an exchange that produced no complete response.
+type FailureKind string
+
+// Failure kinds. Unreachable means no connection could be made at all: a
+// harness problem ("errored"), not a contract violation.
+const (
+	FailureNone        FailureKind = ""
+	FailureUnreachable FailureKind = "unreachable"
+	FailureTimeout     FailureKind = "timeout"
+	FailureBroken      FailureKind = "broken"
+)
+
+// Exchange is one request and what the target did with it.
+type Exchange struct {
+	Request  Request       `json:"request"`
+	URL      string        `json:"url"`
+	Response *Response     `json:"response,omitempty"`
+	Duration time.Duration `json:"duration"`
+	// Failure says why Response is missing or incomplete; Err carries the
+	// transport's words for it.
+	Failure FailureKind `json:"failure,omitempty"`
+	Err     string      `json:"error,omitempty"`
+}
+
+// Options configure a Client.
+type Options struct {
+	BaseURL string
+	Timeout time.Duration // per request
+	MaxBody int64         // bytes of response body read; DefaultMaxBody if 0
+	TLS     *tls.Config   // nil: system roots, verified
+}
+
+// Client sends requests to one target.
+type Client struct {
+	base    *url.URL
+	http    *http.Client
+	timeout time.Duration
+	maxBody int64
+}
+
+// New returns a Client for the base URL (e.g. https://host/v1).
+func New(opts Options) (*Client, error) {
+	base, err := url.Parse(strings.TrimRight(opts.BaseURL, "/"))
+	if err != nil || base.Host == "" {
+		return nil, fmt.Errorf("probe: base URL %q is not absolute", opts.BaseURL)
+	}
+	if opts.Timeout <= 0 {
+		return nil, fmt.Errorf("probe: timeout must be positive, got %s", opts.Timeout)
+	}
+	maxBody := opts.MaxBody
+	if maxBody <= 0 {
+		maxBody = DefaultMaxBody
+	}
+	transport := &http.Transport{
+		Proxy:                  http.ProxyFromEnvironment,
+		DialContext:            (&net.Dialer{Timeout: opts.Timeout, KeepAlive: 30 * time.Second}).DialContext,
+		TLSClientConfig:        opts.TLS,
+		TLSHandshakeTimeout:    opts.Timeout,
+		ResponseHeaderTimeout:  opts.Timeout,
+		MaxResponseHeaderBytes: 64 << 10,
+		MaxIdleConnsPerHost:    16,
+		IdleConnTimeout:        30 * time.Second,
+	}
+	return &Client{
+		base: base,
+		http: &http.Client{
+			Transport: transport,
+			// Redirects are never followed: a 3xx is itself a finding, and
+			// credentials must not travel to another host.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		},
+		timeout: opts.Timeout,
+		maxBody: maxBody,
+	}, nil
+}
+
+// URL returns the absolute URL of a path relative to the base URL.
+func (c *Client) URL(path string) string {
+	return c.base.String() + path
+}
+
+// Close releases idle connections.
+func (c *Client) Close() { c.http.CloseIdleConnections() }
+
+// Do sends one request and records the exchange. It never panics on what
+// the target sends; transport failures are recorded, not returned.
+func (c *Client) Do(ctx context.Context, r Request) Exchange {
+	ex := Exchange{Request: r, URL: c.URL(r.Path)}
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	var body io.Reader
+	if r.Body != nil {
+		body = strings.NewReader(string(r.Body))
+	}
+	req, err := http.NewRequestWithContext(ctx, r.Method, ex.URL, body)
+	if err != nil {
+		ex.Failure, ex.Err = FailureBroken, fmt.Sprintf("cannot build the request: %v", err)
+		return ex
+	}
+	for name, values := range r.Header {
+		req.Header[name] = values
+	}
+	if r.Body != nil {
+		req.ContentLength = int64(len(r.Body))
+	}
+	start := time.Now()
+	resp, err := c.http.Do(req)
+	if err != nil {
+		ex.Duration = time.Since(start)
+		ex.Failure, ex.Err = classify(err, c.timeout)
+		return ex
+	}
+	defer resp.Body.Close()
+	limited, readErr := io.ReadAll(io.LimitReader(resp.Body, c.maxBody+1))
+	ex.Duration = time.Since(start)
+	ex.Response = &Response{Status: resp.StatusCode, Header: resp.Header, Body: limited}
+	if int64(len(limited)) > c.maxBody {
+		ex.Response.Body = limited[:c.maxBody]
+		ex.Response.Truncated = true
+	}
+	if readErr != nil {
+		kind, msg := classify(readErr, c.timeout)
+		if kind == FailureUnreachable {
+			kind = FailureBroken
+		}
+		ex.Failure, ex.Err = kind, "reading the body: "+msg
+	}
+	return ex
+}
+
+// classify turns a transport error into a kind and a sentence a person
+// understands.
+func classify(err error, timeout time.Duration) (FailureKind, string) {
+	var netErr net.Error
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &netErr) && netErr.Timeout()):
+		return FailureTimeout, fmt.Sprintf("no complete response within the %s request timeout", timeout)
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return FailureUnreachable, "connection refused: nothing is listening at the target address"
+	case isDNSError(err):
+		return FailureUnreachable, "the target host name does not resolve: " + err.Error()
+	case errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
+		return FailureBroken, "the connection was closed or reset before the response was complete"
+	default:
+		var tlsErr *tls.CertificateVerificationError
+		if errors.As(err, &tlsErr) {
+			return FailureUnreachable, "the target's TLS certificate is not trusted: " + tlsErr.Error()
+		}
+		return FailureBroken, err.Error()
+	}
+}
+
+func isDNSError(err error) bool {
+	var dnsErr *net.DNSError
+	return errors.As(err, &dnsErr)
+}

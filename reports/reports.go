@@ -1,0 +1,253 @@
+// Package reports owns every rendering of a run: the JSON report (its
+// versioned schema), JUnit XML through Ginkgo's own reporter, reproduction
+// commands, and the terminal lines. Every output passes through the
+// run's Redactor; nothing here talks to the target.
+package reports
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"sort"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/errconform/errconform/check"
+	"github.com/errconform/errconform/probe"
+	"github.com/errconform/errconform/suites"
+)
+
+// SchemaVersion is the version of the JSON report's schema.
+const SchemaVersion = "1"
+
+// Run is everything a report is made from.
+type Run struct {
+	ToolVersion     string
+	ContractVersion string
+	BaseURL         string
+	Embedded        bool
+	Started         time.Time
+	Duration        time.Duration
+	Results         []suites.Result
+	Redactor        *probe.Redactor
+	// SecretEnv maps each configured secret to the environment variable a
+	// reproduction command uses in its place.
+	SecretEnv map[string]string
+}
+
+// Summary counts verdicts.
+type Summary struct {
+	Total           int            `json:"total"`
+	Passed          int            `json:"passed"`
+	Failed          int            `json:"failed"`
+	Warned          int            `json:"warned"`
+	Skipped         int            `json:"skipped"`
+	Errored         int            `json:"errored"`
+	SkippedByReason map[string]int `json:"skipped_by_reason"`
+}
+
+// Summarize counts the verdicts of a run's results.
+func Summarize(results []suites.Result) Summary {
+	s := Summary{SkippedByReason: map[string]int{}}
+	for _, r := range results {
+		s.Total++
+		switch r.Verdict {
+		case check.Passed:
+			s.Passed++
+		case check.Failed:
+			s.Failed++
+		case check.Warned:
+			s.Warned++
+		case check.Skipped:
+			s.Skipped++
+			s.SkippedByReason[r.Reason]++
+		case check.Errored:
+			s.Errored++
+		}
+	}
+	return s
+}
+
+// JSONReport is the document written by --json.
+type JSONReport struct {
+	SchemaVersion string       `json:"schema_version"`
+	Tool          Tool         `json:"tool"`
+	Contract      ContractInfo `json:"contract"`
+	Target        TargetInfo   `json:"target"`
+	StartedAt     time.Time    `json:"started_at"`
+	DurationMS    int64        `json:"duration_ms"`
+	Summary       Summary      `json:"summary"`
+	Cases         []CaseReport `json:"cases"`
+}
+
+// Tool names the producer.
+type Tool struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
+// ContractInfo names the contract version judged against.
+type ContractInfo struct {
+	Version string `json:"version"`
+}
+
+// TargetInfo describes the target with credentials stripped.
+type TargetInfo struct {
+	BaseURL  string `json:"base_url"`
+	Embedded bool   `json:"embedded_reference"`
+}
+
+// CaseReport is one case in the JSON report.
+type CaseReport struct {
+	ID        string          `json:"id"`
+	Title     string          `json:"title"`
+	Group     string          `json:"group"`
+	Labels    []string        `json:"labels"`
+	Expect    suites.Expect   `json:"expect"`
+	Verdict   check.Verdict   `json:"verdict"`
+	Reason    string          `json:"reason,omitempty"`
+	Findings  []check.Finding `json:"findings"`
+	Requests  int             `json:"requests_sent"`
+	Request   *RequestReport  `json:"request,omitempty"`
+	Response  *ResponseReport `json:"response,omitempty"`
+	Reproduce string          `json:"reproduce,omitempty"`
+}
+
+// RequestReport is a redacted request.
+type RequestReport struct {
+	Method      string              `json:"method"`
+	URL         string              `json:"url"`
+	Headers     map[string][]string `json:"headers"`
+	BodyExcerpt string              `json:"body_excerpt"`
+	BodyBytes   int                 `json:"body_bytes"`
+}
+
+// ResponseReport is a redacted response.
+type ResponseReport struct {
+	Status      int                 `json:"status,omitempty"`
+	Headers     map[string][]string `json:"headers,omitempty"`
+	BodyExcerpt string              `json:"body_excerpt"`
+	BodyBytes   int                 `json:"body_bytes"`
+	Truncated   bool                `json:"truncated,omitempty"`
+	DurationMS  float64             `json:"duration_ms"`
+	Failure     string              `json:"failure,omitempty"`
+	Error       string              `json:"error,omitempty"`
+}
+
+// ExcerptBytes bounds body excerpts in reports.
+const ExcerptBytes = 2048
+
+// BuildJSON assembles the JSON report of a run.
+func BuildJSON(run Run) JSONReport {
+	rep := JSONReport{
+		SchemaVersion: SchemaVersion,
+		Tool:          Tool{Name: "errconform", Version: run.ToolVersion},
+		Contract:      ContractInfo{Version: run.ContractVersion},
+		Target:        TargetInfo{BaseURL: run.Redactor.String(run.BaseURL), Embedded: run.Embedded},
+		StartedAt:     run.Started.UTC(),
+		DurationMS:    run.Duration.Milliseconds(),
+		Summary:       Summarize(run.Results),
+		Cases:         []CaseReport{},
+	}
+	for _, r := range run.Results {
+		c := CaseReport{ID: r.Case.ID, Title: r.Case.Title, Group: r.Case.Group, Labels: r.Case.Labels, Expect: r.Case.Expect,
+			Verdict: r.Verdict, Reason: run.Redactor.String(r.Reason), Findings: r.Findings, Requests: len(r.Exchanges)}
+		if c.Findings == nil {
+			c.Findings = []check.Finding{}
+		}
+		if ex, ok := r.Judged(); ok {
+			c.Request = requestReport(run.Redactor, ex)
+			c.Response = responseReport(run.Redactor, ex)
+			c.Reproduce = Reproduce(run.Redactor, run.SecretEnv, ex)
+		}
+		rep.Cases = append(rep.Cases, c)
+	}
+	return rep
+}
+
+// WriteJSON writes the JSON report to path.
+func WriteJSON(path string, run Run) error {
+	data, err := json.MarshalIndent(BuildJSON(run), "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode JSON report: %w", err)
+	}
+	if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write JSON report: %w", err)
+	}
+	return nil
+}
+
+func requestReport(r *probe.Redactor, ex probe.Exchange) *RequestReport {
+	return &RequestReport{Method: ex.Request.Method, URL: r.String(ex.URL), Headers: r.Header(ex.Request.Header),
+		BodyExcerpt: r.String(Excerpt(ex.Request.Body, ExcerptBytes)), BodyBytes: len(ex.Request.Body)}
+}
+
+func responseReport(r *probe.Redactor, ex probe.Exchange) *ResponseReport {
+	out := &ResponseReport{DurationMS: float64(ex.Duration.Microseconds()) / 1000, Failure: string(ex.Failure), Error: r.String(ex.Err)}
+	if ex.Response != nil {
+		out.Status = ex.Response.Status
+		out.Headers = r.Header(ex.Response.Header)
+		out.BodyExcerpt = r.String(Excerpt(ex.Response.Body, ExcerptBytes))
+		out.BodyBytes = len(ex.Response.Body)
+		out.Truncated = ex.Response.Truncated
+	}
+	return out
+}
+
+// Excerpt returns at most n bytes of a body as valid UTF-8 text.
+func Excerpt(b []byte, n int) string {
+	cut := b
+	suffix := ""
+	if len(cut) > n {
+		cut, suffix = cut[:n], fmt.Sprintf("… (%d more bytes)", len(b)-n)
+	}
+	return strings.ToValidUTF8(string(cut), "\uFFFD") + suffix
+}
+
+// Reproduce renders a curl command a person can paste. Configured secrets
+// become environment variables; anything else secret-shaped is redacted.
+func Reproduce(r *probe.Redactor, secretEnv map[string]string, ex probe.Exchange) string {
+	sub := func(s string) string {
+		// Longest secrets first, so one containing another is replaced whole.
+		secrets := make([]string, 0, len(secretEnv))
+		for secret := range secretEnv {
+			secrets = append(secrets, secret)
+		}
+		sort.Slice(secrets, func(i, j int) bool { return len(secrets[i]) > len(secrets[j]) })
+		for _, secret := range secrets {
+			s = strings.ReplaceAll(s, secret, "${"+secretEnv[secret]+"}")
+		}
+		return r.String(s)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "curl -sS -i -X %s %s", ex.Request.Method, shellQuote(sub(ex.URL)))
+	names := make([]string, 0, len(ex.Request.Header))
+	for name := range ex.Request.Header {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		for _, v := range ex.Request.Header[name] {
+			fmt.Fprintf(&b, " -H %s", doubleQuote(http.CanonicalHeaderKey(name)+": "+sub(v)))
+		}
+	}
+	if len(ex.Request.Body) > 0 {
+		body := sub(string(ex.Request.Body))
+		if !utf8.ValidString(body) || len(body) > 4096 {
+			fmt.Fprintf(&b, " --data-binary @request-body  # %d-byte body not shown", len(ex.Request.Body))
+		} else {
+			fmt.Fprintf(&b, " --data-binary %s", shellQuote(body))
+		}
+	}
+	return b.String()
+}
+
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// doubleQuote quotes for a shell while letting ${VAR} expand.
+func doubleQuote(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "`", "\\`", "$", `\$`)
+	return `"` + strings.ReplaceAll(r.Replace(s), `\${ERRCONFORM_`, `${ERRCONFORM_`) + `"`
+}

@@ -1,0 +1,366 @@
+// Package suites owns the case catalogue and its Ginkgo specs: every case's
+// stable ID, title, labels, fixtures and expectation, how its request is
+// crafted (through probe's Request), and Execute, the one path from a case
+// to a verdict that both the CLI's Ginkgo specs and the self-tests use.
+package suites
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"mime/multipart"
+	"net/http"
+	"net/textproto"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/errconform/errconform/config"
+	"github.com/errconform/errconform/probe"
+)
+
+// DefaultModel is the model named in otherwise well-formed requests when the
+// config names no fixtures.model. Validation cases never reach inference, so
+// any plausible name serves; a configured model makes them exact.
+const DefaultModel = "openai/gpt-oss-120b"
+
+// Expect is what the contract says must come back.
+type Expect struct {
+	Status int    `json:"status"`
+	Code   string `json:"code,omitempty"`
+	Param  string `json:"param,omitempty"`
+	Stream bool   `json:"stream,omitempty"`
+}
+
+// Case is one crafted situation and what the contract promises for it.
+type Case struct {
+	ID       string   `json:"id"`
+	Title    string   `json:"title"`
+	Group    string   `json:"group"`
+	Endpoint string   `json:"endpoint"`
+	Sends    string   `json:"sends"`
+	Labels   []string `json:"labels"`
+	Fixtures []string `json:"fixtures,omitempty"`
+	Expect   Expect   `json:"expect"`
+	// Burst repeats the request until the expected status arrives or
+	// fixtures.rate_limit_burst requests have been sent.
+	Burst bool `json:"burst,omitempty"`
+	// Alone marks cases that must not overlap others (they change the
+	// target's state, e.g. a rate-limit window).
+	Alone bool `json:"alone,omitempty"`
+
+	build func(cfg config.Config) probe.Request
+}
+
+// Request crafts the case's request for a configuration.
+func (c Case) Request(cfg config.Config) probe.Request { return c.build(cfg) }
+
+// endpoint is an authenticated route with a request that is well-formed
+// apart from what a case breaks.
+type endpoint struct {
+	name, method, path string
+	body               func(cfg config.Config) (contentType string, body []byte)
+}
+
+func modelOf(cfg config.Config) string {
+	if cfg.Fixtures.Model != "" {
+		return cfg.Fixtures.Model
+	}
+	return DefaultModel
+}
+
+// chatBody is a well-formed chat request asking for one output token, with
+// overrides applied (a nil value deletes the field).
+func chatBody(model string, overrides map[string]any) []byte {
+	body := map[string]any{
+		"model":      model,
+		"messages":   []any{map[string]any{"role": "user", "content": "Say ok."}},
+		"max_tokens": 1,
+	}
+	for k, v := range overrides {
+		if v == nil {
+			delete(body, k)
+			continue
+		}
+		body[k] = v
+	}
+	b, err := json.Marshal(body)
+	if err != nil {
+		panic(fmt.Sprintf("suites: chat body does not encode: %v", err)) // a programming error in the catalogue
+	}
+	return b
+}
+
+// uploadBody is a multipart upload of a small text file.
+func uploadBody(purpose, mimeType string) (string, []byte) {
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	if purpose != "" {
+		_ = w.WriteField("purpose", purpose)
+	}
+	h := textproto.MIMEHeader{}
+	h.Set("Content-Disposition", `form-data; name="file"; filename="errconform-probe.txt"`)
+	h.Set("Content-Type", mimeType)
+	part, _ := w.CreatePart(h)
+	_, _ = part.Write([]byte("errconform probe file\n"))
+	_ = w.Close()
+	return w.FormDataContentType(), buf.Bytes()
+}
+
+// probeFileID names a file that no target has.
+const probeFileID = "file-errconformnosuchfile0000000000"
+
+var endpoints = []endpoint{
+	{"chat", http.MethodPost, "/chat/completions", func(cfg config.Config) (string, []byte) {
+		return "application/json", chatBody(modelOf(cfg), nil)
+	}},
+	{"models-list", http.MethodGet, "/models", nil},
+	{"models-get", http.MethodGet, "/models/{model}", nil},
+	{"files-upload", http.MethodPost, "/files", func(config.Config) (string, []byte) {
+		return uploadBody("user_data", "text/plain")
+	}},
+	{"files-get", http.MethodGet, "/files/" + probeFileID, nil},
+	{"files-content", http.MethodGet, "/files/" + probeFileID + "/content", nil},
+	{"files-delete", http.MethodDelete, "/files/" + probeFileID, nil},
+}
+
+func endpointByName(name string) endpoint {
+	for _, e := range endpoints {
+		if e.name == name {
+			return e
+		}
+	}
+	panic("suites: unknown endpoint " + name)
+}
+
+// request builds an endpoint's request with the given Authorization value.
+func (e endpoint) request(cfg config.Config, authorization, credential string) probe.Request {
+	r := probe.Request{Method: e.method, Path: strings.ReplaceAll(e.path, "{model}", modelOf(cfg)), Header: http.Header{}, Credential: credential}
+	if authorization != "" {
+		r.Header.Set("Authorization", authorization)
+	}
+	if e.body != nil {
+		ct, body := e.body(cfg)
+		r.Header.Set("Content-Type", ct)
+		r.Body = body
+	}
+	return r
+}
+
+func bearer(token string) string { return "Bearer " + token }
+
+// authVariant is one way of presenting a bad credential.
+type authVariant struct {
+	slug, title, sends string
+	code               string
+	header             func(cfg config.Config) (authorization, credential string)
+}
+
+// unknownKey looks like a real key and belongs to nobody.
+const unknownKey = "sk-errconform-unknown-0000000000000000000000000000"
+
+// wrongJWTSecret signs tokens whose signature no target can accept.
+const wrongJWTSecret = "errconform-deliberately-wrong-signing-secret"
+
+func signJWT(method jwt.SigningMethod, key any, exp time.Time) string {
+	claims := jwt.MapClaims{"sub": "errconform", "iat": time.Now().Add(-2 * time.Hour).Unix(), "exp": exp.Unix()}
+	token, err := jwt.NewWithClaims(method, claims).SignedString(key)
+	if err != nil {
+		panic(fmt.Sprintf("suites: sign JWT: %v", err)) // a programming error: the methods and keys are fixed
+	}
+	return token
+}
+
+var authVariants = []authVariant{
+	{"missing-header", "no Authorization header", "no Authorization header at all", "invalid_api_key",
+		func(config.Config) (string, string) { return "", "" }},
+	{"key-without-scheme", "the valid key without the Bearer scheme", "Authorization: <valid key> (no scheme)", "invalid_api_key",
+		func(cfg config.Config) (string, string) { return cfg.Auth.APIKey, cfg.Auth.APIKey }},
+	{"basic-scheme", "the valid key under the Basic scheme", "Authorization: Basic <valid key>", "invalid_api_key",
+		func(cfg config.Config) (string, string) { return "Basic " + cfg.Auth.APIKey, cfg.Auth.APIKey }},
+	{"empty-bearer", "Bearer with no token", "Authorization: Bearer (nothing after it)", "invalid_api_key",
+		func(config.Config) (string, string) { return "Bearer", "" }},
+	{"malformed-bearer", "Bearer followed by two words", "Authorization: Bearer not a key", "invalid_api_key",
+		func(config.Config) (string, string) { return "Bearer not a key", "" }},
+	{"unknown-key", "a well-formed key that belongs to nobody", "Authorization: Bearer sk-errconform-unknown-…", "invalid_api_key",
+		func(config.Config) (string, string) { return bearer(unknownKey), unknownKey }},
+	{"jwt-bad-signature", "a JWT with a signature the target cannot verify", "Authorization: Bearer <HS256 JWT signed with the wrong secret>", "",
+		func(config.Config) (string, string) {
+			t := signJWT(jwt.SigningMethodHS256, []byte(wrongJWTSecret), time.Now().Add(time.Hour))
+			return bearer(t), t
+		}},
+	{"jwt-alg-none", `a JWT with "alg": "none"`, "Authorization: Bearer <unsigned JWT, alg none>", "",
+		func(config.Config) (string, string) {
+			t := signJWT(jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, time.Now().Add(time.Hour))
+			return bearer(t), t
+		}},
+	{"jwt-expired", "a JWT whose exp has passed", "Authorization: Bearer <HS256 JWT expired an hour ago, signed with fixtures.jwt_hs256_secret when set>", "",
+		func(cfg config.Config) (string, string) {
+			secret := cfg.Fixtures.JWTHS256Secret
+			if secret == "" {
+				secret = wrongJWTSecret
+			}
+			t := signJWT(jwt.SigningMethodHS256, []byte(secret), time.Now().Add(-time.Hour))
+			return bearer(t), t
+		}},
+}
+
+// Catalogue returns every case in a stable order. The catalogue is data:
+// it is the same whatever the target and config.
+func Catalogue() []Case {
+	var cases []Case
+	cases = append(cases, requestCases()...)
+	cases = append(cases, authCases()...)
+	cases = append(cases, routeAndFileCases()...)
+	cases = append(cases, fixtureCases()...)
+	for i := range cases {
+		finish(&cases[i])
+	}
+	// Cases that must run alone go last, after everything they could disturb.
+	sort.SliceStable(cases, func(i, j int) bool { return !cases[i].Alone && cases[j].Alone })
+	return cases
+}
+
+// finish derives group and labels from the rest of a case.
+func finish(c *Case) {
+	c.Group, _, _ = strings.Cut(c.ID, "/")
+	labels := []string{"group:" + c.Group, fmt.Sprintf("status:%d", c.Expect.Status), "endpoint:" + c.Endpoint}
+	if c.Expect.Code != "" {
+		labels = append(labels, "code:"+c.Expect.Code)
+	}
+	for _, f := range c.Fixtures {
+		labels = append(labels, "fixture:"+f)
+	}
+	if len(c.Fixtures) == 0 {
+		labels = append(labels, "no-fixture")
+	}
+	c.Labels = append(labels, c.Labels...)
+	sort.Strings(c.Labels)
+}
+
+func chatCase(id, title, sends string, expect Expect, overrides func(cfg config.Config) map[string]any) Case {
+	return Case{ID: id, Title: title, Endpoint: "chat", Sends: sends, Expect: expect,
+		build: func(cfg config.Config) probe.Request {
+			return rawChat(cfg, cfg.Auth.APIKey, chatBody(modelOf(cfg), overrides(cfg)))
+		}}
+}
+
+func rawChat(cfg config.Config, key string, body []byte) probe.Request {
+	return probe.Request{Method: http.MethodPost, Path: "/chat/completions", Body: body, Credential: key,
+		Header: http.Header{"Authorization": {bearer(key)}, "Content-Type": {"application/json"}}}
+}
+
+func fixed(m map[string]any) func(config.Config) map[string]any {
+	return func(config.Config) map[string]any { return m }
+}
+
+func bad400(param, code string) Expect {
+	return Expect{Status: 400, Code: code, Param: param}
+}
+
+func requestCases() []Case {
+	raw := func(id, title, sends string, body []byte) Case {
+		return Case{ID: id, Title: title, Endpoint: "chat", Sends: sends, Expect: bad400("", ""),
+			build: func(cfg config.Config) probe.Request { return rawChat(cfg, cfg.Auth.APIKey, body) }}
+	}
+	return []Case{
+		raw("request/malformed-json", "a body that is not valid JSON", `{"model": "…", "messages": [ (truncated JSON)`,
+			[]byte(`{"model": "`+DefaultModel+`", "messages": [`)),
+		raw("request/empty-body", "an empty body", "Content-Type: application/json with zero bytes of body", []byte{}),
+		raw("request/not-an-object", "a JSON body that is not an object", `["model", "messages"]`, []byte(`["model", "messages"]`)),
+		chatCase("request/missing-model", "no model field", `a chat request without "model"`, bad400("model", ""),
+			fixed(map[string]any{"model": nil})),
+		chatCase("request/missing-messages", "no messages field", `a chat request without "messages"`, bad400("messages", ""),
+			fixed(map[string]any{"messages": nil})),
+		chatCase("request/messages-not-array", "messages is a string, not an array", `"messages": "Say ok."`, bad400("messages", ""),
+			fixed(map[string]any{"messages": "Say ok."})),
+		chatCase("request/invalid-role", "a message with an unknown role", `"messages": [{"role": "wizard", …}]`, bad400("messages", "invalid_value"),
+			fixed(map[string]any{"messages": []any{map[string]any{"role": "wizard", "content": "Say ok."}}})),
+		chatCase("request/temperature-too-high", "temperature above 2", `"temperature": 3.5`, bad400("temperature", "invalid_value"),
+			fixed(map[string]any{"temperature": 3.5})),
+		chatCase("request/temperature-negative", "temperature below 0", `"temperature": -1`, bad400("temperature", "invalid_value"),
+			fixed(map[string]any{"temperature": -1})),
+		chatCase("request/top-p-too-high", "top_p above 1", `"top_p": 1.5`, bad400("top_p", "invalid_value"),
+			fixed(map[string]any{"top_p": 1.5})),
+		chatCase("request/max-tokens-zero", "max_tokens of zero", `"max_tokens": 0`, bad400("max_tokens", "invalid_value"),
+			fixed(map[string]any{"max_tokens": 0})),
+		chatCase("request/max-tokens-negative", "negative max_tokens", `"max_tokens": -5`, bad400("max_tokens", "invalid_value"),
+			fixed(map[string]any{"max_tokens": -5})),
+		chatCase("request/n-zero", "n of zero", `"n": 0`, bad400("n", "invalid_value"),
+			fixed(map[string]any{"n": 0})),
+		chatCase("request/max-tokens-wrong-type", "max_tokens of the wrong JSON type", `"max_tokens": "one"`, bad400("max_tokens", ""),
+			fixed(map[string]any{"max_tokens": "one"})),
+		chatCase("request/stream-invalid-field", "stream: true with an invalid temperature", `"stream": true, "temperature": 5`,
+			Expect{Status: 400, Code: "invalid_value", Param: "temperature", Stream: true},
+			fixed(map[string]any{"stream": true, "temperature": 5})),
+	}
+}
+
+func authCases() []Case {
+	var cases []Case
+	for _, v := range authVariants {
+		for _, e := range endpoints {
+			v, e := v, e
+			cases = append(cases, Case{
+				ID:       fmt.Sprintf("auth/%s/%s", v.slug, e.name),
+				Title:    fmt.Sprintf("%s on %s %s", v.title, e.method, e.path),
+				Endpoint: e.name,
+				Sends:    fmt.Sprintf("%s %s with %s", e.method, e.path, v.sends),
+				Expect:   Expect{Status: 401, Code: v.code},
+				build: func(cfg config.Config) probe.Request {
+					authorization, credential := v.header(cfg)
+					return e.request(cfg, authorization, credential)
+				},
+			})
+		}
+	}
+	return cases
+}
+
+// authed builds an endpoint's request with the valid key.
+func authed(name string) func(cfg config.Config) probe.Request {
+	e := endpointByName(name)
+	return func(cfg config.Config) probe.Request { return e.request(cfg, bearer(cfg.Auth.APIKey), cfg.Auth.APIKey) }
+}
+
+func routeAndFileCases() []Case {
+	upload := func(purpose, mimeType string) func(cfg config.Config) probe.Request {
+		return func(cfg config.Config) probe.Request {
+			r := authed("files-upload")(cfg)
+			ct, body := uploadBody(purpose, mimeType)
+			r.Header.Set("Content-Type", ct)
+			r.Body = body
+			return r
+		}
+	}
+	return []Case{
+		{ID: "route/unknown-route", Title: "a route the API does not have", Endpoint: "unknown", Sends: "GET /errconform-no-such-route with the valid key",
+			Expect: Expect{Status: 404},
+			build: func(cfg config.Config) probe.Request {
+				return probe.Request{Method: http.MethodGet, Path: "/errconform-no-such-route", Credential: cfg.Auth.APIKey,
+					Header: http.Header{"Authorization": {bearer(cfg.Auth.APIKey)}}}
+			}},
+		{ID: "files/unknown-id/files-get", Title: "retrieve a file id that does not exist", Endpoint: "files-get",
+			Sends: "GET /files/" + probeFileID, Expect: Expect{Status: 404, Code: "file_not_found"}, build: authed("files-get")},
+		{ID: "files/unknown-id/files-content", Title: "download a file id that does not exist", Endpoint: "files-content",
+			Sends: "GET /files/" + probeFileID + "/content", Expect: Expect{Status: 404, Code: "file_not_found"}, build: authed("files-content")},
+		{ID: "files/unknown-id/files-delete", Title: "delete a file id that does not exist", Endpoint: "files-delete",
+			Sends: "DELETE /files/" + probeFileID, Expect: Expect{Status: 404, Code: "file_not_found"}, build: authed("files-delete")},
+		{ID: "files/invalid-purpose", Title: "an upload with a purpose the API does not know", Endpoint: "files-upload",
+			Sends: `multipart upload with purpose "errconform-no-such-purpose"`, Expect: bad400("purpose", "invalid_value"),
+			build: upload("errconform-no-such-purpose", "text/plain")},
+		{ID: "files/invalid-mime-type", Title: "an upload of a file type the API refuses", Endpoint: "files-upload",
+			Sends: "multipart upload of an application/x-msdownload part", Expect: bad400("file", "invalid_value"),
+			build: upload("user_data", "application/x-msdownload")},
+		{ID: "files/not-multipart", Title: "an upload that is JSON, not multipart", Endpoint: "files-upload",
+			Sends: `POST /files with Content-Type application/json`, Expect: bad400("", ""),
+			build: func(cfg config.Config) probe.Request {
+				r := authed("files-upload")(cfg)
+				r.Header.Set("Content-Type", "application/json")
+				r.Body = []byte(`{"purpose": "user_data", "file": "errconform probe file"}`)
+				return r
+			}},
+	}
+}

@@ -1,0 +1,144 @@
+package suites
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/errconform/errconform/check"
+	"github.com/errconform/errconform/config"
+	"github.com/errconform/errconform/probe"
+	"github.com/errconform/errconform/spec"
+)
+
+// Target is everything a case needs to run: where, with what, and the
+// contract it is judged by.
+type Target struct {
+	Config   config.Config
+	Contract *spec.Contract
+	Client   *probe.Client
+	// Redactor scrubs secrets from findings before they leave Execute.
+	Redactor *probe.Redactor
+}
+
+// Result is a case's outcome with the evidence for it.
+type Result struct {
+	Case      Case             `json:"-"`
+	Verdict   check.Verdict    `json:"verdict"`
+	Reason    string           `json:"reason,omitempty"`
+	Missing   []string         `json:"missing_fixtures,omitempty"`
+	Exchanges []probe.Exchange `json:"-"`
+	Findings  []check.Finding  `json:"findings,omitempty"`
+	Duration  time.Duration    `json:"duration"`
+}
+
+// Judged returns the exchange the verdict is about (the last one sent).
+func (r Result) Judged() (probe.Exchange, bool) {
+	if len(r.Exchanges) == 0 {
+		return probe.Exchange{}, false
+	}
+	return r.Exchanges[len(r.Exchanges)-1], true
+}
+
+// Summary is the result in one line: the first MUST finding, or the reason.
+func (r Result) Summary() string {
+	for _, f := range r.Findings {
+		if f.Severity == check.Must {
+			return f.String()
+		}
+	}
+	if len(r.Findings) > 0 {
+		return r.Findings[0].String()
+	}
+	return r.Reason
+}
+
+// Expectation turns a case's Expect into check's terms for a config.
+func (c Case) Expectation(cfg config.Config) check.Expectation {
+	return check.Expectation{
+		Status: c.Expect.Status, Code: c.Expect.Code, Param: c.Expect.Param, Stream: c.Expect.Stream,
+		GatewayTimeout: cfg.Target.GatewayTimeout.Std(),
+	}
+}
+
+// MissingFixtures lists the fixture keys the case needs that cfg lacks.
+func (c Case) MissingFixtures(cfg config.Config) []string {
+	var missing []string
+	for _, key := range c.Fixtures {
+		if !cfg.Fixtures.Has(key) {
+			missing = append(missing, key)
+		}
+	}
+	return missing
+}
+
+// Execute runs one case against the target and judges it. It is the only
+// path from a case to a verdict: the Ginkgo specs and the self-tests both
+// call it. strict makes SHOULD findings fail.
+func Execute(ctx context.Context, c Case, t Target, strict bool) Result {
+	res := Result{Case: c}
+	if missing := c.MissingFixtures(t.Config); len(missing) > 0 {
+		res.Missing = missing
+		res.Reason = "fixture not configured: " + fixtureList(missing)
+		res.Verdict = check.Skipped
+		for _, key := range missing {
+			if t.Config.Requires(key) {
+				res.Verdict = check.Failed
+				res.Findings = []check.Finding{{Rule: "fixture", Severity: check.Must, Expected: "fixtures." + key,
+					Actual: "not configured", Message: fmt.Sprintf("fixtures.%s is required (--require) but not configured", key)}}
+				res.Reason = ""
+				break
+			}
+		}
+		return res
+	}
+	start := time.Now()
+	req := c.Request(t.Config)
+	expect := c.Expectation(t.Config)
+	if c.Burst {
+		res.Exchanges = burst(ctx, t, req, c.Expect.Status, t.Config.Fixtures.RateLimitBurst)
+		expect.Note = fmt.Sprintf("after %d of at most %d requests", len(res.Exchanges), t.Config.Fixtures.RateLimitBurst)
+	} else {
+		res.Exchanges = []probe.Exchange{t.Client.Do(ctx, req)}
+	}
+	res.Duration = time.Since(start)
+	judged, _ := res.Judged()
+	if judged.Failure == probe.FailureUnreachable {
+		res.Verdict, res.Reason = check.Errored, t.Redactor.String(judged.Err)
+		return res
+	}
+	res.Findings = check.Evaluate(judged, expect, t.Contract)
+	for i := range res.Findings {
+		res.Findings[i] = redactFinding(t.Redactor, res.Findings[i])
+	}
+	res.Verdict = check.Judge(res.Findings, strict)
+	return res
+}
+
+// burst sends the request one after another until the wanted status comes
+// back, a transport failure occurs, or limit requests have been sent.
+func burst(ctx context.Context, t Target, req probe.Request, want, limit int) []probe.Exchange {
+	var exchanges []probe.Exchange
+	for i := 0; i < max(limit, 1); i++ {
+		ex := t.Client.Do(ctx, req)
+		exchanges = append(exchanges, ex)
+		if ex.Response == nil || ex.Response.Status == want || ctx.Err() != nil {
+			break
+		}
+	}
+	return exchanges
+}
+
+func fixtureList(keys []string) string {
+	named := make([]string, len(keys))
+	for i, k := range keys {
+		named[i] = "fixtures." + k
+	}
+	return strings.Join(named, ", ")
+}
+
+func redactFinding(r *probe.Redactor, f check.Finding) check.Finding {
+	f.Expected, f.Actual, f.Message = r.String(f.Expected), r.String(f.Actual), r.String(f.Message)
+	return f
+}
