@@ -1,0 +1,29 @@
+# errconform — the two commands a newcomer needs are `make run` and `make test`.
+GO      ?= go
+BIN     := bin/errconform
+PKGS    := ./...
+
+.PHONY: run test build lint bench fuzz clean
+
+## run: check every case against the embedded reference target
+run:
+	$(GO) run ./cmd/errconform run
+
+## build: build bin/errconform
+build:
+	$(GO) build -o $(BIN) ./cmd/errconform
+
+## lint: gofmt and go vet must be clean
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+
+## test: lint, then every test (unit, self-tests against mutants, end-to-end CLI)
+test: lint
+	@rm -f out/mutant-score.txt
+	ERRCONFORM_SCORE_FILE=$(CURDIR)/out/mutant-score.txt $(GO) test -count=1 $(PKGS)
+	@cat out/mutant-score.txt
+
+clean:
+	rm -rf bin out

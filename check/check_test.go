@@ -1,0 +1,118 @@
+package check_test
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/errconform/errconform/check"
+	"github.com/errconform/errconform/probe"
+	"github.com/errconform/errconform/spec"
+)
+
+func exchange(status int, contentType, body string) probe.Exchange {
+	h := http.Header{}
+	if contentType != "" {
+		h.Set("Content-Type", contentType)
+	}
+	return probe.Exchange{Response: &probe.Response{Status: status, Header: h, Body: []byte(body)}}
+}
+
+const good401 = `{"error":{"message":"Invalid API key provided.","type":"authentication_error","param":null,"code":"invalid_api_key"}}`
+
+func rulesOf(findings []check.Finding) []string {
+	var ids []string
+	for _, f := range findings {
+		ids = append(ids, f.Rule)
+	}
+	return ids
+}
+
+func TestEvaluate(t *testing.T) {
+	contract, err := spec.Load()
+	require.NoError(t, err)
+	expect401 := check.Expectation{Status: 401, Code: "invalid_api_key"}
+	expect400 := check.Expectation{Status: 400, Code: "invalid_value", Param: "temperature"}
+	tests := []struct {
+		name   string
+		ex     probe.Exchange
+		expect check.Expectation
+		rules  []string // exactly the rules that must report
+	}{
+		{"conforming 401", exchange(401, "application/json", good401), expect401, nil},
+		{"charset allowed", exchange(401, "application/json; charset=utf-8", good401), expect401, nil},
+		{"wrong status", exchange(403, "application/json", good401), expect401, []string{"status", "type", "code-status"}},
+		{"2xx with error body", exchange(200, "application/json", good401), expect401, []string{"status", "code-status"}},
+		{"text/plain", exchange(401, "text/plain", good401), expect401, []string{"content-type"}},
+		{"no content type", exchange(401, "", good401), expect401, []string{"content-type"}},
+		{"not json", exchange(401, "application/json", "Unauthorized"), expect401, []string{"json", "code"}},
+		{"empty body", exchange(401, "application/json", ""), expect401, []string{"json", "code"}},
+		{"trailing data", exchange(401, "application/json", good401+`{"x":1}`), expect401, []string{"json", "code"}},
+		{"invalid utf-8", exchange(401, "application/json", "{\"error\":\"\xff\"}"), expect401, []string{"json", "code"}},
+		{"no envelope", exchange(401, "application/json", `{"message":"Invalid key.","type":"authentication_error","code":"invalid_api_key"}`), expect401, []string{"shape", "code"}},
+		{"error is a string", exchange(401, "application/json", `{"error":"Invalid API key"}`), expect401, []string{"shape", "code"}},
+		{"numeric code", exchange(401, "application/json", `{"error":{"message":"Invalid key.","type":"authentication_error","code":401}}`), expect401, []string{"shape", "code"}},
+		{"empty message", exchange(401, "application/json", `{"error":{"message":"","type":"authentication_error","code":"invalid_api_key"}}`), expect401, []string{"message"}},
+		{"token message", exchange(401, "application/json", `{"error":{"message":"invalid_api_key","type":"authentication_error","code":"invalid_api_key"}}`), expect401, []string{"message"}},
+		{"wrong type", exchange(401, "application/json", `{"error":{"message":"Invalid key.","type":"invalid_request_error","code":"invalid_api_key"}}`), expect401, []string{"type"}},
+		{"wrong code", exchange(401, "application/json", `{"error":{"message":"Invalid key.","type":"authentication_error","code":"unauthorized"}}`), expect401, []string{"code"}},
+		{"null code", exchange(401, "application/json", `{"error":{"message":"Invalid key.","type":"authentication_error","code":null}}`), expect401, []string{"code"}},
+		{"code with foreign status", exchange(400, "application/json", `{"error":{"message":"Bad value.","type":"invalid_request_error","param":"temperature","code":"file_not_found"}}`), expect400, []string{"code", "code-status"}},
+		{"param matches", exchange(400, "application/json", `{"error":{"message":"Bad value.","type":"invalid_request_error","param":"temperature","code":"invalid_value"}}`), expect400, nil},
+		{"param wrong", exchange(400, "application/json", `{"error":{"message":"Bad value.","type":"invalid_request_error","param":"top_p","code":"invalid_value"}}`), expect400, []string{"param"}},
+		{"param null", exchange(400, "application/json", `{"error":{"message":"Bad value.","type":"invalid_request_error","param":null,"code":"invalid_value"}}`), expect400, []string{"param"}},
+		{"param path inside field", exchange(400, "application/json", `{"error":{"message":"Bad role.","type":"invalid_request_error","param":"messages[0].role","code":"invalid_value"}}`),
+			check.Expectation{Status: 400, Param: "messages"}, nil},
+		{"param prefix is not a path", exchange(400, "application/json", `{"error":{"message":"Bad role.","type":"invalid_request_error","param":"messages_extra"}}`),
+			check.Expectation{Status: 400, Param: "messages"}, []string{"param"}},
+		{"no response", probe.Exchange{Failure: probe.FailureTimeout, Err: "no complete response within 1s"}, expect401, []string{"response"}},
+		{"truncated", func() probe.Exchange {
+			ex := exchange(401, "application/json", good401)
+			ex.Response.Truncated = true
+			return ex
+		}(), expect401, []string{"response"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			findings := check.Evaluate(tt.ex, tt.expect, contract)
+			assert.ElementsMatch(t, tt.rules, rulesOf(findings), "findings: %v", findings)
+			for _, f := range findings {
+				assert.NotEmpty(t, f.Message, "every finding says something")
+				_, known := check.RuleByID(f.Rule)
+				assert.True(t, known, f.Rule)
+			}
+		})
+	}
+}
+
+func TestJudge(t *testing.T) {
+	must := check.Finding{Rule: "status", Severity: check.Must}
+	should := check.Finding{Rule: "retry-after", Severity: check.Should}
+	tests := []struct {
+		name     string
+		findings []check.Finding
+		strict   bool
+		want     check.Verdict
+	}{
+		{"none", nil, false, check.Passed},
+		{"must", []check.Finding{must}, false, check.Failed},
+		{"should", []check.Finding{should}, false, check.Warned},
+		{"should strict", []check.Finding{should}, true, check.Failed},
+		{"both", []check.Finding{should, must}, false, check.Failed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { assert.Equal(t, tt.want, check.Judge(tt.findings, tt.strict)) })
+	}
+}
+
+func TestRulesAreUniqueAndDescribed(t *testing.T) {
+	seen := map[string]bool{}
+	for _, r := range check.Rules() {
+		assert.False(t, seen[r.ID], "duplicate rule %s", r.ID)
+		seen[r.ID] = true
+		assert.NotEmpty(t, r.Description)
+		assert.Contains(t, []check.Severity{check.Must, check.Should}, r.Severity)
+	}
+}

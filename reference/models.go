@@ -1,0 +1,109 @@
+package reference
+
+import (
+	"fmt"
+	"net/http"
+)
+
+// capability is a kind of input a model accepts.
+type capability string
+
+const (
+	capText  capability = "text"
+	capImage capability = "image"
+	capVideo capability = "video"
+	capFile  capability = "file"
+)
+
+// upstream is how a model's inference layer behaves.
+type upstream int
+
+const (
+	upstreamOK          upstream = iota
+	upstreamUnreachable          // cannot be reached: 502
+	upstreamSilent               // never answers: 504 after the gateway timeout
+)
+
+type model struct {
+	id            string
+	ownedBy       string
+	capabilities  []capability
+	contextWindow int
+	restricted    bool
+	upstream      upstream
+}
+
+func (m model) accepts(c capability) bool {
+	for _, have := range m.capabilities {
+		if have == c {
+			return true
+		}
+	}
+	return false
+}
+
+// newCatalogue lists the models in the order GET /v1/models returns them.
+func newCatalogue() []model {
+	all := []capability{capText, capImage, capVideo, capFile}
+	return []model{
+		{id: MainModel, ownedBy: "openai", capabilities: all, contextWindow: ContextWindow},
+		{id: TextOnlyModel, ownedBy: "ref", capabilities: []capability{capText}, contextWindow: ContextWindow},
+		{id: RestrictedModel, ownedBy: "ref", capabilities: all, contextWindow: ContextWindow, restricted: true},
+		{id: UnreachableModel, ownedBy: "test", capabilities: all, contextWindow: ContextWindow, upstream: upstreamUnreachable},
+		{id: SlowModel, ownedBy: "test", capabilities: all, contextWindow: ContextWindow, upstream: upstreamSilent},
+	}
+}
+
+// lookupModel finds a model the principal may use.
+func (s *Server) lookupModel(p principal, id string) (model, *apiError) {
+	var m model
+	ok := false
+	for _, candidate := range s.models {
+		if candidate.id == id {
+			m, ok = candidate, true
+			break
+		}
+	}
+	if !ok {
+		return model{}, &apiError{status: http.StatusNotFound, code: codeModelNotFound, param: "model",
+			message: fmt.Sprintf("The model '%s' does not exist.", excerpt(id))}
+	}
+	if m.restricted && p.restricted {
+		return model{}, &apiError{status: http.StatusForbidden, param: "model",
+			message: fmt.Sprintf("Your API key is not allowed to use the model '%s'.", m.id)}
+	}
+	return m, nil
+}
+
+type modelObject struct {
+	ID            string       `json:"id"`
+	Object        string       `json:"object"`
+	Created       int64        `json:"created"`
+	OwnedBy       string       `json:"owned_by"`
+	ContextWindow int          `json:"context_window"`
+	Capabilities  []capability `json:"capabilities"`
+}
+
+func (s *Server) modelObject(m model) modelObject {
+	return modelObject{ID: m.id, Object: "model", Created: s.created.Unix(), OwnedBy: m.ownedBy,
+		ContextWindow: m.contextWindow, Capabilities: m.capabilities}
+}
+
+func (s *Server) listModels(w http.ResponseWriter, _ *http.Request, _ principal) *apiError {
+	list := struct {
+		Object string        `json:"object"`
+		Data   []modelObject `json:"data"`
+	}{Object: "list", Data: make([]modelObject, 0, len(s.models))}
+	for _, m := range s.models {
+		list.Data = append(list.Data, s.modelObject(m))
+	}
+	return s.writeJSON(w, list)
+}
+
+func (s *Server) retrieveModel(w http.ResponseWriter, p principal, id string) *apiError {
+	m, aerr := s.lookupModel(p, id)
+	if aerr != nil {
+		return aerr
+	}
+	return s.writeJSON(w, s.modelObject(m))
+}

@@ -1,0 +1,386 @@
+// Package reference owns errconform's conforming, in-process target: an
+// OpenAI-compatible inference API (chat completions, models, files) whose
+// every error follows the contract in spec/. It authenticates API keys and
+// HS256 JWTs, validates JSON and multipart requests, looks models up with
+// their capabilities and context windows, keeps uploaded files in memory with
+// an expiry, enforces a per-key rate limit, and simulates dead and slow
+// upstreams. It creates its own fixtures (keys, models, files, a fault
+// header) and describes them as a config.Config. It is errconform's default
+// target and the baseline that the mutants break.
+package reference
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/errconform/errconform/config"
+	"github.com/errconform/errconform/spec"
+)
+
+// The models the reference serves.
+const (
+	// MainModel accepts text, image, video and file input.
+	MainModel = "openai/gpt-oss-120b"
+	// TextOnlyModel accepts text only.
+	TextOnlyModel = "ref/text-only"
+	// RestrictedModel may not be used by the restricted key.
+	RestrictedModel = "ref/private-model"
+	// UnreachableModel is routed to an upstream that cannot be reached (502).
+	UnreachableModel = "test/unreachable"
+	// SlowModel is routed to an upstream that never answers (504).
+	SlowModel = "test/slow"
+	// ContextWindow is every model's context window, in tokens.
+	ContextWindow = 8192
+)
+
+// InternalErrorHeader is the request header that makes the reference fail
+// with a 500, written as config's internal_error_header fixture.
+const InternalErrorHeader = "X-Fault: internal"
+
+const (
+	maxBodyBytes   = 8 << 20
+	fileLifetime   = 24 * time.Hour
+	defaultTimeout = 10 * time.Second
+)
+
+// Options tune the reference. The zero value is usable.
+type Options struct {
+	// GatewayTimeout is how long a request for the slow model waits for its
+	// (never answering) upstream before the 504; default 300ms.
+	GatewayTimeout time.Duration
+	// Latency is a fixed delay added before every response (0 = none).
+	Latency time.Duration
+	// RateLimit is the number of requests the rate-limited key may make per
+	// RateWindow; default 5.
+	RateLimit int
+	// RateWindow is the rate-limit window; default 1 minute.
+	RateWindow time.Duration
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+}
+
+func (o Options) withDefaults() Options {
+	if o.GatewayTimeout <= 0 {
+		o.GatewayTimeout = 300 * time.Millisecond
+	}
+	if o.Latency < 0 {
+		o.Latency = 0
+	}
+	if o.RateLimit <= 0 {
+		o.RateLimit = 5
+	}
+	if o.RateWindow <= 0 {
+		o.RateWindow = time.Minute
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return o
+}
+
+// Server is the reference API. It implements http.Handler; every API route
+// lives under /v1. All its methods are safe for concurrent use.
+type Server struct {
+	contract *spec.Contract
+	opts     Options
+	created  time.Time
+
+	// Immutable after New.
+	models     []model
+	balances   map[string]int // credits per organization
+	keys       []apiKey
+	validKey   string
+	brokeKey   string
+	restricted string
+	limitedKey string
+	jwtSecret  string
+	faultName  string
+	faultValue string
+	foreignID  string
+	expiredID  string
+
+	mu      sync.Mutex
+	files   map[string]*storedFile
+	windows map[string]*rateWindow
+}
+
+// New returns a reference server with fresh random credentials and its
+// built-in fixture files. It panics if c is nil or lacks a status the
+// reference answers with; Start reports that as an error instead.
+func New(c *spec.Contract, opts Options) *Server {
+	if err := checkContract(c); err != nil {
+		panic(err.Error())
+	}
+	opts = opts.withDefaults()
+	faultName, faultValue, err := config.SplitHeader(InternalErrorHeader)
+	if err != nil {
+		panic(fmt.Sprintf("reference: fault header: %v", err))
+	}
+	s := &Server{
+		contract:   c,
+		opts:       opts,
+		created:    opts.Now(),
+		validKey:   newKey(),
+		brokeKey:   newKey(),
+		restricted: newKey(),
+		limitedKey: newKey(),
+		jwtSecret:  randomHex(32),
+		faultName:  faultName,
+		faultValue: faultValue,
+		models:     newCatalogue(),
+		balances:   map[string]int{orgMain: 1_000_000, orgBroke: 0, orgOther: 1_000_000},
+		files:      map[string]*storedFile{},
+		windows:    map[string]*rateWindow{},
+	}
+	s.keys = []apiKey{
+		{key: s.validKey, principal: principal{id: "key:valid", org: orgMain}},
+		{key: s.brokeKey, principal: principal{id: "key:no-credits", org: orgBroke}},
+		{key: s.restricted, principal: principal{id: "key:restricted", org: orgMain, restricted: true}},
+		{key: s.limitedKey, principal: principal{id: "key:rate-limited", org: orgMain, rateLimited: true}},
+	}
+	now := s.created
+	foreign := s.store(orgOther, "other-org.jsonl", "batch", "application/jsonl",
+		[]byte(`{"owner":"another organization"}`+"\n"), now, now.Add(10*365*24*time.Hour))
+	expired := s.store(orgMain, "expired.txt", "assistants", "text/plain",
+		[]byte("This file has expired.\n"), now.Add(-48*time.Hour), now.Add(-24*time.Hour))
+	s.foreignID, s.expiredID = foreign.id, expired.id
+	return s
+}
+
+// statusesUsed lists every status the reference answers errors with.
+var statusesUsed = []int{400, 401, 402, 403, 404, 410, 429, 500, 502, 504}
+
+func checkContract(c *spec.Contract) error {
+	if c == nil {
+		return errors.New("reference: the contract is nil")
+	}
+	for _, status := range statusesUsed {
+		if _, ok := c.TypeFor(status); !ok {
+			return fmt.Errorf("reference: the contract has no error type for status %d", status)
+		}
+	}
+	return nil
+}
+
+// Config returns a complete configuration pointing at baseURL (which already
+// ends in /v1), with the valid key and every fixture filled in.
+func (s *Server) Config(baseURL string) config.Config {
+	timeout := defaultTimeout
+	if floor := s.opts.GatewayTimeout + s.opts.Latency; floor >= timeout {
+		timeout = floor + defaultTimeout
+	}
+	return config.Config{
+		Target: config.Target{
+			BaseURL:        baseURL,
+			Timeout:        config.Duration(timeout),
+			GatewayTimeout: config.Duration(s.opts.GatewayTimeout),
+		},
+		Auth: config.Auth{APIKey: s.validKey},
+		Fixtures: config.Fixtures{
+			Model:               MainModel,
+			ContextWindow:       ContextWindow,
+			TextOnlyModel:       TextOnlyModel,
+			NoCreditsAPIKey:     s.brokeKey,
+			RestrictedAPIKey:    s.restricted,
+			RestrictedModel:     RestrictedModel,
+			ForeignFileID:       s.foreignID,
+			ExpiredFileID:       s.expiredID,
+			RateLimitedAPIKey:   s.limitedKey,
+			RateLimitBurst:      s.opts.RateLimit + 5,
+			UnreachableModel:    UnreachableModel,
+			SlowModel:           SlowModel,
+			InternalErrorHeader: InternalErrorHeader,
+			JWTHS256Secret:      s.jwtSecret,
+		},
+	}
+}
+
+// handler serves one known route for an authenticated principal. It writes
+// the success response itself, or returns the error for ServeHTTP to write.
+type handler func(w http.ResponseWriter, r *http.Request, p principal) *apiError
+
+// ServeHTTP serves the API: latency, authentication, routing, rate limit,
+// fault injection, then the route's own handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var secret string // the credential presented, redacted from any message
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.writeError(w, errInternal(), secret)
+		}
+	}()
+	if !sleep(r.Context(), s.opts.Latency) {
+		return // the client is gone
+	}
+	p, secret, aerr := s.authenticate(r)
+	if aerr != nil {
+		s.writeError(w, aerr, secret)
+		return
+	}
+	h := s.route(r.Method, r.URL.Path)
+	if h == nil {
+		s.writeError(w, &apiError{status: http.StatusNotFound,
+			message: fmt.Sprintf("Unknown request URL: %s %s. Please check the URL and the method.", r.Method, excerpt(r.URL.Path))}, secret)
+		return
+	}
+	if aerr := s.admit(p); aerr != nil {
+		s.writeError(w, aerr, secret)
+		return
+	}
+	for _, v := range r.Header.Values(s.faultName) {
+		if strings.EqualFold(strings.TrimSpace(v), s.faultValue) {
+			s.writeError(w, errInternal(), secret)
+			return
+		}
+	}
+	if aerr := h(w, r, p); aerr != nil {
+		s.writeError(w, aerr, secret)
+	}
+}
+
+// route returns the handler for a method and path, or nil if there is none.
+func (s *Server) route(method, path string) handler {
+	rest, ok := strings.CutPrefix(path, "/v1/")
+	if !ok {
+		return nil
+	}
+	on := func(want string, h handler) handler {
+		if method == want {
+			return h
+		}
+		return nil
+	}
+	switch {
+	case rest == "chat/completions":
+		return on(http.MethodPost, s.chatCompletions)
+	case rest == "models":
+		return on(http.MethodGet, s.listModels)
+	case strings.HasPrefix(rest, "models/") && len(rest) > len("models/"):
+		id := strings.TrimPrefix(rest, "models/")
+		return on(http.MethodGet, func(w http.ResponseWriter, _ *http.Request, p principal) *apiError {
+			return s.retrieveModel(w, p, id)
+		})
+	case rest == "files":
+		return on(http.MethodPost, s.uploadFile)
+	case strings.HasPrefix(rest, "files/"):
+		id := strings.TrimPrefix(rest, "files/")
+		if inner, ok := strings.CutSuffix(id, "/content"); ok && validID(inner) {
+			return on(http.MethodGet, func(w http.ResponseWriter, _ *http.Request, p principal) *apiError {
+				return s.fileContent(w, p, inner)
+			})
+		}
+		if !validID(id) {
+			return nil
+		}
+		switch method {
+		case http.MethodGet:
+			return func(w http.ResponseWriter, _ *http.Request, p principal) *apiError { return s.retrieveFile(w, p, id) }
+		case http.MethodDelete:
+			return func(w http.ResponseWriter, _ *http.Request, p principal) *apiError { return s.deleteFile(w, p, id) }
+		}
+	}
+	return nil
+}
+
+// hasCredits reports whether the principal's organization may spend.
+func (s *Server) hasCredits(p principal) bool { return s.balances[p.org] > 0 }
+
+func validID(id string) bool { return id != "" && !strings.Contains(id, "/") }
+
+// sleep waits d, reporting false if ctx ended first.
+func sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return true
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go 1.24+)
+	return hex.EncodeToString(b)
+}
+
+func newKey() string { return "sk-ref-" + randomHex(16) }
+
+// Running is a reference server listening on a TCP address.
+type Running struct {
+	// BaseURL is "http://HOST:PORT/v1".
+	BaseURL string
+	// Server is the handler being served.
+	Server *Server
+
+	http      *http.Server
+	done      chan error
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Start listens on addr ("" means "127.0.0.1:0") and serves a new reference
+// server in the background until Close.
+func Start(c *spec.Contract, opts Options, addr string) (*Running, error) {
+	if err := checkContract(c); err != nil {
+		return nil, err
+	}
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("reference: listen on %s: %w", addr, err)
+	}
+	s := New(c, opts)
+	hs := &http.Server{Handler: s, ReadHeaderTimeout: defaultTimeout}
+	done := make(chan error, 1)
+	go func() { done <- hs.Serve(ln) }()
+	return &Running{BaseURL: "http://" + dialAddr(ln.Addr()) + "/v1", Server: s, http: hs, done: done}, nil
+}
+
+// Config returns the server's configuration pointing at BaseURL.
+func (r *Running) Config() config.Config { return r.Server.Config(r.BaseURL) }
+
+// Close stops the server and closes its connections. It is safe to call
+// more than once.
+func (r *Running) Close() error {
+	r.closeOnce.Do(func() {
+		err := r.http.Close()
+		serveErr := <-r.done
+		switch {
+		case err != nil:
+			r.closeErr = fmt.Errorf("reference: close server: %w", err)
+		case serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed):
+			r.closeErr = fmt.Errorf("reference: serve: %w", serveErr)
+		}
+	})
+	return r.closeErr
+}
+
+// dialAddr turns a listening address into one a client can dial: an
+// unspecified host (":8080", "[::]:8080") becomes the loopback address.
+func dialAddr(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
+}
