@@ -241,6 +241,9 @@ func (c Config) Validate() error {
 	if c.Target.BaseURL != "" && c.Auth.APIKey == "" {
 		return &Error{Field: "auth.api_key", Msg: "is required when target.base_url is set"}
 	}
+	if err := checkCredentials(c); err != nil {
+		return err
+	}
 	if c.Target.GatewayTimeout >= c.Target.Timeout {
 		return &Error{Field: "target.gateway_timeout", Msg: fmt.Sprintf("(%s) must be shorter than target.timeout (%s), or a 504 could never be told from errconform giving up", c.Target.GatewayTimeout.Std(), c.Target.Timeout.Std())}
 	}
@@ -262,6 +265,25 @@ func (c Config) Validate() error {
 		}
 		if !contains(known, r) {
 			return &Error{Field: fmt.Sprintf("require[%d]", i), Msg: fmt.Sprintf("%q is not a fixture key (one of: all, %s)", r, strings.Join(known, ", "))}
+		}
+	}
+	return nil
+}
+
+// checkCredentials refuses keys that cannot travel in a header: a stray
+// newline from a shell substitution, spaces, control characters.
+func checkCredentials(c Config) error {
+	keys := map[string]string{"auth.api_key": c.Auth.APIKey}
+	v := reflect.ValueOf(c.Fixtures)
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		if t.Field(i).Tag.Get("secret") == "true" {
+			keys["fixtures."+t.Field(i).Tag.Get("fixture")] = v.Field(i).String()
+		}
+	}
+	for field, key := range keys {
+		if strings.IndexFunc(key, func(r rune) bool { return r <= ' ' || r == 0x7f }) >= 0 {
+			return &Error{Field: field, Msg: "contains whitespace or control characters (a trailing newline from a shell substitution?)"}
 		}
 	}
 	return nil

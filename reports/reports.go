@@ -39,18 +39,19 @@ type Run struct {
 
 // Summary counts verdicts.
 type Summary struct {
-	Total           int            `json:"total"`
-	Passed          int            `json:"passed"`
-	Failed          int            `json:"failed"`
-	Warned          int            `json:"warned"`
-	Skipped         int            `json:"skipped"`
-	Errored         int            `json:"errored"`
-	SkippedByReason map[string]int `json:"skipped_by_reason"`
+	Total   int `json:"total"`
+	Passed  int `json:"passed"`
+	Failed  int `json:"failed"`
+	Warned  int `json:"warned"`
+	Skipped int `json:"skipped"`
+	Errored int `json:"errored"`
+	// SkippedByFixture counts skipped cases per missing fixture key.
+	SkippedByFixture map[string]int `json:"skipped_by_fixture"`
 }
 
 // Summarize counts the verdicts of a run's results.
 func Summarize(results []suites.Result) Summary {
-	s := Summary{SkippedByReason: map[string]int{}}
+	s := Summary{SkippedByFixture: map[string]int{}}
 	for _, r := range results {
 		s.Total++
 		switch r.Verdict {
@@ -62,7 +63,9 @@ func Summarize(results []suites.Result) Summary {
 			s.Warned++
 		case check.Skipped:
 			s.Skipped++
-			s.SkippedByReason[r.Reason]++
+			for _, key := range r.Missing {
+				s.SkippedByFixture[key]++
+			}
 		case check.Errored:
 			s.Errored++
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"sort"
 	"sync"
 	"time"
 
@@ -179,8 +180,16 @@ func printCaseLine(w io.Writer, r suites.Result) {
 func printSummary(w io.Writer, s reports.Summary, elapsed time.Duration) {
 	fmt.Fprintf(w, "\n%d cases in %s: %d passed, %d failed, %d warned, %d skipped, %d errored\n",
 		s.Total, elapsed.Round(time.Millisecond), s.Passed, s.Failed, s.Warned, s.Skipped, s.Errored)
-	for reason, n := range s.SkippedByReason {
-		fmt.Fprintf(w, "  skipped %d: %s\n", n, reason)
+	keys := make([]string, 0, len(s.SkippedByFixture))
+	for key := range s.SkippedByFixture {
+		keys = append(keys, key)
+	}
+	sort.Strings(keys)
+	for _, key := range keys {
+		fmt.Fprintf(w, "  %3d skipped for want of fixtures.%s\n", s.SkippedByFixture[key], key)
+	}
+	if len(keys) > 0 {
+		fmt.Fprintln(w, "  (configure those fixtures to check the whole contract; --require all turns these skips into failures)")
 	}
 }
 

@@ -1,0 +1,295 @@
+package runner_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/errconform/errconform/reference"
+	"github.com/errconform/errconform/reports"
+	"github.com/errconform/errconform/spec"
+	"github.com/errconform/errconform/suites"
+)
+
+// binary is the errconform command built once for these tests: RunSpecs
+// may run only once per process, so every run is its own process.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "errconform-e2e")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "errconform")
+	build := exec.Command("go", "build", "-o", binary, "../cmd/errconform")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		panic("build errconform: " + err.Error())
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+type outcome struct {
+	code           int
+	stdout, stderr string
+}
+
+func errconform(t *testing.T, env []string, args ...string) outcome {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = append(os.Environ(), env...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	var exitErr *exec.ExitError
+	if errors.As(err, &exitErr) {
+		code = exitErr.ExitCode()
+	} else {
+		require.NoError(t, err)
+	}
+	return outcome{code, stdout.String(), stderr.String()}
+}
+
+func readJSONReport(t *testing.T, path string) reports.JSONReport {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	var rep reports.JSONReport
+	require.NoError(t, json.Unmarshal(data, &rep))
+	return rep
+}
+
+func catalogueIDs() []string {
+	var ids []string
+	for _, c := range suites.Catalogue() {
+		ids = append(ids, c.ID)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// startReference serves a reference on 127.0.0.1 and writes its config.
+func startReference(t *testing.T, wrap func(http.Handler) http.Handler) (cfgPath string, keys []string) {
+	t.Helper()
+	contract, err := spec.Load()
+	require.NoError(t, err)
+	ref := reference.New(contract, reference.Options{GatewayTimeout: 100 * time.Millisecond})
+	srv := httptest.NewServer(wrap(ref))
+	t.Cleanup(srv.Close)
+	cfg := ref.Config(srv.URL + "/v1")
+	data, err := cfg.Marshal()
+	require.NoError(t, err)
+	cfgPath = filepath.Join(t.TempDir(), "errconform.yaml")
+	require.NoError(t, os.WriteFile(cfgPath, data, 0o600))
+	return cfgPath, cfg.Secrets()
+}
+
+func TestRunAgainstEmbeddedReferencePasses(t *testing.T) {
+	dir := t.TempDir()
+	out := errconform(t, nil, "run", "--json", filepath.Join(dir, "r.json"))
+	require.Equal(t, 0, out.code, out.stdout+out.stderr)
+	rep := readJSONReport(t, filepath.Join(dir, "r.json"))
+	assert.Equal(t, len(catalogueIDs()), rep.Summary.Total)
+	assert.Equal(t, rep.Summary.Total, rep.Summary.Passed)
+	assert.True(t, rep.Target.Embedded)
+	assert.Contains(t, out.stdout, "0 failed")
+	assert.Contains(t, out.stdout, "PASS  upstream/slow-model")
+}
+
+func TestServeThenRunWritesOneJUnitTestcasePerCase(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	require.NoError(t, l.Close())
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "ec.yaml")
+	serve := exec.Command(binary, "serve", "--addr", addr, "--config-out", cfgPath)
+	require.NoError(t, serve.Start())
+	t.Cleanup(func() { _ = serve.Process.Kill(); _ = serve.Wait() })
+	require.Eventually(t, func() bool {
+		data, err := os.ReadFile(cfgPath)
+		return err == nil && len(data) > 0
+	}, 10*time.Second, 20*time.Millisecond, "serve writes its config")
+
+	junit, jsonPath := filepath.Join(dir, "ec.xml"), filepath.Join(dir, "ec.json")
+	out := errconform(t, nil, "run", "--config", cfgPath, "--junit", junit, "--json", jsonPath)
+	require.Equal(t, 0, out.code, out.stdout+out.stderr)
+
+	var doc struct {
+		Suites []struct {
+			Cases []struct {
+				Name string `xml:"name,attr"`
+			} `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
+	data, err := os.ReadFile(junit)
+	require.NoError(t, err)
+	require.NoError(t, xml.Unmarshal(data, &doc))
+	require.Len(t, doc.Suites, 1)
+	var names []string
+	for _, c := range doc.Suites[0].Cases {
+		names = append(names, c.Name)
+	}
+	sort.Strings(names)
+	assert.Equal(t, catalogueIDs(), names, "one testcase per case ID, named by it")
+	assert.Equal(t, len(names), readJSONReport(t, jsonPath).Summary.Passed)
+}
+
+func TestGoDefault404ServerFailsEveryCase(t *testing.T) {
+	cfgPath, _ := startReference(t, func(http.Handler) http.Handler { return http.NotFoundHandler() })
+	jsonPath := filepath.Join(t.TempDir(), "r.json")
+	out := errconform(t, nil, "run", "--config", cfgPath, "--json", jsonPath)
+	require.Equal(t, 1, out.code, out.stdout+out.stderr)
+	rep := readJSONReport(t, jsonPath)
+	require.Equal(t, len(catalogueIDs()), rep.Summary.Failed)
+	for _, c := range rep.Cases {
+		require.NotEmpty(t, c.Findings, c.ID)
+		var sawStatus, sawContentType bool
+		for _, f := range c.Findings {
+			switch f.Rule {
+			case "status":
+				sawStatus = true
+				assert.Equal(t, "404", f.Actual, c.ID)
+				assert.NotEmpty(t, f.Expected, c.ID)
+			case "content-type":
+				sawContentType = true
+				assert.Contains(t, f.Actual, "text/plain", c.ID)
+			}
+		}
+		assert.True(t, sawContentType, "%s names the content type it got", c.ID)
+		if c.Expect.Status != 404 {
+			assert.True(t, sawStatus, "%s names the status it got", c.ID)
+		}
+	}
+	assert.Contains(t, out.stdout, "FAIL  auth/missing-header/chat")
+	assert.Contains(t, out.stdout, "expected 401, got 404")
+}
+
+func TestUnreachableTargetExits3(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	require.NoError(t, l.Close()) // nothing listens there now
+	out := errconform(t, []string{"ERRCONFORM_API_KEY=sk-test-unreachable-000000"}, "run", "--target", "http://"+addr+"/v1")
+	assert.Equal(t, 3, out.code, out.stdout+out.stderr)
+	assert.Contains(t, out.stdout, "connection refused")
+	assert.NotContains(t, out.stdout, "sk-test-unreachable-000000")
+}
+
+func TestMinimalConfigSkipsFixtureCasesAndRequireFailsThem(t *testing.T) {
+	full, _ := startReference(t, func(h http.Handler) http.Handler { return h })
+	data, err := os.ReadFile(full)
+	require.NoError(t, err)
+	var baseURL, key string
+	for _, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(line)
+		if v, ok := strings.CutPrefix(line, "base_url: "); ok {
+			baseURL = v
+		}
+		if v, ok := strings.CutPrefix(line, "api_key: "); ok {
+			key = v
+		}
+	}
+	minimal := filepath.Join(t.TempDir(), "min.yaml")
+	require.NoError(t, os.WriteFile(minimal, []byte("target:\n  base_url: "+baseURL+"\nauth:\n  api_key: ${TEST_KEY}\n"), 0o600))
+	env := []string{"TEST_KEY=" + key}
+
+	jsonPath := filepath.Join(t.TempDir(), "r.json")
+	out := errconform(t, env, "run", "--config", minimal, "--json", jsonPath)
+	require.Equal(t, 0, out.code, out.stdout+out.stderr)
+	rep := readJSONReport(t, jsonPath)
+	assert.Positive(t, rep.Summary.Skipped)
+	assert.Zero(t, rep.Summary.Failed)
+	for _, c := range rep.Cases {
+		if c.Verdict == "skipped" {
+			assert.Contains(t, c.Reason, "fixtures.", c.ID)
+		}
+	}
+	assert.Equal(t, 1, rep.Summary.SkippedByFixture["slow_model"])
+	assert.Contains(t, out.stdout, "skipped for want of fixtures.slow_model")
+	assert.NotContains(t, out.stdout, key)
+
+	out = errconform(t, env, "run", "--config", minimal, "--require", "all")
+	assert.Equal(t, 1, out.code, out.stdout+out.stderr)
+	assert.Contains(t, out.stdout, "fixtures.slow_model is required")
+
+	out = errconform(t, env, "run", "--config", minimal, "--require", "slow_model", "--label-filter", "!fixture:slow_model")
+	assert.Equal(t, 0, out.code, "a required fixture whose cases are filtered out does not fail: %s", out.stdout)
+}
+
+func TestLabelFilterSelectsCases(t *testing.T) {
+	jsonPath := filepath.Join(t.TempDir(), "r.json")
+	out := errconform(t, nil, "run", "--label-filter", "status:401 && endpoint:models-list", "--json", jsonPath)
+	require.Equal(t, 0, out.code, out.stdout+out.stderr)
+	rep := readJSONReport(t, jsonPath)
+	require.NotEmpty(t, rep.Cases)
+	for _, c := range rep.Cases {
+		assert.Equal(t, 401, c.Expect.Status, c.ID)
+		assert.True(t, strings.HasSuffix(c.ID, "/models-list"), c.ID)
+	}
+}
+
+func TestUsageAndConfigErrorsExit2NamingTheField(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(p, []byte(text), 0o600))
+		return p
+	}
+	good := "target:\n  base_url: http://127.0.0.1:9/v1\nauth:\n  api_key: sk-test-0000000000\n"
+	tests := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"unknown key", []string{"run", "--config", write("unknown.yaml", good+"fixtures:\n  modle: x\n")}, []string{"unknown.yaml", "fixtures.modle"}},
+		{"bad url", []string{"run", "--config", write("url.yaml", strings.Replace(good, "http://127.0.0.1:9/v1", "ftp//nowhere", 1))}, []string{"url.yaml", "target.base_url"}},
+		{"bad duration", []string{"run", "--config", write("dur.yaml", strings.Replace(good, "target:\n", "target:\n  timeout: forty\n", 1))}, []string{"dur.yaml", "forty"}},
+		{"unset variable", []string{"run", "--config", write("env.yaml", strings.Replace(good, "sk-test-0000000000", "${ERRCONFORM_TEST_UNSET_VAR}", 1))}, []string{"env.yaml", "auth.api_key", "ERRCONFORM_TEST_UNSET_VAR"}},
+		{"unreadable file", []string{"run", "--config", filepath.Join(dir, "missing.yaml")}, []string{"missing.yaml", "cannot read"}},
+		{"gateway timeout not below timeout", []string{"run", "--config", write("gw.yaml", strings.Replace(good, "target:\n", "target:\n  timeout: 5s\n  gateway_timeout: 10s\n", 1))}, []string{"gw.yaml", "target.gateway_timeout"}},
+		{"unknown require key", []string{"run", "--require", "slow_modle"}, []string{"require[0]", "slow_modle"}},
+		{"bad label filter", []string{"run", "--label-filter", "status:401 &&"}, []string{"--label-filter"}},
+		{"unknown flag", []string{"run", "--frobnicate"}, []string{"frobnicate"}},
+		{"unknown command", []string{"launch"}, []string{"launch"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := errconform(t, nil, tt.args...)
+			assert.Equal(t, 2, out.code, out.stdout+out.stderr)
+			for _, w := range tt.want {
+				assert.Contains(t, out.stderr, w)
+			}
+			assert.NotContains(t, out.stdout, "cases in", "no case ran")
+		})
+	}
+}
+
+func TestListShowsCoverageOfEveryStatusAndCode(t *testing.T) {
+	out := errconform(t, nil, "list")
+	require.Equal(t, 0, out.code, out.stderr)
+	assert.NotContains(t, out.stdout, "NOT COVERED")
+	for _, id := range catalogueIDs() {
+		assert.Contains(t, out.stdout, id)
+	}
+	out = errconform(t, nil, "list", "--rules")
+	require.Equal(t, 0, out.code, out.stderr)
+	assert.Contains(t, out.stdout, "code-status")
+}
