@@ -7,12 +7,15 @@ package check
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/errconform/errconform/probe"
 	"github.com/errconform/errconform/spec"
@@ -107,6 +110,12 @@ func Rules() []Rule {
 		{"code", Must, "error.code equals the case's expected code, where the case names one", checkCode},
 		{"code-status", Must, "a code from the contract's table comes only with its own status", checkCodeStatus},
 		{"param", Must, "error.param names the offending field (or a path inside it), where the case names one", checkParam},
+		{"retry-after", Should, "a 429 carries Retry-After, in seconds or as an HTTP date", checkRetryAfter},
+		{"no-secret-echo", Must, "the credential the request sent never appears whole in the response body or headers", checkNoSecretEcho},
+		{"sdk", Must, "the official Go SDK (openai-go) parses the response into its typed error with the same status, type, code, param and message", checkSDK},
+		{"timeout", Must, "a 504 arrives within the configured gateway timeout plus slack", checkTimeout},
+		{"no-stream", Must, "an error to a stream: true request is JSON, not an event stream", checkNoStream},
+		{"no-internal-leak", Should, "the message exposes no internals: upstream URLs or addresses, stack traces, exception or decoder text", checkNoInternalLeak},
 	}
 }
 
@@ -281,9 +290,34 @@ func checkShape(in *input) []Finding {
 	}
 	if err := in.contract.ValidateError(plain); err != nil {
 		return []Finding{{Expected: `{"error":{"message","type","param","code"}}`, Actual: excerpt(in.resp.Body, 120),
-			Message: "the body does not match the ErrorResponse schema: " + oneLine(err.Error())}}
+			Message: "the body does not match the ErrorResponse schema: " + describeSchemaError(err)}}
 	}
 	return nil
+}
+
+// describeSchemaError lists kin-openapi's violations as "at POINTER: reason",
+// without the schema dump its Error() appends.
+func describeSchemaError(err error) string {
+	var parts []string
+	var visit func(error)
+	visit = func(e error) {
+		var multi openapi3.MultiError
+		if errors.As(e, &multi) {
+			for _, inner := range multi {
+				visit(inner)
+			}
+			return
+		}
+		var se *openapi3.SchemaError
+		if errors.As(e, &se) {
+			pointer := "/" + strings.Join(se.JSONPointer(), "/")
+			parts = append(parts, fmt.Sprintf("at %s: %s", pointer, se.Reason))
+			return
+		}
+		parts = append(parts, oneLine(e.Error()))
+	}
+	visit(err)
+	return strings.Join(parts, "; ")
 }
 
 func oneLine(s string) string {

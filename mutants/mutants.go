@@ -9,11 +9,14 @@ package mutants
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/errconform/errconform/config"
 	"github.com/errconform/errconform/suites"
 )
 
@@ -35,6 +38,8 @@ type response struct {
 	status int
 	header http.Header
 	body   []byte
+	// requestBody is the request's body, kept for mutations that depend on it.
+	requestBody []byte
 }
 
 // rewrite records the reference's response and lets edit change it before
@@ -42,9 +47,14 @@ type response struct {
 func rewrite(edit func(r *http.Request, resp *response)) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			var requestBody []byte
+			if r.Body != nil {
+				requestBody, _ = io.ReadAll(io.LimitReader(r.Body, 16<<20))
+				r.Body = io.NopCloser(bytes.NewReader(requestBody))
+			}
 			rec := httptest.NewRecorder()
 			next.ServeHTTP(rec, r)
-			resp := &response{status: rec.Code, header: rec.Header().Clone(), body: rec.Body.Bytes()}
+			resp := &response{status: rec.Code, header: rec.Header().Clone(), body: rec.Body.Bytes(), requestBody: requestBody}
 			edit(r, resp)
 			for k, v := range resp.header {
 				w.Header()[k] = v
@@ -112,6 +122,35 @@ func containsInt(list []int, n int) bool {
 	return false
 }
 
+// credentialProbe fills every credential, so that a case's request shows
+// whether it carries one.
+var credentialProbe = config.Config{
+	Auth: config.Auth{APIKey: "sk-mutants-credential-probe-0000"},
+	Fixtures: config.Fixtures{NoCreditsAPIKey: "sk-mutants-probe-1", RestrictedAPIKey: "sk-mutants-probe-2",
+		RateLimitedAPIKey: "sk-mutants-probe-3", ForeignFileID: "file-x", ExpiredFileID: "file-y", InternalErrorHeader: "X-Fault: internal"},
+}
+
+// sendsCredential reports whether the case's request carries a credential
+// long enough for the no-secret-echo rule to look for.
+func sendsCredential(c suites.Case) bool { return len(c.Request(credentialProbe).Credential) >= 8 }
+
+// presentedCredential is the Authorization value without its scheme.
+func presentedCredential(r *http.Request) string {
+	v := r.Header.Get("Authorization")
+	if scheme, rest, ok := strings.Cut(v, " "); ok && len(scheme) <= 8 {
+		return rest
+	}
+	return v
+}
+
+// requestsStream reports whether a JSON request body asked for stream: true.
+func requestsStream(resp *response) bool {
+	var body struct {
+		Stream bool `json:"stream"`
+	}
+	return json.Unmarshal(resp.requestBody, &body) == nil && body.Stream
+}
+
 // Predicates over cases.
 func all(suites.Case) bool { return true }
 
@@ -160,7 +199,7 @@ func All() []Mutant {
 			Breaks: []string{"content-type", "json"}, Affects: status(502),
 			Wrap: onErrors(replaceBody("text/html", "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx/1.25.3</center>\r\n</body>\r\n</html>\r\n"), 502)},
 		{Name: "no-envelope", Description: "the error object sent bare, without the {\"error\": …} envelope",
-			Breaks: []string{"shape"}, Affects: all,
+			Breaks: []string{"shape", "sdk"}, Affects: all,
 			Wrap: onErrors(func(_ *http.Request, resp *response) {
 				var doc map[string]any
 				if json.Unmarshal(resp.body, &doc) == nil && doc["error"] != nil {
@@ -168,7 +207,7 @@ func All() []Mutant {
 				}
 			})},
 		{Name: "error-string", Description: "Express-style {\"error\": \"<message>\"} on 401",
-			Breaks: []string{"shape"}, Affects: status(401),
+			Breaks: []string{"shape", "sdk"}, Affects: status(401),
 			Wrap: onErrors(func(_ *http.Request, resp *response) {
 				resp.body = []byte(`{"error":"Invalid authentication credentials"}`)
 			}, 401)},
@@ -176,7 +215,7 @@ func All() []Mutant {
 			Breaks: []string{"shape"}, Affects: status(404),
 			Wrap: onErrors(replaceBody("application/json", `{"detail":"Not Found"}`), 404)},
 		{Name: "numeric-code", Description: "error.code carries the HTTP status as a number",
-			Breaks: []string{"shape"}, Affects: all,
+			Breaks: []string{"shape", "sdk"}, Affects: all,
 			Wrap: func(h http.Handler) http.Handler {
 				return rewrite(func(r *http.Request, resp *response) {
 					if resp.status >= 400 {
@@ -276,6 +315,56 @@ func All() []Mutant {
 					_, _ = w.Write(body[:len(body)/2])
 				})
 			}},
+		{Name: "errors-as-200", Description: "every error sent with status 200 and the error body (an RPC-style gateway)",
+			Breaks: []string{"status", "sdk"}, Affects: all,
+			Wrap: onErrors(func(_ *http.Request, resp *response) { resp.status = http.StatusOK })},
+		{Name: "no-retry-after", Description: "429 without a Retry-After header",
+			Breaks: []string{"retry-after"}, Affects: status(429),
+			Wrap: onErrors(func(_ *http.Request, resp *response) { resp.header.Del("Retry-After") }, 429)},
+		{Name: "retry-after-words", Description: "429 with Retry-After: \"1 minute\" (neither seconds nor an HTTP date)",
+			Breaks: []string{"retry-after"}, Affects: status(429),
+			Wrap: onErrors(func(_ *http.Request, resp *response) { resp.header.Set("Retry-After", "1 minute") }, 429)},
+		{Name: "echo-key-in-message", Description: "401 messages quote the credential back (\"Incorrect API key provided: sk-…\")",
+			Breaks: []string{"no-secret-echo"}, Affects: func(c suites.Case) bool { return c.Expect.Status == 401 && sendsCredential(c) },
+			Wrap: onErrors(func(r *http.Request, resp *response) {
+				editError(func(e map[string]any) {
+					e["message"] = "Incorrect API key provided: " + presentedCredential(r) + "."
+				})(r, resp)
+			}, 401)},
+		{Name: "echo-key-in-header", Description: "a debug header repeats the Authorization value on every error",
+			Breaks: []string{"no-secret-echo"}, Affects: sendsCredential,
+			Wrap: onErrors(func(r *http.Request, resp *response) {
+				resp.header.Set("X-Debug-Authorization", r.Header.Get("Authorization"))
+			})},
+		{Name: "sse-errors", Description: "errors to stream: true requests sent as a server-sent event",
+			Breaks: []string{"no-stream", "content-type", "json"}, Affects: func(c suites.Case) bool { return c.Expect.Stream },
+			Wrap: func(next http.Handler) http.Handler {
+				return rewrite(func(r *http.Request, resp *response) {
+					if resp.status < 400 || !requestsStream(resp) {
+						return
+					}
+					resp.header.Set("Content-Type", "text/event-stream")
+					resp.body = append(append([]byte("data: "), bytes.TrimSpace(resp.body)...), []byte("\n\ndata: [DONE]\n\n")...)
+				})(next)
+			}},
+		{Name: "slow-504", Description: "504 arrives a second late: the gateway's upstream timeout is longer than the contract's",
+			Breaks: []string{"timeout"}, Affects: status(504),
+			Wrap: onErrors(func(*http.Request, *response) { time.Sleep(time.Second) }, 504)},
+		{Name: "stack-trace-500", Description: "500 messages carry the Go panic and stack trace",
+			Breaks: []string{"no-internal-leak"}, Affects: status(500),
+			Wrap: onErrors(editError(func(e map[string]any) {
+				e["message"] = "panic: runtime error: invalid memory address or nil pointer dereference\n\ngoroutine 41 [running]:\nmain.(*gateway).chat(...)\n\t/app/internal/gateway/chat.go:212 +0x1d"
+			}), 500)},
+		{Name: "upstream-address-502", Description: "502 messages name the upstream's address (a reverse proxy's error text)",
+			Breaks: []string{"no-internal-leak"}, Affects: status(502),
+			Wrap: onErrors(editError(func(e map[string]any) {
+				e["message"] = "upstream connect error: dial tcp 10.12.3.4:8000: connect: connection refused"
+			}), 502)},
+		{Name: "decoder-text-400", Description: "400 messages are the server's JSON decoder error",
+			Breaks: []string{"no-internal-leak"}, Affects: status(400),
+			Wrap: onErrors(editError(func(e map[string]any) {
+				e["message"] = "json: cannot unmarshal string into Go struct field ChatRequest.max_tokens of type int"
+			}), 400)},
 		{Name: "empty-500", Description: "500 with an empty body and no Content-Type",
 			Breaks: []string{"content-type", "json"}, Affects: status(500),
 			Wrap: onErrors(func(_ *http.Request, resp *response) {

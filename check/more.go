@@ -1,0 +1,114 @@
+package check
+
+import (
+	"fmt"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+func checkRetryAfter(in *input) []Finding {
+	if in.resp == nil || in.resp.Status != http.StatusTooManyRequests {
+		return nil
+	}
+	v := strings.TrimSpace(in.resp.Header.Get("Retry-After"))
+	if v == "" {
+		return []Finding{{Expected: "Retry-After: <seconds> or an HTTP date", Actual: "no Retry-After header",
+			Message: "a 429 without Retry-After leaves clients to guess when to retry"}}
+	}
+	if n, err := strconv.Atoi(v); err == nil && n >= 0 {
+		return nil
+	}
+	if _, err := http.ParseTime(v); err == nil {
+		return nil
+	}
+	return []Finding{{Expected: "Retry-After: <seconds> or an HTTP date", Actual: fmt.Sprintf("%q", v),
+		Message: fmt.Sprintf("Retry-After %q is neither a number of seconds nor an HTTP date", v)}}
+}
+
+func checkTimeout(in *input) []Finding {
+	if in.expect.Status != http.StatusGatewayTimeout || in.expect.GatewayTimeout <= 0 {
+		return nil
+	}
+	limit := in.expect.GatewayTimeout + TimeoutSlackFor(in.expect.GatewayTimeout)
+	switch {
+	case in.resp == nil && in.ex.Failure == "timeout":
+		return []Finding{{Expected: fmt.Sprintf("a 504 within %s", limit), Actual: "no response before errconform's request timeout",
+			Message: fmt.Sprintf("no 504 arrived before errconform gave up after %s; the contract's gateway timeout is %s", in.ex.Duration.Round(time.Millisecond), in.expect.GatewayTimeout)}}
+	case in.resp != nil && in.ex.Duration > limit:
+		return []Finding{{Expected: fmt.Sprintf("within %s (gateway timeout %s + %s slack)", limit, in.expect.GatewayTimeout, TimeoutSlackFor(in.expect.GatewayTimeout)),
+			Actual: in.ex.Duration.Round(time.Millisecond).String(),
+			Message: fmt.Sprintf("the %d took %s, longer than the gateway timeout %s plus %s slack", in.resp.Status,
+				in.ex.Duration.Round(time.Millisecond), in.expect.GatewayTimeout, TimeoutSlackFor(in.expect.GatewayTimeout))}}
+	}
+	return nil
+}
+
+func checkNoStream(in *input) []Finding {
+	if !in.expect.Stream || in.resp == nil {
+		return nil
+	}
+	ct := strings.ToLower(in.resp.Header.Get("Content-Type"))
+	body := strings.TrimSpace(string(in.resp.Body))
+	if strings.HasPrefix(ct, "text/event-stream") || strings.HasPrefix(body, "data:") || strings.HasPrefix(body, "event:") {
+		return []Finding{{Expected: "a plain JSON error", Actual: fmt.Sprintf("an event stream (Content-Type %q)", in.resp.Header.Get("Content-Type")),
+			Message: "an error to a stream: true request came as a server-sent event stream; clients expect a JSON error before any stream starts"}}
+	}
+	return nil
+}
+
+func checkNoSecretEcho(in *input) []Finding {
+	secret := in.ex.Request.Credential
+	if in.resp == nil || len(secret) < 8 {
+		return nil
+	}
+	var where []string
+	if strings.Contains(string(in.resp.Body), secret) {
+		where = append(where, "the body")
+	}
+	for name, values := range in.resp.Header {
+		for _, v := range values {
+			if strings.Contains(v, secret) {
+				where = append(where, "header "+name)
+			}
+		}
+	}
+	if len(where) == 0 {
+		return nil
+	}
+	return []Finding{{Expected: "the credential never echoed", Actual: "echoed in " + strings.Join(where, ", "),
+		Message: fmt.Sprintf("the credential the request sent appears whole in %s (value withheld here)", strings.Join(where, ", "))}}
+}
+
+// leakPatterns are internals an error message must not expose.
+var leakPatterns = []struct {
+	what string
+	re   *regexp.Regexp
+}{
+	{"an upstream URL", regexp.MustCompile(`(?i)\b(https?|grpc|tcp)://[^\s"']+`)},
+	{"an internal address", regexp.MustCompile(`\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(:\d+)?\b|\[[0-9a-fA-F:]+\]:\d+`)},
+	{"a Go stack trace", regexp.MustCompile(`goroutine \d+ \[|panic: |\.go:\d+`)},
+	{"a Python traceback", regexp.MustCompile(`Traceback \(most recent call last\)|File "[^"]+", line \d+`)},
+	{"a Java or .NET stack trace", regexp.MustCompile(`\bat [\w$.]+\([\w.]*:\d+\)|\bat [\w.]+\.[\w<>]+\(.*\) in |Exception:|\w+(Exception|Error): [\w.]+\.[\w.]+`)},
+	{"a Node.js stack trace", regexp.MustCompile(`\bat .+ \(.+\.js:\d+:\d+\)|node:internal`)},
+	{"the server's JSON decoder text", regexp.MustCompile(`json: cannot unmarshal|invalid character '.' (looking for|after)|unexpected end of JSON input|JSONDecodeError|Unexpected token .* in JSON`)},
+	{"a network error of the server", regexp.MustCompile(`(?i)\bdial tcp\b|connect: connection refused|ECONNREFUSED|no such host`)},
+}
+
+func checkNoInternalLeak(in *input) []Finding {
+	v, _ := in.field("message")
+	msg, ok := v.(string)
+	if !ok {
+		return nil
+	}
+	var findings []Finding
+	for _, p := range leakPatterns {
+		if m := p.re.FindString(msg); m != "" {
+			findings = append(findings, Finding{Expected: "a message without internals", Actual: fmt.Sprintf("%q", m), Pointer: "/error/message",
+				Message: fmt.Sprintf("the message exposes %s: %q", p.what, m)})
+		}
+	}
+	return findings
+}
