@@ -129,7 +129,7 @@ func TestEveryMutantIsDetectedWithoutCollateral(t *testing.T) {
 	}
 }
 
-func TestEveryMustRuleHasAMutant(t *testing.T) {
+func TestEveryRuleHasAMutant(t *testing.T) {
 	covered := map[string]bool{}
 	for _, m := range mutants.All() {
 		for _, r := range m.Breaks {
