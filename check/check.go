@@ -443,6 +443,8 @@ const (
 	Warned  Verdict = "warned"
 	Skipped Verdict = "skipped"
 	Errored Verdict = "errored"
+	// Waived is a failure a waiver excuses until its expiry date.
+	Waived Verdict = "waived"
 )
 
 // Judge turns findings into a verdict; strict makes SHOULD findings fail.

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+	"golang.org/x/net/http/httpguts"
 )
 
 // Duration is a time.Duration written in Go syntax ("40s", "250ms").
@@ -124,7 +125,8 @@ func Parse(name string, data []byte, lookup LookupEnv) (Config, error) {
 	if err := yaml.Unmarshal(data, &root); err != nil {
 		return Config{}, &Error{File: name, Msg: cleanYAMLError(err)}
 	}
-	if err := expandNode(&root, "", lookup); err != nil {
+	lines := map[int]string{} // line -> field path, to name fields in decode errors
+	if err := expandNode(&root, "", lookup, lines); err != nil {
 		var ce *Error
 		if errors.As(err, &ce) {
 			ce.File = name
@@ -140,7 +142,7 @@ func Parse(name string, data []byte, lookup LookupEnv) (Config, error) {
 		dec := yaml.NewDecoder(bytes.NewReader(expanded))
 		dec.KnownFields(true)
 		if err := dec.Decode(&cfg); err != nil {
-			return Config{}, &Error{File: name, Field: fieldOfYAMLError(err), Msg: cleanYAMLError(err)}
+			return Config{}, &Error{File: name, Field: fieldOfYAMLError(err, lines), Msg: cleanYAMLError(err)}
 		}
 	}
 	cfg.ApplyDefaults()
@@ -156,7 +158,7 @@ func Parse(name string, data []byte, lookup LookupEnv) (Config, error) {
 
 // expandNode replaces ${VAR} in every scalar value, naming the field of a
 // variable that is not set.
-func expandNode(n *yaml.Node, path string, lookup LookupEnv) error {
+func expandNode(n *yaml.Node, path string, lookup LookupEnv, lines map[int]string) error {
 	switch n.Kind {
 	case yaml.DocumentNode, yaml.SequenceNode:
 		for i, c := range n.Content {
@@ -164,7 +166,7 @@ func expandNode(n *yaml.Node, path string, lookup LookupEnv) error {
 			if n.Kind == yaml.SequenceNode {
 				p = fmt.Sprintf("%s[%d]", path, i)
 			}
-			if err := expandNode(c, p, lookup); err != nil {
+			if err := expandNode(c, p, lookup, lines); err != nil {
 				return err
 			}
 		}
@@ -175,12 +177,14 @@ func expandNode(n *yaml.Node, path string, lookup LookupEnv) error {
 			if path != "" {
 				p = path + "." + key
 			}
-			if err := expandNode(n.Content[i+1], p, lookup); err != nil {
+			if err := expandNode(n.Content[i+1], p, lookup, lines); err != nil {
 				return err
 			}
 		}
 	case yaml.ScalarNode:
+		lines[n.Line] = path
 		var missing string
+		before := n.Value
 		n.Value = envRef.ReplaceAllStringFunc(n.Value, func(ref string) string {
 			name := envRef.FindStringSubmatch(ref)[1]
 			v, ok := lookup(name)
@@ -192,15 +196,27 @@ func expandNode(n *yaml.Node, path string, lookup LookupEnv) error {
 		if missing != "" {
 			return &Error{Field: path, Msg: fmt.Sprintf("environment variable %s is not set (line %d)", missing, n.Line)}
 		}
+		if n.Value != before && n.Style == 0 {
+			// A plain ${VAR} takes the type of what it expands to, so that
+			// rate_limit_burst: ${BURST} is a number and strict: ${S} a bool.
+			n.Tag = ""
+		}
 	}
 	return nil
 }
 
 var yamlFieldNotFound = regexp.MustCompile(`field (\S+) not found in type config\.(\w+)`)
 
-func fieldOfYAMLError(err error) string {
+var yamlLine = regexp.MustCompile(`line (\d+)`)
+
+func fieldOfYAMLError(err error, lines map[int]string) string {
 	m := yamlFieldNotFound.FindStringSubmatch(err.Error())
 	if m == nil {
+		if l := yamlLine.FindStringSubmatch(err.Error()); l != nil {
+			var n int
+			fmt.Sscan(l[1], &n)
+			return lines[n]
+		}
 		return ""
 	}
 	section := map[string]string{"Target": "target.", "Auth": "auth.", "Fixtures": "fixtures.", "Config": ""}[m[2]]
@@ -245,7 +261,7 @@ func (c Config) Validate() error {
 		return err
 	}
 	if c.Target.GatewayTimeout >= c.Target.Timeout {
-		return &Error{Field: "target.gateway_timeout", Msg: fmt.Sprintf("(%s) must be shorter than target.timeout (%s), or a 504 could never be told from errconform giving up", c.Target.GatewayTimeout.Std(), c.Target.Timeout.Std())}
+		return &Error{Field: "target.gateway_timeout", Msg: fmt.Sprintf("(%s; %s when unset, the contract's) must be shorter than target.timeout (%s), or a 504 could never be told from errconform giving up", c.Target.GatewayTimeout.Std(), DefaultGatewayTimeout, c.Target.Timeout.Std())}
 	}
 	if c.Fixtures.ContextWindow < 0 {
 		return &Error{Field: "fixtures.context_window", Msg: "must be a positive number of tokens"}
@@ -273,17 +289,18 @@ func (c Config) Validate() error {
 // checkCredentials refuses keys that cannot travel in a header: a stray
 // newline from a shell substitution, spaces, control characters.
 func checkCredentials(c Config) error {
-	keys := map[string]string{"auth.api_key": c.Auth.APIKey}
+	fields, keys := []string{"auth.api_key"}, []string{c.Auth.APIKey}
 	v := reflect.ValueOf(c.Fixtures)
 	t := v.Type()
 	for i := 0; i < t.NumField(); i++ {
 		if t.Field(i).Tag.Get("secret") == "true" {
-			keys["fixtures."+t.Field(i).Tag.Get("fixture")] = v.Field(i).String()
+			fields = append(fields, "fixtures."+t.Field(i).Tag.Get("fixture"))
+			keys = append(keys, v.Field(i).String())
 		}
 	}
-	for field, key := range keys {
+	for i, key := range keys {
 		if strings.IndexFunc(key, func(r rune) bool { return r <= ' ' || r == 0x7f }) >= 0 {
-			return &Error{Field: field, Msg: "contains whitespace or control characters (a trailing newline from a shell substitution?)"}
+			return &Error{Field: fields[i], Msg: "contains whitespace or control characters (a trailing newline from a shell substitution?)"}
 		}
 	}
 	return nil
@@ -293,7 +310,7 @@ func checkCredentials(c Config) error {
 func SplitHeader(h string) (name, value string, err error) {
 	name, value, ok := strings.Cut(h, ":")
 	name, value = strings.TrimSpace(name), strings.TrimSpace(value)
-	if !ok || name == "" || strings.ContainsAny(name, " \t\r\n") {
+	if !ok || !httpguts.ValidHeaderFieldName(name) || !httpguts.ValidHeaderFieldValue(value) {
 		return "", "", fmt.Errorf("%q is not a header such as \"X-Fault: internal\"", h)
 	}
 	return name, value, nil

@@ -670,3 +670,24 @@ func TestSplitHeader(t *testing.T) {
 		})
 	}
 }
+
+// Known bug (see the report accompanying these tests): a ${VAR} in an
+// integer or boolean field is re-encoded as a quoted string after
+// expansion, so decoding fails with "cannot unmarshal !!str `5` into int".
+func TestParseExpansionIntoTypedFields(t *testing.T) {
+	env := fakeEnv(map[string]string{"BURST": "5", "CW": "8192", "STRICT": "true"})
+	yml := "fixtures:\n  rate_limit_burst: ${BURST}\n  context_window: ${CW}\nstrict: ${STRICT}\n"
+	cfg, err := config.Parse("errconform.yaml", []byte(yml), env)
+	require.NoError(t, err)
+	assert.Equal(t, 5, cfg.Fixtures.RateLimitBurst)
+	assert.Equal(t, 8192, cfg.Fixtures.ContextWindow)
+	assert.True(t, cfg.Strict)
+}
+
+// Known bug: a bad duration is reported with its line but without the
+// field path, unlike every other validation error.
+func TestParseBadDurationNamesField(t *testing.T) {
+	_, err := config.Parse("errconform.yaml", []byte("target:\n  timeout: forty\n"), noEnv)
+	ce := configError(t, err)
+	assert.Equal(t, "target.timeout", ce.Field)
+}

@@ -6,6 +6,8 @@
 package probe
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -51,6 +53,9 @@ const (
 	FailureUnreachable FailureKind = "unreachable"
 	FailureTimeout     FailureKind = "timeout"
 	FailureBroken      FailureKind = "broken"
+	// FailureCancelled means errconform itself gave up (run cancelled or
+	// deadline passed): a harness outcome, not the target's fault.
+	FailureCancelled FailureKind = "cancelled"
 )
 
 // Exchange is one request and what the target did with it.
@@ -84,8 +89,8 @@ type Client struct {
 // New returns a Client for the base URL (e.g. https://host/v1).
 func New(opts Options) (*Client, error) {
 	base, err := url.Parse(strings.TrimRight(opts.BaseURL, "/"))
-	if err != nil || base.Host == "" {
-		return nil, fmt.Errorf("probe: base URL %q is not absolute", opts.BaseURL)
+	if err != nil || base.Host == "" || (base.Scheme != "http" && base.Scheme != "https") || base.RawQuery != "" || base.Fragment != "" {
+		return nil, fmt.Errorf("probe: base URL %q is not an absolute http(s) URL without query or fragment", opts.BaseURL)
 	}
 	if opts.Timeout <= 0 {
 		return nil, fmt.Errorf("probe: timeout must be positive, got %s", opts.Timeout)
@@ -101,8 +106,12 @@ func New(opts Options) (*Client, error) {
 		TLSHandshakeTimeout:    opts.Timeout,
 		ResponseHeaderTimeout:  opts.Timeout,
 		MaxResponseHeaderBytes: 64 << 10,
-		MaxIdleConnsPerHost:    16,
-		IdleConnTimeout:        30 * time.Second,
+		// Compression is asked for explicitly (so the recorded request shows
+		// it) and undone in Do under the body bound, keeping the response's
+		// own Content-Encoding and Content-Length in the record.
+		DisableCompression:  true,
+		MaxIdleConnsPerHost: 16,
+		IdleConnTimeout:     30 * time.Second,
 	}
 	return &Client{
 		base: base,
@@ -131,17 +140,21 @@ func (c *Client) Do(ctx context.Context, r Request) Exchange {
 	ex := Exchange{Request: r, URL: c.URL(r.Path)}
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	var body io.Reader
+	var reqBody io.Reader
 	if r.Body != nil {
-		body = strings.NewReader(string(r.Body))
+		reqBody = bytes.NewReader(r.Body)
 	}
-	req, err := http.NewRequestWithContext(ctx, r.Method, ex.URL, body)
+	req, err := http.NewRequestWithContext(ctx, r.Method, ex.URL, reqBody)
 	if err != nil {
 		ex.Failure, ex.Err = FailureBroken, fmt.Sprintf("cannot build the request: %v", err)
 		return ex
 	}
 	for name, values := range r.Header {
 		req.Header[name] = values
+	}
+	if req.Header.Get("Accept-Encoding") == "" {
+		req.Header.Set("Accept-Encoding", "gzip")
+		ex.Request.Header = req.Header.Clone()
 	}
 	if r.Body != nil {
 		req.ContentLength = int64(len(r.Body))
@@ -154,7 +167,20 @@ func (c *Client) Do(ctx context.Context, r Request) Exchange {
 		return ex
 	}
 	defer resp.Body.Close()
-	limited, readErr := io.ReadAll(io.LimitReader(resp.Body, c.maxBody+1))
+	body := io.Reader(resp.Body)
+	if strings.EqualFold(strings.TrimSpace(resp.Header.Get("Content-Encoding")), "gzip") {
+		gz, err := gzip.NewReader(resp.Body)
+		if err != nil {
+			ex.Duration = time.Since(start)
+			ex.Response = &Response{Status: resp.StatusCode, Header: resp.Header}
+			ex.Failure, ex.Err = FailureBroken, fmt.Sprintf("the body claims Content-Encoding gzip but is not gzip: %v", err)
+			return ex
+		}
+		defer gz.Close()
+		body = gz
+	}
+	// Decompressed or not, at most maxBody+1 bytes are ever read.
+	limited, readErr := io.ReadAll(io.LimitReader(body, c.maxBody+1))
 	ex.Duration = time.Since(start)
 	ex.Response = &Response{Status: resp.StatusCode, Header: resp.Header, Body: limited}
 	if int64(len(limited)) > c.maxBody {
@@ -178,6 +204,8 @@ func classify(err error, timeout time.Duration) (FailureKind, string) {
 	switch {
 	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &netErr) && netErr.Timeout()):
 		return FailureTimeout, fmt.Sprintf("no complete response within the %s request timeout", timeout)
+	case errors.Is(err, context.Canceled):
+		return FailureCancelled, "errconform stopped waiting: the run was cancelled or its deadline passed"
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return FailureUnreachable, "connection refused: nothing is listening at the target address"
 	case isDNSError(err):

@@ -21,19 +21,26 @@ import (
 )
 
 // newServer starts an httptest server on 127.0.0.1 and closes it when the
-// test ends. Handlers that block must also watch release (closed before
-// the server is closed) so that Close does not wait on them.
-func newServer(t *testing.T, h http.HandlerFunc) (srv *httptest.Server, release chan struct{}) {
+// test ends.
+func newServer(t *testing.T, h http.HandlerFunc) *httptest.Server {
 	t.Helper()
-	srv = httptest.NewServer(h)
+	return newBlockingServer(t, func(<-chan struct{}) http.HandlerFunc { return h })
+}
+
+// newBlockingServer is newServer for handlers that block: they must also
+// watch release, which is closed before the server is, so that Close does
+// not wait on them forever.
+func newBlockingServer(t *testing.T, mk func(release <-chan struct{}) http.HandlerFunc) *httptest.Server {
+	t.Helper()
+	release := make(chan struct{})
+	srv := httptest.NewServer(mk(release))
 	require.True(t, strings.HasPrefix(srv.URL, "http://127.0.0.1:"), srv.URL)
-	release = make(chan struct{})
 	t.Cleanup(func() {
 		close(release)
 		srv.CloseClientConnections()
 		srv.Close()
 	})
-	return srv, release
+	return srv
 }
 
 func newClient(t *testing.T, baseURL string, timeout time.Duration, maxBody int64) *probe.Client {
@@ -50,11 +57,13 @@ func TestNewValidation(t *testing.T) {
 		opts    probe.Options
 		wantErr string
 	}{
-		{"relative path", probe.Options{BaseURL: "/v1", Timeout: time.Second}, "not absolute"},
-		{"relative name", probe.Options{BaseURL: "v1/models", Timeout: time.Second}, "not absolute"},
-		{"host without scheme", probe.Options{BaseURL: "localhost:8080", Timeout: time.Second}, "not absolute"},
-		{"empty", probe.Options{BaseURL: "", Timeout: time.Second}, "not absolute"},
-		{"unparsable", probe.Options{BaseURL: "http://[::1", Timeout: time.Second}, "not absolute"},
+		{"relative path", probe.Options{BaseURL: "/v1", Timeout: time.Second}, "not an absolute http(s) URL"},
+		{"relative name", probe.Options{BaseURL: "v1/models", Timeout: time.Second}, "not an absolute http(s) URL"},
+		{"host without scheme", probe.Options{BaseURL: "localhost:8080", Timeout: time.Second}, "not an absolute http(s) URL"},
+		{"empty", probe.Options{BaseURL: "", Timeout: time.Second}, "not an absolute http(s) URL"},
+		{"unparsable", probe.Options{BaseURL: "http://[::1", Timeout: time.Second}, "not an absolute http(s) URL"},
+		{"ftp", probe.Options{BaseURL: "ftp://127.0.0.1/v1", Timeout: time.Second}, "not an absolute http(s) URL"},
+		{"query", probe.Options{BaseURL: "http://127.0.0.1:1/v1?x=1", Timeout: time.Second}, "without query"},
 		{"zero timeout", probe.Options{BaseURL: "http://127.0.0.1:1/v1", Timeout: 0}, "timeout must be positive"},
 		{"negative timeout", probe.Options{BaseURL: "http://127.0.0.1:1/v1", Timeout: -time.Second}, "timeout must be positive"},
 	}
@@ -103,7 +112,7 @@ func TestDoRecordsResponse(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv, _ := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+			srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
 				for k, v := range tt.header {
 					w.Header().Set(k, v)
 				}
@@ -186,7 +195,7 @@ func TestDoSendsRequestAsGiven(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := make(chan seen, 1)
-			srv, _ := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+			srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
 				b, _ := io.ReadAll(r.Body)
 				got <- seen{r.Method, r.URL.Path, r.URL.RawQuery, r.Header.Clone(), b, r.ContentLength}
 				w.WriteHeader(http.StatusNoContent)
@@ -215,7 +224,14 @@ func TestDoSendsRequestAsGiven(t *testing.T) {
 				assert.Equal(t, tt.req.Body, s.body)
 				assert.Equal(t, int64(len(tt.req.Body)), s.contentLength)
 			}
-			assert.Equal(t, tt.req, ex.Request, "the exchange records the request as given")
+			want := tt.req
+			want.Header = tt.req.Header.Clone()
+			if want.Header == nil {
+				want.Header = http.Header{}
+			}
+			want.Header.Set("Accept-Encoding", "gzip")
+			assert.Equal(t, want, ex.Request, "the exchange records the request as sent, with the Accept-Encoding errconform adds")
+			assert.Equal(t, "gzip", s.header.Get("Accept-Encoding"))
 		})
 	}
 }
@@ -238,7 +254,7 @@ func TestDoBoundsBody(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			body := bytes.Repeat([]byte("0123456789"), tt.size/10+1)[:tt.size]
-			srv, _ := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+			srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Content-Type", "text/plain")
 				_, _ = w.Write(body)
 			})
@@ -255,7 +271,7 @@ func TestDoBoundsBody(t *testing.T) {
 
 func TestDoBoundsStreamedBody(t *testing.T) {
 	// A chunked body that never ends is cut at the bound, not read forever.
-	srv, _ := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
 		chunk := bytes.Repeat([]byte("x"), 1024)
 		for {
 			if _, err := w.Write(chunk); err != nil {
@@ -330,7 +346,7 @@ func TestDoGzip(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			payload := tt.payload(t)
-			srv, _ := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+			srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Content-Type", "application/json")
 				w.Header().Set("Content-Encoding", "gzip")
 				w.WriteHeader(http.StatusBadRequest)
@@ -373,11 +389,11 @@ func TestDoDoesNotFollowRedirects(t *testing.T) {
 	for _, status := range []int{301, 302, 303, 307, 308} {
 		t.Run(http.StatusText(status), func(t *testing.T) {
 			var hits atomic.Int32
-			other, _ := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+			other := newServer(t, func(w http.ResponseWriter, r *http.Request) {
 				hits.Add(1)
 				w.WriteHeader(http.StatusOK)
 			})
-			srv, _ := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+			srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Location", other.URL+"/landing")
 				w.WriteHeader(status)
 			})
@@ -398,10 +414,12 @@ func TestDoDoesNotFollowRedirects(t *testing.T) {
 }
 
 func TestDoTimeoutBeforeHeaders(t *testing.T) {
-	srv, release := newServer(t, func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-r.Context().Done():
-		case <-release:
+	srv := newBlockingServer(t, func(release <-chan struct{}) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			select {
+			case <-r.Context().Done():
+			case <-release:
+			}
 		}
 	})
 	const timeout = 200 * time.Millisecond
@@ -419,15 +437,17 @@ func TestDoTimeoutBeforeHeaders(t *testing.T) {
 }
 
 func TestDoTimeoutMidBody(t *testing.T) {
-	srv, release := newServer(t, func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Content-Length", "1000")
-		w.WriteHeader(http.StatusOK)
-		_, _ = io.WriteString(w, `{"partial":`)
-		w.(http.Flusher).Flush()
-		select {
-		case <-r.Context().Done():
-		case <-release:
+	srv := newBlockingServer(t, func(release <-chan struct{}) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Content-Length", "1000")
+			w.WriteHeader(http.StatusOK)
+			_, _ = io.WriteString(w, `{"partial":`)
+			w.(http.Flusher).Flush()
+			select {
+			case <-r.Context().Done():
+			case <-release:
+			}
 		}
 	})
 	const timeout = 200 * time.Millisecond
@@ -446,10 +466,12 @@ func TestDoTimeoutMidBody(t *testing.T) {
 }
 
 func TestDoTimeoutFromCallerContext(t *testing.T) {
-	srv, release := newServer(t, func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-r.Context().Done():
-		case <-release:
+	srv := newBlockingServer(t, func(release <-chan struct{}) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			select {
+			case <-r.Context().Done():
+			case <-release:
+			}
 		}
 	})
 	c := newClient(t, srv.URL, 5*time.Second, 0)
@@ -465,7 +487,7 @@ func TestDoTimeoutFromCallerContext(t *testing.T) {
 // hijackServer answers with raw bytes and then closes the connection.
 func hijackServer(t *testing.T, raw string) *httptest.Server {
 	t.Helper()
-	srv, _ := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
 		hj, ok := w.(http.Hijacker)
 		if !ok {
 			t.Error("response writer cannot be hijacked")
@@ -559,7 +581,7 @@ func TestDoConnectionRefused(t *testing.T) {
 }
 
 func TestDoInvalidRequest(t *testing.T) {
-	srv, _ := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
 		t.Error("no request should reach the server")
 	})
 	c := newClient(t, srv.URL, time.Second, 0)
@@ -571,7 +593,7 @@ func TestDoInvalidRequest(t *testing.T) {
 
 func TestDoReusesClientAcrossRequests(t *testing.T) {
 	var hits atomic.Int32
-	srv, _ := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
 		hits.Add(1)
 		_, _ = io.WriteString(w, r.URL.Path)
 	})

@@ -16,10 +16,15 @@ var sensitiveHeaders = []string{"Authorization", "Proxy-Authorization", "Cookie"
 // secretShapes match credentials even when they were not configured:
 // bearer tokens, JWTs and sk- keys.
 var secretShapes = []*regexp.Regexp{
-	regexp.MustCompile(`(?i)\b(bearer|basic|token)\s+[A-Za-z0-9._~+/=-]{8,}`),
 	regexp.MustCompile(`\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*`),
 	regexp.MustCompile(`\bsk-[A-Za-z0-9_-]{8,}`),
 }
+
+// labelledSecret matches a credential after its label: "Bearer X",
+// "api_key=X", "token: X". The value must look like a credential (see
+// looksLikeCredential), so that English ("the token validation failed",
+// "Invalid Bearer authorization header") is left alone.
+var labelledSecret = regexp.MustCompile(`(?i)\b(bearer|basic|token|api[_-]?key|secret|password)("?\s*[:=]?\s*"?)([A-Za-z0-9._~+/=-]{8,})`)
 
 // Redactor removes known secrets and secret-shaped strings from text.
 type Redactor struct {
@@ -47,14 +52,15 @@ func (r *Redactor) String(s string) string {
 		}
 	}
 	for _, shape := range secretShapes {
-		s = shape.ReplaceAllStringFunc(s, func(m string) string {
-			if scheme, _, ok := strings.Cut(m, " "); ok && shape == secretShapes[0] {
-				return scheme + " " + Redacted
-			}
-			return Redacted
-		})
+		s = shape.ReplaceAllString(s, Redacted)
 	}
-	return s
+	return labelledSecret.ReplaceAllStringFunc(s, func(m string) string {
+		parts := labelledSecret.FindStringSubmatch(m)
+		if !looksLikeCredential(parts[3]) {
+			return m
+		}
+		return parts[1] + parts[2] + Redacted
+	})
 }
 
 // Header returns a redacted copy of a header.
@@ -63,7 +69,7 @@ func (r *Redactor) Header(h http.Header) http.Header {
 	for name, values := range h {
 		for _, v := range values {
 			if isSensitiveHeader(name) {
-				out.Add(name, redactHeaderValue(v))
+				out.Add(name, r.String(redactHeaderValue(v)))
 				continue
 			}
 			out.Add(name, r.String(v))
@@ -84,8 +90,21 @@ func isSensitiveHeader(name string) bool {
 // redactHeaderValue keeps an Authorization scheme (useful to a reader:
 // "Bearer", "Basic") and drops the credential.
 func redactHeaderValue(v string) string {
-	if scheme, _, ok := strings.Cut(v, " "); ok && len(scheme) <= 16 && !strings.ContainsAny(scheme, ".-_=") {
-		return scheme + " " + Redacted
+	if scheme, _, ok := strings.Cut(v, " "); ok {
+		for _, known := range authSchemes {
+			if strings.EqualFold(scheme, known) {
+				return scheme + " " + Redacted
+			}
+		}
 	}
 	return Redacted
+}
+
+// authSchemes are the Authorization schemes kept visible in redacted output.
+var authSchemes = []string{"Bearer", "Basic", "Token", "Digest", "ApiKey"}
+
+// looksLikeCredential: a digit, a symbol, mixed case, or 20+ characters.
+// A lowercase word shorter than that is taken for English.
+func looksLikeCredential(v string) bool {
+	return len(v) >= 20 || strings.ContainsAny(v, "0123456789._~+/=-") || strings.ToLower(v) != v
 }

@@ -45,6 +45,7 @@ type Summary struct {
 	Warned  int `json:"warned"`
 	Skipped int `json:"skipped"`
 	Errored int `json:"errored"`
+	Waived  int `json:"waived"`
 	// SkippedByFixture counts skipped cases per missing fixture key.
 	SkippedByFixture map[string]int `json:"skipped_by_fixture"`
 }
@@ -68,6 +69,8 @@ func Summarize(results []suites.Result) Summary {
 			}
 		case check.Errored:
 			s.Errored++
+		case check.Waived:
+			s.Waived++
 		}
 	}
 	return s

@@ -110,7 +110,7 @@ func (a App) run(args []string) (int, error) {
 	run := reports.Run{ToolVersion: Version, ContractVersion: contract.Version, BaseURL: cfg.Target.BaseURL, Embedded: embedded,
 		Started: started, Duration: elapsed, Results: results.results, Redactor: redactor, SecretEnv: cfg.SecretEnv()}
 	if o.junit != "" {
-		if err := reports.WriteJUnit(ginkgoReport, o.junit); err != nil {
+		if err := reports.WriteJUnit(o.junit, ginkgoReport, run); err != nil {
 			return ExitFailed, err
 		}
 	}

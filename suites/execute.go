@@ -104,7 +104,7 @@ func Execute(ctx context.Context, c Case, t Target, strict bool) Result {
 	}
 	res.Duration = time.Since(start)
 	judged, _ := res.Judged()
-	if judged.Failure == probe.FailureUnreachable {
+	if judged.Failure == probe.FailureUnreachable || judged.Failure == probe.FailureCancelled {
 		res.Verdict, res.Reason = check.Errored, t.Redactor.String(judged.Err)
 		return res
 	}
@@ -141,4 +141,23 @@ func fixtureList(keys []string) string {
 func redactFinding(r *probe.Redactor, f check.Finding) check.Finding {
 	f.Expected, f.Actual, f.Message = r.String(f.Expected), r.String(f.Actual), r.String(f.Message)
 	return f
+}
+
+// ApplyWaiver turns a failure into a waived verdict while the case's waiver
+// is active; an expired waiver leaves the failure standing and says so, and
+// a waiver on a passing case is reported as no longer needed.
+func ApplyWaiver(r Result, w config.Waiver, ok bool, now time.Time) Result {
+	if !ok {
+		return r
+	}
+	switch {
+	case r.Verdict == check.Failed && w.Active(now):
+		r.Verdict = check.Waived
+		r.Reason = fmt.Sprintf("waived until %s: %s", w.Expires, w.Reason)
+	case r.Verdict == check.Failed:
+		r.Reason = fmt.Sprintf("waiver expired on %s (%s)", w.Expires, w.Reason)
+	case r.Verdict == check.Passed || r.Verdict == check.Warned:
+		r.Reason = fmt.Sprintf("waived until %s but no longer failing: the waiver can go", w.Expires)
+	}
+	return r
 }
