@@ -68,11 +68,32 @@ type Fixtures struct {
 	JWTHS256Secret      string `yaml:"jwt_hs256_secret,omitempty" fixture:"jwt_hs256_secret" secret:"true"`
 }
 
+// Limits keep errconform a good guest on someone's staging.
+type Limits struct {
+	// MaxRPS caps the request rate; 0 means the default (see DefaultMaxRPS).
+	MaxRPS float64 `yaml:"max_rps,omitempty"`
+	// MaxRequests caps the total requests; 0 means exactly what the selected
+	// cases need at most (one each, plus the rate-limit burst).
+	MaxRequests int64 `yaml:"max_requests,omitempty"`
+	// Concurrency bounds requests in flight; 0 means DefaultConcurrency.
+	Concurrency int `yaml:"concurrency,omitempty"`
+	// MaxBodyBytes bounds how much of a response body is read (default 1 MiB).
+	MaxBodyBytes int64 `yaml:"max_body_bytes,omitempty"`
+}
+
+// TLS configures certificate verification.
+type TLS struct {
+	CACert   string `yaml:"ca_cert,omitempty"`  // a PEM file of extra CAs to trust
+	Insecure bool   `yaml:"insecure,omitempty"` // skip verification (prints a warning)
+}
+
 // Config is the whole configuration file.
 type Config struct {
 	Target   Target   `yaml:"target"`
 	Auth     Auth     `yaml:"auth"`
 	Fixtures Fixtures `yaml:"fixtures"`
+	Limits   Limits   `yaml:"limits,omitempty"`
+	TLS      TLS      `yaml:"tls,omitempty"`
 	// Require lists fixture keys (or "all") whose absence fails the run
 	// instead of skipping the cases that need them.
 	Require []string `yaml:"require,omitempty"`
@@ -219,7 +240,7 @@ func fieldOfYAMLError(err error, lines map[int]string) string {
 		}
 		return ""
 	}
-	section := map[string]string{"Target": "target.", "Auth": "auth.", "Fixtures": "fixtures.", "Config": ""}[m[2]]
+	section := map[string]string{"Target": "target.", "Auth": "auth.", "Fixtures": "fixtures.", "Limits": "limits.", "TLS": "tls.", "Config": ""}[m[2]]
 	return section + m[1]
 }
 
@@ -262,6 +283,21 @@ func (c Config) Validate() error {
 	}
 	if c.Target.GatewayTimeout >= c.Target.Timeout {
 		return &Error{Field: "target.gateway_timeout", Msg: fmt.Sprintf("(%s; %s when unset, the contract's) must be shorter than target.timeout (%s), or a 504 could never be told from errconform giving up", c.Target.GatewayTimeout.Std(), DefaultGatewayTimeout, c.Target.Timeout.Std())}
+	}
+	switch {
+	case c.Limits.MaxRPS < 0:
+		return &Error{Field: "limits.max_rps", Msg: "must not be negative"}
+	case c.Limits.MaxRequests < 0:
+		return &Error{Field: "limits.max_requests", Msg: "must not be negative"}
+	case c.Limits.Concurrency < 0 || c.Limits.Concurrency > 256:
+		return &Error{Field: "limits.concurrency", Msg: "must be between 1 and 256"}
+	case c.Limits.MaxBodyBytes < 0:
+		return &Error{Field: "limits.max_body_bytes", Msg: "must not be negative"}
+	}
+	if c.TLS.CACert != "" {
+		if _, err := os.Stat(c.TLS.CACert); err != nil {
+			return &Error{Field: "tls.ca_cert", Msg: fmt.Sprintf("cannot read %s: %v", c.TLS.CACert, errors.Unwrap(err))}
+		}
 	}
 	if c.Fixtures.ContextWindow < 0 {
 		return &Error{Field: "fixtures.context_window", Msg: "must be a positive number of tokens"}

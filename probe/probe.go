@@ -17,8 +17,11 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // DefaultMaxBody is the default bound on how much of a response body is read.
@@ -56,6 +59,8 @@ const (
 	// FailureCancelled means errconform itself gave up (run cancelled or
 	// deadline passed): a harness outcome, not the target's fault.
 	FailureCancelled FailureKind = "cancelled"
+	// FailureBudget means the request was never sent: --max-requests spent.
+	FailureBudget FailureKind = "budget"
 )
 
 // Exchange is one request and what the target did with it.
@@ -76,14 +81,27 @@ type Options struct {
 	Timeout time.Duration // per request
 	MaxBody int64         // bytes of response body read; DefaultMaxBody if 0
 	TLS     *tls.Config   // nil: system roots, verified
+	// MaxRPS caps the request rate (0: no cap).
+	MaxRPS float64
+	// MaxRequests caps the total number of requests (0: no cap); requests
+	// past it are not sent and come back as FailureBudget.
+	MaxRequests int64
+	// Concurrency bounds requests in flight at once (0 or 1: one at a time).
+	Concurrency int
 }
 
-// Client sends requests to one target.
+// Client sends requests to one target. It is safe for concurrent use: the
+// rate cap, the request budget and the bound on requests in flight hold
+// across every goroutine that shares it.
 type Client struct {
-	base    *url.URL
-	http    *http.Client
-	timeout time.Duration
-	maxBody int64
+	base     *url.URL
+	http     *http.Client
+	timeout  time.Duration
+	maxBody  int64
+	limiter  *rate.Limiter // nil: no rate cap
+	budget   int64         // 0: unlimited
+	sent     atomic.Int64
+	inFlight chan struct{}
 }
 
 // New returns a Client for the base URL (e.g. https://host/v1).
@@ -113,8 +131,15 @@ func New(opts Options) (*Client, error) {
 		MaxIdleConnsPerHost: 16,
 		IdleConnTimeout:     30 * time.Second,
 	}
+	var limiter *rate.Limiter
+	if opts.MaxRPS > 0 {
+		limiter = rate.NewLimiter(rate.Limit(opts.MaxRPS), 1)
+	}
 	return &Client{
-		base: base,
+		limiter:  limiter,
+		budget:   opts.MaxRequests,
+		inFlight: make(chan struct{}, max(opts.Concurrency, 1)),
+		base:     base,
 		http: &http.Client{
 			Transport: transport,
 			// Redirects are never followed: a 3xx is itself a finding, and
@@ -134,10 +159,36 @@ func (c *Client) URL(path string) string {
 // Close releases idle connections.
 func (c *Client) Close() { c.http.CloseIdleConnections() }
 
+// Sent returns how many requests the client has sent.
+func (c *Client) Sent() int64 { return c.sent.Load() }
+
+// Concurrency returns the bound on requests in flight.
+func (c *Client) Concurrency() int { return cap(c.inFlight) }
+
 // Do sends one request and records the exchange. It never panics on what
-// the target sends; transport failures are recorded, not returned.
+// the target sends; transport failures are recorded, not returned. It
+// waits for a slot under the concurrency bound and for the rate cap, and
+// sends nothing once the request budget is spent.
 func (c *Client) Do(ctx context.Context, r Request) Exchange {
 	ex := Exchange{Request: r, URL: c.URL(r.Path)}
+	select {
+	case c.inFlight <- struct{}{}:
+		defer func() { <-c.inFlight }()
+	case <-ctx.Done():
+		ex.Failure, ex.Err = FailureCancelled, "errconform stopped waiting: the run was cancelled or its deadline passed"
+		return ex
+	}
+	if c.limiter != nil {
+		if err := c.limiter.Wait(ctx); err != nil {
+			ex.Failure, ex.Err = FailureCancelled, "errconform stopped waiting for the rate cap: the run was cancelled or its deadline passed"
+			return ex
+		}
+	}
+	if n := c.sent.Add(1); c.budget > 0 && n > c.budget {
+		c.sent.Add(-1)
+		ex.Failure, ex.Err = FailureBudget, fmt.Sprintf("not sent: the request budget (%d requests) is spent", c.budget)
+		return ex
+	}
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	var reqBody io.Reader

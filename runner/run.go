@@ -2,9 +2,17 @@ package runner
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"net"
+	"net/url"
+	"os"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -21,16 +29,48 @@ import (
 	"github.com/errconform/errconform/suites"
 )
 
+// Traffic defaults. A remote target gets a modest rate; a target on
+// loopback (the embedded reference, errconform serve) gets none.
+const (
+	DefaultMaxRPS      = 10
+	DefaultConcurrency = 8
+)
+
 // runOptions are the run command's flags.
 type runOptions struct {
-	configFile  string
-	target      string
-	junit       string
-	json        string
-	labelFilter string
-	require     string
-	strict      bool
-	deadline    time.Duration
+	configFile, target, junit, json, html, markdown, ctrf string
+	labelFilter, require, waivers, caCert                 string
+	strict, quiet, verbose, dryRun, insecure              bool
+	deadline, timeout, gatewayTimeout                     time.Duration
+	maxRPS                                                float64
+	maxRequests, maxBody                                  int64
+	concurrency                                           int
+}
+
+func (o *runOptions) register(fs *flag.FlagSet) {
+	fs.StringVar(&o.configFile, "config", "", "config file (YAML); without it and --target, the embedded reference is the target")
+	fs.StringVar(&o.target, "target", "", "base URL of the API under test, e.g. https://staging.example.com/v1 (the key comes from ERRCONFORM_API_KEY)")
+	fs.StringVar(&o.junit, "junit", "", "write a JUnit XML report to this path")
+	fs.StringVar(&o.json, "json", "", "write the JSON report to this path")
+	fs.StringVar(&o.html, "html", "", "write the HTML report to this path")
+	fs.StringVar(&o.markdown, "markdown", "", "write a Markdown summary to this path (e.g. $GITHUB_STEP_SUMMARY)")
+	fs.StringVar(&o.ctrf, "ctrf", "", "write a CTRF JSON report to this path")
+	fs.StringVar(&o.labelFilter, "label-filter", "", "run only cases whose labels match this Ginkgo label expression, e.g. 'status:401 && !slow'")
+	fs.StringVar(&o.require, "require", "", "fixture keys (comma-separated, or all) whose absence fails the run instead of skipping")
+	fs.StringVar(&o.waivers, "waivers", "", "YAML file of waived cases (case, reason, expires)")
+	fs.BoolVar(&o.strict, "strict", false, "fail on SHOULD findings (warnings) too")
+	fs.BoolVar(&o.quiet, "quiet", false, "print only the summary")
+	fs.BoolVar(&o.verbose, "verbose", false, "print each exchange (redacted)")
+	fs.BoolVar(&o.dryRun, "dry-run", false, "print every request that would be sent (redacted) and send none")
+	fs.DurationVar(&o.deadline, "deadline", 30*time.Minute, "overall deadline for the whole run")
+	fs.DurationVar(&o.timeout, "timeout", 0, "per-request timeout (overrides target.timeout; default 40s)")
+	fs.DurationVar(&o.gatewayTimeout, "gateway-timeout", 0, "the contract's gateway timeout for the 504 rule (overrides target.gateway_timeout; default 30s)")
+	fs.Float64Var(&o.maxRPS, "max-rps", 0, fmt.Sprintf("cap on requests per second (default %d for a remote target, none on loopback)", DefaultMaxRPS))
+	fs.Int64Var(&o.maxRequests, "max-requests", 0, "cap on the total number of requests (default: what the selected cases need at most)")
+	fs.IntVar(&o.concurrency, "concurrency", 0, fmt.Sprintf("cases in flight at once (default %d)", DefaultConcurrency))
+	fs.Int64Var(&o.maxBody, "max-body", 0, "bytes of each response body read; the rest is discarded (default 1 MiB)")
+	fs.StringVar(&o.caCert, "ca-cert", "", "PEM file of an extra CA to trust")
+	fs.BoolVar(&o.insecure, "insecure", false, "do not verify the target's TLS certificate (prints a warning)")
 }
 
 // failRecorder is the GinkgoTestingT RunSpecs reports to.
@@ -38,59 +78,84 @@ type failRecorder struct{ failed bool }
 
 func (f *failRecorder) Fail() { f.failed = true }
 
-// collector keeps results in catalogue order as specs finish.
-type collector struct {
-	mu      sync.Mutex
-	results []suites.Result
-}
+// session is one run's state: what was selected, what came back, and
+// where lines are printed. It is built per invocation, never global.
+type session struct {
+	app      App
+	opts     runOptions
+	cfg      config.Config
+	target   suites.Target
+	waivers  map[string]config.Waiver
+	selected []suites.Case
 
-func (c *collector) add(r suites.Result) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.results = append(c.results, r)
+	mu       sync.Mutex
+	results  map[string]suites.Result
+	prefetch map[string]suites.Result
 }
 
 func (a App) run(args []string) (int, error) {
 	fs := a.newFlagSet("run")
 	var o runOptions
-	fs.StringVar(&o.configFile, "config", "", "config file (YAML); without it and --target, the embedded reference is the target")
-	fs.StringVar(&o.target, "target", "", "base URL of the API under test, e.g. https://staging.example.com/v1 (overrides target.base_url; the key comes from ERRCONFORM_API_KEY)")
-	fs.StringVar(&o.junit, "junit", "", "write a JUnit XML report to this path")
-	fs.StringVar(&o.json, "json", "", "write the JSON report to this path")
-	fs.StringVar(&o.labelFilter, "label-filter", "", "run only cases whose labels match this Ginkgo label expression, e.g. 'status:401 && !slow'")
-	fs.StringVar(&o.require, "require", "", "fixture keys (comma-separated, or all) whose absence fails the run instead of skipping")
-	fs.BoolVar(&o.strict, "strict", false, "fail on SHOULD findings (warnings) too")
-	fs.DurationVar(&o.deadline, "deadline", 30*time.Minute, "overall deadline for the whole run")
+	o.register(fs)
 	if err := parseFlags(fs, args); err != nil {
+		return ExitUsage, err
+	}
+	set, err := applyEnv(fs, a.LookupEnv)
+	if err != nil {
 		return ExitUsage, err
 	}
 	contract, err := spec.Load()
 	if err != nil {
 		return ExitFailed, err
 	}
-	cfg, embedded, stop, err := a.resolveTarget(o, contract)
+	cfg, embedded, stop, err := a.resolveTarget(o, set, contract)
 	if err != nil {
 		return ExitUsage, err
 	}
 	defer stop()
-	if _, err := types.ParseLabelFilter(o.labelFilter); err != nil {
+	filter, err := types.ParseLabelFilter(o.labelFilter)
+	if err != nil {
 		return ExitUsage, usagef("--label-filter %q: %v", o.labelFilter, err)
 	}
-	client, err := probe.New(probe.Options{BaseURL: cfg.Target.BaseURL, Timeout: cfg.Target.Timeout.Std()})
+	catalogue := suites.Catalogue()
+	s := &session{app: a, opts: o, cfg: cfg, results: map[string]suites.Result{}, prefetch: map[string]suites.Result{}}
+	for _, c := range catalogue {
+		if filter(c.Labels) {
+			s.selected = append(s.selected, c)
+		}
+	}
+	if o.waivers != "" {
+		known := map[string]bool{}
+		for _, c := range catalogue {
+			known[c.ID] = true
+		}
+		if s.waivers, err = config.LoadWaivers(o.waivers, func(id string) bool { return known[id] }); err != nil {
+			return ExitUsage, err
+		}
+	}
+	redactor := probe.NewRedactor(cfg.Secrets()...)
+	if o.dryRun {
+		s.printDryRun(redactor)
+		return ExitOK, nil
+	}
+	tlsConfig, err := tlsConfigFor(cfg.TLS)
+	if err != nil {
+		return ExitUsage, err
+	}
+	if cfg.TLS.Insecure {
+		fmt.Fprintln(a.Stderr, "errconform: WARNING: --insecure: the target's TLS certificate is NOT verified")
+	}
+	client, err := probe.New(probe.Options{BaseURL: cfg.Target.BaseURL, Timeout: cfg.Target.Timeout.Std(), TLS: tlsConfig,
+		MaxRPS: cfg.Limits.MaxRPS, MaxRequests: s.budget(), Concurrency: cfg.Limits.Concurrency, MaxBody: cfg.Limits.MaxBodyBytes})
 	if err != nil {
 		return ExitUsage, usageError{err}
 	}
 	defer client.Close()
-	redactor := probe.NewRedactor(cfg.Secrets()...)
-	target := suites.Target{Config: cfg, Contract: contract, Client: client, Redactor: redactor}
+	s.target = suites.Target{Config: cfg, Contract: contract, Client: client, Redactor: redactor}
 
-	results := &collector{}
 	var ginkgoReport types.Report
-	suites.Register(suites.Catalogue(),
-		func(ctx context.Context, c suites.Case) suites.Result {
-			return suites.Execute(ctx, c, target, cfg.Strict)
-		},
-		func(r suites.Result) { results.add(r); printCaseLine(a.Stdout, r) })
+	suites.Register(catalogue, s.runCase)
+	ginkgo.BeforeSuite(s.prefetchConcurrent)
 	ginkgo.ReportAfterSuite("errconform reports", func(r types.Report) { ginkgoReport = r })
 
 	suiteConfig, reporterConfig := ginkgo.GinkgoConfiguration()
@@ -102,31 +167,200 @@ func (a App) run(args []string) (int, error) {
 	// would repeat them in Ginkgo's words.
 	formatter.ColorableStdOut = io.Discard
 
-	fmt.Fprintf(a.Stdout, "errconform %s: checking %s against contract %s\n", Version, redactor.String(cfg.Target.BaseURL), contract.Version)
+	if !o.quiet {
+		fmt.Fprintf(a.Stdout, "errconform %s: checking %s against contract %s (%d cases, concurrency %d, %s)\n", Version,
+			redactor.String(cfg.Target.BaseURL), contract.Version, len(s.selected), client.Concurrency(), rateText(cfg.Limits.MaxRPS))
+	}
 	started := time.Now()
 	ginkgo.RunSpecs(&failRecorder{}, "errconform", suiteConfig, reporterConfig)
 	elapsed := time.Since(started)
 
-	run := reports.Run{ToolVersion: Version, ContractVersion: contract.Version, BaseURL: cfg.Target.BaseURL, Embedded: embedded,
-		Started: started, Duration: elapsed, Results: results.results, Redactor: redactor, SecretEnv: cfg.SecretEnv()}
-	if o.junit != "" {
-		if err := reports.WriteJUnit(o.junit, ginkgoReport, run); err != nil {
-			return ExitFailed, err
+	var ordered []suites.Result
+	for _, c := range catalogue {
+		if r, ok := s.results[c.ID]; ok {
+			ordered = append(ordered, r)
 		}
 	}
-	if o.json != "" {
-		if err := reports.WriteJSON(o.json, run); err != nil {
-			return ExitFailed, err
-		}
+	run := reports.Run{ToolVersion: Version, ContractVersion: contract.Version, BaseURL: cfg.Target.BaseURL, Embedded: embedded,
+		Started: started, Duration: elapsed, Results: ordered, Redactor: redactor, SecretEnv: cfg.SecretEnv()}
+	if err := writeReports(o, ginkgoReport, run, contract); err != nil {
+		return ExitFailed, err
 	}
 	summary := reports.Summarize(run.Results)
-	printSummary(a.Stdout, summary, elapsed)
+	printSummary(a.Stdout, summary, elapsed, client.Sent())
 	return exitCode(summary), nil
 }
 
-// resolveTarget picks the configured target or starts the embedded
-// reference; stop releases whatever it started.
-func (a App) resolveTarget(o runOptions, contract *spec.Contract) (cfg config.Config, embedded bool, stop func(), err error) {
+func writeReports(o runOptions, ginkgoReport types.Report, run reports.Run, contract *spec.Contract) error {
+	writers := []struct {
+		path  string
+		write func(string) error
+	}{
+		{o.junit, func(p string) error { return reports.WriteJUnit(p, ginkgoReport, run) }},
+		{o.json, func(p string) error { return reports.WriteJSON(p, run) }},
+	}
+	for _, w := range writers {
+		if w.path == "" {
+			continue
+		}
+		if err := w.write(w.path); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// budget is the request cap: the configured one, or exactly what the
+// selected cases need at most (one request each, plus the burst).
+func (s *session) budget() int64 {
+	if s.cfg.Limits.MaxRequests > 0 {
+		return s.cfg.Limits.MaxRequests
+	}
+	var n int64
+	for _, c := range s.selected {
+		if c.Burst {
+			n += int64(max(s.cfg.Fixtures.RateLimitBurst, 1))
+		} else {
+			n++
+		}
+	}
+	return n
+}
+
+// prefetchConcurrent performs every selected case that need not run alone,
+// concurrently under the client's bounds, before the specs judge them.
+func (s *session) prefetchConcurrent(ctx ginkgo.SpecContext) {
+	var batch []suites.Case
+	for _, c := range s.selected {
+		if !c.Alone {
+			batch = append(batch, c)
+		}
+	}
+	suites.ExecuteAll(ctx, batch, s.target, s.cfg.Strict, func(r suites.Result) {
+		r = s.finish(r)
+		s.mu.Lock()
+		s.prefetch[r.Case.ID] = r
+		s.mu.Unlock()
+	})
+}
+
+// runCase is what each spec calls: the prefetched result, or (for cases
+// that run alone) the case performed now.
+func (s *session) runCase(ctx context.Context, c suites.Case) suites.Result {
+	s.mu.Lock()
+	r, ok := s.prefetch[c.ID]
+	s.mu.Unlock()
+	if !ok {
+		r = s.finish(suites.Execute(ctx, c, s.target, s.cfg.Strict))
+	}
+	s.mu.Lock()
+	s.results[c.ID] = r
+	s.mu.Unlock()
+	return r
+}
+
+// finish applies the case's waiver and prints its line.
+func (s *session) finish(r suites.Result) suites.Result {
+	w, ok := s.waivers[r.Case.ID]
+	r = suites.ApplyWaiver(r, w, ok, time.Now())
+	if !s.opts.quiet {
+		s.mu.Lock()
+		printCaseLine(s.app.Stdout, r)
+		if s.opts.verbose {
+			printExchanges(s.app.Stdout, r, s.target.Redactor)
+		}
+		s.mu.Unlock()
+	}
+	return r
+}
+
+func (s *session) printDryRun(redactor *probe.Redactor) {
+	w := s.app.Stdout
+	fmt.Fprintf(w, "errconform %s: dry run against %s: %d cases selected, nothing is sent\n", Version, redactor.String(s.cfg.Target.BaseURL), len(s.selected))
+	base := strings.TrimRight(s.cfg.Target.BaseURL, "/")
+	for _, c := range s.selected {
+		if missing := c.MissingFixtures(s.cfg); len(missing) > 0 {
+			fmt.Fprintf(w, "  SKIP  %-44s fixture not configured: fixtures.%s\n", c.ID, strings.Join(missing, ", fixtures."))
+			continue
+		}
+		r := c.Request(s.cfg)
+		repeat := ""
+		if c.Burst {
+			repeat = fmt.Sprintf(" (repeated up to %d times)", s.cfg.Fixtures.RateLimitBurst)
+		}
+		fmt.Fprintf(w, "  SEND  %-44s %s %s%s\n", c.ID, r.Method, redactor.String(base+r.Path), repeat)
+		printHeaders(w, "        > ", redactor.Header(r.Header))
+		if len(r.Body) > 0 {
+			fmt.Fprintf(w, "        > body (%d bytes): %s\n", len(r.Body), redactor.String(reports.Excerpt(r.Body, 160)))
+		}
+	}
+	fmt.Fprintf(w, "\n%d requests at most would be sent.\n", s.budget())
+}
+
+func printHeaders(w io.Writer, prefix string, h map[string][]string) {
+	names := make([]string, 0, len(h))
+	for name := range h {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		for _, v := range h[name] {
+			fmt.Fprintf(w, "%s%s: %s\n", prefix, name, v)
+		}
+	}
+}
+
+func printExchanges(w io.Writer, r suites.Result, redactor *probe.Redactor) {
+	ex, ok := r.Judged()
+	if !ok {
+		return
+	}
+	fmt.Fprintf(w, "        > %s %s\n", ex.Request.Method, redactor.String(ex.URL))
+	printHeaders(w, "        > ", redactor.Header(ex.Request.Header))
+	if len(ex.Request.Body) > 0 {
+		fmt.Fprintf(w, "        > %s\n", redactor.String(reports.Excerpt(ex.Request.Body, 300)))
+	}
+	if ex.Response == nil {
+		fmt.Fprintf(w, "        < no response: %s\n", redactor.String(ex.Err))
+		return
+	}
+	fmt.Fprintf(w, "        < %d (%s)\n", ex.Response.Status, ex.Duration.Round(time.Microsecond))
+	printHeaders(w, "        < ", redactor.Header(ex.Response.Header))
+	fmt.Fprintf(w, "        < %s\n", redactor.String(reports.Excerpt(ex.Response.Body, 300)))
+}
+
+// applyEnv sets every flag the command line left unset from its
+// ERRCONFORM_<FLAG> environment variable, and returns the flags set by
+// either, so that both win over the config file.
+func applyEnv(fs *flag.FlagSet, lookup config.LookupEnv) (map[string]bool, error) {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		if set[f.Name] || err != nil {
+			return
+		}
+		name := EnvName(f.Name)
+		if v, ok := lookup(name); ok {
+			if e := fs.Set(f.Name, v); e != nil {
+				err = usagef("environment variable %s=%q: %v", name, v, e)
+				return
+			}
+			set[f.Name] = true
+		}
+	})
+	return set, err
+}
+
+// EnvName is the environment variable for a flag: --max-rps is
+// ERRCONFORM_MAX_RPS.
+func EnvName(flagName string) string {
+	return "ERRCONFORM_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// resolveTarget merges flags, environment and config file (in that order of
+// precedence), or starts the embedded reference; stop releases it.
+func (a App) resolveTarget(o runOptions, set map[string]bool, contract *spec.Contract) (cfg config.Config, embedded bool, stop func(), err error) {
 	stop = func() {}
 	if o.configFile != "" {
 		if cfg, err = config.LoadFile(o.configFile, a.LookupEnv); err != nil {
@@ -135,29 +369,29 @@ func (a App) resolveTarget(o runOptions, contract *spec.Contract) (cfg config.Co
 	} else {
 		cfg.ApplyDefaults()
 	}
-	if o.target != "" {
+	if set["target"] {
 		cfg.Target.BaseURL = o.target
-		if key, ok := a.LookupEnv("ERRCONFORM_API_KEY"); ok && cfg.Auth.APIKey == "" {
-			cfg.Auth.APIKey = key
-		}
+	}
+	if key, ok := a.LookupEnv("ERRCONFORM_API_KEY"); ok && key != "" {
+		cfg.Auth.APIKey = key
 	}
 	if cfg.Target.BaseURL == "" {
-		running, err := reference.Start(contract, reference.Options{GatewayTimeout: EmbeddedGatewayTimeout}, "")
+		opts := reference.Options{GatewayTimeout: EmbeddedGatewayTimeout}
+		running, err := reference.Start(contract, opts, "")
 		if err != nil {
 			return cfg, false, stop, fmt.Errorf("start the embedded reference: %w", err)
 		}
 		stop = func() { _ = running.Close() }
 		ref := running.Server.Config(running.BaseURL)
-		ref.Require, ref.Strict = cfg.Require, cfg.Strict
+		ref.Require, ref.Strict, ref.Limits, ref.TLS = cfg.Require, cfg.Strict, cfg.Limits, cfg.TLS
 		cfg, embedded = ref, true
 	}
-	if o.require != "" {
-		cfg.Require = splitList(o.require)
-	}
-	cfg.Strict = cfg.Strict || o.strict
+	overrideFromFlags(&cfg, o, set)
+	applyTrafficDefaults(&cfg)
 	if err := cfg.Validate(); err != nil {
 		stop()
-		if ce, ok := err.(*config.Error); ok && o.configFile != "" {
+		var ce *config.Error
+		if errors.As(err, &ce) && o.configFile != "" && ce.File == "" {
 			ce.File = o.configFile
 		}
 		return cfg, false, func() {}, err
@@ -165,21 +399,113 @@ func (a App) resolveTarget(o runOptions, contract *spec.Contract) (cfg config.Co
 	return cfg, embedded, stop, nil
 }
 
+// overrideFromFlags applies the flags (or their environment variables)
+// that were given over the config file's values.
+func overrideFromFlags(cfg *config.Config, o runOptions, set map[string]bool) {
+	if set["require"] {
+		cfg.Require = splitList(o.require)
+	}
+	if set["strict"] {
+		cfg.Strict = o.strict
+	}
+	if set["timeout"] {
+		cfg.Target.Timeout = config.Duration(o.timeout)
+	}
+	if set["gateway-timeout"] {
+		cfg.Target.GatewayTimeout = config.Duration(o.gatewayTimeout)
+	}
+	if set["max-rps"] {
+		cfg.Limits.MaxRPS = o.maxRPS
+	}
+	if set["max-requests"] {
+		cfg.Limits.MaxRequests = o.maxRequests
+	}
+	if set["concurrency"] {
+		cfg.Limits.Concurrency = o.concurrency
+	}
+	if set["max-body"] {
+		cfg.Limits.MaxBodyBytes = o.maxBody
+	}
+	if set["ca-cert"] {
+		cfg.TLS.CACert = o.caCert
+	}
+	if set["insecure"] {
+		cfg.TLS.Insecure = o.insecure
+	}
+}
+
+// applyTrafficDefaults fills the limits left unset: a modest rate for a
+// remote target, none on loopback.
+func applyTrafficDefaults(cfg *config.Config) {
+	if cfg.Limits.Concurrency == 0 {
+		cfg.Limits.Concurrency = DefaultConcurrency
+	}
+	if cfg.Limits.MaxRPS == 0 && !isLoopback(cfg.Target.BaseURL) {
+		cfg.Limits.MaxRPS = DefaultMaxRPS
+	}
+}
+
+func isLoopback(baseURL string) bool {
+	u, err := url.Parse(baseURL)
+	if err != nil {
+		return false
+	}
+	host := u.Hostname()
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func tlsConfigFor(t config.TLS) (*tls.Config, error) {
+	if t.CACert == "" && !t.Insecure {
+		return nil, nil
+	}
+	c := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: t.Insecure} //nolint:gosec // --insecure is explicit and warned about
+	if t.CACert != "" {
+		pem, err := os.ReadFile(t.CACert)
+		if err != nil {
+			return nil, &config.Error{Field: "tls.ca_cert", Msg: fmt.Sprintf("cannot read: %v", err)}
+		}
+		pool, err := x509.SystemCertPool()
+		if err != nil {
+			pool = x509.NewCertPool()
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, &config.Error{Field: "tls.ca_cert", Msg: fmt.Sprintf("%s holds no PEM certificate", t.CACert)}
+		}
+		c.RootCAs = pool
+	}
+	return c, nil
+}
+
+func rateText(rps float64) string {
+	if rps <= 0 {
+		return "no rate cap"
+	}
+	return fmt.Sprintf("at most %g requests/s", rps)
+}
+
 var verdictWords = map[check.Verdict]string{
-	check.Passed: "PASS", check.Failed: "FAIL", check.Warned: "WARN", check.Skipped: "SKIP", check.Errored: "ERR ",
+	check.Passed: "PASS", check.Failed: "FAIL", check.Warned: "WARN", check.Skipped: "SKIP", check.Errored: "ERR ", check.Waived: "WAIV",
 }
 
 func printCaseLine(w io.Writer, r suites.Result) {
 	line := fmt.Sprintf("  %s  %-44s %8.1fms", verdictWords[r.Verdict], r.Case.ID, float64(r.Duration.Microseconds())/1000)
-	if r.Verdict != check.Passed {
+	if r.Verdict != check.Passed || r.Reason != "" {
 		line += "  " + r.Summary()
 	}
 	fmt.Fprintln(w, line)
 }
 
-func printSummary(w io.Writer, s reports.Summary, elapsed time.Duration) {
-	fmt.Fprintf(w, "\n%d cases in %s: %d passed, %d failed, %d warned, %d skipped, %d errored\n",
-		s.Total, elapsed.Round(time.Millisecond), s.Passed, s.Failed, s.Warned, s.Skipped, s.Errored)
+func printSummary(w io.Writer, s reports.Summary, elapsed time.Duration, sent int64) {
+	fmt.Fprintf(w, "\n%d cases in %s (%d requests): %d passed, %d failed, %d warned, %d skipped, %d errored",
+		s.Total, elapsed.Round(time.Millisecond), sent, s.Passed, s.Failed, s.Warned, s.Skipped, s.Errored)
+	if s.Waived > 0 {
+		fmt.Fprintf(w, ", %d waived", s.Waived)
+	}
+	fmt.Fprintln(w)
 	keys := make([]string, 0, len(s.SkippedByFixture))
 	for key := range s.SkippedByFixture {
 		keys = append(keys, key)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/errconform/errconform/check"
@@ -104,6 +105,16 @@ func Execute(ctx context.Context, c Case, t Target, strict bool) Result {
 	}
 	res.Duration = time.Since(start)
 	judged, _ := res.Judged()
+	if judged.Failure == probe.FailureBudget {
+		res.Verdict, res.Reason = check.Skipped, "not run: "+judged.Err
+		res.Exchanges = res.Exchanges[:len(res.Exchanges)-1]
+		if len(res.Exchanges) == 0 {
+			return res
+		}
+		// A burst cut short by the budget is judged on what was sent.
+		judged = res.Exchanges[len(res.Exchanges)-1]
+		res.Verdict, res.Reason = "", ""
+	}
 	if judged.Failure == probe.FailureUnreachable || judged.Failure == probe.FailureCancelled {
 		res.Verdict, res.Reason = check.Errored, t.Redactor.String(judged.Err)
 		return res
@@ -160,4 +171,32 @@ func ApplyWaiver(r Result, w config.Waiver, ok bool, now time.Time) Result {
 		r.Reason = fmt.Sprintf("waived until %s but no longer failing: the waiver can go", w.Expires)
 	}
 	return r
+}
+
+// ExecuteAll runs cases concurrently (each under the client's bound on
+// requests in flight and its rate cap) and calls done with each result as
+// it completes. It returns the results in the order of cases.
+func ExecuteAll(ctx context.Context, cases []Case, t Target, strict bool, done func(Result)) []Result {
+	results := make([]Result, len(cases))
+	workers := max(t.Client.Concurrency(), 1)
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < min(workers, len(cases)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				results[i] = Execute(ctx, cases[i], t, strict)
+				if done != nil {
+					done(results[i])
+				}
+			}
+		}()
+	}
+	for i := range cases {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return results
 }

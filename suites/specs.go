@@ -9,10 +9,11 @@ import (
 )
 
 // Register builds the Ginkgo spec tree: one It per case, named by its ID
-// and labelled with its labels. run performs a case (normally Execute);
-// each result is handed to record before the spec passes, skips or fails.
-// Register must be called before ginkgo.RunSpecs, once per process.
-func Register(cases []Case, run func(ctx context.Context, c Case) Result, record func(Result)) {
+// and labelled with its labels. run returns a case's result (performed by
+// Execute, perhaps ahead of time); the spec then passes, skips or fails on
+// its verdict. Register must be called before ginkgo.RunSpecs, once per
+// process.
+func Register(cases []Case, run func(ctx context.Context, c Case) Result) {
 	// One unnamed, Ordered container keeps the catalogue's order (so cases
 	// marked Alone, placed last, follow the rest) without adding text to the
 	// spec names JUnit reports; ContinueOnFailure keeps one failure from
@@ -22,7 +23,6 @@ func Register(cases []Case, run func(ctx context.Context, c Case) Result, record
 			c := c
 			ginkgo.It(c.ID, ginkgo.Label(c.Labels...), func(ctx ginkgo.SpecContext) {
 				res := run(ctx, c)
-				record(res)
 				switch res.Verdict {
 				case check.Skipped:
 					ginkgo.Skip(res.Reason)
@@ -30,6 +30,8 @@ func Register(cases []Case, run func(ctx context.Context, c Case) Result, record
 					ginkgo.Fail(res.Summary())
 				case check.Errored:
 					ginkgo.Fail("errored: " + res.Summary())
+				case check.Waived:
+					ginkgo.Skip(res.Reason)
 				}
 			})
 		}
