@@ -6,6 +6,7 @@ package runner
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/errconform/errconform/config"
 	"github.com/errconform/errconform/reference"
+	"github.com/errconform/errconform/reports"
 	"github.com/errconform/errconform/spec"
 )
 
@@ -73,13 +75,17 @@ func (a App) Main(args []string) int {
 		err = a.list(args[1:])
 	case "serve":
 		err = a.serve(args[1:])
+	case "diff":
+		code, err = a.diff(args[1:])
+	case "schema":
+		_, err = a.Stdout.Write(spec.ReportSchema())
 	case "version", "--version":
 		err = a.version()
 	case "help", "-h", "--help":
 		a.usage()
 		return ExitOK
 	default:
-		err = usagef("unknown command %q (commands: run, list, serve, version)", args[0])
+		err = usagef("unknown command %q (commands: run, list, serve, diff, schema, version)", args[0])
 	}
 	if err != nil {
 		fmt.Fprintf(a.Stderr, "errconform: %v\n", err)
@@ -100,7 +106,9 @@ Usage:
   errconform run [--config FILE] [--target URL] [--junit PATH] [--json PATH]
                  [--label-filter EXPR] [--require KEY,...|all] [--strict]
   errconform list [--format text|json]
-  errconform serve [--addr 127.0.0.1:8080] [--config-out FILE]
+  errconform serve [--addr 127.0.0.1:8080] [--config-out FILE] [--latency D]
+  errconform diff OLD.json NEW.json      (exit 1 when a case regressed)
+  errconform schema                      (the JSON report's JSON Schema)
   errconform version
 
 With no --config and no --target, run starts the embedded reference target
@@ -187,4 +195,37 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+func (a App) diff(args []string) (int, error) {
+	fs := a.newFlagSet("diff")
+	asJSON := fs.Bool("json", false, "print the diff as JSON")
+	if err := fs.Parse(args); err != nil {
+		return ExitUsage, usageError{err}
+	}
+	if fs.NArg() != 2 {
+		return ExitUsage, usagef("diff takes two JSON reports: errconform diff OLD.json NEW.json")
+	}
+	old, err := reports.ReadJSON(fs.Arg(0))
+	if err != nil {
+		return ExitUsage, usageError{err}
+	}
+	current, err := reports.ReadJSON(fs.Arg(1))
+	if err != nil {
+		return ExitUsage, usageError{err}
+	}
+	d := reports.Compare(old, current)
+	if *asJSON {
+		enc := json.NewEncoder(a.Stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(d); err != nil {
+			return ExitFailed, err
+		}
+	} else {
+		d.WriteText(a.Stdout, fs.Arg(0), fs.Arg(1))
+	}
+	if d.HasRegression() {
+		return ExitFailed, nil
+	}
+	return ExitOK, nil
 }

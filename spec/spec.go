@@ -133,3 +133,9 @@ func (c *Contract) ValidateError(value any) error {
 
 // Document returns the loaded OpenAPI document.
 func (c *Contract) Document() *openapi3.T { return c.doc }
+
+//go:embed report.schema.json
+var reportSchema []byte
+
+// ReportSchema returns the JSON Schema of errconform's JSON report.
+func ReportSchema() []byte { return append([]byte(nil), reportSchema...) }

@@ -1,0 +1,141 @@
+package reports
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/errconform/errconform/check"
+)
+
+// CTRF is the Common Test Report Format document (spec version 0.0.0).
+type CTRF struct {
+	ReportFormat string      `json:"reportFormat"`
+	SpecVersion  string      `json:"specVersion"`
+	Timestamp    string      `json:"timestamp"`
+	GeneratedBy  string      `json:"generatedBy"`
+	Results      CTRFResults `json:"results"`
+}
+
+// CTRFResults holds the tool, summary and tests.
+type CTRFResults struct {
+	Tool        CTRFTool        `json:"tool"`
+	Summary     CTRFSummary     `json:"summary"`
+	Tests       []CTRFTest      `json:"tests"`
+	Environment CTRFEnvironment `json:"environment"`
+}
+
+// CTRFTool names errconform.
+type CTRFTool struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
+// CTRFSummary counts tests; times are milliseconds since the epoch.
+type CTRFSummary struct {
+	Tests    int   `json:"tests"`
+	Passed   int   `json:"passed"`
+	Failed   int   `json:"failed"`
+	Skipped  int   `json:"skipped"`
+	Pending  int   `json:"pending"`
+	Other    int   `json:"other"`
+	Suites   int   `json:"suites"`
+	Start    int64 `json:"start"`
+	Stop     int64 `json:"stop"`
+	Duration int64 `json:"duration"`
+}
+
+// CTRFTest is one case.
+type CTRFTest struct {
+	Name      string         `json:"name"`
+	Status    string         `json:"status"`
+	RawStatus string         `json:"rawStatus"`
+	Duration  int64          `json:"duration"`
+	Suite     []string       `json:"suite"`
+	Message   string         `json:"message,omitempty"`
+	Trace     string         `json:"trace,omitempty"`
+	Tags      []string       `json:"tags,omitempty"`
+	Extra     map[string]any `json:"extra,omitempty"`
+}
+
+// CTRFEnvironment names what was tested.
+type CTRFEnvironment struct {
+	ReportName      string `json:"reportName"`
+	TestEnvironment string `json:"testEnvironment"`
+}
+
+// ctrfStatus maps a verdict onto CTRF's five statuses: warned cases passed
+// (their findings are in extra), errored and waived ones are "other".
+var ctrfStatus = map[check.Verdict]string{
+	check.Passed: "passed", check.Warned: "passed", check.Failed: "failed", check.Skipped: "skipped",
+	check.Errored: "other", check.Waived: "other",
+}
+
+// BuildCTRF assembles the CTRF document of a run.
+func BuildCTRF(run Run) CTRF {
+	rep := BuildJSON(run)
+	start := run.Started.UnixMilli()
+	doc := CTRF{ReportFormat: "CTRF", SpecVersion: "0.0.0", Timestamp: run.Started.UTC().Format("2006-01-02T15:04:05Z07:00"),
+		GeneratedBy: "errconform " + run.ToolVersion,
+		Results: CTRFResults{
+			Tool:        CTRFTool{Name: "errconform", Version: run.ToolVersion},
+			Summary:     CTRFSummary{Start: start, Stop: start + run.Duration.Milliseconds(), Duration: run.Duration.Milliseconds()},
+			Tests:       []CTRFTest{},
+			Environment: CTRFEnvironment{ReportName: "errconform contract " + run.ContractVersion, TestEnvironment: rep.Target.BaseURL},
+		}}
+	groups := map[string]bool{}
+	for i, c := range rep.Cases {
+		status := ctrfStatus[c.Verdict]
+		t := CTRFTest{Name: c.ID, Status: status, RawStatus: string(c.Verdict), Duration: run.Results[i].Duration.Milliseconds(),
+			Suite: []string{c.Group}, Tags: c.Labels, Message: run.Redactor.String(firstNonEmpty(run.Results[i].Summary(), c.Reason))}
+		var trace strings.Builder
+		for _, f := range c.Findings {
+			fmt.Fprintf(&trace, "[%s] %s\n", f.Severity, f.String())
+		}
+		if c.Reproduce != "" {
+			fmt.Fprintf(&trace, "\nReproduce:\n%s\n", c.Reproduce)
+		}
+		t.Trace = trace.String()
+		if len(c.Findings) > 0 {
+			t.Extra = map[string]any{"findings": c.Findings}
+		}
+		doc.Results.Tests = append(doc.Results.Tests, t)
+		groups[c.Group] = true
+		s := &doc.Results.Summary
+		s.Tests++
+		switch status {
+		case "passed":
+			s.Passed++
+		case "failed":
+			s.Failed++
+		case "skipped":
+			s.Skipped++
+		default:
+			s.Other++
+		}
+	}
+	doc.Results.Summary.Suites = len(groups)
+	return doc
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, x := range s {
+		if x != "" {
+			return x
+		}
+	}
+	return ""
+}
+
+// WriteCTRF writes the CTRF report to path.
+func WriteCTRF(path string, run Run) error {
+	data, err := json.MarshalIndent(BuildCTRF(run), "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode CTRF report: %w", err)
+	}
+	if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write CTRF report: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,182 @@
+package runner_test
+
+import (
+	"encoding/json"
+	"encoding/xml"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/errconform/errconform/mutants"
+	"github.com/errconform/errconform/reports"
+	"github.com/errconform/errconform/spec"
+)
+
+func mutantByName(t *testing.T, name string) mutants.Mutant {
+	t.Helper()
+	for _, m := range mutants.All() {
+		if m.Name == name {
+			return m
+		}
+	}
+	t.Fatalf("no mutant %s", name)
+	return mutants.Mutant{}
+}
+
+// validateJSONSchema validates a document against a JSON Schema.
+func validateJSONSchema(t *testing.T, schemaName string, schema []byte, docPath string) {
+	t.Helper()
+	s, err := jsonschema.UnmarshalJSON(strings.NewReader(string(schema)))
+	require.NoError(t, err)
+	c := jsonschema.NewCompiler()
+	require.NoError(t, c.AddResource(schemaName, s))
+	compiled, err := c.Compile(schemaName)
+	require.NoError(t, err)
+	f, err := os.Open(docPath)
+	require.NoError(t, err)
+	defer f.Close()
+	doc, err := jsonschema.UnmarshalJSON(f)
+	require.NoError(t, err)
+	assert.NoError(t, compiled.Validate(doc), "%s against %s", docPath, schemaName)
+}
+
+// validateJUnitXSD validates with xmllint against the Jenkins JUnit XSD,
+// with one named deviation: <skipped message="…"> is allowed (see
+// testdata/schemas/README.md).
+func validateJUnitXSD(t *testing.T, junitPath string) {
+	t.Helper()
+	xmllint, err := exec.LookPath("xmllint")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("xmllint is missing; .ci/run installs it (Debian package libxml2-utils)")
+		}
+		t.Skip("xmllint not installed: apt-get install libxml2-utils")
+	}
+	xsd, err := os.ReadFile("../testdata/schemas/jenkins-junit.xsd")
+	require.NoError(t, err)
+	strict := `<xs:element name="skipped" type="xs:string"/>`
+	require.Contains(t, string(xsd), strict, "the deviation below still applies to this XSD")
+	deviation := `<xs:element name="skipped"><xs:complexType><xs:simpleContent><xs:extension base="xs:string">` +
+		`<xs:attribute name="message" type="xs:string" use="optional"/></xs:extension></xs:simpleContent></xs:complexType></xs:element>`
+	patched := filepath.Join(t.TempDir(), "jenkins-junit-skipped-message.xsd")
+	require.NoError(t, os.WriteFile(patched, []byte(strings.Replace(string(xsd), strict, deviation, 1)), 0o644))
+	out, err := exec.Command(xmllint, "--noout", "--schema", patched, junitPath).CombinedOutput()
+	assert.NoError(t, err, "xmllint: %s", out)
+}
+
+type junitDoc struct {
+	Suites []struct {
+		Tests    int `xml:"tests,attr"`
+		Failures int `xml:"failures,attr"`
+		Errors   int `xml:"errors,attr"`
+		Skipped  int `xml:"skipped,attr"`
+		Cases    []struct {
+			Name      string `xml:"name,attr"`
+			Classname string `xml:"classname,attr"`
+			Failure   *struct {
+				Message string `xml:"message,attr"`
+				Body    string `xml:",chardata"`
+			} `xml:"failure"`
+			Skipped *struct {
+				Message string `xml:"message,attr"`
+			} `xml:"skipped"`
+		} `xml:"testcase"`
+	} `xml:"testsuite"`
+}
+
+func TestEveryReportFormatValidatesAndAgrees(t *testing.T) {
+	m401, mRetry := mutantByName(t, "openai-401-type"), mutantByName(t, "no-retry-after")
+	cfgPath, secrets := startReference(t, func(h http.Handler) http.Handler { return m401.Wrap(mRetry.Wrap(h)) })
+	dir := t.TempDir()
+	paths := map[string]string{}
+	for _, f := range []string{"junit", "json", "ctrf"} {
+		paths[f] = filepath.Join(dir, "report."+f)
+	}
+	out := errconform(t, nil, "run", "--config", cfgPath, "--junit", paths["junit"], "--json", paths["json"], "--ctrf", paths["ctrf"])
+	require.Equal(t, 1, out.code, out.stdout+out.stderr)
+
+	validateJSONSchema(t, "report.schema.json", spec.ReportSchema(), paths["json"])
+	ctrfSchema, err := os.ReadFile("../testdata/schemas/ctrf-schema-0.0.json")
+	require.NoError(t, err)
+	validateJSONSchema(t, "ctrf-schema-0.0.json", ctrfSchema, paths["ctrf"])
+	validateJUnitXSD(t, paths["junit"])
+
+	rep := readJSONReport(t, paths["json"])
+	assert.Equal(t, 42+21, rep.Summary.Failed, "every 401 case fails on openai-401-type")
+	assert.Equal(t, 1, rep.Summary.Warned, "the burst warns on no-retry-after")
+
+	var junit junitDoc
+	data, err := os.ReadFile(paths["junit"])
+	require.NoError(t, err)
+	require.NoError(t, xml.Unmarshal(data, &junit))
+	require.Len(t, junit.Suites, 1)
+	suite := junit.Suites[0]
+	assert.Equal(t, rep.Summary.Total, suite.Tests)
+	assert.Equal(t, rep.Summary.Failed, suite.Failures)
+	assert.Equal(t, rep.Summary.Errored, suite.Errors)
+	assert.Equal(t, rep.Summary.Skipped+rep.Summary.Waived, suite.Skipped)
+	names := map[string]bool{}
+	for _, c := range suite.Cases {
+		assert.False(t, names[c.Classname+"/"+c.Name], "unique classname+name: %s", c.Name)
+		names[c.Classname+"/"+c.Name] = true
+		assert.True(t, strings.HasPrefix(c.Name, c.Classname+"/"), "classname is the group of %s", c.Name)
+		if c.Failure != nil {
+			assert.Contains(t, c.Failure.Message, "type: expected \"authentication_error\"", c.Name)
+			assert.Contains(t, c.Failure.Body, "Reproduce:\ncurl ", c.Name)
+		}
+	}
+
+	var ctrf reports.CTRF
+	data, err = os.ReadFile(paths["ctrf"])
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(data, &ctrf))
+	assert.Equal(t, rep.Summary.Total, ctrf.Results.Summary.Tests)
+	assert.Equal(t, rep.Summary.Failed, ctrf.Results.Summary.Failed)
+	assert.Equal(t, rep.Summary.Passed+rep.Summary.Warned, ctrf.Results.Summary.Passed)
+	assert.Equal(t, rep.Summary.Skipped, ctrf.Results.Summary.Skipped)
+
+	for name, p := range paths {
+		data, err := os.ReadFile(p)
+		require.NoError(t, err)
+		for _, secret := range secrets {
+			assert.NotContains(t, string(data), secret, "%s report leaks a secret", name)
+		}
+	}
+	assert.NotContains(t, out.stdout, secrets[0])
+}
+
+func TestDiffNamesARegressionAndExits1(t *testing.T) {
+	dir := t.TempDir()
+	good, bad := filepath.Join(dir, "good.json"), filepath.Join(dir, "bad.json")
+	cfgGood, _ := startReference(t, func(h http.Handler) http.Handler { return h })
+	require.Equal(t, 0, errconform(t, nil, "run", "--config", cfgGood, "--json", good).code)
+	m := mutantByName(t, "openai-429-type")
+	cfgBad, _ := startReference(t, m.Wrap)
+	require.Equal(t, 1, errconform(t, nil, "run", "--config", cfgBad, "--json", bad).code)
+
+	out := errconform(t, nil, "diff", good, bad)
+	assert.Equal(t, 1, out.code, out.stdout+out.stderr)
+	assert.Contains(t, out.stdout, "REGRESSIONS (1)")
+	assert.Contains(t, out.stdout, "ratelimit/burst")
+	assert.Contains(t, out.stdout, "passed -> failed")
+
+	out = errconform(t, nil, "diff", bad, good)
+	assert.Equal(t, 0, out.code, out.stdout)
+	assert.Contains(t, out.stdout, "Fixed (1)")
+
+	out = errconform(t, nil, "diff", good, good)
+	assert.Equal(t, 0, out.code)
+	assert.Contains(t, out.stdout, "0 regressions")
+
+	out = errconform(t, nil, "diff", good)
+	assert.Equal(t, 2, out.code)
+	out = errconform(t, nil, "diff", good, filepath.Join(dir, "missing.json"))
+	assert.Equal(t, 2, out.code)
+}
