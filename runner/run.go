@@ -199,6 +199,7 @@ func writeReports(o runOptions, ginkgoReport types.Report, run reports.Run, cont
 		{o.junit, func(p string) error { return reports.WriteJUnit(p, ginkgoReport, run) }},
 		{o.json, func(p string) error { return reports.WriteJSON(p, run) }},
 		{o.ctrf, func(p string) error { return reports.WriteCTRF(p, run) }},
+		{o.html, func(p string) error { return reports.WriteHTML(p, reports.BuildJSON(run), contract) }},
 	}
 	for _, w := range writers {
 		if w.path == "" {

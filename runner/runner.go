@@ -75,6 +75,8 @@ func (a App) Main(args []string) int {
 		err = a.list(args[1:])
 	case "serve":
 		err = a.serve(args[1:])
+	case "config":
+		err = a.configCmd(args[1:])
 	case "diff":
 		code, err = a.diff(args[1:])
 	case "schema":
@@ -85,7 +87,7 @@ func (a App) Main(args []string) int {
 		a.usage()
 		return ExitOK
 	default:
-		err = usagef("unknown command %q (commands: run, list, serve, diff, schema, version)", args[0])
+		err = usagef("unknown command %q (commands: run, list, serve, config, diff, schema, version)", args[0])
 	}
 	if err != nil {
 		fmt.Fprintf(a.Stderr, "errconform: %v\n", err)
@@ -107,6 +109,7 @@ Usage:
                  [--label-filter EXPR] [--require KEY,...|all] [--strict]
   errconform list [--format text|json]
   errconform serve [--addr 127.0.0.1:8080] [--config-out FILE] [--latency D]
+  errconform config check FILE           (validate a config; send nothing)
   errconform diff OLD.json NEW.json      (exit 1 when a case regressed)
   errconform schema                      (the JSON report's JSON Schema)
   errconform version
@@ -139,15 +142,22 @@ func (a App) version() error {
 	if err != nil {
 		return err
 	}
-	commit := "unknown"
+	version, commit := Version, "unknown"
 	if info, ok := debug.ReadBuildInfo(); ok {
+		if v := info.Main.Version; v != "" && v != "(devel)" {
+			version = v // installed with go install …@vX.Y.Z
+		}
 		for _, s := range info.Settings {
 			if s.Key == "vcs.revision" {
 				commit = s.Value
 			}
 		}
+		if commit == "unknown" && strings.Count(version, "-") >= 2 {
+			// A pseudo-version (v0.0.0-20261125…-abcdef123456) ends in the commit.
+			commit = version[strings.LastIndex(version, "-")+1:]
+		}
 	}
-	fmt.Fprintf(a.Stdout, "errconform %s (contract %s, commit %s)\n", Version, c.Version, commit)
+	fmt.Fprintf(a.Stdout, "errconform %s (contract %s, commit %s)\n", version, c.Version, commit)
 	return nil
 }
 

@@ -1,0 +1,67 @@
+package runner
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/errconform/errconform/config"
+	"github.com/errconform/errconform/suites"
+)
+
+// configCmd dispatches "errconform config check FILE".
+func (a App) configCmd(args []string) error {
+	if len(args) == 0 || args[0] != "check" {
+		return usagef("usage: errconform config check FILE")
+	}
+	fs := a.newFlagSet("config check")
+	if err := fs.Parse(args[1:]); err != nil {
+		return usageError{err}
+	}
+	if fs.NArg() != 1 {
+		return usagef("usage: errconform config check FILE")
+	}
+	path := fs.Arg(0)
+	cfg, err := config.LoadFile(path, a.LookupEnv)
+	if err != nil {
+		return err
+	}
+	if cfg.Target.BaseURL == "" {
+		return &config.Error{File: path, Field: "target.base_url", Msg: "is not set; errconform run would use the embedded reference instead"}
+	}
+	enabled := 0
+	skippedBy := map[string][]string{}
+	for _, c := range suites.Catalogue() {
+		missing := c.MissingFixtures(cfg)
+		if len(missing) == 0 {
+			enabled++
+			continue
+		}
+		for _, key := range missing {
+			skippedBy[key] = append(skippedBy[key], c.ID)
+		}
+	}
+	total := len(suites.Catalogue())
+	fmt.Fprintf(a.Stdout, "%s: valid. Target %s (timeout %s, gateway timeout %s). Nothing was sent.\n", path,
+		redactURL(cfg.Target.BaseURL), cfg.Target.Timeout.Std(), cfg.Target.GatewayTimeout.Std())
+	fmt.Fprintf(a.Stdout, "%d of %d cases enabled, %d skipped for want of fixtures.\n", enabled, total, total-enabled)
+	keys := make([]string, 0, len(skippedBy))
+	for key := range skippedBy {
+		keys = append(keys, key)
+	}
+	sort.Strings(keys)
+	for _, key := range keys {
+		required := ""
+		if cfg.Requires(key) {
+			required = "  (required: these cases will FAIL)"
+		}
+		fmt.Fprintf(a.Stdout, "  fixtures.%-22s missing: %2d cases skipped: %s%s\n", key, len(skippedBy[key]), strings.Join(skippedBy[key], ", "), required)
+	}
+	return nil
+}
+
+// redactURL drops any query from a URL before printing it.
+func redactURL(u string) string {
+	base, _, _ := strings.Cut(u, "?")
+	return base
+}
