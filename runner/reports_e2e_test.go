@@ -3,12 +3,14 @@ package runner_test
 import (
 	"encoding/json"
 	"encoding/xml"
+	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/stretchr/testify/assert"
@@ -96,10 +98,11 @@ func TestEveryReportFormatValidatesAndAgrees(t *testing.T) {
 	cfgPath, secrets := startReference(t, func(h http.Handler) http.Handler { return m401.Wrap(mRetry.Wrap(h)) })
 	dir := t.TempDir()
 	paths := map[string]string{}
-	for _, f := range []string{"junit", "json", "ctrf"} {
+	for _, f := range []string{"junit", "json", "ctrf", "html", "markdown"} {
 		paths[f] = filepath.Join(dir, "report."+f)
 	}
-	out := errconform(t, nil, "run", "--config", cfgPath, "--junit", paths["junit"], "--json", paths["json"], "--ctrf", paths["ctrf"])
+	out := errconform(t, nil, "run", "--config", cfgPath, "--junit", paths["junit"], "--json", paths["json"], "--ctrf", paths["ctrf"],
+		"--html", paths["html"], "--markdown", paths["markdown"])
 	require.Equal(t, 1, out.code, out.stdout+out.stderr)
 
 	validateJSONSchema(t, "report.schema.json", spec.ReportSchema(), paths["json"])
@@ -142,6 +145,17 @@ func TestEveryReportFormatValidatesAndAgrees(t *testing.T) {
 	assert.Equal(t, rep.Summary.Passed+rep.Summary.Warned, ctrf.Results.Summary.Passed)
 	assert.Equal(t, rep.Summary.Skipped, ctrf.Results.Summary.Skipped)
 
+	md, err := os.ReadFile(paths["markdown"])
+	require.NoError(t, err)
+	assert.Contains(t, string(md), "## errconform: ❌ contract broken")
+	assert.Contains(t, string(md), fmt.Sprintf("| %d | %d | %d | %d | %d | %d |", rep.Summary.Passed, rep.Summary.Failed,
+		rep.Summary.Warned, rep.Summary.Waived, rep.Summary.Skipped, rep.Summary.Errored), "the Markdown counts agree")
+	assert.Contains(t, string(md), "| 401 | authentication_error |")
+	assert.Contains(t, string(md), "### Failures (63)")
+	page, err := os.ReadFile(paths["html"])
+	require.NoError(t, err)
+	assert.Equal(t, rep.Summary.Total, strings.Count(string(page), `<details class="case`), "the HTML page has every case")
+
 	for name, p := range paths {
 		data, err := os.ReadFile(p)
 		require.NoError(t, err)
@@ -179,4 +193,44 @@ func TestDiffNamesARegressionAndExits1(t *testing.T) {
 	assert.Equal(t, 2, out.code)
 	out = errconform(t, nil, "diff", good, filepath.Join(dir, "missing.json"))
 	assert.Equal(t, 2, out.code)
+}
+
+func TestWaiversExcuseUntilTheirExpiry(t *testing.T) {
+	m := mutantByName(t, "openai-429-type")
+	cfgPath, _ := startReference(t, m.Wrap)
+	dir := t.TempDir()
+	write := func(name, expires, caseID string) string {
+		p := filepath.Join(dir, name)
+		text := "waivers:\n  - case: " + caseID + "\n    reason: provider ticket RL-42, fix in the next release\n    expires: " + expires + "\n"
+		require.NoError(t, os.WriteFile(p, []byte(text), 0o600))
+		return p
+	}
+	future := time.Now().AddDate(0, 1, 0).Format(time.DateOnly)
+	today := time.Now().UTC().Format(time.DateOnly)
+	tests := []struct {
+		name    string
+		waivers string
+		code    int
+		verdict string
+		output  string
+	}{
+		{"active waiver", write("active.yaml", future, "ratelimit/burst"), 0, "waived", "waived until " + future},
+		{"expires today", write("today.yaml", today, "ratelimit/burst"), 1, "failed", "waiver expired on " + today},
+		{"unknown case", write("unknown.yaml", future, "ratelimit/no-such-case"), 2, "", "waivers[0].case"},
+		{"bad date", write("date.yaml", "next week", "ratelimit/burst"), 2, "", "waivers[0].expires"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			jsonPath := filepath.Join(t.TempDir(), "r.json")
+			out := errconform(t, nil, "run", "--config", cfgPath, "--label-filter", "group:ratelimit", "--waivers", tt.waivers, "--json", jsonPath)
+			require.Equal(t, tt.code, out.code, out.stdout+out.stderr)
+			assert.Contains(t, out.stdout+out.stderr, tt.output)
+			if tt.verdict != "" {
+				rep := readJSONReport(t, jsonPath)
+				require.Len(t, rep.Cases, 1)
+				assert.EqualValues(t, tt.verdict, rep.Cases[0].Verdict)
+				assert.NotEmpty(t, rep.Cases[0].Findings, "a waived failure keeps its findings")
+			}
+		})
+	}
 }

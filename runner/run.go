@@ -200,6 +200,7 @@ func writeReports(o runOptions, ginkgoReport types.Report, run reports.Run, cont
 		{o.json, func(p string) error { return reports.WriteJSON(p, run) }},
 		{o.ctrf, func(p string) error { return reports.WriteCTRF(p, run) }},
 		{o.html, func(p string) error { return reports.WriteHTML(p, reports.BuildJSON(run), contract) }},
+		{o.markdown, func(p string) error { return reports.WriteMarkdown(p, reports.BuildJSON(run), contract) }},
 	}
 	for _, w := range writers {
 		if w.path == "" {
@@ -497,6 +498,9 @@ func printCaseLine(w io.Writer, r suites.Result) {
 	line := fmt.Sprintf("  %s  %-44s %8.1fms", verdictWords[r.Verdict], r.Case.ID, float64(r.Duration.Microseconds())/1000)
 	if r.Verdict != check.Passed || r.Reason != "" {
 		line += "  " + r.Summary()
+		if r.Reason != "" && r.Reason != r.Summary() {
+			line += "  [" + r.Reason + "]"
+		}
 	}
 	fmt.Fprintln(w, line)
 }

@@ -1,0 +1,135 @@
+package reports
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/errconform/errconform/check"
+	"github.com/errconform/errconform/spec"
+)
+
+// markdownEmoji marks verdicts in the Markdown summary, where colour is not
+// available (GitHub step summaries, GitLab MR notes).
+var markdownEmoji = map[check.Verdict]string{
+	check.Passed: "✅", check.Failed: "❌", check.Warned: "⚠️", check.Waived: "🕊️", check.Skipped: "⏭️", check.Errored: "💥",
+}
+
+// MarkdownFailureLimit bounds how many failures the summary lists in full.
+const MarkdownFailureLimit = 30
+
+// RenderMarkdown writes a short summary fit for a CI step summary: the
+// verdict counts, the contract matrix and the failures with their first
+// finding and reproduction command.
+func RenderMarkdown(w io.Writer, rep JSONReport, contract *spec.Contract) error {
+	var b strings.Builder
+	s := rep.Summary
+	headline := "✅ contract kept"
+	if s.Failed > 0 || s.Errored > 0 {
+		headline = "❌ contract broken"
+	}
+	fmt.Fprintf(&b, "## errconform: %s\n\n", headline)
+	fmt.Fprintf(&b, "Target `%s` · contract %s · errconform %s · %d cases in %.1fs\n\n",
+		mdCode(rep.Target.BaseURL), rep.Contract.Version, rep.Tool.Version, s.Total, float64(rep.DurationMS)/1000)
+	fmt.Fprintf(&b, "| ✅ passed | ❌ failed | ⚠️ warned | 🕊️ waived | ⏭️ skipped | 💥 errored |\n|---:|---:|---:|---:|---:|---:|\n")
+	fmt.Fprintf(&b, "| %d | %d | %d | %d | %d | %d |\n\n", s.Passed, s.Failed, s.Warned, s.Waived, s.Skipped, s.Errored)
+
+	matrix := buildHTMLMatrix(rep.Cases, contract)
+	b.WriteString("| status | type |")
+	for _, col := range matrix.Columns {
+		name := col.Code
+		if name == "" {
+			name = "(no code)"
+		}
+		fmt.Fprintf(&b, " %s |", name)
+	}
+	b.WriteString("\n|---|---|")
+	for range matrix.Columns {
+		b.WriteString(":---:|")
+	}
+	b.WriteString("\n")
+	for _, row := range matrix.Rows {
+		fmt.Fprintf(&b, "| %d | %s |", row.Status, row.Type)
+		for _, cell := range row.Cells {
+			switch {
+			case cell.Total > 0:
+				fmt.Fprintf(&b, " %s %d |", markdownEmoji[check.Verdict(cell.Verdict)], cell.Total)
+			case cell.Paired:
+				b.WriteString(" · |")
+			default:
+				b.WriteString("  |")
+			}
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("\nEach cell: the worst verdict of the cases expecting that status and code, and how many there are; · a pairing no case covers.\n")
+
+	var failures []CaseReport
+	for _, c := range rep.Cases {
+		if c.Verdict == check.Failed || c.Verdict == check.Errored {
+			failures = append(failures, c)
+		}
+	}
+	if len(failures) > 0 {
+		fmt.Fprintf(&b, "\n### Failures (%d)\n\n| case | first finding |\n|---|---|\n", len(failures))
+		for i, c := range failures {
+			if i == MarkdownFailureLimit {
+				fmt.Fprintf(&b, "| … | %d more in the JSON and HTML reports |\n", len(failures)-MarkdownFailureLimit)
+				break
+			}
+			fmt.Fprintf(&b, "| `%s` | %s |\n", c.ID, mdCell(firstFinding(c)))
+		}
+		first := failures[0]
+		if first.Reproduce != "" {
+			fmt.Fprintf(&b, "\n<details><summary>Reproduce <code>%s</code></summary>\n\n```sh\n%s\n```\n\n</details>\n", first.ID, first.Reproduce)
+		}
+	}
+	if len(s.SkippedByFixture) > 0 {
+		b.WriteString("\n### Skipped for want of fixtures\n\n")
+		for _, key := range sortedKeys(s.SkippedByFixture) {
+			fmt.Fprintf(&b, "- `fixtures.%s`: %d cases\n", key, s.SkippedByFixture[key])
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// WriteMarkdown writes the Markdown summary to path, appending when the
+// file exists (as $GITHUB_STEP_SUMMARY expects).
+func WriteMarkdown(path string, rep JSONReport, contract *spec.Contract) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return fmt.Errorf("write Markdown summary: %w", err)
+	}
+	if err := RenderMarkdown(f, rep, contract); err != nil {
+		f.Close()
+		return fmt.Errorf("write Markdown summary: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write Markdown summary: %w", err)
+	}
+	return nil
+}
+
+// mdCell makes text safe inside a Markdown table cell.
+func mdCell(s string) string {
+	r := strings.NewReplacer("|", `\|`, "\n", " ", "\r", " ", "<", "&lt;", ">", "&gt;", "`", "'")
+	s = r.Replace(s)
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	return s
+}
+
+func mdCode(s string) string { return strings.ReplaceAll(s, "`", "'") }
+
+func sortedKeys(m map[string]int) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
