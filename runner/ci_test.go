@@ -1,0 +1,212 @@
+package runner_test
+
+import (
+	"bytes"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.yaml.in/yaml/v3"
+)
+
+// runScript runs a CI script with bash, with the test's errconform first on
+// PATH, from a scratch directory.
+func runScript(t *testing.T, script string, env []string) (int, string) {
+	t.Helper()
+	cmd := exec.Command("bash", "-euo", "pipefail", "-c", script)
+	cmd.Dir = t.TempDir()
+	cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(binary)+":"+os.Getenv("PATH"))
+	cmd.Env = append(cmd.Env, env...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	if err != nil {
+		if exitErr, ok := err.(*exec.ExitError); ok {
+			return exitErr.ExitCode(), out.String()
+		}
+		require.NoError(t, err)
+	}
+	return 0, out.String()
+}
+
+type action struct {
+	Inputs map[string]struct {
+		Default string `yaml:"default"`
+	} `yaml:"inputs"`
+	Runs struct {
+		Steps []struct {
+			ID  string            `yaml:"id"`
+			Run string            `yaml:"run"`
+			Env map[string]string `yaml:"env"`
+		} `yaml:"steps"`
+	} `yaml:"runs"`
+}
+
+var inputRef = regexp.MustCompile(`\$\{\{\s*inputs\.([\w-]+)\s*\}\}`)
+
+// The GitHub Action's run step, with the given inputs, is a command the
+// current CLI accepts; it writes the reports and the step summary, and its
+// exit code fails the job when the contract is broken.
+func TestGitHubActionRunStepWorks(t *testing.T) {
+	data, err := os.ReadFile("../action.yml")
+	require.NoError(t, err)
+	var a action
+	require.NoError(t, yaml.Unmarshal(data, &a))
+	var script string
+	var stepEnv map[string]string
+	for _, s := range a.Runs.Steps {
+		if s.ID == "run" {
+			script, stepEnv = s.Run, s.Env
+		}
+	}
+	require.NotEmpty(t, script, "action.yml has a step with id run")
+
+	good, _ := startReference(t, func(h http.Handler) http.Handler { return h })
+	broken, _ := startReference(t, mutantByName(t, "openai-401-type").Wrap)
+	for _, tt := range []struct {
+		name   string
+		inputs map[string]string
+		code   int
+	}{
+		{"conforming target", map[string]string{"config": good, "require": "all", "strict": "true"}, 0},
+		{"broken target fails the job", map[string]string{"config": broken}, 1},
+		{"label filter", map[string]string{"config": good, "label-filter": "status:401 && !slow"}, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			summary, output := filepath.Join(dir, "summary.md"), filepath.Join(dir, "output")
+			env := []string{"GITHUB_STEP_SUMMARY=" + summary, "GITHUB_OUTPUT=" + output}
+			for name, value := range stepEnv {
+				value = inputRef.ReplaceAllStringFunc(value, func(ref string) string {
+					input := inputRef.FindStringSubmatch(ref)[1]
+					if v, ok := tt.inputs[input]; ok {
+						return v
+					}
+					spec, ok := a.Inputs[input]
+					require.True(t, ok, "action.yml uses undeclared input %s", input)
+					return spec.Default
+				})
+				if name == "EC_REPORTS" {
+					value = filepath.Join(dir, value)
+				}
+				env = append(env, name+"="+value)
+			}
+			code, out := runScript(t, script, env)
+			require.Equal(t, tt.code, code, out)
+			for _, f := range []string{"junit.xml", "errconform.json", "errconform.html", "ctrf.json"} {
+				assert.FileExists(t, filepath.Join(dir, "errconform-reports", f))
+			}
+			md, err := os.ReadFile(summary)
+			require.NoError(t, err)
+			assert.Contains(t, string(md), "## errconform:")
+			outputs, err := os.ReadFile(output)
+			require.NoError(t, err)
+			assert.Contains(t, string(outputs), "json-report=")
+		})
+	}
+}
+
+// The GitLab template's script (after its go install line) runs with the
+// current CLI and leaves the JUnit file where artifacts:reports:junit says.
+func TestGitLabTemplateScriptWorks(t *testing.T) {
+	data, err := os.ReadFile("../ci/errconform.gitlab-ci.yml")
+	require.NoError(t, err)
+	var tmpl map[string]struct {
+		Variables map[string]string `yaml:"variables"`
+		Script    []string          `yaml:"script"`
+		Artifacts struct {
+			Reports struct {
+				JUnit string `yaml:"junit"`
+			} `yaml:"reports"`
+		} `yaml:"artifacts"`
+	}
+	require.NoError(t, yaml.Unmarshal(data, &tmpl))
+	job, ok := tmpl[".errconform"]
+	require.True(t, ok)
+	require.NotEmpty(t, job.Artifacts.Reports.JUnit)
+	var lines []string
+	for _, line := range job.Script {
+		if strings.HasPrefix(line, "go install ") || strings.Contains(line, "go env GOPATH") {
+			continue // installs from the module proxy; the test's binary stands in
+		}
+		lines = append(lines, line)
+	}
+	require.Contains(t, strings.Join(lines, "\n"), "errconform run")
+	good, _ := startReference(t, func(h http.Handler) http.Handler { return h })
+	broken, _ := startReference(t, mutantByName(t, "code-null").Wrap)
+	for _, tt := range []struct {
+		name, config, extra string
+		code                int
+	}{
+		{"conforming", good, "--require all", 0},
+		{"broken", broken, "", 1},
+		{"bad extra args", good, "--no-such-flag", 2},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			env := []string{"ERRCONFORM_CONFIG=" + tt.config}
+			for k, v := range job.Variables {
+				if k == "ERRCONFORM_EXTRA_ARGS" {
+					v = tt.extra
+				}
+				env = append(env, k+"="+v)
+			}
+			script := strings.Join(lines, "\n") + "\ntest -s " + job.Artifacts.Reports.JUnit
+			code, out := runScript(t, script, env)
+			assert.Equal(t, tt.code, code, out)
+		})
+	}
+}
+
+func TestExamplesAreValid(t *testing.T) {
+	env := []string{"ERRCONFORM_API_KEY=sk-example-0000000001", "ERRCONFORM_NO_CREDITS_API_KEY=sk-example-0000000002",
+		"ERRCONFORM_RESTRICTED_API_KEY=sk-example-0000000003", "ERRCONFORM_RATE_LIMITED_API_KEY=sk-example-0000000004"}
+	out := errconform(t, env, "config", "check", "../examples/errconform.yaml")
+	require.Equal(t, 0, out.code, out.stdout+out.stderr)
+	assert.Contains(t, out.stdout, "101 of 101 cases enabled")
+	for _, secret := range []string{"sk-example-0000000001", "sk-example-0000000004"} {
+		assert.NotContains(t, out.stdout, secret)
+	}
+
+	gh, err := os.ReadFile("../examples/github/errconform.yml")
+	require.NoError(t, err)
+	assert.Contains(t, string(gh), "uses: errconform/errconform@")
+	assert.Contains(t, string(gh), "config: examples/errconform.yaml")
+	gl, err := os.ReadFile("../examples/gitlab/.gitlab-ci.yml")
+	require.NoError(t, err)
+	assert.Contains(t, string(gl), "extends: .errconform")
+	assert.Contains(t, string(gl), "ci/errconform.gitlab-ci.yml")
+}
+
+// docs/cases.md and docs/rules.md are what the code generates.
+func TestDocsMatchTheCode(t *testing.T) {
+	for _, tt := range []struct {
+		file string
+		args []string
+	}{
+		{"../docs/cases.md", []string{"list", "--format", "markdown"}},
+		{"../docs/rules.md", []string{"list", "--rules", "--format", "markdown"}},
+	} {
+		out := errconform(t, nil, tt.args...)
+		require.Equal(t, 0, out.code, out.stderr)
+		want, err := os.ReadFile(tt.file)
+		require.NoError(t, err)
+		assert.Equal(t, string(want), out.stdout, "%s is stale: regenerate with errconform %s > %s", tt.file, strings.Join(tt.args, " "), tt.file)
+	}
+}
+
+// Nothing is read from the source tree at run time: the binary works from
+// any directory.
+func TestRunsFromAnyDirectory(t *testing.T) {
+	cmd := exec.Command(binary, "run", "--quiet")
+	cmd.Dir = t.TempDir()
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	assert.Contains(t, string(out), "0 failed")
+	assert.NotContains(t, string(out), "PASS  ", "--quiet prints only the summary")
+}
