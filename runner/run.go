@@ -279,7 +279,8 @@ func (s *session) finish(r suites.Result) suites.Result {
 
 func (s *session) printDryRun(redactor *probe.Redactor) {
 	w := s.app.Stdout
-	fmt.Fprintf(w, "errconform %s: dry run against %s: %d cases selected, nothing is sent\n", Version, redactor.String(s.cfg.Target.BaseURL), len(s.selected))
+	fmt.Fprintf(w, "errconform %s: dry run against %s: %d cases selected, nothing is sent (a real run: concurrency %d, %s, at most %d requests)\n",
+		Version, redactor.String(s.cfg.Target.BaseURL), len(s.selected), s.cfg.Limits.Concurrency, rateText(s.cfg.Limits.MaxRPS), s.budget())
 	base := strings.TrimRight(s.cfg.Target.BaseURL, "/")
 	for _, c := range s.selected {
 		if missing := c.MissingFixtures(s.cfg); len(missing) > 0 {

@@ -1,0 +1,274 @@
+// Command bench measures errconform against its floor: the time the target
+// itself needs to answer the same requests. It prints ratios first, then
+// the raw numbers. Run it with `make bench`; it talks only to servers it
+// starts on 127.0.0.1.
+//
+// For each scenario (reference with no added latency, and with 50 ms) it
+// measures, as medians of several whole-process runs (build excluded):
+//   - errconform run against `errconform serve` (concurrent, default concurrency)
+//   - the same with --concurrency 1 (serial)
+//   - the floor: this program in -floor mode, a minimal net/http client that
+//     replays the same requests (built from the same catalogue and config)
+//     with the same concurrency, burst last
+//   - peak resident memory of the errconform process
+//
+// plus errconform run against the embedded reference, and errconform list.
+package main
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/errconform/errconform/config"
+	"github.com/errconform/errconform/suites"
+)
+
+func main() {
+	bin := flag.String("bin", "bin/errconform", "the errconform binary to measure")
+	runs := flag.Int("runs", 7, "runs per measurement (the median is reported)")
+	floor := flag.Bool("floor", false, "internal: replay the catalogue's requests and exit")
+	cfgPath := flag.String("config", "", "internal: config for -floor")
+	concurrency := flag.Int("concurrency", 8, "internal: concurrency for -floor")
+	flag.Parse()
+	if *floor {
+		if err := replay(*cfgPath, *concurrency); err != nil {
+			fmt.Fprintln(os.Stderr, "floor:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if err := measureAll(*bin, *runs); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+// sample is one whole-process run.
+type sample struct {
+	wall   time.Duration
+	maxRSS int64 // KiB
+}
+
+func runProcess(name string, args ...string) (sample, error) {
+	cmd := exec.Command(name, args...)
+	cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
+	start := time.Now()
+	err := cmd.Run()
+	wall := time.Since(start)
+	if err != nil {
+		return sample{}, fmt.Errorf("%s %s: %w", name, strings.Join(args, " "), err)
+	}
+	ru, _ := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	rss := int64(0)
+	if ru != nil {
+		rss = ru.Maxrss
+	}
+	return sample{wall: wall, maxRSS: rss}, nil
+}
+
+// measure runs a command n times: the median wall time and the peak RSS.
+func measure(n int, name string, args ...string) (time.Duration, int64, error) {
+	var walls []time.Duration
+	var peak int64
+	for i := 0; i < n; i++ {
+		s, err := runProcess(name, args...)
+		if err != nil {
+			return 0, 0, err
+		}
+		walls = append(walls, s.wall)
+		peak = max(peak, s.maxRSS)
+	}
+	sort.Slice(walls, func(i, j int) bool { return walls[i] < walls[j] })
+	return walls[len(walls)/2], peak, nil
+}
+
+func freeAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}
+
+// serve starts `errconform serve` and returns its config path and a stop.
+func serve(bin, dir string, latency time.Duration) (string, func(), error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return "", nil, err
+	}
+	cfg := filepath.Join(dir, fmt.Sprintf("serve-%s.yaml", latency))
+	cmd := exec.Command(bin, "serve", "--addr", addr, "--config-out", cfg, "--latency", latency.String())
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return "", nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return "", nil, err
+	}
+	stop := func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }
+	scanner := bufio.NewScanner(stdout)
+	for scanner.Scan() {
+		if strings.Contains(scanner.Text(), "serving at") {
+			go func() { _, _ = io.Copy(io.Discard, stdout) }()
+			return cfg, stop, nil
+		}
+	}
+	stop()
+	return "", nil, fmt.Errorf("errconform serve did not start")
+}
+
+type scenario struct {
+	name                          string
+	latency                       time.Duration
+	concurrent, serial, floorTime time.Duration
+	rss                           int64
+}
+
+func measureAll(bin string, runs int) error {
+	dir, err := os.MkdirTemp("", "errconform-bench")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	embedded, embeddedRSS, err := measure(runs, bin, "run", "--quiet")
+	if err != nil {
+		return err
+	}
+	list, _, err := measure(runs*3, bin, "list")
+	if err != nil {
+		return err
+	}
+	var results []scenario
+	for _, latency := range []time.Duration{0, 50 * time.Millisecond} {
+		cfg, stop, err := serve(bin, dir, latency)
+		if err != nil {
+			return err
+		}
+		s := scenario{name: fmt.Sprintf("reference, %s added latency", latency), latency: latency}
+		if s.concurrent, s.rss, err = measure(runs, bin, "run", "--quiet", "--config", cfg); err != nil {
+			stop()
+			return err
+		}
+		if s.serial, _, err = measure(runs, bin, "run", "--quiet", "--config", cfg, "--concurrency", "1"); err != nil {
+			stop()
+			return err
+		}
+		if s.floorTime, _, err = measure(runs, self, "-floor", "-config", cfg, "-concurrency", "8"); err != nil {
+			stop()
+			return err
+		}
+		stop()
+		results = append(results, s)
+	}
+	host, _ := os.Hostname()
+	fmt.Printf("errconform bench (%d runs each, medians; whole processes, build excluded; %s, %d cores)\n\n", runs, host, numCPU())
+	fmt.Println("ratios:")
+	for _, s := range results {
+		fmt.Printf("  %-34s errconform/floor %.2f   serial/concurrent %.2f\n", s.name+":", ratio(s.concurrent, s.floorTime), ratio(s.serial, s.concurrent))
+	}
+	fmt.Println("\ntimes:")
+	fmt.Printf("  %-34s %s (peak RSS %.1f MiB)\n", "run, embedded reference:", ms(embedded), float64(embeddedRSS)/1024)
+	fmt.Printf("  %-34s %s\n", "list (start-up cost):", ms(list))
+	for _, s := range results {
+		fmt.Printf("  %-34s concurrent %s, serial %s, floor %s (peak RSS %.1f MiB)\n", s.name+":", ms(s.concurrent), ms(s.serial), ms(s.floorTime), float64(s.rss)/1024)
+	}
+	return nil
+}
+
+func numCPU() int {
+	data, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return 0
+	}
+	return strings.Count(string(data), "processor\t:")
+}
+
+func ratio(a, b time.Duration) float64 { return float64(a) / float64(b) }
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.0f ms", float64(d.Microseconds())/1000) }
+
+// replay is the floor: the catalogue's requests for this config, sent by a
+// plain net/http client with the given concurrency, the burst last; each
+// response body read and discarded. No checks, no reports.
+func replay(cfgPath string, concurrency int) error {
+	cfg, err := config.LoadFile(cfgPath, os.LookupEnv)
+	if err != nil {
+		return err
+	}
+	client := &http.Client{Timeout: cfg.Target.Timeout.Std(), CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	send := func(c suites.Case) (int, error) {
+		r := c.Request(cfg)
+		req, err := http.NewRequestWithContext(context.Background(), r.Method, strings.TrimRight(cfg.Target.BaseURL, "/")+r.Path, strings.NewReader(string(r.Body)))
+		if err != nil {
+			return 0, err
+		}
+		req.Header = r.Header.Clone()
+		resp, err := client.Do(req)
+		if err != nil {
+			return 0, err
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode, nil
+	}
+	var parallel, alone []suites.Case
+	for _, c := range suites.Catalogue() {
+		if len(c.MissingFixtures(cfg)) > 0 {
+			continue
+		}
+		if c.Alone {
+			alone = append(alone, c)
+		} else {
+			parallel = append(parallel, c)
+		}
+	}
+	work := make(chan suites.Case)
+	var wg sync.WaitGroup
+	var firstErr error
+	var mu sync.Mutex
+	for i := 0; i < concurrency; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for c := range work {
+				if _, err := send(c); err != nil {
+					mu.Lock()
+					firstErr = err
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	for _, c := range parallel {
+		work <- c
+	}
+	close(work)
+	wg.Wait()
+	for _, c := range alone {
+		for i := 0; i < max(cfg.Fixtures.RateLimitBurst, 1); i++ {
+			status, err := send(c)
+			if err != nil || status == c.Expect.Status || !c.Burst {
+				break
+			}
+		}
+	}
+	return firstErr
+}
