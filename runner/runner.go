@@ -89,6 +89,9 @@ func (a App) Main(args []string) int {
 	default:
 		err = usagef("unknown command %q (commands: run, list, serve, config, diff, schema, version)", args[0])
 	}
+	if errors.Is(err, flag.ErrHelp) {
+		return ExitOK // the flag package has printed the command's usage
+	}
 	if err != nil {
 		fmt.Fprintf(a.Stderr, "errconform: %v\n", err)
 		var ue usageError
