@@ -447,6 +447,20 @@ const (
 	Waived Verdict = "waived"
 )
 
+// Headline is a case in one line: its first MUST finding, else its first
+// finding, else the reason it carries (why skipped, errored or waived).
+func Headline(findings []Finding, reason string) string {
+	for _, f := range findings {
+		if f.Severity == Must {
+			return f.String()
+		}
+	}
+	if len(findings) > 0 {
+		return findings[0].String()
+	}
+	return reason
+}
+
 // Judge turns findings into a verdict; strict makes SHOULD findings fail.
 func Judge(findings []Finding, strict bool) Verdict {
 	verdict := Passed

@@ -94,17 +94,7 @@ func findingKeys(c CaseReport) string {
 	return strings.Join(keys, "\n")
 }
 
-func firstFinding(c CaseReport) string {
-	for _, f := range c.Findings {
-		if f.Severity == check.Must {
-			return f.String()
-		}
-	}
-	if len(c.Findings) > 0 {
-		return c.Findings[0].String()
-	}
-	return c.Reason
-}
+func firstFinding(c CaseReport) string { return check.Headline(c.Findings, c.Reason) }
 
 // HasRegression reports whether any case got worse.
 func (d Diff) HasRegression() bool { return len(d.Regressions) > 0 }

@@ -101,7 +101,7 @@ type htmlView struct {
 	Overall   string // "passed" or "failed": whether a case failed or errored
 	Tiles     []htmlSummaryTile
 	ByFixture []htmlFixtureCount
-	Matrix    htmlMatrixView
+	Matrix    matrixView
 	Legend    []htmlLegendEntry
 	Groups    []htmlGroupView
 	CaseCount int
@@ -122,26 +122,26 @@ type htmlLegendEntry struct {
 	Class, Symbol, Label, Meaning string
 }
 
-type htmlMatrixView struct {
-	Columns []htmlMatrixColumn
-	Rows    []htmlMatrixRow
+type matrixView struct {
+	Columns []matrixColumn
+	Rows    []matrixRow
 }
 
-type htmlMatrixColumn struct {
+type matrixColumn struct {
 	Code     string   // "" for the (no code) column
 	Label    []string // the label split after each underscore, for line breaks
 	Status   string   // the contract's status for the code, "" when none
 	Contract bool     // false for codes that cases name but the contract lacks
 }
 
-type htmlMatrixRow struct {
+type matrixRow struct {
 	Status   int
 	Type     string
 	Contract bool
-	Cells    []htmlMatrixCell
+	Cells    []matrixCell
 }
 
-type htmlMatrixCell struct {
+type matrixCell struct {
 	Status  int
 	Code    string
 	Class   string // "active", "empty" (paired, no case) or "na" (no such pairing)
@@ -229,7 +229,7 @@ func buildHTMLView(rep JSONReport, contract *spec.Contract) htmlView {
 		vd := htmlVerdictOrder[i]
 		v.Legend = append(v.Legend, htmlLegendEntry{string(vd), htmlVerdictSymbol[vd], string(vd), htmlVerdictMeaning[vd]})
 	}
-	v.Matrix = buildHTMLMatrix(rep.Cases, contract)
+	v.Matrix = buildMatrix(rep.Cases, contract)
 	v.HasMatrix = len(v.Matrix.Rows) > 0
 	v.Groups = buildHTMLGroups(rep.Cases)
 	return v
@@ -247,7 +247,7 @@ var htmlVerdictMeaning = map[check.Verdict]string{
 // caseAnchor is the fragment identifier of a case's element.
 func htmlCaseAnchor(id string) string { return "case-" + id }
 
-func buildHTMLMatrix(cases []CaseReport, contract *spec.Contract) htmlMatrixView {
+func buildMatrix(cases []CaseReport, contract *spec.Contract) matrixView {
 	type key struct {
 		status int
 		code   string
@@ -264,18 +264,18 @@ func buildHTMLMatrix(cases []CaseReport, contract *spec.Contract) htmlMatrixView
 		}
 	}
 
-	var m htmlMatrixView
+	var m matrixView
 	statusOfCode := map[string]int{}
-	var rows []htmlMatrixRow
+	var rows []matrixRow
 	knownStatus := map[int]bool{}
 	knownCode := map[string]bool{}
 	if contract != nil {
 		for _, s := range contract.Statuses {
-			rows = append(rows, htmlMatrixRow{Status: s.Status, Type: s.Type, Contract: true})
+			rows = append(rows, matrixRow{Status: s.Status, Type: s.Type, Contract: true})
 			knownStatus[s.Status] = true
 		}
 		for _, e := range contract.Codes {
-			m.Columns = append(m.Columns, htmlMatrixColumn{Code: e.Code, Label: htmlBreakable(e.Code), Status: strconv.Itoa(e.Status), Contract: true})
+			m.Columns = append(m.Columns, matrixColumn{Code: e.Code, Label: htmlBreakable(e.Code), Status: strconv.Itoa(e.Status), Contract: true})
 			statusOfCode[e.Code] = e.Status
 			knownCode[e.Code] = true
 		}
@@ -290,7 +290,7 @@ func buildHTMLMatrix(cases []CaseReport, contract *spec.Contract) htmlMatrixView
 	}
 	sort.Ints(extraStatuses)
 	for _, s := range extraStatuses {
-		rows = append(rows, htmlMatrixRow{Status: s, Contract: contract == nil})
+		rows = append(rows, matrixRow{Status: s, Contract: contract == nil})
 	}
 	var extraCodes []string
 	for c := range caseCodes {
@@ -300,13 +300,13 @@ func buildHTMLMatrix(cases []CaseReport, contract *spec.Contract) htmlMatrixView
 	}
 	sort.Strings(extraCodes)
 	for _, c := range extraCodes {
-		m.Columns = append(m.Columns, htmlMatrixColumn{Code: c, Label: htmlBreakable(c), Contract: contract == nil})
+		m.Columns = append(m.Columns, matrixColumn{Code: c, Label: htmlBreakable(c), Contract: contract == nil})
 	}
-	m.Columns = append(m.Columns, htmlMatrixColumn{Code: "", Label: []string{"(no code)"}, Contract: true})
+	m.Columns = append(m.Columns, matrixColumn{Code: "", Label: []string{"(no code)"}, Contract: true})
 
 	for _, row := range rows {
 		for _, col := range m.Columns {
-			cell := htmlMatrixCell{Status: row.Status, Code: col.Code, Class: "na"}
+			cell := matrixCell{Status: row.Status, Code: col.Code, Class: "na"}
 			switch {
 			case col.Code == "":
 				cell.Paired = row.Contract // any contract status may come without a code
@@ -339,7 +339,7 @@ func htmlBreakable(code string) []string {
 	return parts
 }
 
-func htmlFillCell(cell *htmlMatrixCell, in []CaseReport) {
+func htmlFillCell(cell *matrixCell, in []CaseReport) {
 	cell.Class = "active"
 	cell.Total = len(in)
 	worst := in[0]
@@ -441,17 +441,7 @@ func buildHTMLCase(c CaseReport) htmlCaseView {
 
 // headline is the case in one line, as suites.Result.Summary puts it: the
 // first MUST finding, else the first finding, else the reason.
-func htmlHeadline(c CaseReport) string {
-	for _, f := range c.Findings {
-		if f.Severity == check.Must {
-			return f.String()
-		}
-	}
-	if len(c.Findings) > 0 {
-		return c.Findings[0].String()
-	}
-	return c.Reason
-}
+func htmlHeadline(c CaseReport) string { return firstFinding(c) }
 
 func htmlExpectText(c CaseReport) string {
 	parts := []string{strconv.Itoa(c.Expect.Status)}

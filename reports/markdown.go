@@ -36,7 +36,7 @@ func RenderMarkdown(w io.Writer, rep JSONReport, contract *spec.Contract) error 
 	fmt.Fprintf(&b, "| ✅ passed | ❌ failed | ⚠️ warned | 🕊️ waived | ⏭️ skipped | 💥 errored |\n|---:|---:|---:|---:|---:|---:|\n")
 	fmt.Fprintf(&b, "| %d | %d | %d | %d | %d | %d |\n\n", s.Passed, s.Failed, s.Warned, s.Waived, s.Skipped, s.Errored)
 
-	matrix := buildHTMLMatrix(rep.Cases, contract)
+	matrix := buildMatrix(rep.Cases, contract)
 	b.WriteString("| status | type |")
 	for _, col := range matrix.Columns {
 		name := col.Code

@@ -42,18 +42,8 @@ func (r Result) Judged() (probe.Exchange, bool) {
 	return r.Exchanges[len(r.Exchanges)-1], true
 }
 
-// Summary is the result in one line: the first MUST finding, or the reason.
-func (r Result) Summary() string {
-	for _, f := range r.Findings {
-		if f.Severity == check.Must {
-			return f.String()
-		}
-	}
-	if len(r.Findings) > 0 {
-		return r.Findings[0].String()
-	}
-	return r.Reason
-}
+// Summary is the result in one line (check.Headline).
+func (r Result) Summary() string { return check.Headline(r.Findings, r.Reason) }
 
 // Expectation turns a case's Expect into check's terms for a config.
 func (c Case) Expectation(cfg config.Config) check.Expectation {
