@@ -40,7 +40,8 @@ func parseWithSDK(status int, header http.Header, body []byte) error {
 		option.WithBaseURL(sdkBaseURL),
 		option.WithAPIKey("errconform-sdk-replay"),
 		option.WithMaxRetries(0),
-		option.WithHTTPClient(&http.Client{Transport: replayTransport{status: status, header: header, body: body}}),
+		option.WithHTTPClient(&http.Client{Transport: replayTransport{status: status, header: header, body: body},
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}),
 	)
 	_, err := client.Models.Get(context.Background(), "errconform-sdk-replay")
 	return err

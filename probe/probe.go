@@ -189,6 +189,7 @@ func (c *Client) Do(ctx context.Context, r Request) Exchange {
 		ex.Failure, ex.Err = FailureBudget, fmt.Sprintf("not sent: the request budget (%d requests) is spent", c.budget)
 		return ex
 	}
+	caller := ctx
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	var reqBody io.Reader
@@ -214,12 +215,24 @@ func (c *Client) Do(ctx context.Context, r Request) Exchange {
 	resp, err := c.http.Do(req)
 	if err != nil {
 		ex.Duration = time.Since(start)
-		ex.Failure, ex.Err = classify(err, c.timeout)
+		ex.Failure, ex.Err = classifyIn(caller, err, c.timeout)
 		return ex
 	}
 	defer resp.Body.Close()
+	// The body is closed when the request's time is up, whatever the
+	// transport does: after a 101 Switching Protocols, Go hands over the raw
+	// connection and no longer watches the context.
+	stopClosing := context.AfterFunc(ctx, func() { resp.Body.Close() })
+	defer stopClosing()
 	body := io.Reader(resp.Body)
-	if strings.EqualFold(strings.TrimSpace(resp.Header.Get("Content-Encoding")), "gzip") {
+	if resp.StatusCode == http.StatusSwitchingProtocols {
+		ex.Duration = time.Since(start)
+		ex.Response = &Response{Status: resp.StatusCode, Header: resp.Header}
+		ex.Failure, ex.Err = FailureBroken, "the target switched protocols (101) instead of answering with an HTTP error"
+		return ex
+	}
+	if strings.EqualFold(strings.TrimSpace(resp.Header.Get("Content-Encoding")), "gzip") && resp.ContentLength != 0 &&
+		resp.StatusCode != http.StatusNoContent && resp.StatusCode != http.StatusNotModified {
 		gz, err := gzip.NewReader(resp.Body)
 		if err != nil {
 			ex.Duration = time.Since(start)
@@ -238,8 +251,11 @@ func (c *Client) Do(ctx context.Context, r Request) Exchange {
 		ex.Response.Body = limited[:c.maxBody]
 		ex.Response.Truncated = true
 	}
+	if readErr != nil && ctx.Err() != nil && caller.Err() == nil {
+		readErr = context.DeadlineExceeded // the body was closed by the request timeout
+	}
 	if readErr != nil {
-		kind, msg := classify(readErr, c.timeout)
+		kind, msg := classifyIn(caller, readErr, c.timeout)
 		if kind == FailureUnreachable {
 			kind = FailureBroken
 		}
@@ -248,11 +264,23 @@ func (c *Client) Do(ctx context.Context, r Request) Exchange {
 	return ex
 }
 
+// classifyIn classifies a transport error; when the caller's own context
+// is done (the run was cancelled or its deadline passed, whatever cause the
+// transport reports), errconform gave up: a harness outcome.
+func classifyIn(caller context.Context, err error, timeout time.Duration) (FailureKind, string) {
+	if caller.Err() != nil {
+		return FailureCancelled, "errconform stopped waiting: the run was cancelled or its deadline passed"
+	}
+	return classify(err, timeout)
+}
+
 // classify turns a transport error into a kind and a sentence a person
 // understands.
 func classify(err error, timeout time.Duration) (FailureKind, string) {
 	var netErr net.Error
 	switch {
+	case strings.Contains(err.Error(), "server response headers exceeded"):
+		return FailureBroken, "the response headers exceed errconform's 64 KiB bound (a huge header block, or an endless run of 1xx responses)"
 	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &netErr) && netErr.Timeout()):
 		return FailureTimeout, fmt.Sprintf("no complete response within the %s request timeout", timeout)
 	case errors.Is(err, context.Canceled):

@@ -172,14 +172,21 @@ func (a App) run(args []string) (int, error) {
 			redactor.String(cfg.Target.BaseURL), contract.Version, len(s.selected), client.Concurrency(), rateText(cfg.Limits.MaxRPS))
 	}
 	started := time.Now()
-	ginkgo.RunSpecs(&failRecorder{}, "errconform", suiteConfig, reporterConfig)
+	passed := ginkgo.RunSpecs(&failRecorder{}, "errconform", suiteConfig, reporterConfig)
 	elapsed := time.Since(started)
 
+	// Every selected case gets a result, even when --deadline (or an
+	// interrupt) stopped the specs: never an empty report that exits 0.
 	var ordered []suites.Result
-	for _, c := range catalogue {
-		if r, ok := s.results[c.ID]; ok {
-			ordered = append(ordered, r)
+	for _, c := range s.selected {
+		r, ok := s.results[c.ID]
+		if !ok {
+			if r, ok = s.prefetch[c.ID]; !ok {
+				r = suites.Result{Case: c, Verdict: check.Errored, Reason: "not completed: the run's --deadline passed or it was interrupted"}
+				printCaseLine(a.Stdout, r)
+			}
 		}
+		ordered = append(ordered, r)
 	}
 	run := reports.Run{ToolVersion: Version, ContractVersion: contract.Version, BaseURL: cfg.Target.BaseURL, Embedded: embedded,
 		Started: started, Duration: elapsed, Results: ordered, Redactor: redactor, SecretEnv: cfg.SecretEnv()}
@@ -188,7 +195,24 @@ func (a App) run(args []string) (int, error) {
 	}
 	summary := reports.Summarize(run.Results)
 	printSummary(a.Stdout, summary, elapsed, client.Sent())
-	return exitCode(summary), nil
+	code := exitCode(summary, unreachable(run.Results))
+	if code == ExitOK && !passed {
+		fmt.Fprintln(a.Stderr, "errconform: the Ginkgo suite did not pass although no case failed (interrupted?): exiting 1")
+		code = ExitFailed
+	}
+	return code, nil
+}
+
+// unreachable counts the cases that errored because no connection could be
+// made at all.
+func unreachable(results []suites.Result) int {
+	n := 0
+	for _, r := range results {
+		if ex, ok := r.Judged(); ok && r.Verdict == check.Errored && ex.Failure == probe.FailureUnreachable {
+			n++
+		}
+	}
+	return n
 }
 
 func writeReports(o runOptions, ginkgoReport types.Report, run reports.Run, contract *spec.Contract) error {
@@ -526,9 +550,11 @@ func printSummary(w io.Writer, s reports.Summary, elapsed time.Duration, sent in
 	}
 }
 
-func exitCode(s reports.Summary) int {
+// exitCode: 3 when every case that ran found the target unreachable, 1 on
+// any failure or errored case, else 0.
+func exitCode(s reports.Summary, unreachable int) int {
 	switch {
-	case s.Errored > 0 && s.Errored == s.Total-s.Skipped:
+	case unreachable > 0 && unreachable == s.Total-s.Skipped:
 		return ExitUnreachable
 	case s.Failed > 0 || s.Errored > 0:
 		return ExitFailed
