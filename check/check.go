@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 	"time"
 	"unicode"
@@ -58,23 +59,13 @@ type Expectation struct {
 	Param string
 	// Stream is true when the request asked for stream: true.
 	Stream bool
-	// GatewayTimeout bounds how long a 504 may take (plus TimeoutSlack).
+	// GatewayTimeout bounds how long a 504 may take (plus config.TimeoutSlackFor).
 	GatewayTimeout time.Duration
 	// Note explains the circumstances, e.g. "after 6 requests".
 	Note string
-}
-
-// TimeoutSlack is added to the gateway timeout before a slow 504 fails the
-// timeout rule: network round trips and the gateway's own bookkeeping.
-const TimeoutSlack = 5 * time.Second
-
-// TimeoutSlackFor returns the slack allowed beyond a gateway timeout: 5s,
-// or half the timeout itself when that is shorter (short test timeouts).
-func TimeoutSlackFor(gateway time.Duration) time.Duration {
-	if half := gateway / 2; half < TimeoutSlack {
-		return max(half, 100*time.Millisecond)
-	}
-	return TimeoutSlack
+	// Scrub, when set, redacts secrets from body text before a finding
+	// quotes an excerpt of it.
+	Scrub func(string) string
 }
 
 // Rule is one thing checked on a response.
@@ -185,12 +176,17 @@ func describeJSONError(err error) string {
 	return err.Error()
 }
 
-// excerpt quotes at most n bytes of a body for a finding.
-func excerpt(b []byte, n int) string {
-	if len(b) > n {
-		return fmt.Sprintf("%q…", b[:n])
+// excerpt quotes at most n bytes of a body for a finding, scrubbing it
+// first: a secret cut in half by the excerpt would escape redaction later.
+func (in *input) excerpt(b []byte, n int) string {
+	text := string(b)
+	if in.expect.Scrub != nil {
+		text = in.expect.Scrub(text)
 	}
-	return fmt.Sprintf("%q", b)
+	if len(text) > n {
+		return fmt.Sprintf("%q…", text[:n])
+	}
+	return fmt.Sprintf("%q", text)
 }
 
 // field returns error.<name> and whether it is present.
@@ -276,7 +272,7 @@ func checkJSON(in *input) []Finding {
 	if in.resp == nil || in.jsonProblem == "" {
 		return nil
 	}
-	return []Finding{{Expected: "one JSON document", Actual: excerpt(in.resp.Body, 80), Message: in.jsonProblem}}
+	return []Finding{{Expected: "one JSON document", Actual: in.excerpt(in.resp.Body, 80), Message: in.jsonProblem}}
 }
 
 func checkShape(in *input) []Finding {
@@ -289,7 +285,7 @@ func checkShape(in *input) []Finding {
 		return nil
 	}
 	if err := in.contract.ValidateError(plain); err != nil {
-		return []Finding{{Expected: `{"error":{"message","type","param","code"}}`, Actual: excerpt(in.resp.Body, 120),
+		return []Finding{{Expected: `{"error":{"message","type","param","code"}}`, Actual: in.excerpt(in.resp.Body, 120),
 			Message: "the body does not match the ErrorResponse schema: " + describeSchemaError(err)}}
 	}
 	return nil
@@ -359,8 +355,14 @@ func isHumanText(msg string, errorObject map[string]any) bool {
 			return false
 		}
 	}
-	return strings.Contains(msg, " ") || !strings.ContainsAny(msg, "_.")
+	word := strings.TrimRight(msg, ".!?")
+	return !identifierLike.MatchString(word)
 }
+
+// identifierLike is a machine token: one word with an underscore or an
+// inner dot, colon or slash ("invalid_api_key", "errors.auth.invalid").
+// "Unauthorized." is a word a person reads.
+var identifierLike = regexp.MustCompile(`^[A-Za-z0-9-]*([_.:/][A-Za-z0-9-]*)+$`)
 
 func checkType(in *input) []Finding {
 	if in.resp == nil || in.errorObject == nil {

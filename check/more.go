@@ -2,11 +2,15 @@ package check
 
 import (
 	"fmt"
+	"net"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/errconform/errconform/config"
 )
 
 func checkRetryAfter(in *input) []Finding {
@@ -32,16 +36,16 @@ func checkTimeout(in *input) []Finding {
 	if in.expect.Status != http.StatusGatewayTimeout || in.expect.GatewayTimeout <= 0 {
 		return nil
 	}
-	limit := in.expect.GatewayTimeout + TimeoutSlackFor(in.expect.GatewayTimeout)
+	limit := in.expect.GatewayTimeout + config.TimeoutSlackFor(in.expect.GatewayTimeout)
 	switch {
 	case in.resp == nil && in.ex.Failure == "timeout":
 		return []Finding{{Expected: fmt.Sprintf("a 504 within %s", limit), Actual: "no response before errconform's request timeout",
 			Message: fmt.Sprintf("no 504 arrived before errconform gave up after %s; the contract's gateway timeout is %s", in.ex.Duration.Round(time.Millisecond), in.expect.GatewayTimeout)}}
 	case in.resp != nil && in.ex.Duration > limit:
-		return []Finding{{Expected: fmt.Sprintf("within %s (gateway timeout %s + %s slack)", limit, in.expect.GatewayTimeout, TimeoutSlackFor(in.expect.GatewayTimeout)),
+		return []Finding{{Expected: fmt.Sprintf("within %s (gateway timeout %s + %s slack)", limit, in.expect.GatewayTimeout, config.TimeoutSlackFor(in.expect.GatewayTimeout)),
 			Actual: in.ex.Duration.Round(time.Millisecond).String(),
 			Message: fmt.Sprintf("the %d took %s, longer than the gateway timeout %s plus %s slack", in.resp.Status,
-				in.ex.Duration.Round(time.Millisecond), in.expect.GatewayTimeout, TimeoutSlackFor(in.expect.GatewayTimeout))}}
+				in.ex.Duration.Round(time.Millisecond), in.expect.GatewayTimeout, config.TimeoutSlackFor(in.expect.GatewayTimeout))}}
 	}
 	return nil
 }
@@ -87,7 +91,7 @@ var leakPatterns = []struct {
 	what string
 	re   *regexp.Regexp
 }{
-	{"an upstream URL", regexp.MustCompile(`(?i)\b(https?|grpc|tcp)://[^\s"']+`)},
+	{"an internal URL", regexp.MustCompile(`(?i)\b(https?|grpc|tcp)://[^\s"'<>]+`)},
 	{"an internal address", regexp.MustCompile(`\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(:\d+)?\b|\[[0-9a-fA-F:]+\]:\d+`)},
 	{"a Go stack trace", regexp.MustCompile(`goroutine \d+ \[|panic: |\.go:\d+`)},
 	{"a Python traceback", regexp.MustCompile(`Traceback \(most recent call last\)|File "[^"]+", line \d+`)},
@@ -106,9 +110,34 @@ func checkNoInternalLeak(in *input) []Finding {
 	var findings []Finding
 	for _, p := range leakPatterns {
 		if m := p.re.FindString(msg); m != "" {
+			if p.what == "an internal URL" && !internalURL(m) {
+				continue // a public link, e.g. to documentation
+			}
 			findings = append(findings, Finding{Expected: "a message without internals", Actual: fmt.Sprintf("%q", m), Pointer: "/error/message",
 				Message: fmt.Sprintf("the message exposes %s: %q", p.what, m)})
 		}
 	}
 	return findings
+}
+
+// internalURL: a URL that names an address, an internal host name, a
+// non-scheme protocol or an explicit port — not a public documentation link.
+func internalURL(raw string) bool {
+	u, err := url.Parse(strings.TrimRight(raw, ".,;)"))
+	if err != nil || u.Host == "" {
+		return true
+	}
+	if s := strings.ToLower(u.Scheme); s != "http" && s != "https" {
+		return true
+	}
+	host := strings.ToLower(u.Hostname())
+	if u.Port() != "" || net.ParseIP(host) != nil || !strings.Contains(host, ".") {
+		return true
+	}
+	for _, suffix := range []string{".internal", ".local", ".localdomain", ".svc", ".cluster.local", ".lan", ".corp", ".intranet"} {
+		if strings.HasSuffix(host, suffix) {
+			return true
+		}
+	}
+	return false
 }

@@ -36,14 +36,16 @@ const sdkBaseURL = "http://sdk-replay.invalid/v1/"
 // parseWithSDK hands a recorded response to the official Go SDK as an
 // application would meet it (one call, retries off) and returns its error.
 func parseWithSDK(status int, header http.Header, body []byte) error {
-	client := openai.NewClient(
+	// A bare model service reads no environment (OPENAI_BASE_URL, …), so
+	// the verdict depends on the recorded response alone.
+	models := openai.NewModelService(
 		option.WithBaseURL(sdkBaseURL),
 		option.WithAPIKey("errconform-sdk-replay"),
 		option.WithMaxRetries(0),
 		option.WithHTTPClient(&http.Client{Transport: replayTransport{status: status, header: header, body: body},
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}),
 	)
-	_, err := client.Models.Get(context.Background(), "errconform-sdk-replay")
+	_, err := models.Get(context.Background(), "errconform-sdk-replay")
 	return err
 }
 

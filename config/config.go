@@ -101,6 +101,25 @@ type Config struct {
 	Strict bool `yaml:"strict,omitempty"`
 }
 
+// Upper bounds: larger values would only exhaust memory.
+const (
+	MaxContextWindow = 10_000_000
+	MaxBodyBytes     = 1 << 30
+)
+
+// TimeoutSlack is added to the gateway timeout before a slow 504 fails the
+// timeout rule: network round trips and the gateway's own bookkeeping.
+const TimeoutSlack = 5 * time.Second
+
+// TimeoutSlackFor returns the slack allowed beyond a gateway timeout: 5s,
+// or half the timeout itself when that is shorter (short test timeouts).
+func TimeoutSlackFor(gateway time.Duration) time.Duration {
+	if half := gateway / 2; half < TimeoutSlack {
+		return max(half, 100*time.Millisecond)
+	}
+	return TimeoutSlack
+}
+
 // Defaults applied where the file is silent.
 const (
 	DefaultTimeout        = 40 * time.Second
@@ -131,17 +150,76 @@ type LookupEnv func(string) (string, bool)
 
 // LoadFile reads, expands and validates a configuration file.
 func LoadFile(path string, lookup LookupEnv) (Config, error) {
+	cfg, err := Load(path, lookup)
+	if err != nil {
+		return cfg, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return Config{}, inFile(err, path)
+	}
+	return cfg, nil
+}
+
+// Load reads and expands a configuration file without validating it, for
+// callers that merge flags and environment first and validate the result.
+func Load(path string, lookup LookupEnv) (Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return Config{}, &Error{File: path, Msg: fmt.Sprintf("cannot read the file: %v", errors.Unwrap(err))}
 	}
-	return Parse(path, data, lookup)
+	return decode(path, data, lookup)
+}
+
+func inFile(err error, name string) error {
+	var ce *Error
+	if errors.As(err, &ce) && ce.File == "" {
+		ce.File = name
+	}
+	return err
 }
 
 var envRef = regexp.MustCompile(`\$\{([^}]*)\}`)
 
-// Parse decodes configuration bytes; name is used in error messages.
+// Parse decodes and validates configuration bytes; name is used in error
+// messages.
 func Parse(name string, data []byte, lookup LookupEnv) (Config, error) {
+	cfg, err := decode(name, data, lookup)
+	if err != nil {
+		return cfg, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return Config{}, inFile(err, name)
+	}
+	return cfg, nil
+}
+
+func decode(name string, data []byte, lookup LookupEnv) (Config, error) {
+	var expandedValues []string
+	recording := func(key string) (string, bool) {
+		v, ok := lookup(key)
+		if ok && v != "" {
+			expandedValues = append(expandedValues, v)
+		}
+		return v, ok
+	}
+	cfg, err := decodeExpanded(name, data, recording)
+	if err != nil {
+		// Decoder messages quote values: never the ones that came from
+		// the environment (they are usually keys).
+		var ce *Error
+		if errors.As(err, &ce) {
+			for _, v := range expandedValues {
+				ce.Msg = strings.ReplaceAll(ce.Msg, v, "[REDACTED]")
+				if len(v) > 7 {
+					ce.Msg = strings.ReplaceAll(ce.Msg, v[:7]+"...", "[REDACTED]")
+				}
+			}
+		}
+	}
+	return cfg, err
+}
+
+func decodeExpanded(name string, data []byte, lookup LookupEnv) (Config, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
 		return Config{}, &Error{File: name, Msg: cleanYAMLError(err)}
@@ -167,13 +245,6 @@ func Parse(name string, data []byte, lookup LookupEnv) (Config, error) {
 		}
 	}
 	cfg.ApplyDefaults()
-	if err := cfg.Validate(); err != nil {
-		var ce *Error
-		if errors.As(err, &ce) {
-			ce.File = name
-		}
-		return Config{}, err
-	}
 	return cfg, nil
 }
 
@@ -271,18 +342,19 @@ func (c Config) Validate() error {
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return &Error{Field: "target.base_url", Msg: fmt.Sprintf("%q is not an http(s) URL such as https://staging.example.com/v1", c.Target.BaseURL)}
 		}
-		if u.User != nil {
-			return &Error{Field: "target.base_url", Msg: "must not carry credentials; put the key in auth.api_key"}
+		if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+			return &Error{Field: "target.base_url", Msg: "must not carry credentials, a query or a fragment (put the key in auth.api_key): " + u.Scheme + "://" + u.Host + u.Path}
 		}
 	}
 	if c.Target.BaseURL != "" && c.Auth.APIKey == "" {
-		return &Error{Field: "auth.api_key", Msg: "is required when target.base_url is set"}
+		return &Error{Field: "auth.api_key", Msg: "is required when target.base_url is set (or set ERRCONFORM_API_KEY)"}
 	}
 	if err := checkCredentials(c); err != nil {
 		return err
 	}
-	if c.Target.GatewayTimeout >= c.Target.Timeout {
-		return &Error{Field: "target.gateway_timeout", Msg: fmt.Sprintf("(%s; %s when unset, the contract's) must be shorter than target.timeout (%s), or a 504 could never be told from errconform giving up", c.Target.GatewayTimeout.Std(), DefaultGatewayTimeout, c.Target.Timeout.Std())}
+	if limit := c.Target.GatewayTimeout.Std() + TimeoutSlackFor(c.Target.GatewayTimeout.Std()); c.Target.Timeout.Std() <= limit {
+		return &Error{Field: "target.gateway_timeout", Msg: fmt.Sprintf("(%s; %s when unset, the contract's) plus its %s slack must be shorter than target.timeout (%s), or a 504 arriving in time could be cut off by errconform giving up",
+			c.Target.GatewayTimeout.Std(), DefaultGatewayTimeout, TimeoutSlackFor(c.Target.GatewayTimeout.Std()), c.Target.Timeout.Std())}
 	}
 	switch {
 	case c.Limits.MaxRPS < 0:
@@ -291,16 +363,16 @@ func (c Config) Validate() error {
 		return &Error{Field: "limits.max_requests", Msg: "must not be negative"}
 	case c.Limits.Concurrency < 0 || c.Limits.Concurrency > 256:
 		return &Error{Field: "limits.concurrency", Msg: "must be between 1 and 256"}
-	case c.Limits.MaxBodyBytes < 0:
-		return &Error{Field: "limits.max_body_bytes", Msg: "must not be negative"}
+	case c.Limits.MaxBodyBytes < 0 || c.Limits.MaxBodyBytes > MaxBodyBytes:
+		return &Error{Field: "limits.max_body_bytes", Msg: fmt.Sprintf("must be between 1 and %d bytes", int64(MaxBodyBytes))}
 	}
 	if c.TLS.CACert != "" {
 		if _, err := os.Stat(c.TLS.CACert); err != nil {
 			return &Error{Field: "tls.ca_cert", Msg: fmt.Sprintf("cannot read %s: %v", c.TLS.CACert, errors.Unwrap(err))}
 		}
 	}
-	if c.Fixtures.ContextWindow < 0 {
-		return &Error{Field: "fixtures.context_window", Msg: "must be a positive number of tokens"}
+	if c.Fixtures.ContextWindow < 0 || c.Fixtures.ContextWindow > MaxContextWindow {
+		return &Error{Field: "fixtures.context_window", Msg: fmt.Sprintf("must be a positive number of tokens, at most %d", MaxContextWindow)}
 	}
 	if c.Fixtures.RateLimitBurst < 0 || c.Fixtures.RateLimitBurst > 10000 {
 		return &Error{Field: "fixtures.rate_limit_burst", Msg: "must be between 1 and 10000"}
@@ -335,7 +407,12 @@ func checkCredentials(c Config) error {
 		}
 	}
 	for i, key := range keys {
-		if strings.IndexFunc(key, func(r rune) bool { return r <= ' ' || r == 0x7f }) >= 0 {
+		bad := func(r rune) bool { return r <= ' ' || r == 0x7f }
+		if fields[i] == "fixtures.jwt_hs256_secret" {
+			// An HMAC secret, never sent in a header: inner spaces are fine.
+			bad = func(r rune) bool { return r < ' ' || r == 0x7f }
+		}
+		if strings.IndexFunc(key, bad) >= 0 || key != strings.TrimSpace(key) {
 			return &Error{Field: fields[i], Msg: "contains whitespace or control characters (a trailing newline from a shell substitution?)"}
 		}
 	}
@@ -381,6 +458,9 @@ func (c Config) Secrets() []string {
 	if c.Auth.APIKey != "" {
 		out = append(out, c.Auth.APIKey)
 	}
+	if v := c.faultHeaderToken(); v != "" {
+		out = append(out, v)
+	}
 	v := reflect.ValueOf(c.Fixtures)
 	t := v.Type()
 	for i := 0; i < t.NumField(); i++ {
@@ -415,6 +495,9 @@ func (c Config) SecretEnv() map[string]string {
 	if c.Auth.APIKey != "" {
 		out[c.Auth.APIKey] = "ERRCONFORM_API_KEY"
 	}
+	if v := c.faultHeaderToken(); v != "" {
+		out[v] = "ERRCONFORM_INTERNAL_ERROR_HEADER_VALUE"
+	}
 	v := reflect.ValueOf(c.Fixtures)
 	t := v.Type()
 	for i := 0; i < t.NumField(); i++ {
@@ -423,4 +506,19 @@ func (c Config) SecretEnv() map[string]string {
 		}
 	}
 	return out
+}
+
+// faultHeaderToken is the internal_error_header's value when it looks like
+// a credential (a fault hook on shared staging is often gated by a token):
+// 12 or more characters with a digit, or 20 or more. A plain word such as
+// "internal" is not one, and redacting it would mangle ordinary text.
+func (c Config) faultHeaderToken() string {
+	_, v, err := SplitHeader(c.Fixtures.InternalErrorHeader)
+	if err != nil || v == "" {
+		return ""
+	}
+	if len(v) >= 20 || (len(v) >= 12 && strings.ContainsAny(v, "0123456789")) {
+		return v
+	}
+	return ""
 }

@@ -281,14 +281,18 @@ func classify(err error, timeout time.Duration) (FailureKind, string) {
 	switch {
 	case strings.Contains(err.Error(), "server response headers exceeded"):
 		return FailureBroken, "the response headers exceed errconform's 64 KiB bound (a huge header block, or an endless run of 1xx responses)"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return FailureUnreachable, "connection refused: nothing is listening at the target address"
+	case errors.Is(err, syscall.EHOSTUNREACH) || errors.Is(err, syscall.ENETUNREACH):
+		return FailureUnreachable, "no route to the target host: " + err.Error()
+	case isDNSError(err):
+		return FailureUnreachable, "the target host name does not resolve: " + err.Error()
+	case isDialError(err):
+		return FailureUnreachable, "cannot connect to the target: " + err.Error()
 	case errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &netErr) && netErr.Timeout()):
 		return FailureTimeout, fmt.Sprintf("no complete response within the %s request timeout", timeout)
 	case errors.Is(err, context.Canceled):
 		return FailureCancelled, "errconform stopped waiting: the run was cancelled or its deadline passed"
-	case errors.Is(err, syscall.ECONNREFUSED):
-		return FailureUnreachable, "connection refused: nothing is listening at the target address"
-	case isDNSError(err):
-		return FailureUnreachable, "the target host name does not resolve: " + err.Error()
 	case errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
 		return FailureBroken, "the connection was closed or reset before the response was complete"
 	default:
@@ -298,6 +302,16 @@ func classify(err error, timeout time.Duration) (FailureKind, string) {
 		}
 		return FailureBroken, err.Error()
 	}
+}
+
+// isDialError: no TCP connection could be made (dial timeout included), or
+// the proxy could not be reached.
+func isDialError(err error) bool {
+	var op *net.OpError
+	if errors.As(err, &op) && (op.Op == "dial" || op.Op == "proxyconnect") {
+		return true
+	}
+	return strings.Contains(err.Error(), "proxyconnect")
 }
 
 func isDNSError(err error) bool {

@@ -66,11 +66,18 @@ func enrichJUnit(doc *reporters.JUnitTestSuites, run Run) {
 	for si := range doc.TestSuites {
 		suite := &doc.TestSuites[si]
 		suite.Failures, suite.Errors, suite.Skipped, suite.Disabled = 0, 0, 0, 0
+		// Cases the run did not select (--label-filter) are left out: a
+		// test tab shows what was checked.
+		kept := suite.TestCases[:0]
+		for _, tc := range suite.TestCases {
+			if r, ok := byID[tc.Name]; ok {
+				describeTestCase(&tc, r, run)
+				kept = append(kept, tc)
+			}
+		}
+		suite.TestCases = kept
 		for ci := range suite.TestCases {
 			tc := &suite.TestCases[ci]
-			if r, ok := byID[tc.Name]; ok {
-				describeTestCase(tc, r, run)
-			}
 			switch {
 			case tc.Failure != nil:
 				suite.Failures++
@@ -91,6 +98,7 @@ func enrichJUnit(doc *reporters.JUnitTestSuites, run Run) {
 func describeTestCase(tc *reporters.JUnitTestCase, r suites.Result, run Run) {
 	tc.Classname = r.Case.Group
 	tc.Status = string(r.Verdict)
+	tc.Time = r.Duration.Seconds() // the exchange's time; the spec only judged it
 	tc.Failure, tc.Error, tc.Skipped, tc.SystemErr = nil, nil, nil, ""
 	body := findingsText(r, run)
 	switch r.Verdict {

@@ -187,7 +187,13 @@ func WriteJSON(path string, run Run) error {
 
 func requestReport(r *probe.Redactor, ex probe.Exchange) *RequestReport {
 	return &RequestReport{Method: ex.Request.Method, URL: r.String(ex.URL), Headers: r.Header(ex.Request.Header),
-		BodyExcerpt: r.String(Excerpt(ex.Request.Body, ExcerptBytes)), BodyBytes: len(ex.Request.Body)}
+		BodyExcerpt: RedactedExcerpt(r, ex.Request.Body, ExcerptBytes), BodyBytes: len(ex.Request.Body)}
+}
+
+// RedactedExcerpt redacts the whole body, then cuts the excerpt: cutting
+// first could leave half a secret that no longer matches redaction.
+func RedactedExcerpt(r *probe.Redactor, body []byte, n int) string {
+	return Excerpt([]byte(r.String(string(body))), n)
 }
 
 func responseReport(r *probe.Redactor, ex probe.Exchange) *ResponseReport {
@@ -195,7 +201,7 @@ func responseReport(r *probe.Redactor, ex probe.Exchange) *ResponseReport {
 	if ex.Response != nil {
 		out.Status = ex.Response.Status
 		out.Headers = r.Header(ex.Response.Header)
-		out.BodyExcerpt = r.String(Excerpt(ex.Response.Body, ExcerptBytes))
+		out.BodyExcerpt = RedactedExcerpt(r, ex.Response.Body, ExcerptBytes)
 		out.BodyBytes = len(ex.Response.Body)
 		out.Truncated = ex.Response.Truncated
 	}
@@ -228,7 +234,7 @@ func Reproduce(r *probe.Redactor, secretEnv map[string]string, ex probe.Exchange
 		return r.String(s)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "curl -sS -i -X %s %s", ex.Request.Method, shellQuote(sub(ex.URL)))
+	fmt.Fprintf(&b, "curl -sS -i --compressed -X %s %s", ex.Request.Method, shellQuote(sub(ex.URL)))
 	names := make([]string, 0, len(ex.Request.Header))
 	for name := range ex.Request.Header {
 		names = append(names, name)

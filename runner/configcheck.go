@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -22,8 +23,25 @@ func (a App) configCmd(args []string) error {
 		return usagef("usage: errconform config check FILE")
 	}
 	path := fs.Arg(0)
-	cfg, err := config.LoadFile(path, a.LookupEnv)
+	cfg, err := config.Load(path, a.LookupEnv)
 	if err != nil {
+		return err
+	}
+	// The same environment run applies: ERRCONFORM_TARGET, ERRCONFORM_API_KEY.
+	if v, ok := a.LookupEnv(EnvName("target")); ok && v != "" {
+		cfg.Target.BaseURL = v
+	}
+	if key, ok := a.LookupEnv("ERRCONFORM_API_KEY"); ok && key != "" {
+		cfg.Auth.APIKey = key
+	}
+	if err := cfg.Validate(); err != nil {
+		var ce *config.Error
+		if errors.As(err, &ce) && ce.File == "" {
+			ce.File = path
+		}
+		return err
+	}
+	if _, err := tlsConfigFor(cfg.TLS); err != nil {
 		return err
 	}
 	if cfg.Target.BaseURL == "" {

@@ -293,3 +293,76 @@ func TestListShowsCoverageOfEveryStatusAndCode(t *testing.T) {
 	require.Equal(t, 0, out.code, out.stderr)
 	assert.Contains(t, out.stdout, "code-status")
 }
+
+func TestRunRefusesBeforeSendingAnything(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"filter selects nothing", []string{"run", "--label-filter", "status:4011"}, "selects no case"},
+		{"report directory missing", []string{"run", "--junit", filepath.Join(dir, "missing", "j.xml")}, "does not exist"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := errconform(t, nil, tt.args...)
+			assert.Equal(t, 2, out.code, out.stdout+out.stderr)
+			assert.Contains(t, out.stderr, tt.want)
+			assert.NotContains(t, out.stdout, "PASS")
+		})
+	}
+}
+
+// The key may come from the environment while the file names the target:
+// validation happens once, after flags and environment are merged.
+func TestKeyFromEnvironmentCompletesAFileConfig(t *testing.T) {
+	full, _ := startReference(t, func(h http.Handler) http.Handler { return h })
+	data, err := os.ReadFile(full)
+	require.NoError(t, err)
+	var baseURL, key string
+	for _, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(line)
+		if v, ok := strings.CutPrefix(line, "base_url: "); ok {
+			baseURL = v
+		}
+		if v, ok := strings.CutPrefix(line, "api_key: "); ok {
+			key = v
+		}
+	}
+	file := filepath.Join(t.TempDir(), "nokey.yaml")
+	require.NoError(t, os.WriteFile(file, []byte("target:\n  base_url: "+baseURL+"\n"), 0o600))
+	out := errconform(t, []string{"ERRCONFORM_API_KEY=" + key}, "run", "--config", file, "--label-filter", "group:route")
+	assert.Equal(t, 0, out.code, out.stdout+out.stderr)
+	out = errconform(t, []string{"ERRCONFORM_API_KEY=" + key}, "config", "check", file)
+	assert.Equal(t, 0, out.code, out.stdout+out.stderr)
+	out = errconform(t, nil, "run", "--config", file)
+	assert.Equal(t, 2, out.code)
+	assert.Contains(t, out.stderr, "ERRCONFORM_API_KEY")
+}
+
+// JUnit lists exactly the cases the run selected, with their own times.
+func TestJUnitHoldsOnlySelectedCases(t *testing.T) {
+	junit := filepath.Join(t.TempDir(), "j.xml")
+	out := errconform(t, nil, "run", "--label-filter", "status:504 || status:401 && endpoint:chat", "--junit", junit)
+	require.Equal(t, 0, out.code, out.stdout+out.stderr)
+	data, err := os.ReadFile(junit)
+	require.NoError(t, err)
+	var doc struct {
+		Suites []struct {
+			Tests int `xml:"tests,attr"`
+			Cases []struct {
+				Name string  `xml:"name,attr"`
+				Time float64 `xml:"time,attr"`
+			} `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
+	require.NoError(t, xml.Unmarshal(data, &doc))
+	require.Len(t, doc.Suites, 1)
+	assert.Equal(t, 10, doc.Suites[0].Tests, "9 auth cases on chat and the 504 case")
+	for _, c := range doc.Suites[0].Cases {
+		if c.Name == "upstream/slow-model" {
+			assert.GreaterOrEqual(t, c.Time, 0.25, "the exchange's own time, not the spec's")
+		}
+	}
+}

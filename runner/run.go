@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -124,6 +125,12 @@ func (a App) run(args []string) (int, error) {
 			s.selected = append(s.selected, c)
 		}
 	}
+	if len(s.selected) == 0 {
+		return ExitUsage, usagef("--label-filter %q selects no case (errconform list shows the labels)", o.labelFilter)
+	}
+	if err := checkOutputPaths(o); err != nil {
+		return ExitUsage, err
+	}
 	if o.waivers != "" {
 		known := map[string]bool{}
 		for _, c := range catalogue {
@@ -190,11 +197,12 @@ func (a App) run(args []string) (int, error) {
 	}
 	run := reports.Run{ToolVersion: Version, ContractVersion: contract.Version, BaseURL: cfg.Target.BaseURL, Embedded: embedded,
 		Started: started, Duration: elapsed, Results: ordered, Redactor: redactor, SecretEnv: cfg.SecretEnv()}
-	if err := writeReports(o, ginkgoReport, run, contract); err != nil {
-		return ExitFailed, err
-	}
+	reportErr := writeReports(o, ginkgoReport, run, contract)
 	summary := reports.Summarize(run.Results)
 	printSummary(a.Stdout, summary, elapsed, client.Sent())
+	if reportErr != nil {
+		return ExitFailed, reportErr
+	}
 	code := exitCode(summary, unreachable(run.Results))
 	if code == ExitOK && !passed {
 		fmt.Fprintln(a.Stderr, "errconform: the Ginkgo suite did not pass although no case failed (interrupted?): exiting 1")
@@ -226,12 +234,28 @@ func writeReports(o runOptions, ginkgoReport types.Report, run reports.Run, cont
 		{o.html, func(p string) error { return reports.WriteHTML(p, reports.BuildJSON(run), contract) }},
 		{o.markdown, func(p string) error { return reports.WriteMarkdown(p, reports.BuildJSON(run), contract) }},
 	}
+	var errs []error
 	for _, w := range writers {
 		if w.path == "" {
 			continue
 		}
 		if err := w.write(w.path); err != nil {
-			return err
+			errs = append(errs, err) // write the others all the same
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// checkOutputPaths refuses, before anything is sent, report paths whose
+// directory does not exist.
+func checkOutputPaths(o runOptions) error {
+	for flagName, path := range map[string]string{"junit": o.junit, "json": o.json, "html": o.html, "markdown": o.markdown, "ctrf": o.ctrf} {
+		if path == "" {
+			continue
+		}
+		dir := filepath.Dir(path)
+		if info, err := os.Stat(dir); err != nil || !info.IsDir() {
+			return usagef("--%s %s: directory %s does not exist", flagName, path, dir)
 		}
 	}
 	return nil
@@ -319,7 +343,7 @@ func (s *session) printDryRun(redactor *probe.Redactor) {
 		fmt.Fprintf(w, "  SEND  %-44s %s %s%s\n", c.ID, r.Method, redactor.String(base+r.Path), repeat)
 		printHeaders(w, "        > ", redactor.Header(r.Header))
 		if len(r.Body) > 0 {
-			fmt.Fprintf(w, "        > body (%d bytes): %s\n", len(r.Body), redactor.String(reports.Excerpt(r.Body, 160)))
+			fmt.Fprintf(w, "        > body (%d bytes): %s\n", len(r.Body), reports.RedactedExcerpt(redactor, r.Body, 160))
 		}
 	}
 	fmt.Fprintf(w, "\n%d requests at most would be sent.\n", s.budget())
@@ -339,22 +363,23 @@ func printHeaders(w io.Writer, prefix string, h map[string][]string) {
 }
 
 func printExchanges(w io.Writer, r suites.Result, redactor *probe.Redactor) {
-	ex, ok := r.Judged()
-	if !ok {
-		return
+	for i, ex := range r.Exchanges {
+		if len(r.Exchanges) > 1 {
+			fmt.Fprintf(w, "        exchange %d of %d\n", i+1, len(r.Exchanges))
+		}
+		fmt.Fprintf(w, "        > %s %s\n", ex.Request.Method, redactor.String(ex.URL))
+		printHeaders(w, "        > ", redactor.Header(ex.Request.Header))
+		if len(ex.Request.Body) > 0 {
+			fmt.Fprintf(w, "        > %s\n", reports.RedactedExcerpt(redactor, ex.Request.Body, 300))
+		}
+		if ex.Response == nil {
+			fmt.Fprintf(w, "        < no response: %s\n", redactor.String(ex.Err))
+			continue
+		}
+		fmt.Fprintf(w, "        < %d (%s)\n", ex.Response.Status, ex.Duration.Round(time.Microsecond))
+		printHeaders(w, "        < ", redactor.Header(ex.Response.Header))
+		fmt.Fprintf(w, "        < %s\n", reports.RedactedExcerpt(redactor, ex.Response.Body, 300))
 	}
-	fmt.Fprintf(w, "        > %s %s\n", ex.Request.Method, redactor.String(ex.URL))
-	printHeaders(w, "        > ", redactor.Header(ex.Request.Header))
-	if len(ex.Request.Body) > 0 {
-		fmt.Fprintf(w, "        > %s\n", redactor.String(reports.Excerpt(ex.Request.Body, 300)))
-	}
-	if ex.Response == nil {
-		fmt.Fprintf(w, "        < no response: %s\n", redactor.String(ex.Err))
-		return
-	}
-	fmt.Fprintf(w, "        < %d (%s)\n", ex.Response.Status, ex.Duration.Round(time.Microsecond))
-	printHeaders(w, "        < ", redactor.Header(ex.Response.Header))
-	fmt.Fprintf(w, "        < %s\n", redactor.String(reports.Excerpt(ex.Response.Body, 300)))
 }
 
 // applyEnv sets every flag the command line left unset from its
@@ -391,7 +416,8 @@ func EnvName(flagName string) string {
 func (a App) resolveTarget(o runOptions, set map[string]bool, contract *spec.Contract) (cfg config.Config, embedded bool, stop func(), err error) {
 	stop = func() {}
 	if o.configFile != "" {
-		if cfg, err = config.LoadFile(o.configFile, a.LookupEnv); err != nil {
+		// Validated below, once flags and environment are merged in.
+		if cfg, err = config.Load(o.configFile, a.LookupEnv); err != nil {
 			return cfg, false, stop, err
 		}
 	} else {

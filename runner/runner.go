@@ -108,10 +108,13 @@ func (a App) usage() {
 	fmt.Fprint(a.Stderr, `errconform proves that an OpenAI-compatible API keeps its published error contract.
 
 Usage:
-  errconform run [--config FILE] [--target URL] [--junit PATH] [--json PATH]
-                 [--label-filter EXPR] [--require KEY,...|all] [--strict]
-  errconform list [--format text|json]
-  errconform serve [--addr 127.0.0.1:8080] [--config-out FILE] [--latency D]
+  errconform run [--config FILE] [--target URL] [--label-filter EXPR]
+                 [--require KEY,...|all] [--strict] [--waivers FILE]
+                 [--junit|--json|--html|--markdown|--ctrf PATH] [--dry-run]
+                 (errconform run --help lists every flag; each has an
+                 ERRCONFORM_<FLAG> environment variable)
+  errconform list [--format text|json|markdown] [--rules]
+  errconform serve [--addr 127.0.0.1:8080] [--config-out FILE] [--latency D] [--gateway-timeout D]
   errconform config check FILE           (validate a config; send nothing)
   errconform diff OLD.json NEW.json      (exit 1 when a case regressed)
   errconform schema                      (the JSON report's JSON Schema)

@@ -118,8 +118,10 @@ var endpoints = []endpoint{
 	}},
 	{"models-list", http.MethodGet, "/models", nil},
 	{"models-get", http.MethodGet, "/models/{model}", nil},
+	// Authentication cases on uploads send a purpose no API accepts, so that
+	// even a gateway that wrongly lets the credential through stores nothing.
 	{"files-upload", http.MethodPost, "/files", func(config.Config) (string, []byte) {
-		return uploadBody("user_data", "text/plain")
+		return uploadBody("errconform-no-such-purpose", "text/plain")
 	}},
 	{"files-get", http.MethodGet, "/files/" + probeFileID, nil},
 	{"files-content", http.MethodGet, "/files/" + probeFileID + "/content", nil},

@@ -96,19 +96,17 @@ func Execute(ctx context.Context, c Case, t Target, strict bool) Result {
 	res.Duration = time.Since(start)
 	judged, _ := res.Judged()
 	if judged.Failure == probe.FailureBudget {
-		res.Verdict, res.Reason = check.Skipped, "not run: "+judged.Err
+		// Not the target's fault: the case (a burst cut short included) is
+		// reported as not run.
 		res.Exchanges = res.Exchanges[:len(res.Exchanges)-1]
-		if len(res.Exchanges) == 0 {
-			return res
-		}
-		// A burst cut short by the budget is judged on what was sent.
-		judged = res.Exchanges[len(res.Exchanges)-1]
-		res.Verdict, res.Reason = "", ""
+		res.Verdict, res.Reason = check.Skipped, fmt.Sprintf("not run: %s (after %d of its requests)", judged.Err, len(res.Exchanges))
+		return res
 	}
 	if judged.Failure == probe.FailureUnreachable || judged.Failure == probe.FailureCancelled {
 		res.Verdict, res.Reason = check.Errored, t.Redactor.String(judged.Err)
 		return res
 	}
+	expect.Scrub = t.Redactor.String
 	res.Findings = check.Evaluate(judged, expect, t.Contract)
 	for i := range res.Findings {
 		res.Findings[i] = redactFinding(t.Redactor, res.Findings[i])

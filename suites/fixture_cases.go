@@ -93,7 +93,10 @@ func fixtureCases() []Case {
 				func(cfg config.Config) string { return cfg.Fixtures.RestrictedModel }, nil)},
 		capability("image-url", "an image_url part", map[string]any{"type": "image_url", "image_url": map[string]any{"url": onePixelPNG}}),
 		capability("video-url", "a video_url part", map[string]any{"type": "video_url", "video_url": map[string]any{"url": "data:video/mp4;base64,AAAAIGZ0eXBpc29t"}}),
-		capability("file-part", "a file part", filePart(probeFileID)),
+		// Inline file_data, so that no file lookup can come before the
+		// capability check: the case means the capability alone.
+		capability("file-part", "a file part", map[string]any{"type": "file", "file": map[string]any{
+			"filename": "errconform-probe.pdf", "file_data": "data:application/pdf;base64,JVBERi0xLjQKJSVFT0YK"}}),
 		{ID: "context/length-exceeded", Endpoint: "chat", Fixtures: []string{"model", "context_window"},
 			Title: "a prompt longer than the model's context window", Sends: "a prompt of about 1.1 × fixtures.context_window tokens (\"hi \" repeated)",
 			Expect: Expect{Status: 400, Code: "context_length_exceeded"},
