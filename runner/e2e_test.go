@@ -195,18 +195,7 @@ func TestUnreachableTargetExits3(t *testing.T) {
 
 func TestMinimalConfigSkipsFixtureCasesAndRequireFailsThem(t *testing.T) {
 	full, _ := startReference(t, func(h http.Handler) http.Handler { return h })
-	data, err := os.ReadFile(full)
-	require.NoError(t, err)
-	var baseURL, key string
-	for _, line := range strings.Split(string(data), "\n") {
-		line = strings.TrimSpace(line)
-		if v, ok := strings.CutPrefix(line, "base_url: "); ok {
-			baseURL = v
-		}
-		if v, ok := strings.CutPrefix(line, "api_key: "); ok {
-			key = v
-		}
-	}
+	baseURL, key := targetAndKey(t, full)
 	minimal := filepath.Join(t.TempDir(), "min.yaml")
 	require.NoError(t, os.WriteFile(minimal, []byte("target:\n  base_url: "+baseURL+"\nauth:\n  api_key: ${TEST_KEY}\n"), 0o600))
 	env := []string{"TEST_KEY=" + key}
@@ -318,18 +307,7 @@ func TestRunRefusesBeforeSendingAnything(t *testing.T) {
 // validation happens once, after flags and environment are merged.
 func TestKeyFromEnvironmentCompletesAFileConfig(t *testing.T) {
 	full, _ := startReference(t, func(h http.Handler) http.Handler { return h })
-	data, err := os.ReadFile(full)
-	require.NoError(t, err)
-	var baseURL, key string
-	for _, line := range strings.Split(string(data), "\n") {
-		line = strings.TrimSpace(line)
-		if v, ok := strings.CutPrefix(line, "base_url: "); ok {
-			baseURL = v
-		}
-		if v, ok := strings.CutPrefix(line, "api_key: "); ok {
-			key = v
-		}
-	}
+	baseURL, key := targetAndKey(t, full)
 	file := filepath.Join(t.TempDir(), "nokey.yaml")
 	require.NoError(t, os.WriteFile(file, []byte("target:\n  base_url: "+baseURL+"\n"), 0o600))
 	out := errconform(t, []string{"ERRCONFORM_API_KEY=" + key}, "run", "--config", file, "--label-filter", "group:route")
@@ -365,4 +343,21 @@ func TestJUnitHoldsOnlySelectedCases(t *testing.T) {
 			assert.GreaterOrEqual(t, c.Time, 0.25, "the exchange's own time, not the spec's")
 		}
 	}
+}
+
+// targetAndKey reads the base URL and API key from a config startReference wrote.
+func targetAndKey(t *testing.T, cfgPath string) (baseURL, key string) {
+	t.Helper()
+	data, err := os.ReadFile(cfgPath)
+	require.NoError(t, err)
+	for _, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(line)
+		if v, ok := strings.CutPrefix(line, "base_url: "); ok {
+			baseURL = v
+		}
+		if v, ok := strings.CutPrefix(line, "api_key: "); ok {
+			key = v
+		}
+	}
+	return baseURL, key
 }
