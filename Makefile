@@ -7,11 +7,11 @@ PKGS    := ./...
 
 ## run: check every case against the embedded reference target
 run:
-	$(GO) run ./cmd/errconform run
+	$(GO) run -buildvcs=auto ./cmd/errconform run
 
 ## build: build bin/errconform
 build:
-	$(GO) build -o $(BIN) ./cmd/errconform
+	$(GO) build -buildvcs=auto -o $(BIN) ./cmd/errconform
 
 ## lint: gofmt and go vet must be clean
 lint:

@@ -217,7 +217,7 @@ func TestMinimalConfigSkipsFixtureCasesAndRequireFailsThem(t *testing.T) {
 
 	out = errconform(t, env, "run", "--config", minimal, "--require", "all")
 	assert.Equal(t, 1, out.code, out.stdout+out.stderr)
-	assert.Contains(t, out.stdout, "fixtures.slow_model is required")
+	assert.Contains(t, out.stdout, "fixtures.slow_model required (--require) but not configured")
 
 	out = errconform(t, env, "run", "--config", minimal, "--require", "slow_model", "--label-filter", "!fixture:slow_model")
 	assert.Equal(t, 0, out.code, "a required fixture whose cases are filtered out does not fail: %s", out.stdout)

@@ -66,7 +66,7 @@ func (o *runOptions) register(fs *flag.FlagSet) {
 	fs.DurationVar(&o.deadline, "deadline", 30*time.Minute, "overall deadline for the whole run")
 	fs.DurationVar(&o.timeout, "timeout", 0, "per-request timeout (overrides target.timeout; default 40s)")
 	fs.DurationVar(&o.gatewayTimeout, "gateway-timeout", 0, "the contract's gateway timeout for the 504 rule (overrides target.gateway_timeout; default 30s)")
-	fs.Float64Var(&o.maxRPS, "max-rps", 0, fmt.Sprintf("cap on requests per second (default %d for a remote target, none on loopback)", DefaultMaxRPS))
+	fs.Float64Var(&o.maxRPS, "max-rps", 0, fmt.Sprintf("cap on requests per second (default %d for a remote target, none on loopback; 0 given explicitly: none)", DefaultMaxRPS))
 	fs.Int64Var(&o.maxRequests, "max-requests", 0, "cap on the total number of requests (default: what the selected cases need at most)")
 	fs.IntVar(&o.concurrency, "concurrency", 0, fmt.Sprintf("cases in flight at once (default %d)", DefaultConcurrency))
 	fs.Int64Var(&o.maxBody, "max-body", 0, "bytes of each response body read; the rest is discarded (default 1 MiB)")
@@ -441,7 +441,7 @@ func (a App) resolveTarget(o runOptions, set map[string]bool, contract *spec.Con
 		cfg, embedded = ref, true
 	}
 	overrideFromFlags(&cfg, o, set)
-	applyTrafficDefaults(&cfg)
+	applyTrafficDefaults(&cfg, set["max-rps"])
 	if err := cfg.Validate(); err != nil {
 		stop()
 		var ce *config.Error
@@ -489,12 +489,12 @@ func overrideFromFlags(cfg *config.Config, o runOptions, set map[string]bool) {
 }
 
 // applyTrafficDefaults fills the limits left unset: a modest rate for a
-// remote target, none on loopback.
-func applyTrafficDefaults(cfg *config.Config) {
+// remote target, none on loopback. An explicit --max-rps 0 means no cap.
+func applyTrafficDefaults(cfg *config.Config, rateGiven bool) {
 	if cfg.Limits.Concurrency == 0 {
 		cfg.Limits.Concurrency = DefaultConcurrency
 	}
-	if cfg.Limits.MaxRPS == 0 && !isLoopback(cfg.Target.BaseURL) {
+	if cfg.Limits.MaxRPS == 0 && !rateGiven && !isLoopback(cfg.Target.BaseURL) {
 		cfg.Limits.MaxRPS = DefaultMaxRPS
 	}
 }

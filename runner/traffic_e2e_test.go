@@ -141,3 +141,9 @@ func TestConfigPrecedence(t *testing.T) {
 		})
 	}
 }
+
+func TestExplicitZeroRateMeansNoCap(t *testing.T) {
+	out := errconform(t, []string{"ERRCONFORM_API_KEY=sk-remote-000000000000"}, "run", "--target", "https://staging.example.invalid/v1", "--dry-run", "--max-rps", "0")
+	require.Equal(t, 0, out.code, out.stderr)
+	assert.Contains(t, out.stdout, "no rate cap")
+}

@@ -73,14 +73,15 @@ func Execute(ctx context.Context, c Case, t Target, strict bool) Result {
 		res.Missing = missing
 		res.Reason = "fixture not configured: " + fixtureList(missing)
 		res.Verdict = check.Skipped
+		var required []string
 		for _, key := range missing {
 			if t.Config.Requires(key) {
-				res.Verdict = check.Failed
-				res.Findings = []check.Finding{{Rule: "fixture", Severity: check.Must, Expected: "fixtures." + key,
-					Actual: "not configured", Message: fmt.Sprintf("fixtures.%s is required (--require) but not configured", key)}}
-				res.Reason = ""
-				break
+				required = append(required, key)
 			}
+		}
+		if len(required) > 0 {
+			res.Verdict = check.Failed
+			res.Reason = fixtureList(required) + " required (--require) but not configured"
 		}
 		return res
 	}
