@@ -67,8 +67,11 @@ func errconform(t *testing.T, env []string, args ...string) outcome {
 	return outcome{code, stdout.String(), stderr.String()}
 }
 
+// readJSONReport reads a JSON report after validating it against the
+// published schema: every report a test produces is checked.
 func readJSONReport(t *testing.T, path string) reports.JSONReport {
 	t.Helper()
+	validateJSONSchema(t, "report.schema.json", spec.ReportSchema(), path)
 	data, err := os.ReadFile(path)
 	require.NoError(t, err)
 	var rep reports.JSONReport
