@@ -48,11 +48,14 @@ type Summary struct {
 	Waived  int `json:"waived"`
 	// SkippedByFixture counts skipped cases per missing fixture key.
 	SkippedByFixture map[string]int `json:"skipped_by_fixture"`
+	// SkippedByReason counts skipped cases per reason (a missing fixture
+	// set, or the request budget).
+	SkippedByReason map[string]int `json:"skipped_by_reason"`
 }
 
 // Summarize counts the verdicts of a run's results.
 func Summarize(results []suites.Result) Summary {
-	s := Summary{SkippedByFixture: map[string]int{}}
+	s := Summary{SkippedByFixture: map[string]int{}, SkippedByReason: map[string]int{}}
 	for _, r := range results {
 		s.Total++
 		switch r.Verdict {
@@ -67,6 +70,7 @@ func Summarize(results []suites.Result) Summary {
 			for _, key := range r.Missing {
 				s.SkippedByFixture[key]++
 			}
+			s.SkippedByReason[r.Reason]++
 		case check.Errored:
 			s.Errored++
 		case check.Waived:

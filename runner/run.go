@@ -574,6 +574,15 @@ func printSummary(w io.Writer, s reports.Summary, elapsed time.Duration, sent in
 	if len(keys) > 0 {
 		fmt.Fprintln(w, "  (configure those fixtures to check the whole contract; --require all turns these skips into failures)")
 	}
+	notRun := 0
+	for reason, n := range s.SkippedByReason {
+		if strings.HasPrefix(reason, "not run:") {
+			notRun += n
+		}
+	}
+	if notRun > 0 {
+		fmt.Fprintf(w, "  %3d not run: the request budget (--max-requests) was spent\n", notRun)
+	}
 }
 
 // exitCode: 3 when every case that ran found the target unreachable, 1 on

@@ -64,6 +64,7 @@ func TestRequestBudgetIsNeverExceeded(t *testing.T) {
 		}
 	}
 	assert.Equal(t, rep.Summary.Total-10, notRun)
+	assert.Contains(t, out.stdout, "not run: the request budget (--max-requests) was spent")
 }
 
 func TestRateCapHolds(t *testing.T) {
