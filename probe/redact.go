@@ -47,9 +47,7 @@ func NewRedactor(secrets ...string) *Redactor {
 // String redacts a string.
 func (r *Redactor) String(s string) string {
 	if r != nil {
-		for _, secret := range r.secrets {
-			s = strings.ReplaceAll(s, secret, Redacted)
-		}
+		s = r.replaceSecrets(s)
 	}
 	for _, shape := range secretShapes {
 		s = shape.ReplaceAllString(s, Redacted)
@@ -107,4 +105,39 @@ var authSchemes = []string{"Bearer", "Basic", "Token", "Digest", "ApiKey"}
 // A lowercase word shorter than that is taken for English.
 func looksLikeCredential(v string) bool {
 	return len(v) >= 20 || strings.ContainsAny(v, "0123456789._~+/=-") || strings.ToLower(v) != v
+}
+
+// replaceSecrets replaces every occurrence of every secret; occurrences
+// that overlap ("abc" and "bcd" in "abcd") become one Redacted, so no
+// fragment is left behind.
+func (r *Redactor) replaceSecrets(s string) string {
+	type span struct{ start, end int }
+	var spans []span
+	for _, secret := range r.secrets {
+		for from := 0; ; {
+			i := strings.Index(s[from:], secret)
+			if i < 0 {
+				break
+			}
+			spans = append(spans, span{from + i, from + i + len(secret)})
+			from += i + 1
+		}
+	}
+	if len(spans) == 0 {
+		return s
+	}
+	sort.Slice(spans, func(i, j int) bool { return spans[i].start < spans[j].start })
+	var b strings.Builder
+	at := 0
+	for i := 0; i < len(spans); {
+		cur := spans[i]
+		for i++; i < len(spans) && spans[i].start < cur.end; i++ {
+			cur.end = max(cur.end, spans[i].end)
+		}
+		b.WriteString(s[at:cur.start])
+		b.WriteString(Redacted)
+		at = cur.end
+	}
+	b.WriteString(s[at:])
+	return b.String()
 }

@@ -303,3 +303,9 @@ func TestRedactorHeaderSchemeSlotLeak(t *testing.T) {
 		}
 	}
 }
+
+func TestOverlappingSecretsLeaveNoFragment(t *testing.T) {
+	r := probe.NewRedactor("abc12345", "c12345xyz")
+	assert.Equal(t, "key [REDACTED] end", r.String("key abc12345xyz end"))
+	assert.Equal(t, "[REDACTED] and [REDACTED]", r.String("abc12345 and c12345xyz"))
+}
