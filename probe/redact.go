@@ -39,8 +39,6 @@ func NewRedactor(secrets ...string) *Redactor {
 			r.secrets = append(r.secrets, s)
 		}
 	}
-	// Longest first, so a secret containing another is replaced whole.
-	sort.Slice(r.secrets, func(i, j int) bool { return len(r.secrets[i]) > len(r.secrets[j]) })
 	return r
 }
 
