@@ -424,7 +424,7 @@ func buildHTMLCase(c CaseReport) htmlCaseView {
 	if cv.Symbol == "" {
 		cv.Symbol = "?"
 	}
-	cv.Headline = htmlHeadline(c)
+	cv.Headline = firstFinding(c)
 	if r := c.Request; r != nil {
 		cv.Request = &htmlRequestView{Method: r.Method, URL: r.URL, Headers: htmlHeaderLines(r.Headers), Body: htmlPrettyBody(r.BodyExcerpt), BodyBytes: r.BodyBytes}
 	}
@@ -438,10 +438,6 @@ func buildHTMLCase(c CaseReport) htmlCaseView {
 	}
 	return cv
 }
-
-// headline is the case in one line, as suites.Result.Summary puts it: the
-// first MUST finding, else the first finding, else the reason.
-func htmlHeadline(c CaseReport) string { return firstFinding(c) }
 
 func htmlExpectText(c CaseReport) string {
 	parts := []string{strconv.Itoa(c.Expect.Status)}

@@ -225,13 +225,13 @@ func Excerpt(b []byte, n int) string {
 // Reproduce renders a curl command a person can paste. Configured secrets
 // become environment variables; anything else secret-shaped is redacted.
 func Reproduce(r *probe.Redactor, secretEnv map[string]string, ex probe.Exchange) string {
+	// Longest secrets first, so one containing another is replaced whole.
+	secrets := make([]string, 0, len(secretEnv))
+	for secret := range secretEnv {
+		secrets = append(secrets, secret)
+	}
+	sort.Slice(secrets, func(i, j int) bool { return len(secrets[i]) > len(secrets[j]) })
 	sub := func(s string) string {
-		// Longest secrets first, so one containing another is replaced whole.
-		secrets := make([]string, 0, len(secretEnv))
-		for secret := range secretEnv {
-			secrets = append(secrets, secret)
-		}
-		sort.Slice(secrets, func(i, j int) bool { return len(secrets[i]) > len(secrets[j]) })
 		for _, secret := range secrets {
 			s = strings.ReplaceAll(s, secret, "${"+secretEnv[secret]+"}")
 		}

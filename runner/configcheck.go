@@ -31,9 +31,7 @@ func (a App) configCmd(args []string) error {
 	if v, ok := a.LookupEnv(EnvName("target")); ok && v != "" {
 		cfg.Target.BaseURL = v
 	}
-	if key, ok := a.LookupEnv("ERRCONFORM_API_KEY"); ok && key != "" {
-		cfg.Auth.APIKey = key
-	}
+	a.applyKeyFromEnv(&cfg)
 	if err := cfg.Validate(); err != nil {
 		var ce *config.Error
 		if errors.As(err, &ce) && ce.File == "" {

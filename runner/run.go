@@ -74,10 +74,11 @@ func (o *runOptions) register(fs *flag.FlagSet) {
 	fs.BoolVar(&o.insecure, "insecure", false, "do not verify the target's TLS certificate (prints a warning)")
 }
 
-// failRecorder is the GinkgoTestingT RunSpecs reports to.
-type failRecorder struct{ failed bool }
+// failRecorder is the GinkgoTestingT RunSpecs needs; the suite's outcome
+// is read from RunSpecs' return value and the results instead.
+type failRecorder struct{}
 
-func (f *failRecorder) Fail() { f.failed = true }
+func (failRecorder) Fail() {}
 
 // session is one run's state: what was selected, what came back, and
 // where lines are printed. It is built per invocation, never global.
@@ -179,7 +180,7 @@ func (a App) run(args []string) (int, error) {
 			redactor.String(cfg.Target.BaseURL), contract.Version, len(s.selected), client.Concurrency(), rateText(cfg.Limits.MaxRPS))
 	}
 	started := time.Now()
-	passed := ginkgo.RunSpecs(&failRecorder{}, "errconform", suiteConfig, reporterConfig)
+	passed := ginkgo.RunSpecs(failRecorder{}, "errconform", suiteConfig, reporterConfig)
 	elapsed := time.Since(started)
 
 	// Every selected case gets a result, even when --deadline (or an
@@ -426,9 +427,7 @@ func (a App) resolveTarget(o runOptions, set map[string]bool, contract *spec.Con
 	if set["target"] {
 		cfg.Target.BaseURL = o.target
 	}
-	if key, ok := a.LookupEnv("ERRCONFORM_API_KEY"); ok && key != "" {
-		cfg.Auth.APIKey = key
-	}
+	a.applyKeyFromEnv(&cfg)
 	if cfg.Target.BaseURL == "" {
 		opts := reference.Options{GatewayTimeout: EmbeddedGatewayTimeout}
 		running, err := reference.Start(contract, opts, "")
@@ -436,7 +435,7 @@ func (a App) resolveTarget(o runOptions, set map[string]bool, contract *spec.Con
 			return cfg, false, stop, fmt.Errorf("start the embedded reference: %w", err)
 		}
 		stop = func() { _ = running.Close() }
-		ref := running.Server.Config(running.BaseURL)
+		ref := running.Config()
 		ref.Require, ref.Strict, ref.Limits, ref.TLS = cfg.Require, cfg.Strict, cfg.Limits, cfg.TLS
 		cfg, embedded = ref, true
 	}
@@ -595,4 +594,12 @@ func exitCode(s reports.Summary, unreachable int) int {
 		return ExitFailed
 	}
 	return ExitOK
+}
+
+// applyKeyFromEnv lets ERRCONFORM_API_KEY win over auth.api_key: the key
+// is never a flag, so the environment is its highest source.
+func (a App) applyKeyFromEnv(cfg *config.Config) {
+	if key, ok := a.LookupEnv("ERRCONFORM_API_KEY"); ok && key != "" {
+		cfg.Auth.APIKey = key
+	}
 }

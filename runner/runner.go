@@ -186,7 +186,7 @@ func (a App) serve(args []string) error {
 	}
 	defer running.Close()
 	if *configOut != "" {
-		data, err := running.Server.Config(running.BaseURL).Marshal()
+		data, err := running.Config().Marshal()
 		if err != nil {
 			return fmt.Errorf("encode config: %w", err)
 		}

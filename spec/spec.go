@@ -52,9 +52,6 @@ func Load() (*Contract, error) {
 	return Parse(openAPIDocument)
 }
 
-// Document returns the embedded OpenAPI document's bytes.
-func Document() []byte { return append([]byte(nil), openAPIDocument...) }
-
 // Parse loads an OpenAPI document, validates it and extracts the contract.
 func Parse(data []byte) (*Contract, error) {
 	loader := openapi3.NewLoader()
