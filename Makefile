@@ -7,7 +7,7 @@ PKGS    := ./...
 
 ## run: check every case against the embedded reference target
 run:
-	$(GO) run -buildvcs=auto ./cmd/errconform run
+	$(GO) run -buildvcs=auto ./cmd/errconform run --target reference
 
 ## build: build bin/errconform
 build:

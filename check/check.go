@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"regexp"
 	"strings"
 	"time"
@@ -63,6 +64,10 @@ type Expectation struct {
 	GatewayTimeout time.Duration
 	// Note explains the circumstances, e.g. "after 6 requests".
 	Note string
+	// IfAccepted says what a success answer means where the request was
+	// valid and the target should have failed it ("the fault header had no
+	// effect"); empty for requests the contract refuses.
+	IfAccepted string
 	// Scrub, when set, redacts secrets from body text before a finding
 	// quotes an excerpt of it.
 	Scrub func(string) string
@@ -74,6 +79,9 @@ type Rule struct {
 	Severity    Severity
 	Description string
 	check       func(in *input) []Finding
+	// onSuccess marks the rules that also judge a positive control (an
+	// expected 2xx); the others are about error bodies.
+	onSuccess bool
 }
 
 // input is an exchange with its body decoded once for all rules.
@@ -91,22 +99,23 @@ type input struct {
 // Rules returns every rule in the order they are reported.
 func Rules() []Rule {
 	return []Rule{
-		{"response", Must, "the target answered with a complete HTTP response within the request timeout and the body bound", checkResponse},
-		{"status", Must, "HTTP status equals the case's expected status", checkStatus},
-		{"content-type", Must, "Content-Type is application/json (parameters such as charset allowed)", checkContentType},
-		{"json", Must, "body is one valid UTF-8 JSON document, nothing after it", checkJSON},
-		{"shape", Must, "body validates against the ErrorResponse schema of the embedded OpenAPI document", checkShape},
-		{"message", Must, "error.message is a non-empty human-readable string", checkMessage},
-		{"type", Must, "error.type equals the contract's type for the response status", checkType},
-		{"code", Must, "error.code equals the case's expected code, where the case names one", checkCode},
-		{"code-status", Must, "a code from the contract's table comes only with its own status", checkCodeStatus},
-		{"param", Must, "error.param names the offending field (or a path inside it), where the case names one", checkParam},
-		{"retry-after", Should, "a 429 carries Retry-After, in seconds or as an HTTP date", checkRetryAfter},
-		{"no-secret-echo", Must, "the credential the request sent never appears whole in the response body or headers", checkNoSecretEcho},
-		{"sdk", Must, "the official Go SDK (openai-go) parses the response into its typed error with the same status, type, code, param and message", checkSDK},
-		{"timeout", Must, "a 504 arrives within the configured gateway timeout plus slack", checkTimeout},
-		{"no-stream", Must, "an error to a stream: true request is JSON, not an event stream", checkNoStream},
-		{"no-internal-leak", Should, "the message exposes no internals: upstream URLs or addresses, stack traces, exception or decoder text", checkNoInternalLeak},
+		{"response", Must, "the target answered with a complete HTTP response within the request timeout and the body bound", checkResponse, true},
+		{"status", Must, "HTTP status equals the case's expected status", checkStatus, true},
+		{"content-type", Must, "Content-Type is application/json (parameters such as charset allowed); a successful stream is text/event-stream", checkContentType, true},
+		{"json", Must, "body is one valid UTF-8 JSON document, nothing after it", checkJSON, true},
+		{"shape", Must, "body validates against the ErrorResponse schema of the embedded OpenAPI document", checkShape, false},
+		{"message", Must, "error.message is a non-empty human-readable string", checkMessage, false},
+		{"type", Must, "error.type equals the contract's type for the response status", checkType, false},
+		{"code", Must, "error.code equals the case's expected code, where the case names one", checkCode, false},
+		{"code-status", Must, "a code from the contract's table comes only with its own status", checkCodeStatus, false},
+		{"param", Must, "error.param names the offending field (or a path inside it), where the case names one", checkParam, false},
+		{"retry-after", Should, "a 429 carries Retry-After, in seconds or as an HTTP date", checkRetryAfter, false},
+		{"no-secret-echo", Must, "the credential the request sent never appears in the response body or headers, whole, in part or encoded", checkNoSecretEcho, true},
+		{"sdk", Must, "the official Go SDK (openai-go) parses the response into its typed error with the same status, type, code, param and message", checkSDK, false},
+		{"timeout", Must, "a 504 arrives within the configured gateway timeout plus slack", checkTimeout, false},
+		{"no-stream", Must, "an error to a stream: true request is JSON, not an event stream", checkNoStream, false},
+		{"no-internal-leak", Should, "no string in the body and no header value exposes internals: upstream URLs or addresses, stack traces, exception or decoder text", checkNoInternalLeak, false},
+		{"single-member", Should, "the body is the error object alone: no top-level member beside \"error\"", checkSingleMember, false},
 	}
 }
 
@@ -120,17 +129,48 @@ func RuleByID(id string) (Rule, bool) {
 	return Rule{}, false
 }
 
-// Evaluate runs every rule on an exchange and returns the findings.
+// Evaluate runs every rule on an exchange and returns the findings. For an
+// expected success (a positive control) only the rules marked onSuccess run.
 func Evaluate(ex probe.Exchange, expect Expectation, contract *spec.Contract) []Finding {
 	in := newInput(ex, expect, contract)
 	var findings []Finding
 	for _, rule := range Rules() {
+		if expect.success() && !rule.onSuccess {
+			continue
+		}
 		for _, f := range rule.check(in) {
 			f.Rule, f.Severity = rule.ID, rule.Severity
 			findings = append(findings, f)
 		}
 	}
 	return findings
+}
+
+// success reports whether the case expects a 2xx: a positive control.
+func (e Expectation) success() bool { return e.Status >= 200 && e.Status < 300 }
+
+// EvaluateAll judges a case of one or more exchanges. Every answer before
+// the last of a multi-request case (the rate-limit burst) must be a 2xx or
+// itself keep the contract; the last is judged as a single exchange is.
+// Findings on earlier answers say which answer they are about.
+func EvaluateAll(exchanges []probe.Exchange, expect Expectation, contract *spec.Contract) []Finding {
+	if len(exchanges) == 0 {
+		return nil
+	}
+	var findings []Finding
+	n := len(exchanges)
+	for i, ex := range exchanges[:n-1] {
+		if ex.Response != nil && ex.Response.Status >= 200 && ex.Response.Status < 300 && ex.Failure == probe.FailureNone {
+			continue
+		}
+		each := expect
+		each.Note = fmt.Sprintf("answer %d of %d", i+1, n)
+		for _, f := range Evaluate(ex, each, contract) {
+			f.Message = fmt.Sprintf("answer %d of %d: %s", i+1, n, f.Message)
+			findings = append(findings, f)
+		}
+	}
+	return append(findings, Evaluate(exchanges[n-1], expect, contract)...)
 }
 
 func newInput(ex probe.Exchange, expect Expectation, contract *spec.Contract) *input {
@@ -241,10 +281,17 @@ func checkStatus(in *input) []Finding {
 	switch s := in.resp.Status; {
 	case s >= 200 && s < 300 && in.errorObject != nil:
 		f.Message += ": a success status carrying an error body"
+	case s >= 200 && s < 300 && in.expect.IfAccepted != "":
+		f.Message += ": " + in.expect.IfAccepted
 	case s >= 200 && s < 300:
 		f.Message += ": the target accepted a request the contract says it must refuse"
+	case s == http.StatusRequestEntityTooLarge:
+		f.Message += ": the target refused the request body as too large (413) before judging it; the contract answers this case with " +
+			fmt.Sprintf("%d", in.expect.Status)
 	case s >= 300 && s < 400:
 		f.Message += fmt.Sprintf(": a redirect (Location %q), which errconform does not follow", in.resp.Header.Get("Location"))
+	case in.expect.success():
+		f.Message += ": a valid request with the configured key and model was not served"
 	}
 	if in.expect.Note != "" {
 		f.Message += " (" + in.expect.Note + ")"
@@ -257,6 +304,9 @@ func checkContentType(in *input) []Finding {
 		return nil
 	}
 	ct := in.resp.Header.Get("Content-Type")
+	if in.expect.success() && in.expect.Stream {
+		return checkEventStream(in)
+	}
 	if ct == "" {
 		return []Finding{{Expected: "application/json", Actual: "no Content-Type",
 			Message: "expected Content-Type application/json, got no Content-Type header"}}
@@ -269,7 +319,7 @@ func checkContentType(in *input) []Finding {
 }
 
 func checkJSON(in *input) []Finding {
-	if in.resp == nil || in.jsonProblem == "" {
+	if in.resp == nil || in.jsonProblem == "" || (in.expect.success() && in.expect.Stream) {
 		return nil
 	}
 	return []Finding{{Expected: "one JSON document", Actual: in.excerpt(in.resp.Body, 80), Message: in.jsonProblem}}

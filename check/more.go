@@ -6,9 +6,11 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/errconform/errconform/config"
 )
@@ -101,23 +103,140 @@ var leakPatterns = []struct {
 	{"a network error of the server", regexp.MustCompile(`(?i)\bdial tcp\b|connect: connection refused|ECONNREFUSED|no such host`)},
 }
 
+// checkNoInternalLeak scans every string in the body (not only
+// error.message: gateways put upstream details in fields of their own) and
+// every response header value.
 func checkNoInternalLeak(in *input) []Finding {
-	v, _ := in.field("message")
-	msg, ok := v.(string)
-	if !ok {
+	if in.resp == nil {
 		return nil
 	}
 	var findings []Finding
-	for _, p := range leakPatterns {
-		if m := p.re.FindString(msg); m != "" {
-			if p.what == "an internal URL" && !internalURL(m) {
+	seen := map[string]bool{}
+	report := func(where, pointer, text string) {
+		for _, p := range leakPatterns {
+			m := p.re.FindString(text)
+			if m == "" || (p.what == "an internal URL" && !internalURL(m)) {
 				continue // a public link, e.g. to documentation
 			}
-			findings = append(findings, Finding{Expected: "a message without internals", Actual: fmt.Sprintf("%q", m), Pointer: "/error/message",
-				Message: fmt.Sprintf("the message exposes %s: %q", p.what, m)})
+			if key := p.what + "\x00" + m; !seen[key] {
+				seen[key] = true
+				findings = append(findings, Finding{Expected: "no internals in an error", Actual: quoteBounded(m), Pointer: pointer,
+					Message: fmt.Sprintf("%s exposes %s: %s", where, p.what, quoteBounded(m))})
+			}
+		}
+	}
+	if in.jsonProblem == "" {
+		walkStrings(in.document, "", 0, func(pointer, text string) {
+			where := "the body field " + pointer
+			if pointer == "/error/message" {
+				where = "the message"
+			}
+			report(where, pointer, text)
+		})
+	} else {
+		report("the body", "", string(in.resp.Body))
+	}
+	names := make([]string, 0, len(in.resp.Header))
+	for name := range in.resp.Header {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		for _, v := range in.resp.Header[name] {
+			report("the header "+name, "", v)
 		}
 	}
 	return findings
+}
+
+// maxWalkDepth and maxWalkStrings bound the walk over a hostile document.
+const (
+	maxWalkDepth   = 32
+	maxWalkStrings = 4096
+)
+
+// walkStrings calls visit with the JSON pointer of every string in v, in a
+// stable order, up to maxWalkStrings strings and maxWalkDepth levels.
+func walkStrings(v any, pointer string, visited int, visit func(pointer, text string)) int {
+	if visited >= maxWalkStrings {
+		return visited
+	}
+	switch x := v.(type) {
+	case string:
+		visit(pointer, x)
+		return visited + 1
+	case map[string]any:
+		if strings.Count(pointer, "/") >= maxWalkDepth {
+			return visited
+		}
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			visited = walkStrings(x[k], pointer+"/"+escapePointer(k), visited, visit)
+		}
+	case []any:
+		if strings.Count(pointer, "/") >= maxWalkDepth {
+			return visited
+		}
+		for i, item := range x {
+			visited = walkStrings(item, fmt.Sprintf("%s/%d", pointer, i), visited, visit)
+		}
+	}
+	return visited
+}
+
+func escapePointer(k string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(k, "~", "~0"), "/", "~1")
+}
+
+// quoteBounded quotes a value for a finding, cut to a small bound.
+func quoteBounded(v string) string {
+	const bound = 200
+	if len(v) <= bound {
+		return fmt.Sprintf("%q", v)
+	}
+	cut := bound
+	for cut > 0 && !utf8.RuneStart(v[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%q… (cut, %d bytes in all)", v[:cut], len(v))
+}
+
+// checkSingleMember: the contract's shape is the single error object; a
+// gateway's own members beside it ("provider": "openai") are worth a word.
+func checkSingleMember(in *input) []Finding {
+	doc, ok := in.document.(map[string]any)
+	if !ok || in.errorObject == nil || len(doc) == 1 {
+		return nil
+	}
+	var extra []string
+	for k := range doc {
+		if k != "error" {
+			extra = append(extra, k)
+		}
+	}
+	sort.Strings(extra)
+	if len(extra) > 8 {
+		extra = append(extra[:8], fmt.Sprintf("and %d more", len(extra)-8))
+	}
+	shown := quoteBounded(strings.Join(extra, ", "))
+	return []Finding{{Expected: `only "error" at the top level`, Actual: shown, Pointer: "",
+		Message: fmt.Sprintf("the body carries top-level members beside \"error\": %s", shown)}}
+}
+
+// checkEventStream: a positive control sent with stream: true must be
+// answered with an event stream.
+func checkEventStream(in *input) []Finding {
+	ct := in.resp.Header.Get("Content-Type")
+	mediaType, _, _ := strings.Cut(ct, ";")
+	if strings.EqualFold(strings.TrimSpace(mediaType), "text/event-stream") {
+		return nil
+	}
+	return []Finding{{Expected: "text/event-stream", Actual: quoteBounded(ct),
+		Message: fmt.Sprintf("a successful stream: true request must be answered as an event stream (text/event-stream), got Content-Type %s", quoteBounded(ct))}}
 }
 
 // internalURL: a URL that names an address, an internal host name, a

@@ -39,14 +39,34 @@ func (d Duration) Std() time.Duration { return time.Duration(d) }
 
 // Target says where the API under test is and how long to wait for it.
 type Target struct {
+	// BaseURL is the API under test, ending in /v1; ReferenceTarget names
+	// the embedded reference.
 	BaseURL        string   `yaml:"base_url,omitempty"`
 	Timeout        Duration `yaml:"timeout,omitempty"`
 	GatewayTimeout Duration `yaml:"gateway_timeout,omitempty"`
+	// Headers are sent on every request (a gateway's routing headers, a
+	// referer). Values may use ${VAR}; secret-looking ones are redacted.
+	Headers map[string]string `yaml:"headers,omitempty"`
+	// HeaderEnv names, per header, the environment variable its value came
+	// from when the file wrote it as a plain ${VAR}.
+	HeaderEnv map[string]string `yaml:"-"`
 }
 
-// Auth holds the valid credential.
+// ReferenceTarget is the base URL word that asks for the embedded reference.
+const ReferenceTarget = "reference"
+
+// Auth holds the valid credential and how it is presented.
 type Auth struct {
 	APIKey string `yaml:"api_key,omitempty"`
+	// Header is the request header that carries the key. Empty (or
+	// Authorization) sends "Authorization: Bearer <key>"; any other name,
+	// such as Azure's api-key, carries the bare key.
+	Header string `yaml:"header,omitempty"`
+}
+
+// BearerAuth reports whether the key travels as "Authorization: Bearer".
+func (a Auth) BearerAuth() bool {
+	return a.Header == "" || strings.EqualFold(a.Header, "Authorization")
 }
 
 // Fixtures are the prepared accounts, resources and faults some cases need.
@@ -66,7 +86,21 @@ type Fixtures struct {
 	SlowModel           string `yaml:"slow_model,omitempty" fixture:"slow_model"`
 	InternalErrorHeader string `yaml:"internal_error_header,omitempty" fixture:"internal_error_header"`
 	JWTHS256Secret      string `yaml:"jwt_hs256_secret,omitempty" fixture:"jwt_hs256_secret" secret:"true"`
+	DisabledAPIKey      string `yaml:"disabled_api_key,omitempty" fixture:"disabled_api_key" secret:"true"`
+	ExpiredAPIKey       string `yaml:"expired_api_key,omitempty" fixture:"expired_api_key" secret:"true"`
+	// UpstreamRateLimitedModel is a model whose upstream answers 429.
+	UpstreamRateLimitedModel string `yaml:"upstream_rate_limited_model,omitempty" fixture:"upstream_rate_limited_model"`
+	// RateLimitEndpoint is the route the rate-limit burst uses: "models"
+	// (GET /models, the default) or "chat" (one-token chat completions),
+	// for gateways that limit only inference routes.
+	RateLimitEndpoint string `yaml:"rate_limit_endpoint,omitempty" fixture:"rate_limit_endpoint"`
 }
+
+// Rate-limit burst endpoints.
+const (
+	RateLimitOnModels = "models"
+	RateLimitOnChat   = "chat"
+)
 
 // Limits keep errconform a good guest on someone's staging.
 type Limits struct {
@@ -181,6 +215,9 @@ func inFile(err error, name string) error {
 
 var envRef = regexp.MustCompile(`\$\{([^}]*)\}`)
 
+// wholeEnvRef is a value that is one ${VAR} and nothing else.
+var wholeEnvRef = regexp.MustCompile(`^\$\{(\w+)\}$`)
+
 // Parse decodes and validates configuration bytes; name is used in error
 // messages.
 func Parse(name string, data []byte, lookup LookupEnv) (Config, error) {
@@ -226,7 +263,8 @@ func decodeExpanded(name string, data []byte, lookup LookupEnv) (Config, error) 
 		return Config{}, &Error{File: name, Msg: cleanYAMLError(err)}
 	}
 	lines := map[int]string{} // line -> field path, to name fields in decode errors
-	if err := expandNode(&root, "", lookup, lines); err != nil {
+	headerEnv := map[string]string{}
+	if err := expandNode(&root, "", lookup, lines, headerEnv); err != nil {
 		var ce *Error
 		if errors.As(err, &ce) {
 			ce.File = name
@@ -245,13 +283,16 @@ func decodeExpanded(name string, data []byte, lookup LookupEnv) (Config, error) 
 			return Config{}, &Error{File: name, Field: fieldOfYAMLError(err, lines), Msg: cleanYAMLError(err)}
 		}
 	}
+	if len(headerEnv) > 0 {
+		cfg.Target.HeaderEnv = headerEnv
+	}
 	cfg.ApplyDefaults()
 	return cfg, nil
 }
 
 // expandNode replaces ${VAR} in every scalar value, naming the field of a
 // variable that is not set.
-func expandNode(n *yaml.Node, path string, lookup LookupEnv, lines map[int]string) error {
+func expandNode(n *yaml.Node, path string, lookup LookupEnv, lines map[int]string, headerEnv map[string]string) error {
 	switch n.Kind {
 	case yaml.DocumentNode, yaml.SequenceNode:
 		for i, c := range n.Content {
@@ -259,7 +300,7 @@ func expandNode(n *yaml.Node, path string, lookup LookupEnv, lines map[int]strin
 			if n.Kind == yaml.SequenceNode {
 				p = fmt.Sprintf("%s[%d]", path, i)
 			}
-			if err := expandNode(c, p, lookup, lines); err != nil {
+			if err := expandNode(c, p, lookup, lines, headerEnv); err != nil {
 				return err
 			}
 		}
@@ -270,12 +311,17 @@ func expandNode(n *yaml.Node, path string, lookup LookupEnv, lines map[int]strin
 			if path != "" {
 				p = path + "." + key
 			}
-			if err := expandNode(n.Content[i+1], p, lookup, lines); err != nil {
+			if err := expandNode(n.Content[i+1], p, lookup, lines, headerEnv); err != nil {
 				return err
 			}
 		}
 	case yaml.ScalarNode:
 		lines[n.Line] = path
+		if header, ok := strings.CutPrefix(path, "target.headers."); ok {
+			if m := wholeEnvRef.FindStringSubmatch(n.Value); m != nil {
+				headerEnv[header] = m[1]
+			}
+		}
 		var missing string
 		before := n.Value
 		n.Value = envRef.ReplaceAllStringFunc(n.Value, func(ref string) string {
@@ -338,14 +384,22 @@ func (c *Config) ApplyDefaults() {
 
 // Validate checks values that decode but make no sense.
 func (c Config) Validate() error {
-	if c.Target.BaseURL != "" {
+	if c.Target.BaseURL != "" && c.Target.BaseURL != ReferenceTarget {
 		u, err := url.Parse(c.Target.BaseURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return &Error{Field: "target.base_url", Msg: fmt.Sprintf("%q is not an http(s) URL such as https://staging.example.com/v1", c.Target.BaseURL)}
+			return &Error{Field: "target.base_url", Msg: fmt.Sprintf("%q is not an http(s) URL such as https://staging.example.com/v1 (or %q for the embedded reference)", WithoutUserinfo(c.Target.BaseURL), ReferenceTarget)}
 		}
 		if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
 			return &Error{Field: "target.base_url", Msg: "must not carry credentials, a query or a fragment (put the key in auth.api_key): " + u.Scheme + "://" + u.Host + u.Path}
 		}
+	}
+	if err := checkHeaders(c); err != nil {
+		return err
+	}
+	switch c.Fixtures.RateLimitEndpoint {
+	case "", RateLimitOnModels, RateLimitOnChat:
+	default:
+		return &Error{Field: "fixtures.rate_limit_endpoint", Msg: fmt.Sprintf("%q is not one of %q, %q", c.Fixtures.RateLimitEndpoint, RateLimitOnModels, RateLimitOnChat)}
 	}
 	if c.Target.BaseURL != "" && c.Auth.APIKey == "" {
 		return &Error{Field: "auth.api_key", Msg: "is required when target.base_url is set (or set ERRCONFORM_API_KEY)"}
@@ -420,6 +474,62 @@ func checkCredentials(c Config) error {
 	return nil
 }
 
+// userinfo is the user:password@ part of a URL, parsed or not.
+var userinfo = regexp.MustCompile(`(//)[^/@\s]*@`)
+
+// WithoutUserinfo replaces any user:password@ in a URL-like string, so that
+// even a URL too malformed to parse never prints its password.
+func WithoutUserinfo(s string) string { return userinfo.ReplaceAllString(s, "${1}[REDACTED]@") }
+
+// checkHeaders refuses header names and values that cannot travel, and
+// headers errconform sets itself.
+func checkHeaders(c Config) error {
+	if !c.Auth.BearerAuth() && !httpguts.ValidHeaderFieldName(c.Auth.Header) {
+		return &Error{Field: "auth.header", Msg: fmt.Sprintf("%q is not a header name such as api-key", c.Auth.Header)}
+	}
+	for name, value := range c.Target.Headers {
+		field := "target.headers." + name
+		switch {
+		case !httpguts.ValidHeaderFieldName(name):
+			return &Error{Field: field, Msg: "is not a valid header name"}
+		case !httpguts.ValidHeaderFieldValue(value) || value != strings.TrimSpace(value):
+			return &Error{Field: field, Msg: "holds control characters or surrounding whitespace (a trailing newline from a shell substitution?)"}
+		}
+		for _, own := range []string{"Authorization", "Content-Type", "Content-Length", "Host", "Accept-Encoding", c.Auth.Header} {
+			if own != "" && strings.EqualFold(name, own) {
+				return &Error{Field: field, Msg: "is set by errconform per case (the key goes in auth.api_key, its header in auth.header)"}
+			}
+		}
+	}
+	return nil
+}
+
+// secretHeaderName: a header whose name says it carries a credential.
+var secretHeaderName = regexp.MustCompile(`(?i)key|token|secret|auth|password|passwd|signature|cookie|session|credential`)
+
+// secretEnvName: a variable whose name says it holds a credential.
+var secretEnvName = regexp.MustCompile(`(?i)key|token|secret|password|passwd|credential`)
+
+// SecretHeaders returns the target.headers whose values are credentials,
+// by the header's name or the name of the variable the value came from,
+// mapped to the variable that reproduction commands name instead.
+func (c Config) SecretHeaders() map[string]string {
+	out := map[string]string{}
+	for name, value := range c.Target.Headers {
+		env := c.Target.HeaderEnv[name]
+		if value == "" || !(secretHeaderName.MatchString(name) || (env != "" && secretEnvName.MatchString(env))) {
+			continue
+		}
+		if env == "" {
+			env = "ERRCONFORM_HEADER_" + strings.ToUpper(nonWord.ReplaceAllString(name, "_"))
+		}
+		out[value] = env
+	}
+	return out
+}
+
+var nonWord = regexp.MustCompile(`\W+`)
+
 // SplitHeader splits a "Name: value" header fixture.
 func SplitHeader(h string) (name, value string, err error) {
 	name, value, ok := strings.Cut(h, ":")
@@ -462,6 +572,9 @@ func (c Config) Secrets() []string {
 	if v := c.faultHeaderToken(); v != "" {
 		out = append(out, v)
 	}
+	for value := range c.SecretHeaders() {
+		out = append(out, value)
+	}
 	v := reflect.ValueOf(c.Fixtures)
 	t := v.Type()
 	for i := 0; i < t.NumField(); i++ {
@@ -498,6 +611,9 @@ func (c Config) SecretEnv() map[string]string {
 	}
 	if v := c.faultHeaderToken(); v != "" {
 		out[v] = "ERRCONFORM_INTERNAL_ERROR_HEADER_VALUE"
+	}
+	for value, env := range c.SecretHeaders() {
+		out[value] = env
 	}
 	v := reflect.ValueOf(c.Fixtures)
 	t := v.Type()

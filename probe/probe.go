@@ -88,6 +88,9 @@ type Options struct {
 	MaxRequests int64
 	// Concurrency bounds requests in flight at once (0 or 1: one at a time).
 	Concurrency int
+	// Header is sent on every request (the config's target.headers), unless
+	// the request sets the same header itself.
+	Header http.Header
 }
 
 // Client sends requests to one target. It is safe for concurrent use: the
@@ -102,6 +105,7 @@ type Client struct {
 	budget   int64         // 0: unlimited
 	sent     atomic.Int64
 	inFlight chan struct{}
+	header   http.Header
 }
 
 // New returns a Client for the base URL (e.g. https://host/v1).
@@ -137,6 +141,7 @@ func New(opts Options) (*Client, error) {
 	}
 	return &Client{
 		limiter:  limiter,
+		header:   opts.Header.Clone(),
 		budget:   opts.MaxRequests,
 		inFlight: make(chan struct{}, max(opts.Concurrency, 1)),
 		base:     base,
@@ -204,10 +209,15 @@ func (c *Client) Do(ctx context.Context, r Request) Exchange {
 	for name, values := range r.Header {
 		req.Header[name] = values
 	}
+	for name, values := range c.header {
+		if len(req.Header.Values(name)) == 0 {
+			req.Header[http.CanonicalHeaderKey(name)] = values
+		}
+	}
 	if req.Header.Get("Accept-Encoding") == "" {
 		req.Header.Set("Accept-Encoding", "gzip")
-		ex.Request.Header = req.Header.Clone()
 	}
+	ex.Request.Header = req.Header.Clone()
 	if r.Body != nil {
 		req.ContentLength = int64(len(r.Body))
 	}

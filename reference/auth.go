@@ -62,6 +62,12 @@ func (s *Server) authenticate(r *http.Request) (principal, string, *apiError) {
 			return k.principal, token, nil
 		}
 	}
+	switch {
+	case subtle.ConstantTimeCompare([]byte(s.disabledKey), []byte(token)) == 1:
+		return principal{}, token, errUnauthorized("This API key has been disabled. Create a new key in your account settings.")
+	case subtle.ConstantTimeCompare([]byte(s.expiredKey), []byte(token)) == 1:
+		return principal{}, token, errUnauthorized("This API key has expired. Create a new key in your account settings.")
+	}
 	return principal{}, token, errUnauthorized("Incorrect API key provided. You can find your API keys in your account settings.")
 }
 

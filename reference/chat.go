@@ -293,6 +293,9 @@ func (s *Server) callUpstream(ctx context.Context, m model) *apiError {
 	case upstreamUnreachable:
 		return &apiError{status: http.StatusBadGateway,
 			message: "The model inference layer could not be reached. Please retry your request later."}
+	case upstreamRateLimited:
+		return &apiError{status: http.StatusTooManyRequests, code: codeRateLimit, retryAfter: 1,
+			message: "The model's provider is rate limiting requests. Please retry after 1 second."}
 	case upstreamSilent:
 		answer := make(chan struct{}) // this upstream never answers
 		timer := time.NewTimer(s.opts.GatewayTimeout)

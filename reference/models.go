@@ -22,6 +22,7 @@ const (
 	upstreamOK          upstream = iota
 	upstreamUnreachable          // cannot be reached: 502
 	upstreamSilent               // never answers: 504 after the gateway timeout
+	upstreamRateLimited          // answers 429: passed on as a conforming 429
 )
 
 type model struct {
@@ -51,6 +52,7 @@ func newCatalogue() []model {
 		{id: RestrictedModel, ownedBy: "ref", capabilities: all, contextWindow: ContextWindow, restricted: true},
 		{id: UnreachableModel, ownedBy: "test", capabilities: all, contextWindow: ContextWindow, upstream: upstreamUnreachable},
 		{id: SlowModel, ownedBy: "test", capabilities: all, contextWindow: ContextWindow, upstream: upstreamSilent},
+		{id: UpstreamRateLimitedModel, ownedBy: "test", capabilities: all, contextWindow: ContextWindow, upstream: upstreamRateLimited},
 	}
 }
 

@@ -37,6 +37,8 @@ const (
 	UnreachableModel = "test/unreachable"
 	// SlowModel is routed to an upstream that never answers (504).
 	SlowModel = "test/slow"
+	// UpstreamRateLimitedModel is routed to an upstream that answers 429.
+	UpstreamRateLimitedModel = "test/upstream-rate-limited"
 	// ContextWindow is every model's context window, in tokens.
 	ContextWindow = 8192
 )
@@ -101,11 +103,14 @@ type Server struct {
 	brokeKey   string
 	restricted string
 	limitedKey string
-	jwtSecret  string
-	faultName  string
-	faultValue string
-	foreignID  string
-	expiredID  string
+	// disabledKey and expiredKey are known but refused, each with its reason.
+	disabledKey string
+	expiredKey  string
+	jwtSecret   string
+	faultName   string
+	faultValue  string
+	foreignID   string
+	expiredID   string
 
 	mu      sync.Mutex
 	files   map[string]*storedFile
@@ -125,20 +130,22 @@ func New(c *spec.Contract, opts Options) *Server {
 		panic(fmt.Sprintf("reference: fault header: %v", err))
 	}
 	s := &Server{
-		contract:   c,
-		opts:       opts,
-		created:    opts.Now(),
-		validKey:   newKey(),
-		brokeKey:   newKey(),
-		restricted: newKey(),
-		limitedKey: newKey(),
-		jwtSecret:  randomHex(32),
-		faultName:  faultName,
-		faultValue: faultValue,
-		models:     newCatalogue(),
-		balances:   map[string]int{orgMain: 1_000_000, orgBroke: 0, orgOther: 1_000_000},
-		files:      map[string]*storedFile{},
-		windows:    map[string]*rateWindow{},
+		contract:    c,
+		opts:        opts,
+		created:     opts.Now(),
+		validKey:    newKey(),
+		brokeKey:    newKey(),
+		restricted:  newKey(),
+		limitedKey:  newKey(),
+		disabledKey: newKey(),
+		expiredKey:  newKey(),
+		jwtSecret:   randomHex(32),
+		faultName:   faultName,
+		faultValue:  faultValue,
+		models:      newCatalogue(),
+		balances:    map[string]int{orgMain: 1_000_000, orgBroke: 0, orgOther: 1_000_000},
+		files:       map[string]*storedFile{},
+		windows:     map[string]*rateWindow{},
 	}
 	s.keys = []apiKey{
 		{key: s.validKey, principal: principal{id: "key:valid", org: orgMain}},
@@ -185,20 +192,23 @@ func (s *Server) Config(baseURL string) config.Config {
 		},
 		Auth: config.Auth{APIKey: s.validKey},
 		Fixtures: config.Fixtures{
-			Model:               MainModel,
-			ContextWindow:       ContextWindow,
-			TextOnlyModel:       TextOnlyModel,
-			NoCreditsAPIKey:     s.brokeKey,
-			RestrictedAPIKey:    s.restricted,
-			RestrictedModel:     RestrictedModel,
-			ForeignFileID:       s.foreignID,
-			ExpiredFileID:       s.expiredID,
-			RateLimitedAPIKey:   s.limitedKey,
-			RateLimitBurst:      s.opts.RateLimit + 5,
-			UnreachableModel:    UnreachableModel,
-			SlowModel:           SlowModel,
-			InternalErrorHeader: InternalErrorHeader,
-			JWTHS256Secret:      s.jwtSecret,
+			Model:                    MainModel,
+			ContextWindow:            ContextWindow,
+			TextOnlyModel:            TextOnlyModel,
+			NoCreditsAPIKey:          s.brokeKey,
+			RestrictedAPIKey:         s.restricted,
+			RestrictedModel:          RestrictedModel,
+			ForeignFileID:            s.foreignID,
+			ExpiredFileID:            s.expiredID,
+			RateLimitedAPIKey:        s.limitedKey,
+			RateLimitBurst:           s.opts.RateLimit + 5,
+			UnreachableModel:         UnreachableModel,
+			SlowModel:                SlowModel,
+			InternalErrorHeader:      InternalErrorHeader,
+			JWTHS256Secret:           s.jwtSecret,
+			DisabledAPIKey:           s.disabledKey,
+			ExpiredAPIKey:            s.expiredKey,
+			UpstreamRateLimitedModel: UpstreamRateLimitedModel,
 		},
 	}
 }

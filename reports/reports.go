@@ -123,7 +123,19 @@ type CaseReport struct {
 	Request   *RequestReport  `json:"request,omitempty"`
 	Response  *ResponseReport `json:"response,omitempty"`
 	Reproduce string          `json:"reproduce,omitempty"`
+	// Burst lists every answer of a multi-request case, in order.
+	Burst []BurstAnswer `json:"burst,omitempty"`
 }
+
+// BurstAnswer is one answer within a multi-request case.
+type BurstAnswer struct {
+	Status      int    `json:"status"`
+	BodyExcerpt string `json:"body_excerpt"`
+	Failure     string `json:"failure,omitempty"`
+}
+
+// burstExcerptBytes bounds each burst answer's excerpt.
+const burstExcerptBytes = 160
 
 // RequestReport is a redacted request.
 type RequestReport struct {
@@ -171,6 +183,15 @@ func BuildJSON(run Run) JSONReport {
 			c.Request = requestReport(run.Redactor, ex)
 			c.Response = responseReport(run.Redactor, ex)
 			c.Reproduce = Reproduce(run.Redactor, run.SecretEnv, ex)
+		}
+		if len(r.Exchanges) > 1 {
+			for _, ex := range r.Exchanges {
+				a := BurstAnswer{Failure: string(ex.Failure)}
+				if ex.Response != nil {
+					a.Status, a.BodyExcerpt = ex.Response.Status, RedactedExcerpt(run.Redactor, ex.Response.Body, burstExcerptBytes)
+				}
+				c.Burst = append(c.Burst, a)
+			}
 		}
 		rep.Cases = append(rep.Cases, c)
 	}

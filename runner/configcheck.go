@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/errconform/errconform/config"
+	"github.com/errconform/errconform/probe"
 	"github.com/errconform/errconform/suites"
 )
 
@@ -60,6 +61,28 @@ func (a App) configCmd(args []string) error {
 	total := len(suites.Catalogue())
 	fmt.Fprintf(a.Stdout, "%s: valid. Target %s (timeout %s, gateway timeout %s). Nothing was sent.\n", path,
 		redactURL(cfg.Target.BaseURL), cfg.Target.Timeout.Std(), cfg.Target.GatewayTimeout.Std())
+	redactor := probe.NewRedactor(cfg.Secrets()...)
+	keyHeader := "Authorization: Bearer <key>"
+	if !cfg.Auth.BearerAuth() {
+		keyHeader = cfg.Auth.Header + ": <key>"
+	}
+	fmt.Fprintf(a.Stdout, "The key travels as %s.\n", keyHeader)
+	if len(cfg.Target.Headers) > 0 {
+		fmt.Fprintln(a.Stdout, "Sent on every request (target.headers):")
+		secret := cfg.SecretHeaders()
+		names := make([]string, 0, len(cfg.Target.Headers))
+		for name := range cfg.Target.Headers {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		for _, name := range names {
+			value := redactor.String(cfg.Target.Headers[name])
+			if _, ok := secret[cfg.Target.Headers[name]]; ok {
+				value = probe.Redacted
+			}
+			fmt.Fprintf(a.Stdout, "  %s: %s\n", name, value)
+		}
+	}
 	fmt.Fprintf(a.Stdout, "%d of %d cases enabled, %d skipped for want of fixtures.\n", enabled, total, total-enabled)
 	keys := make([]string, 0, len(skippedBy))
 	for key := range skippedBy {

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/onsi/ginkgo/v2/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -106,7 +107,7 @@ func startReference(t *testing.T, wrap func(http.Handler) http.Handler) (cfgPath
 
 func TestRunAgainstEmbeddedReferencePasses(t *testing.T) {
 	dir := t.TempDir()
-	out := errconform(t, nil, "run", "--json", filepath.Join(dir, "r.json"))
+	out := errconform(t, nil, "run", "--target", "reference", "--json", filepath.Join(dir, "r.json"))
 	require.Equal(t, 0, out.code, out.stdout+out.stderr)
 	rep := readJSONReport(t, filepath.Join(dir, "r.json"))
 	assert.Equal(t, len(catalogueIDs()), rep.Summary.Total)
@@ -192,8 +193,9 @@ func TestUnreachableTargetExits3(t *testing.T) {
 	require.NoError(t, l.Close()) // nothing listens there now
 	out := errconform(t, []string{"ERRCONFORM_API_KEY=sk-test-unreachable-000000"}, "run", "--target", "http://"+addr+"/v1")
 	assert.Equal(t, 3, out.code, out.stdout+out.stderr)
-	assert.Contains(t, out.stdout, "connection refused")
-	assert.NotContains(t, out.stdout, "sk-test-unreachable-000000")
+	assert.Contains(t, out.stderr, "connection refused", "the preflight says why, in one message")
+	assert.NotContains(t, out.stdout+out.stderr, "sk-test-unreachable-000000")
+	assert.NotContains(t, out.stdout, "FAIL", "no case line: the preflight stopped the run")
 }
 
 func TestMinimalConfigSkipsFixtureCasesAndRequireFailsThem(t *testing.T) {
@@ -214,7 +216,7 @@ func TestMinimalConfigSkipsFixtureCasesAndRequireFailsThem(t *testing.T) {
 			assert.Contains(t, c.Reason, "fixtures.", c.ID)
 		}
 	}
-	assert.Equal(t, 1, rep.Summary.SkippedByFixture["slow_model"])
+	assert.Equal(t, 2, rep.Summary.SkippedByFixture["slow_model"], "the slow-model case and its stream twin")
 	assert.Contains(t, out.stdout, "skipped for want of fixtures.slow_model")
 	assert.NotContains(t, out.stdout, key)
 
@@ -228,14 +230,20 @@ func TestMinimalConfigSkipsFixtureCasesAndRequireFailsThem(t *testing.T) {
 
 func TestLabelFilterSelectsCases(t *testing.T) {
 	jsonPath := filepath.Join(t.TempDir(), "r.json")
-	out := errconform(t, nil, "run", "--label-filter", "status:401 && endpoint:models-list", "--json", jsonPath)
+	out := errconform(t, nil, "run", "--target", "reference", "--label-filter", "status:401 && endpoint:models-list", "--json", jsonPath)
 	require.Equal(t, 0, out.code, out.stdout+out.stderr)
 	rep := readJSONReport(t, jsonPath)
 	require.NotEmpty(t, rep.Cases)
+	controls := 0
 	for _, c := range rep.Cases {
+		if c.Group == "control" {
+			controls++ // the positive controls run whatever the filter
+			continue
+		}
 		assert.Equal(t, 401, c.Expect.Status, c.ID)
 		assert.True(t, strings.HasSuffix(c.ID, "/models-list"), c.ID)
 	}
+	assert.Equal(t, 3, controls)
 }
 
 func TestUsageAndConfigErrorsExit2NamingTheField(t *testing.T) {
@@ -257,8 +265,8 @@ func TestUsageAndConfigErrorsExit2NamingTheField(t *testing.T) {
 		{"unset variable", []string{"run", "--config", write("env.yaml", strings.Replace(good, "sk-test-0000000000", "${ERRCONFORM_TEST_UNSET_VAR}", 1))}, []string{"env.yaml", "auth.api_key", "ERRCONFORM_TEST_UNSET_VAR"}},
 		{"unreadable file", []string{"run", "--config", filepath.Join(dir, "missing.yaml")}, []string{"missing.yaml", "cannot read"}},
 		{"gateway timeout not below timeout", []string{"run", "--config", write("gw.yaml", strings.Replace(good, "target:\n", "target:\n  timeout: 5s\n  gateway_timeout: 10s\n", 1))}, []string{"gw.yaml", "target.gateway_timeout"}},
-		{"unknown require key", []string{"run", "--require", "slow_modle"}, []string{"require[0]", "slow_modle"}},
-		{"bad label filter", []string{"run", "--label-filter", "status:401 &&"}, []string{"--label-filter"}},
+		{"unknown require key", []string{"run", "--target", "reference", "--require", "slow_modle"}, []string{"require[0]", "slow_modle"}},
+		{"bad label filter", []string{"run", "--target", "reference", "--label-filter", "status:401 &&"}, []string{"--label-filter"}},
 		{"unknown flag", []string{"run", "--frobnicate"}, []string{"frobnicate"}},
 		{"unknown command", []string{"launch"}, []string{"launch"}},
 	}
@@ -293,8 +301,8 @@ func TestRunRefusesBeforeSendingAnything(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"filter selects nothing", []string{"run", "--label-filter", "status:4011"}, "selects no case"},
-		{"report directory missing", []string{"run", "--junit", filepath.Join(dir, "missing", "j.xml")}, "does not exist"},
+		{"filter selects nothing", []string{"run", "--target", "reference", "--label-filter", "status:4011"}, "selects no case"},
+		{"report directory missing", []string{"run", "--target", "reference", "--junit", filepath.Join(dir, "missing", "j.xml")}, "does not exist"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -325,7 +333,8 @@ func TestKeyFromEnvironmentCompletesAFileConfig(t *testing.T) {
 // JUnit lists exactly the cases the run selected, with their own times.
 func TestJUnitHoldsOnlySelectedCases(t *testing.T) {
 	junit := filepath.Join(t.TempDir(), "j.xml")
-	out := errconform(t, nil, "run", "--label-filter", "status:504 || status:401 && endpoint:chat", "--junit", junit)
+	const filter = "status:504 || status:401 && endpoint:chat"
+	out := errconform(t, nil, "run", "--target", "reference", "--label-filter", filter, "--junit", junit)
 	require.Equal(t, 0, out.code, out.stdout+out.stderr)
 	data, err := os.ReadFile(junit)
 	require.NoError(t, err)
@@ -340,7 +349,15 @@ func TestJUnitHoldsOnlySelectedCases(t *testing.T) {
 	}
 	require.NoError(t, xml.Unmarshal(data, &doc))
 	require.Len(t, doc.Suites, 1)
-	assert.Equal(t, 10, doc.Suites[0].Tests, "9 auth cases on chat and the 504 case")
+	match, err := types.ParseLabelFilter(filter)
+	require.NoError(t, err)
+	want := 0
+	for _, c := range suites.Catalogue() {
+		if match(c.Labels) || c.Control {
+			want++
+		}
+	}
+	assert.Equal(t, want, doc.Suites[0].Tests, "the cases the filter selects, and the positive controls")
 	for _, c := range doc.Suites[0].Cases {
 		if c.Name == "upstream/slow-model" {
 			assert.GreaterOrEqual(t, c.Time, 0.25, "the exchange's own time, not the spec's")

@@ -177,13 +177,13 @@ func TestDiffNamesARegressionAndExits1(t *testing.T) {
 
 	out := errconform(t, nil, "diff", good, bad)
 	assert.Equal(t, 1, out.code, out.stdout+out.stderr)
-	assert.Contains(t, out.stdout, "REGRESSIONS (1)")
+	assert.Contains(t, out.stdout, "REGRESSIONS (3)", "the burst and the upstream 429 case with its stream twin")
 	assert.Contains(t, out.stdout, "ratelimit/burst")
 	assert.Contains(t, out.stdout, "passed -> failed")
 
 	out = errconform(t, nil, "diff", bad, good)
 	assert.Equal(t, 0, out.code, out.stdout)
-	assert.Contains(t, out.stdout, "Fixed (1)")
+	assert.Contains(t, out.stdout, "Fixed (3)")
 
 	out = errconform(t, nil, "diff", good, good)
 	assert.Equal(t, 0, out.code)
@@ -227,9 +227,11 @@ func TestWaiversExcuseUntilTheirExpiry(t *testing.T) {
 			assert.Contains(t, out.stdout+out.stderr, tt.output)
 			if tt.verdict != "" {
 				rep := readJSONReport(t, jsonPath)
-				require.Len(t, rep.Cases, 1)
-				assert.EqualValues(t, tt.verdict, rep.Cases[0].Verdict)
-				assert.NotEmpty(t, rep.Cases[0].Findings, "a waived failure keeps its findings")
+				require.Len(t, rep.Cases, 4, "the burst and the three positive controls")
+				burst := rep.Cases[len(rep.Cases)-1]
+				require.Equal(t, "ratelimit/burst", burst.ID)
+				assert.EqualValues(t, tt.verdict, burst.Verdict)
+				assert.NotEmpty(t, burst.Findings, "a waived failure keeps its findings")
 			}
 		})
 	}

@@ -4,11 +4,13 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -16,6 +18,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/onsi/ginkgo/v2"
 	"github.com/onsi/ginkgo/v2/formatter"
@@ -49,8 +52,8 @@ type runOptions struct {
 }
 
 func (o *runOptions) register(fs *flag.FlagSet) {
-	fs.StringVar(&o.configFile, "config", "", "config file (YAML); without it and --target, the embedded reference is the target")
-	fs.StringVar(&o.target, "target", "", "base URL of the API under test, e.g. https://staging.example.com/v1 (the key comes from ERRCONFORM_API_KEY)")
+	fs.StringVar(&o.configFile, "config", "", "config file (YAML); default: errconform.yaml or .errconform.yaml in the working directory, if present")
+	fs.StringVar(&o.target, "target", "", "base URL of the API under test, e.g. https://staging.example.com/v1 (the key comes from ERRCONFORM_API_KEY), or \"reference\" for the embedded reference")
 	fs.StringVar(&o.junit, "junit", "", "write a JUnit XML report to this path")
 	fs.StringVar(&o.json, "json", "", "write the JSON report to this path")
 	fs.StringVar(&o.html, "html", "", "write the HTML report to this path")
@@ -110,6 +113,9 @@ func (a App) run(args []string) (int, error) {
 	if err != nil {
 		return ExitFailed, err
 	}
+	if o.configFile, err = findConfig(o, set); err != nil {
+		return ExitUsage, err
+	}
 	cfg, embedded, stop, err := a.resolveTarget(o, set, contract)
 	if err != nil {
 		return ExitUsage, err
@@ -122,11 +128,13 @@ func (a App) run(args []string) (int, error) {
 	catalogue := suites.Catalogue()
 	s := &session{app: a, opts: o, cfg: cfg, results: map[string]suites.Result{}, prefetch: map[string]suites.Result{}}
 	for _, c := range catalogue {
-		if filter(c.Labels) {
+		// The positive controls run whatever the filter: they prove the
+		// run tests the intended target with a working key and model.
+		if filter(c.Labels) || c.Control {
 			s.selected = append(s.selected, c)
 		}
 	}
-	if len(s.selected) == 0 {
+	if len(s.selected) == len(controlCases(s.selected)) {
 		return ExitUsage, usagef("--label-filter %q selects no case (errconform list shows the labels)", o.labelFilter)
 	}
 	if err := checkOutputPaths(o); err != nil {
@@ -154,7 +162,8 @@ func (a App) run(args []string) (int, error) {
 		fmt.Fprintln(a.Stderr, "errconform: WARNING: --insecure: the target's TLS certificate is NOT verified")
 	}
 	client, err := probe.New(probe.Options{BaseURL: cfg.Target.BaseURL, Timeout: cfg.Target.Timeout.Std(), TLS: tlsConfig,
-		MaxRPS: cfg.Limits.MaxRPS, MaxRequests: s.budget(), Concurrency: cfg.Limits.Concurrency, MaxBody: cfg.Limits.MaxBodyBytes})
+		MaxRPS: cfg.Limits.MaxRPS, MaxRequests: s.budget(), Concurrency: cfg.Limits.Concurrency, MaxBody: cfg.Limits.MaxBodyBytes,
+		Header: targetHeaders(cfg)})
 	if err != nil {
 		return ExitUsage, usageError{err}
 	}
@@ -167,7 +176,7 @@ func (a App) run(args []string) (int, error) {
 	ginkgo.ReportAfterSuite("errconform reports", func(r types.Report) { ginkgoReport = r })
 
 	suiteConfig, reporterConfig := ginkgo.GinkgoConfiguration()
-	suiteConfig.LabelFilter = o.labelFilter
+	suiteConfig.LabelFilter = withControls(o.labelFilter)
 	suiteConfig.Timeout = o.deadline
 	suiteConfig.RandomizeAllSpecs = false
 	reporterConfig.NoColor = true
@@ -176,10 +185,16 @@ func (a App) run(args []string) (int, error) {
 	formatter.ColorableStdOut = io.Discard
 
 	if !o.quiet {
-		fmt.Fprintf(a.Stdout, "errconform %s: checking %s against contract %s (%d cases, concurrency %d, %s)\n", Version,
-			redactor.String(cfg.Target.BaseURL), contract.Version, len(s.selected), client.Concurrency(), rateText(cfg.Limits.MaxRPS))
+		fmt.Fprintf(a.Stdout, "errconform %s: checking %s against contract %s (%s; %d cases, concurrency %d, %s)\n", Version,
+			redactor.String(cfg.Target.BaseURL), contract.Version, configText(o.configFile, embedded), len(s.selected), client.Concurrency(), rateText(cfg.Limits.MaxRPS))
 	}
 	started := time.Now()
+	preflightCtx, cancelPreflight := context.WithTimeout(context.Background(), o.deadline)
+	code, err := s.preflight(preflightCtx)
+	cancelPreflight()
+	if err != nil {
+		return code, err
+	}
 	passed := ginkgo.RunSpecs(failRecorder{}, "errconform", suiteConfig, reporterConfig)
 	elapsed := time.Since(started)
 
@@ -204,12 +219,133 @@ func (a App) run(args []string) (int, error) {
 	if reportErr != nil {
 		return ExitFailed, reportErr
 	}
-	code := exitCode(summary, unreachable(run.Results))
+	code = exitCode(summary, unreachable(run.Results))
 	if code == ExitOK && !passed {
 		fmt.Fprintln(a.Stderr, "errconform: the Ginkgo suite did not pass although no case failed (interrupted?): exiting 1")
 		code = ExitFailed
 	}
 	return code, nil
+}
+
+// configText names the config file a run used, for its first line.
+func configText(file string, embedded bool) string {
+	switch {
+	case file != "":
+		return "config " + file
+	case embedded:
+		return "no config file: the embedded reference's own"
+	}
+	return "no config file"
+}
+
+// withControls extends a label filter so that the positive controls always
+// run.
+func withControls(filter string) string {
+	if strings.TrimSpace(filter) == "" {
+		return ""
+	}
+	return "(" + filter + ") || control"
+}
+
+// targetHeaders is target.headers as an http.Header.
+func targetHeaders(cfg config.Config) http.Header {
+	h := http.Header{}
+	for name, value := range cfg.Target.Headers {
+		h.Set(name, value)
+	}
+	return h
+}
+
+// preflight runs the positive controls before any other case. A key or
+// model the target rejects stops the run with one message (exit 2), and a
+// target that cannot be reached at all with exit 3: dozens of "expected
+// 400, got 401" failures would hide the one cause. A control that fails
+// for any other reason (a gateway answering 500 to every successful
+// stream, say) is a failed case of its own and the run goes on.
+func (s *session) preflight(ctx context.Context) (int, error) {
+	results := suites.ExecuteAll(ctx, controlCases(s.selected), s.target, s.cfg.Strict, nil)
+	unreachable := 0
+	for _, r := range results {
+		ex, _ := r.Judged()
+		if ex.Failure == probe.FailureUnreachable {
+			unreachable++
+			continue
+		}
+		if why := rejection(r, s.cfg); why != "" {
+			return ExitUsage, usagef("preflight: %s", s.target.Redactor.String(why))
+		}
+	}
+	if unreachable == len(results) && len(results) > 0 {
+		ex, _ := results[0].Judged()
+		return ExitUnreachable, exitError{ExitUnreachable, fmt.Errorf("preflight: the target %s cannot be reached: %s",
+			s.target.Redactor.String(s.cfg.Target.BaseURL), s.target.Redactor.String(ex.Err))}
+	}
+	for _, r := range results {
+		r = s.finish(r)
+		s.mu.Lock()
+		s.prefetch[r.Case.ID] = r
+		s.mu.Unlock()
+	}
+	return ExitOK, nil
+}
+
+// controlCases returns the positive controls among cases.
+func controlCases(cases []suites.Case) []suites.Case {
+	var controls []suites.Case
+	for _, c := range cases {
+		if c.Control {
+			controls = append(controls, c)
+		}
+	}
+	return controls
+}
+
+// rejection says why a control's answer means the configured key or model
+// was refused, or "" when it does not.
+func rejection(r suites.Result, cfg config.Config) string {
+	ex, ok := r.Judged()
+	if !ok || ex.Response == nil || ex.Failure != probe.FailureNone || ex.Response.Truncated || !utf8.Valid(ex.Response.Body) || !isJSONObject(ex.Response.Body) {
+		return "" // only a clear, complete answer is taken for a rejection; a broken one is a failed control
+	}
+	status := ex.Response.Status
+	answer := fmt.Sprintf("%s %s answered %d: %s", ex.Request.Method, ex.Request.Path, status,
+		reports.Excerpt([]byte(strings.Join(strings.Fields(string(ex.Response.Body)), " ")), 200))
+	keyHelp := "check ERRCONFORM_API_KEY (or auth.api_key) and auth.header"
+	switch {
+	case status == http.StatusUnauthorized:
+		return "the target rejected the configured API key (" + answer + "); " + keyHelp
+	case status == http.StatusForbidden && r.Case.Endpoint == "models-list":
+		return "the configured API key may not list models (" + answer + "); " + keyHelp
+	case r.Case.Endpoint == "chat" && (status == http.StatusNotFound || status == http.StatusForbidden || status == http.StatusBadRequest) &&
+		mentionsModel(ex.Response.Body, suites.ModelOf(cfg)):
+		return fmt.Sprintf("the target rejected the configured model %q (%s); check fixtures.model", suites.ModelOf(cfg), answer)
+	}
+	return ""
+}
+
+func isJSONObject(body []byte) bool {
+	var doc map[string]json.RawMessage
+	return json.Unmarshal(body, &doc) == nil
+}
+
+// mentionsModel: an error about the model: its param or code names the
+// model field, or its message names the model (a 404 for a wrong base URL
+// does neither).
+func mentionsModel(body []byte, model string) bool {
+	var doc struct {
+		Error struct {
+			Message any `json:"message"`
+			Param   any `json:"param"`
+			Code    any `json:"code"`
+		} `json:"error"`
+	}
+	if json.Unmarshal(body, &doc) != nil {
+		return false
+	}
+	message, _ := doc.Error.Message.(string)
+	param, _ := doc.Error.Param.(string)
+	code, _ := doc.Error.Code.(string)
+	return param == "model" || strings.Contains(code, "model") || (model != "" && strings.Contains(message, model))
 }
 
 // unreachable counts the cases that errored because no connection could be
@@ -284,7 +420,10 @@ func (s *session) budget() int64 {
 func (s *session) prefetchConcurrent(ctx ginkgo.SpecContext) {
 	var batch []suites.Case
 	for _, c := range s.selected {
-		if !c.Alone {
+		s.mu.Lock()
+		_, done := s.prefetch[c.ID] // the controls, run by preflight
+		s.mu.Unlock()
+		if !c.Alone && !done {
 			batch = append(batch, c)
 		}
 	}
@@ -333,7 +472,7 @@ func (s *session) printDryRun(redactor *probe.Redactor) {
 	base := strings.TrimRight(s.cfg.Target.BaseURL, "/")
 	for _, c := range s.selected {
 		if missing := c.MissingFixtures(s.cfg); len(missing) > 0 {
-			fmt.Fprintf(w, "  SKIP  %-44s fixture not configured: fixtures.%s\n", c.ID, strings.Join(missing, ", fixtures."))
+			fmt.Fprintf(w, "  SKIP  %-56s fixture not configured: fixtures.%s\n", c.ID, strings.Join(missing, ", fixtures."))
 			continue
 		}
 		r := c.Request(s.cfg)
@@ -341,7 +480,7 @@ func (s *session) printDryRun(redactor *probe.Redactor) {
 		if c.Burst {
 			repeat = fmt.Sprintf(" (repeated up to %d times)", s.cfg.Fixtures.RateLimitBurst)
 		}
-		fmt.Fprintf(w, "  SEND  %-44s %s %s%s\n", c.ID, r.Method, redactor.String(base+r.Path), repeat)
+		fmt.Fprintf(w, "  SEND  %-56s %s %s%s\n", c.ID, r.Method, redactor.String(base+r.Path), repeat)
 		printHeaders(w, "        > ", redactor.Header(r.Header))
 		if len(r.Body) > 0 {
 			fmt.Fprintf(w, "        > body (%d bytes): %s\n", len(r.Body), reports.RedactedExcerpt(redactor, r.Body, 160))
@@ -412,8 +551,35 @@ func EnvName(flagName string) string {
 	return "ERRCONFORM_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
 }
 
+// configFiles are read from the working directory when no --config is
+// given, in this order.
+var configFiles = []string{"errconform.yaml", ".errconform.yaml"}
+
+// findConfig returns the config file to use: --config (or ERRCONFORM_CONFIG),
+// else the first of configFiles in the working directory, else "".
+func findConfig(o runOptions, set map[string]bool) (string, error) {
+	if set["config"] {
+		if o.configFile == "" {
+			return "", usagef("--config is empty (ERRCONFORM_CONFIG set to an empty string?)")
+		}
+		return o.configFile, nil
+	}
+	for _, name := range configFiles {
+		if info, err := os.Stat(name); err == nil && !info.IsDir() {
+			return name, nil
+		}
+	}
+	return "", nil
+}
+
+// errNoTarget explains how to name a target; a missing CI secret must never
+// quietly turn into a green run against the embedded reference.
+const errNoTarget = "no target to check: give the API's base URL with --target, ERRCONFORM_TARGET or target.base_url in the config (" +
+	"--target reference runs against the embedded reference)"
+
 // resolveTarget merges flags, environment and config file (in that order of
-// precedence), or starts the embedded reference; stop releases it.
+// precedence), or starts the embedded reference when the target is
+// "reference"; stop releases it.
 func (a App) resolveTarget(o runOptions, set map[string]bool, contract *spec.Contract) (cfg config.Config, embedded bool, stop func(), err error) {
 	stop = func() {}
 	if o.configFile != "" {
@@ -425,10 +591,19 @@ func (a App) resolveTarget(o runOptions, set map[string]bool, contract *spec.Con
 		cfg.ApplyDefaults()
 	}
 	if set["target"] {
+		if strings.TrimSpace(o.target) == "" {
+			return cfg, false, stop, usagef("the target is empty: --target or ERRCONFORM_TARGET is set to an empty string (a CI secret that is not set?); %s", errNoTarget)
+		}
 		cfg.Target.BaseURL = o.target
 	}
-	a.applyKeyFromEnv(&cfg)
 	if cfg.Target.BaseURL == "" {
+		if o.configFile != "" {
+			return cfg, false, stop, &config.Error{File: o.configFile, Field: "target.base_url", Msg: errNoTarget}
+		}
+		return cfg, false, stop, usagef("%s", errNoTarget)
+	}
+	a.applyKeyFromEnv(&cfg)
+	if cfg.Target.BaseURL == config.ReferenceTarget {
 		opts := reference.Options{GatewayTimeout: EmbeddedGatewayTimeout}
 		running, err := reference.Start(contract, opts, "")
 		if err != nil {
@@ -545,7 +720,7 @@ var verdictWords = map[check.Verdict]string{
 }
 
 func printCaseLine(w io.Writer, r suites.Result) {
-	line := fmt.Sprintf("  %s  %-44s %8.1fms", verdictWords[r.Verdict], r.Case.ID, float64(r.Duration.Microseconds())/1000)
+	line := fmt.Sprintf("  %s  %-56s %8.1fms", verdictWords[r.Verdict], r.Case.ID, float64(r.Duration.Microseconds())/1000)
 	if r.Verdict != check.Passed || r.Reason != "" {
 		line += "  " + r.Summary()
 		if r.Reason != "" && r.Reason != r.Summary() {

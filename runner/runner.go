@@ -54,6 +54,15 @@ func (u usageError) Unwrap() error { return u.err }
 
 func usagef(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }
 
+// exitError carries its own exit code (3 for an unreachable target).
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e exitError) Error() string { return e.err.Error() }
+func (e exitError) Unwrap() error { return e.err }
+
 // Main runs errconform with the given arguments and returns the exit code.
 func Main(args []string) int {
 	app := App{Stdout: os.Stdout, Stderr: os.Stderr, LookupEnv: os.LookupEnv}
@@ -96,6 +105,10 @@ func (a App) Main(args []string) int {
 		fmt.Fprintf(a.Stderr, "errconform: %v\n", err)
 		var ue usageError
 		var ce *config.Error
+		var ee exitError
+		if errors.As(err, &ee) {
+			return ee.code
+		}
 		if errors.As(err, &ue) || errors.As(err, &ce) || errors.Is(err, flag.ErrHelp) {
 			return ExitUsage
 		}

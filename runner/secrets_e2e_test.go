@@ -27,7 +27,7 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 	for name, wrap := range targets {
 		t.Run(name, func(t *testing.T) {
 			cfgPath, secrets := startReference(t, wrap)
-			require.Len(t, secrets, 5, "the api key, three fixture keys and the JWT secret")
+			require.Len(t, secrets, 7, "the api key, five fixture keys and the JWT secret")
 			dir := t.TempDir()
 			var files []string
 			args := []string{"run", "--config", cfgPath, "--verbose"}

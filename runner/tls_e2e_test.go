@@ -52,7 +52,7 @@ func TestTLSVerification(t *testing.T) {
 			args := append([]string{"run", "--config", cfgPath, "--label-filter", "group:route || group:request"}, tt.args...)
 			out := errconform(t, nil, args...)
 			assert.Equal(t, tt.code, out.code, out.stdout+out.stderr)
-			assert.Contains(t, out.stdout, tt.stdout)
+			assert.Contains(t, out.stdout+out.stderr, tt.stdout)
 			assert.Contains(t, out.stderr, tt.stderr)
 		})
 	}

@@ -109,7 +109,7 @@ func TestDefaultsProtectARemoteTarget(t *testing.T) {
 	assert.Contains(t, out.stdout, "at most 3 requests/s", "ERRCONFORM_MAX_RPS sets --max-rps")
 	out = errconform(t, []string{"ERRCONFORM_API_KEY=sk-remote-000000000000", "ERRCONFORM_MAX_RPS=3"}, "run", "--target", "https://staging.example.invalid/v1", "--dry-run", "--max-rps", "2")
 	assert.Contains(t, out.stdout, "at most 2 requests/s", "a flag wins over its environment variable")
-	out = errconform(t, []string{"ERRCONFORM_MAX_RPS=lots"}, "run", "--dry-run")
+	out = errconform(t, []string{"ERRCONFORM_MAX_RPS=lots"}, "run", "--target", "reference", "--dry-run")
 	assert.Equal(t, 2, out.code)
 	assert.Contains(t, out.stderr, "ERRCONFORM_MAX_RPS")
 }

@@ -32,6 +32,10 @@ type Expect struct {
 	Code   string `json:"code,omitempty"`
 	Param  string `json:"param,omitempty"`
 	Stream bool   `json:"stream,omitempty"`
+	// IfAccepted says what a success answer means for this case, where the
+	// request is valid and the target should have failed it ("the fault
+	// header had no effect"); empty for requests the contract refuses.
+	IfAccepted string `json:"-"`
 }
 
 // Case is one crafted situation and what the contract promises for it.
@@ -50,8 +54,22 @@ type Case struct {
 	// Alone marks cases that must not overlap others (they change the
 	// target's state, e.g. a rate-limit window).
 	Alone bool `json:"alone,omitempty"`
+	// Control marks the positive controls: valid requests that must
+	// succeed, checked before any other case (see Preflight).
+	Control bool `json:"control,omitempty"`
 
 	build func(cfg config.Config) probe.Request
+	// inapplicable, when set, says why the case cannot apply to a config
+	// (e.g. a Bearer-scheme variant when the key travels in api-key).
+	inapplicable func(cfg config.Config) string
+}
+
+// Inapplicable says why the case does not apply to cfg, or "".
+func (c Case) Inapplicable(cfg config.Config) string {
+	if c.inapplicable == nil {
+		return ""
+	}
+	return c.inapplicable(cfg)
 }
 
 // Request crafts the case's request for a configuration.
@@ -63,6 +81,10 @@ type endpoint struct {
 	name, method, path string
 	body               func(cfg config.Config) (contentType string, body []byte)
 }
+
+// ModelOf is the model well-formed requests name: fixtures.model, else
+// DefaultModel.
+func ModelOf(cfg config.Config) string { return modelOf(cfg) }
 
 func modelOf(cfg config.Config) string {
 	if cfg.Fixtures.Model != "" {
@@ -151,13 +173,48 @@ func (e endpoint) request(cfg config.Config, authorization, credential string) p
 	return r
 }
 
+// keyed builds an endpoint's request carrying key the way the config says
+// keys travel (auth.header); an empty key sends no credential.
+func (e endpoint) keyed(cfg config.Config, key string) probe.Request {
+	r := e.request(cfg, "", key)
+	presentKey(cfg, &r, key)
+	return r
+}
+
+// presentKey puts key where the target expects it: "Authorization: Bearer
+// <key>", or the bare key in auth.header (Azure's api-key, say).
+func presentKey(cfg config.Config, r *probe.Request, key string) {
+	r.Credential = key
+	if key == "" {
+		return
+	}
+	if cfg.Auth.BearerAuth() {
+		r.Header.Set("Authorization", bearer(key))
+		return
+	}
+	r.Header.Set(cfg.Auth.Header, key)
+}
+
 func bearer(token string) string { return "Bearer " + token }
 
-// authVariant is one way of presenting a bad credential.
+// bearerOnly marks variants that break the Bearer scheme itself: they mean
+// nothing where the key travels in another header.
+func bearerOnly(cfg config.Config) string {
+	if cfg.Auth.BearerAuth() {
+		return ""
+	}
+	return fmt.Sprintf("not applicable: the key travels in the %s header (auth.header), not as a Bearer token", cfg.Auth.Header)
+}
+
+// authVariant is one way of presenting a bad credential: either a key
+// presented the usual way (key), or a raw Authorization value that breaks
+// the Bearer scheme itself (authorization).
 type authVariant struct {
 	slug, title, sends string
 	code               string
-	header             func(cfg config.Config) (authorization, credential string)
+	fixtures           []string
+	key                func(cfg config.Config) string
+	authorization      func(cfg config.Config) (authorization, credential string)
 }
 
 // unknownKey looks like a real key and belongs to nobody.
@@ -175,48 +232,69 @@ func signJWT(method jwt.SigningMethod, key any, exp time.Time) string {
 	return token
 }
 
+func rawAuth(f func(cfg config.Config) (string, string)) func(cfg config.Config) (string, string) {
+	return f
+}
+
 var authVariants = []authVariant{
-	{"missing-header", "no Authorization header", "no Authorization header at all", "invalid_api_key",
-		func(config.Config) (string, string) { return "", "" }},
-	{"key-without-scheme", "the valid key without the Bearer scheme", "Authorization: <valid key> (no scheme)", "invalid_api_key",
-		func(cfg config.Config) (string, string) { return cfg.Auth.APIKey, cfg.Auth.APIKey }},
-	{"basic-scheme", "the valid key under the Basic scheme", "Authorization: Basic <valid key>", "invalid_api_key",
-		func(cfg config.Config) (string, string) { return "Basic " + cfg.Auth.APIKey, cfg.Auth.APIKey }},
-	{"empty-bearer", "Bearer with no token", "Authorization: Bearer (nothing after it)", "invalid_api_key",
-		func(config.Config) (string, string) { return "Bearer", "" }},
-	{"malformed-bearer", "Bearer followed by two words", "Authorization: Bearer not a key", "invalid_api_key",
-		func(config.Config) (string, string) { return "Bearer not a key", "" }},
-	{"unknown-key", "a well-formed key that belongs to nobody", "Authorization: Bearer sk-errconform-unknown-…", "invalid_api_key",
-		func(config.Config) (string, string) { return bearer(unknownKey), unknownKey }},
-	{"jwt-bad-signature", "a JWT with a signature the target cannot verify", "Authorization: Bearer <HS256 JWT signed with the wrong secret>", "",
-		func(config.Config) (string, string) {
+	{slug: "missing-header", title: "no credential", sends: "no credential at all", code: "invalid_api_key",
+		key: func(config.Config) string { return "" }},
+	{slug: "key-without-scheme", title: "the valid key without the Bearer scheme", sends: "Authorization: <valid key> (no scheme)", code: "invalid_api_key",
+		authorization: rawAuth(func(cfg config.Config) (string, string) { return cfg.Auth.APIKey, cfg.Auth.APIKey })},
+	{slug: "basic-scheme", title: "the valid key under the Basic scheme", sends: "Authorization: Basic <valid key>", code: "invalid_api_key",
+		authorization: rawAuth(func(cfg config.Config) (string, string) { return "Basic " + cfg.Auth.APIKey, cfg.Auth.APIKey })},
+	{slug: "empty-bearer", title: "Bearer with no token", sends: "Authorization: Bearer (nothing after it)", code: "invalid_api_key",
+		authorization: rawAuth(func(config.Config) (string, string) { return "Bearer", "" })},
+	{slug: "malformed-bearer", title: "Bearer followed by two words", sends: "Authorization: Bearer not a key", code: "invalid_api_key",
+		authorization: rawAuth(func(config.Config) (string, string) { return "Bearer not a key", "" })},
+	{slug: "unknown-key", title: "a well-formed key that belongs to nobody", sends: "the key sk-errconform-unknown-…", code: "invalid_api_key",
+		key: func(config.Config) string { return unknownKey }},
+	{slug: "jwt-bad-signature", title: "a JWT with a signature the target cannot verify", sends: "Authorization: Bearer <HS256 JWT signed with the wrong secret>",
+		authorization: rawAuth(func(config.Config) (string, string) {
 			t := signJWT(jwt.SigningMethodHS256, []byte(wrongJWTSecret), time.Now().Add(time.Hour))
 			return bearer(t), t
-		}},
-	{"jwt-alg-none", `a JWT with "alg": "none"`, "Authorization: Bearer <unsigned JWT, alg none>", "",
-		func(config.Config) (string, string) {
+		})},
+	{slug: "jwt-alg-none", title: `a JWT with "alg": "none"`, sends: "Authorization: Bearer <unsigned JWT, alg none>",
+		authorization: rawAuth(func(config.Config) (string, string) {
 			t := signJWT(jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, time.Now().Add(time.Hour))
 			return bearer(t), t
-		}},
-	{"jwt-expired", "a JWT whose exp has passed", "Authorization: Bearer <HS256 JWT expired an hour ago, signed with fixtures.jwt_hs256_secret when set>", "",
-		func(cfg config.Config) (string, string) {
+		})},
+	{slug: "jwt-expired", title: "a JWT whose exp has passed", sends: "Authorization: Bearer <HS256 JWT expired an hour ago, signed with fixtures.jwt_hs256_secret when set>",
+		authorization: rawAuth(func(cfg config.Config) (string, string) {
 			secret := cfg.Fixtures.JWTHS256Secret
 			if secret == "" {
 				secret = wrongJWTSecret
 			}
 			t := signJWT(jwt.SigningMethodHS256, []byte(secret), time.Now().Add(-time.Hour))
 			return bearer(t), t
-		}},
+		})},
+	// Appended later: new variants go at the end, so released IDs keep
+	// their order.
+	{slug: "shaped-unknown-key", title: "an unknown key shaped like the configured one",
+		sends: "a key with the configured key's prefix, length and alphabet and a random tail", code: "invalid_api_key",
+		key: func(cfg config.Config) string { return ShapedUnknownKey(cfg.Auth.APIKey) }},
+}
+
+// request builds the variant's request on an endpoint.
+func (v authVariant) request(cfg config.Config, e endpoint) probe.Request {
+	if v.authorization != nil {
+		authorization, credential := v.authorization(cfg)
+		return e.request(cfg, authorization, credential)
+	}
+	return e.keyed(cfg, v.key(cfg))
 }
 
 // Catalogue returns every case in a stable order. The catalogue is data:
 // it is the same whatever the target and config.
 func Catalogue() []Case {
-	var cases []Case
+	cases := controlCases()
 	cases = append(cases, requestCases()...)
 	cases = append(cases, authCases()...)
+	cases = append(cases, authBeforeValidationCases()...)
 	cases = append(cases, routeAndFileCases()...)
 	cases = append(cases, fixtureCases()...)
+	cases = append(cases, newRouteAndKeyCases()...)
+	cases = append(cases, streamTwins(cases)...)
 	for i := range cases {
 		finish(&cases[i])
 	}
@@ -249,9 +327,12 @@ func chatCase(id, title, sends string, expect Expect, overrides func(cfg config.
 		}}
 }
 
+// rawChat is a chat request with the given key (none when empty) and body.
 func rawChat(cfg config.Config, key string, body []byte) probe.Request {
-	return probe.Request{Method: http.MethodPost, Path: "/chat/completions", Body: body, Credential: key,
-		Header: http.Header{"Authorization": {bearer(key)}, "Content-Type": {"application/json"}}}
+	r := probe.Request{Method: http.MethodPost, Path: "/chat/completions", Body: body,
+		Header: http.Header{"Content-Type": {"application/json"}}}
+	presentKey(cfg, &r, key)
+	return r
 }
 
 func fixed(m map[string]any) func(config.Config) map[string]any {
@@ -305,17 +386,19 @@ func authCases() []Case {
 	for _, v := range authVariants {
 		for _, e := range endpoints {
 			v, e := v, e
-			cases = append(cases, Case{
+			c := Case{
 				ID:       fmt.Sprintf("auth/%s/%s", v.slug, e.name),
 				Title:    fmt.Sprintf("%s on %s %s", v.title, e.method, e.path),
 				Endpoint: e.name,
+				Fixtures: v.fixtures,
 				Sends:    fmt.Sprintf("%s %s with %s", e.method, e.path, v.sends),
 				Expect:   Expect{Status: 401, Code: v.code},
-				build: func(cfg config.Config) probe.Request {
-					authorization, credential := v.header(cfg)
-					return e.request(cfg, authorization, credential)
-				},
-			})
+				build:    func(cfg config.Config) probe.Request { return v.request(cfg, e) },
+			}
+			if v.authorization != nil {
+				c.inapplicable = bearerOnly
+			}
+			cases = append(cases, c)
 		}
 	}
 	return cases
@@ -324,7 +407,7 @@ func authCases() []Case {
 // authed builds an endpoint's request with the valid key.
 func authed(name string) func(cfg config.Config) probe.Request {
 	e := endpointByName(name)
-	return func(cfg config.Config) probe.Request { return e.request(cfg, bearer(cfg.Auth.APIKey), cfg.Auth.APIKey) }
+	return func(cfg config.Config) probe.Request { return e.keyed(cfg, cfg.Auth.APIKey) }
 }
 
 func routeAndFileCases() []Case {
@@ -341,8 +424,9 @@ func routeAndFileCases() []Case {
 		{ID: "route/unknown-route", Title: "a route the API does not have", Endpoint: "unknown", Sends: "GET /errconform-no-such-route with the valid key",
 			Expect: Expect{Status: 404},
 			build: func(cfg config.Config) probe.Request {
-				return probe.Request{Method: http.MethodGet, Path: "/errconform-no-such-route", Credential: cfg.Auth.APIKey,
-					Header: http.Header{"Authorization": {bearer(cfg.Auth.APIKey)}}}
+				r := probe.Request{Method: http.MethodGet, Path: "/errconform-no-such-route", Header: http.Header{}}
+				presentKey(cfg, &r, cfg.Auth.APIKey)
+				return r
 			}},
 		{ID: "files/unknown-id/files-get", Title: "retrieve a file id that does not exist", Endpoint: "files-get",
 			Sends: "GET /files/" + probeFileID, Expect: Expect{Status: 404, Code: "file_not_found"}, build: authed("files-get")},

@@ -49,7 +49,7 @@ func (r Result) Summary() string { return check.Headline(r.Findings, r.Reason) }
 func (c Case) Expectation(cfg config.Config) check.Expectation {
 	return check.Expectation{
 		Status: c.Expect.Status, Code: c.Expect.Code, Param: c.Expect.Param, Stream: c.Expect.Stream,
-		GatewayTimeout: cfg.Target.GatewayTimeout.Std(),
+		GatewayTimeout: cfg.Target.GatewayTimeout.Std(), IfAccepted: c.Expect.IfAccepted,
 	}
 }
 
@@ -85,6 +85,10 @@ func Execute(ctx context.Context, c Case, t Target, strict bool) Result {
 		}
 		return res
 	}
+	if why := c.Inapplicable(t.Config); why != "" {
+		res.Verdict, res.Reason = check.Skipped, why
+		return res
+	}
 	start := time.Now()
 	req := c.Request(t.Config)
 	expect := c.Expectation(t.Config)
@@ -101,6 +105,10 @@ func Execute(ctx context.Context, c Case, t Target, strict bool) Result {
 		// reported as not run.
 		res.Exchanges = res.Exchanges[:len(res.Exchanges)-1]
 		res.Verdict, res.Reason = check.Skipped, fmt.Sprintf("not run: %s (after %d of its requests)", judged.Err, len(res.Exchanges))
+		if t.Config.Requires("all") {
+			// The whole contract was asked for: a case left unrun is not a pass.
+			res.Verdict, res.Reason = check.Errored, res.Reason+"; --require all asks for every case"
+		}
 		return res
 	}
 	if judged.Failure == probe.FailureUnreachable || judged.Failure == probe.FailureCancelled {
@@ -108,7 +116,7 @@ func Execute(ctx context.Context, c Case, t Target, strict bool) Result {
 		return res
 	}
 	expect.Scrub = t.Redactor.String
-	res.Findings = check.Evaluate(judged, expect, t.Contract)
+	res.Findings = check.EvaluateAll(res.Exchanges, expect, t.Contract)
 	for i := range res.Findings {
 		res.Findings[i] = redactFinding(t.Redactor, res.Findings[i])
 	}

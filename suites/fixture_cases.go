@@ -48,7 +48,7 @@ func fileCases(slug, fixture string, status int, code string, fileID func(config
 			Sends:  fmt.Sprintf("%s %s with fixtures.%s", e.method, strings.ReplaceAll(e.path, probeFileID, "{file_id}"), fixture),
 			Expect: Expect{Status: status, Code: code},
 			build: func(cfg config.Config) probe.Request {
-				r := e.request(cfg, bearer(cfg.Auth.APIKey), cfg.Auth.APIKey)
+				r := e.keyed(cfg, cfg.Auth.APIKey)
 				r.Path = strings.ReplaceAll(r.Path, probeFileID, fileID(cfg))
 				return r
 			},
@@ -65,10 +65,21 @@ func fileCases(slug, fixture string, status int, code string, fileID func(config
 	})
 }
 
-// contextPrompt exceeds a context window under any tokenizer that spends
-// at least one token on " hi": 10% and 16 words over, three bytes a word.
+// CharsPerTokenBound is the most characters per token a target's
+// tokenizer may count (an estimator of characters/4, a BPE tokenizer on
+// repeated words) for which the context case still exceeds the window.
+const CharsPerTokenBound = 4
+
+// contextPrompt exceeds a context window under any tokenizer that counts
+// between 1 and CharsPerTokenBound characters per token: it is
+// CharsPerTokenBound × (window + 10% + 16) characters of "hi " repeated,
+// so even a characters/4 estimate counts 1.1 × the window, and a tokenizer
+// that spends a token on each "hi " (3 characters) counts about 1.47 ×. The
+// body is about 4.4 bytes per token of window: at most about 44 MB at
+// config.MaxContextWindow, 580 KB for a 131072-token window.
 func contextPrompt(window int) string {
-	return strings.Repeat("hi ", window+window/10+16)
+	chars := CharsPerTokenBound * (window + window/10 + 16)
+	return strings.Repeat("hi ", chars/3+1)
 }
 
 func fixtureCases() []Case {
@@ -98,35 +109,37 @@ func fixtureCases() []Case {
 		capability("file-part", "a file part", map[string]any{"type": "file", "file": map[string]any{
 			"filename": "errconform-probe.pdf", "file_data": "data:application/pdf;base64,JVBERi0xLjQKJSVFT0YK"}}),
 		{ID: "context/length-exceeded", Endpoint: "chat", Fixtures: []string{"model", "context_window"},
-			Title: "a prompt longer than the model's context window", Sends: "a prompt of about 1.1 × fixtures.context_window tokens (\"hi \" repeated)",
+			Title: "a prompt longer than the model's context window", Sends: "a prompt of 4.4 × fixtures.context_window characters (\"hi \" repeated): over the window at anything from 1 to 4 characters per token",
 			Expect: Expect{Status: 400, Code: "context_length_exceeded"},
 			build: keyedChat(validKey, modelOf, func(cfg config.Config) map[string]any {
 				return map[string]any{"messages": []any{map[string]any{"role": "user", "content": contextPrompt(cfg.Fixtures.ContextWindow)}}}
 			})},
 		{ID: "ratelimit/burst", Endpoint: "models-list", Fixtures: []string{"rate_limited_api_key"}, Burst: true, Alone: true,
-			Title: "a burst on a rate-limited key until the first 429", Labels: []string{"alone"},
-			Sends:  "GET /models with fixtures.rate_limited_api_key, one after another, stopping at the first 429 or after fixtures.rate_limit_burst requests",
-			Expect: Expect{Status: 429, Code: "rate_limit_exceeded"},
+			Title: "a burst on a rate-limited key until the first 429; every answer before it a 200", Labels: []string{"alone"},
+			Sends: "GET /models (or a one-token chat request, with fixtures.rate_limit_endpoint: chat) with fixtures.rate_limited_api_key, " +
+				"one after another, stopping at the first 429 or after fixtures.rate_limit_burst requests",
+			Expect: Expect{Status: 429, Code: "rate_limit_exceeded", IfAccepted: "the rate limit never answered"},
 			build: func(cfg config.Config) probe.Request {
 				key := cfg.Fixtures.RateLimitedAPIKey
-				return endpointByName("models-list").request(cfg, bearer(key), key)
+				if cfg.Fixtures.RateLimitEndpoint == config.RateLimitOnChat {
+					return rawChat(cfg, key, chatBody(modelOf(cfg), nil))
+				}
+				return endpointByName("models-list").keyed(cfg, key)
 			}},
 		{ID: "fault/internal-error", Endpoint: "chat", Fixtures: []string{"internal_error_header"},
 			Title: "a request carrying the fault header that makes the target fail", Sends: "a one-token chat request with fixtures.internal_error_header",
-			Expect: Expect{Status: 500},
+			Expect: Expect{Status: 500, IfAccepted: "the fault header had no effect"},
 			build: func(cfg config.Config) probe.Request {
-				r := keyedChat(validKey, modelOf, nil)(cfg)
 				name, value, _ := config.SplitHeader(cfg.Fixtures.InternalErrorHeader)
-				r.Header.Set(name, value)
-				return r
+				return requestHeader(keyedChat(validKey, modelOf, nil)(cfg), name, value)
 			}},
 		{ID: "upstream/unreachable-model", Endpoint: "chat", Fixtures: []string{"unreachable_model"},
 			Title: "a model whose upstream cannot be reached", Sends: "a one-token chat request for fixtures.unreachable_model",
-			Expect: Expect{Status: 502},
+			Expect: Expect{Status: 502, IfAccepted: "the request for the unreachable model succeeded: its upstream was reached after all"},
 			build:  keyedChat(validKey, func(cfg config.Config) string { return cfg.Fixtures.UnreachableModel }, nil)},
 		{ID: "upstream/slow-model", Endpoint: "chat", Fixtures: []string{"slow_model"}, Labels: []string{"slow"},
 			Title: "a model slower than the gateway timeout", Sends: "a one-token chat request for fixtures.slow_model",
-			Expect: Expect{Status: 504},
+			Expect: Expect{Status: 504, IfAccepted: "the request for the slow model succeeded: no gateway timeout happened"},
 			build:  keyedChat(validKey, func(cfg config.Config) string { return cfg.Fixtures.SlowModel }, nil)},
 	}
 	cases = append(cases, fileCases("foreign-file", "foreign_file_id", 404, "file_not_found",
