@@ -148,7 +148,7 @@ func measureAll(bin string, runs int) error {
 	if err != nil {
 		return err
 	}
-	embedded, embeddedRSS, err := measure(runs, bin, "run", "--quiet")
+	embedded, embeddedRSS, err := measure(runs, bin, "run", "--target", "reference", "--quiet")
 	if err != nil {
 		return err
 	}

@@ -63,6 +63,15 @@ func TestRulesBeyondTheShape(t *testing.T) {
 		{"python traceback", withMessage(500, "internal_error", "Traceback (most recent call last):\n  File \"app.py\", line 3"), check.Expectation{Status: 500}, "no-internal-leak", true},
 		{"java trace", withMessage(500, "internal_error", "java.lang.NullPointerException: x\n\tat com.acme.Gw.handle(Gw.java:42)"), check.Expectation{Status: 500}, "no-internal-leak", true},
 		{"decoder text", withMessage(400, "invalid_request_error", "json: cannot unmarshal string into Go struct field"), check.Expectation{Status: 400}, "no-internal-leak", true},
+		{"address in another field", exchange(500, "application/json", `{"error":{"message":"Upstream failed.","type":"internal_error","param":null,"code":null,"html-message":"connect to http://127.0.0.1:9/v1 failed"}}`), check.Expectation{Status: 500}, "no-internal-leak", true},
+		{"address at the top level", exchange(502, "application/json", `{"error":{"message":"Upstream failed.","type":"bad_gateway","param":null,"code":null},"detail":["dial tcp 10.0.0.7:8080"]}`), check.Expectation{Status: 502}, "no-internal-leak", true},
+		{"address in a header", headered(withMessage(502, "bad_gateway", "Upstream failed."), "X-Upstream", "10.0.0.7:8080"), check.Expectation{Status: 502}, "no-internal-leak", true},
+		{"docs link in another field", exchange(401, "application/json", `{"error":{"message":"Bad key.","type":"authentication_error","param":null,"code":null,"doc":"https://docs.example.com/errors"}}`), check.Expectation{Status: 401}, "no-internal-leak", false},
+		{"the error alone", withMessage(401, "authentication_error", "Invalid API key."), check.Expectation{Status: 401}, "single-member", false},
+		{"a provider member beside it", exchange(401, "application/json", `{"error":{"message":"Invalid API key.","type":"authentication_error","param":null,"code":null},"provider":"openai"}`), check.Expectation{Status: 401}, "single-member", true},
+		{"stream control as event stream", exchange(200, "text/event-stream", "data: {}\n\n"), check.Expectation{Status: 200, Stream: true}, "content-type", false},
+		{"stream control as JSON", exchange(200, "application/json", `{"id":"x"}`), check.Expectation{Status: 200, Stream: true}, "content-type", true},
+		{"control refused", withMessage(500, "internal_error", "Boom."), check.Expectation{Status: 200}, "status", true},
 		{"one readable word", withMessage(401, "authentication_error", "Unauthorized."), check.Expectation{Status: 401}, "message", false},
 		{"identifier", withMessage(401, "authentication_error", "errors.auth.invalid"), check.Expectation{Status: 401}, "message", true},
 	}
@@ -80,6 +89,77 @@ func TestRulesBeyondTheShape(t *testing.T) {
 				assert.Empty(t, got, "%s must not report", tt.rule)
 			}
 		})
+	}
+}
+
+func headered(ex probe.Exchange, name, value string) probe.Exchange {
+	ex.Response.Header.Set(name, value)
+	return ex
+}
+
+// A positive control is judged by the success rules alone: an error
+// body's rules (shape, type, sdk…) say nothing about a 200.
+func TestControlsRunOnlyTheSuccessRules(t *testing.T) {
+	contract, err := spec.Load()
+	require.NoError(t, err)
+	ok := exchange(200, "application/json", `{"object":"list","data":[]}`)
+	assert.Empty(t, check.Evaluate(ok, check.Expectation{Status: 200}, contract))
+	stream := exchange(200, "text/event-stream; charset=utf-8", "data: {\"id\":\"x\"}\n\ndata: [DONE]\n\n")
+	assert.Empty(t, check.Evaluate(stream, check.Expectation{Status: 200, Stream: true}, contract))
+	failed := check.Evaluate(exchange(500, "application/json", `{"status":"failure"}`), check.Expectation{Status: 200, Stream: true}, contract)
+	require.NotEmpty(t, failed)
+	assert.Equal(t, "status", failed[0].Rule)
+	assert.Contains(t, failed[0].Message, "a valid request with the configured key and model was not served")
+	for _, f := range failed {
+		assert.NotContains(t, []string{"shape", "type", "sdk", "message"}, f.Rule)
+	}
+}
+
+// The status finding says what a 2xx means for the case.
+func TestStatusWording(t *testing.T) {
+	contract, err := spec.Load()
+	require.NoError(t, err)
+	ok := exchange(200, "application/json", `{"id":"chatcmpl-1"}`)
+	tests := []struct {
+		name   string
+		ex     probe.Exchange
+		expect check.Expectation
+		want   string
+	}{
+		{"refusal expected", ok, check.Expectation{Status: 400}, "the target accepted a request the contract says it must refuse"},
+		{"fault expected", ok, check.Expectation{Status: 500, IfAccepted: "the fault header had no effect"}, "expected 500, got 200: the fault header had no effect"},
+		{"too large", withMessage(413, "invalid_request_error", "Payload too large."), check.Expectation{Status: 400}, "too large (413)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			findings := check.Evaluate(tt.ex, tt.expect, contract)
+			require.NotEmpty(t, findings)
+			assert.Equal(t, "status", findings[0].Rule)
+			assert.Contains(t, findings[0].Message, tt.want)
+			if tt.expect.IfAccepted != "" {
+				assert.NotContains(t, findings[0].Message, "must refuse")
+			}
+		})
+	}
+}
+
+// Every answer of a burst is judged: a 500 before the 429 fails the case
+// even though the last answer is a conforming 429.
+func TestEveryBurstAnswerIsJudged(t *testing.T) {
+	contract, err := spec.Load()
+	require.NoError(t, err)
+	ok := exchange(200, "application/json", `{"object":"list","data":[]}`)
+	limited := headered(withMessage(429, "rate_limit_error", "Rate limit reached, retry later."), "Retry-After", "3")
+	failure := exchange(500, "application/json", `{"status":"failure"}`)
+	expect := check.Expectation{Status: 429}
+	assert.Empty(t, check.EvaluateAll([]probe.Exchange{ok, ok, limited}, expect, contract))
+	findings := check.EvaluateAll([]probe.Exchange{ok, failure, ok, limited}, expect, contract)
+	require.NotEmpty(t, findings)
+	assert.Equal(t, "status", findings[0].Rule)
+	assert.Contains(t, findings[0].Message, "answer 2 of 4")
+	assert.Contains(t, findings[0].Message, "got 500")
+	for _, f := range findings {
+		assert.Contains(t, f.Message, "answer 2 of 4", "only the 500 is at fault")
 	}
 }
 

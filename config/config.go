@@ -504,11 +504,23 @@ func checkHeaders(c Config) error {
 	return nil
 }
 
-// secretHeaderName: a header whose name says it carries a credential.
-var secretHeaderName = regexp.MustCompile(`(?i)key|token|secret|auth|password|passwd|signature|cookie|session|credential`)
+// secretWords are the words of a header or variable name that say it
+// carries a credential. Names are split into words at "-" and "_", so that
+// x-portkey-provider (a routing header) is not one and x-portkey-api-key is.
+var secretWords = map[string]bool{
+	"key": true, "apikey": true, "token": true, "secret": true, "auth": true, "authorization": true, "password": true,
+	"passwd": true, "signature": true, "cookie": true, "session": true, "credential": true, "credentials": true, "jwt": true,
+}
 
-// secretEnvName: a variable whose name says it holds a credential.
-var secretEnvName = regexp.MustCompile(`(?i)key|token|secret|password|passwd|credential`)
+// namesSecret reports whether a header or variable name has a secret word.
+func namesSecret(name string) bool {
+	for _, word := range strings.FieldsFunc(strings.ToLower(name), func(r rune) bool { return r == '-' || r == '_' || r == '.' }) {
+		if secretWords[word] {
+			return true
+		}
+	}
+	return false
+}
 
 // SecretHeaders returns the target.headers whose values are credentials,
 // by the header's name or the name of the variable the value came from,
@@ -517,7 +529,7 @@ func (c Config) SecretHeaders() map[string]string {
 	out := map[string]string{}
 	for name, value := range c.Target.Headers {
 		env := c.Target.HeaderEnv[name]
-		if value == "" || !(secretHeaderName.MatchString(name) || (env != "" && secretEnvName.MatchString(env))) {
+		if value == "" || !(namesSecret(name) || (env != "" && namesSecret(env))) {
 			continue
 		}
 		if env == "" {

@@ -1,0 +1,129 @@
+package suites
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/errconform/errconform/config"
+)
+
+// The unknown key a gateway's own format check accepts: same prefix up to
+// the last separator, same length, same kinds of characters, never the key.
+func TestShapedUnknownKeyKeepsTheShape(t *testing.T) {
+	tests := []struct {
+		key, prefix, alphabet string
+	}{
+		{"sk-proj-AbC123xyzQ9", "sk-proj-", "AbCxyzQ0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"},
+		{"sk-ref-0123456789abcdef0123456789abcdef", "sk-ref-", "0123456789abcdef"},
+		{"pk_live_51HxYz", "pk_live_", "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"},
+		{"ABCDEFGHJK", "", "ABCDEFGHIJKLMNOPQRSTUVWXYZ"},
+		{"gw.key.zz+/==", "gw.key.", "zz+/=abcdefghijklmnopqrstuvwxyz"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.key, func(t *testing.T) {
+			seen := map[string]bool{}
+			for range 20 {
+				shaped := ShapedUnknownKey(tt.key)
+				assert.NotEqual(t, tt.key, shaped)
+				assert.Len(t, shaped, len(tt.key))
+				assert.True(t, strings.HasPrefix(shaped, tt.prefix), shaped)
+				for _, r := range shaped[len(tt.prefix):] {
+					assert.Contains(t, tt.alphabet, string(r), "%s: %q is outside the key's alphabet", shaped, r)
+				}
+				seen[shaped] = true
+			}
+			assert.Greater(t, len(seen), 1, "the tail is random")
+		})
+	}
+	assert.Equal(t, unknownKey, ShapedUnknownKey(""), "no configured key: the generic unknown key")
+}
+
+// The context prompt exceeds the window however the target counts tokens,
+// from one to CharsPerTokenBound characters per token, and a tokenizer
+// that spends a token on each "hi " word.
+func TestContextPromptExceedsTheWindowUnderAnyTokenizer(t *testing.T) {
+	for _, window := range []int{16, 8192, 131072} {
+		prompt := contextPrompt(window)
+		chars := utf8.RuneCountInString(prompt)
+		for perToken := 1; perToken <= CharsPerTokenBound; perToken++ {
+			assert.Greater(t, chars/perToken, window, "window %d at %d characters per token", window, perToken)
+		}
+		assert.Greater(t, len(strings.Fields(prompt)), window, "window %d: one token per word", window)
+		assert.Less(t, len(prompt), 5*window+100, "window %d: the body stays about 4.4 bytes per token of window", window)
+	}
+}
+
+// Every chat case that can carry stream: true has a twin that does, and
+// nothing else is twinned.
+func TestStreamTwins(t *testing.T) {
+	cfg := twinProbeConfig()
+	byID := map[string]Case{}
+	for _, c := range Catalogue() {
+		byID[c.ID] = c
+	}
+	twins := 0
+	for id, c := range byID {
+		original, isTwin := strings.CutSuffix(id, "/stream")
+		if !isTwin {
+			continue
+		}
+		twins++
+		base, ok := byID[original]
+		require.True(t, ok, "%s twins a case that exists", id)
+		assert.True(t, c.Expect.Stream)
+		assert.Equal(t, base.Expect.Status, c.Expect.Status, id)
+		assert.Equal(t, base.Expect.Code, c.Expect.Code, id)
+		var body map[string]any
+		require.NoError(t, json.Unmarshal(c.Request(cfg).Body, &body), id)
+		assert.Equal(t, true, body["stream"], id)
+	}
+	assert.Greater(t, twins, 30)
+	for _, id := range []string{"request/malformed-json", "request/empty-body", "request/not-an-object", "auth/before-validation/no-key/malformed-json"} {
+		assert.NotContains(t, byID, id+"/stream", "a body that is not a JSON object has no twin")
+	}
+	assert.NotContains(t, byID, "request/stream-invalid-field/stream")
+	assert.NotContains(t, byID, "fault/internal-error/stream")
+	assert.Contains(t, byID, "upstream/slow-model/stream")
+	assert.Contains(t, byID, "auth/shaped-unknown-key/chat/stream")
+}
+
+// With auth.header, keys travel in that header, and the variants that
+// break the Bearer scheme do not apply.
+func TestKeysTravelInTheConfiguredHeader(t *testing.T) {
+	cfg := twinProbeConfig()
+	cfg.Auth.Header = "api-key"
+	for _, c := range Catalogue() {
+		if !strings.HasPrefix(c.ID, "auth/") {
+			continue
+		}
+		r := c.Request(cfg)
+		if why := c.Inapplicable(cfg); why != "" {
+			assert.Contains(t, why, "api-key", c.ID)
+			continue
+		}
+		assert.Empty(t, r.Header.Get("Authorization"), c.ID)
+		if r.Credential != "" {
+			assert.Equal(t, r.Credential, r.Header.Get("api-key"), c.ID)
+		}
+	}
+	bearer := twinProbeConfig()
+	for _, c := range Catalogue() {
+		assert.Empty(t, c.Inapplicable(bearer), "every case applies to Bearer auth: %s", c.ID)
+	}
+	var chat Case
+	for _, c := range Catalogue() {
+		if c.ID == "ratelimit/burst" {
+			chat = c
+		}
+	}
+	cfg = twinProbeConfig()
+	cfg.Fixtures.RateLimitEndpoint = config.RateLimitOnChat
+	assert.Equal(t, "/chat/completions", chat.Request(cfg).Path)
+	cfg.Fixtures.RateLimitEndpoint = ""
+	assert.Equal(t, "/models", chat.Request(cfg).Path)
+}
