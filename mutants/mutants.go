@@ -9,14 +9,17 @@ package mutants
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/errconform/errconform/config"
+	"github.com/errconform/errconform/reference"
 	"github.com/errconform/errconform/suites"
 )
 
@@ -105,6 +108,21 @@ func editError(edit func(e map[string]any)) func(*http.Request, *response) {
 	}
 }
 
+// failure turns a response into a framework's bare 500.
+func failure(resp *response) {
+	resp.status = http.StatusInternalServerError
+	resp.header = http.Header{"Content-Type": {"application/json"}}
+	resp.body = []byte(`{"status":"failure"}`)
+}
+
+// withBody is a copy of r that reads body.
+func withBody(r *http.Request, body []byte) *http.Request {
+	c := r.Clone(r.Context())
+	c.Body = io.NopCloser(bytes.NewReader(body))
+	c.ContentLength = int64(len(body))
+	return c
+}
+
 // replaceBody swaps the body and content type.
 func replaceBody(contentType, body string) func(*http.Request, *response) {
 	return func(_ *http.Request, resp *response) {
@@ -122,17 +140,100 @@ func containsInt(list []int, n int) bool {
 	return false
 }
 
-// credentialProbe fills every credential, so that a case's request shows
-// whether it carries one.
+// credentialProbe fills every credential and fixture, so that a case's
+// request shows whether it carries one (and which).
 var credentialProbe = config.Config{
 	Auth: config.Auth{APIKey: "sk-mutants-credential-probe-0000"},
-	Fixtures: config.Fixtures{NoCreditsAPIKey: "sk-mutants-probe-1", RestrictedAPIKey: "sk-mutants-probe-2",
-		RateLimitedAPIKey: "sk-mutants-probe-3", ForeignFileID: "file-x", ExpiredFileID: "file-y", InternalErrorHeader: "X-Fault: internal"},
+	Fixtures: config.Fixtures{Model: "mutants/probe-model", NoCreditsAPIKey: "sk-mutants-probe-1", RestrictedAPIKey: "sk-mutants-probe-2",
+		RestrictedModel: "mutants/probe-restricted", RateLimitedAPIKey: "sk-mutants-probe-3", ForeignFileID: "file-x", ExpiredFileID: "file-y",
+		TextOnlyModel: "mutants/probe-text-only", ContextWindow: 16, UnreachableModel: "mutants/probe-unreachable", SlowModel: "mutants/probe-slow",
+		InternalErrorHeader: "X-Fault: internal", JWTHS256Secret: "mutants-probe-jwt-secret", DisabledAPIKey: "sk-mutants-probe-4",
+		ExpiredAPIKey: "sk-mutants-probe-5", UpstreamRateLimitedModel: "mutants/probe-upstream-rate-limited"},
 }
+
+// shapedProbe is credentialProbe with every key shaped like the
+// reference's ("sk-ref-" and 32 hex digits), so that a case's request shows
+// whether it presents an unknown key of the configured key's shape.
+var shapedProbe = func() config.Config {
+	cfg := credentialProbe
+	key := func(digit string) string { return "sk-ref-" + strings.Repeat(digit, 32) }
+	cfg.Auth.APIKey = key("0")
+	f := &cfg.Fixtures
+	f.NoCreditsAPIKey, f.RestrictedAPIKey, f.RateLimitedAPIKey, f.DisabledAPIKey, f.ExpiredAPIKey = key("1"), key("2"), key("3"), key("4"), key("5")
+	return cfg
+}()
 
 // sendsCredential reports whether the case's request carries a credential
 // long enough for the no-secret-echo rule to look for.
 func sendsCredential(c suites.Case) bool { return len(c.Request(credentialProbe).Credential) >= 8 }
+
+// sendsNoAuthorization reports whether the case's request has no
+// Authorization header at all.
+func sendsNoAuthorization(c suites.Case) bool {
+	return c.Request(credentialProbe).Header.Get("Authorization") == ""
+}
+
+// sendsKey reports whether the case's request carries the key that pick
+// takes from a config.
+func sendsKey(pick func(config.Config) string) func(suites.Case) bool {
+	return func(c suites.Case) bool { return c.Request(credentialProbe).Credential == pick(credentialProbe) }
+}
+
+// requestsModel reports whether the case's request body names the model
+// that pick takes from a config.
+func requestsModel(pick func(config.Config) string) func(suites.Case) bool {
+	return func(c suites.Case) bool {
+		var body struct {
+			Model string `json:"model"`
+		}
+		return json.Unmarshal(c.Request(credentialProbe).Body, &body) == nil && body.Model == pick(credentialProbe)
+	}
+}
+
+// presentsShapedUnknownKey reports whether the case presents, as a Bearer
+// token, a key nobody holds that has the configured key's prefix and length.
+func presentsShapedUnknownKey(c suites.Case) bool {
+	token, ok := bearerToken(c.Request(shapedProbe).Header.Get("Authorization"))
+	return ok && shapedLike(shapedProbe.Auth.APIKey, token) && !knownKey(shapedProbe, token)
+}
+
+// bearerToken returns the token of an "Authorization: Bearer <token>" value.
+func bearerToken(authorization string) (string, bool) {
+	scheme, token, ok := strings.Cut(authorization, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" || strings.ContainsAny(token, " \t") {
+		return "", false
+	}
+	return token, true
+}
+
+// shapedLike reports whether token has key's prefix (up to its last
+// separator, as suites.ShapedUnknownKey reads it) and key's length.
+func shapedLike(key, token string) bool {
+	prefix := key[:strings.LastIndexAny(key, "-_.:")+1]
+	return prefix != "" && len(token) == len(key) && strings.HasPrefix(token, prefix)
+}
+
+// knownKey reports whether token is one of the config's API keys.
+func knownKey(cfg config.Config, token string) bool {
+	f := cfg.Fixtures
+	for _, k := range []string{cfg.Auth.APIKey, f.NoCreditsAPIKey, f.RestrictedAPIKey, f.RateLimitedAPIKey, f.DisabledAPIKey, f.ExpiredAPIKey} {
+		if k != "" && k == token {
+			return true
+		}
+	}
+	return false
+}
+
+// referenceConfig is the configuration of the reference server a mutant
+// wraps, for the mutants that act on its keys or models. Those mutants must
+// wrap the reference itself (innermost, when mutants are composed).
+func referenceConfig(h http.Handler, mutant string) config.Config {
+	s, ok := h.(*reference.Server)
+	if !ok {
+		panic(fmt.Sprintf("mutants: %s must wrap the *reference.Server itself, not a %T", mutant, h))
+	}
+	return s.Config("")
+}
 
 // presentedCredential is the Authorization value without its scheme.
 func presentedCredential(r *http.Request) string {
@@ -153,6 +254,15 @@ func requestsStream(resp *response) bool {
 
 // Predicates over cases.
 func all(suites.Case) bool { return true }
+
+// answersError reports whether the reference answers the case with an
+// error: every case but the positive controls, which it serves. A mutation
+// of error responses touches exactly these.
+func answersError(c suites.Case) bool { return c.Expect.Status >= 400 }
+
+func both(a, b func(suites.Case) bool) func(suites.Case) bool {
+	return func(c suites.Case) bool { return a(c) && b(c) }
+}
 
 func status(codes ...int) func(suites.Case) bool {
 	return func(c suites.Case) bool { return containsInt(codes, c.Expect.Status) }
@@ -187,10 +297,10 @@ func All() []Mutant {
 			Breaks: []string{"status", "content-type", "json"}, Affects: all,
 			Wrap: func(http.Handler) http.Handler { return http.NotFoundHandler() }},
 		{Name: "text-plain-errors", Description: "error bodies unchanged but sent as text/plain (a handler that forgot the header)",
-			Breaks: []string{"content-type"}, Affects: all,
+			Breaks: []string{"content-type"}, Affects: answersError,
 			Wrap: onErrors(func(_ *http.Request, resp *response) { resp.header.Set("Content-Type", "text/plain; charset=utf-8") })},
 		{Name: "no-content-type", Description: "error bodies sent with no Content-Type header at all",
-			Breaks: []string{"content-type"}, Affects: all,
+			Breaks: []string{"content-type"}, Affects: answersError,
 			Wrap: onErrors(func(_ *http.Request, resp *response) { resp.header["Content-Type"] = nil })},
 		{Name: "nginx-html-401", Description: "an nginx in front answers 401 with its HTML page",
 			Breaks: []string{"content-type", "json"}, Affects: status(401),
@@ -199,7 +309,7 @@ func All() []Mutant {
 			Breaks: []string{"content-type", "json"}, Affects: status(502),
 			Wrap: onErrors(replaceBody("text/html", "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx/1.25.3</center>\r\n</body>\r\n</html>\r\n"), 502)},
 		{Name: "no-envelope", Description: "the error object sent bare, without the {\"error\": …} envelope",
-			Breaks: []string{"shape", "sdk"}, Affects: all,
+			Breaks: []string{"shape", "sdk"}, Affects: answersError,
 			Wrap: onErrors(func(_ *http.Request, resp *response) {
 				var doc map[string]any
 				if json.Unmarshal(resp.body, &doc) == nil && doc["error"] != nil {
@@ -215,7 +325,7 @@ func All() []Mutant {
 			Breaks: []string{"shape"}, Affects: status(404),
 			Wrap: onErrors(replaceBody("application/json", `{"detail":"Not Found"}`), 404)},
 		{Name: "numeric-code", Description: "error.code carries the HTTP status as a number",
-			Breaks: []string{"shape", "sdk"}, Affects: all,
+			Breaks: []string{"shape", "sdk"}, Affects: answersError,
 			Wrap: func(h http.Handler) http.Handler {
 				return rewrite(func(r *http.Request, resp *response) {
 					if resp.status >= 400 {
@@ -225,10 +335,10 @@ func All() []Mutant {
 				})(h)
 			}},
 		{Name: "empty-message", Description: "error.message is an empty string",
-			Breaks: []string{"message"}, Affects: all,
+			Breaks: []string{"message"}, Affects: answersError,
 			Wrap: onErrors(editError(func(e map[string]any) { e["message"] = "" }))},
 		{Name: "message-is-code", Description: "error.message repeats the machine code instead of a sentence",
-			Breaks: []string{"message"}, Affects: all,
+			Breaks: []string{"message"}, Affects: answersError,
 			Wrap: onErrors(editError(func(e map[string]any) { e["message"] = e["type"] }))},
 		{Name: "openai-401-type", Description: "401 with type invalid_request_error, as OpenAI's own API sends it",
 			Breaks: []string{"type"}, Affects: status(401),
@@ -243,7 +353,7 @@ func All() []Mutant {
 				editError(func(e map[string]any) { e["type"] = "authentication_error" })(r, resp)
 			}, 403)},
 		{Name: "missing-key-403", Description: "a request without credentials answered 403 (Django REST framework's default)",
-			Breaks: []string{"status"}, Affects: idPrefix("auth/missing-header/"),
+			Breaks: []string{"status"}, Affects: sendsNoAuthorization,
 			Wrap: func(next http.Handler) http.Handler {
 				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 					if r.Header.Get("Authorization") != "" {
@@ -291,12 +401,12 @@ func All() []Mutant {
 				}
 			}), 400)},
 		{Name: "trailing-document", Description: "a logging middleware appends a second JSON document to error bodies",
-			Breaks: []string{"json"}, Affects: all,
+			Breaks: []string{"json"}, Affects: answersError,
 			Wrap: onErrors(func(_ *http.Request, resp *response) {
 				resp.body = append(bytes.TrimRight(resp.body, "\n"), []byte("\n{\"logged\":true}\n")...)
 			})},
 		{Name: "utf8-bom", Description: "error bodies start with a UTF-8 byte order mark (a .NET serializer's habit)",
-			Breaks: []string{"json"}, Affects: all,
+			Breaks: []string{"json"}, Affects: answersError,
 			Wrap: onErrors(func(_ *http.Request, resp *response) { resp.body = append([]byte("\xef\xbb\xbf"), resp.body...) })},
 		{Name: "cut-off-500", Description: "a proxy cuts the connection mid-body: 500 declares more bytes than it sends",
 			Breaks: []string{"response"}, Affects: status(500),
@@ -316,7 +426,7 @@ func All() []Mutant {
 				})
 			}},
 		{Name: "errors-as-200", Description: "every error sent with status 200 and the error body (an RPC-style gateway)",
-			Breaks: []string{"status", "sdk"}, Affects: all,
+			Breaks: []string{"status", "sdk"}, Affects: answersError,
 			Wrap: onErrors(func(_ *http.Request, resp *response) { resp.status = http.StatusOK })},
 		{Name: "no-retry-after", Description: "429 without a Retry-After header",
 			Breaks: []string{"retry-after"}, Affects: status(429),
@@ -332,12 +442,12 @@ func All() []Mutant {
 				})(r, resp)
 			}, 401)},
 		{Name: "echo-key-in-header", Description: "a debug header repeats the Authorization value on every error",
-			Breaks: []string{"no-secret-echo"}, Affects: sendsCredential,
+			Breaks: []string{"no-secret-echo"}, Affects: both(answersError, sendsCredential),
 			Wrap: onErrors(func(r *http.Request, resp *response) {
 				resp.header.Set("X-Debug-Authorization", r.Header.Get("Authorization"))
 			})},
 		{Name: "sse-errors", Description: "errors to stream: true requests sent as a server-sent event",
-			Breaks: []string{"no-stream", "content-type", "json"}, Affects: func(c suites.Case) bool { return c.Expect.Stream },
+			Breaks: []string{"no-stream", "content-type", "json"}, Affects: func(c suites.Case) bool { return c.Expect.Stream && answersError(c) },
 			Wrap: func(next http.Handler) http.Handler {
 				return rewrite(func(r *http.Request, resp *response) {
 					if resp.status < 400 || !requestsStream(resp) {
@@ -371,5 +481,110 @@ func All() []Mutant {
 				resp.header["Content-Type"] = nil
 				resp.body = nil
 			}, 500)},
+		{Name: "echo-shaped-unknown-key", Description: "the unknown-key answer quotes the key back, but only for a key shaped like a real one (the reference's prefix and length), so sk-errconform-unknown-… and JWTs pass",
+			Breaks: []string{"no-secret-echo"}, Affects: presentsShapedUnknownKey,
+			Wrap: func(next http.Handler) http.Handler {
+				cfg := referenceConfig(next, "echo-shaped-unknown-key")
+				return onErrors(func(r *http.Request, resp *response) {
+					token, ok := bearerToken(r.Header.Get("Authorization"))
+					if !ok || !shapedLike(cfg.Auth.APIKey, token) || knownKey(cfg, token) {
+						return
+					}
+					editError(func(e map[string]any) {
+						e["message"] = "Incorrect API key provided: " + token + ". You can find your API keys in your account settings."
+					})(r, resp)
+				}, 401)(next)
+			}},
+		{Name: "validation-before-auth", Description: "chat bodies are validated before the key is: an invalid body is answered 400 even without a valid key",
+			Breaks: []string{"status"}, Affects: both(status(401), idPrefix("auth/before-validation/")),
+			Wrap: func(next http.Handler) http.Handler {
+				key := referenceConfig(next, "validation-before-auth").Auth.APIKey
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					body, _ := io.ReadAll(io.LimitReader(r.Body, 16<<20))
+					rec := httptest.NewRecorder()
+					next.ServeHTTP(rec, withBody(r, body))
+					if rec.Code == http.StatusUnauthorized && r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/chat/completions") {
+						// The validator runs first: what would it say to this body?
+						validated := withBody(r, body)
+						validated.Header.Set("Authorization", "Bearer "+key)
+						vrec := httptest.NewRecorder()
+						next.ServeHTTP(vrec, validated)
+						if vrec.Code == http.StatusBadRequest {
+							rec = vrec
+						}
+					}
+					copyRecorded(w, rec)
+				})
+			}},
+		{Name: "burst-500", Description: "every second request of the rate-limited key fails with 500 {\"status\":\"failure\"} before the limit is reached; the 429 still comes",
+			Breaks: []string{"status", "shape"}, Affects: sendsKey(func(cfg config.Config) string { return cfg.Fixtures.RateLimitedAPIKey }),
+			Wrap: func(next http.Handler) http.Handler {
+				key := referenceConfig(next, "burst-500").Fixtures.RateLimitedAPIKey
+				var n atomic.Int64
+				return rewrite(func(r *http.Request, resp *response) {
+					if token, _ := bearerToken(r.Header.Get("Authorization")); token != key {
+						return
+					}
+					if n.Add(1)%2 == 0 && resp.status >= 200 && resp.status < 300 {
+						failure(resp)
+					}
+				})(next)
+			}},
+		{Name: "models-get-200", Description: "GET /models/{unknown} answers 200 with the 404 error body",
+			Breaks: []string{"status"}, Affects: func(c suites.Case) bool {
+				r := c.Request(credentialProbe)
+				return c.Expect.Status == http.StatusNotFound && r.Method == http.MethodGet && strings.HasPrefix(r.Path, "/models/")
+			},
+			Wrap: onErrors(func(r *http.Request, resp *response) {
+				if r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/models/") {
+					resp.status = http.StatusOK
+				}
+			}, 404)},
+		{Name: "upstream-address-field", Description: "500 and 502 errors carry the proxy's own page in error.html-message, naming the upstream's address",
+			Breaks: []string{"no-internal-leak"}, Affects: status(500, 502),
+			Wrap: onErrors(editError(func(e map[string]any) {
+				e["html-message"] = "<html><body><h1>Bad Gateway</h1><p>The upstream http://10.0.0.7:8080/v1/chat/completions did not answer.</p></body></html>"
+			}), 500, 502)},
+		{Name: "provider-member", Description: "every error body carries a top-level \"provider\": \"openai\" beside \"error\" (a router naming the upstream)",
+			Breaks: []string{"single-member"}, Affects: answersError,
+			Wrap: onErrors(func(_ *http.Request, resp *response) {
+				var doc map[string]any
+				if json.Unmarshal(resp.body, &doc) == nil && doc["error"] != nil {
+					doc["provider"] = "openai"
+					resp.body, _ = json.Marshal(doc)
+				}
+			})},
+		{Name: "stream-500", Description: "a stream: true chat that would succeed fails with 500 {\"status\":\"failure\"} (a gateway without streaming)",
+			Breaks: []string{"status", "content-type"}, Affects: func(c suites.Case) bool { return c.Expect.Stream && !answersError(c) },
+			Wrap: rewrite(func(_ *http.Request, resp *response) {
+				if resp.status == http.StatusOK && requestsStream(resp) {
+					failure(resp)
+				}
+			})},
+		{Name: "upstream-429-as-500", Description: "the upstream's 429 is passed on as the gateway's own 500",
+			Breaks: []string{"status"}, Affects: requestsModel(func(cfg config.Config) string { return cfg.Fixtures.UpstreamRateLimitedModel }),
+			Wrap: func(next http.Handler) http.Handler {
+				cfg := referenceConfig(next, "upstream-429-as-500")
+				faultName, faultValue, err := config.SplitHeader(cfg.Fixtures.InternalErrorHeader)
+				if err != nil {
+					panic("mutants: the reference's fault header: " + err.Error())
+				}
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					body, _ := io.ReadAll(io.LimitReader(r.Body, 16<<20))
+					rec := httptest.NewRecorder()
+					next.ServeHTTP(rec, withBody(r, body))
+					var req struct {
+						Model string `json:"model"`
+					}
+					if rec.Code == http.StatusTooManyRequests && json.Unmarshal(body, &req) == nil && req.Model == cfg.Fixtures.UpstreamRateLimitedModel {
+						// The gateway's own internal error, as the reference writes it.
+						faulted := withBody(r, body)
+						faulted.Header.Set(faultName, faultValue)
+						rec = httptest.NewRecorder()
+						next.ServeHTTP(rec, faulted)
+					}
+					copyRecorded(w, rec)
+				})
+			}},
 	}
 }

@@ -25,7 +25,7 @@ import (
 // through suites.Execute, the same path the CLI's specs take.
 func runCatalogue(t *testing.T, contract *spec.Contract, wrap func(http.Handler) http.Handler) []suites.Result {
 	t.Helper()
-	ref := reference.New(contract, reference.Options{GatewayTimeout: 100 * time.Millisecond})
+	ref := reference.New(contract, reference.Options{GatewayTimeout: 200 * time.Millisecond})
 	srv := httptest.NewServer(wrap(ref))
 	t.Cleanup(srv.Close)
 	cfg := ref.Config(srv.URL + "/v1")

@@ -236,6 +236,19 @@ func TestAuthentication(t *testing.T) {
 		})
 	}
 
+	for _, tc := range []struct{ name, key, says string }{
+		{"disabled key", h.cfg.Fixtures.DisabledAPIKey, "disabled"},
+		{"expired key", h.cfg.Fixtures.ExpiredAPIKey, "expired"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, body := range []string{chat(t, MainModel, "hi", nil), chat(t, MainModel, "hi", map[string]any{"stream": true}), "{not json"} {
+				e := h.expectError(t, h.do(t, request{path: "/v1/chat/completions", key: tc.key, body: body}), http.StatusUnauthorized, codeInvalidAPIKey, "")
+				assert.Contains(t, e["message"], tc.says, "the message says why the known key is refused")
+			}
+			h.expectError(t, h.do(t, request{method: http.MethodGet, path: "/v1/models", key: tc.key}), http.StatusUnauthorized, codeInvalidAPIKey, "")
+		})
+	}
+
 	accepted := []struct{ name, auth string }{
 		{"valid key", "Bearer " + key},
 		{"lower-case scheme", "bearer " + key},
@@ -391,13 +404,19 @@ func TestChatOutcomes(t *testing.T) {
 		{name: "internal fault", header: map[string]string{"X-Fault": "internal"}, body: chat(t, fx.Model, "hi", nil), status: 500},
 		{name: "internal fault on models", header: map[string]string{"X-Fault": "internal"}, status: 500},
 		{name: "error to a streaming request is JSON", body: chat(t, "no/such-model", "hi", map[string]any{"stream": true}), status: 404, code: codeModelNotFound, param: "model"},
+		{name: "rate-limited upstream", body: chat(t, fx.UpstreamRateLimitedModel, "hi", nil), status: 429, code: codeRateLimit},
+		{name: "rate-limited upstream, streaming", body: chat(t, fx.UpstreamRateLimitedModel, "hi", map[string]any{"stream": true}), status: 429, code: codeRateLimit},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rq := request{path: "/v1/chat/completions", key: tc.key, header: tc.header, body: tc.body}
 			if tc.body == "" {
 				rq.method, rq.path = http.MethodGet, "/v1/models"
 			}
-			h.expectError(t, h.do(t, rq), tc.status, tc.code, tc.param)
+			res := h.do(t, rq)
+			h.expectError(t, res, tc.status, tc.code, tc.param)
+			if tc.status == http.StatusTooManyRequests {
+				assert.Equal(t, "1", res.header.Get("Retry-After"))
+			}
 		})
 	}
 
@@ -691,15 +710,23 @@ func TestConfig(t *testing.T) {
 	cfg := h.cfg
 	require.NoError(t, cfg.Validate())
 	for _, key := range config.FixtureKeys() {
+		if key == "rate_limit_endpoint" {
+			continue // a choice with a default, not a fixture the reference creates: see below
+		}
 		assert.True(t, cfg.Fixtures.Has(key), "fixture %s is not filled", key)
 	}
+	// Left empty on purpose: empty means GET /models, and the reference
+	// limits the rate-limited key on every route alike.
+	assert.Contains(t, []string{"", config.RateLimitOnModels}, cfg.Fixtures.RateLimitEndpoint)
+	assert.Equal(t, UpstreamRateLimitedModel, cfg.Fixtures.UpstreamRateLimitedModel)
 	assert.Equal(t, h.url+"/v1", cfg.Target.BaseURL)
 	assert.Equal(t, 10*time.Second, cfg.Target.Timeout.Std())
 	assert.Equal(t, 12, cfg.Fixtures.RateLimitBurst)
 	assert.Equal(t, ContextWindow, cfg.Fixtures.ContextWindow)
 	assert.Equal(t, InternalErrorHeader, cfg.Fixtures.InternalErrorHeader)
 	keyShape := regexp.MustCompile(`^sk-ref-[0-9a-f]{32}$`)
-	keys := []string{cfg.Auth.APIKey, cfg.Fixtures.NoCreditsAPIKey, cfg.Fixtures.RestrictedAPIKey, cfg.Fixtures.RateLimitedAPIKey}
+	keys := []string{cfg.Auth.APIKey, cfg.Fixtures.NoCreditsAPIKey, cfg.Fixtures.RestrictedAPIKey, cfg.Fixtures.RateLimitedAPIKey,
+		cfg.Fixtures.DisabledAPIKey, cfg.Fixtures.ExpiredAPIKey}
 	seen := map[string]bool{}
 	for _, k := range keys {
 		assert.Regexp(t, keyShape, k)
