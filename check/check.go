@@ -140,7 +140,7 @@ func Evaluate(ex probe.Exchange, expect Expectation, contract *spec.Contract) []
 		}
 		for _, f := range rule.check(in) {
 			f.Rule, f.Severity = rule.ID, rule.Severity
-			findings = append(findings, f)
+			findings = append(findings, bounded(f, expect.Scrub))
 		}
 	}
 	return findings
@@ -187,6 +187,90 @@ func newInput(ex probe.Exchange, expect Expectation, contract *spec.Contract) *i
 	return in
 }
 
+// Bounds on what a finding quotes: every value a target sent is cut to
+// QuoteBound bytes, a whole finding's message to MessageBound.
+const (
+	QuoteBound   = 200
+	MessageBound = 3 * QuoteBound
+)
+
+// bounded scrubs a finding's texts of secrets, then cuts them to their
+// bounds on a rune boundary: scrubbing first, so that a cut cannot leave
+// half a secret that no longer matches.
+func bounded(f Finding, scrub func(string) string) Finding {
+	for _, field := range []struct {
+		text  *string
+		bound int
+	}{{&f.Expected, QuoteBound}, {&f.Actual, QuoteBound}, {&f.Message, MessageBound}, {&f.Pointer, QuoteBound}} {
+		if scrub != nil {
+			*field.text = scrub(*field.text)
+		}
+		*field.text = cut(*field.text, field.bound)
+	}
+	return f
+}
+
+// cut returns s, or its first bound bytes (on a rune boundary) marked as
+// cut with the size of the whole.
+func cut(s string, bound int) string {
+	if len(s) <= bound {
+		return s
+	}
+	return fmt.Sprintf("%s… (cut: %d bytes in all)", s[:runeCut(s, bound)], len(s))
+}
+
+// runeCut is the largest rune boundary at or below bound.
+func runeCut(s string, bound int) int {
+	at := min(bound, len(s))
+	for at > 0 && at < len(s) && !utf8.RuneStart(s[at]) {
+		at--
+	}
+	return at
+}
+
+// Bounds on the JSON errconform decodes: an error body is a few values
+// deep and a few dozen long; one of more is reported, not decoded, so that
+// a hostile body costs bounded work and memory.
+const (
+	MaxJSONValues = 10_000
+	MaxJSONDepth  = 64
+)
+
+// jsonTooLarge scans the body's structure without decoding it and says why
+// it is too large to decode, or "".
+func jsonTooLarge(body []byte) string {
+	values, depth, inString, escaped := 1, 0, false, false
+	for _, b := range body {
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case b == '\\':
+				escaped = true
+			case b == '"':
+				inString = false
+			}
+		case b == '"':
+			inString = true
+		case b == '{' || b == '[':
+			depth++
+			values++
+			if depth > MaxJSONDepth {
+				return fmt.Sprintf("the body nests JSON deeper than %d levels (a depth no error needs); errconform does not decode it", MaxJSONDepth)
+			}
+		case b == '}' || b == ']':
+			depth--
+		case b == ',':
+			values++
+		}
+		if values > MaxJSONValues {
+			return fmt.Sprintf("the body holds more than %d JSON values (far more than an error needs); errconform does not decode it", MaxJSONValues)
+		}
+	}
+	return ""
+}
+
 // decodeOne decodes exactly one JSON document; it returns why not, or "".
 func decodeOne(body []byte, into *any) string {
 	if len(bytes.TrimSpace(body)) == 0 {
@@ -194,6 +278,9 @@ func decodeOne(body []byte, into *any) string {
 	}
 	if !utf8.Valid(body) {
 		return "the body is not valid UTF-8"
+	}
+	if problem := jsonTooLarge(body); problem != "" {
+		return problem
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
@@ -246,12 +333,12 @@ func describe(v any, present bool) string {
 	case nil:
 		return "null"
 	case string:
-		return fmt.Sprintf("%q", x)
+		return quoteBounded(x)
 	case json.Number:
-		return "the number " + x.String()
+		return "the number " + cut(x.String(), QuoteBound)
 	default:
 		b, _ := json.Marshal(x)
-		return fmt.Sprintf("%T %s", x, b)
+		return fmt.Sprintf("%T %s", x, cut(string(b), QuoteBound))
 	}
 }
 

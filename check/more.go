@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/errconform/errconform/config"
 )
@@ -192,17 +191,12 @@ func escapePointer(k string) string {
 	return strings.ReplaceAll(strings.ReplaceAll(k, "~", "~0"), "/", "~1")
 }
 
-// quoteBounded quotes a value for a finding, cut to a small bound.
+// quoteBounded quotes a value for a finding, cut to QuoteBound bytes.
 func quoteBounded(v string) string {
-	const bound = 200
-	if len(v) <= bound {
+	if len(v) <= QuoteBound {
 		return fmt.Sprintf("%q", v)
 	}
-	cut := bound
-	for cut > 0 && !utf8.RuneStart(v[cut]) {
-		cut--
-	}
-	return fmt.Sprintf("%q… (cut, %d bytes in all)", v[:cut], len(v))
+	return fmt.Sprintf("%q… (cut: %d bytes in all)", v[:runeCut(v, QuoteBound)], len(v))
 }
 
 // checkSingleMember: the contract's shape is the single error object; a

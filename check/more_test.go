@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -210,5 +211,72 @@ func TestExcerptsAreScrubbedBeforeTheyAreCut(t *testing.T) {
 	require.NotEmpty(t, findings)
 	for _, f := range findings {
 		assert.NotContains(t, f.Actual+f.Message, "ak_live_ABCDEFGH", f.Rule)
+	}
+}
+
+// Whatever a target sends, a finding quotes a bounded part of it, cut on a
+// rune boundary and marked as cut.
+func TestFindingsQuoteBoundedValues(t *testing.T) {
+	contract, err := spec.Load()
+	require.NoError(t, err)
+	huge := strings.Repeat("é", 1<<19) // 1 MiB of two-byte runes
+	tests := []struct {
+		name     string
+		body     string
+		quotesIt bool
+	}{
+		{"huge type", `{"error":{"message":"Bad key.","type":"` + huge + `","param":null,"code":null}}`, true},
+		{"huge code", `{"error":{"message":"Bad key.","type":"authentication_error","param":null,"code":"` + huge + `"}}`, true},
+		{"huge param", `{"error":{"message":"Bad key.","type":"authentication_error","param":"` + huge + `","code":null}}`, true},
+		{"huge message", `{"error":{"message":"` + huge + `","type":"authentication_error","param":null,"code":null}}`, false},
+		{"huge non-JSON", huge, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			findings := check.Evaluate(exchange(401, "application/json", tt.body), check.Expectation{Status: 401, Code: "invalid_api_key", Param: "x"}, contract)
+			require.NotEmpty(t, findings)
+			cutSeen := false
+			for _, f := range findings {
+				for _, text := range []string{f.Expected, f.Actual, f.Pointer} {
+					assert.LessOrEqual(t, len(text), check.QuoteBound+64, "%s: %d bytes", f.Rule, len(text))
+					assert.True(t, utf8.ValidString(text), f.Rule)
+				}
+				assert.LessOrEqual(t, len(f.Message), check.MessageBound+64, f.Rule)
+				assert.True(t, utf8.ValidString(f.Message), f.Rule)
+				cutSeen = cutSeen || strings.Contains(f.Message+f.Actual, "bytes in all")
+			}
+			if tt.quotesIt {
+				assert.True(t, cutSeen, "a cut value says it was cut")
+			}
+		})
+	}
+}
+
+// A body far larger in structure than any error is reported, not decoded.
+func TestHugeJSONIsNotDecoded(t *testing.T) {
+	contract, err := spec.Load()
+	require.NoError(t, err)
+	tests := []struct {
+		name, body, want string
+	}{
+		{"330k empty objects", "[" + strings.Repeat("{},", 330_000) + "{}]", "more than 10000 JSON values"},
+		{"deep arrays", strings.Repeat("[", 100) + strings.Repeat("]", 100), "deeper than 64 levels"},
+		{"brackets in strings do not count", `{"error":{"message":"` + strings.Repeat("[{,", 20_000) + `","type":"authentication_error","param":null,"code":null}}`, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var jsonFindings []string
+			for _, f := range check.Evaluate(exchange(401, "application/json", tt.body), check.Expectation{Status: 401}, contract) {
+				if f.Rule == "json" {
+					jsonFindings = append(jsonFindings, f.Message)
+				}
+			}
+			if tt.want == "" {
+				assert.Empty(t, jsonFindings)
+				return
+			}
+			require.Len(t, jsonFindings, 1)
+			assert.Contains(t, jsonFindings[0], tt.want)
+		})
 	}
 }

@@ -414,9 +414,9 @@ func buildHTMLGroups(cases []CaseReport) []htmlGroupView {
 func buildHTMLCase(c CaseReport) htmlCaseView {
 	cv := htmlCaseView{
 		ID: c.ID, Anchor: htmlCaseAnchor(c.ID), Title: c.Title, Verdict: string(c.Verdict),
-		VerdictClass: htmlVerdictClass(c.Verdict), Symbol: htmlVerdictSymbol[c.Verdict], Reason: c.Reason,
+		VerdictClass: htmlVerdictClass(c.Verdict), Symbol: htmlVerdictSymbol[c.Verdict], Reason: htmlVisible(c.Reason),
 		Open:   c.Verdict == check.Failed || c.Verdict == check.Errored,
-		Expect: htmlExpectText(c), Labels: c.Labels, Findings: c.Findings, Requests: c.Requests,
+		Expect: htmlExpectText(c), Labels: c.Labels, Findings: htmlVisibleFindings(c.Findings), Requests: c.Requests,
 	}
 	if c.Reproduce != "" {
 		// HTML parsing turns every raw CR into LF; a multipart body's CRLFs
@@ -427,13 +427,13 @@ func buildHTMLCase(c CaseReport) htmlCaseView {
 	if cv.Symbol == "" {
 		cv.Symbol = "?"
 	}
-	cv.Headline = firstFinding(c)
+	cv.Headline = htmlVisible(firstFinding(c))
 	if r := c.Request; r != nil {
-		cv.Request = &htmlRequestView{Method: r.Method, URL: r.URL, Headers: htmlHeaderLines(r.Headers), Body: htmlPrettyBody(r.BodyExcerpt), BodyBytes: r.BodyBytes}
+		cv.Request = &htmlRequestView{Method: r.Method, URL: r.URL, Headers: htmlHeaderLines(r.Headers), Body: htmlVisible(htmlPrettyBody(r.BodyExcerpt)), BodyBytes: r.BodyBytes}
 	}
 	if r := c.Response; r != nil {
-		rv := &htmlResponseView{Headers: htmlHeaderLines(r.Headers), Body: htmlPrettyBody(r.BodyExcerpt), BodyBytes: r.BodyBytes,
-			Truncated: r.Truncated, Duration: fmt.Sprintf("%.1f ms", r.DurationMS), Failure: r.Failure, Error: r.Error}
+		rv := &htmlResponseView{Headers: htmlHeaderLines(r.Headers), Body: htmlVisible(htmlPrettyBody(r.BodyExcerpt)), BodyBytes: r.BodyBytes,
+			Truncated: r.Truncated, Duration: fmt.Sprintf("%.1f ms", r.DurationMS), Failure: r.Failure, Error: htmlVisible(r.Error)}
 		if r.Status != 0 {
 			rv.Status = strconv.Itoa(r.Status)
 		}
@@ -465,7 +465,7 @@ func htmlHeaderLines(h map[string][]string) []htmlHeaderLine {
 	var out []htmlHeaderLine
 	for _, name := range names {
 		for _, v := range h[name] {
-			out = append(out, htmlHeaderLine{name, v})
+			out = append(out, htmlHeaderLine{htmlVisible(name), htmlVisible(v)})
 		}
 	}
 	return out
@@ -473,6 +473,25 @@ func htmlHeaderLines(h map[string][]string) []htmlHeaderLine {
 
 // prettyBody indents a body excerpt that is one JSON document; anything
 // else (truncated, not JSON) is shown as it is.
+// htmlVisible shows target-sent control characters as visible escapes
+// (Printable), line by line, so that a body keeps its line breaks.
+func htmlVisible(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, line := range lines {
+		lines[i] = Printable(line)
+	}
+	return strings.Join(lines, "\n")
+}
+
+func htmlVisibleFindings(findings []check.Finding) []check.Finding {
+	out := make([]check.Finding, len(findings))
+	for i, f := range findings {
+		f.Expected, f.Actual, f.Pointer, f.Message = htmlVisible(f.Expected), htmlVisible(f.Actual), htmlVisible(f.Pointer), htmlVisible(f.Message)
+		out[i] = f
+	}
+	return out
+}
+
 func htmlPrettyBody(s string) string {
 	trimmed := strings.TrimSpace(s)
 	if trimmed == "" || (trimmed[0] != '{' && trimmed[0] != '[') || !json.Valid([]byte(trimmed)) {

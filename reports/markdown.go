@@ -6,6 +6,8 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/errconform/errconform/check"
 	"github.com/errconform/errconform/spec"
@@ -113,14 +115,29 @@ func WriteMarkdown(path string, rep JSONReport, contract *spec.Contract) error {
 	return nil
 }
 
-// mdCell makes text safe inside a Markdown table cell.
+// mdCellBound bounds a table cell's text, in bytes before escaping.
+const mdCellBound = 200
+
+// mdCell makes text safe inside a Markdown table cell: cut on a rune
+// boundary first, then & (so that no &#NNN; entity a target sent renders
+// as a character), pipes, angle brackets and backquotes escaped, line
+// breaks and other control characters made spaces.
 func mdCell(s string) string {
-	r := strings.NewReplacer("|", `\|`, "\n", " ", "\r", " ", "<", "&lt;", ">", "&gt;", "`", "'")
-	s = r.Replace(s)
-	if len(s) > 200 {
-		s = s[:200] + "…"
+	if len(s) > mdCellBound {
+		at := mdCellBound
+		for at > 0 && !utf8.RuneStart(s[at]) {
+			at--
+		}
+		s = s[:at] + "…"
 	}
-	return s
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+			return ' '
+		}
+		return r
+	}, strings.ToValidUTF8(s, "\uFFFD"))
+	r := strings.NewReplacer("&", "&amp;", "|", `\|`, "<", "&lt;", ">", "&gt;", "`", "'")
+	return r.Replace(s)
 }
 
 func mdCode(s string) string { return strings.ReplaceAll(s, "`", "'") }

@@ -265,9 +265,13 @@ func Reproduce(r *probe.Redactor, secretEnv map[string]string, ex probe.Exchange
 		names = append(names, name)
 	}
 	sort.Strings(names)
+	variables := make([]string, 0, len(secretEnv))
+	for _, env := range secretEnv {
+		variables = append(variables, env)
+	}
 	for _, name := range names {
 		for _, v := range ex.Request.Header[name] {
-			fmt.Fprintf(&b, " -H %s", doubleQuote(http.CanonicalHeaderKey(name)+": "+sub(v)))
+			fmt.Fprintf(&b, " -H %s", doubleQuote(http.CanonicalHeaderKey(name)+": "+sub(v), variables))
 		}
 	}
 	if len(ex.Request.Body) > 0 {
@@ -309,8 +313,13 @@ func shellQuote(s string) string {
 	return b.String()
 }
 
-// doubleQuote quotes for a shell while letting ${VAR} expand.
-func doubleQuote(s string) string {
+// doubleQuote quotes for a shell while letting ${VAR} expand for the
+// variables that stand in for secrets, and nothing else.
+func doubleQuote(s string, variables []string) string {
 	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "`", "\\`", "$", `\$`)
-	return `"` + strings.ReplaceAll(r.Replace(s), `\${ERRCONFORM_`, `${ERRCONFORM_`) + `"`
+	quoted := r.Replace(s)
+	for _, v := range variables {
+		quoted = strings.ReplaceAll(quoted, `\${`+v+`}`, `${`+v+`}`)
+	}
+	return `"` + quoted + `"`
 }

@@ -173,7 +173,7 @@ func TestTargetHeadersAreSentOnEveryRequest(t *testing.T) {
 	}
 	rep := readJSONReport(t, jsonPath)
 	assert.Contains(t, rep.Cases[0].Reproduce, `X-Route: staging-eu`)
-	assert.Contains(t, rep.Cases[0].Reproduce, `${GATEWAY_KEY}`, "the secret header is named by its variable")
+	assert.Contains(t, rep.Cases[0].Reproduce, `"X-Gateway-Key: ${GATEWAY_KEY}"`, "the secret header is named by its variable, which the shell expands")
 
 	check := errconform(t, env, "config", "check", cfgPath)
 	require.Equal(t, 0, check.code, check.stdout+check.stderr)
