@@ -106,7 +106,18 @@ type htmlView struct {
 	Groups    []htmlGroupView
 	CaseCount int
 	HasMatrix bool
+	// Causes are the failing cases grouped by cause, shown first.
+	Causes []htmlCauseView
 }
+
+type htmlCauseView struct {
+	Count                       int
+	Headline, Evidence, Example string
+	ExampleAnchor               string
+	Cases                       []htmlCauseCase
+}
+
+type htmlCauseCase struct{ ID, Anchor string }
 
 type htmlSummaryTile struct {
 	Label, Class string
@@ -214,6 +225,18 @@ func buildHTMLView(rep JSONReport, contract *spec.Contract) htmlView {
 	}
 	if rep.Summary.Failed+rep.Summary.Errored > 0 {
 		v.Overall = "failed"
+	}
+	groups := rep.Groups
+	if groups == nil {
+		groups = GroupFailures(rep.Cases)
+	}
+	for _, g := range groups {
+		cv := htmlCauseView{Count: g.Count, Headline: htmlVisible(g.Headline), Evidence: htmlVisible(g.Evidence),
+			Example: g.Example, ExampleAnchor: htmlCaseAnchor(g.Example)}
+		for _, id := range g.Cases {
+			cv.Cases = append(cv.Cases, htmlCauseCase{id, htmlCaseAnchor(id)})
+		}
+		v.Causes = append(v.Causes, cv)
 	}
 	s := rep.Summary
 	v.Tiles = []htmlSummaryTile{
@@ -658,6 +681,20 @@ const htmlBody = `<!DOCTYPE html>
 </div>
 {{- end}}
 </header>
+{{- if .Causes}}
+
+<h2 id="causes">Failing cases by cause</h2>
+<ol class="causes">
+{{- range .Causes}}
+<li class="cause" data-count="{{.Count}}"><b>{{.Count}}</b> × <span class="mono">{{.Headline}}</span>
+<div class="evidence mono">e.g. <a href="#{{.ExampleAnchor}}">{{.Example}}</a>{{if .Evidence}}: {{.Evidence}}{{end}}</div>
+{{- if gt .Count 1}}
+<details><summary>all {{.Count}} cases</summary>{{range $i, $c := .Cases}}{{if $i}}, {{end}}<a href="#{{$c.Anchor}}" class="mono">{{$c.ID}}</a>{{end}}</details>
+{{- end}}
+</li>
+{{- end}}
+</ol>
+{{- end}}
 
 <h2 id="matrix">Contract matrix</h2>
 <div class="panel">

@@ -19,12 +19,10 @@ var markdownEmoji = map[check.Verdict]string{
 	check.Passed: "✅", check.Failed: "❌", check.Warned: "⚠️", check.Waived: "🕊️", check.Skipped: "⏭️", check.Errored: "💥",
 }
 
-// MarkdownFailureLimit bounds how many failures the summary lists in full.
-const MarkdownFailureLimit = 30
-
 // RenderMarkdown writes a short summary fit for a CI step summary: the
-// verdict counts, the contract matrix and the failures with their first
-// finding and reproduction command.
+// verdict counts, the contract matrix, every cause of failure (the cases
+// grouped by their headline finding) with an example, its evidence and the
+// first group's reproduction command.
 func RenderMarkdown(w io.Writer, rep JSONReport, contract *spec.Contract) error {
 	var b strings.Builder
 	s := rep.Summary
@@ -68,25 +66,24 @@ func RenderMarkdown(w io.Writer, rep JSONReport, contract *spec.Contract) error 
 	}
 	b.WriteString("\nEach cell: the worst verdict of the cases expecting that status and code, and how many there are; · a pairing no case covers.\n")
 
-	var failures []CaseReport
-	for _, c := range rep.Cases {
-		if c.Verdict == check.Failed || c.Verdict == check.Errored {
-			failures = append(failures, c)
-		}
+	groups := rep.Groups
+	if groups == nil {
+		groups = GroupFailures(rep.Cases)
 	}
-	if len(failures) > 0 {
-		fmt.Fprintf(&b, "\n### Failures (%d)\n\n| case | first finding |\n|---|---|\n", len(failures))
-		for i, c := range failures {
-			if i == MarkdownFailureLimit {
-				fmt.Fprintf(&b, "| … | %d more in the JSON and HTML reports |\n", len(failures)-MarkdownFailureLimit)
-				break
-			}
-			fmt.Fprintf(&b, "| `%s` | %s |\n", c.ID, mdCell(firstFinding(c)))
+	if len(groups) > 0 {
+		failing := 0
+		for _, g := range groups {
+			failing += g.Count
 		}
-		first := failures[0]
+		fmt.Fprintf(&b, "\n### %d failing cases, %d causes\n\n| cases | cause | example | evidence |\n|---:|---|---|---|\n", failing, len(groups))
+		for _, g := range groups {
+			fmt.Fprintf(&b, "| %d | %s | `%s` | %s |\n", g.Count, mdCell(g.Headline), mdCode(g.Example), mdCell(g.Evidence))
+		}
+		first := caseByID(rep.Cases, groups[0].Example)
 		if first.Reproduce != "" {
 			fmt.Fprintf(&b, "\n<details><summary>Reproduce <code>%s</code></summary>\n\n```sh\n%s\n```\n\n</details>\n", first.ID, first.Reproduce)
 		}
+		b.WriteString("\nEvery case of every cause is in the JSON (`groups`) and HTML reports.\n")
 	}
 	if len(s.SkippedByFixture) > 0 {
 		b.WriteString("\n### Skipped for want of fixtures\n\n")
@@ -96,6 +93,15 @@ func RenderMarkdown(w io.Writer, rep JSONReport, contract *spec.Contract) error 
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+func caseByID(cases []CaseReport, id string) CaseReport {
+	for _, c := range cases {
+		if c.ID == id {
+			return c
+		}
+	}
+	return CaseReport{}
 }
 
 // WriteMarkdown writes the Markdown summary to path, appending when the

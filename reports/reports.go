@@ -89,7 +89,9 @@ type JSONReport struct {
 	StartedAt     time.Time    `json:"started_at"`
 	DurationMS    int64        `json:"duration_ms"`
 	Summary       Summary      `json:"summary"`
-	Cases         []CaseReport `json:"cases"`
+	// Groups are the failed and errored cases by cause, largest first.
+	Groups []Group      `json:"groups"`
+	Cases  []CaseReport `json:"cases"`
 }
 
 // Tool names the producer.
@@ -194,6 +196,10 @@ func BuildJSON(run Run) JSONReport {
 			}
 		}
 		rep.Cases = append(rep.Cases, c)
+	}
+	rep.Groups = GroupFailures(rep.Cases)
+	if rep.Groups == nil {
+		rep.Groups = []Group{}
 	}
 	return rep
 }
