@@ -51,7 +51,7 @@ func TestGroupFailuresByCause(t *testing.T) {
 func TestNormalizeObserved(t *testing.T) {
 	tests := map[string]string{
 		`"Unknown route GET /v1/files/file-abc123/content"`: `"Unknown route GET /v1/…"`,
-		`request req_8a7sd6f5a4 took 1234ms`:               `request req-… took …ms`,
+		`request req_8a7sd6f5a4 took 1234ms`:                `request req-… took …ms`,
 		"500":                                               "500",
 		`"dial tcp 127.0.0.1:45678"`:                        `"dial tcp 127.0.0.1:N"`,
 	}
