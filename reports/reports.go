@@ -282,41 +282,43 @@ func Reproduce(r *probe.Redactor, secretEnv map[string]string, ex probe.Exchange
 	}
 	if len(ex.Request.Body) > 0 {
 		body := sub(string(ex.Request.Body))
-		if !utf8.ValidString(body) || len(body) > 4096 {
+		switch {
+		case !utf8.ValidString(body) || len(body) > 4096:
 			fmt.Fprintf(&b, " --data-binary @request-body  # %d-byte body not shown", len(ex.Request.Body))
-		} else {
+		case strings.IndexFunc(body, isControl) >= 0:
+			// A multipart body's CRLFs: printf's format escapes are POSIX,
+			// where bash's $'…' is not.
+			return "printf '%b' " + printfEscaped(body) + " | " + b.String() + " --data-binary @-"
+		default:
 			fmt.Fprintf(&b, " --data-binary %s", shellQuote(body))
 		}
 	}
 	return b.String()
 }
 
-// shellQuote quotes for a POSIX shell; text with control characters (a
-// multipart body's CRLFs) uses $'…' so it survives logs and copy-paste.
+func isControl(r rune) bool { return r < ' ' || r == 0x7f }
+
+// shellQuote quotes for a POSIX shell: single quotes, each quote inside
+// written as '\''.
 func shellQuote(s string) string {
-	if strings.IndexFunc(s, func(r rune) bool { return r < ' ' || r == 0x7f }) < 0 {
-		return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// printfEscaped is a single-quoted argument for printf '%b' that prints s
+// exactly: control bytes as \0ddd escapes, backslashes doubled.
+func printfEscaped(s string) string {
 	var b strings.Builder
-	b.WriteString("$'")
-	for _, r := range s {
-		switch {
-		case r == '\\' || r == '\'':
-			b.WriteString(`\` + string(r))
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r < ' ' || r == 0x7f:
-			fmt.Fprintf(&b, `\x%02x`, r)
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '\\':
+			b.WriteString(`\\`)
+		case c < ' ' || c == 0x7f:
+			fmt.Fprintf(&b, `\0%03o`, c)
 		default:
-			b.WriteRune(r)
+			b.WriteByte(c)
 		}
 	}
-	b.WriteString("'")
-	return b.String()
+	return shellQuote(b.String())
 }
 
 // doubleQuote quotes for a shell while letting ${VAR} expand for the
