@@ -299,7 +299,7 @@ func Reproduce(r *probe.Redactor, secretEnv map[string]string, ex probe.Exchange
 func isControl(r rune) bool { return r < ' ' || r == 0x7f }
 
 // shellQuote quotes for a POSIX shell: single quotes, each quote inside
-// written as '\''.
+// written as '\”.
 func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
