@@ -298,8 +298,8 @@ func Reproduce(r *probe.Redactor, secretEnv map[string]string, ex probe.Exchange
 
 func isControl(r rune) bool { return r < ' ' || r == 0x7f }
 
-// shellQuote quotes for a POSIX shell: single quotes, each quote inside
-// written as '\”.
+// shellQuote quotes for a POSIX shell: in single quotes, where a quote
+// inside closes the quoting, is escaped, and reopens it.
 func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
