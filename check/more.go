@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/errconform/errconform/config"
+	"github.com/errconform/errconform/probe"
 )
 
 func checkRetryAfter(in *input) []Finding {
@@ -64,19 +65,31 @@ func checkNoStream(in *input) []Finding {
 	return nil
 }
 
+// checkNoSecretEcho looks for the credential the request sent in the body,
+// every header name and value, in any form the redactor knows: whole, in
+// part (8 characters or more), case-changed, encoded or rearranged.
 func checkNoSecretEcho(in *input) []Finding {
 	secret := in.ex.Request.Credential
 	if in.resp == nil || len(secret) < 8 {
 		return nil
 	}
+	detector := probe.NewRedactor(secret)
 	var where []string
-	if strings.Contains(string(in.resp.Body), secret) {
-		where = append(where, "the body")
+	if form, found := detector.Find(string(in.resp.Body)); found {
+		where = append(where, fmt.Sprintf("the body (%s)", form))
 	}
-	for name, values := range in.resp.Header {
-		for _, v := range values {
-			if strings.Contains(v, secret) {
-				where = append(where, "header "+name)
+	names := make([]string, 0, len(in.resp.Header))
+	for name := range in.resp.Header {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if form, found := detector.Find(name); found {
+			where = append(where, fmt.Sprintf("a header name (%s)", form))
+		}
+		for _, v := range in.resp.Header[name] {
+			if form, found := detector.Find(v); found {
+				where = append(where, fmt.Sprintf("header %s (%s)", quoteBounded(detector.String(name)), form))
 			}
 		}
 	}
@@ -84,7 +97,7 @@ func checkNoSecretEcho(in *input) []Finding {
 		return nil
 	}
 	return []Finding{{Expected: "the credential never echoed", Actual: "echoed in " + strings.Join(where, ", "),
-		Message: fmt.Sprintf("the credential the request sent appears whole in %s (value withheld here)", strings.Join(where, ", "))}}
+		Message: fmt.Sprintf("the credential the request sent appears in %s (value withheld here)", strings.Join(where, ", "))}}
 }
 
 // leakPatterns are internals an error message must not expose.

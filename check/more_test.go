@@ -1,6 +1,7 @@
 package check_test
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -164,6 +165,14 @@ func TestEveryBurstAnswerIsJudged(t *testing.T) {
 	}
 }
 
+func reverse(s string) string {
+	r := []rune(s)
+	for i, j := 0, len(r)-1; i < j; i, j = i+1, j-1 {
+		r[i], r[j] = r[j], r[i]
+	}
+	return string(r)
+}
+
 func TestNoSecretEcho(t *testing.T) {
 	contract, err := spec.Load()
 	require.NoError(t, err)
@@ -178,6 +187,11 @@ func TestNoSecretEcho(t *testing.T) {
 		{"partly masked", `{"error":{"message":"Incorrect API key provided: sk-test-***6789.","type":"authentication_error","code":"invalid_api_key"}}`, "", false},
 		{"in body", `{"error":{"message":"Incorrect API key provided: ` + key + `.","type":"authentication_error","code":"invalid_api_key"}}`, "", true},
 		{"in header", `{"error":{"message":"Invalid API key.","type":"authentication_error","code":"invalid_api_key"}}`, "Bearer " + key, true},
+		{"upper case", `{"error":{"message":"Key ` + strings.ToUpper(key) + ` is unknown.","type":"authentication_error","code":"invalid_api_key"}}`, "", true},
+		{"base64", `{"error":{"message":"Unknown key.","type":"authentication_error","code":"invalid_api_key","debug":"` + base64.StdEncoding.EncodeToString([]byte(key)) + `"}}`, "", true},
+		{"reversed", `{"error":{"message":"Unknown key ` + reverse(key) + `.","type":"authentication_error","code":"invalid_api_key"}}`, "", true},
+		{"last 12 characters", `{"error":{"message":"Unknown key ending ` + key[len(key)-12:] + `.","type":"authentication_error","code":"invalid_api_key"}}`, "", true},
+		{"JSON escapes", `{"error":{"message":"Unknown key \u0073\u006b-test-echo-0123456789.","type":"authentication_error","code":"invalid_api_key"}}`, "", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
