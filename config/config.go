@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"os"
 	"reflect"
@@ -21,11 +22,13 @@ import (
 // Duration is a time.Duration written in Go syntax ("40s", "250ms").
 type Duration time.Duration
 
-// UnmarshalYAML parses a Go duration string.
+// UnmarshalYAML parses a Go duration string. Zero and negative durations
+// are refused: a timeout of 0 would switch its rule off, not tighten it
+// (leave the key out for the default).
 func (d *Duration) UnmarshalYAML(node *yaml.Node) error {
 	parsed, err := time.ParseDuration(node.Value)
-	if err != nil || parsed < 0 {
-		return fmt.Errorf("line %d: %q is not a duration such as 30s or 250ms", node.Line, node.Value)
+	if err != nil || parsed <= 0 {
+		return fmt.Errorf("line %d: %q is not a positive duration such as 30s or 250ms (leave the key out for the default)", node.Line, node.Value)
 	}
 	*d = Duration(parsed)
 	return nil
@@ -197,10 +200,11 @@ func LoadFile(path string, lookup LookupEnv) (Config, error) {
 
 // Load reads and expands a configuration file without validating it, for
 // callers that merge flags and environment first and validate the result.
+// The file is read up to MaxFileBytes.
 func Load(path string, lookup LookupEnv) (Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := ReadFileLimited(path, MaxFileBytes)
 	if err != nil {
-		return Config{}, &Error{File: path, Msg: fmt.Sprintf("cannot read the file: %v", errors.Unwrap(err))}
+		return Config{}, &Error{File: path, Msg: err.Error()}
 	}
 	return decode(path, data, lookup)
 }
@@ -275,6 +279,10 @@ func decodeExpanded(name string, data []byte, lookup LookupEnv) (Config, error) 
 	if err != nil {
 		return Config{}, &Error{File: name, Msg: fmt.Sprintf("re-encode after ${VAR} expansion: %v", err)}
 	}
+	if err := checkWholeNumbers(&root, reflect.TypeOf(Config{}), ""); err != nil {
+		err.File = name
+		return Config{}, err
+	}
 	var cfg Config
 	if len(bytes.TrimSpace(data)) > 0 {
 		dec := yaml.NewDecoder(bytes.NewReader(expanded))
@@ -344,6 +352,70 @@ func expandNode(n *yaml.Node, path string, lookup LookupEnv, lines map[int]strin
 	return nil
 }
 
+// checkWholeNumbers refuses a YAML float (1.5, 2.0, 1e3) where the config
+// holds an integer: the decoder would silently truncate it, so that
+// concurrency: 1.5 became 1. n is the node for a value of type t at path.
+func checkWholeNumbers(n *yaml.Node, t reflect.Type, path string) *Error {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if reflect.PointerTo(t).Implements(yamlUnmarshaler) {
+		return nil // decodes itself (Duration: "1.5" is no duration either)
+	}
+	switch n.Kind {
+	case yaml.DocumentNode:
+		for _, c := range n.Content {
+			if err := checkWholeNumbers(c, t, path); err != nil {
+				return err
+			}
+		}
+	case yaml.MappingNode:
+		if t.Kind() != reflect.Struct {
+			return nil
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			key := n.Content[i].Value
+			field, ok := fieldByYAMLName(t, key)
+			if !ok {
+				continue // an unknown key: the decoder names it
+			}
+			p := key
+			if path != "" {
+				p = path + "." + key
+			}
+			if err := checkWholeNumbers(n.Content[i+1], field.Type, p); err != nil {
+				return err
+			}
+		}
+	case yaml.ScalarNode:
+		switch t.Kind() {
+		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+			if n.ShortTag() == "!!float" {
+				return &Error{Field: path, Msg: fmt.Sprintf("must be a whole number such as 4, not %s (line %d)", n.Value, n.Line)}
+			}
+		}
+	}
+	return nil
+}
+
+var yamlUnmarshaler = reflect.TypeOf((*yaml.Unmarshaler)(nil)).Elem()
+
+// fieldByYAMLName finds the struct field a YAML key decodes into.
+func fieldByYAMLName(t reflect.Type, key string) (reflect.StructField, bool) {
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if name == "" {
+			name = strings.ToLower(f.Name)
+		}
+		if name == key && name != "-" {
+			return f, true
+		}
+	}
+	return reflect.StructField{}, false
+}
+
 var yamlFieldNotFound = regexp.MustCompile(`field (\S+) not found in type config\.(\w+)`)
 
 var yamlLine = regexp.MustCompile(`line (\d+)`)
@@ -407,13 +479,20 @@ func (c Config) Validate() error {
 	if err := checkCredentials(c); err != nil {
 		return err
 	}
+	if c.Target.Timeout <= 0 {
+		return &Error{Field: "target.timeout", Msg: fmt.Sprintf("must be a positive duration, not %s", c.Target.Timeout.Std())}
+	}
+	if c.Target.GatewayTimeout <= 0 {
+		return &Error{Field: "target.gateway_timeout", Msg: fmt.Sprintf("must be a positive duration, not %s: the 504 rule needs it", c.Target.GatewayTimeout.Std())}
+	}
 	if limit := c.Target.GatewayTimeout.Std() + TimeoutSlackFor(c.Target.GatewayTimeout.Std()); c.Target.Timeout.Std() <= limit {
 		return &Error{Field: "target.gateway_timeout", Msg: fmt.Sprintf("(%s; %s when unset, the contract's) plus its %s slack must be shorter than target.timeout (%s), or a 504 arriving in time could be cut off by errconform giving up",
 			c.Target.GatewayTimeout.Std(), DefaultGatewayTimeout, TimeoutSlackFor(c.Target.GatewayTimeout.Std()), c.Target.Timeout.Std())}
 	}
 	switch {
-	case c.Limits.MaxRPS < 0:
-		return &Error{Field: "limits.max_rps", Msg: "must not be negative"}
+	case !(c.Limits.MaxRPS >= 0) || math.IsInf(c.Limits.MaxRPS, 0):
+		// NaN and +Inf would lift the rate cap: refused, never read as "none".
+		return &Error{Field: "limits.max_rps", Msg: fmt.Sprintf("must be a finite number of requests per second, 0 or more (0: no cap), not %v", c.Limits.MaxRPS)}
 	case c.Limits.MaxRequests < 0:
 		return &Error{Field: "limits.max_requests", Msg: "must not be negative"}
 	case c.Limits.Concurrency < 0 || c.Limits.Concurrency > 256:

@@ -51,8 +51,8 @@ func TestParseDefaults(t *testing.T) {
 			wantTO: 10 * time.Second, wantGW: 250 * time.Millisecond, wantBurst: 0,
 		},
 		{
-			name:   "zero durations replaced by defaults",
-			yaml:   "target:\n  timeout: 0s\n  gateway_timeout: 0s\n",
+			name:   "empty durations replaced by defaults",
+			yaml:   "target:\n  timeout:\n  gateway_timeout: ~\n",
 			wantTO: 40 * time.Second, wantGW: 30 * time.Second, wantBurst: 0,
 		},
 		{
@@ -210,6 +210,11 @@ func TestParseBadDuration(t *testing.T) {
 		{"word", "target:\n  timeout: forty\n", "forty"},
 		{"no unit", "target:\n  timeout: \"40\"\n", "40"},
 		{"negative", "target:\n  gateway_timeout: -5s\n", "-5s"},
+		// Zero would switch the 504 timing rule (or the request timeout)
+		// off: refused, never read as "the default".
+		{"zero gateway timeout", "target:\n  gateway_timeout: 0s\n", "0s"},
+		{"zero gateway timeout without unit", "target:\n  gateway_timeout: 0\n", "0"},
+		{"zero timeout", "target:\n  timeout: 0ms\n", "0ms"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -217,8 +222,9 @@ func TestParseBadDuration(t *testing.T) {
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), "errconform.yaml")
 			assert.Contains(t, err.Error(), tt.value)
-			assert.Contains(t, err.Error(), "not a duration")
+			assert.Contains(t, err.Error(), "not a positive duration")
 			assert.Contains(t, err.Error(), "line 2")
+			assert.Contains(t, err.Error(), "target.", "the field is named")
 		})
 	}
 }

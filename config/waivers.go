@@ -3,7 +3,6 @@ package config
 import (
 	"bytes"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -28,10 +27,11 @@ type waiverFile struct {
 
 // LoadWaivers reads a waiver file. Every entry needs a known case ID, a
 // reason and an expiry date; anything else is an Error naming the entry.
+// The file is read up to MaxFileBytes.
 func LoadWaivers(path string, knownCase func(id string) bool) (map[string]Waiver, error) {
-	data, err := os.ReadFile(path)
+	data, err := ReadFileLimited(path, MaxFileBytes)
 	if err != nil {
-		return nil, &Error{File: path, Msg: fmt.Sprintf("cannot read the file: %v", err)}
+		return nil, &Error{File: path, Msg: err.Error()}
 	}
 	var file waiverFile
 	dec := yaml.NewDecoder(bytes.NewReader(data))

@@ -15,36 +15,23 @@ import (
 )
 
 // WriteJUnit writes the run as JUnit XML. Ginkgo's own reporter produces
-// the document (one testcase per case, named by the case ID); errconform
-// then fills in what CI test tabs show: classname = the case's group, the
-// failure message = the first finding in words, the failure body = every
-// finding and the reproduction command, errored cases as <error>, skips
-// and waivers with their reason.
+// the document (the suite and its properties); errconform then lists every
+// case of the run in its order and fills in what CI test tabs show:
+// classname = the case's group, the failure message = the first finding in
+// words, the failure body = every finding and the reproduction command,
+// errored cases as <error>, skips and waivers with their reason. A case
+// Ginkgo never reported (the run's --deadline passed, or it was
+// interrupted, before its spec ran) is listed all the same, from the run's
+// result: the report always has one testcase per selected case. A zero
+// report (Ginkgo never got to report at all) gives a suite of errconform's
+// own.
 func WriteJUnit(path string, report types.Report, run Run) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".errconform-junit-*.xml")
+	doc, err := ginkgoJUnit(report)
 	if err != nil {
 		return fmt.Errorf("write JUnit report: %w", err)
 	}
-	tmpPath := tmp.Name()
-	_ = tmp.Close()
-	defer os.Remove(tmpPath)
-	err = reporters.GenerateJUnitReportWithConfig(report, tmpPath, reporters.JunitReportConfig{
-		OmitTimelinesForSpecState: types.SpecStatePassed | types.SpecStateSkipped | types.SpecStateFailed,
-		OmitCapturedStdOutErr:     true,
-		OmitSpecLabels:            true,
-		OmitLeafNodeType:          true,
-		OmitSuiteSetupNodes:       true,
-	})
-	if err != nil {
-		return fmt.Errorf("write JUnit report: %w", err)
-	}
-	data, err := os.ReadFile(tmpPath)
-	if err != nil {
-		return fmt.Errorf("read back Ginkgo's JUnit report: %w", err)
-	}
-	var doc reporters.JUnitTestSuites
-	if err := xml.Unmarshal(data, &doc); err != nil {
-		return fmt.Errorf("read back Ginkgo's JUnit report: %w", err)
+	if len(doc.TestSuites) == 0 {
+		doc.TestSuites = []reporters.JUnitTestSuite{ownSuite(run)}
 	}
 	enrichJUnit(&doc, run)
 	out, err := xml.MarshalIndent(doc, "", "  ")
@@ -57,42 +44,93 @@ func WriteJUnit(path string, report types.Report, run Run) error {
 	return nil
 }
 
-func enrichJUnit(doc *reporters.JUnitTestSuites, run Run) {
-	byID := map[string]suites.Result{}
+// ginkgoJUnit is Ginkgo's JUnit document for report, read back from the
+// temporary file Ginkgo's reporter writes; none for a zero report.
+func ginkgoJUnit(report types.Report) (reporters.JUnitTestSuites, error) {
+	var doc reporters.JUnitTestSuites
+	if report.SuiteDescription == "" {
+		return doc, nil
+	}
+	// A directory of its own: the report's directory may not take other
+	// files (--junit /dev/stdout).
+	dir, err := os.MkdirTemp("", "errconform-junit-")
+	if err != nil {
+		return doc, err
+	}
+	defer os.RemoveAll(dir)
+	tmpPath := filepath.Join(dir, "ginkgo.xml")
+	err = reporters.GenerateJUnitReportWithConfig(report, tmpPath, reporters.JunitReportConfig{
+		OmitTimelinesForSpecState: types.SpecStatePassed | types.SpecStateSkipped | types.SpecStateFailed,
+		OmitCapturedStdOutErr:     true,
+		OmitSpecLabels:            true,
+		OmitLeafNodeType:          true,
+		OmitSuiteSetupNodes:       true,
+	})
+	if err != nil {
+		return doc, err
+	}
+	data, err := os.ReadFile(tmpPath)
+	if err != nil {
+		return doc, fmt.Errorf("read back Ginkgo's JUnit report: %w", err)
+	}
+	if err := xml.Unmarshal(data, &doc); err != nil {
+		return doc, fmt.Errorf("read back Ginkgo's JUnit report: %w", err)
+	}
+	return doc, nil
+}
+
+// ownSuite is the suite element when Ginkgo reported nothing.
+func ownSuite(run Run) reporters.JUnitTestSuite {
+	succeeded := true
 	for _, r := range run.Results {
-		byID[r.Case.ID] = r
+		if r.Verdict == check.Failed || r.Verdict == check.Errored {
+			succeeded = false
+		}
 	}
-	doc.Tests, doc.Failures, doc.Errors, doc.Disabled = 0, 0, 0, 0
-	for si := range doc.TestSuites {
-		suite := &doc.TestSuites[si]
-		suite.Failures, suite.Errors, suite.Skipped, suite.Disabled = 0, 0, 0, 0
-		// Cases the run did not select (--label-filter) are left out: a
-		// test tab shows what was checked.
-		kept := suite.TestCases[:0]
+	return reporters.JUnitTestSuite{
+		Name:      "errconform",
+		Time:      run.Duration.Seconds(),
+		Timestamp: run.Started.Format("2006-01-02T15:04:05"),
+		Properties: reporters.JUnitProperties{Properties: []reporters.JUnitProperty{
+			{Name: "SuiteSucceeded", Value: fmt.Sprintf("%t", succeeded)},
+		}},
+	}
+}
+
+// enrichJUnit makes the first suite hold exactly the run's cases, in the
+// run's order, each described from its result; Ginkgo's testcase for a
+// case is kept where there is one. Cases the run did not select
+// (--label-filter) are left out: a test tab shows what was checked.
+func enrichJUnit(doc *reporters.JUnitTestSuites, run Run) {
+	reported := map[string]reporters.JUnitTestCase{}
+	for _, suite := range doc.TestSuites {
 		for _, tc := range suite.TestCases {
-			if r, ok := byID[tc.Name]; ok {
-				describeTestCase(&tc, r, run)
-				kept = append(kept, tc)
-			}
+			reported[tc.Name] = tc
 		}
-		suite.TestCases = kept
-		for ci := range suite.TestCases {
-			tc := &suite.TestCases[ci]
-			switch {
-			case tc.Failure != nil:
-				suite.Failures++
-			case tc.Error != nil:
-				suite.Errors++
-			case tc.Skipped != nil:
-				suite.Skipped++
-			}
-		}
-		suite.Tests = len(suite.TestCases)
-		doc.Tests += suite.Tests
-		doc.Failures += suite.Failures
-		doc.Errors += suite.Errors
-		doc.Disabled += suite.Skipped
 	}
+	doc.TestSuites = doc.TestSuites[:1]
+	suite := &doc.TestSuites[0]
+	suite.TestCases = make([]reporters.JUnitTestCase, 0, len(run.Results))
+	suite.Failures, suite.Errors, suite.Skipped, suite.Disabled = 0, 0, 0, 0
+	for _, r := range run.Results {
+		tc, ok := reported[r.Case.ID]
+		if !ok {
+			tc = reporters.JUnitTestCase{Name: r.Case.ID}
+		}
+		describeTestCase(&tc, r, run)
+		suite.TestCases = append(suite.TestCases, tc)
+		switch {
+		case tc.Failure != nil:
+			suite.Failures++
+		case tc.Error != nil:
+			suite.Errors++
+		case tc.Skipped != nil:
+			suite.Skipped++
+		}
+	}
+	suite.Tests = len(suite.TestCases)
+	doc.Tests, doc.Failures, doc.Errors, doc.Disabled = suite.Tests, suite.Failures, suite.Errors, suite.Skipped
+	doc.Time = suite.Time
 }
 
 func describeTestCase(tc *reporters.JUnitTestCase, r suites.Result, run Run) {

@@ -75,7 +75,7 @@ func RenderMarkdown(w io.Writer, rep JSONReport, contract *spec.Contract) error 
 		for _, g := range groups {
 			failing += g.Count
 		}
-		fmt.Fprintf(&b, "\n### %d failing cases, %d causes\n\n| cases | cause | example | evidence |\n|---:|---|---|---|\n", failing, len(groups))
+		fmt.Fprintf(&b, "\n### %s, %s\n\n| cases | cause | example | evidence |\n|---:|---|---|---|\n", plural(failing, "failing case"), plural(len(groups), "cause"))
 		for _, g := range groups {
 			fmt.Fprintf(&b, "| %d | %s | `%s` | %s |\n", g.Count, mdCell(g.Headline), mdCode(g.Example), mdCell(g.Evidence))
 		}
@@ -93,6 +93,14 @@ func RenderMarkdown(w io.Writer, rep JSONReport, contract *spec.Contract) error 
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// plural is "1 cause", "2 causes".
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }
 
 func caseByID(cases []CaseReport, id string) CaseReport {

@@ -9,14 +9,18 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 	"unicode/utf8"
 
@@ -38,6 +42,20 @@ import (
 const (
 	DefaultMaxRPS      = 10
 	DefaultConcurrency = 8
+)
+
+// MinDeadline is the shortest --deadline accepted: anything shorter leaves
+// no time for a case to run.
+const MinDeadline = time.Second
+
+// CutShortGrace bounds how long a run goes on after its --deadline passes
+// or it is interrupted (SIGINT, SIGTERM): errconform stops waiting for the
+// cases still in flight after stopWait, records them as errored, and
+// writes every report from what is known, all within CutShortGrace. A
+// second interrupt stops the waiting at once.
+const (
+	CutShortGrace = 2 * time.Second
+	stopWait      = CutShortGrace / 2
 )
 
 // runOptions are the run command's flags.
@@ -66,10 +84,10 @@ func (o *runOptions) register(fs *flag.FlagSet) {
 	fs.BoolVar(&o.quiet, "quiet", false, "print only the summary")
 	fs.BoolVar(&o.verbose, "verbose", false, "print each exchange (redacted)")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "print every request that would be sent (redacted) and send none")
-	fs.DurationVar(&o.deadline, "deadline", 30*time.Minute, "overall deadline for the whole run")
-	fs.DurationVar(&o.timeout, "timeout", 0, "per-request timeout (overrides target.timeout; default 40s)")
-	fs.DurationVar(&o.gatewayTimeout, "gateway-timeout", 0, "the contract's gateway timeout for the 504 rule (overrides target.gateway_timeout; default 30s)")
-	fs.Float64Var(&o.maxRPS, "max-rps", 0, fmt.Sprintf("cap on requests per second (default %d for a remote target, none on loopback; 0 given explicitly: none)", DefaultMaxRPS))
+	fs.DurationVar(&o.deadline, "deadline", 30*time.Minute, fmt.Sprintf("deadline for the whole run, report writing included (at least %s); when it passes, unfinished cases are errored, the reports are written from what is known within %s, and the run exits 1", MinDeadline, CutShortGrace))
+	fs.DurationVar(&o.timeout, "timeout", 0, "per-request timeout, positive (overrides target.timeout; default 40s)")
+	fs.DurationVar(&o.gatewayTimeout, "gateway-timeout", 0, "the contract's gateway timeout for the 504 rule, positive (overrides target.gateway_timeout; default 30s)")
+	fs.Float64Var(&o.maxRPS, "max-rps", 0, fmt.Sprintf("cap on requests per second, a finite number (default %d for a remote target, none on loopback; 0 given explicitly: none)", DefaultMaxRPS))
 	fs.Int64Var(&o.maxRequests, "max-requests", 0, "cap on the total number of requests (default: what the selected cases need at most)")
 	fs.IntVar(&o.concurrency, "concurrency", 0, fmt.Sprintf("cases in flight at once (default %d)", DefaultConcurrency))
 	fs.Int64Var(&o.maxBody, "max-body", 0, "bytes of each response body read; the rest is discarded (default 1 MiB)")
@@ -93,9 +111,19 @@ type session struct {
 	waivers  map[string]config.Waiver
 	selected []suites.Case
 
+	// ctx bounds the whole run: its deadline is --deadline, and an
+	// interrupt cancels it (with the cause). Every request derives from it.
+	ctx context.Context
+
 	mu       sync.Mutex
 	results  map[string]suites.Result
 	prefetch map[string]suites.Result
+	// ginkgoReport is Ginkgo's report, once ReportAfterSuite has run.
+	ginkgoReport *types.Report
+	// closed is set once the results are collected for the reports: a
+	// case finishing after that (Ginkgo still unwinding past the
+	// deadline) is neither recorded nor printed.
+	closed bool
 }
 
 func (a App) run(args []string) (int, error) {
@@ -105,10 +133,16 @@ func (a App) run(args []string) (int, error) {
 	if err := parseFlags(fs, args); err != nil {
 		return ExitUsage, err
 	}
+	fromCommandLine := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { fromCommandLine[f.Name] = true })
 	set, err := applyEnv(fs, a.LookupEnv)
 	if err != nil {
 		return ExitUsage, err
 	}
+	if err := checkRunFlags(o, set, fromCommandLine); err != nil {
+		return ExitUsage, err
+	}
+	deadline := time.Now().Add(o.deadline)
 	contract, err := spec.Load()
 	if err != nil {
 		return ExitFailed, err
@@ -170,61 +204,203 @@ func (a App) run(args []string) (int, error) {
 	defer client.Close()
 	s.target = suites.Target{Config: cfg, Contract: contract, Client: client, Redactor: redactor}
 
-	var ginkgoReport types.Report
-	suites.Register(catalogue, s.runCase)
-	ginkgo.BeforeSuite(s.prefetchConcurrent)
-	ginkgo.ReportAfterSuite("errconform reports", func(r types.Report) { ginkgoReport = r })
-
-	suiteConfig, reporterConfig := ginkgo.GinkgoConfiguration()
-	suiteConfig.LabelFilter = withControls(o.labelFilter)
-	suiteConfig.Timeout = o.deadline
-	suiteConfig.RandomizeAllSpecs = false
-	reporterConfig.NoColor = true
-	// errconform prints its own line per case; Ginkgo's console reporter
-	// would repeat them in Ginkgo's words.
-	formatter.ColorableStdOut = io.Discard
+	ctx, again, stopRun := runContext(deadline, o.deadline)
+	defer stopRun()
+	s.ctx = ctx
 
 	if !o.quiet {
 		fmt.Fprintf(a.Stdout, "errconform %s: checking %s against contract %s (%s; %d cases, concurrency %d, %s)\n", Version,
 			redactor.String(cfg.Target.BaseURL), contract.Version, configText(o.configFile, embedded), len(s.selected), client.Concurrency(), rateText(cfg.Limits.MaxRPS))
 	}
 	started := time.Now()
-	preflightCtx, cancelPreflight := context.WithTimeout(context.Background(), o.deadline)
-	code, err := s.preflight(preflightCtx)
-	cancelPreflight()
+	code, err := s.preflight(ctx)
 	if err != nil {
 		return code, err
 	}
-	passed := ginkgo.RunSpecs(failRecorder{}, "errconform", suiteConfig, reporterConfig)
+	passed := s.runSpecs(ctx, deadline, again, catalogue)
+	cutShort := ctx.Err() != nil
 	elapsed := time.Since(started)
 
 	// Every selected case gets a result, even when --deadline (or an
 	// interrupt) stopped the specs: never an empty report that exits 0.
-	var ordered []suites.Result
-	for _, c := range s.selected {
-		r, ok := s.results[c.ID]
-		if !ok {
-			if r, ok = s.prefetch[c.ID]; !ok {
-				r = suites.Result{Case: c, Verdict: check.Errored, Reason: "not completed: the run's --deadline passed or it was interrupted"}
-				printCaseLine(a.Stdout, r)
-			}
-		}
-		ordered = append(ordered, r)
-	}
+	ordered, notCompleted, ginkgoReport := s.collect(ctx)
 	run := reports.Run{ToolVersion: Version, ContractVersion: contract.Version, BaseURL: cfg.Target.BaseURL, Embedded: embedded,
 		Started: started, Duration: elapsed, Results: ordered, Redactor: redactor, SecretEnv: cfg.SecretEnv()}
 	reportErr := writeReports(o, ginkgoReport, run, contract)
 	summary := reports.Summarize(run.Results)
 	printSummary(a.Stdout, summary, elapsed, client.Sent())
+	if cutShort {
+		fmt.Fprintf(a.Stderr, "errconform: %s: %d of %d cases not completed (errored); the reports hold what was known\n",
+			context.Cause(ctx), notCompleted, len(ordered))
+	}
 	if reportErr != nil {
 		return ExitFailed, reportErr
 	}
 	code = exitCode(summary, unreachable(run.Results))
+	if code == ExitOK && cutShort {
+		fmt.Fprintln(a.Stderr, "errconform: the run was cut short: exiting 1")
+		code = ExitFailed
+	}
 	if code == ExitOK && !passed {
 		fmt.Fprintln(a.Stderr, "errconform: the Ginkgo suite did not pass although no case failed (interrupted?): exiting 1")
 		code = ExitFailed
 	}
 	return code, nil
+}
+
+// checkRunFlags refuses flag (or environment) values that would switch a
+// safety off rather than tighten it, naming the flag and, when the value
+// came from the environment, the variable.
+func checkRunFlags(o runOptions, set, fromCommandLine map[string]bool) error {
+	source := func(name string) string {
+		if fromCommandLine[name] {
+			return "--" + name
+		}
+		return EnvName(name) + " (--" + name + ")"
+	}
+	if o.deadline < MinDeadline {
+		return usagef("%s %s: must be at least %s: the whole run, report writing included, must fit in it", source("deadline"), o.deadline, MinDeadline)
+	}
+	if set["timeout"] && o.timeout <= 0 {
+		return usagef("%s %s: must be a positive duration such as 40s", source("timeout"), o.timeout)
+	}
+	if set["gateway-timeout"] && o.gatewayTimeout <= 0 {
+		return usagef("%s %s: must be a positive duration such as 30s: the 504 rule needs it", source("gateway-timeout"), o.gatewayTimeout)
+	}
+	if set["max-rps"] && (math.IsNaN(o.maxRPS) || math.IsInf(o.maxRPS, 0) || o.maxRPS < 0) {
+		return usagef("%s %v: must be a finite number of requests per second, 0 or more (0: no cap)", source("max-rps"), o.maxRPS)
+	}
+	return nil
+}
+
+// runContext is the run's context: done at the deadline, or at the first
+// SIGINT or SIGTERM, with the reason as its cause. again is closed by a
+// second signal. stop releases the signal handler.
+func runContext(deadline time.Time, d time.Duration) (ctx context.Context, again <-chan struct{}, stop func()) {
+	interrupted, cancel := context.WithCancelCause(context.Background())
+	ctx, cancelDeadline := context.WithDeadlineCause(interrupted, deadline, fmt.Errorf("the run's --deadline (%s) passed", d))
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	second := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		for n := 1; ; n++ {
+			select {
+			case sig := <-signals:
+				if n == 1 {
+					cancel(fmt.Errorf("the run was interrupted (%s)", signalName(sig)))
+					continue
+				}
+				close(second)
+				return
+			case <-done:
+				return
+			}
+		}
+	}()
+	return ctx, second, func() {
+		signal.Stop(signals)
+		close(done)
+		cancelDeadline()
+		cancel(nil)
+	}
+}
+
+func signalName(sig os.Signal) string {
+	switch sig {
+	case os.Interrupt:
+		return "SIGINT"
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	}
+	return sig.String()
+}
+
+// runSpecs runs the Ginkgo specs (the concurrent phase in BeforeSuite,
+// then the cases that run alone) within the run's deadline. When the
+// deadline passes or the run is interrupted, it waits at most stopWait for
+// Ginkgo to finish (less after a second interrupt); the cases still in
+// flight then count as not completed. It reports whether the suite passed.
+func (s *session) runSpecs(ctx context.Context, deadline time.Time, again <-chan struct{}, catalogue []suites.Case) bool {
+	remaining := time.Until(deadline)
+	if ctx.Err() != nil || remaining <= 0 {
+		return false // the preflight used the whole run
+	}
+	suites.Register(catalogue, s.runCase)
+	ginkgo.BeforeSuite(s.prefetchConcurrent)
+	ginkgo.ReportAfterSuite("errconform reports", func(r types.Report) {
+		s.mu.Lock()
+		s.ginkgoReport = &r
+		s.mu.Unlock()
+	})
+	suiteConfig, reporterConfig := ginkgo.GinkgoConfiguration()
+	suiteConfig.LabelFilter = withControls(s.opts.labelFilter)
+	suiteConfig.Timeout = remaining
+	suiteConfig.GracePeriod = stopWait
+	suiteConfig.RandomizeAllSpecs = false
+	reporterConfig.NoColor = true
+	// errconform prints its own line per case; Ginkgo's console reporter
+	// would repeat them in Ginkgo's words.
+	formatter.ColorableStdOut = io.Discard
+
+	finished := make(chan bool, 1)
+	go func() { finished <- ginkgo.RunSpecs(failRecorder{}, "errconform", suiteConfig, reporterConfig) }()
+	select {
+	case passed := <-finished:
+		return passed
+	case <-ctx.Done():
+	}
+	select {
+	case passed := <-finished:
+		return passed
+	case <-time.After(stopWait):
+	case <-again:
+	}
+	return false // Ginkgo is still unwinding: the reports are written from what is known
+}
+
+// collect closes the session and returns every selected case's result in
+// order: a case without one is errored as not completed (printed, too),
+// with the reason the run stopped. It also returns how many cases did not
+// complete (those, and the ones the stop cancelled in flight) and Ginkgo's
+// report, if Ginkgo got to report.
+func (s *session) collect(ctx context.Context) (ordered []suites.Result, notCompleted int, ginkgoReport types.Report) {
+	s.mu.Lock()
+	s.closed = true
+	results, prefetch := maps.Clone(s.results), maps.Clone(s.prefetch)
+	if s.ginkgoReport != nil {
+		ginkgoReport = *s.ginkgoReport
+	}
+	s.mu.Unlock()
+	reason := "not completed: the run's --deadline passed or it was interrupted"
+	if cause := context.Cause(ctx); cause != nil && ctx.Err() != nil {
+		reason = "not completed: " + cause.Error()
+	}
+	for _, c := range s.selected {
+		r, ok := results[c.ID]
+		if !ok {
+			r, ok = prefetch[c.ID]
+		}
+		if ex, judged := r.Judged(); ok && judged && ex.Failure == probe.FailureCancelled {
+			notCompleted++ // stopped in flight, or before it could send
+		}
+		if !ok {
+			if len(c.MissingFixtures(s.cfg)) > 0 {
+				// Known without sending anything: skipped (or failed,
+				// when --require asks for the fixture).
+				w, waived := s.waivers[c.ID]
+				r = suites.ApplyWaiver(suites.Execute(ctx, c, s.target, s.cfg.Strict), w, waived, time.Now())
+			} else {
+				r = suites.Result{Case: c, Verdict: check.Errored, Reason: reason}
+				notCompleted++
+			}
+			if !s.opts.quiet {
+				printCaseLine(s.app.Stdout, r)
+			}
+		}
+		ordered = append(ordered, r)
+	}
+	return ordered, notCompleted, ginkgoReport
 }
 
 // configText names the config file a run used, for its first line.
@@ -272,13 +448,13 @@ func (s *session) preflight(ctx context.Context) (int, error) {
 			continue
 		}
 		if why := rejection(r, s.cfg); why != "" {
-			return ExitUsage, usagef("preflight: %s", s.target.Redactor.String(why))
+			return ExitUsage, usagef("preflight: %s", reports.Printable(s.target.Redactor.String(why)))
 		}
 	}
 	if unreachable == len(results) && len(results) > 0 {
 		ex, _ := results[0].Judged()
 		return ExitUnreachable, exitError{ExitUnreachable, fmt.Errorf("preflight: the target %s cannot be reached: %s",
-			s.target.Redactor.String(s.cfg.Target.BaseURL), s.target.Redactor.String(ex.Err))}
+			s.target.Redactor.String(s.cfg.Target.BaseURL), reports.Printable(s.target.Redactor.String(ex.Err)))}
 	}
 	for _, r := range results {
 		r = s.finish(r)
@@ -383,17 +559,51 @@ func writeReports(o runOptions, ginkgoReport types.Report, run reports.Run, cont
 	return errors.Join(errs...)
 }
 
-// checkOutputPaths refuses, before anything is sent, report paths whose
-// directory does not exist.
+// checkOutputPaths refuses, before anything is sent, report paths that
+// could not be written at the end: a directory, a missing directory, a
+// file or directory without write permission, a pipe nobody reads. Each
+// path is opened for writing (never truncated) and, when it did not exist,
+// removed again.
 func checkOutputPaths(o runOptions) error {
-	for flagName, path := range map[string]string{"junit": o.junit, "json": o.json, "html": o.html, "markdown": o.markdown, "ctrf": o.ctrf} {
-		if path == "" {
+	outputs := []struct{ flag, path string }{
+		{"junit", o.junit}, {"json", o.json}, {"ctrf", o.ctrf}, {"html", o.html}, {"markdown", o.markdown},
+	}
+	for _, out := range outputs {
+		if out.path == "" {
 			continue
 		}
+		if err := checkWritable(out.path); err != nil {
+			return usagef("--%s %s: %v", out.flag, out.path, err)
+		}
+	}
+	return nil
+}
+
+func checkWritable(path string) error {
+	info, err := os.Stat(path)
+	existed := err == nil
+	switch {
+	case existed && info.IsDir():
+		return errors.New("is a directory; give a file path such as report.xml")
+	case !existed:
 		dir := filepath.Dir(path)
 		if info, err := os.Stat(dir); err != nil || !info.IsDir() {
-			return usagef("--%s %s: directory %s does not exist", flagName, path, dir)
+			return fmt.Errorf("directory %s does not exist", dir)
 		}
+	}
+	// O_NONBLOCK: a FIFO without a reader fails here instead of blocking
+	// (and would block the report writing at the end); no effect on files.
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|syscall.O_NONBLOCK, 0o644)
+	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return fmt.Errorf("cannot be written: %v", err)
+	}
+	_ = f.Close()
+	if !existed {
+		_ = os.Remove(path)
 	}
 	return nil
 }
@@ -415,9 +625,22 @@ func (s *session) budget() int64 {
 	return n
 }
 
+// bound derives a context from a spec's that the run's context (its
+// deadline, an interrupt) also cancels.
+func (s *session) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	merged, cancel := context.WithCancelCause(ctx)
+	stop := context.AfterFunc(s.ctx, func() { cancel(context.Cause(s.ctx)) })
+	return merged, func() {
+		stop()
+		cancel(nil)
+	}
+}
+
 // prefetchConcurrent performs every selected case that need not run alone,
 // concurrently under the client's bounds, before the specs judge them.
-func (s *session) prefetchConcurrent(ctx ginkgo.SpecContext) {
+func (s *session) prefetchConcurrent(sc ginkgo.SpecContext) {
+	ctx, cancel := s.bound(sc)
+	defer cancel()
 	var batch []suites.Case
 	for _, c := range s.selected {
 		s.mu.Lock()
@@ -430,7 +653,9 @@ func (s *session) prefetchConcurrent(ctx ginkgo.SpecContext) {
 	suites.ExecuteAll(ctx, batch, s.target, s.cfg.Strict, func(r suites.Result) {
 		r = s.finish(r)
 		s.mu.Lock()
-		s.prefetch[r.Case.ID] = r
+		if !s.closed {
+			s.prefetch[r.Case.ID] = r
+		}
 		s.mu.Unlock()
 	})
 }
@@ -442,10 +667,14 @@ func (s *session) runCase(ctx context.Context, c suites.Case) suites.Result {
 	r, ok := s.prefetch[c.ID]
 	s.mu.Unlock()
 	if !ok {
+		ctx, cancel := s.bound(ctx)
+		defer cancel()
 		r = s.finish(suites.Execute(ctx, c, s.target, s.cfg.Strict))
 	}
 	s.mu.Lock()
-	s.results[c.ID] = r
+	if !s.closed {
+		s.results[c.ID] = r
+	}
 	s.mu.Unlock()
 	return r
 }
@@ -456,11 +685,14 @@ func (s *session) finish(r suites.Result) suites.Result {
 	r = suites.ApplyWaiver(r, w, ok, time.Now())
 	if !s.opts.quiet {
 		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.closed {
+			return r // the run's results are collected: the summary is out
+		}
 		printCaseLine(s.app.Stdout, r)
 		if s.opts.verbose {
 			printExchanges(s.app.Stdout, r, s.target.Redactor)
 		}
-		s.mu.Unlock()
 	}
 	return r
 }
@@ -468,7 +700,7 @@ func (s *session) finish(r suites.Result) suites.Result {
 func (s *session) printDryRun(redactor *probe.Redactor) {
 	w := s.app.Stdout
 	fmt.Fprintf(w, "errconform %s: dry run against %s: %d cases selected, nothing is sent (a real run: concurrency %d, %s, at most %d requests)\n",
-		Version, redactor.String(s.cfg.Target.BaseURL), len(s.selected), s.cfg.Limits.Concurrency, rateText(s.cfg.Limits.MaxRPS), s.budget())
+		Version, reports.Printable(redactor.String(s.cfg.Target.BaseURL)), len(s.selected), s.cfg.Limits.Concurrency, rateText(s.cfg.Limits.MaxRPS), s.budget())
 	base := strings.TrimRight(s.cfg.Target.BaseURL, "/")
 	for _, c := range s.selected {
 		if missing := c.MissingFixtures(s.cfg); len(missing) > 0 {
@@ -480,15 +712,17 @@ func (s *session) printDryRun(redactor *probe.Redactor) {
 		if c.Burst {
 			repeat = fmt.Sprintf(" (repeated up to %d times)", s.cfg.Fixtures.RateLimitBurst)
 		}
-		fmt.Fprintf(w, "  SEND  %-56s %s %s%s\n", c.ID, r.Method, redactor.String(base+r.Path), repeat)
+		fmt.Fprintf(w, "  SEND  %-56s %s %s%s\n", c.ID, r.Method, reports.Printable(redactor.String(base+r.Path)), repeat)
 		printHeaders(w, "        > ", redactor.Header(r.Header))
 		if len(r.Body) > 0 {
-			fmt.Fprintf(w, "        > body (%d bytes): %s\n", len(r.Body), reports.RedactedExcerpt(redactor, r.Body, 160))
+			fmt.Fprintf(w, "        > body (%d bytes): %s\n", len(r.Body), reports.Printable(reports.RedactedExcerpt(redactor, r.Body, 160)))
 		}
 	}
 	fmt.Fprintf(w, "\n%d requests at most would be sent.\n", s.budget())
 }
 
+// printHeaders prints headers one a line; names and values (a target's
+// response headers among them) pass through reports.Printable.
 func printHeaders(w io.Writer, prefix string, h map[string][]string) {
 	names := make([]string, 0, len(h))
 	for name := range h {
@@ -497,28 +731,32 @@ func printHeaders(w io.Writer, prefix string, h map[string][]string) {
 	sort.Strings(names)
 	for _, name := range names {
 		for _, v := range h[name] {
-			fmt.Fprintf(w, "%s%s: %s\n", prefix, name, v)
+			fmt.Fprintf(w, "%s%s: %s\n", prefix, reports.Printable(name), reports.Printable(v))
 		}
 	}
 }
 
+// printExchanges prints what --verbose shows of a case: every request and
+// response, redacted, with everything the target controls (URL, headers,
+// body, transport errors quoting it) passed through reports.Printable, so
+// that a body cannot retitle the terminal, clear it or print fake lines.
 func printExchanges(w io.Writer, r suites.Result, redactor *probe.Redactor) {
 	for i, ex := range r.Exchanges {
 		if len(r.Exchanges) > 1 {
 			fmt.Fprintf(w, "        exchange %d of %d\n", i+1, len(r.Exchanges))
 		}
-		fmt.Fprintf(w, "        > %s %s\n", ex.Request.Method, redactor.String(ex.URL))
+		fmt.Fprintf(w, "        > %s %s\n", reports.Printable(ex.Request.Method), reports.Printable(redactor.String(ex.URL)))
 		printHeaders(w, "        > ", redactor.Header(ex.Request.Header))
 		if len(ex.Request.Body) > 0 {
-			fmt.Fprintf(w, "        > %s\n", reports.RedactedExcerpt(redactor, ex.Request.Body, 300))
+			fmt.Fprintf(w, "        > %s\n", reports.Printable(reports.RedactedExcerpt(redactor, ex.Request.Body, 300)))
 		}
 		if ex.Response == nil {
-			fmt.Fprintf(w, "        < no response: %s\n", redactor.String(ex.Err))
+			fmt.Fprintf(w, "        < no response: %s\n", reports.Printable(redactor.String(ex.Err)))
 			continue
 		}
 		fmt.Fprintf(w, "        < %d (%s)\n", ex.Response.Status, ex.Duration.Round(time.Microsecond))
 		printHeaders(w, "        < ", redactor.Header(ex.Response.Header))
-		fmt.Fprintf(w, "        < %s\n", reports.RedactedExcerpt(redactor, ex.Response.Body, 300))
+		fmt.Fprintf(w, "        < %s\n", reports.Printable(reports.RedactedExcerpt(redactor, ex.Response.Body, 300)))
 	}
 }
 
@@ -686,15 +924,19 @@ func isLoopback(baseURL string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
+// maxCAFileBytes bounds a --ca-cert file: a whole system bundle is about
+// 200 KiB.
+const maxCAFileBytes = 4 << 20
+
 func tlsConfigFor(t config.TLS) (*tls.Config, error) {
 	if t.CACert == "" && !t.Insecure {
 		return nil, nil
 	}
 	c := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: t.Insecure} //nolint:gosec // --insecure is explicit and warned about
 	if t.CACert != "" {
-		pem, err := os.ReadFile(t.CACert)
+		pem, err := config.ReadFileLimited(t.CACert, maxCAFileBytes)
 		if err != nil {
-			return nil, &config.Error{Field: "tls.ca_cert", Msg: fmt.Sprintf("cannot read: %v", err)}
+			return nil, &config.Error{Field: "tls.ca_cert", Msg: fmt.Sprintf("%s: %v", t.CACert, err)}
 		}
 		pool, err := x509.SystemCertPool()
 		if err != nil {
@@ -719,12 +961,14 @@ var verdictWords = map[check.Verdict]string{
 	check.Passed: "PASS", check.Failed: "FAIL", check.Warned: "WARN", check.Skipped: "SKIP", check.Errored: "ERR ", check.Waived: "WAIV",
 }
 
+// printCaseLine prints a case's one line. Findings quote the target, so
+// the summary and reason pass through reports.Printable.
 func printCaseLine(w io.Writer, r suites.Result) {
 	line := fmt.Sprintf("  %s  %-56s %8.1fms", verdictWords[r.Verdict], r.Case.ID, float64(r.Duration.Microseconds())/1000)
 	if r.Verdict != check.Passed || r.Reason != "" {
-		line += "  " + r.Summary()
+		line += "  " + reports.Printable(r.Summary())
 		if r.Reason != "" && r.Reason != r.Summary() {
-			line += "  [" + r.Reason + "]"
+			line += "  [" + reports.Printable(r.Reason) + "]"
 		}
 	}
 	fmt.Fprintln(w, line)
