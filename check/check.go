@@ -306,6 +306,9 @@ func describeJSONError(err error) string {
 // excerpt quotes at most n bytes of a body for a finding, scrubbing it
 // first: a secret cut in half by the excerpt would escape redaction later.
 func (in *input) excerpt(b []byte, n int) string {
+	if len(b) > n+probe.RedactMargin {
+		b = b[:n+probe.RedactMargin] // what lies beyond is never quoted
+	}
 	text := string(b)
 	if in.expect.Scrub != nil {
 		text = in.expect.Scrub(text)

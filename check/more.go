@@ -124,7 +124,10 @@ func checkNoInternalLeak(in *input) []Finding {
 	}
 	var findings []Finding
 	seen := map[string]bool{}
+	budget := maxLeakScanBytes
 	report := func(where, pointer, text string) {
+		text = text[:runeCut(text, max(0, min(len(text), maxLeakScanPerString, budget)))]
+		budget -= len(text)
 		for _, p := range leakPatterns {
 			m := p.re.FindString(text)
 			if m == "" || (p.what == "an internal URL" && !internalURL(m)) {
@@ -160,6 +163,14 @@ func checkNoInternalLeak(in *input) []Finding {
 	}
 	return findings
 }
+
+// The leak scan reads at most maxLeakScanPerString bytes of each string
+// and maxLeakScanBytes in all: an error's internals show early, and a
+// hostile megabyte-long string must not cost a second of regexp time.
+const (
+	maxLeakScanPerString = 16 << 10
+	maxLeakScanBytes     = 128 << 10
+)
 
 // maxWalkDepth and maxWalkStrings bound the walk over a hostile document.
 const (

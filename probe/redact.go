@@ -10,6 +10,11 @@ import (
 	"unicode/utf8"
 )
 
+// RedactMargin is how far past the end of an excerpt text is redacted
+// before it is cut: a configured secret that starts inside the excerpt, in
+// any form the redactor knows (hex, base64, \u escapes), ends within it.
+const RedactMargin = 4096
+
 // Redacted is what replaces a secret in every output.
 const Redacted = "[REDACTED]"
 

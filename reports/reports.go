@@ -223,8 +223,19 @@ func requestReport(r *probe.Redactor, ex probe.Exchange) *RequestReport {
 
 // RedactedExcerpt redacts the whole body, then cuts the excerpt: cutting
 // first could leave half a secret that no longer matches redaction.
+// Only the excerpt and probe.RedactMargin bytes after it are redacted: a
+// secret (in any encoding) that starts inside the excerpt ends within the
+// margin, and what lies beyond is never shown.
 func RedactedExcerpt(r *probe.Redactor, body []byte, n int) string {
-	return Excerpt([]byte(r.String(string(body))), n)
+	window := body
+	if len(window) > n+probe.RedactMargin {
+		window = window[:n+probe.RedactMargin]
+	}
+	redacted := []byte(r.String(string(window)))
+	if len(redacted) <= n {
+		return Excerpt(redacted, n)
+	}
+	return Excerpt(redacted[:n], n) + fmt.Sprintf("… (%d bytes in all)", len(body))
 }
 
 func responseReport(r *probe.Redactor, ex probe.Exchange) *ResponseReport {

@@ -45,8 +45,14 @@ const (
 	// one request timeout each, plus process start and report writing; 15s
 	// leaves a wide margin for a loaded CI machine.
 	hostileWallBound = 15 * time.Second
-	// hostileMaxRSSKiB bounds the peak resident memory of one run.
-	hostileMaxRSSKiB = 150 << 10
+	// hostileMaxRSSKiB bounds the peak resident memory of one run: the
+	// README promises under 128 MiB against any single hostile target.
+	hostileMaxRSSKiB = 128 << 10
+	// hostileReportBytesPerCase bounds every report's size in proportion to
+	// the number of cases (plus hostileReportBytesFixed for the page
+	// furniture), whatever the target sends.
+	hostileReportBytesPerCase = 48 << 10
+	hostileReportBytesFixed   = 64 << 10
 	// hostileServerLife bounds how long any server loop runs at all.
 	hostileServerLife = 30 * time.Second
 )
@@ -225,6 +231,33 @@ func hostileServers() []hostileServer {
 				})
 			},
 			keywords: []string{"read bound"},
+		},
+		{
+			name: "huge-type",
+			what: "400 application/json whose error.type is a string of almost 1 MiB (400, not 401: a clean 401 would stop the run in the preflight)",
+			start: func(t *testing.T) string {
+				body := `{"error":{"message":"Invalid key.","type":"` + strings.Repeat("t", 1<<20-200) + `","param":null,"code":"invalid_api_key"}}`
+				return hostileHTTP(t, func(w http.ResponseWriter, r *http.Request) {
+					w.Header().Set("Content-Type", "application/json")
+					w.WriteHeader(http.StatusBadRequest)
+					_, _ = io.WriteString(w, body)
+				})
+			},
+			keywords: []string{"type", "cut"},
+		},
+		{
+			name: "many-empty-objects",
+			what: "400 application/json: an error with an array of about 330,000 empty objects (1 MiB)",
+			start: func(t *testing.T) string {
+				body := `{"error":{"message":"Invalid key.","type":"authentication_error","param":null,"code":"invalid_api_key","details":[` +
+					strings.Repeat("{},", 330_000) + `{}]}}`
+				return hostileHTTP(t, func(w http.ResponseWriter, r *http.Request) {
+					w.Header().Set("Content-Type", "application/json")
+					w.WriteHeader(http.StatusBadRequest)
+					_, _ = io.WriteString(w, body)
+				})
+			},
+			keywords: []string{"JSON values"},
 		},
 		{
 			name: "drip",
@@ -465,10 +498,13 @@ func TestHostileTargets(t *testing.T) {
 			t.Parallel()
 			origin := hs.start(t)
 			require.True(t, strings.HasPrefix(origin, "http://127.0.0.1:"), origin)
-			jsonPath := filepath.Join(t.TempDir(), "r.json")
+			dir := t.TempDir()
+			jsonPath := filepath.Join(dir, "r.json")
 			m := errconformMeasured(t, []string{"ERRCONFORM_API_KEY=" + hostileKey},
 				"run", "--target", origin+"/v1", "--label-filter", hostileFilter,
-				"--timeout", hostileTimeout.String(), "--gateway-timeout", (hostileTimeout / 2).String(), "--json", jsonPath)
+				"--timeout", hostileTimeout.String(), "--gateway-timeout", (hostileTimeout / 2).String(), "--json", jsonPath,
+				"--junit", filepath.Join(dir, "r.xml"), "--html", filepath.Join(dir, "r.html"), "--markdown", filepath.Join(dir, "r.md"),
+				"--ctrf", filepath.Join(dir, "r.ctrf.json"))
 			t.Logf("%s (%s): exit %d in %s, peak RSS %.1f MiB", hs.name, hs.what, m.code, m.wall.Round(time.Millisecond), float64(m.maxRSSKiB)/1024)
 			all := m.stdout + m.stderr
 
@@ -480,6 +516,16 @@ func TestHostileTargets(t *testing.T) {
 			assert.Less(t, m.maxRSSKiB, int64(hostileMaxRSSKiB), "peak RSS %d KiB", m.maxRSSKiB)
 			assert.NotContains(t, all, hostileKey, "the key never reaches the output")
 
+			sizes := []string{fmt.Sprintf("terminal %d", len(all))}
+			bound := int64(hostileCases*hostileReportBytesPerCase + hostileReportBytesFixed)
+			assert.LessOrEqual(t, int64(len(all)), bound, "terminal output is bounded")
+			for _, name := range []string{"r.json", "r.xml", "r.html", "r.md", "r.ctrf.json"} {
+				info, err := os.Stat(filepath.Join(dir, name))
+				require.NoError(t, err, "%s is written\n%s", name, all)
+				assert.LessOrEqual(t, info.Size(), bound, "%s is bounded in proportion to the cases", name)
+				sizes = append(sizes, fmt.Sprintf("%s %d", name, info.Size()))
+			}
+			t.Logf("%s: output bytes: %s", hs.name, strings.Join(sizes, ", "))
 			data, err := os.ReadFile(jsonPath)
 			require.NoError(t, err, "the JSON report is written\n%s", all)
 			assert.NotContains(t, string(data), hostileKey, "the key never reaches the report")
