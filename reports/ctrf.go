@@ -1,9 +1,7 @@
 package reports
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/errconform/errconform/check"
@@ -126,16 +124,4 @@ func firstNonEmpty(s ...string) string {
 		}
 	}
 	return ""
-}
-
-// WriteCTRF writes the CTRF report to path.
-func WriteCTRF(path string, run Run) error {
-	data, err := json.MarshalIndent(BuildCTRF(run), "", "  ")
-	if err != nil {
-		return fmt.Errorf("encode CTRF report: %w", err)
-	}
-	if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
-		return fmt.Errorf("write CTRF report: %w", err)
-	}
-	return nil
 }

@@ -18,7 +18,7 @@ func TestReadJSONRefusesWhatIsNotAReport(t *testing.T) {
 	dir := t.TempDir()
 	run := junitRun(t, 4)
 	good := filepath.Join(dir, "good.json")
-	require.NoError(t, reports.WriteJSON(good, run))
+	require.NoError(t, reports.WriteFormat("json", good, reports.Input{Run: run}))
 	rep, err := reports.ReadJSON(good)
 	require.NoError(t, err)
 	require.Len(t, rep.Cases, 4)

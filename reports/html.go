@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"html/template"
 	"io"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -62,18 +61,6 @@ func htmlVerdictClass(v check.Verdict) string {
 
 var htmlVerdictSymbol = map[check.Verdict]string{
 	check.Passed: "✓", check.Failed: "✗", check.Warned: "!", check.Waived: "~", check.Skipped: "–", check.Errored: "⚠",
-}
-
-// WriteHTML renders the HTML report to path.
-func WriteHTML(path string, rep JSONReport, contract *spec.Contract) error {
-	var buf bytes.Buffer
-	if err := RenderHTML(&buf, rep, contract); err != nil {
-		return err
-	}
-	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-		return fmt.Errorf("write HTML report: %w", err)
-	}
-	return nil
 }
 
 // RenderHTML renders the HTML report of rep, its matrix laid out by the

@@ -233,11 +233,12 @@ func TestHTMLMatrixWorstVerdictAndSkips(t *testing.T) {
 
 func TestWriteHTML(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "report.html")
-	require.NoError(t, reports.WriteHTML(path, reports.JSONReport{}, nil))
+	in := reports.Input{Run: reports.Run{Redactor: probe.NewRedactor()}}
+	require.NoError(t, reports.WriteFormat("html", path, in))
 	data, err := os.ReadFile(path)
 	require.NoError(t, err)
 	assert.True(t, bytes.HasPrefix(data, []byte("<!DOCTYPE html>")))
-	assert.Error(t, reports.WriteHTML(filepath.Join(t.TempDir(), "missing", "report.html"), reports.JSONReport{}, nil))
+	assert.Error(t, reports.WriteFormat("html", filepath.Join(t.TempDir(), "missing", "report.html"), in))
 }
 
 // TestHTMLReportInChromium renders a real report, loads it in headless
@@ -254,7 +255,9 @@ func TestHTMLReportInChromium(t *testing.T) {
 	start := time.Now()
 	rep, contract := htmlRealReport(t, "openai-401-type")
 	page := filepath.Join(t.TempDir(), "report.html")
-	require.NoError(t, reports.WriteHTML(page, rep, contract))
+	var rendered bytes.Buffer
+	require.NoError(t, reports.RenderHTML(&rendered, rep, contract))
+	require.NoError(t, os.WriteFile(page, rendered.Bytes(), 0o644))
 	pageURL := "file://" + filepath.ToSlash(page)
 
 	dom := runChromium(t, browser, "--dump-dom", pageURL)

@@ -14,7 +14,7 @@ import (
 	"github.com/errconform/errconform/suites"
 )
 
-// WriteJUnit writes the run as JUnit XML. Ginkgo's own reporter produces
+// RenderJUnit renders the run as JUnit XML. Ginkgo's own reporter produces
 // the document (the suite and its properties); errconform then lists every
 // case of the run in its order and fills in what CI test tabs show:
 // classname = the case's group, the failure message = the first finding in
@@ -25,23 +25,16 @@ import (
 // result: the report always has one testcase per selected case. A zero
 // report (Ginkgo never got to report at all) gives a suite of errconform's
 // own.
-func WriteJUnit(path string, report types.Report, run Run) error {
+func RenderJUnit(report types.Report, run Run) ([]byte, error) {
 	doc, err := ginkgoJUnit(report)
 	if err != nil {
-		return fmt.Errorf("write JUnit report: %w", err)
+		return nil, fmt.Errorf("JUnit report: %w", err)
 	}
 	if len(doc.TestSuites) == 0 {
 		doc.TestSuites = []reporters.JUnitTestSuite{ownSuite(run)}
 	}
 	enrichJUnit(&doc, run)
-	out, err := xml.MarshalIndent(doc, "", "  ")
-	if err != nil {
-		return fmt.Errorf("encode JUnit report: %w", err)
-	}
-	if err := os.WriteFile(path, append([]byte(xml.Header), append(out, '\n')...), 0o644); err != nil {
-		return fmt.Errorf("write JUnit report: %w", err)
-	}
-	return nil
+	return xmlDocument(doc)
 }
 
 // ginkgoJUnit is Ginkgo's JUnit document for report, read back from the

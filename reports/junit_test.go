@@ -77,7 +77,7 @@ func TestWriteJUnitListsCasesGinkgoNeverReported(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "junit.xml")
-			require.NoError(t, reports.WriteJUnit(path, tt.report, run))
+			require.NoError(t, reports.WriteFormat("junit", path, reports.Input{Run: run, Ginkgo: tt.report}))
 			doc := readJUnit(t, path)
 			assert.Equal(t, n, doc.Tests)
 			require.Len(t, doc.TestSuites, 1)
@@ -113,5 +113,5 @@ func TestWriteJUnitToAPathInAnUnwritableDirectory(t *testing.T) {
 		t.Skip("no /dev/null")
 	}
 	run := junitRun(t, 2)
-	require.NoError(t, reports.WriteJUnit("/dev/null", types.Report{SuiteDescription: "errconform"}, run))
+	require.NoError(t, reports.WriteFormat("junit", "/dev/null", reports.Input{Run: run, Ginkgo: types.Report{SuiteDescription: "errconform"}}))
 }

@@ -3,7 +3,6 @@ package reports
 import (
 	"fmt"
 	"io"
-	"os"
 	"sort"
 	"strings"
 	"unicode"
@@ -110,23 +109,6 @@ func caseByID(cases []CaseReport, id string) CaseReport {
 		}
 	}
 	return CaseReport{}
-}
-
-// WriteMarkdown writes the Markdown summary to path, appending when the
-// file exists (as $GITHUB_STEP_SUMMARY expects).
-func WriteMarkdown(path string, rep JSONReport, contract *spec.Contract) error {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		return fmt.Errorf("write Markdown summary: %w", err)
-	}
-	if err := RenderMarkdown(f, rep, contract); err != nil {
-		f.Close()
-		return fmt.Errorf("write Markdown summary: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write Markdown summary: %w", err)
-	}
-	return nil
 }
 
 // mdCellBound bounds a table cell's text, in bytes before escaping.

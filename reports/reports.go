@@ -5,10 +5,8 @@
 package reports
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
 	"sort"
 	"strings"
 	"time"
@@ -202,18 +200,6 @@ func BuildJSON(run Run) JSONReport {
 		rep.Groups = []Group{}
 	}
 	return rep
-}
-
-// WriteJSON writes the JSON report to path.
-func WriteJSON(path string, run Run) error {
-	data, err := json.MarshalIndent(BuildJSON(run), "", "  ")
-	if err != nil {
-		return fmt.Errorf("encode JSON report: %w", err)
-	}
-	if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
-		return fmt.Errorf("write JSON report: %w", err)
-	}
-	return nil
 }
 
 func requestReport(r *probe.Redactor, ex probe.Exchange) *RequestReport {

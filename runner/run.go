@@ -184,6 +184,14 @@ func (a App) run(args []string) (int, error) {
 		}
 	}
 	redactor := probe.NewRedactor(cfg.Secrets()...)
+	// The terminal's redaction boundary: everything this run prints from
+	// here on passes through the redactor, a line at a time, whatever
+	// printed it.
+	stdout, stderr := reports.NewRedactingWriter(a.Stdout, redactor), reports.NewRedactingWriter(a.Stderr, redactor)
+	defer stdout.Close()
+	defer stderr.Close()
+	a.Stdout, a.Stderr = stdout, stderr
+	s.app = a
 	if o.dryRun {
 		s.printDryRun(redactor)
 		return ExitOK, nil
@@ -537,26 +545,23 @@ func unreachable(results []suites.Result) int {
 }
 
 func writeReports(o runOptions, ginkgoReport types.Report, run reports.Run, contract *spec.Contract) error {
-	writers := []struct {
-		path  string
-		write func(string) error
-	}{
-		{o.junit, func(p string) error { return reports.WriteJUnit(p, ginkgoReport, run) }},
-		{o.json, func(p string) error { return reports.WriteJSON(p, run) }},
-		{o.ctrf, func(p string) error { return reports.WriteCTRF(p, run) }},
-		{o.html, func(p string) error { return reports.WriteHTML(p, reports.BuildJSON(run), contract) }},
-		{o.markdown, func(p string) error { return reports.WriteMarkdown(p, reports.BuildJSON(run), contract) }},
-	}
+	paths := o.reportPaths()
+	in := reports.Input{Run: run, Ginkgo: ginkgoReport, Contract: contract}
 	var errs []error
-	for _, w := range writers {
-		if w.path == "" {
+	for _, f := range reports.Formats() {
+		if paths[f.Name] == "" {
 			continue
 		}
-		if err := w.write(w.path); err != nil {
+		if err := f.Write(paths[f.Name], in); err != nil {
 			errs = append(errs, err) // write the others all the same
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// reportPaths maps each report format's flag to the path it was given.
+func (o runOptions) reportPaths() map[string]string {
+	return map[string]string{"junit": o.junit, "json": o.json, "ctrf": o.ctrf, "html": o.html, "markdown": o.markdown}
 }
 
 // checkOutputPaths refuses, before anything is sent, report paths that
@@ -565,15 +570,13 @@ func writeReports(o runOptions, ginkgoReport types.Report, run reports.Run, cont
 // path is opened for writing (never truncated) and, when it did not exist,
 // removed again.
 func checkOutputPaths(o runOptions) error {
-	outputs := []struct{ flag, path string }{
-		{"junit", o.junit}, {"json", o.json}, {"ctrf", o.ctrf}, {"html", o.html}, {"markdown", o.markdown},
-	}
-	for _, out := range outputs {
-		if out.path == "" {
+	paths := o.reportPaths()
+	for _, f := range reports.Formats() {
+		if paths[f.Name] == "" {
 			continue
 		}
-		if err := checkWritable(out.path); err != nil {
-			return usagef("--%s %s: %v", out.flag, out.path, err)
+		if err := checkWritable(paths[f.Name]); err != nil {
+			return usagef("--%s %s: %v", f.Name, paths[f.Name], err)
 		}
 	}
 	return nil

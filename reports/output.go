@@ -1,0 +1,154 @@
+package reports
+
+import (
+	"bytes"
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+
+	"github.com/onsi/ginkgo/v2/types"
+
+	"github.com/errconform/errconform/probe"
+	"github.com/errconform/errconform/spec"
+)
+
+// Input is everything a report format is rendered from.
+type Input struct {
+	Run      Run
+	Ginkgo   types.Report
+	Contract *spec.Contract
+}
+
+// Format is one report format: its flag name and how it renders a run.
+// Formats render to bytes only; Write is the one way a rendering reaches a
+// file, through the run's Redactor, so that a format cannot bypass it.
+type Format struct {
+	Name string
+	// Append adds to an existing file ($GITHUB_STEP_SUMMARY) instead of
+	// replacing it.
+	Append bool
+	Render func(in Input) ([]byte, error)
+}
+
+// Formats lists every report format, in the order they are written.
+func Formats() []Format {
+	return []Format{
+		{Name: "junit", Render: func(in Input) ([]byte, error) { return RenderJUnit(in.Ginkgo, in.Run) }},
+		{Name: "json", Render: func(in Input) ([]byte, error) { return indentedJSON(BuildJSON(in.Run)) }},
+		{Name: "ctrf", Render: func(in Input) ([]byte, error) { return indentedJSON(BuildCTRF(in.Run)) }},
+		{Name: "html", Render: func(in Input) ([]byte, error) {
+			var buf bytes.Buffer
+			err := RenderHTML(&buf, BuildJSON(in.Run), in.Contract)
+			return buf.Bytes(), err
+		}},
+		{Name: "markdown", Append: true, Render: func(in Input) ([]byte, error) {
+			var buf bytes.Buffer
+			err := RenderMarkdown(&buf, BuildJSON(in.Run), in.Contract)
+			return buf.Bytes(), err
+		}},
+	}
+}
+
+// WriteFormat writes the named format (junit, json, ctrf, html, markdown)
+// to path.
+func WriteFormat(name, path string, in Input) error {
+	for _, f := range Formats() {
+		if f.Name == name {
+			return f.Write(path, in)
+		}
+	}
+	return fmt.Errorf("no report format %q", name)
+}
+
+func indentedJSON(v any) ([]byte, error) {
+	data, err := json.MarshalIndent(v, "", "  ")
+	return append(data, '\n'), err
+}
+
+// Write renders the format and writes it to path, redacted as a whole by
+// the run's Redactor: every field was redacted where it was built, and this
+// last pass catches whatever a format quoted that was not.
+func (f Format) Write(path string, in Input) error {
+	data, err := f.Render(in)
+	if err != nil {
+		return fmt.Errorf("render %s report: %w", f.Name, err)
+	}
+	data = []byte(in.Run.Redactor.String(string(data)))
+	flags := os.O_CREATE | os.O_WRONLY | os.O_TRUNC
+	if f.Append {
+		flags = os.O_CREATE | os.O_WRONLY | os.O_APPEND
+	}
+	out, err := os.OpenFile(path, flags, 0o644)
+	if err != nil {
+		return fmt.Errorf("write %s report: %w", f.Name, err)
+	}
+	if _, err := out.Write(data); err != nil {
+		out.Close()
+		return fmt.Errorf("write %s report: %w", f.Name, err)
+	}
+	if err := out.Close(); err != nil {
+		return fmt.Errorf("write %s report: %w", f.Name, err)
+	}
+	return nil
+}
+
+// xmlDocument is an XML header and the indented document.
+func xmlDocument(v any) ([]byte, error) {
+	out, err := xml.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append([]byte(xml.Header), append(out, '\n')...), nil
+}
+
+// RedactingWriter redacts everything written to w, a line at a time, so
+// that a secret is never split across two writes. Close writes what is
+// left of an unfinished line.
+type RedactingWriter struct {
+	mu       sync.Mutex
+	w        io.Writer
+	redactor *probe.Redactor
+	pending  []byte
+}
+
+// NewRedactingWriter wraps w.
+func NewRedactingWriter(w io.Writer, r *probe.Redactor) *RedactingWriter {
+	return &RedactingWriter{w: w, redactor: r}
+}
+
+// Write redacts and writes every complete line of p.
+func (rw *RedactingWriter) Write(p []byte) (int, error) {
+	rw.mu.Lock()
+	defer rw.mu.Unlock()
+	rw.pending = append(rw.pending, p...)
+	end := bytes.LastIndexByte(rw.pending, '\n')
+	if end < 0 {
+		if len(rw.pending) < 64<<10 {
+			return len(p), nil
+		}
+		end = len(rw.pending) - 1 // a very long line goes out in parts
+	}
+	lines := string(rw.pending[:end+1])
+	rw.pending = append(rw.pending[:0], rw.pending[end+1:]...)
+	if _, err := io.WriteString(rw.w, rw.redactor.String(lines)); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// Close writes the rest of an unfinished line.
+func (rw *RedactingWriter) Close() error {
+	rw.mu.Lock()
+	defer rw.mu.Unlock()
+	if len(rw.pending) == 0 {
+		return nil
+	}
+	rest := strings.Clone(string(rw.pending))
+	rw.pending = nil
+	_, err := io.WriteString(rw.w, rw.redactor.String(rest))
+	return err
+}
