@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode"
 
 	"go.yaml.in/yaml/v3"
 	"golang.org/x/net/http/httpguts"
@@ -716,16 +717,19 @@ func (c Config) SecretEnv() map[string]string {
 	return out
 }
 
-// faultHeaderToken is the internal_error_header's value when it looks like
-// a credential (a fault hook on shared staging is often gated by a token):
-// 12 or more characters with a digit, or 20 or more. A plain word such as
-// "internal" is not one, and redacting it would mangle ordinary text.
+// faultHeaderToken is the internal_error_header's value when it is a
+// credential (a fault hook on shared staging is often gated by a token):
+// any value of 4 or more characters under a header whose name says it is
+// one (X-Fault-Token), else 8 or more characters with a digit and a letter,
+// or 16 or more of any kind. A plain word such as "internal" or a status
+// such as "500" is not one, and redacting it would mangle ordinary text.
 func (c Config) faultHeaderToken() string {
-	_, v, err := SplitHeader(c.Fixtures.InternalErrorHeader)
+	name, v, err := SplitHeader(c.Fixtures.InternalErrorHeader)
 	if err != nil || v == "" {
 		return ""
 	}
-	if len(v) >= 20 || (len(v) >= 12 && strings.ContainsAny(v, "0123456789")) {
+	hasDigit, hasLetter := strings.ContainsAny(v, "0123456789"), strings.IndexFunc(v, unicode.IsLetter) >= 0
+	if (namesSecret(name) && len(v) >= 4) || (len(v) >= 8 && hasDigit && hasLetter) || len(v) >= 16 {
 		return v
 	}
 	return ""

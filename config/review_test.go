@@ -58,6 +58,11 @@ func TestFaultHeaderTokenIsASecretOnlyWhenItLooksLikeOne(t *testing.T) {
 		{"X-Fault: internal", false},
 		{"X-Fault-Token: 7f3a9c2e1b4d8f60", true},
 		{"X-Fault: please-fail-this-request-now", true},
+		{"X-Fault: f4k3t0k3n", true},
+		{"X-Fault-Token: abcdwxyz", true},
+		{"X-Fault-Key: Zq8", false},
+		{"X-Fault: 500", false},
+		{"X-Simulate: upstream_error", false},
 	}
 	for _, tt := range tests {
 		cfg, err := config.Parse("c.yaml", []byte(validHead+"fixtures:\n  internal_error_header: \""+tt.header+"\"\n"), lookupOf(nil))

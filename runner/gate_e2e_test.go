@@ -175,6 +175,11 @@ func TestTargetHeadersAreSentOnEveryRequest(t *testing.T) {
 	assert.Contains(t, rep.Cases[0].Reproduce, `X-Route: staging-eu`)
 	assert.Contains(t, rep.Cases[0].Reproduce, `"X-Gateway-Key: ${GATEWAY_KEY}"`, "the secret header is named by its variable, which the shell expands")
 
+	dry := errconform(t, env, "run", "--config", cfgPath, "--dry-run")
+	require.Equal(t, 0, dry.code, dry.stderr)
+	assert.Contains(t, dry.stdout, "> X-Route: staging-eu")
+	assert.NotContains(t, dry.stdout, gatewayKey)
+
 	check := errconform(t, env, "config", "check", cfgPath)
 	require.Equal(t, 0, check.code, check.stdout+check.stderr)
 	assert.Contains(t, check.stdout, "X-Route: staging-eu")

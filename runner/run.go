@@ -704,6 +704,10 @@ func (s *session) printDryRun(redactor *probe.Redactor) {
 	w := s.app.Stdout
 	fmt.Fprintf(w, "errconform %s: dry run against %s: %d cases selected, nothing is sent (a real run: concurrency %d, %s, at most %d requests)\n",
 		Version, reports.Printable(redactor.String(s.cfg.Target.BaseURL)), len(s.selected), s.cfg.Limits.Concurrency, rateText(s.cfg.Limits.MaxRPS), s.budget())
+	if len(s.cfg.Target.Headers) > 0 {
+		fmt.Fprintln(w, "  every request also carries (target.headers):")
+		printHeaders(w, "        > ", redactor.Header(targetHeaders(s.cfg)))
+	}
 	base := strings.TrimRight(s.cfg.Target.BaseURL, "/")
 	for _, c := range s.selected {
 		if missing := c.MissingFixtures(s.cfg); len(missing) > 0 {
