@@ -124,12 +124,13 @@ func (r *Redactor) Find(s string) (form string, found bool) {
 func (r *Redactor) Header(h http.Header) http.Header {
 	out := http.Header{}
 	for name, values := range h {
+		shown := http.CanonicalHeaderKey(r.String(name)) // a target may echo a key as a header name
 		for _, v := range values {
 			if isSensitiveHeader(name) {
-				out.Add(name, r.String(redactHeaderValue(v)))
+				out[shown] = append(out[shown], r.String(redactHeaderValue(v)))
 				continue
 			}
-			out.Add(name, r.String(v))
+			out[shown] = append(out[shown], r.String(v))
 		}
 	}
 	return out

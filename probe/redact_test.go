@@ -672,3 +672,16 @@ func TestRedactorStringBase64InAPathKeepsTheHost(t *testing.T) {
 	in := "https://h/v1/files/" + base64.StdEncoding.EncodeToString([]byte(keyA)) + "/content"
 	assert.Equal(t, "https://h/v1/files/[REDACTED]/content", probe.NewRedactor(keyA).String(in))
 }
+
+// A key echoed as a response header's name is redacted too.
+func TestHeaderNamesAreRedacted(t *testing.T) {
+	const key = "sk-header-name-Zq81mX0vPa77"
+	h := http.Header{}
+	h[key] = []string{"1"}
+	h["X-Ok"] = []string{"fine"}
+	out := probe.NewRedactor(key).Header(h)
+	for name := range out {
+		assert.NotContains(t, name, "Zq81mX0v")
+	}
+	assert.Equal(t, []string{"fine"}, out["X-Ok"])
+}
