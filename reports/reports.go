@@ -33,6 +33,21 @@ type Run struct {
 	// SecretEnv maps each configured secret to the environment variable a
 	// reproduction command uses in its place.
 	SecretEnv map[string]string
+	// Settings are what a dashboard needs to compare runs.
+	Settings Settings
+}
+
+// Settings are the choices a run was made with.
+type Settings struct {
+	// Name is the target's name, when it has one (a config's or a matrix
+	// job's); reports use it to keep a matrix's results apart.
+	Name        string   `json:"name,omitempty"`
+	Model       string   `json:"model,omitempty"`
+	Strict      bool     `json:"strict"`
+	Require     []string `json:"require"`
+	LabelFilter string   `json:"label_filter,omitempty"`
+	// Selected lists the IDs of the cases the run selected.
+	Selected []string `json:"selected_cases"`
 }
 
 // Summary counts verdicts.
@@ -86,6 +101,7 @@ type JSONReport struct {
 	Target        TargetInfo   `json:"target"`
 	StartedAt     time.Time    `json:"started_at"`
 	DurationMS    int64        `json:"duration_ms"`
+	Settings      *Settings    `json:"settings,omitempty"`
 	Summary       Summary      `json:"summary"`
 	// Groups are the failed and errored cases by cause, largest first.
 	Groups []Group      `json:"groups"`
@@ -161,6 +177,24 @@ type ResponseReport struct {
 // ExcerptBytes bounds body excerpts in reports.
 const ExcerptBytes = 2048
 
+// settingsOf is the run's settings for the report, with every selected
+// case listed (the results' cases when the runner named none).
+func settingsOf(run Run) *Settings {
+	s := run.Settings
+	s.Model = run.Redactor.String(s.Model)
+	s.LabelFilter = run.Redactor.String(s.LabelFilter)
+	if s.Require == nil {
+		s.Require = []string{}
+	}
+	if s.Selected == nil {
+		s.Selected = []string{}
+		for _, r := range run.Results {
+			s.Selected = append(s.Selected, r.Case.ID)
+		}
+	}
+	return &s
+}
+
 // BuildJSON assembles the JSON report of a run.
 func BuildJSON(run Run) JSONReport {
 	rep := JSONReport{
@@ -171,6 +205,7 @@ func BuildJSON(run Run) JSONReport {
 		StartedAt:     run.Started.UTC(),
 		DurationMS:    run.Duration.Milliseconds(),
 		Summary:       Summarize(run.Results),
+		Settings:      settingsOf(run),
 		Cases:         []CaseReport{},
 	}
 	for _, r := range run.Results {

@@ -244,6 +244,11 @@ func TestLabelFilterSelectsCases(t *testing.T) {
 		assert.True(t, strings.HasSuffix(c.ID, "/models-list"), c.ID)
 	}
 	assert.Equal(t, 3, controls)
+	require.NotNil(t, rep.Settings, "the report records what a dashboard needs to compare runs")
+	assert.Equal(t, "status:401 && endpoint:models-list", rep.Settings.LabelFilter)
+	assert.Equal(t, "openai/gpt-oss-120b", rep.Settings.Model)
+	assert.Len(t, rep.Settings.Selected, len(rep.Cases))
+	assert.NotNil(t, rep.Settings.Require)
 }
 
 func TestUsageAndConfigErrorsExit2NamingTheField(t *testing.T) {

@@ -233,7 +233,8 @@ func (a App) run(args []string) (int, error) {
 	// interrupt) stopped the specs: never an empty report that exits 0.
 	ordered, notCompleted, ginkgoReport := s.collect(ctx)
 	run := reports.Run{ToolVersion: Version, ContractVersion: contract.Version, BaseURL: cfg.Target.BaseURL, Embedded: embedded,
-		Started: started, Duration: elapsed, Results: ordered, Redactor: redactor, SecretEnv: cfg.SecretEnv()}
+		Started: started, Duration: elapsed, Results: ordered, Redactor: redactor, SecretEnv: cfg.SecretEnv(),
+		Settings: reports.Settings{Model: suites.ModelOf(cfg), Strict: cfg.Strict, Require: cfg.Require, LabelFilter: o.labelFilter}}
 	reportErr := writeReports(o, ginkgoReport, run, contract)
 	summary := reports.Summarize(run.Results)
 	printSummary(a.Stdout, summary, elapsed, client.Sent())
