@@ -11,6 +11,7 @@ import (
 	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/errconform/errconform/check"
+	"github.com/errconform/errconform/config"
 	"github.com/errconform/errconform/suites"
 )
 
@@ -103,6 +104,7 @@ func enrichJUnit(doc *reporters.JUnitTestSuites, run Run) {
 	}
 	doc.TestSuites = doc.TestSuites[:1]
 	suite := &doc.TestSuites[0]
+	suite.Name = suiteName(run)
 	suite.TestCases = make([]reporters.JUnitTestCase, 0, len(run.Results))
 	suite.Failures, suite.Errors, suite.Skipped, suite.Disabled = 0, 0, 0, 0
 	for _, r := range run.Results {
@@ -157,7 +159,28 @@ func findingsText(r suites.Result, run Run) string {
 		fmt.Fprintln(&b, run.Redactor.String(r.Reason))
 	}
 	if ex, ok := r.Judged(); ok {
+		if ex.Response != nil {
+			fmt.Fprintf(&b, "\nResponse: HTTP %d\n%s\n", ex.Response.Status,
+				Printable(RedactedExcerpt(run.Redactor, ex.Response.Body, junitExcerptBytes)))
+		}
 		fmt.Fprintf(&b, "\nReproduce:\n%s\n", Reproduce(run.Redactor, run.SecretEnv, ex))
 	}
 	return b.String()
+}
+
+// junitExcerptBytes bounds the response body a failure body quotes: the
+// evidence travels with the failure into a CI test tab.
+const junitExcerptBytes = 1024
+
+// suiteName names the testsuite by the target, so that a matrix's reports
+// stay apart in a test tab: the target's name, else its base URL.
+func suiteName(run Run) string {
+	target := run.Settings.Name
+	if target == "" {
+		target = run.Redactor.String(config.WithoutUserinfo(run.BaseURL))
+	}
+	if target == "" {
+		return "errconform"
+	}
+	return "errconform: " + target
 }

@@ -63,3 +63,31 @@ func TestRedactingWriter(t *testing.T) {
 	assert.NotContains(t, out.String(), "Zq81mX0v")
 	assert.Equal(t, "  FAIL  auth/x  echoed [REDACTED] in the body\nno newline: [REDACTED]", out.String())
 }
+
+// The evidence travels with a failure: the JUnit failure body holds the
+// status line and a bounded, redacted excerpt of the response body, and
+// the testsuite is named by the target.
+func TestJUnitFailureCarriesTheResponse(t *testing.T) {
+	const secret = "sk-junit-Zq81mX0vPa77LkTT"
+	run := junitRun(t, 2)
+	run.Redactor = probe.NewRedactor(secret)
+	body := `{"status":"failure","message":"key ` + secret + `"}` + strings.Repeat(" ", 5000)
+	run.Results[1].Exchanges = []probe.Exchange{{URL: "http://127.0.0.1:9/v1/models", Request: probe.Request{Method: "GET"},
+		Response: &probe.Response{Status: 500, Body: []byte(body)}}}
+	path := filepath.Join(t.TempDir(), "junit.xml")
+	require.NoError(t, reports.WriteFormat("junit", path, reports.Input{Run: run}))
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	text := string(data)
+	assert.Contains(t, text, `testsuite name="errconform: http://127.0.0.1:9/v1"`)
+	assert.Contains(t, text, "Response: HTTP 500")
+	assert.Contains(t, text, `{&#34;status&#34;:&#34;failure&#34;`)
+	assert.NotContains(t, text, "Zq81mX0v")
+	assert.Less(t, len(text), 8000, "the excerpt is bounded")
+
+	run.Settings.Name = "eu-west"
+	require.NoError(t, reports.WriteFormat("junit", path, reports.Input{Run: run}))
+	data, err = os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Contains(t, string(data), `testsuite name="errconform: eu-west"`)
+}
