@@ -290,6 +290,16 @@ func expectsParam(params ...string) func(suites.Case) bool {
 	}
 }
 
+// ByName returns the mutant with that name.
+func ByName(name string) (Mutant, bool) {
+	for _, m := range All() {
+		if m.Name == name {
+			return m, true
+		}
+	}
+	return Mutant{}, false
+}
+
 // All returns every mutant.
 func All() []Mutant {
 	return []Mutant{
