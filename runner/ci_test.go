@@ -186,7 +186,8 @@ func TestExamplesAreValid(t *testing.T) {
 	assert.Contains(t, string(gl), "ci/errconform.gitlab-ci.yml")
 }
 
-// docs/cases.md and docs/rules.md are what the code generates.
+// docs/cases.md, docs/rules.md and docs/cli.md are what the code
+// generates.
 func TestDocsMatchTheCode(t *testing.T) {
 	for _, tt := range []struct {
 		file string
@@ -194,12 +195,14 @@ func TestDocsMatchTheCode(t *testing.T) {
 	}{
 		{"../docs/cases.md", []string{"list", "--format", "markdown"}},
 		{"../docs/rules.md", []string{"list", "--rules", "--format", "markdown"}},
+		{"../docs/cli.md", []string{"docs"}},
 	} {
 		out := errconform(t, nil, tt.args...)
 		require.Equal(t, 0, out.code, out.stderr)
 		want, err := os.ReadFile(tt.file)
 		require.NoError(t, err)
-		assert.Equal(t, string(want), out.stdout, "%s is stale: regenerate with errconform %s > %s", tt.file, strings.Join(tt.args, " "), tt.file)
+		file := strings.TrimPrefix(tt.file, "../")
+		assert.Equal(t, string(want), out.stdout, "%s is stale: regenerate with go run ./cmd/errconform %s > %s", file, strings.Join(tt.args, " "), file)
 	}
 }
 

@@ -11,19 +11,8 @@ import (
 	"github.com/errconform/errconform/suites"
 )
 
-// configCmd dispatches "errconform config check FILE".
-func (a App) configCmd(args []string) error {
-	if len(args) == 0 || args[0] != "check" {
-		return usagef("usage: errconform config check FILE")
-	}
-	fs := a.newFlagSet("config check")
-	if err := fs.Parse(args[1:]); err != nil {
-		return usageError{err}
-	}
-	if fs.NArg() != 1 {
-		return usagef("usage: errconform config check FILE")
-	}
-	path := fs.Arg(0)
+// configCheck is "errconform config check FILE".
+func (a App) configCheck(path string) error {
 	cfg, err := config.Load(path, a.LookupEnv)
 	if err != nil {
 		return err

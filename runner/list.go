@@ -12,21 +12,18 @@ import (
 	"github.com/errconform/errconform/suites"
 )
 
-func (a App) list(args []string) error {
-	fs := a.newFlagSet("list")
-	format := fs.String("format", "text", "text, json or markdown (docs/cases.md and, with --rules, docs/rules.md are this output)")
-	rules := fs.Bool("rules", false, "list the rules instead of the cases")
-	if err := parseFlags(fs, args); err != nil {
-		return err
+func (a App) list(format string, rules bool) error {
+	if format != "text" && format != "json" && format != "markdown" {
+		return usagef("list --format %q: not text, json or markdown", format)
 	}
 	contract, err := spec.Load()
 	if err != nil {
 		return err
 	}
-	if *rules && *format == "markdown" {
+	if rules && format == "markdown" {
 		return writeRulesMarkdown(a.Stdout)
 	}
-	if *rules {
+	if rules {
 		tw := tabwriter.NewWriter(a.Stdout, 2, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "RULE\tSEVERITY\tWHAT")
 		for _, r := range check.Rules() {
@@ -35,7 +32,7 @@ func (a App) list(args []string) error {
 		return tw.Flush()
 	}
 	cases := suites.Catalogue()
-	switch *format {
+	switch format {
 	case "json":
 		type entry struct {
 			suites.Case
@@ -51,9 +48,6 @@ func (a App) list(args []string) error {
 		return enc.Encode(out)
 	case "markdown":
 		return writeCasesMarkdown(a.Stdout, cases, contract)
-	case "text":
-	default:
-		return usagef("list: --format %q is not text, json or markdown", *format)
 	}
 	tw := tabwriter.NewWriter(a.Stdout, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tSTATUS\tTYPE\tCODE\tPARAM\tFIXTURES\tTITLE")
@@ -77,7 +71,7 @@ func (a App) list(args []string) error {
 	for _, e := range contract.Codes {
 		fmt.Fprintf(a.Stdout, "  code   %-29s %3d cases%s\n", e.Code, codes[e.Code], missingMark(codes[e.Code]))
 	}
-	fmt.Fprintln(a.Stdout, "Labels per case: group:, status:, code:, endpoint:, fixture: (or no-fixture), slow, alone. Use them with run --label-filter.")
+	fmt.Fprintln(a.Stdout, "Labels per case: group:, status:, code:, endpoint:, fixture: (or no-fixture), slow, alone, stream, control. Use them with run --label-filter, and the IDs with run --case.")
 	return nil
 }
 

@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"maps"
@@ -16,7 +15,9 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"path"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -27,6 +28,7 @@ import (
 	"github.com/onsi/ginkgo/v2"
 	"github.com/onsi/ginkgo/v2/formatter"
 	"github.com/onsi/ginkgo/v2/types"
+	"github.com/spf13/pflag"
 
 	"github.com/errconform/errconform/check"
 	"github.com/errconform/errconform/config"
@@ -61,7 +63,8 @@ const (
 // runOptions are the run command's flags.
 type runOptions struct {
 	configFile, target, junit, json, html, markdown, ctrf string
-	labelFilter, require, waivers, caCert                 string
+	labelFilter, require, waivers, caCert, rerunFailed    string
+	cases                                                 []string
 	strict, quiet, verbose, dryRun, insecure              bool
 	deadline, timeout, gatewayTimeout                     time.Duration
 	maxRPS                                                float64
@@ -69,18 +72,22 @@ type runOptions struct {
 	concurrency                                           int
 }
 
-func (o *runOptions) register(fs *flag.FlagSet) {
-	fs.StringVar(&o.configFile, "config", "", "config file (YAML); default: errconform.yaml or .errconform.yaml in the working directory, if present")
-	fs.StringVar(&o.target, "target", "", "base URL of the API under test, e.g. https://staging.example.com/v1 (the key comes from ERRCONFORM_API_KEY), or \"reference\" for the embedded reference")
-	fs.StringVar(&o.junit, "junit", "", "write a JUnit XML report to this path")
-	fs.StringVar(&o.json, "json", "", "write the JSON report to this path")
-	fs.StringVar(&o.html, "html", "", "write the HTML report to this path")
-	fs.StringVar(&o.markdown, "markdown", "", "write a Markdown summary to this path (e.g. $GITHUB_STEP_SUMMARY)")
-	fs.StringVar(&o.ctrf, "ctrf", "", "write a CTRF JSON report to this path")
-	fs.StringVar(&o.labelFilter, "label-filter", "", "run only cases whose labels match this Ginkgo label expression, e.g. 'status:401 && !slow'")
-	fs.StringVar(&o.require, "require", "", "fixture keys (comma-separated, or all) whose absence fails the run instead of skipping")
-	fs.StringVar(&o.waivers, "waivers", "", "YAML file of waived cases (case, reason, expires)")
+// register declares run's flags, in the order its help lists them. A
+// back-quoted word names the flag's value in the help.
+func (o *runOptions) register(fs *pflag.FlagSet) {
+	fs.StringVar(&o.target, "target", "", "base `URL` of the API under test, ending in /v1 (e.g. https://staging.example.com/v1), or \"reference\" for the embedded reference; the key comes from ERRCONFORM_API_KEY")
+	fs.StringVar(&o.configFile, "config", "", "read the config from `FILE` (YAML); default: errconform.yaml or .errconform.yaml in the working directory, if present")
+	fs.StringVar(&o.labelFilter, "label-filter", "", "run only the cases whose labels match `EXPR`, a Ginkgo label expression such as 'status:401 && !slow' (errconform list shows the labels)")
+	fs.StringSliceVar(&o.cases, "case", nil, "run only the case with this `ID`, or the cases whose IDs match it as a glob (path.Match: * does not cross /); repeatable or comma-separated")
+	fs.StringVar(&o.rerunFailed, "rerun-failed", "", "run only the failed and errored cases of an earlier JSON `REPORT` (--json); one without any: say so, send nothing, exit 0")
+	fs.StringVar(&o.require, "require", "", "the fixture `KEYS` (comma-separated, or all) whose absence fails the cases that need them instead of skipping them")
 	fs.BoolVar(&o.strict, "strict", false, "fail on SHOULD findings (warnings) too")
+	fs.StringVar(&o.waivers, "waivers", "", "read waived cases (case, reason, expires) from the YAML `FILE`")
+	fs.StringVar(&o.junit, "junit", "", "write a JUnit XML report to `PATH` (- for standard output)")
+	fs.StringVar(&o.json, "json", "", "write the JSON report to `PATH` (- for standard output); errconform diff and --rerun-failed read it")
+	fs.StringVar(&o.html, "html", "", "write the HTML report to `PATH` (- for standard output)")
+	fs.StringVar(&o.markdown, "markdown", "", "append a Markdown summary to `PATH`, e.g. $GITHUB_STEP_SUMMARY (- for standard output)")
+	fs.StringVar(&o.ctrf, "ctrf", "", "write a CTRF JSON report to `PATH` (- for standard output)")
 	fs.BoolVar(&o.quiet, "quiet", false, "print only the summary")
 	fs.BoolVar(&o.verbose, "verbose", false, "print each exchange (redacted)")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "print every request that would be sent (redacted) and send none")
@@ -90,8 +97,8 @@ func (o *runOptions) register(fs *flag.FlagSet) {
 	fs.Float64Var(&o.maxRPS, "max-rps", 0, fmt.Sprintf("cap on requests per second, a finite number (default %d for a remote target, none on loopback; 0 given explicitly: none)", DefaultMaxRPS))
 	fs.Int64Var(&o.maxRequests, "max-requests", 0, "cap on the total number of requests (default: what the selected cases need at most)")
 	fs.IntVar(&o.concurrency, "concurrency", 0, fmt.Sprintf("cases in flight at once (default %d)", DefaultConcurrency))
-	fs.Int64Var(&o.maxBody, "max-body", 0, "bytes of each response body read; the rest is discarded (default 1 MiB)")
-	fs.StringVar(&o.caCert, "ca-cert", "", "PEM file of an extra CA to trust")
+	fs.Int64Var(&o.maxBody, "max-body", 0, "read at most `BYTES` of each response body; the rest is discarded (default 1 MiB)")
+	fs.StringVar(&o.caCert, "ca-cert", "", "trust the extra CA in this PEM `FILE`")
 	fs.BoolVar(&o.insecure, "insecure", false, "do not verify the target's TLS certificate (prints a warning)")
 }
 
@@ -126,19 +133,16 @@ type session struct {
 	closed bool
 }
 
-func (a App) run(args []string) (int, error) {
-	fs := a.newFlagSet("run")
-	var o runOptions
-	o.register(fs)
-	if err := parseFlags(fs, args); err != nil {
-		return ExitUsage, err
-	}
+// run is errconform run: fs holds the parsed flags, op the values they
+// were parsed into (the environment fills in the rest here).
+func (a App) run(fs *pflag.FlagSet, op *runOptions) (int, error) {
 	fromCommandLine := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { fromCommandLine[f.Name] = true })
+	fs.Visit(func(f *pflag.Flag) { fromCommandLine[f.Name] = true })
 	set, err := applyEnv(fs, a.LookupEnv)
 	if err != nil {
 		return ExitUsage, err
 	}
+	o := *op
 	if err := checkRunFlags(o, set, fromCommandLine); err != nil {
 		return ExitUsage, err
 	}
@@ -150,27 +154,31 @@ func (a App) run(args []string) (int, error) {
 	if o.configFile, err = findConfig(o, set); err != nil {
 		return ExitUsage, err
 	}
+	toStdout, err := stdoutReport(o)
+	if err != nil {
+		return ExitUsage, err
+	}
+	reportOut := a.Stdout
+	if toStdout != "" {
+		// Standard output carries the report alone: every line the run
+		// prints goes to standard error.
+		a.Stdout = a.Stderr
+	}
 	cfg, embedded, stop, err := a.resolveTarget(o, set, contract)
 	if err != nil {
 		return ExitUsage, err
 	}
 	defer stop()
-	filter, err := types.ParseLabelFilter(o.labelFilter)
-	if err != nil {
-		return ExitUsage, usagef("--label-filter %q: %v", o.labelFilter, err)
-	}
 	catalogue := suites.Catalogue()
-	s := &session{app: a, opts: o, cfg: cfg, results: map[string]suites.Result{}, prefetch: map[string]suites.Result{}}
-	for _, c := range catalogue {
-		// The positive controls run whatever the filter: they prove the
-		// run tests the intended target with a working key and model.
-		if filter(c.Labels) || c.Control {
-			s.selected = append(s.selected, c)
-		}
+	selected, err := selectCases(o, catalogue)
+	if errors.Is(err, errNothingToRerun) {
+		fmt.Fprintf(a.Stderr, "errconform: %s has no failed or errored case: nothing to re-run; nothing was sent and no report written\n", reports.Printable(o.rerunFailed))
+		return ExitOK, nil
 	}
-	if len(s.selected) == len(controlCases(s.selected)) {
-		return ExitUsage, usagef("--label-filter %q selects no case (errconform list shows the labels)", o.labelFilter)
+	if err != nil {
+		return ExitUsage, err
 	}
+	s := &session{app: a, opts: o, cfg: cfg, selected: selected, results: map[string]suites.Result{}, prefetch: map[string]suites.Result{}}
 	if err := checkOutputPaths(o); err != nil {
 		return ExitUsage, err
 	}
@@ -216,8 +224,9 @@ func (a App) run(args []string) (int, error) {
 	defer stopRun()
 	s.ctx = ctx
 
+	version := ToolVersion()
 	if !o.quiet {
-		fmt.Fprintf(a.Stdout, "errconform %s: checking %s against contract %s (%s; %d cases, concurrency %d, %s)\n", Version,
+		fmt.Fprintf(a.Stdout, "errconform %s: checking %s against contract %s (%s; %d cases, concurrency %d, %s)\n", version,
 			redactor.String(cfg.Target.BaseURL), contract.Version, configText(o.configFile, embedded), len(s.selected), client.Concurrency(), rateText(cfg.Limits.MaxRPS))
 	}
 	started := time.Now()
@@ -225,19 +234,20 @@ func (a App) run(args []string) (int, error) {
 	if err != nil {
 		return code, err
 	}
-	passed := s.runSpecs(ctx, deadline, again, catalogue)
+	passed := s.runSpecs(ctx, deadline, again)
 	cutShort := ctx.Err() != nil
 	elapsed := time.Since(started)
 
 	// Every selected case gets a result, even when --deadline (or an
 	// interrupt) stopped the specs: never an empty report that exits 0.
 	ordered, notCompleted, ginkgoReport := s.collect(ctx)
-	run := reports.Run{ToolVersion: Version, ContractVersion: contract.Version, BaseURL: cfg.Target.BaseURL, Embedded: embedded,
+	run := reports.Run{ToolVersion: version, ContractVersion: contract.Version, BaseURL: cfg.Target.BaseURL, Embedded: embedded,
 		Started: started, Duration: elapsed, Results: ordered, Redactor: redactor, SecretEnv: cfg.SecretEnv(),
 		Settings: reports.Settings{Model: suites.ModelOf(cfg), Strict: cfg.Strict, Require: cfg.Require, LabelFilter: o.labelFilter}}
-	reportErr := writeReports(o, ginkgoReport, run, contract)
+	reportErr := writeReports(o, ginkgoReport, run, contract, reportOut)
 	summary := reports.Summarize(run.Results)
 	printSummary(a.Stdout, summary, elapsed, client.Sent())
+	printGroups(a.Stdout, reports.BuildJSON(run).Groups)
 	if cutShort {
 		fmt.Fprintf(a.Stderr, "errconform: %s: %d of %d cases not completed (errored); the reports hold what was known\n",
 			context.Cause(ctx), notCompleted, len(ordered))
@@ -255,6 +265,164 @@ func (a App) run(args []string) (int, error) {
 		code = ExitFailed
 	}
 	return code, nil
+}
+
+// errNothingToRerun: the --rerun-failed report has no failed or errored
+// case.
+var errNothingToRerun = errors.New("nothing to re-run")
+
+// selectCases returns the cases a run selects, in catalogue order: those
+// that pass every selector given (--label-filter, --case, --rerun-failed),
+// and the positive controls, which run whatever the selectors say: they
+// prove the run tests the intended target with a working key and model.
+func selectCases(o runOptions, catalogue []suites.Case) ([]suites.Case, error) {
+	filter, err := types.ParseLabelFilter(o.labelFilter)
+	if err != nil {
+		return nil, labelFilterError(o.labelFilter, err)
+	}
+	var patterns []string
+	for _, p := range o.cases {
+		if p = strings.TrimSpace(p); p != "" {
+			patterns = append(patterns, p)
+		}
+	}
+	for _, p := range patterns {
+		matched := false
+		for _, c := range catalogue {
+			ok, err := path.Match(p, c.ID)
+			if err != nil {
+				return nil, usagef("--case %q: not a valid glob: %v", p, err)
+			}
+			matched = matched || ok
+		}
+		if !matched {
+			return nil, usagef("--case %q matches no case ID (errconform list shows them; in a glob, * does not cross /)", p)
+		}
+	}
+	var rerun map[string]bool
+	if o.rerunFailed != "" {
+		if rerun, err = failedIn(o.rerunFailed, catalogue); err != nil {
+			return nil, err
+		}
+	}
+	var selected []suites.Case
+	matched := 0
+	for _, c := range catalogue {
+		ok := filter(c.Labels) && (patterns == nil || matchesAny(patterns, c.ID)) && (rerun == nil || rerun[c.ID])
+		if ok {
+			matched++
+		}
+		if ok || c.Control {
+			selected = append(selected, c)
+		}
+	}
+	if matched == 0 {
+		var by []string
+		if o.labelFilter != "" {
+			by = append(by, fmt.Sprintf("--label-filter %q", o.labelFilter))
+		}
+		for _, p := range patterns {
+			by = append(by, fmt.Sprintf("--case %q", p))
+		}
+		if rerun != nil {
+			by = append(by, fmt.Sprintf("--rerun-failed %s", o.rerunFailed))
+		}
+		return nil, usagef("%s selects no case (errconform list shows the IDs and labels)", strings.Join(by, " with "))
+	}
+	return selected, nil
+}
+
+func matchesAny(patterns []string, id string) bool {
+	for _, p := range patterns {
+		if ok, _ := path.Match(p, id); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// failedIn reads an earlier JSON report and returns its failed and
+// errored case IDs, or errNothingToRerun. A case this errconform does not
+// know is an error: the report comes from another version.
+func failedIn(reportPath string, catalogue []suites.Case) (map[string]bool, error) {
+	rep, err := reports.ReadJSON(reportPath)
+	if err != nil {
+		return nil, usagef("--rerun-failed: %v", err)
+	}
+	known := map[string]bool{}
+	for _, c := range catalogue {
+		known[c.ID] = true
+	}
+	failed := map[string]bool{}
+	var unknown []string
+	for _, c := range rep.Cases {
+		if c.Verdict != check.Failed && c.Verdict != check.Errored {
+			continue
+		}
+		if !known[c.ID] {
+			unknown = append(unknown, c.ID)
+			continue
+		}
+		failed[c.ID] = true
+	}
+	if len(unknown) > 0 {
+		return nil, usagef("--rerun-failed %s: %d failed case(s) this errconform does not know (a report from another version?): %s",
+			reportPath, len(unknown), reports.Printable(strings.Join(unknown, ", ")))
+	}
+	if len(failed) == 0 {
+		return nil, errNothingToRerun
+	}
+	return failed, nil
+}
+
+// ginkgoMarkup is the {{red}}…{{/}} styling in a Ginkgo error's message;
+// ansiEscape an escape sequence, should one be there already.
+var (
+	ginkgoMarkup = regexp.MustCompile(`\{\{/?[a-z-]*\}\}`)
+	ansiEscape   = regexp.MustCompile(`\x1b\[[0-9;]*[A-Za-z]`)
+)
+
+// labelFilterError words a label filter's syntax error on one line, with
+// no colour codes: Ginkgo's own error is coloured for a terminal.
+func labelFilterError(expr string, err error) error {
+	const help = "syntax: https://onsi.github.io/ginkgo/#spec-labels"
+	var ge types.GinkgoError
+	if !errors.As(err, &ge) {
+		return usagef("--label-filter %q: %s (%s)", expr, oneLine(ansiEscape.ReplaceAllString(err.Error(), "")), help)
+	}
+	lines := strings.Split(ansiEscape.ReplaceAllString(ge.Message, ""), "\n")
+	where := ""
+	if len(lines) > 1 && strings.TrimSpace(ginkgoMarkup.ReplaceAllString(lines[0], "")) == strings.TrimSpace(expr) {
+		// The first line repeats the expression, the offending part marked.
+		if at := ginkgoMarkup.FindStringIndex(lines[0]); at != nil {
+			where = fmt.Sprintf("at character %d; ", utf8.RuneCountInString(lines[0][:at[0]])+1)
+		}
+		lines = lines[1:]
+	}
+	reason := oneLine(ginkgoMarkup.ReplaceAllString(strings.Join(lines, " "), ""))
+	if reason == "" {
+		reason = "syntax error"
+	}
+	return usagef("--label-filter %q: %s (%s%s)", expr, reason, where, help)
+}
+
+// stdoutReport returns the report format whose path is "-", written to
+// standard output; at most one can be.
+func stdoutReport(o runOptions) (string, error) {
+	paths := o.reportPaths()
+	var names []string
+	for _, f := range reports.Formats() {
+		if paths[f.Name] == "-" {
+			names = append(names, "--"+f.Name)
+		}
+	}
+	switch len(names) {
+	case 0:
+		return "", nil
+	case 1:
+		return names[0], nil
+	}
+	return "", usagef("%s: only one report can go to standard output (-)", strings.Join(names, " and "))
 }
 
 // checkRunFlags refuses flag (or environment) values that would switch a
@@ -330,12 +498,14 @@ func signalName(sig os.Signal) string {
 // deadline passes or the run is interrupted, it waits at most stopWait for
 // Ginkgo to finish (less after a second interrupt); the cases still in
 // flight then count as not completed. It reports whether the suite passed.
-func (s *session) runSpecs(ctx context.Context, deadline time.Time, again <-chan struct{}, catalogue []suites.Case) bool {
+func (s *session) runSpecs(ctx context.Context, deadline time.Time, again <-chan struct{}) bool {
 	remaining := time.Until(deadline)
 	if ctx.Err() != nil || remaining <= 0 {
 		return false // the preflight used the whole run
 	}
-	suites.Register(catalogue, s.runCase)
+	// Only the selected cases become specs: a case left out by --case or
+	// --rerun-failed must not run when Ginkgo's label filter would let it.
+	suites.Register(s.selected, s.runCase)
 	ginkgo.BeforeSuite(s.prefetchConcurrent)
 	ginkgo.ReportAfterSuite("errconform reports", func(r types.Report) {
 		s.mu.Lock()
@@ -545,12 +715,24 @@ func unreachable(results []suites.Result) int {
 	return n
 }
 
-func writeReports(o runOptions, ginkgoReport types.Report, run reports.Run, contract *spec.Contract) error {
+// writeReports writes every report asked for; the one whose path is "-"
+// goes to stdout, redacted as Format.Write redacts a file.
+func writeReports(o runOptions, ginkgoReport types.Report, run reports.Run, contract *spec.Contract, stdout io.Writer) error {
 	paths := o.reportPaths()
 	in := reports.Input{Run: run, Ginkgo: ginkgoReport, Contract: contract}
 	var errs []error
 	for _, f := range reports.Formats() {
 		if paths[f.Name] == "" {
+			continue
+		}
+		if paths[f.Name] == "-" {
+			data, err := f.Render(in)
+			if err == nil {
+				_, err = io.WriteString(stdout, run.Redactor.String(string(data)))
+			}
+			if err != nil {
+				errs = append(errs, fmt.Errorf("write %s report to standard output: %w", f.Name, err))
+			}
 			continue
 		}
 		if err := f.Write(paths[f.Name], in); err != nil {
@@ -573,7 +755,7 @@ func (o runOptions) reportPaths() map[string]string {
 func checkOutputPaths(o runOptions) error {
 	paths := o.reportPaths()
 	for _, f := range reports.Formats() {
-		if paths[f.Name] == "" {
+		if paths[f.Name] == "" || paths[f.Name] == "-" {
 			continue
 		}
 		if err := checkWritable(paths[f.Name]); err != nil {
@@ -704,7 +886,7 @@ func (s *session) finish(r suites.Result) suites.Result {
 func (s *session) printDryRun(redactor *probe.Redactor) {
 	w := s.app.Stdout
 	fmt.Fprintf(w, "errconform %s: dry run against %s: %d cases selected, nothing is sent (a real run: concurrency %d, %s, at most %d requests)\n",
-		Version, reports.Printable(redactor.String(s.cfg.Target.BaseURL)), len(s.selected), s.cfg.Limits.Concurrency, rateText(s.cfg.Limits.MaxRPS), s.budget())
+		ToolVersion(), reports.Printable(redactor.String(s.cfg.Target.BaseURL)), len(s.selected), s.cfg.Limits.Concurrency, rateText(s.cfg.Limits.MaxRPS), s.budget())
 	if len(s.cfg.Target.Headers) > 0 {
 		fmt.Fprintln(w, "  every request also carries (target.headers):")
 		printHeaders(w, "        > ", redactor.Header(targetHeaders(s.cfg)))
@@ -771,18 +953,22 @@ func printExchanges(w io.Writer, r suites.Result, redactor *probe.Redactor) {
 // applyEnv sets every flag the command line left unset from its
 // ERRCONFORM_<FLAG> environment variable, and returns the flags set by
 // either, so that both win over the config file.
-func applyEnv(fs *flag.FlagSet, lookup config.LookupEnv) (map[string]bool, error) {
+func applyEnv(fs *pflag.FlagSet, lookup config.LookupEnv) (map[string]bool, error) {
 	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	fs.Visit(func(f *pflag.Flag) { set[f.Name] = true })
 	var err error
-	fs.VisitAll(func(f *flag.Flag) {
-		if set[f.Name] || err != nil {
+	fs.VisitAll(func(f *pflag.Flag) {
+		name := envOf(f)
+		if set[f.Name] || err != nil || name == "" {
 			return
 		}
-		name := EnvName(f.Name)
 		if v, ok := lookup(name); ok {
 			if e := fs.Set(f.Name, v); e != nil {
-				err = usagef("environment variable %s=%q: %v", name, v, e)
+				var invalid *pflag.InvalidValueError
+				if errors.As(e, &invalid) && invalid.Unwrap() != nil {
+					e = invalid.Unwrap()
+				}
+				err = usagef("environment variable %s=%q (--%s): %v", name, v, f.Name, e)
 				return
 			}
 			set[f.Name] = true
@@ -1008,6 +1194,35 @@ func printSummary(w io.Writer, s reports.Summary, elapsed time.Duration, sent in
 	}
 	if notRun > 0 {
 		fmt.Fprintf(w, "  %3d not run: the request budget (--max-requests) was spent\n", notRun)
+	}
+}
+
+// Bounds on the failure groups the terminal summary shows; every report
+// has them all.
+const (
+	maxGroupsShown     = 10
+	groupHeadlineBytes = 200
+)
+
+// printGroups ends the summary with the failed and errored cases grouped
+// by cause, largest group first: each group's size, its headline finding
+// and one case to start from.
+func printGroups(w io.Writer, groups []reports.Group) {
+	if len(groups) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nFailures by cause (%d), largest first:\n", len(groups))
+	for i, g := range groups {
+		if i == maxGroupsShown {
+			fmt.Fprintf(w, "  ... and %d more causes: the HTML and JSON reports list every one\n", len(groups)-maxGroupsShown)
+			break
+		}
+		cases := "cases"
+		if g.Count == 1 {
+			cases = "case "
+		}
+		fmt.Fprintf(w, "  %4d %s  %s\n        e.g. %s\n", g.Count, cases,
+			reports.Excerpt([]byte(reports.Printable(g.Headline)), groupHeadlineBytes), reports.Printable(g.Example))
 	}
 }
 

@@ -8,7 +8,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -17,6 +16,9 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/onsi/ginkgo/v2/formatter"
+	"github.com/spf13/cobra"
 
 	"github.com/errconform/errconform/config"
 	"github.com/errconform/errconform/reference"
@@ -32,8 +34,56 @@ const (
 	ExitUnreachable = 3 // the target could not be reached at all
 )
 
-// Version is the tool version; release builds set it with -ldflags -X.
-var Version = "0.1.0-dev"
+// defaultVersion is Version when nothing injected another.
+const defaultVersion = "0.1.0-dev"
+
+// Version is the tool version. Release builds set it with
+// -ldflags "-X github.com/errconform/errconform/runner.Version=…";
+// ToolVersion says which version a build reports.
+var Version = defaultVersion
+
+// Commit is the commit a release build was made from, set with
+// -ldflags "-X github.com/errconform/errconform/runner.Commit=…";
+// CommitID falls back to the build's VCS information.
+var Commit = ""
+
+// ToolVersion is the one version string errconform reports everywhere:
+// errconform version, the run's first line and every report. An injected
+// Version (-ldflags -X) wins; else the module version of a
+// `go install …@vX.Y.Z` build; else the default.
+func ToolVersion() string {
+	if Version != defaultVersion && strings.TrimSpace(Version) != "" {
+		return Version
+	}
+	if info, ok := debug.ReadBuildInfo(); ok {
+		if v := info.Main.Version; v != "" && v != "(devel)" {
+			return v
+		}
+	}
+	return defaultVersion
+}
+
+// CommitID is the commit the binary was built from: an injected Commit
+// wins; else the build's VCS revision; else the commit at the end of a
+// pseudo-version (v0.0.0-20261125…-abcdef123456); else "unknown".
+func CommitID() string {
+	if c := strings.TrimSpace(Commit); c != "" {
+		return c
+	}
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	for _, s := range info.Settings {
+		if s.Key == "vcs.revision" && s.Value != "" {
+			return s.Value
+		}
+	}
+	if v := info.Main.Version; strings.Count(v, "-") >= 2 {
+		return strings.TrimSuffix(v[strings.LastIndex(v, "-")+1:], "+dirty")
+	}
+	return "unknown"
+}
 
 // EmbeddedGatewayTimeout is the embedded reference's gateway timeout: short,
 // so that the 504 case takes well under a second.
@@ -63,150 +113,117 @@ type exitError struct {
 func (e exitError) Error() string { return e.err.Error() }
 func (e exitError) Unwrap() error { return e.err }
 
+// ranError is what a command's own work returned: an exit code, and the
+// error to print (none when the command has said everything itself). Any
+// other error cobra returns is a mistake on the command line (an unknown
+// command or flag, a bad flag value, a wrong number of arguments): exit 2.
+type ranError struct {
+	code int
+	err  error
+}
+
+func (r ranError) Error() string {
+	if r.err == nil {
+		return fmt.Sprintf("exit %d", r.code)
+	}
+	return r.err.Error()
+}
+
 // Main runs errconform with the given arguments and returns the exit code.
 func Main(args []string) int {
 	app := App{Stdout: os.Stdout, Stderr: os.Stderr, LookupEnv: os.LookupEnv}
 	return app.Main(args)
 }
 
-// Main dispatches a subcommand.
+// Main runs the command tree and turns its outcome into an exit code.
 func (a App) Main(args []string) int {
-	if len(args) == 0 {
-		a.usage()
+	// errconform prints no colour: whatever NO_COLOR says, nothing it or
+	// Ginkgo formats (a label filter's syntax error, say) carries ANSI codes.
+	formatter.SingletonFormatter = formatter.New(formatter.ColorModeNone)
+	root := a.newRoot()
+	root.SetArgs(doubleDash(root, args))
+	cmd, err := root.ExecuteC()
+	return a.exitCode(cmd, err)
+}
+
+// exitCode prints err, once, with one "errconform:" prefix, and returns
+// the exit code it means.
+func (a App) exitCode(cmd *cobra.Command, err error) int {
+	if err == nil {
+		return ExitOK
+	}
+	var ran ranError
+	if !errors.As(err, &ran) {
+		// cobra's own: the command line is wrong. One line, and where to
+		// read how it should be.
+		fmt.Fprintf(a.Stderr, "errconform: %s\n", oneLine(err.Error()))
+		if cmd == nil {
+			cmd = &cobra.Command{Use: "errconform"}
+		}
+		fmt.Fprintf(a.Stderr, "Run '%s --help' for usage.\n", cmd.CommandPath())
 		return ExitUsage
 	}
-	var err error
-	code := ExitOK
-	switch args[0] {
-	case "run":
-		code, err = a.run(args[1:])
-	case "list":
-		err = a.list(args[1:])
-	case "serve":
-		err = a.serve(args[1:])
-	case "config":
-		err = a.configCmd(args[1:])
-	case "diff":
-		code, err = a.diff(args[1:])
-	case "schema":
-		_, err = a.Stdout.Write(spec.ReportSchema())
-	case "version", "--version":
-		err = a.version()
-	case "help", "-h", "--help":
-		a.usage()
-		return ExitOK
-	default:
-		err = usagef("unknown command %q (commands: run, list, serve, config, diff, schema, version)", args[0])
+	if ran.err == nil {
+		return ran.code
 	}
-	if errors.Is(err, flag.ErrHelp) {
-		return ExitOK // the flag package has printed the command's usage
+	fmt.Fprintf(a.Stderr, "errconform: %v\n", ran.err)
+	var ue usageError
+	var ce *config.Error
+	var ee exitError
+	switch {
+	case errors.As(ran.err, &ee):
+		return ee.code
+	case errors.As(ran.err, &ue), errors.As(ran.err, &ce):
+		return ExitUsage
 	}
+	return ExitFailed
+}
+
+// oneLine joins a multi-line message into one line.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// versionLine is what errconform version prints.
+func versionLine() (string, error) {
+	c, err := spec.Load()
 	if err != nil {
-		fmt.Fprintf(a.Stderr, "errconform: %v\n", err)
-		var ue usageError
-		var ce *config.Error
-		var ee exitError
-		if errors.As(err, &ee) {
-			return ee.code
-		}
-		if errors.As(err, &ue) || errors.As(err, &ce) || errors.Is(err, flag.ErrHelp) {
-			return ExitUsage
-		}
-		return ExitFailed
+		return "", err
 	}
-	return code
-}
-
-func (a App) usage() {
-	fmt.Fprint(a.Stderr, `errconform proves that an OpenAI-compatible API keeps its published error contract.
-
-Usage:
-  errconform run [--config FILE] [--target URL] [--label-filter EXPR]
-                 [--require KEY,...|all] [--strict] [--waivers FILE]
-                 [--junit|--json|--html|--markdown|--ctrf PATH] [--dry-run]
-                 (errconform run --help lists every flag; each has an
-                 ERRCONFORM_<FLAG> environment variable)
-  errconform list [--format text|json|markdown] [--rules]
-  errconform serve [--addr 127.0.0.1:8080] [--config-out FILE] [--latency D] [--gateway-timeout D]
-  errconform config check FILE           (validate a config; send nothing)
-  errconform diff OLD.json NEW.json      (exit 1 when a case regressed)
-  errconform schema                      (the JSON report's JSON Schema)
-  errconform version
-
-With no --config and no --target, run starts the embedded reference target
-on 127.0.0.1 and checks every case against it.
-Exit codes: 0 every MUST held, 1 a case failed, 2 usage or config error,
-3 the target could not be reached at all.
-`)
-}
-
-func (a App) newFlagSet(name string) *flag.FlagSet {
-	fs := flag.NewFlagSet("errconform "+name, flag.ContinueOnError)
-	fs.SetOutput(a.Stderr)
-	return fs
-}
-
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		return usageError{err}
-	}
-	if fs.NArg() > 0 {
-		return usagef("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
-	}
-	return nil
+	return fmt.Sprintf("errconform %s (contract %s, commit %s)", ToolVersion(), c.Version, CommitID()), nil
 }
 
 func (a App) version() error {
-	c, err := spec.Load()
+	line, err := versionLine()
 	if err != nil {
 		return err
 	}
-	version, commit := Version, "unknown"
-	if info, ok := debug.ReadBuildInfo(); ok {
-		if v := info.Main.Version; v != "" && v != "(devel)" {
-			version = v // installed with go install …@vX.Y.Z
-		}
-		for _, s := range info.Settings {
-			if s.Key == "vcs.revision" {
-				commit = s.Value
-			}
-		}
-		if commit == "unknown" && strings.Count(version, "-") >= 2 {
-			// A pseudo-version (v0.0.0-20261125…-abcdef123456) ends in the commit.
-			commit = version[strings.LastIndex(version, "-")+1:]
-		}
-	}
-	fmt.Fprintf(a.Stdout, "errconform %s (contract %s, commit %s)\n", version, c.Version, commit)
+	fmt.Fprintln(a.Stdout, line)
 	return nil
 }
 
-func (a App) serve(args []string) error {
-	fs := a.newFlagSet("serve")
-	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
-	configOut := fs.String("config-out", "", "write a config file pointing at this server, fixtures filled in")
-	gateway := fs.Duration("gateway-timeout", EmbeddedGatewayTimeout, "how long the slow model's requests wait before 504")
-	latency := fs.Duration("latency", 0, "fixed delay added to every response")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
+type serveOptions struct {
+	addr, configOut  string
+	gateway, latency time.Duration
+}
+
+func (a App) serve(o serveOptions) error {
 	contract, err := spec.Load()
 	if err != nil {
 		return err
 	}
-	running, err := reference.Start(contract, reference.Options{GatewayTimeout: *gateway, Latency: *latency}, *addr)
+	running, err := reference.Start(contract, reference.Options{GatewayTimeout: o.gateway, Latency: o.latency}, o.addr)
 	if err != nil {
-		return fmt.Errorf("start the reference on %s: %w", *addr, err)
+		return fmt.Errorf("start the reference on %s: %w", o.addr, err)
 	}
 	defer running.Close()
-	if *configOut != "" {
+	if o.configOut != "" {
 		data, err := running.Config().Marshal()
 		if err != nil {
 			return fmt.Errorf("encode config: %w", err)
 		}
-		if err := os.WriteFile(*configOut, data, 0o600); err != nil {
+		if err := os.WriteFile(o.configOut, data, 0o600); err != nil {
 			return fmt.Errorf("write --config-out: %w", err)
 		}
-		fmt.Fprintf(a.Stdout, "errconform: wrote %s (it holds the reference's keys)\n", *configOut)
+		fmt.Fprintf(a.Stdout, "errconform: wrote %s (it holds the reference's keys)\n", o.configOut)
 	}
 	fmt.Fprintf(a.Stdout, "errconform: reference target serving at %s (Ctrl-C stops it)\n", running.BaseURL)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -226,32 +243,24 @@ func splitList(s string) []string {
 	return out
 }
 
-func (a App) diff(args []string) (int, error) {
-	fs := a.newFlagSet("diff")
-	asJSON := fs.Bool("json", false, "print the diff as JSON")
-	if err := fs.Parse(args); err != nil {
-		return ExitUsage, usageError{err}
-	}
-	if fs.NArg() != 2 {
-		return ExitUsage, usagef("diff takes two JSON reports: errconform diff OLD.json NEW.json")
-	}
-	old, err := reports.ReadJSON(fs.Arg(0))
+func (a App) diff(oldPath, newPath string, asJSON bool) (int, error) {
+	old, err := reports.ReadJSON(oldPath)
 	if err != nil {
 		return ExitUsage, usageError{err}
 	}
-	current, err := reports.ReadJSON(fs.Arg(1))
+	current, err := reports.ReadJSON(newPath)
 	if err != nil {
 		return ExitUsage, usageError{err}
 	}
 	d := reports.Compare(old, current)
-	if *asJSON {
+	if asJSON {
 		enc := json.NewEncoder(a.Stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(d); err != nil {
 			return ExitFailed, err
 		}
 	} else {
-		d.WriteText(a.Stdout, fs.Arg(0), fs.Arg(1))
+		d.WriteText(a.Stdout, oldPath, newPath)
 	}
 	if d.HasRegression() {
 		return ExitFailed, nil

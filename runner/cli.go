@@ -1,0 +1,499 @@
+package runner
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/errconform/errconform/config"
+	"github.com/errconform/errconform/spec"
+	"github.com/errconform/errconform/suites"
+)
+
+// The command tree. Each command's RunE goes through ran, so that an
+// error from the command's own work is told apart from a command-line
+// mistake cobra found (exit 2, with a hint to the command's --help).
+
+const rootLong = `errconform proves that a running OpenAI-compatible inference API keeps its
+published error contract: every error is {"error":{"message","type","param","code"}},
+each HTTP status carries its contract type, and each error code comes only
+with its own status. It fires crafted bad requests at a target, judges every
+response rule by rule, and writes JUnit, JSON, HTML, Markdown and CTRF reports.
+
+Every flag of run can also be set by its environment variable: ERRCONFORM_
+and the flag's name in capitals with _ for - (--max-rps is ERRCONFORM_MAX_RPS).
+A flag wins over its variable, which wins over the config file. The API key
+comes only from ERRCONFORM_API_KEY or auth.api_key, never a flag.
+errconform prints no colour codes (NO_COLOR is always honoured).
+
+Exit codes:
+  0  every MUST rule held (warnings and waived failures may have been printed)
+  1  a case failed, or errconform could not complete a case (errored)
+  2  usage or configuration error; nothing was sent
+  3  the target could not be reached at all`
+
+const rootExample = `  errconform run --target reference
+  errconform run --target https://staging.example.com/v1 --junit junit.xml --json errconform.json
+  errconform run --config errconform.yaml --rerun-failed errconform.json
+  errconform diff old.json new.json
+  errconform help run`
+
+const runLong = `run sends every selected case to the target and judges the answers.
+
+The target is always named: --target URL (the API's base URL, ending in /v1),
+ERRCONFORM_TARGET, or target.base_url in the config file; --target reference
+runs against the embedded reference. Nothing named exits 2 and sends nothing.
+Without --config, errconform.yaml (or .errconform.yaml) in the working
+directory is read; the run's first line says which config file it used. The
+API key comes from ERRCONFORM_API_KEY or auth.api_key.
+
+Selecting cases: --label-filter (a Ginkgo label expression), --case (a case ID
+or a path.Match glob, where * does not cross /: 'auth/*/chat'; repeatable) and
+--rerun-failed (the failed and errored cases of an earlier JSON report)
+combine: a case runs when it passes every one given. The positive controls
+(control/...) always run. A --case matching no case ID, a selection left
+empty, or a report that is not a valid errconform JSON report exits 2 before
+anything is sent. A --rerun-failed report without a failed or errored case
+says so and exits 0: nothing is sent and no report is written.
+
+Reports: --junit, --json, --html, --markdown and --ctrf each take a path; -
+writes that report to standard output (one report at most: ./- is a file
+named -), and the terminal lines then go to standard error. The terminal
+summary ends with the failures grouped by cause, largest group first.
+
+Each flag can also be set by the environment variable named in its help; a
+flag wins over its variable, which wins over the config file.`
+
+const runExample = `  # every case against the embedded reference
+  errconform run --target reference
+
+  # a staging gateway, with reports for CI
+  export ERRCONFORM_API_KEY=sk-...
+  errconform run --target https://staging.example.com/v1 --junit junit.xml --json errconform.json --html report.html
+
+  # only the 401 cases, and not the slow ones
+  errconform run --config errconform.yaml --label-filter 'status:401 && !slow'
+
+  # one case, and the stream twin of every request case
+  errconform run --config errconform.yaml --case auth/unknown-key/chat --case 'request/*/stream'
+
+  # re-run only what failed last time
+  errconform run --config errconform.yaml --rerun-failed errconform.json --json rerun.json
+
+  # the JSON report on standard output, the progress on standard error
+  errconform run --target reference --json - | jq .summary`
+
+// envAnnotation marks a flag that its environment variable can set.
+const envAnnotation = "errconform_env"
+
+// bindEnv gives every flag of fs its environment variable: named in the
+// flag's help and set by applyEnv.
+func bindEnv(fs *pflag.FlagSet) {
+	fs.VisitAll(func(f *pflag.Flag) {
+		name := EnvName(f.Name)
+		f.Usage += envSuffix(name)
+		if f.Annotations == nil {
+			f.Annotations = map[string][]string{}
+		}
+		f.Annotations[envAnnotation] = []string{name}
+	})
+}
+
+func envSuffix(variable string) string { return " (env " + variable + ")" }
+
+// envOf is the environment variable that sets f, or "".
+func envOf(f *pflag.Flag) string {
+	if v := f.Annotations[envAnnotation]; len(v) == 1 {
+		return v[0]
+	}
+	return ""
+}
+
+// ran adapts a command's work, which returns an exit code and an error,
+// to cobra.
+func ran(f func(cmd *cobra.Command, args []string) (int, error)) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		code, err := f(cmd, args)
+		if err == nil && code == ExitOK {
+			return nil
+		}
+		return ranError{code: code, err: err}
+	}
+}
+
+// ranErr adapts a command whose only outcome is an error.
+func ranErr(f func(cmd *cobra.Command, args []string) error) func(*cobra.Command, []string) error {
+	return ran(func(cmd *cobra.Command, args []string) (int, error) { return ExitOK, f(cmd, args) })
+}
+
+// noArgs refuses positional arguments.
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return fmt.Errorf("%s takes no arguments, got %q", subPath(cmd), args[0])
+	}
+	return nil
+}
+
+// subPath is a command's path without the root's name: errors are
+// prefixed with it already.
+func subPath(cmd *cobra.Command) string {
+	if !cmd.HasParent() {
+		return cmd.Name()
+	}
+	return strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name()+" ")
+}
+
+// exactArgs wants n positional arguments, saying what they are otherwise.
+func exactArgs(n int, what string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			return fmt.Errorf("%s takes %s, got %d argument(s)", subPath(cmd), what, len(args))
+		}
+		return nil
+	}
+}
+
+func (a App) newRoot() *cobra.Command {
+	cobra.EnableCommandSorting = false // help lists the commands in the order added
+	var showVersion bool
+	root := &cobra.Command{
+		Use:           "errconform",
+		Short:         "Prove that an OpenAI-compatible API keeps its published error contract",
+		Long:          rootLong,
+		Example:       rootExample,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return nil
+			}
+			msg := fmt.Sprintf("unknown command %q (commands: %s)", args[0], strings.Join(commandNames(cmd), ", "))
+			if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+				msg += fmt.Sprintf("; did you mean %s?", strings.Join(s, " or "))
+			}
+			return errors.New(msg)
+		},
+		ValidArgsFunction: cobra.NoFileCompletions,
+		RunE: ran(func(cmd *cobra.Command, _ []string) (int, error) {
+			if showVersion {
+				return ExitOK, a.version()
+			}
+			// No command: the overview, on standard error, and exit 2.
+			cmd.SetOut(a.Stderr)
+			_ = cmd.Help()
+			return ExitUsage, nil
+		}),
+	}
+	root.SuggestionsMinimumDistance = 2
+	root.SetOut(a.Stdout)
+	root.SetErr(a.Stderr)
+	root.Flags().BoolVar(&showVersion, "version", false, "print the version, as errconform version does")
+	root.AddCommand(a.runCmd(), a.listCmd(), a.serveCmd(), a.configCmd(), a.diffCmd(), a.schemaCmd(), a.versionCmd(), a.docsCmd())
+	root.SetHelpCommand(a.helpCmd())
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() == "completion" {
+			c.Example = "  source <(errconform completion bash)\n  errconform completion zsh > \"${fpath[1]}/_errconform\"\n  errconform completion fish > ~/.config/fish/completions/errconform.fish"
+			c.RunE = ran(func(*cobra.Command, []string) (int, error) {
+				return ExitUsage, usagef("completion needs a shell: errconform completion bash|zsh|fish|powershell")
+			})
+		}
+	}
+	return root
+}
+
+// commandNames lists the visible commands.
+func commandNames(root *cobra.Command) []string {
+	var names []string
+	for _, c := range root.Commands() {
+		if c.IsAvailableCommand() || c.Name() == "help" {
+			names = append(names, c.Name())
+		}
+	}
+	return names
+}
+
+func (a App) helpCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "help [command]",
+		Short: "Help about any command",
+		Long:  "help prints a command's help: what it does, its flags (each with its environment variable) and examples.",
+		Example: `  errconform help run
+  errconform help config check`,
+		ValidArgsFunction: func(c *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			cmd, rest, err := c.Root().Find(args)
+			if err != nil || len(rest) > 0 {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			var out []cobra.Completion
+			for _, sub := range cmd.Commands() {
+				if sub.IsAvailableCommand() && strings.HasPrefix(sub.Name(), toComplete) {
+					out = append(out, cobra.CompletionWithDesc(sub.Name(), sub.Short))
+				}
+			}
+			return out, cobra.ShellCompDirectiveNoFileComp
+		},
+		RunE: ran(func(c *cobra.Command, args []string) (int, error) {
+			cmd, rest, err := c.Root().Find(args)
+			if err != nil || len(rest) > 0 {
+				return ExitUsage, usagef("no help for %q: the commands are %s", strings.Join(args, " "), strings.Join(commandNames(c.Root()), ", "))
+			}
+			cmd.InitDefaultHelpFlag()
+			return ExitOK, cmd.Help()
+		}),
+	}
+}
+
+func (a App) runCmd() *cobra.Command {
+	var o runOptions
+	cmd := &cobra.Command{
+		Use:               "run [flags]",
+		Short:             "Run the cases against a target and judge the answers",
+		Long:              runLong,
+		Example:           runExample,
+		Args:              noArgs,
+		ValidArgsFunction: cobra.NoFileCompletions,
+		RunE: ran(func(cmd *cobra.Command, _ []string) (int, error) {
+			return a.run(cmd.Flags(), &o)
+		}),
+	}
+	fs := cmd.Flags()
+	fs.SortFlags = false
+	o.register(fs)
+	bindEnv(fs)
+	for _, name := range []string{"config", "waivers"} {
+		_ = cmd.MarkFlagFilename(name, "yaml", "yml")
+	}
+	_ = cmd.MarkFlagFilename("rerun-failed", "json")
+	_ = cmd.MarkFlagFilename("ca-cert", "pem", "crt")
+	for _, name := range []string{"junit", "json", "html", "markdown", "ctrf"} {
+		_ = cmd.MarkFlagFilename(name)
+	}
+	_ = cmd.RegisterFlagCompletionFunc("target", func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		return []cobra.Completion{cobra.CompletionWithDesc(config.ReferenceTarget, "the embedded reference")}, cobra.ShellCompDirectiveNoFileComp
+	})
+	_ = cmd.RegisterFlagCompletionFunc("case", func(_ *cobra.Command, _ []string, prefix string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		var out []cobra.Completion
+		for _, c := range suites.Catalogue() {
+			if strings.HasPrefix(c.ID, prefix) {
+				out = append(out, cobra.CompletionWithDesc(c.ID, c.Title))
+			}
+		}
+		return out, cobra.ShellCompDirectiveNoFileComp
+	})
+	_ = cmd.RegisterFlagCompletionFunc("require", func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		return append([]cobra.Completion{"all"}, config.FixtureKeys()...), cobra.ShellCompDirectiveNoFileComp
+	})
+	return cmd
+}
+
+func (a App) listCmd() *cobra.Command {
+	var format string
+	var rules bool
+	cmd := &cobra.Command{
+		Use:   "list [flags]",
+		Short: "List the case catalogue with its contract coverage, or the rules",
+		Long: `list prints the case catalogue: every case's ID, expected status, type, code
+and param, the fixtures it needs and its title, then how many cases cover each
+status and code of the contract. With --rules it prints the rules instead.
+
+--format markdown is what docs/cases.md (and, with --rules, docs/rules.md) hold.
+The labels it shows are what run --label-filter selects on.`,
+		Example: `  errconform list
+  errconform list --format json | jq '.[].id'
+  errconform list --rules
+  errconform list --format markdown > docs/cases.md`,
+		Args:              noArgs,
+		ValidArgsFunction: cobra.NoFileCompletions,
+		RunE: ranErr(func(*cobra.Command, []string) error {
+			return a.list(format, rules)
+		}),
+	}
+	cmd.Flags().StringVar(&format, "format", "text", "output `FORMAT`: text, json or markdown")
+	cmd.Flags().BoolVar(&rules, "rules", false, "list the rules instead of the cases")
+	_ = cmd.RegisterFlagCompletionFunc("format", func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		return []cobra.Completion{"text", "json", "markdown"}, cobra.ShellCompDirectiveNoFileComp
+	})
+	return cmd
+}
+
+func (a App) serveCmd() *cobra.Command {
+	var o serveOptions
+	cmd := &cobra.Command{
+		Use:   "serve [flags]",
+		Short: "Run the reference target as a standalone server",
+		Long: `serve runs the embedded reference, a target that keeps the contract with
+every fixture built in, as a standalone server until it is interrupted
+(Ctrl-C, SIGTERM). --config-out writes a config file pointing at it, every
+fixture filled in (the file holds the reference's keys).`,
+		Example: `  errconform serve --addr 127.0.0.1:8080 --config-out ref.yaml &
+  errconform run --config ref.yaml`,
+		Args:              noArgs,
+		ValidArgsFunction: cobra.NoFileCompletions,
+		RunE: ranErr(func(*cobra.Command, []string) error {
+			return a.serve(o)
+		}),
+	}
+	fs := cmd.Flags()
+	fs.SortFlags = false
+	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "`ADDRESS` to listen on")
+	fs.StringVar(&o.configOut, "config-out", "", "write a config `FILE` pointing at this server, fixtures filled in")
+	fs.DurationVar(&o.gateway, "gateway-timeout", EmbeddedGatewayTimeout, "how long the slow model's requests wait before the 504")
+	fs.DurationVar(&o.latency, "latency", 0, "fixed delay added to every response")
+	_ = cmd.MarkFlagFilename("config-out", "yaml", "yml")
+	return cmd
+}
+
+func (a App) configCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "config",
+		Short:   "Work with config files",
+		Long:    "config holds the commands that work with errconform's config file (YAML).",
+		Example: `  errconform config check errconform.yaml`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return fmt.Errorf("unknown command %q for config (commands: check)", args[0])
+			}
+			return nil
+		},
+		RunE: ran(func(*cobra.Command, []string) (int, error) {
+			return ExitUsage, usagef("config needs a command: errconform config check FILE")
+		}),
+	}
+	check := &cobra.Command{
+		Use:   "check FILE",
+		Short: "Validate a config file; send nothing; list the enabled and skipped cases",
+		Long: `check validates a config file as run would, without sending anything:
+unknown keys, unset ${VAR}s, bad URLs and durations, unreadable CA files each
+exit 2 naming the file and the field. ERRCONFORM_TARGET and ERRCONFORM_API_KEY
+apply as they do for run. It then lists how many cases the config enables and,
+per missing fixture, the cases that would be skipped.`,
+		Example: `  errconform config check errconform.yaml
+  ERRCONFORM_API_KEY=sk-... errconform config check examples/errconform.yaml`,
+		Args: exactArgs(1, "one config file (errconform config check FILE)"),
+		ValidArgsFunction: func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			return []cobra.Completion{"yaml", "yml"}, cobra.ShellCompDirectiveFilterFileExt
+		},
+		RunE: ranErr(func(_ *cobra.Command, args []string) error {
+			return a.configCheck(args[0])
+		}),
+	}
+	cmd.AddCommand(check)
+	return cmd
+}
+
+func (a App) diffCmd() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "diff OLD.json NEW.json",
+		Short: "Compare two JSON reports: regressions, fixes, changed findings",
+		Long: `diff compares two JSON reports (errconform run --json), release to release:
+regressions, fixes, changed findings, and cases new or removed. It exits 1
+when a case regressed, 0 otherwise, and 2 when either file is not a valid
+errconform JSON report.`,
+		Example: `  errconform diff last-release.json errconform.json
+  errconform diff last-release.json errconform.json --json`,
+		Args: exactArgs(2, "two JSON reports (errconform diff OLD.json NEW.json)"),
+		ValidArgsFunction: func(_ *cobra.Command, args []string, _ string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			if len(args) >= 2 {
+				return nil, cobra.ShellCompDirectiveNoFileComp
+			}
+			return []cobra.Completion{"json"}, cobra.ShellCompDirectiveFilterFileExt
+		},
+		RunE: ran(func(_ *cobra.Command, args []string) (int, error) {
+			return a.diff(args[0], args[1], asJSON)
+		}),
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the diff as JSON")
+	return cmd
+}
+
+func (a App) schemaCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "schema",
+		Short: "Print the JSON report's JSON Schema",
+		Long: `schema prints the JSON Schema of the report run --json writes
+(spec/report.schema.json), for dashboards that read it.`,
+		Example:           `  errconform schema > report.schema.json`,
+		Args:              noArgs,
+		ValidArgsFunction: cobra.NoFileCompletions,
+		RunE: ranErr(func(*cobra.Command, []string) error {
+			_, err := a.Stdout.Write(spec.ReportSchema())
+			return err
+		}),
+	}
+}
+
+func (a App) versionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the tool version, the contract version and the build commit",
+		Long: `version prints errconform's version, the version of the contract it judges
+against and the commit it was built from. The version is the one the run's
+first line and every report carry: the one a release build injected, else the
+module version of a go install …@vX.Y.Z, else the development default.`,
+		Example:           `  errconform version`,
+		Args:              noArgs,
+		ValidArgsFunction: cobra.NoFileCompletions,
+		RunE: ranErr(func(*cobra.Command, []string) error {
+			return a.version()
+		}),
+	}
+}
+
+// docsCmd prints docs/cli.md; hidden, like the other generators' output it
+// is checked by a test.
+func (a App) docsCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:    "docs",
+		Short:  "Print the command reference in Markdown (docs/cli.md)",
+		Hidden: true,
+		Args:   noArgs,
+		RunE: ranErr(func(cmd *cobra.Command, _ []string) error {
+			return writeCLIMarkdown(a.Stdout, cmd.Root())
+		}),
+	}
+}
+
+// doubleDash rewrites a long flag given with one dash (-target URL,
+// -quiet, -json=r.json), as Go's flag package, which errconform used
+// before cobra, accepted them, to its two-dash form. Only the names of
+// errconform's own flags are rewritten, never a flag's value, nor anything
+// after "--".
+func doubleDash(root *cobra.Command, args []string) []string {
+	takesValue := map[string]bool{"help": false}
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		c.Flags().VisitAll(func(f *pflag.Flag) { takesValue[f.Name] = f.Value.Type() != "bool" })
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
+	out := make([]string, 0, len(args))
+	value := false // the previous argument is a flag that wants a value
+	for i, arg := range args {
+		if value {
+			out = append(out, arg)
+			value = false
+			continue
+		}
+		if arg == "--" {
+			return append(out, args[i:]...)
+		}
+		name, _, inline := strings.Cut(strings.TrimLeft(arg, "-"), "=")
+		takes, known := takesValue[name]
+		if known && len(name) > 1 && strings.HasPrefix(arg, "-") {
+			if !strings.HasPrefix(arg, "--") {
+				arg = "-" + arg
+			}
+			value = takes && !inline
+		}
+		out = append(out, arg)
+	}
+	return out
+}
