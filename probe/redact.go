@@ -3,6 +3,7 @@ package probe
 import (
 	"encoding/base64"
 	"encoding/hex"
+	"fmt"
 	"net/http"
 	"sort"
 	"strings"
@@ -118,6 +119,35 @@ func (r *Redactor) Find(s string) (form string, found bool) {
 		return "", false
 	}
 	return formOrder[best], true
+}
+
+// StringKeeping redacts s but leaves every occurrence of the keep strings
+// as it is: credentials errconform crafted itself (a JWT signed with a
+// wrong secret, a key shaped like the configured one), which are no
+// secret and which a reproduction command must send exactly. A keep string
+// that holds any configured secret, in any form, is redacted all the same.
+func (r *Redactor) StringKeeping(s string, keep ...string) string {
+	type kept struct{ placeholder, literal string }
+	var restore []kept
+	for i, k := range keep {
+		if k == "" || !strings.Contains(s, k) {
+			continue
+		}
+		if _, secret := r.Find(k); secret {
+			continue
+		}
+		placeholder := fmt.Sprintf("\uE000%d\uE001", i)
+		if strings.Contains(s, placeholder) {
+			continue // the text holds the placeholder itself: keep nothing
+		}
+		s = strings.ReplaceAll(s, k, placeholder)
+		restore = append(restore, kept{placeholder, k})
+	}
+	s = r.String(s)
+	for _, k := range restore {
+		s = strings.ReplaceAll(s, k.placeholder, k.literal)
+	}
+	return s
 }
 
 // Header returns a redacted copy of a header.

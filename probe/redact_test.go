@@ -685,3 +685,18 @@ func TestHeaderNamesAreRedacted(t *testing.T) {
 	}
 	assert.Equal(t, []string{"fine"}, out["X-Ok"])
 }
+
+// Credentials errconform crafted survive redaction where asked; configured
+// secrets, and a crafted string holding one, never do.
+func TestStringKeeping(t *testing.T) {
+	const key = "sk-proj-Zq81mX0vPa77LkTTx9"
+	r := probe.NewRedactor(key)
+	jwt := "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJlcnJjb25mb3JtIn0.c2lnbmF0dXJlc2lnbmF0dXJl"
+	text := "Authorization: Bearer " + jwt + " and " + key
+	assert.Equal(t, "Authorization: Bearer [REDACTED] and [REDACTED]", r.String(text))
+	assert.Equal(t, "Authorization: Bearer "+jwt+" and [REDACTED]", r.StringKeeping(text, jwt))
+	shaped := "sk-proj-AAAAbbbbCCCCddddEEEE12"
+	assert.Equal(t, "key "+shaped, r.StringKeeping("key "+shaped, shaped), "a key shaped like the configured one shares only its public prefix")
+	holdsKey := "x" + key[10:]
+	assert.NotContains(t, r.StringKeeping("key "+holdsKey, holdsKey), key[10:])
+}

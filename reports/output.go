@@ -71,13 +71,15 @@ func indentedJSON(v any) ([]byte, error) {
 
 // Write renders the format and writes it to path, redacted as a whole by
 // the run's Redactor: every field was redacted where it was built, and this
-// last pass catches whatever a format quoted that was not.
+// last pass catches whatever a format quoted that was not. The credentials
+// errconform crafted (no secrets) are kept, so that reproduction commands
+// send exactly what the case sent.
 func (f Format) Write(path string, in Input) error {
 	data, err := f.Render(in)
 	if err != nil {
 		return fmt.Errorf("render %s report: %w", f.Name, err)
 	}
-	data = []byte(in.Run.Redactor.String(string(data)))
+	data = []byte(in.Run.Redactor.StringKeeping(string(data), in.Run.craftedCredentials()...))
 	flags := os.O_CREATE | os.O_WRONLY | os.O_TRUNC
 	if f.Append {
 		flags = os.O_CREATE | os.O_WRONLY | os.O_APPEND

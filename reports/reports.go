@@ -281,8 +281,35 @@ func Excerpt(b []byte, n int) string {
 	return strings.ToValidUTF8(string(cut), "\uFFFD") + suffix
 }
 
-// Reproduce renders a curl command a person can paste. Configured secrets
-// become environment variables; anything else secret-shaped is redacted.
+// craftedCredential is the credential an exchange sent when errconform
+// crafted it (a JWT signed with a wrong secret, an unknown key): no secret,
+// so reproduction commands send it exactly. A configured one is "".
+func craftedCredential(secretEnv map[string]string, ex probe.Exchange) string {
+	if _, configured := secretEnv[ex.Request.Credential]; configured {
+		return ""
+	}
+	return ex.Request.Credential
+}
+
+// craftedCredentials lists the crafted credentials of a run's exchanges.
+func (run Run) craftedCredentials() []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, r := range run.Results {
+		for _, ex := range r.Exchanges {
+			if c := craftedCredential(run.SecretEnv, ex); c != "" && !seen[c] {
+				seen[c] = true
+				out = append(out, c)
+			}
+		}
+	}
+	return out
+}
+
+// Reproduce renders a curl command a person can paste that sends exactly
+// the request the case sent. Configured secrets become environment
+// variables; credentials errconform crafted are printed as they are;
+// anything else secret-shaped is redacted.
 func Reproduce(r *probe.Redactor, secretEnv map[string]string, ex probe.Exchange) string {
 	// Longest secrets first, so one containing another is replaced whole.
 	secrets := make([]string, 0, len(secretEnv))
@@ -290,11 +317,12 @@ func Reproduce(r *probe.Redactor, secretEnv map[string]string, ex probe.Exchange
 		secrets = append(secrets, secret)
 	}
 	sort.Slice(secrets, func(i, j int) bool { return len(secrets[i]) > len(secrets[j]) })
+	crafted := craftedCredential(secretEnv, ex)
 	sub := func(s string) string {
 		for _, secret := range secrets {
 			s = strings.ReplaceAll(s, secret, "${"+secretEnv[secret]+"}")
 		}
-		return r.String(s)
+		return r.StringKeeping(s, crafted)
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "curl -sS -i --compressed -X %s %s", ex.Request.Method, shellQuote(sub(ex.URL)))

@@ -233,3 +233,30 @@ func TestRequireAllWithAShortBudgetFails(t *testing.T) {
 	assert.Equal(t, 1, out.code, out.stdout)
 	assert.Contains(t, out.stdout, "--require all asks for every case")
 }
+
+// A reproduction command sends exactly the failing request: credentials
+// errconform crafted (JWTs, unknown keys) are printed as they are, the
+// configured ones as their variables, nothing as [REDACTED].
+func TestReproductionSendsTheCraftedCredential(t *testing.T) {
+	cfgPath, cfg := serveReferenceWith(t, func(h http.Handler) http.Handler { return h }, nil)
+	jsonPath := filepath.Join(t.TempDir(), "r.json")
+	out := errconform(t, nil, "run", "--config", cfgPath, "--case", "auth/*/chat", "--json", jsonPath)
+	require.Equal(t, 0, out.code, out.stdout+out.stderr)
+	rep := readJSONReport(t, jsonPath)
+	repro := map[string]string{}
+	for _, c := range rep.Cases {
+		repro[c.ID] = c.Reproduce
+	}
+	for _, id := range []string{"auth/jwt-alg-none/chat", "auth/jwt-bad-signature/chat", "auth/jwt-expired/chat"} {
+		assert.Contains(t, repro[id], `-H "Authorization: Bearer eyJ`, id)
+		assert.NotContains(t, repro[id], "[REDACTED]", id)
+	}
+	assert.Contains(t, repro["auth/unknown-key/chat"], "Bearer sk-errconform-unknown-")
+	assert.Regexp(t, `Bearer sk-ref-[0-9a-f]{32}"`, repro["auth/shaped-unknown-key/chat"])
+	assert.Contains(t, repro["auth/key-without-scheme/chat"], `-H "Authorization: ${ERRCONFORM_API_KEY}"`)
+	data, err := os.ReadFile(jsonPath)
+	require.NoError(t, err)
+	for _, secret := range cfg.Secrets() {
+		assert.NotContains(t, string(data), secret)
+	}
+}

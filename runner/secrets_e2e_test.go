@@ -4,20 +4,20 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/errconform/errconform/probe"
 )
 
-// secretShapes are credentials errconform crafts or carries that are not in
-// the config: JWTs, sk- keys, bearer values.
-var secretShapes = regexp.MustCompile(`eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.|sk-[A-Za-z0-9_-]{8,}|(?i)bearer [A-Za-z0-9._~+/=-]*[0-9][A-Za-z0-9._~+/=-]{6,}`)
-
-// Every configured secret and every secret-shaped string stays out of every
-// output: terminal (verbose), JSON, JUnit, HTML, Markdown, CTRF and the
+// Every configured secret stays out of every output, in every form the
+// redactor knows (whole, a fragment, case-changed, encoded, rearranged):
+// terminal (verbose), JSON, JUnit, HTML, Markdown, CTRF and the
 // reproduction commands in them; also against targets that echo them.
+// Credentials errconform crafts (JWTs signed with a wrong secret, unknown
+// keys) are no secret: reproduction commands print them as sent.
 func TestNoSecretInAnyOutput(t *testing.T) {
 	targets := map[string]func(http.Handler) http.Handler{
 		"reference":           func(h http.Handler) http.Handler { return h },
@@ -49,8 +49,10 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 			for where, text := range outputs {
 				for _, s := range secrets {
 					assert.NotContains(t, text, s, "%s holds a configured secret", where)
+					if form, found := probe.NewRedactor(s).Find(text); found {
+						t.Errorf("%s holds a configured secret (%s)", where, form)
+					}
 				}
-				assert.Empty(t, secretShapes.FindAllString(text, 5), "%s holds a secret-shaped string", where)
 			}
 			assert.Contains(t, outputs["out.json"], "${ERRCONFORM_API_KEY}", "reproduction commands name the key's variable")
 		})
