@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin/errconform
 PKGS    := ./...
 
-.PHONY: run test build lint bench fuzz clean
+.PHONY: run test build lint bench fuzz clean dist
 
 ## run: check every case against the embedded reference target
 run:
@@ -40,6 +40,43 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzEvaluate$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZETIME) ./check
 	$(GO) test -run '^$$' -fuzz '^FuzzReadResponse$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZETIME) ./probe
 	$(GO) test -run '^$$' -fuzz '^FuzzRedact$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZETIME) ./probe
+
+## dist: release archives in DIST (default dist/): errconform_<version>_<os>_<arch>.tar.gz
+## (.zip for windows) with the binary, LICENSE and README.md, for linux, darwin and
+## windows on amd64 and arm64 (static: CGO_ENABLED=0, -trimpath, stripped), and
+## checksums.txt in sha256sum format. VERSION defaults to git describe (without
+## the leading v) or 0.0.0-dev; a release version (X.Y.Z) must be the one that
+## action.yml and ci/errconform.gitlab-ci.yml install and the GitLab example includes.
+DIST      ?= dist
+VERSION    = $(or $(patsubst v%,%,$(shell git describe --tags --always --dirty 2>/dev/null)),0.0.0-dev)
+COMMIT     = $(or $(shell git rev-parse HEAD 2>/dev/null),unknown)
+PLATFORMS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64
+dist:
+	@set -eu; version='$(VERSION)'; commit='$(COMMIT)'; dist='$(DIST)'; \
+	case "$$version" in ''|*[!A-Za-z0-9.+_-]*) echo "dist: VERSION '$$version' may hold only letters, digits and . + _ -" >&2; exit 2;; esac; \
+	case "$$commit" in ''|*[!A-Za-z0-9._-]*) echo "dist: COMMIT '$$commit' may hold only letters, digits and . _ -" >&2; exit 2;; esac; \
+	if expr "$$version" : '[0-9][0-9]*\.[0-9][0-9]*\.[0-9][0-9]*$$' >/dev/null; then \
+	  grep -q "^    default: \"$$version\"" action.yml || { echo "dist: action.yml does not install $$version (inputs.version.default): bump it before releasing" >&2; exit 2; }; \
+	  grep -q "^    ERRCONFORM_VERSION: \"$$version\"" ci/errconform.gitlab-ci.yml || { echo "dist: ci/errconform.gitlab-ci.yml does not install $$version (ERRCONFORM_VERSION): bump it before releasing" >&2; exit 2; }; \
+	  grep -q "errconform/errconform/v$$version/ci/errconform.gitlab-ci.yml" examples/gitlab/.gitlab-ci.yml || { echo "dist: examples/gitlab/.gitlab-ci.yml does not include the template at v$$version: bump it before releasing" >&2; exit 2; }; \
+	fi; \
+	command -v zip >/dev/null || { echo "dist: zip is needed for the windows archives (apt-get install zip)" >&2; exit 2; }; \
+	mkdir -p "$$dist"; rm -rf "$$dist"/errconform_* "$$dist/checksums.txt" "$$dist/.stage"; \
+	for platform in $(PLATFORMS); do \
+	  os=$${platform%/*}; arch=$${platform#*/}; exe=errconform; [ "$$os" = windows ] && exe=errconform.exe; \
+	  name="errconform_$${version}_$${os}_$${arch}"; stage="$$dist/.stage/$$name"; mkdir -p "$$stage"; \
+	  echo "dist: $$name"; \
+	  CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -buildvcs=false \
+	    -ldflags "-s -w -X github.com/errconform/errconform/runner.Version=$$version -X github.com/errconform/errconform/runner.Commit=$$commit" \
+	    -o "$$stage/$$exe" ./cmd/errconform; \
+	  cp LICENSE README.md "$$stage/"; \
+	  if [ "$$os" = windows ]; then (cd "$$stage" && zip -q -X "../../$$name.zip" "$$exe" LICENSE README.md); \
+	  else tar -C "$$stage" -czf "$$dist/$$name.tar.gz" "$$exe" LICENSE README.md; fi; \
+	done; \
+	rm -rf "$$dist/.stage"; \
+	cd "$$dist"; \
+	if command -v sha256sum >/dev/null; then sha256sum errconform_* > checksums.txt; else shasum -a 256 errconform_* > checksums.txt; fi; \
+	cat checksums.txt
 
 clean:
 	rm -rf bin out

@@ -113,8 +113,9 @@ func TestGitHubActionRunStepWorks(t *testing.T) {
 	}
 }
 
-// The GitLab template's script (after its go install line) runs with the
-// current CLI and leaves the JUnit file where artifacts:reports:junit says.
+// The GitLab template's whole script, its install from a release server
+// (here a local one holding the current CLI) included, runs and leaves the
+// JUnit file where artifacts:reports:junit says.
 func TestGitLabTemplateScriptWorks(t *testing.T) {
 	data, err := os.ReadFile("../ci/errconform.gitlab-ci.yml")
 	require.NoError(t, err)
@@ -131,14 +132,9 @@ func TestGitLabTemplateScriptWorks(t *testing.T) {
 	job, ok := tmpl[".errconform"]
 	require.True(t, ok)
 	require.NotEmpty(t, job.Artifacts.Reports.JUnit)
-	var lines []string
-	for _, line := range job.Script {
-		if strings.HasPrefix(line, "go install ") || strings.Contains(line, "go env GOPATH") {
-			continue // installs from the module proxy; the test's binary stands in
-		}
-		lines = append(lines, line)
-	}
+	lines := job.Script
 	require.Contains(t, strings.Join(lines, "\n"), "errconform run")
+	release := serveRelease(t, job.Variables["ERRCONFORM_VERSION"], hostRelease(t, job.Variables["ERRCONFORM_VERSION"], binary))
 	good, _ := startReference(t, func(h http.Handler) http.Handler { return h })
 	broken, _ := startReference(t, mutantByName(t, "code-null").Wrap)
 	for _, tt := range []struct {
@@ -150,16 +146,20 @@ func TestGitLabTemplateScriptWorks(t *testing.T) {
 		{"bad extra args", good, "--no-such-flag", 2},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			env := []string{"ERRCONFORM_CONFIG=" + tt.config}
+			project := t.TempDir()
+			env := []string{"ERRCONFORM_CONFIG=" + tt.config, "ERRCONFORM_RELEASE_BASE_URL=" + release, "CI_PROJECT_DIR=" + project}
 			for k, v := range job.Variables {
 				if k == "ERRCONFORM_EXTRA_ARGS" {
 					v = tt.extra
 				}
-				env = append(env, k+"="+v)
+				env = append(env, k+"="+strings.ReplaceAll(v, "$CI_PROJECT_DIR", project))
 			}
+			env = append(env, "PATH="+os.Getenv("PATH")) // the installed errconform, not the test's
 			script := strings.Join(lines, "\n") + "\ntest -s " + job.Artifacts.Reports.JUnit
 			code, out := runScript(t, script, env)
 			assert.Equal(t, tt.code, code, out)
+			assert.Contains(t, out, "matches checksums.txt")
+			assert.FileExists(t, filepath.Join(project, ".errconform", "bin", "errconform"))
 		})
 	}
 }

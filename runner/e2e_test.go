@@ -7,7 +7,6 @@ import (
 	"errors"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,7 +19,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/errconform/errconform/reference"
 	"github.com/errconform/errconform/reports"
 	"github.com/errconform/errconform/spec"
 	"github.com/errconform/errconform/suites"
@@ -92,16 +90,7 @@ func catalogueIDs() []string {
 // startReference serves a reference on 127.0.0.1 and writes its config.
 func startReference(t *testing.T, wrap func(http.Handler) http.Handler) (cfgPath string, keys []string) {
 	t.Helper()
-	contract, err := spec.Load()
-	require.NoError(t, err)
-	ref := reference.New(contract, reference.Options{GatewayTimeout: 100 * time.Millisecond})
-	srv := httptest.NewServer(wrap(ref))
-	t.Cleanup(srv.Close)
-	cfg := ref.Config(srv.URL + "/v1")
-	data, err := cfg.Marshal()
-	require.NoError(t, err)
-	cfgPath = filepath.Join(t.TempDir(), "errconform.yaml")
-	require.NoError(t, os.WriteFile(cfgPath, data, 0o600))
+	cfgPath, cfg := serveReferenceWith(t, wrap, nil)
 	return cfgPath, cfg.Secrets()
 }
 

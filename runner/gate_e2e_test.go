@@ -34,7 +34,7 @@ func serveReferenceWith(t *testing.T, wrap func(http.Handler) http.Handler, edit
 	}
 	data, err := cfg.Marshal()
 	require.NoError(t, err)
-	cfgPath = filepath.Join(t.TempDir(), "gate.yaml")
+	cfgPath = filepath.Join(t.TempDir(), "errconform.yaml")
 	require.NoError(t, os.WriteFile(cfgPath, data, 0o600))
 	return cfgPath, cfg
 }

@@ -1,0 +1,984 @@
+package runner_test
+
+// The release side: `make dist` builds what a release publishes, ci/install.sh
+// installs it (verified against checksums.txt) for the GitHub Action and the
+// GitLab template, and actionlint and shellcheck keep the CI files clean.
+
+import (
+	"archive/tar"
+	"archive/zip"
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"debug/elf"
+	"debug/macho"
+	"debug/pe"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/errconform/errconform/spec"
+)
+
+const (
+	// actionlintVersion is fetched from the Go module proxy by TestActionlint.
+	actionlintVersion = "v1.7.12"
+	distVersion       = "0.0.0-e2e"
+	distCommit        = "0123456789abcdef0123456789abcdef01234567"
+)
+
+var platforms = []struct{ os, arch string }{
+	{"linux", "amd64"}, {"linux", "arm64"}, {"darwin", "amd64"}, {"darwin", "arm64"}, {"windows", "amd64"}, {"windows", "arm64"},
+}
+
+func archiveName(version, goos, goarch string) string {
+	if goos == "windows" {
+		return fmt.Sprintf("errconform_%s_%s_%s.zip", version, goos, goarch)
+	}
+	return fmt.Sprintf("errconform_%s_%s_%s.tar.gz", version, goos, goarch)
+}
+
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	root, err := filepath.Abs("..")
+	require.NoError(t, err)
+	return root
+}
+
+// onCI: tools .ci/run installs must be there; locally a missing tool skips.
+func skipOrFail(t *testing.T, format string, args ...any) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatalf(format, args...)
+	}
+	t.Skipf(format, args...)
+}
+
+var dist struct {
+	once sync.Once
+	dir  string
+	took time.Duration
+	err  error
+	out  []byte
+}
+
+// buildDist runs `make dist` once per test process (six cross-compiles) and
+// hands every caller the same output directory.
+func buildDist(t *testing.T) string {
+	t.Helper()
+	dist.once.Do(func() {
+		dist.dir = filepath.Join(filepath.Dir(binary), "dist") // removed with the binary by TestMain
+		ctx := context.Background()
+		if deadline, ok := t.Deadline(); ok {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithDeadline(ctx, deadline.Add(-20*time.Second))
+			defer cancel()
+		}
+		cmd := exec.CommandContext(ctx, "make", "-C", repoRoot(t), "dist", "DIST="+dist.dir, "VERSION="+distVersion, "COMMIT="+distCommit)
+		cmd.WaitDelay = 5 * time.Second
+		for _, kv := range os.Environ() { // a make test around this go test must not steer the inner make
+			if !strings.HasPrefix(kv, "MAKEFLAGS=") && !strings.HasPrefix(kv, "MFLAGS=") && !strings.HasPrefix(kv, "MAKELEVEL=") {
+				cmd.Env = append(cmd.Env, kv)
+			}
+		}
+		start := time.Now()
+		dist.out, dist.err = cmd.CombinedOutput()
+		dist.took = time.Since(start)
+		if ctx.Err() != nil {
+			dist.err = fmt.Errorf("make dist did not finish before go test's deadline (%v): a cold build cache needs about 9 minutes on 2 cores; run `make dist` once first (.ci/run does) or raise -timeout: %w", dist.took.Round(time.Second), dist.err)
+		}
+	})
+	require.NoError(t, dist.err, "%s", dist.out)
+	t.Logf("make dist took %v", dist.took.Round(100*time.Millisecond))
+	return dist.dir
+}
+
+// parseChecksums reads sha256sum's format, "<64 hex>  <name>" per line.
+func parseChecksums(t *testing.T, data []byte) map[string]string {
+	t.Helper()
+	line := regexp.MustCompile(`^([0-9a-f]{64})  (\S+)$`)
+	sums := map[string]string{}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		m := line.FindStringSubmatch(sc.Text())
+		require.NotNil(t, m, "checksums.txt line %q is not sha256sum's format", sc.Text())
+		_, dup := sums[m[2]]
+		require.False(t, dup, "%s listed twice", m[2])
+		sums[m[2]] = m[1]
+	}
+	return sums
+}
+
+// The release tests stream archives and binaries through files, never
+// holding one in memory: on Linux a child started with vfork inherits the
+// test process's peak RSS as its own ru_maxrss, which the hostile-target
+// tests measure.
+
+// sha256File is the hex SHA-256 of a file, read in small pieces.
+func sha256File(t *testing.T, path string) string {
+	t.Helper()
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	h := sha256.New()
+	_, err = io.Copy(h, f)
+	require.NoError(t, err)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// copyFile copies src to dst in small pieces.
+func copyFile(t *testing.T, src, dst string) {
+	t.Helper()
+	in, err := os.Open(src)
+	require.NoError(t, err)
+	defer in.Close()
+	out, err := os.Create(dst)
+	require.NoError(t, err)
+	_, err = io.Copy(out, in)
+	require.NoError(t, err)
+	require.NoError(t, out.Close())
+}
+
+// extractArchive unpacks a .tar.gz or .zip into a new directory and
+// returns it with each entry's mode.
+func extractArchive(t *testing.T, archive string) (string, map[string]os.FileMode) {
+	t.Helper()
+	dir, modes := t.TempDir(), map[string]os.FileMode{}
+	write := func(name string, r io.Reader) {
+		require.False(t, strings.ContainsAny(name, `/\`) || name == ".." || name == ".", "entry %q is a plain name at the archive's top", name)
+		out, err := os.Create(filepath.Join(dir, name))
+		require.NoError(t, err)
+		_, err = io.Copy(out, r)
+		require.NoError(t, err)
+		require.NoError(t, out.Close())
+	}
+	if strings.HasSuffix(archive, ".zip") {
+		zr, err := zip.OpenReader(archive)
+		require.NoError(t, err)
+		defer zr.Close()
+		for _, f := range zr.File {
+			rc, err := f.Open()
+			require.NoError(t, err)
+			write(f.Name, rc)
+			require.NoError(t, rc.Close())
+			modes[f.Name] = f.Mode()
+		}
+		return dir, modes
+	}
+	f, err := os.Open(archive)
+	require.NoError(t, err)
+	defer f.Close()
+	gz, err := gzip.NewReader(f)
+	require.NoError(t, err)
+	tr := tar.NewReader(gz)
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		require.NoError(t, err)
+		require.Equal(t, byte(tar.TypeReg), h.Typeflag, "%s is a regular file", h.Name)
+		write(h.Name, tr)
+		modes[h.Name] = h.FileInfo().Mode()
+	}
+	return dir, modes
+}
+
+// fileContains reports whether needle occurs in the file, reading it a
+// megabyte at a time.
+func fileContains(t *testing.T, path string, needle []byte) bool {
+	t.Helper()
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	buf := make([]byte, 0, 1<<20+len(needle))
+	chunk := make([]byte, 1<<20)
+	for {
+		n, err := f.Read(chunk)
+		buf = append(buf, chunk[:n]...)
+		if bytes.Contains(buf, needle) {
+			return true
+		}
+		if keep := len(needle) - 1; len(buf) > keep {
+			buf = append(buf[:0], buf[len(buf)-keep:]...)
+		}
+		if errors.Is(err, io.EOF) {
+			return false
+		}
+		require.NoError(t, err)
+	}
+}
+
+// checkExecutable: the binary is for the platform its archive names, static
+// where the platform allows it, stripped, and holds no path of this checkout.
+func checkExecutable(t *testing.T, goos, goarch, exe, root string) {
+	t.Helper()
+	switch goos {
+	case "linux":
+		f, err := elf.Open(exe)
+		require.NoError(t, err)
+		defer f.Close()
+		assert.Equal(t, map[string]elf.Machine{"amd64": elf.EM_X86_64, "arm64": elf.EM_AARCH64}[goarch], f.Machine)
+		for _, p := range f.Progs {
+			assert.NotEqual(t, elf.PT_INTERP, p.Type, "statically linked (CGO_ENABLED=0): no dynamic loader")
+		}
+		libs, err := f.ImportedLibraries()
+		require.NoError(t, err)
+		assert.Empty(t, libs, "statically linked")
+		assert.Nil(t, f.Section(".symtab"), "stripped (-s)")
+		assert.Nil(t, f.Section(".debug_info"), "no DWARF (-w)")
+	case "darwin":
+		f, err := macho.Open(exe)
+		require.NoError(t, err)
+		defer f.Close()
+		assert.Equal(t, map[string]macho.Cpu{"amd64": macho.CpuAmd64, "arm64": macho.CpuArm64}[goarch], f.Cpu)
+		assert.Nil(t, f.Section("__debug_info"), "no DWARF (-w)")
+	case "windows":
+		f, err := pe.Open(exe)
+		require.NoError(t, err)
+		defer f.Close()
+		assert.Equal(t, map[string]uint16{"amd64": pe.IMAGE_FILE_MACHINE_AMD64, "arm64": pe.IMAGE_FILE_MACHINE_ARM64}[goarch], f.Machine)
+	}
+	assert.False(t, fileContains(t, exe, []byte(root+string(filepath.Separator))), "-trimpath: the binary holds no path of the checkout %s", root)
+}
+
+// TestReleaseDist: `make dist` (run once) makes six archives and a
+// checksums.txt that verifies, each archive holds a static binary for its
+// platform with LICENSE and README.md, the binary reports the injected
+// version and commit, and ci/install.sh installs it from a local release.
+func TestReleaseDist(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: make dist cross-compiles six binaries")
+	}
+	dir := buildDist(t)
+	root := repoRoot(t)
+	license, err := os.ReadFile(filepath.Join(root, "LICENSE"))
+	require.NoError(t, err)
+	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
+	require.NoError(t, err)
+
+	var want []string
+	for _, p := range platforms {
+		want = append(want, archiveName(distVersion, p.os, p.arch))
+	}
+	sort.Strings(want)
+
+	t.Run("six archives and checksums.txt, nothing else", func(t *testing.T) {
+		entries, err := os.ReadDir(dir)
+		require.NoError(t, err)
+		var got []string
+		for _, e := range entries {
+			got = append(got, e.Name())
+		}
+		all := append(append([]string{}, want...), "checksums.txt")
+		sort.Strings(all)
+		assert.Equal(t, all, got)
+	})
+
+	t.Run("checksums.txt verifies", func(t *testing.T) {
+		data, err := os.ReadFile(filepath.Join(dir, "checksums.txt"))
+		require.NoError(t, err)
+		sums := parseChecksums(t, data)
+		var names []string
+		for name, sum := range sums {
+			names = append(names, name)
+			assert.Equal(t, sum, sha256File(t, filepath.Join(dir, name)), name)
+		}
+		sort.Strings(names)
+		assert.Equal(t, want, names, "one line per archive")
+		if _, err := exec.LookPath("sha256sum"); err == nil {
+			cmd := exec.Command("sha256sum", "--check", "--strict", "checksums.txt")
+			cmd.Dir = dir
+			out, err := cmd.CombinedOutput()
+			assert.NoError(t, err, "sha256sum --check: %s", out)
+		}
+	})
+
+	for _, p := range platforms {
+		name := archiveName(distVersion, p.os, p.arch)
+		t.Run(name, func(t *testing.T) {
+			files, modes := extractArchive(t, filepath.Join(dir, name))
+			exe := "errconform"
+			if p.os == "windows" {
+				exe = "errconform.exe"
+			}
+			var got []string
+			for f := range modes {
+				got = append(got, f)
+			}
+			sort.Strings(got)
+			require.Equal(t, []string{"LICENSE", "README.md", exe}, got, "the binary, LICENSE and README.md at the archive's top")
+			for _, doc := range []struct {
+				name string
+				want []byte
+			}{{"LICENSE", license}, {"README.md", readme}} {
+				content, err := os.ReadFile(filepath.Join(files, doc.name))
+				require.NoError(t, err)
+				assert.Equal(t, string(doc.want), string(content), doc.name)
+			}
+			if p.os != "windows" {
+				assert.Equal(t, os.FileMode(0o111), modes[exe]&0o111, "%s is executable", exe)
+			}
+			checkExecutable(t, p.os, p.arch, filepath.Join(files, exe), root)
+		})
+	}
+
+	contract, err := spec.Load()
+	require.NoError(t, err)
+	wantVersion := fmt.Sprintf("errconform %s (contract %s, commit %s)\n", distVersion, contract.Version, distCommit)
+
+	t.Run("the host's binary reports the injected version", func(t *testing.T) {
+		files, _ := extractArchive(t, filepath.Join(dir, archiveName(distVersion, runtime.GOOS, runtime.GOARCH)))
+		exe := filepath.Join(files, "errconform")
+		require.NoError(t, os.Chmod(exe, 0o755))
+		out, err := exec.Command(exe, "version").CombinedOutput()
+		require.NoError(t, err, "%s", out)
+		assert.Equal(t, wantVersion, string(out))
+	})
+
+	t.Run("install.sh installs it from a release server", func(t *testing.T) {
+		bin := filepath.Join(t.TempDir(), "bin")
+		code, out := runInstall(t, "ERRCONFORM_VERSION=v"+distVersion, "ERRCONFORM_RELEASE_BASE_URL="+serveRelease(t, distVersion, dir), "ERRCONFORM_INSTALL_DIR="+bin)
+		require.Equal(t, 0, code, out)
+		assert.Contains(t, out, "matches checksums.txt")
+		got, err := exec.Command(filepath.Join(bin, "errconform"), "version").CombinedOutput()
+		require.NoError(t, err, "%s", got)
+		assert.Equal(t, wantVersion, string(got))
+
+		// The same archive with one byte changed after its checksum was taken.
+		host := archiveName(distVersion, runtime.GOOS, runtime.GOARCH)
+		tampered := t.TempDir()
+		copyFile(t, filepath.Join(dir, "checksums.txt"), filepath.Join(tampered, "checksums.txt"))
+		copyFile(t, filepath.Join(dir, host), filepath.Join(tampered, host))
+		flipByte(t, filepath.Join(tampered, host))
+		bin = filepath.Join(t.TempDir(), "bin")
+		code, out = runInstall(t, "ERRCONFORM_VERSION="+distVersion, "ERRCONFORM_RELEASE_BASE_URL="+serveRelease(t, distVersion, tampered), "ERRCONFORM_INSTALL_DIR="+bin)
+		assert.Equal(t, 1, code, out)
+		assert.Contains(t, out, "SHA-256 checksum mismatch for "+host)
+		assert.NoFileExists(t, filepath.Join(bin, "errconform"))
+	})
+}
+
+// flipByte changes one byte in the middle of a file.
+func flipByte(t *testing.T, path string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	require.NoError(t, err)
+	defer f.Close()
+	info, err := f.Stat()
+	require.NoError(t, err)
+	b := make([]byte, 1)
+	_, err = f.ReadAt(b, info.Size()/2)
+	require.NoError(t, err)
+	b[0] ^= 0xff
+	_, err = f.WriteAt(b, info.Size()/2)
+	require.NoError(t, err)
+}
+
+// hostRelease is a release of the given errconform binary for this
+// machine, in a new directory: the archive install.sh asks for, and its
+// checksums.txt (with another platform's line, too).
+func hostRelease(t *testing.T, version, exe string) (dir string) {
+	t.Helper()
+	dir = t.TempDir()
+	name := archiveName(version, runtime.GOOS, runtime.GOARCH)
+	exeName := "errconform"
+	if runtime.GOOS == "windows" {
+		exeName = "errconform.exe"
+	}
+	out, err := os.Create(filepath.Join(dir, name))
+	require.NoError(t, err)
+	var add func(name string, mode int64, r io.Reader, size int64)
+	var closeArchive func() error
+	if strings.HasSuffix(name, ".zip") {
+		zw := zip.NewWriter(out)
+		add = func(name string, mode int64, r io.Reader, _ int64) {
+			h := &zip.FileHeader{Name: name, Method: zip.Deflate}
+			h.SetMode(os.FileMode(mode))
+			w, err := zw.CreateHeader(h)
+			require.NoError(t, err)
+			_, err = io.Copy(w, r)
+			require.NoError(t, err)
+		}
+		closeArchive = zw.Close
+	} else {
+		gz := gzip.NewWriter(out)
+		tw := tar.NewWriter(gz)
+		add = func(name string, mode int64, r io.Reader, size int64) {
+			require.NoError(t, tw.WriteHeader(&tar.Header{Name: name, Mode: mode, Size: size, Typeflag: tar.TypeReg}))
+			_, err := io.Copy(tw, r)
+			require.NoError(t, err)
+		}
+		closeArchive = func() error { return errors.Join(tw.Close(), gz.Close()) }
+	}
+	in, err := os.Open(exe)
+	require.NoError(t, err)
+	info, err := in.Stat()
+	require.NoError(t, err)
+	add(exeName, 0o755, in, info.Size())
+	require.NoError(t, in.Close())
+	for _, doc := range []string{"LICENSE", "README.md"} {
+		add(doc, 0o644, strings.NewReader(doc+"\n"), int64(len(doc)+1))
+	}
+	require.NoError(t, closeArchive())
+	require.NoError(t, out.Close())
+	sums := fmt.Sprintf("%s  %s\n%x  errconform_%s_plan9_amd64.tar.gz\n", sha256File(t, filepath.Join(dir, name)), name, sha256.Sum256(nil), version)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "checksums.txt"), []byte(sums), 0o644))
+	return dir
+}
+
+// serveRelease serves a directory as release v<version> on 127.0.0.1,
+// laid out as GitHub's release download URLs are: <base>/v<version>/<file>.
+func serveRelease(t *testing.T, version, dir string) (base string) {
+	t.Helper()
+	srv := httptest.NewServer(http.StripPrefix("/v"+version, http.FileServer(http.Dir(dir))))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// runInstall runs ci/install.sh with POSIX sh and the given settings.
+func runInstall(t *testing.T, env ...string) (int, string) {
+	t.Helper()
+	cmd := exec.Command("sh", filepath.Join(repoRoot(t), "ci", "install.sh"))
+	cmd.Dir = t.TempDir()
+	cmd.Env = append(os.Environ(), "ERRCONFORM_VERSION=", "ERRCONFORM_INSTALL=", "ERRCONFORM_RELEASE_BASE_URL=", "ERRCONFORM_INSTALL_DIR=")
+	cmd.Env = append(cmd.Env, env...)
+	out, err := cmd.CombinedOutput()
+	var exitErr *exec.ExitError
+	if errors.As(err, &exitErr) {
+		return exitErr.ExitCode(), string(out)
+	}
+	require.NoError(t, err)
+	return 0, string(out)
+}
+
+// install.sh installs only what the release's checksums.txt vouches for.
+func TestInstallScript(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("the stand-in binary is a shell script")
+	}
+	const version = "7.7.7"
+	host := archiveName(version, runtime.GOOS, runtime.GOARCH)
+	fake := filepath.Join(t.TempDir(), "errconform") // install.sh runs `errconform version`
+	require.NoError(t, os.WriteFile(fake, []byte("#!/bin/sh\necho 'errconform 7.7.7 (contract test, commit fake)'\n"), 0o755))
+	good := hostRelease(t, version, fake)
+	// with is the good release, copied, with one thing changed.
+	with := func(change func(dir string)) func() string {
+		return func() string {
+			dir := t.TempDir()
+			for _, name := range []string{host, "checksums.txt"} {
+				copyFile(t, filepath.Join(good, name), filepath.Join(dir, name))
+			}
+			change(dir)
+			return dir
+		}
+	}
+	editChecksums := func(edit func([]byte) []byte) func(dir string) {
+		return func(dir string) {
+			path := filepath.Join(dir, "checksums.txt")
+			data, err := os.ReadFile(path)
+			require.NoError(t, err)
+			require.NoError(t, os.WriteFile(path, edit(data), 0o644))
+		}
+	}
+	unchanged := func() string { return good }
+	for _, tt := range []struct {
+		name    string
+		release func() string
+		env     []string
+		code    int
+		says    string
+	}{
+		{"verified release", unchanged, nil, 0, "matches checksums.txt"},
+		{"tampered archive", with(func(dir string) { flipByte(t, filepath.Join(dir, host)) }), nil, 1, "SHA-256 checksum mismatch for " + host},
+		{"no entry in checksums.txt", with(editChecksums(func(b []byte) []byte {
+			return regexp.MustCompile(`(?m)^.*`+regexp.QuoteMeta(host)+`\n`).ReplaceAll(b, nil)
+		})), nil, 1, "checksums.txt of release v7.7.7 has no entry for " + host},
+		{"entry for a name that only ends like the archive", with(editChecksums(func(b []byte) []byte {
+			return bytes.ReplaceAll(b, []byte("  "+host), []byte("  x"+host))
+		})), nil, 1, "has no entry for " + host},
+		{"two different entries", with(editChecksums(func(b []byte) []byte {
+			return append(b, []byte(strings.Repeat("0", 64)+"  "+host+"\n")...)
+		})), nil, 1, "lists different checksums for " + host},
+		{"no checksums.txt", with(func(dir string) { require.NoError(t, os.Remove(filepath.Join(dir, "checksums.txt"))) }), nil, 1, "could not download"},
+		{"no archive", with(func(dir string) { require.NoError(t, os.Remove(filepath.Join(dir, host))) }), nil, 1, "could not download"},
+		{"latest is no release", unchanged, []string{"ERRCONFORM_VERSION=latest"}, 1, "not a release version"},
+		{"plain http off loopback", unchanged, []string{"ERRCONFORM_RELEASE_BASE_URL=http://example.invalid"}, 1, "must be an https URL"},
+		{"unknown method", unchanged, []string{"ERRCONFORM_INSTALL=binary"}, 1, "use release (the default) or source"},
+		{"no version", unchanged, []string{"ERRCONFORM_VERSION="}, 1, "ERRCONFORM_VERSION is empty"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			bin := filepath.Join(t.TempDir(), "bin")
+			env := append([]string{"ERRCONFORM_VERSION=" + version, "ERRCONFORM_RELEASE_BASE_URL=" + serveRelease(t, version, tt.release()), "ERRCONFORM_INSTALL_DIR=" + bin}, tt.env...)
+			code, out := runInstall(t, env...)
+			require.Equal(t, tt.code, code, out)
+			assert.Contains(t, out, tt.says)
+			if tt.code == 0 {
+				got, err := exec.Command(filepath.Join(bin, "errconform"), "version").Output()
+				require.NoError(t, err)
+				assert.Equal(t, "errconform 7.7.7 (contract test, commit fake)\n", string(got))
+				return
+			}
+			assert.NoFileExists(t, filepath.Join(bin, "errconform"), "nothing is installed when a check fails")
+		})
+	}
+}
+
+type actionFile struct {
+	Inputs map[string]struct {
+		Default string `yaml:"default"`
+	} `yaml:"inputs"`
+	Runs struct {
+		Steps []struct {
+			ID   string            `yaml:"id"`
+			If   string            `yaml:"if"`
+			Uses string            `yaml:"uses"`
+			Run  string            `yaml:"run"`
+			Env  map[string]string `yaml:"env"`
+			With map[string]string `yaml:"with"`
+		} `yaml:"steps"`
+	} `yaml:"runs"`
+}
+
+func readAction(t *testing.T) actionFile {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(repoRoot(t), "action.yml"))
+	require.NoError(t, err)
+	var a actionFile
+	require.NoError(t, yaml.Unmarshal(data, &a))
+	return a
+}
+
+type gitlabJob struct {
+	Image     string            `yaml:"image"`
+	Variables map[string]string `yaml:"variables"`
+	Script    []string          `yaml:"script"`
+	Cache     struct {
+		Key   string   `yaml:"key"`
+		Paths []string `yaml:"paths"`
+	} `yaml:"cache"`
+	Artifacts struct {
+		Name    string   `yaml:"name"`
+		Paths   []string `yaml:"paths"`
+		Reports struct {
+			JUnit string `yaml:"junit"`
+		} `yaml:"reports"`
+	} `yaml:"artifacts"`
+}
+
+func readGitLabTemplate(t *testing.T) gitlabJob {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(repoRoot(t), "ci", "errconform.gitlab-ci.yml"))
+	require.NoError(t, err)
+	var tmpl map[string]gitlabJob
+	require.NoError(t, yaml.Unmarshal(data, &tmpl))
+	job, ok := tmpl[".errconform"]
+	require.True(t, ok, "the template defines .errconform")
+	return job
+}
+
+// The GitLab template carries ci/install.sh verbatim (an included template
+// brings no other file). ERRCONFORM_UPDATE_CI_TEMPLATE=1 rewrites the copy.
+func TestGitLabTemplateEmbedsInstallScript(t *testing.T) {
+	root := repoRoot(t)
+	script, err := os.ReadFile(filepath.Join(root, "ci", "install.sh"))
+	require.NoError(t, err)
+	path := filepath.Join(root, "ci", "errconform.gitlab-ci.yml")
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	const open, end = "<<'ERRCONFORM_INSTALL_SH'\n", "      ERRCONFORM_INSTALL_SH\n"
+	i, j := bytes.Index(data, []byte(open)), bytes.Index(data, []byte(end))
+	require.True(t, i > 0 && j > i, "the template writes the script with a here-document ending in ERRCONFORM_INSTALL_SH")
+	i += len(open)
+
+	var indented bytes.Buffer
+	for _, line := range strings.SplitAfter(string(script), "\n") {
+		if strings.TrimSpace(line) != "" {
+			indented.WriteString("      ")
+		}
+		indented.WriteString(line)
+	}
+	if os.Getenv("ERRCONFORM_UPDATE_CI_TEMPLATE") == "1" {
+		updated := append(append(append([]byte{}, data[:i]...), indented.Bytes()...), data[j:]...)
+		require.NoError(t, os.WriteFile(path, updated, 0o644))
+		data, j = updated, i+indented.Len()
+	}
+	assert.Equal(t, indented.String(), string(data[i:j]),
+		"ci/errconform.gitlab-ci.yml embeds a stale copy of ci/install.sh: ERRCONFORM_UPDATE_CI_TEMPLATE=1 go test ./runner -run TestGitLabTemplateEmbedsInstallScript")
+
+	// And what YAML hands the shell is the file itself.
+	job := readGitLabTemplate(t)
+	require.NotEmpty(t, job.Script)
+	first := job.Script[0]
+	body := first[strings.Index(first, "\n")+1 : strings.LastIndex(first, "ERRCONFORM_INSTALL_SH")]
+	assert.Equal(t, string(script), body)
+}
+
+// The action and the template install the same pinned release, the
+// examples include the template at that release's tag, and the artifacts
+// are named so that jobs and matrix legs do not collide.
+func TestCITemplatesPinOneRelease(t *testing.T) {
+	a := readAction(t)
+	job := readGitLabTemplate(t)
+	version := a.Inputs["version"].Default
+	assert.Regexp(t, `^\d+\.\d+\.\d+$`, version, "action.yml pins a release (inputs.version.default)")
+	assert.Equal(t, version, job.Variables["ERRCONFORM_VERSION"], "the GitLab template installs the release action.yml does")
+	assert.Equal(t, "release", a.Inputs["install"].Default)
+	assert.Equal(t, "release", job.Variables["ERRCONFORM_INSTALL"])
+
+	root := repoRoot(t)
+	for _, f := range []string{"examples/gitlab/.gitlab-ci.yml", "ci/errconform.gitlab-ci.yml"} {
+		data, err := os.ReadFile(filepath.Join(root, f))
+		require.NoError(t, err)
+		assert.Contains(t, string(data), "errconform/errconform/v"+version+"/ci/errconform.gitlab-ci.yml", "%s includes the template at its release tag", f)
+	}
+
+	var upload, setupGo, cache bool
+	for _, s := range a.Runs.Steps {
+		switch {
+		case strings.HasPrefix(s.Uses, "actions/upload-artifact@"):
+			upload = true
+			assert.Contains(t, s.With["name"], "inputs.name")
+			assert.Contains(t, s.With["name"], "github.job")
+			assert.Contains(t, s.With["name"], "strategy.job-index")
+		case strings.HasPrefix(s.Uses, "actions/setup-go@"):
+			setupGo = true
+			assert.Equal(t, "inputs.install == 'source'", s.If, "Go is set up only for install: source")
+		case strings.HasPrefix(s.Uses, "actions/cache@"):
+			cache = true
+			assert.Equal(t, "inputs.install == 'source'", s.If)
+			assert.Contains(t, s.With["key"], "inputs.version")
+		}
+	}
+	assert.True(t, upload && setupGo && cache, "action.yml uploads the reports and caches Go for install: source")
+	assert.Equal(t, []string{"$ERRCONFORM_REPORTS/"}, job.Artifacts.Paths)
+	assert.Equal(t, "$ERRCONFORM_REPORTS/junit.xml", job.Artifacts.Reports.JUnit)
+	assert.Contains(t, job.Artifacts.Name, "$CI_JOB_NAME")
+	assert.Contains(t, job.Cache.Key, "$ERRCONFORM_VERSION")
+	for _, p := range job.Cache.Paths {
+		assert.True(t, strings.HasPrefix(job.Variables["GOMODCACHE"], "$CI_PROJECT_DIR/"+p), "GOMODCACHE is inside the cached %s", p)
+		assert.True(t, strings.HasPrefix(job.Variables["GOCACHE"], "$CI_PROJECT_DIR/"+p), "GOCACHE is inside the cached %s", p)
+	}
+}
+
+var actionExpr = regexp.MustCompile(`\$\{\{\s*(.*?)\s*\}\}`)
+
+// evalAction evaluates the few expression forms action.yml's step env
+// uses: inputs.X, env.X, runner.temp, joined by ||.
+func evalAction(t *testing.T, a actionFile, value string, inputs, env map[string]string, runnerTemp string) string {
+	t.Helper()
+	return actionExpr.ReplaceAllStringFunc(value, func(m string) string {
+		for _, operand := range strings.Split(actionExpr.FindStringSubmatch(m)[1], "||") {
+			operand = strings.TrimSpace(operand)
+			var v string
+			switch {
+			case strings.HasPrefix(operand, "inputs."):
+				name := strings.TrimPrefix(operand, "inputs.")
+				spec, ok := a.Inputs[name]
+				require.True(t, ok, "action.yml uses undeclared input %s", name)
+				v = spec.Default
+				if given, ok := inputs[name]; ok {
+					v = given
+				}
+			case strings.HasPrefix(operand, "env."):
+				v = env[strings.TrimPrefix(operand, "env.")]
+			case operand == "runner.temp":
+				v = runnerTemp
+			default:
+				t.Fatalf("the test cannot evaluate %q in action.yml", operand)
+			}
+			if v != "" {
+				return v
+			}
+		}
+		return ""
+	})
+}
+
+// The action end to end, as a runner runs it: the install step downloads
+// the pinned release (here from a local server named by the job's
+// ERRCONFORM_RELEASE_BASE_URL), verifies it and adds it to GITHUB_PATH;
+// the run step then finds errconform there and writes every report.
+func TestGitHubActionInstallsTheReleaseAndRuns(t *testing.T) {
+	a := readAction(t)
+	var install, run string
+	var installEnv, runEnv map[string]string
+	for _, s := range a.Runs.Steps {
+		switch s.ID {
+		case "install":
+			install, installEnv = s.Run, s.Env
+		case "run":
+			run, runEnv = s.Run, s.Env
+		}
+	}
+	require.NotEmpty(t, install, "action.yml has a step with id install")
+	require.NotEmpty(t, run, "action.yml has a step with id run")
+	version := a.Inputs["version"].Default
+
+	base := serveRelease(t, version, hostRelease(t, version, binary))
+	good, _ := startReference(t, func(h http.Handler) http.Handler { return h })
+
+	for _, tt := range []struct {
+		name   string
+		inputs map[string]string
+		jobEnv map[string]string
+		code   int
+		says   string
+	}{
+		{"mirror from the job's environment", nil, map[string]string{"ERRCONFORM_RELEASE_BASE_URL": base}, 0, "matches checksums.txt"},
+		{"mirror as an input", map[string]string{"release-base-url": base}, nil, 0, "matches checksums.txt"},
+		{"a version the mirror does not have", map[string]string{"release-base-url": base, "version": "0.0.1"}, nil, 1, "could not download"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			work, temp := t.TempDir(), t.TempDir()
+			githubPath, output, summary := filepath.Join(temp, "path"), filepath.Join(temp, "output"), filepath.Join(temp, "summary.md")
+			inputs := map[string]string{"config": good}
+			for k, v := range tt.inputs {
+				inputs[k] = v
+			}
+			step := func(script string, stepEnv map[string]string, path string) (int, string) {
+				cmd := exec.Command("bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script)
+				cmd.Dir = work
+				cmd.Env = append(os.Environ(), "PATH="+path, "GITHUB_ACTION_PATH="+repoRoot(t), "GITHUB_PATH="+githubPath,
+					"GITHUB_OUTPUT="+output, "GITHUB_STEP_SUMMARY="+summary, "RUNNER_TEMP="+temp, "ERRCONFORM_RELEASE_BASE_URL=")
+				for k, v := range tt.jobEnv {
+					cmd.Env = append(cmd.Env, k+"="+v)
+				}
+				for k, v := range stepEnv {
+					cmd.Env = append(cmd.Env, k+"="+evalAction(t, a, v, inputs, tt.jobEnv, temp))
+				}
+				out, err := cmd.CombinedOutput()
+				var exitErr *exec.ExitError
+				if errors.As(err, &exitErr) {
+					return exitErr.ExitCode(), string(out)
+				}
+				require.NoError(t, err)
+				return 0, string(out)
+			}
+			code, out := step(install, installEnv, os.Getenv("PATH"))
+			require.Equal(t, tt.code, code, out)
+			assert.Contains(t, out, tt.says)
+			if tt.code != 0 {
+				return
+			}
+			added, err := os.ReadFile(githubPath)
+			require.NoError(t, err)
+			dir := strings.TrimSpace(string(added))
+			assert.Equal(t, filepath.Join(temp, "errconform-bin"), dir)
+			code, out = step(run, runEnv, dir+string(os.PathListSeparator)+os.Getenv("PATH"))
+			require.Equal(t, 0, code, out)
+			for _, f := range []string{"junit.xml", "errconform.json", "errconform.html", "ctrf.json"} {
+				assert.FileExists(t, filepath.Join(work, a.Inputs["reports-dir"].Default, f))
+			}
+		})
+	}
+}
+
+// actionlint (from the Go module proxy, pinned) on the example workflow, on
+// a copy of it that uses this checkout's action (so its inputs are checked
+// against action.yml's), and on action.yml's steps lifted into a workflow
+// (actionlint reads no action metadata file by itself): expressions,
+// contexts, the inputs of the actions it calls, and, where shellcheck is
+// installed, every run script.
+func TestActionlint(t *testing.T) {
+	root := repoRoot(t)
+	tools := t.TempDir()
+	install := exec.Command("go", "install", "github.com/rhysd/actionlint/cmd/actionlint@"+actionlintVersion)
+	install.Env = append(os.Environ(), "GOBIN="+tools)
+	install.Dir = tools
+	if out, err := install.CombinedOutput(); err != nil {
+		skipOrFail(t, "actionlint %s from the Go module proxy: %v\n%s", actionlintVersion, err, out)
+	}
+	if _, err := exec.LookPath("shellcheck"); err != nil {
+		skipOrFail(t, "shellcheck is not installed (apt-get install shellcheck; .ci/run does): actionlint would skip every run script")
+	}
+
+	repo := t.TempDir()
+	workflows := filepath.Join(repo, ".github", "workflows")
+	require.NoError(t, os.MkdirAll(workflows, 0o755))
+	require.NoError(t, os.Mkdir(filepath.Join(repo, ".git"), 0o755))
+	actionYAML, err := os.ReadFile(filepath.Join(root, "action.yml"))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(repo, "action.yml"), actionYAML, 0o644))
+	example, err := os.ReadFile(filepath.Join(root, "examples", "github", "errconform.yml"))
+	require.NoError(t, err)
+	require.Regexp(t, `uses: errconform/errconform@v\d+`, string(example))
+	local := regexp.MustCompile(`uses: errconform/errconform@v\d+`).ReplaceAll(example, []byte("uses: ./"))
+	require.NoError(t, os.WriteFile(filepath.Join(workflows, "example-local.yml"), local, 0o644))
+
+	// action.yml's steps as a reusable workflow's job: inputs become
+	// workflow_call inputs, the action's output a job output.
+	var meta struct {
+		Inputs  map[string]map[string]any `yaml:"inputs"`
+		Outputs map[string]struct {
+			Value string `yaml:"value"`
+		} `yaml:"outputs"`
+		Runs struct {
+			Steps []any `yaml:"steps"`
+		} `yaml:"runs"`
+	}
+	require.NoError(t, yaml.Unmarshal(actionYAML, &meta))
+	callInputs := map[string]any{}
+	for name, in := range meta.Inputs {
+		callInputs[name] = map[string]any{"type": "string", "required": false, "default": in["default"], "description": in["description"]}
+	}
+	jobOutputs := map[string]string{}
+	for name, out := range meta.Outputs {
+		jobOutputs[name] = out.Value
+	}
+	lifted, err := yaml.Marshal(map[string]any{
+		"name": "action.yml's steps",
+		"on":   map[string]any{"workflow_call": map[string]any{"inputs": callInputs}},
+		"jobs": map[string]any{"action": map[string]any{
+			"runs-on":  "${{ matrix.os }}",
+			"strategy": map[string]any{"matrix": map[string]any{"os": []string{"ubuntu-latest", "macos-latest", "windows-latest"}}},
+			"outputs":  jobOutputs,
+			"steps":    meta.Runs.Steps,
+		}},
+	})
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(workflows, "action-steps.yml"), lifted, 0o644))
+
+	lint := exec.Command(filepath.Join(tools, "actionlint"), "-no-color",
+		filepath.Join(workflows, "action-steps.yml"), filepath.Join(workflows, "example-local.yml"),
+		filepath.Join(root, "examples", "github", "errconform.yml"))
+	lint.Dir = repo
+	out, err := lint.CombinedOutput()
+	assert.NoError(t, err, "actionlint:\n%s\naction.yml's steps as linted:\n%s", out, lifted)
+}
+
+// shellcheck on the install script as POSIX sh, and on the GitLab
+// template's script (what GitLab hands the job's shell).
+func TestShellcheck(t *testing.T) {
+	if _, err := exec.LookPath("shellcheck"); err != nil {
+		skipOrFail(t, "shellcheck is not installed (apt-get install shellcheck; .ci/run does)")
+	}
+	root := repoRoot(t)
+	out, err := exec.Command("shellcheck", "--shell=sh", filepath.Join(root, "ci", "install.sh")).CombinedOutput()
+	assert.NoError(t, err, "shellcheck ci/install.sh:\n%s", out)
+
+	job := readGitLabTemplate(t)
+	script := filepath.Join(t.TempDir(), "gitlab-script.sh")
+	// ERRCONFORM_EXTRA_ARGS is split into words on purpose (SC2086).
+	require.NoError(t, os.WriteFile(script, []byte("#!/bin/sh\n# shellcheck disable=SC2086\n"+strings.Join(job.Script, "\n")+"\n"), 0o644))
+	out, err = exec.Command("shellcheck", "--shell=sh", script).CombinedOutput()
+	assert.NoError(t, err, "shellcheck on the GitLab template's script:\n%s", out)
+}
+
+// The GitHub example hands errconform every ${VAR} the example config
+// names: one it forgot would stop the run with exit 2.
+func TestGitHubExamplePassesEveryVariableTheConfigNames(t *testing.T) {
+	root := repoRoot(t)
+	cfg, err := os.ReadFile(filepath.Join(root, "examples", "errconform.yaml"))
+	require.NoError(t, err)
+	workflow, err := os.ReadFile(filepath.Join(root, "examples", "github", "errconform.yml"))
+	require.NoError(t, err)
+	var wf struct {
+		Jobs map[string]struct {
+			Steps []struct {
+				Uses string            `yaml:"uses"`
+				Env  map[string]string `yaml:"env"`
+			} `yaml:"steps"`
+		} `yaml:"jobs"`
+	}
+	require.NoError(t, yaml.Unmarshal(workflow, &wf))
+	env := map[string]bool{}
+	for _, job := range wf.Jobs {
+		for _, s := range job.Steps {
+			if strings.HasPrefix(s.Uses, "errconform/errconform@") {
+				for k := range s.Env {
+					env[k] = true
+				}
+			}
+		}
+	}
+	names := regexp.MustCompile(`\$\{(\w+)\}`).FindAllStringSubmatch(string(cfg), -1)
+	require.NotEmpty(t, names)
+	for _, m := range names {
+		assert.True(t, env[m[1]], "examples/github/errconform.yml does not pass %s, which examples/errconform.yaml names", m[1])
+	}
+}
+
+// fakeModuleProxy is a GOPROXY directory holding one tiny version of
+// github.com/errconform/errconform whose errconform command only answers
+// version: enough to run the source install without the network.
+func fakeModuleProxy(t *testing.T, version string) string {
+	t.Helper()
+	const module = "github.com/errconform/errconform"
+	dir := filepath.Join(t.TempDir(), "proxy")
+	at := filepath.Join(dir, filepath.FromSlash(module), "@v")
+	require.NoError(t, os.MkdirAll(at, 0o755))
+	gomod := "module " + module + "\n\ngo 1.21\n"
+	main := "package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"errconform " + version + " (built from source)\") }\n"
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for name, content := range map[string]string{"go.mod": gomod, "cmd/errconform/main.go": main} {
+		h := &zip.FileHeader{Name: module + "@v" + version + "/" + name, Method: zip.Deflate}
+		h.SetMode(0o644)
+		w, err := zw.CreateHeader(h)
+		require.NoError(t, err)
+		_, err = io.WriteString(w, content)
+		require.NoError(t, err)
+	}
+	require.NoError(t, zw.Close())
+	for name, content := range map[string][]byte{
+		"list":                  []byte("v" + version + "\n"),
+		"v" + version + ".info": []byte(`{"Version":"v` + version + `","Time":"2026-01-01T00:00:00Z"}`),
+		"v" + version + ".mod":  []byte(gomod),
+		"v" + version + ".zip":  buf.Bytes(),
+	} {
+		require.NoError(t, os.WriteFile(filepath.Join(at, name), content, 0o644))
+	}
+	return dir
+}
+
+// install: source builds the pinned version with go install into the
+// install directory, its module cache's directories writable (so a CI
+// checkout holding it can be cleaned).
+func TestInstallScriptFromSource(t *testing.T) {
+	proxy := fakeModuleProxy(t, "0.7.7")
+	modcache := filepath.Join(t.TempDir(), "mod")
+	bin := filepath.Join(t.TempDir(), "bin")
+	code, out := runInstall(t, "ERRCONFORM_INSTALL=source", "ERRCONFORM_VERSION=0.7.7", "ERRCONFORM_INSTALL_DIR="+bin,
+		"GOPROXY=file://"+filepath.ToSlash(proxy), "GOSUMDB=off", "GOMODCACHE="+modcache, "GOTOOLCHAIN=local", "GOFLAGS=")
+	require.Equal(t, 0, code, out)
+	assert.Contains(t, out, "go install github.com/errconform/errconform/cmd/errconform@v0.7.7")
+	assert.Contains(t, out, "installed errconform 0.7.7 (built from source)")
+	got, err := exec.Command(filepath.Join(bin, "errconform"), "version").Output()
+	require.NoError(t, err)
+	assert.Equal(t, "errconform 0.7.7 (built from source)\n", string(got))
+	err = filepath.WalkDir(modcache, func(path string, d os.DirEntry, err error) error {
+		require.NoError(t, err)
+		if !d.IsDir() {
+			return nil // go always writes module files read-only; a writable directory lets them be removed
+		}
+		info, err := d.Info()
+		require.NoError(t, err)
+		assert.NotZero(t, info.Mode().Perm()&0o200, "-modcacherw: %s is writable", path)
+		return nil
+	})
+	require.NoError(t, err)
+
+	code, out = runInstall(t, "ERRCONFORM_INSTALL=source", "ERRCONFORM_VERSION=0.7.8", "ERRCONFORM_INSTALL_DIR="+bin,
+		"GOPROXY=file://"+filepath.ToSlash(proxy), "GOSUMDB=off", "GOMODCACHE="+modcache, "GOTOOLCHAIN=local", "GOFLAGS=")
+	assert.NotEqual(t, 0, code, "a version the proxy does not have: %s", out)
+}
