@@ -125,6 +125,13 @@ type TargetInfo struct {
 	Embedded bool   `json:"embedded_reference"`
 }
 
+func (t TargetInfo) String() string {
+	if t.Embedded {
+		return "the embedded reference"
+	}
+	return t.BaseURL
+}
+
 // CaseReport is one case in the JSON report.
 type CaseReport struct {
 	ID        string          `json:"id"`

@@ -78,6 +78,9 @@ func TestGitHubActionRunStepWorks(t *testing.T) {
 		{"conforming target", map[string]string{"config": good, "require": "all", "strict": "true"}, 0},
 		{"broken target fails the job", map[string]string{"config": broken}, 1},
 		{"label filter", map[string]string{"config": good, "label-filter": "status:401 && !slow"}, 0},
+		// target: ${{ secrets.STAGING_URL }} with the secret unset: the run
+		// must not quietly test the config's own target instead.
+		{"empty target input fails", map[string]string{"config": good, "target": ""}, 2},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -100,6 +103,10 @@ func TestGitHubActionRunStepWorks(t *testing.T) {
 			}
 			code, out := runScript(t, script, env)
 			require.Equal(t, tt.code, code, out)
+			if tt.code == 2 {
+				assert.Contains(t, out, "the target is empty")
+				return
+			}
 			for _, f := range []string{"junit.xml", "errconform.json", "errconform.html", "ctrf.json"} {
 				assert.FileExists(t, filepath.Join(dir, "errconform-reports", f))
 			}

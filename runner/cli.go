@@ -93,6 +93,9 @@ const envAnnotation = "errconform_env"
 // flag's help and set by applyEnv.
 func bindEnv(fs *pflag.FlagSet) {
 	fs.VisitAll(func(f *pflag.Flag) {
+		if commandLineOnly(f.Name) {
+			return
+		}
 		name := EnvName(f.Name)
 		f.Usage += envSuffix(name)
 		if f.Annotations == nil {
@@ -100,6 +103,17 @@ func bindEnv(fs *pflag.FlagSet) {
 		}
 		f.Annotations[envAnnotation] = []string{name}
 	})
+}
+
+// commandLineOnly are the flags no environment variable sets: each narrows
+// or empties a run (a dry run sends nothing), and a variable left over in a
+// CI job would quietly turn a gate green without testing the target.
+func commandLineOnly(flag string) bool {
+	switch flag {
+	case "dry-run", "rerun-failed", "case", "help":
+		return true
+	}
+	return false
 }
 
 func envSuffix(variable string) string { return " (env " + variable + ")" }

@@ -260,3 +260,25 @@ func TestReproductionSendsTheCraftedCredential(t *testing.T) {
 		assert.NotContains(t, string(data), secret)
 	}
 }
+
+// Nothing left over in a CI job's environment can narrow or empty a gate:
+// --dry-run, --case and --rerun-failed come from the command line only; a
+// report from one target cannot be re-run against another; a request
+// budget must leave room for the positive controls.
+func TestNothingQuietlyNarrowsAGate(t *testing.T) {
+	dir := t.TempDir()
+	out := errconform(t, []string{"ERRCONFORM_DRY_RUN=true", "ERRCONFORM_CASE=route/unknown-route"}, "run", "--target", "reference", "--quiet")
+	require.Equal(t, 0, out.code, out.stdout+out.stderr)
+	assert.Contains(t, out.stdout, "157 passed", "neither variable took effect")
+
+	refReport := filepath.Join(dir, "ref.json")
+	require.Equal(t, 0, errconform(t, nil, "run", "--target", "reference", "--quiet", "--json", refReport).code)
+	cfgPath, _ := serveReferenceWith(t, func(h http.Handler) http.Handler { return h }, nil)
+	out = errconform(t, nil, "run", "--config", cfgPath, "--rerun-failed", refReport)
+	assert.Equal(t, 2, out.code, out.stdout+out.stderr)
+	assert.Contains(t, out.stderr, "was written against the embedded reference")
+
+	out = errconform(t, nil, "run", "--config", cfgPath, "--max-requests", "2")
+	assert.Equal(t, 2, out.code, out.stdout+out.stderr)
+	assert.Contains(t, out.stderr, "leaves no room for the 3 positive controls")
+}

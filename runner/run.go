@@ -170,13 +170,17 @@ func (a App) run(fs *pflag.FlagSet, op *runOptions) (int, error) {
 	}
 	defer stop()
 	catalogue := suites.Catalogue()
-	selected, err := selectCases(o, catalogue)
+	selected, err := selectCases(o, catalogue, reportTarget{cfg.Target.BaseURL, embedded})
 	if errors.Is(err, errNothingToRerun) {
 		fmt.Fprintf(a.Stderr, "errconform: %s has no failed or errored case: nothing to re-run; nothing was sent and no report written\n", reports.Printable(o.rerunFailed))
 		return ExitOK, nil
 	}
 	if err != nil {
 		return ExitUsage, err
+	}
+	if controls := int64(len(controlCases(selected))); cfg.Limits.MaxRequests > 0 && cfg.Limits.MaxRequests < controls {
+		return ExitUsage, usagef("a request budget of %d (--max-requests, limits.max_requests) leaves no room for the %d positive controls, which prove the run tests the target",
+			cfg.Limits.MaxRequests, controls)
 	}
 	s := &session{app: a, opts: o, cfg: cfg, selected: selected, results: map[string]suites.Result{}, prefetch: map[string]suites.Result{}}
 	if err := checkOutputPaths(o); err != nil {
@@ -275,7 +279,7 @@ var errNothingToRerun = errors.New("nothing to re-run")
 // that pass every selector given (--label-filter, --case, --rerun-failed),
 // and the positive controls, which run whatever the selectors say: they
 // prove the run tests the intended target with a working key and model.
-func selectCases(o runOptions, catalogue []suites.Case) ([]suites.Case, error) {
+func selectCases(o runOptions, catalogue []suites.Case, target reportTarget) ([]suites.Case, error) {
 	filter, err := types.ParseLabelFilter(o.labelFilter)
 	if err != nil {
 		return nil, labelFilterError(o.labelFilter, err)
@@ -301,7 +305,7 @@ func selectCases(o runOptions, catalogue []suites.Case) ([]suites.Case, error) {
 	}
 	var rerun map[string]bool
 	if o.rerunFailed != "" {
-		if rerun, err = failedIn(o.rerunFailed, catalogue); err != nil {
+		if rerun, err = failedIn(o.rerunFailed, catalogue, target); err != nil {
 			return nil, err
 		}
 	}
@@ -341,13 +345,42 @@ func matchesAny(patterns []string, id string) bool {
 	return false
 }
 
+// reportTarget is a run's target as a JSON report records it.
+type reportTarget struct {
+	baseURL  string
+	embedded bool
+}
+
+// same reports whether a report was written against this target: the
+// embedded reference (whose port changes every run), or the same base URL.
+func (t reportTarget) same(info reports.TargetInfo) bool {
+	if t.embedded || info.Embedded {
+		return t.embedded == info.Embedded
+	}
+	norm := func(u string) string { return strings.TrimRight(config.WithoutUserinfo(u), "/") }
+	return norm(t.baseURL) == norm(info.BaseURL)
+}
+
+func (t reportTarget) String() string {
+	if t.embedded {
+		return "the embedded reference"
+	}
+	return config.WithoutUserinfo(t.baseURL)
+}
+
 // failedIn reads an earlier JSON report and returns its failed and
 // errored case IDs, or errNothingToRerun. A case this errconform does not
 // know is an error: the report comes from another version.
-func failedIn(reportPath string, catalogue []suites.Case) (map[string]bool, error) {
+func failedIn(reportPath string, catalogue []suites.Case, target reportTarget) (map[string]bool, error) {
 	rep, err := reports.ReadJSON(reportPath)
 	if err != nil {
 		return nil, usagef("--rerun-failed: %v", err)
+	}
+	if !target.same(rep.Target) {
+		// A report's failures re-run against another target would pass
+		// for the wrong reason, or find nothing to re-run.
+		return nil, usagef("--rerun-failed %s was written against %s, but this run's target is %s: re-run against the same target",
+			reportPath, reports.Printable(rep.Target.String()), reports.Printable(target.String()))
 	}
 	known := map[string]bool{}
 	for _, c := range catalogue {
