@@ -627,7 +627,8 @@ func SplitHeader(h string) (name, value string, err error) {
 	name, value, ok := strings.Cut(h, ":")
 	name, value = strings.TrimSpace(name), strings.TrimSpace(value)
 	if !ok || !httpguts.ValidHeaderFieldName(name) || !httpguts.ValidHeaderFieldValue(value) {
-		return "", "", fmt.Errorf("%q is not a header such as \"X-Fault: internal\"", h)
+		// The value is not quoted: a fault hook may be gated by a token.
+		return "", "", errors.New(`is not a header such as "X-Fault: internal" (a name, a colon and a value)`)
 	}
 	return name, value, nil
 }

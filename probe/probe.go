@@ -36,6 +36,11 @@ type Request struct {
 	// Credential is the secret this request carries (API key or bearer
 	// token), so that checks can prove it is never echoed back.
 	Credential string `json:"-"`
+	// CredentialIsSecret marks a credential made from a configured secret
+	// (a JWT signed with fixtures.jwt_hs256_secret): unlike the others
+	// errconform crafts, it may work against the target, so outputs
+	// redact it.
+	CredentialIsSecret bool `json:"-"`
 }
 
 // Response is what came back, with the body read up to the bound.

@@ -75,11 +75,10 @@ func indentedJSON(v any) ([]byte, error) {
 // errconform crafted (no secrets) are kept, so that reproduction commands
 // send exactly what the case sent.
 func (f Format) Write(path string, in Input) error {
-	data, err := f.Render(in)
+	data, err := f.redacted(in)
 	if err != nil {
-		return fmt.Errorf("render %s report: %w", f.Name, err)
+		return err
 	}
-	data = []byte(in.Run.Redactor.StringKeeping(string(data), in.Run.craftedCredentials()...))
 	flags := os.O_CREATE | os.O_WRONLY | os.O_TRUNC
 	if f.Append {
 		flags = os.O_CREATE | os.O_WRONLY | os.O_APPEND
@@ -96,6 +95,29 @@ func (f Format) Write(path string, in Input) error {
 		return fmt.Errorf("write %s report: %w", f.Name, err)
 	}
 	return nil
+}
+
+// WriteTo renders the format and writes it to w (standard output, for a
+// report path of -), through the same redaction as Write.
+func (f Format) WriteTo(w io.Writer, in Input) error {
+	data, err := f.redacted(in)
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(data); err != nil {
+		return fmt.Errorf("write %s report to standard output: %w", f.Name, err)
+	}
+	return nil
+}
+
+// redacted is the rendering after the one redaction pass every report
+// takes.
+func (f Format) redacted(in Input) ([]byte, error) {
+	data, err := f.Render(in)
+	if err != nil {
+		return nil, fmt.Errorf("render %s report: %w", f.Name, err)
+	}
+	return []byte(in.Run.Redactor.StringKeeping(string(data), in.Run.craftedCredentials()...)), nil
 }
 
 // xmlDocument is an XML header and the indented document.

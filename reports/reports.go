@@ -292,7 +292,7 @@ func Excerpt(b []byte, n int) string {
 // crafted it (a JWT signed with a wrong secret, an unknown key): no secret,
 // so reproduction commands send it exactly. A configured one is "".
 func craftedCredential(secretEnv map[string]string, ex probe.Exchange) string {
-	if _, configured := secretEnv[ex.Request.Credential]; configured {
+	if _, configured := secretEnv[ex.Request.Credential]; configured || ex.Request.CredentialIsSecret {
 		return ""
 	}
 	return ex.Request.Credential

@@ -8,6 +8,7 @@ import (
 
 	"github.com/errconform/errconform/config"
 	"github.com/errconform/errconform/probe"
+	"github.com/errconform/errconform/reports"
 	"github.com/errconform/errconform/suites"
 )
 
@@ -18,7 +19,10 @@ func (a App) configCheck(path string) error {
 		return err
 	}
 	// The same environment run applies: ERRCONFORM_TARGET, ERRCONFORM_API_KEY.
-	if v, ok := a.LookupEnv(EnvName("target")); ok && v != "" {
+	if v, ok := a.LookupEnv(EnvName("target")); ok {
+		if strings.TrimSpace(v) == "" {
+			return usagef("the target is empty: ERRCONFORM_TARGET is set to an empty string (a CI secret that is not set?); %s", errNoTarget)
+		}
 		cfg.Target.BaseURL = v
 	}
 	a.applyKeyFromEnv(&cfg)
@@ -33,8 +37,12 @@ func (a App) configCheck(path string) error {
 		return err
 	}
 	if cfg.Target.BaseURL == "" {
-		return &config.Error{File: path, Field: "target.base_url", Msg: "is not set; errconform run would use the embedded reference instead"}
+		return &config.Error{File: path, Field: "target.base_url", Msg: "is not set; " + errNoTarget}
 	}
+	// The terminal's redaction boundary, as for run.
+	stdout := reports.NewRedactingWriter(a.Stdout, probe.NewRedactor(cfg.Secrets()...))
+	defer stdout.Close()
+	a.Stdout = stdout
 	enabled := 0
 	skippedBy := map[string][]string{}
 	for _, c := range suites.Catalogue() {

@@ -759,12 +759,8 @@ func writeReports(o runOptions, ginkgoReport types.Report, run reports.Run, cont
 			continue
 		}
 		if paths[f.Name] == "-" {
-			data, err := f.Render(in)
-			if err == nil {
-				_, err = io.WriteString(stdout, run.Redactor.String(string(data)))
-			}
-			if err != nil {
-				errs = append(errs, fmt.Errorf("write %s report to standard output: %w", f.Name, err))
+			if err := f.WriteTo(stdout, in); err != nil {
+				errs = append(errs, err)
 			}
 			continue
 		}

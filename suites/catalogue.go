@@ -215,6 +215,9 @@ type authVariant struct {
 	fixtures           []string
 	key                func(cfg config.Config) string
 	authorization      func(cfg config.Config) (authorization, credential string)
+	// secretCredential says whether the credential is made from a
+	// configured secret for this config (and so must stay redacted).
+	secretCredential func(cfg config.Config) bool
 }
 
 // unknownKey looks like a real key and belongs to nobody.
@@ -260,6 +263,7 @@ var authVariants = []authVariant{
 			return bearer(t), t
 		})},
 	{slug: "jwt-expired", title: "a JWT whose exp has passed", sends: "Authorization: Bearer <HS256 JWT expired an hour ago, signed with fixtures.jwt_hs256_secret when set>",
+		secretCredential: func(cfg config.Config) bool { return cfg.Fixtures.JWTHS256Secret != "" },
 		authorization: rawAuth(func(cfg config.Config) (string, string) {
 			secret := cfg.Fixtures.JWTHS256Secret
 			if secret == "" {
@@ -279,7 +283,9 @@ var authVariants = []authVariant{
 func (v authVariant) request(cfg config.Config, e endpoint) probe.Request {
 	if v.authorization != nil {
 		authorization, credential := v.authorization(cfg)
-		return e.request(cfg, authorization, credential)
+		r := e.request(cfg, authorization, credential)
+		r.CredentialIsSecret = v.secretCredential != nil && v.secretCredential(cfg)
+		return r
 	}
 	return e.keyed(cfg, v.key(cfg))
 }
