@@ -205,14 +205,14 @@ func bounded(f Finding, scrub func(string) string) Finding {
 		if scrub != nil {
 			*field.text = scrub(*field.text)
 		}
-		*field.text = cut(*field.text, field.bound)
+		*field.text = Cut(*field.text, field.bound)
 	}
 	return f
 }
 
-// cut returns s, or its first bound bytes (on a rune boundary) marked as
+// Cut returns s, or its first bound bytes (on a rune boundary) marked as
 // cut with the size of the whole.
-func cut(s string, bound int) string {
+func Cut(s string, bound int) string {
 	if len(s) <= bound {
 		return s
 	}
@@ -338,10 +338,10 @@ func describe(v any, present bool) string {
 	case string:
 		return quoteBounded(x)
 	case json.Number:
-		return "the number " + cut(x.String(), QuoteBound)
+		return "the number " + Cut(x.String(), QuoteBound)
 	default:
 		b, _ := json.Marshal(x)
-		return fmt.Sprintf("%T %s", x, cut(string(b), QuoteBound))
+		return fmt.Sprintf("%T %s", x, Cut(string(b), QuoteBound))
 	}
 }
 

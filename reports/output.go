@@ -6,12 +6,15 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
+	"sort"
 	"strings"
 	"sync"
 
 	"github.com/onsi/ginkgo/v2/types"
 
+	"github.com/errconform/errconform/check"
 	"github.com/errconform/errconform/probe"
 	"github.com/errconform/errconform/spec"
 )
@@ -176,3 +179,44 @@ func (rw *RedactingWriter) Close() error {
 	_, err := io.WriteString(rw.w, rw.redactor.String(rest))
 	return err
 }
+
+// Bounds on the headers a report or the terminal shows of one message: a
+// target's header block may be 64 KiB, and a report holds one per case.
+const (
+	headerValueBytes  = 256
+	headerBlockValues = 48
+)
+
+// BoundedHeaders is h redacted, each value cut to headerValueBytes (on a
+// character boundary, marked as cut, invalid UTF-8 replaced) and at most
+// headerBlockValues values in all, by name; the rest are counted under the
+// name "…".
+func BoundedHeaders(r *probe.Redactor, h http.Header) http.Header {
+	redacted := r.Header(h)
+	names := make([]string, 0, len(redacted))
+	for name := range redacted {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	out := http.Header{}
+	shown, omitted := 0, 0
+	for _, name := range names {
+		for _, v := range redacted[name] {
+			if shown == headerBlockValues {
+				omitted++
+				continue
+			}
+			shown++
+			key := cutText(name, headerValueBytes)
+			out[key] = append(out[key], cutText(v, headerValueBytes))
+		}
+	}
+	if omitted > 0 {
+		out["…"] = []string{fmt.Sprintf("%d more header values not shown", omitted)}
+	}
+	return out
+}
+
+// cutText is s as valid UTF-8, cut to n bytes on a character boundary and
+// marked as cut.
+func cutText(s string, n int) string { return check.Cut(strings.ToValidUTF8(s, "\uFFFD"), n) }

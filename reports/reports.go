@@ -245,7 +245,7 @@ func BuildJSON(run Run) JSONReport {
 }
 
 func requestReport(r *probe.Redactor, ex probe.Exchange) *RequestReport {
-	return &RequestReport{Method: ex.Request.Method, URL: r.String(ex.URL), Headers: r.Header(ex.Request.Header),
+	return &RequestReport{Method: ex.Request.Method, URL: r.String(ex.URL), Headers: BoundedHeaders(r, ex.Request.Header),
 		BodyExcerpt: RedactedExcerpt(r, ex.Request.Body, ExcerptBytes), BodyBytes: len(ex.Request.Body)}
 }
 
@@ -270,7 +270,7 @@ func responseReport(r *probe.Redactor, ex probe.Exchange) *ResponseReport {
 	out := &ResponseReport{DurationMS: float64(ex.Duration.Microseconds()) / 1000, Failure: string(ex.Failure), Error: r.String(ex.Err)}
 	if ex.Response != nil {
 		out.Status = ex.Response.Status
-		out.Headers = r.Header(ex.Response.Header)
+		out.Headers = BoundedHeaders(r, ex.Response.Header)
 		out.BodyExcerpt = RedactedExcerpt(r, ex.Response.Body, ExcerptBytes)
 		out.BodyBytes = len(ex.Response.Body)
 		out.Truncated = ex.Response.Truncated

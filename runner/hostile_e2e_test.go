@@ -260,6 +260,22 @@ func hostileServers() []hostileServer {
 			keywords: []string{"JSON values"},
 		},
 		{
+			name: "big-header-values",
+			what: "400 with 60 headers of 1,000 bytes each (60 KB, under the 64 KiB header bound) and a conforming body",
+			start: func(t *testing.T) string {
+				pad := strings.Repeat("\u00ff", 500)
+				return hostileHTTP(t, func(w http.ResponseWriter, r *http.Request) {
+					for i := range 60 {
+						w.Header().Set(fmt.Sprintf("X-Pad-%02d", i), pad)
+					}
+					w.Header().Set("Content-Type", "application/json")
+					w.WriteHeader(http.StatusBadRequest)
+					_, _ = io.WriteString(w, `{"error":{"message":"Bad request.","type":"invalid_request_error","param":null,"code":null}}`)
+				})
+			},
+			keywords: []string{"expected"},
+		},
+		{
 			name: "drip",
 			what: "401 headers at once, then one body byte every 300ms (20 bytes: 6s, past the 1s timeout)",
 			start: func(t *testing.T) string {

@@ -918,7 +918,7 @@ func (s *session) printDryRun(redactor *probe.Redactor) {
 		ToolVersion(), reports.Printable(redactor.String(s.cfg.Target.BaseURL)), len(s.selected), s.cfg.Limits.Concurrency, rateText(s.cfg.Limits.MaxRPS), s.budget())
 	if len(s.cfg.Target.Headers) > 0 {
 		fmt.Fprintln(w, "  every request also carries (target.headers):")
-		printHeaders(w, "        > ", redactor.Header(targetHeaders(s.cfg)))
+		printHeaders(w, "        > ", reports.BoundedHeaders(redactor, targetHeaders(s.cfg)))
 	}
 	base := strings.TrimRight(s.cfg.Target.BaseURL, "/")
 	for _, c := range s.selected {
@@ -932,7 +932,7 @@ func (s *session) printDryRun(redactor *probe.Redactor) {
 			repeat = fmt.Sprintf(" (repeated up to %d times)", s.cfg.Fixtures.RateLimitBurst)
 		}
 		fmt.Fprintf(w, "  SEND  %-56s %s %s%s\n", c.ID, r.Method, reports.Printable(redactor.String(base+r.Path)), repeat)
-		printHeaders(w, "        > ", redactor.Header(r.Header))
+		printHeaders(w, "        > ", reports.BoundedHeaders(redactor, r.Header))
 		if len(r.Body) > 0 {
 			fmt.Fprintf(w, "        > body (%d bytes): %s\n", len(r.Body), reports.Printable(reports.RedactedExcerpt(redactor, r.Body, 160)))
 		}
@@ -965,7 +965,7 @@ func printExchanges(w io.Writer, r suites.Result, redactor *probe.Redactor) {
 			fmt.Fprintf(w, "        exchange %d of %d\n", i+1, len(r.Exchanges))
 		}
 		fmt.Fprintf(w, "        > %s %s\n", reports.Printable(ex.Request.Method), reports.Printable(redactor.String(ex.URL)))
-		printHeaders(w, "        > ", redactor.Header(ex.Request.Header))
+		printHeaders(w, "        > ", reports.BoundedHeaders(redactor, ex.Request.Header))
 		if len(ex.Request.Body) > 0 {
 			fmt.Fprintf(w, "        > %s\n", reports.Printable(reports.RedactedExcerpt(redactor, ex.Request.Body, 300)))
 		}
@@ -974,7 +974,7 @@ func printExchanges(w io.Writer, r suites.Result, redactor *probe.Redactor) {
 			continue
 		}
 		fmt.Fprintf(w, "        < %d (%s)\n", ex.Response.Status, ex.Duration.Round(time.Microsecond))
-		printHeaders(w, "        < ", redactor.Header(ex.Response.Header))
+		printHeaders(w, "        < ", reports.BoundedHeaders(redactor, ex.Response.Header))
 		fmt.Fprintf(w, "        < %s\n", reports.Printable(reports.RedactedExcerpt(redactor, ex.Response.Body, 300)))
 	}
 }
