@@ -62,6 +62,7 @@ case $version in
   ;;
 esac
 case $base in
+*@*) die "ERRCONFORM_RELEASE_BASE_URL '$base' must not carry user information (an @)" ;;
 https://*) ;;
 http://127.0.0.1:* | http://127.0.0.1/* | http://localhost:* | http://localhost/* | http://\[::1\]:*) ;;
 *) die "ERRCONFORM_RELEASE_BASE_URL '$base' must be an https URL: the checksum is only worth what the connection that brings it is" ;;
@@ -91,7 +92,10 @@ fetch() {
   if command -v curl >/dev/null 2>&1; then
     curl -fsSL --retry 3 --retry-delay 2 --proto-redir =https -o "$2" "$1"
   elif command -v wget >/dev/null 2>&1; then
-    wget -q -O "$2" "$1"
+    case $1 in
+    https://*) wget -q --https-only -O "$2" "$1" ;;
+    *) wget -q -O "$2" "$1" ;;
+    esac
   else
     die "neither curl nor wget is installed"
   fi

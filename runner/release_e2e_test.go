@@ -523,6 +523,7 @@ func TestInstallScript(t *testing.T) {
 		{"no archive", with(func(dir string) { require.NoError(t, os.Remove(filepath.Join(dir, host))) }), nil, 1, "could not download"},
 		{"latest is no release", unchanged, []string{"ERRCONFORM_VERSION=latest"}, 1, "not a release version"},
 		{"plain http off loopback", unchanged, []string{"ERRCONFORM_RELEASE_BASE_URL=http://example.invalid"}, 1, "must be an https URL"},
+		{"loopback as user information", unchanged, []string{"ERRCONFORM_RELEASE_BASE_URL=http://127.0.0.1:80@example.invalid"}, 1, "must not carry user information"},
 		{"unknown method", unchanged, []string{"ERRCONFORM_INSTALL=binary"}, 1, "use release (the default) or source"},
 		{"no version", unchanged, []string{"ERRCONFORM_VERSION="}, 1, "ERRCONFORM_VERSION is empty"},
 	} {
@@ -629,7 +630,9 @@ func TestGitLabTemplateEmbedsInstallScript(t *testing.T) {
 	job := readGitLabTemplate(t)
 	require.NotEmpty(t, job.Script)
 	first := job.Script[0]
-	body := first[strings.Index(first, "\n")+1 : strings.LastIndex(first, "ERRCONFORM_INSTALL_SH")]
+	start := strings.Index(first, "<<'ERRCONFORM_INSTALL_SH'\n")
+	require.True(t, start >= 0, "the first script item writes the install script with a here-document")
+	body := first[start+len("<<'ERRCONFORM_INSTALL_SH'\n") : strings.LastIndex(first, "ERRCONFORM_INSTALL_SH")]
 	assert.Equal(t, string(script), body)
 }
 
