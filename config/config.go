@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/http"
 	"net/url"
 	"os"
 	"reflect"
@@ -566,6 +567,14 @@ func WithoutUserinfo(s string) string { return userinfo.ReplaceAllString(s, "${1
 func checkHeaders(c Config) error {
 	if !c.Auth.BearerAuth() && !httpguts.ValidHeaderFieldName(c.Auth.Header) {
 		return &Error{Field: "auth.header", Msg: fmt.Sprintf("%q is not a header name such as api-key", c.Auth.Header)}
+	}
+	seen := map[string]string{}
+	for name := range c.Target.Headers {
+		canonical := http.CanonicalHeaderKey(name)
+		if other, dup := seen[canonical]; dup {
+			return &Error{Field: "target.headers." + name, Msg: fmt.Sprintf("is the same header as %s (header names ignore case): which value is sent would be a matter of chance", other)}
+		}
+		seen[canonical] = name
 	}
 	for name, value := range c.Target.Headers {
 		field := "target.headers." + name

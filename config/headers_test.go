@@ -70,3 +70,10 @@ func TestWithoutUserinfo(t *testing.T) {
 	require.Error(t, err)
 	assert.NotContains(t, err.Error(), "sk-secret-0000")
 }
+
+func TestHeaderNamesDifferingOnlyInCaseAreRefused(t *testing.T) {
+	yaml := "target:\n  base_url: https://staging.example.com/v1\n  headers:\n    X-Api-Route: a\n    x-api-route: b\nauth:\n  api_key: k0000000\n"
+	_, err := config.Parse("c.yaml", []byte(yaml), noEnv)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "the same header as")
+}

@@ -77,7 +77,7 @@ type runOptions struct {
 func (o *runOptions) register(fs *pflag.FlagSet) {
 	fs.StringVar(&o.target, "target", "", "base `URL` of the API under test, ending in /v1 (e.g. https://staging.example.com/v1), or \"reference\" for the embedded reference; the key comes from ERRCONFORM_API_KEY")
 	fs.StringVar(&o.configFile, "config", "", "read the config from `FILE` (YAML); default: errconform.yaml or .errconform.yaml in the working directory, if present")
-	fs.StringVar(&o.labelFilter, "label-filter", "", "run only the cases whose labels match `EXPR`, a Ginkgo label expression such as 'status:401 && !slow' (errconform list shows the labels)")
+	fs.StringVar(&o.labelFilter, "label-filter", "", "run only the cases whose labels match `EXPR`, a Ginkgo label expression such as 'status:401 && !slow' (errconform list --format json shows every case's labels)")
 	fs.StringSliceVar(&o.cases, "case", nil, "run only the case with this `ID`, or the cases whose IDs match it as a glob (path.Match: * does not cross /); repeatable or comma-separated")
 	fs.StringVar(&o.rerunFailed, "rerun-failed", "", "run only the failed and errored cases of an earlier JSON `REPORT` (--json); one without any: say so, send nothing, exit 0")
 	fs.StringVar(&o.require, "require", "", "the fixture `KEYS` (comma-separated, or all) whose absence fails the cases that need them instead of skipping them")
@@ -331,7 +331,7 @@ func selectCases(o runOptions, catalogue []suites.Case, target reportTarget) ([]
 		if rerun != nil {
 			by = append(by, fmt.Sprintf("--rerun-failed %s", o.rerunFailed))
 		}
-		return nil, usagef("%s selects no case (errconform list shows the IDs and labels)", strings.Join(by, " with "))
+		return nil, usagef("%s selects no case (errconform list shows the IDs; list --format json their labels)", strings.Join(by, " with "))
 	}
 	return selected, nil
 }
