@@ -12,6 +12,7 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"sort"
 	"strings"
 	"time"
 	"unicode"
@@ -159,10 +160,21 @@ func EvaluateAll(exchanges []probe.Exchange, expect Expectation, contract *spec.
 	}
 	var findings []Finding
 	n := len(exchanges)
+	judged, unjudged := 0, map[string]int{}
 	for i, ex := range exchanges[:n-1] {
 		if ex.Response != nil && ex.Response.Status >= 200 && ex.Response.Status < 300 && ex.Failure == probe.FailureNone {
 			continue
 		}
+		if judged == MaxJudgedBurstAnswers {
+			// Bounded findings: the rest are counted by what they were.
+			what := string(ex.Failure)
+			if ex.Response != nil {
+				what = fmt.Sprintf("%d", ex.Response.Status)
+			}
+			unjudged[what]++
+			continue
+		}
+		judged++
 		each := expect
 		each.Note = fmt.Sprintf("answer %d of %d", i+1, n)
 		for _, f := range Evaluate(ex, each, contract) {
@@ -170,12 +182,35 @@ func EvaluateAll(exchanges []probe.Exchange, expect Expectation, contract *spec.
 			findings = append(findings, f)
 		}
 	}
+	if len(unjudged) > 0 {
+		var counts []string
+		total := 0
+		for what, k := range unjudged {
+			counts = append(counts, fmt.Sprintf("%s ×%d", what, k))
+			total += k
+		}
+		sort.Strings(counts)
+		findings = append(findings, Finding{Rule: "status", Severity: Must, Expected: fmt.Sprintf("%d or a 2xx", expect.Status),
+			Actual: strings.Join(counts, ", "), Message: fmt.Sprintf("%d more answers before the last were neither a 2xx nor judged one by one: %s",
+				total, strings.Join(counts, ", "))})
+	}
 	return append(findings, Evaluate(exchanges[n-1], expect, contract)...)
 }
+
+// MaxJudgedBurstAnswers bounds how many of a burst's answers before the
+// last are judged rule by rule; the others are counted.
+const MaxJudgedBurstAnswers = 5
 
 func newInput(ex probe.Exchange, expect Expectation, contract *spec.Contract) *input {
 	in := &input{ex: ex, resp: ex.Response, expect: expect, contract: contract}
 	if in.resp == nil {
+		return in
+	}
+	if expect.success() {
+		// A positive control's body is judged only for being JSON: a
+		// models list of hundreds of entries is far larger than any error,
+		// and needs no tree.
+		in.jsonProblem = validOne(in.resp.Body)
 		return in
 	}
 	in.jsonProblem = decodeOne(in.resp.Body, &in.document)
@@ -271,6 +306,20 @@ func jsonTooLarge(body []byte) string {
 	return ""
 }
 
+// validOne says why the body is not one JSON document, or "", building no
+// tree.
+func validOne(body []byte) string {
+	switch {
+	case len(bytes.TrimSpace(body)) == 0:
+		return "the body is empty"
+	case !utf8.Valid(body):
+		return "the body is not valid UTF-8"
+	case !json.Valid(body):
+		return "the body is not one JSON document"
+	}
+	return ""
+}
+
 // decodeOne decodes exactly one JSON document; it returns why not, or "".
 func decodeOne(body []byte, into *any) string {
 	if len(bytes.TrimSpace(body)) == 0 {
@@ -357,7 +406,11 @@ func checkResponse(in *input) []Finding {
 	case in.ex.Failure != probe.FailureNone:
 		return []Finding{{Expected: "a complete response body", Actual: string(in.ex.Failure), Message: in.ex.Err}}
 	case in.resp.Truncated:
-		return []Finding{{Expected: "an error body within the read bound", Actual: "a larger body",
+		what := "an error body"
+		if in.expect.success() {
+			what = "a response body"
+		}
+		return []Finding{{Expected: what + " within the read bound", Actual: "a larger body",
 			Message: fmt.Sprintf("the body exceeds the %d-byte read bound; the rest was discarded", len(in.resp.Body))}}
 	}
 	return nil

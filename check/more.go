@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"sort"
@@ -69,7 +70,7 @@ func checkNoStream(in *input) []Finding {
 // every header name and value, in any form the redactor knows: whole, in
 // part (8 characters or more), case-changed, encoded or rearranged.
 func checkNoSecretEcho(in *input) []Finding {
-	secret := in.ex.Request.Credential
+	secret := echoSecret(in.ex.Request.Credential)
 	if in.resp == nil || len(secret) < 8 {
 		return nil
 	}
@@ -98,6 +99,21 @@ func checkNoSecretEcho(in *input) []Finding {
 	}
 	return []Finding{{Expected: "the credential never echoed", Actual: "echoed in " + strings.Join(where, ", "),
 		Message: fmt.Sprintf("the credential the request sent appears in %s (value withheld here)", strings.Join(where, ", "))}}
+}
+
+// echoSecret is the part of a credential whose echo gives it away: a JWT's
+// signature (its header and claims are errconform's own, and every HS256
+// JWT's header is the same), the second half of its claims when it has no
+// signature, else a key after its type prefix (probe.KeyPrefix: "sk-proj-"
+// is every key's, and a masked echo such as "sk-proj-****VwXy" shows it).
+func echoSecret(credential string) string {
+	if parts := strings.Split(credential, "."); len(parts) == 3 && strings.HasPrefix(credential, "eyJ") {
+		if len(parts[2]) >= 8 {
+			return parts[2]
+		}
+		return parts[1][len(parts[1])/2:]
+	}
+	return credential[len(probe.KeyPrefix(credential)):]
 }
 
 // leakPatterns are internals an error message must not expose.
@@ -130,6 +146,9 @@ func checkNoInternalLeak(in *input) []Finding {
 		budget -= len(text)
 		for _, p := range leakPatterns {
 			m := p.re.FindString(text)
+			if p.what == "an internal address" {
+				m = internalAddress(p.re, text)
+			}
 			if m == "" || (p.what == "an internal URL" && !internalURL(m)) {
 				continue // a public link, e.g. to documentation
 			}
@@ -157,6 +176,9 @@ func checkNoInternalLeak(in *input) []Finding {
 	}
 	sort.Strings(names)
 	for _, name := range names {
+		if standardHeader(name) {
+			continue // a cookie's or a CDN's numbers, a version, a policy's URLs
+		}
 		for _, v := range in.resp.Header[name] {
 			report("the header "+name, "", v)
 		}
@@ -259,6 +281,50 @@ func checkEventStream(in *input) []Finding {
 
 // internalURL: a URL that names an address, an internal host name, a
 // non-scheme protocol or an explicit port — not a public documentation link.
+// internalAddress is the first address in text that is internal: one that
+// parses as an IP address, stands on its own (not inside a version such as
+// "openresty/1.21.4.1" or an id such as "req.10.20.30.40") and is private,
+// loopback, link-local, shared (CGNAT) or unspecified. A public address is
+// no internal detail.
+func internalAddress(re *regexp.Regexp, text string) string {
+	for _, loc := range re.FindAllStringIndex(text, 16) {
+		if loc[0] > 0 && strings.ContainsRune("./-_", rune(text[loc[0]-1])) ||
+			loc[1] < len(text) && (text[loc[1]] == '.' || text[loc[1]] == '-' || text[loc[1]] == '_') {
+			continue
+		}
+		m := text[loc[0]:loc[1]]
+		host := m
+		if h, _, err := net.SplitHostPort(m); err == nil {
+			host = h
+		}
+		addr, err := netip.ParseAddr(strings.Trim(host, "[]"))
+		if err != nil {
+			continue
+		}
+		if addr.IsPrivate() || addr.IsLoopback() || addr.IsLinkLocalUnicast() || addr.IsUnspecified() || sharedAddressSpace.Contains(addr.Unmap()) {
+			return m
+		}
+	}
+	return ""
+}
+
+// sharedAddressSpace is RFC 6598's 100.64.0.0/10 (carrier-grade NAT, also
+// used inside clusters).
+var sharedAddressSpace = netip.MustParsePrefix("100.64.0.0/10")
+
+// standardHeader: headers whose values are a protocol's, not the
+// application's: cookies, caches, CDNs, security policies, links.
+func standardHeader(name string) bool {
+	switch http.CanonicalHeaderKey(name) {
+	case "Set-Cookie", "Server", "Via", "Date", "Expires", "Last-Modified", "Etag", "Age", "Cache-Control", "Vary",
+		"Content-Security-Policy", "Content-Security-Policy-Report-Only", "Report-To", "Reporting-Endpoints", "Nel",
+		"Link", "Alt-Svc", "Strict-Transport-Security", "Content-Type", "Content-Length", "Content-Encoding":
+		return true
+	}
+	lower := strings.ToLower(name)
+	return strings.HasPrefix(lower, "access-control-") || strings.HasPrefix(lower, "cf-") || strings.HasPrefix(lower, "x-cache")
+}
+
 func internalURL(raw string) bool {
 	u, err := url.Parse(strings.TrimRight(raw, ".,;)"))
 	if err != nil || u.Host == "" {
@@ -268,7 +334,10 @@ func internalURL(raw string) bool {
 		return true
 	}
 	host := strings.ToLower(u.Hostname())
-	if u.Port() != "" || net.ParseIP(host) != nil || !strings.Contains(host, ".") {
+	if port := u.Port(); port != "" && port != "80" && port != "443" {
+		return true
+	}
+	if net.ParseIP(host) != nil || !strings.Contains(host, ".") {
 		return true
 	}
 	for _, suffix := range []string{".internal", ".local", ".localdomain", ".svc", ".cluster.local", ".lan", ".corp", ".intranet"} {

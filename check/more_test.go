@@ -3,6 +3,7 @@ package check_test
 import (
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -68,6 +69,13 @@ func TestRulesBeyondTheShape(t *testing.T) {
 		{"address in another field", exchange(500, "application/json", `{"error":{"message":"Upstream failed.","type":"internal_error","param":null,"code":null,"html-message":"connect to http://127.0.0.1:9/v1 failed"}}`), check.Expectation{Status: 500}, "no-internal-leak", true},
 		{"address at the top level", exchange(502, "application/json", `{"error":{"message":"Upstream failed.","type":"bad_gateway","param":null,"code":null},"detail":["dial tcp 10.0.0.7:8080"]}`), check.Expectation{Status: 502}, "no-internal-leak", true},
 		{"address in a header", headered(withMessage(502, "bad_gateway", "Upstream failed."), "X-Upstream", "10.0.0.7:8080"), check.Expectation{Status: 502}, "no-internal-leak", true},
+		{"Cloudflare cookie", headered(withMessage(401, "authentication_error", "Bad key."), "Set-Cookie", "__cf_bm=abc-1700000000-1.0.1.1-xyz; path=/"), check.Expectation{Status: 401}, "no-internal-leak", false},
+		{"server version", headered(withMessage(401, "authentication_error", "Bad key."), "Server", "openresty/1.21.4.1"), check.Expectation{Status: 401}, "no-internal-leak", false},
+		{"CSP with localhost", headered(withMessage(401, "authentication_error", "Bad key."), "Content-Security-Policy", "connect-src http://localhost:3000"), check.Expectation{Status: 401}, "no-internal-leak", false},
+		{"docs link with :443", headered(withMessage(401, "authentication_error", "Bad key."), "X-Docs", "https://docs.example.com:443/errors"), check.Expectation{Status: 401}, "no-internal-leak", false},
+		{"request id of digits and dots", exchange(401, "application/json", `{"error":{"message":"Bad key.","type":"authentication_error","param":null,"code":null,"request_id":"req.10.20.30.40"}}`), check.Expectation{Status: 401}, "no-internal-leak", false},
+		{"a public address", withMessage(502, "bad_gateway", "upstream 8.8.8.8 failed"), check.Expectation{Status: 502}, "no-internal-leak", false},
+		{"a cluster address", withMessage(502, "bad_gateway", "upstream 100.64.3.2:9000 failed"), check.Expectation{Status: 502}, "no-internal-leak", true},
 		{"docs link in another field", exchange(401, "application/json", `{"error":{"message":"Bad key.","type":"authentication_error","param":null,"code":null,"doc":"https://docs.example.com/errors"}}`), check.Expectation{Status: 401}, "no-internal-leak", false},
 		{"the error alone", withMessage(401, "authentication_error", "Invalid API key."), check.Expectation{Status: 401}, "single-member", false},
 		{"a provider member beside it", exchange(401, "application/json", `{"error":{"message":"Invalid API key.","type":"authentication_error","param":null,"code":null},"provider":"openai"}`), check.Expectation{Status: 401}, "single-member", true},
@@ -293,4 +301,72 @@ func TestHugeJSONIsNotDecoded(t *testing.T) {
 			assert.Contains(t, jsonFindings[0], tt.want)
 		})
 	}
+}
+
+// A masked echo, a JWT in an unrelated cookie, a path that shares a word
+// with the key: none is the credential coming back.
+func TestNoSecretEchoIgnoresWhatIsNotTheSecret(t *testing.T) {
+	contract, err := spec.Load()
+	require.NoError(t, err)
+	jwt := "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJleHAiOjE3OTAwMDAwMDAsInN1YiI6ImVycmNvbmZvcm0ifQ.Zq7Lx2Vp9Rt4Wm8Kc3Nb6Hd1Fj5Gs0Ya2UeQ8xYz12"
+	tests := []struct {
+		name, credential, body, cookie string
+		broken                         bool
+	}{
+		{"OpenAI-style mask", "sk-proj-Zq7Lx2Vp9Rt4Wm8Kc3Nb6Hd1Fj5G", `{"error":{"message":"Incorrect API key provided: sk-proj-****************************Fj5G.","type":"authentication_error","param":null,"code":"invalid_api_key"}}`, "", false},
+		{"classic key mask", "sk-7wJr7Qx9Zq7Lx2Vp9Rt4Wm8Kc3Nb6HdCdEf", `{"error":{"message":"Incorrect API key provided: sk-7wJr7*****************CdEf.","type":"authentication_error","param":null,"code":"invalid_api_key"}}`, "", false},
+		{"another JWT in a cookie", jwt, `{"error":{"message":"Invalid token.","type":"authentication_error","param":null,"code":"invalid_api_key"}}`, "_vercel_jwt=eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIn0.abcdefghijklmnopqrstuvwxyz012345; Path=/", false},
+		{"the JWT echoed", jwt, `{"error":{"message":"Invalid token ` + jwt + `.","type":"authentication_error","param":null,"code":"invalid_api_key"}}`, "", true},
+		{"the key's tail echoed", "sk-proj-Zq7Lx2Vp9Rt4Wm8Kc3Nb6Hd1Fj5G", `{"error":{"message":"Unknown key ending Kc3Nb6Hd1Fj5G.","type":"authentication_error","param":null,"code":"invalid_api_key"}}`, "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ex := exchange(401, "application/json", tt.body)
+			ex.Request.Credential = tt.credential
+			if tt.cookie != "" {
+				ex.Response.Header.Set("Set-Cookie", tt.cookie)
+			}
+			var found []string
+			for _, f := range check.Evaluate(ex, check.Expectation{Status: 401}, contract) {
+				if f.Rule == "no-secret-echo" {
+					found = append(found, f.Message)
+				}
+			}
+			assert.Equal(t, tt.broken, len(found) > 0, "%v", found)
+		})
+	}
+}
+
+// A positive control's models list may be far larger than any error: it
+// is judged only for being JSON.
+func TestLargeModelsListPassesTheControl(t *testing.T) {
+	contract, err := spec.Load()
+	require.NoError(t, err)
+	var b strings.Builder
+	b.WriteString(`{"object":"list","data":[`)
+	for i := range 400 {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, `{"id":"vendor/model-%d","object":"model","created":1700000000,"owned_by":"vendor","pricing":{"prompt":"0.000001","completion":"0.000002"},"architecture":{"modality":"text->text","input_modalities":["text","image"],"output_modalities":["text"]},"supported_parameters":["temperature","top_p","max_tokens","stop","seed","tools","tool_choice","response_format","stream","n","logprobs","top_logprobs","presence_penalty","frequency_penalty"]}`, i)
+	}
+	b.WriteString(`]}`)
+	assert.Empty(t, check.Evaluate(exchange(200, "application/json", b.String()), check.Expectation{Status: 200}, contract))
+}
+
+// A long burst of failures draws a bounded number of findings.
+func TestBurstFindingsAreBounded(t *testing.T) {
+	contract, err := spec.Load()
+	require.NoError(t, err)
+	failure := exchange(500, "text/html", "<html>boom</html>")
+	limited := headered(withMessage(429, "rate_limit_error", "Rate limit reached, retry later."), "Retry-After", "3")
+	var burst []probe.Exchange
+	for range 1000 {
+		burst = append(burst, failure)
+	}
+	findings := check.EvaluateAll(append(burst, limited), check.Expectation{Status: 429}, contract)
+	require.NotEmpty(t, findings)
+	assert.Less(t, len(findings), 60, "at most a few answers are judged one by one")
+	last := findings[len(findings)-1]
+	assert.Contains(t, last.Message, "995 more answers before the last were neither a 2xx nor judged one by one: 500 ×995")
 }

@@ -618,7 +618,9 @@ func (c Config) SecretHeaders() map[string]string {
 	out := map[string]string{}
 	for name, value := range c.Target.Headers {
 		env := c.Target.HeaderEnv[name]
-		if value == "" || !(namesSecret(name) || (env != "" && namesSecret(env))) {
+		// A value under 8 characters ("eu", "2", "jwt") is a setting, not a
+		// credential: redacting it would mangle every output.
+		if len(value) < 8 || !(namesSecret(name) || (env != "" && namesSecret(env))) {
 			continue
 		}
 		if env == "" {
@@ -729,18 +731,35 @@ func (c Config) SecretEnv() map[string]string {
 
 // faultHeaderToken is the internal_error_header's value when it is a
 // credential (a fault hook on shared staging is often gated by a token):
-// any value of 4 or more characters under a header whose name says it is
-// one (X-Fault-Token), else 8 or more characters with a digit and a letter,
-// or 16 or more of any kind. A plain word such as "internal" or a status
-// such as "500" is not one, and redacting it would mangle ordinary text.
+// 8 or more characters under a header whose name says it is one
+// (X-Fault-Token), else 8 or more that look random (a digit, a letter, no
+// run of more than 6 letters), or 24 or more with a digit or mixed case. A
+// word such as "internal", "internal-500" or "please-fail-this-request" is
+// not one: redacting it, and every 8 characters of it, would mangle
+// ordinary text such as the type internal_error.
 func (c Config) faultHeaderToken() string {
 	name, v, err := SplitHeader(c.Fixtures.InternalErrorHeader)
-	if err != nil || v == "" {
+	if err != nil || len(v) < 8 {
 		return ""
 	}
 	hasDigit, hasLetter := strings.ContainsAny(v, "0123456789"), strings.IndexFunc(v, unicode.IsLetter) >= 0
-	if (namesSecret(name) && len(v) >= 4) || (len(v) >= 8 && hasDigit && hasLetter) || len(v) >= 16 {
+	mixedCase := strings.ToLower(v) != v && strings.ToUpper(v) != v
+	if namesSecret(name) || (hasDigit && hasLetter && longestLetterRun(v) <= 6) || (len(v) >= 24 && (hasDigit || mixedCase)) {
 		return v
 	}
 	return ""
+}
+
+// longestLetterRun is the length of the longest run of letters in s.
+func longestLetterRun(s string) int {
+	longest, run := 0, 0
+	for _, r := range s {
+		if unicode.IsLetter(r) {
+			run++
+			longest = max(longest, run)
+			continue
+		}
+		run = 0
+	}
+	return longest
 }

@@ -491,7 +491,7 @@ func All() []Mutant {
 				resp.header["Content-Type"] = nil
 				resp.body = nil
 			}, 500)},
-		{Name: "echo-shaped-unknown-key", Description: "the unknown-key answer quotes the key back, but only for a key shaped like a real one (the reference's prefix and length), so sk-errconform-unknown-… and JWTs pass",
+		{Name: "echo-shaped-unknown-key", Description: "the unknown-key answer quotes the key back, but only for a key shaped like a real one (the reference's prefix and length), so sk-errconform-… and JWTs pass",
 			Breaks: []string{"no-secret-echo"}, Affects: presentsShapedUnknownKey,
 			Wrap: func(next http.Handler) http.Handler {
 				cfg := referenceConfig(next, "echo-shaped-unknown-key")

@@ -394,9 +394,18 @@ func newStrength(low string) strength {
 	return sg
 }
 
+// counts reports whether a match of low[from:to] gives the secret away:
+// it must reach at least minSecretPart characters past the key type's
+// public prefix, and hold 4 distinct characters. ("sk-ref-c" is the prefix
+// and one character: a sixteenth of every hex key of the type starts so,
+// and a key errconform shaped like the configured one would count.)
 func (sg strength) counts(from, to int) bool {
-	return len(sg.low) <= FragmentLen || (to > sg.prefix && distinctBytes(sg.low[max(from, 0):min(to, len(sg.low))]) >= 4)
+	return len(sg.low) <= FragmentLen || (to-max(from, sg.prefix) >= minSecretPart && distinctBytes(sg.low[max(from, 0):min(to, len(sg.low))]) >= 4)
 }
+
+// minSecretPart is how many characters past a key's public prefix a
+// fragment must hold to count.
+const minSecretPart = 4
 
 // flag returns f when the window of secret bytes [from, to) counts. A
 // window of an encoding covers fewer bytes: it is judged by the
@@ -1288,4 +1297,16 @@ func hexVal(r rune) int {
 		return int(r-'A') + 10
 	}
 	return -1
+}
+
+// KeyPrefix is a key's public prefix: up to its last separator (- _ . :)
+// within its first 16 characters and its first half ("sk-proj-", "sk-ref-",
+// "pk_live_"). Every key of one type shares it, so it is no secret; what
+// follows is. A JWT has none (its secret part is its signature).
+func KeyPrefix(key string) string {
+	limit := min(16, len(key)/2)
+	if i := strings.LastIndexAny(key[:limit], "-_.:"); i >= 0 {
+		return key[:i+1]
+	}
+	return ""
 }

@@ -94,6 +94,9 @@ const envAnnotation = "errconform_env"
 func bindEnv(fs *pflag.FlagSet) {
 	fs.VisitAll(func(f *pflag.Flag) {
 		if commandLineOnly(f.Name) {
+			if f.Name != "help" {
+				f.Usage += " (command line only: no variable sets it)"
+			}
 			return
 		}
 		name := EnvName(f.Name)

@@ -159,7 +159,7 @@ func TestGoDefault404ServerFailsEveryCase(t *testing.T) {
 			switch f.Rule {
 			case "status":
 				sawStatus = true
-				assert.Equal(t, "404", f.Actual, c.ID)
+				assert.True(t, strings.HasPrefix(f.Actual, "404"), "%s: %s", c.ID, f.Actual) // "404", or "404 ×N" for a burst's uncounted answers
 				assert.NotEmpty(t, f.Expected, c.ID)
 			case "content-type":
 				sawContentType = true

@@ -254,7 +254,7 @@ func TestReproductionSendsTheCraftedCredential(t *testing.T) {
 	// Signed with the configured fixtures.jwt_hs256_secret, the expired JWT
 	// may work against a target that ignores exp: it stays redacted.
 	assert.Contains(t, repro["auth/jwt-expired/chat"], `-H "Authorization: Bearer [REDACTED]"`)
-	assert.Contains(t, repro["auth/unknown-key/chat"], "Bearer sk-errconform-unknown-")
+	assert.Contains(t, repro["auth/unknown-key/chat"], "Bearer sk-errconform-Zq7L")
 	assert.Regexp(t, `Bearer sk-ref-[0-9a-f]{32}"`, repro["auth/shaped-unknown-key/chat"])
 	assert.Contains(t, repro["auth/key-without-scheme/chat"], `-H "Authorization: ${ERRCONFORM_API_KEY}"`)
 	data, err := os.ReadFile(jsonPath)

@@ -221,7 +221,9 @@ type authVariant struct {
 }
 
 // unknownKey looks like a real key and belongs to nobody.
-const unknownKey = "sk-errconform-unknown-0000000000000000000000000000"
+// Its tail looks random, so that no ordinary text or other probe value
+// shares 8 characters with it.
+const unknownKey = "sk-errconform-Zq7Lx2Vp9Rt4Wm8Kc3Nb6Hd1Fj5Gs0Ya2UeQ8"
 
 // wrongJWTSecret signs tokens whose signature no target can accept.
 const wrongJWTSecret = "errconform-deliberately-wrong-signing-secret"
@@ -250,7 +252,7 @@ var authVariants = []authVariant{
 		authorization: rawAuth(func(config.Config) (string, string) { return "Bearer", "" })},
 	{slug: "malformed-bearer", title: "Bearer followed by two words", sends: "Authorization: Bearer not a key", code: "invalid_api_key",
 		authorization: rawAuth(func(config.Config) (string, string) { return "Bearer not a key", "" })},
-	{slug: "unknown-key", title: "a well-formed key that belongs to nobody", sends: "the key sk-errconform-unknown-…", code: "invalid_api_key",
+	{slug: "unknown-key", title: "a well-formed key that belongs to nobody", sends: "the key sk-errconform-Zq7L…", code: "invalid_api_key",
 		key: func(config.Config) string { return unknownKey }},
 	{slug: "jwt-bad-signature", title: "a JWT with a signature the target cannot verify", sends: "Authorization: Bearer <HS256 JWT signed with the wrong secret>",
 		authorization: rawAuth(func(config.Config) (string, string) {

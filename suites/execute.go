@@ -124,16 +124,26 @@ func Execute(ctx context.Context, c Case, t Target, strict bool) Result {
 	return res
 }
 
+// burstBodyKept is how much of a 2xx burst answer's body is kept.
+const burstBodyKept = 512
+
 // burst sends the request one after another until the wanted status comes
 // back, a transport failure occurs, or limit requests have been sent.
 func burst(ctx context.Context, t Target, req probe.Request, want, limit int) []probe.Exchange {
 	var exchanges []probe.Exchange
 	for i := 0; i < max(limit, 1); i++ {
 		ex := t.Client.Do(ctx, req)
-		exchanges = append(exchanges, ex)
 		if ex.Response == nil || ex.Response.Status == want || ctx.Err() != nil {
+			exchanges = append(exchanges, ex)
 			break
 		}
+		if ex.Response.Status >= 200 && ex.Response.Status < 300 && len(ex.Response.Body) > burstBodyKept {
+			// A 2xx before the limit is judged by its status alone: keep
+			// only what a report shows of it, so a long burst holds no
+			// megabytes of bodies.
+			ex.Response.Body = ex.Response.Body[:burstBodyKept]
+		}
+		exchanges = append(exchanges, ex)
 	}
 	return exchanges
 }

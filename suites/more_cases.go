@@ -14,15 +14,18 @@ import (
 )
 
 // ShapedUnknownKey returns a key nobody holds that a gateway's own format
-// check accepts: the configured key's prefix up to its last separator
-// ("sk-proj-"), the same length, and a random tail drawn from the character
+// check accepts: the configured key's type prefix (probe.KeyPrefix:
+// "sk-proj-"), the same length, and a random tail drawn from the character
 // classes its tail uses. A gateway that rejects malformed keys first only
 // reaches its unknown-key path (where keys get echoed back) with such a key.
 func ShapedUnknownKey(key string) string {
 	if key == "" {
 		return unknownKey
 	}
-	prefix := key[:strings.LastIndexAny(key, "-_.:")+1]
+	// Only the key type's prefix is kept: keys of the base64url alphabet
+	// hold - and _ throughout, and a prefix up to the last of them would
+	// send nearly the whole valid key.
+	prefix := probe.KeyPrefix(key)
 	tail := key[len(prefix):]
 	alphabet := tailAlphabet(tail)
 	for {

@@ -20,9 +20,14 @@ func TestShapedUnknownKeyKeepsTheShape(t *testing.T) {
 	}{
 		{"sk-proj-AbC123xyzQ9", "sk-proj-", "AbCxyzQ0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"},
 		{"sk-ref-0123456789abcdef0123456789abcdef", "sk-ref-", "0123456789abcdef"},
-		{"pk_live_51HxYz", "pk_live_", "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"},
+		{"pk_live_51HxYzAbCdEfGhIj", "pk_live_", "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"},
 		{"ABCDEFGHJK", "", "ABCDEFGHIJKLMNOPQRSTUVWXYZ"},
-		{"gw.key.zz+/==", "gw.key.", "zz+/=abcdefghijklmnopqrstuvwxyz"},
+		{"gw.key.zz+/==AbCdEf", "gw.key.", "+/=abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"},
+		// base64url keys hold - and _ in their random part: only the type
+		// prefix is kept, never most of the key (an earlier version kept
+		// everything up to the last separator, the valid key itself when it
+		// ended in one).
+		{"sk-proj-Xq3vB9_kLm2-Np7Rt4Wm8Kc3Nb6Hd1Fj5Gs0Ya2Ue-", "sk-proj-", "_-abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.key, func(t *testing.T) {
@@ -32,6 +37,7 @@ func TestShapedUnknownKeyKeepsTheShape(t *testing.T) {
 				assert.NotEqual(t, tt.key, shaped)
 				assert.Len(t, shaped, len(tt.key))
 				assert.True(t, strings.HasPrefix(shaped, tt.prefix), shaped)
+				assert.LessOrEqual(t, len(tt.prefix), len(tt.key)/2, "at most half the key is kept")
 				for _, r := range shaped[len(tt.prefix):] {
 					assert.Contains(t, tt.alphabet, string(r), "%s: %q is outside the key's alphabet", shaped, r)
 				}
