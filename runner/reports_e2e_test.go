@@ -23,13 +23,9 @@ import (
 
 func mutantByName(t *testing.T, name string) mutants.Mutant {
 	t.Helper()
-	for _, m := range mutants.All() {
-		if m.Name == name {
-			return m
-		}
-	}
-	t.Fatalf("no mutant %s", name)
-	return mutants.Mutant{}
+	m, ok := mutants.ByName(name)
+	require.True(t, ok, "no mutant %s", name)
+	return m
 }
 
 // validateJSONSchema validates a document against a JSON Schema.
