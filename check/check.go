@@ -52,26 +52,35 @@ func (f Finding) String() string {
 	return s
 }
 
-// Expectation is what the contract says must come back for a case.
+// Expectation is what must come back for a case: the status and code its
+// situation has under the contract, the field it breaks, and how it was
+// sent. It is the one expectation type: the catalogue fills it from the
+// contract, the rules read it.
 type Expectation struct {
-	Status int
+	Status int `json:"status"`
 	// Code, when set, is the error.code the case requires.
-	Code string
-	// Param, when set, is the error.param the case requires.
-	Param string
+	Code string `json:"code,omitempty"`
+	// Param, when set, is the error.param the case requires: the field the
+	// request breaks, where the contract's errors name one.
+	Param string `json:"param,omitempty"`
 	// Stream is true when the request asked for stream: true.
-	Stream bool
-	// GatewayTimeout bounds how long a 504 may take (plus config.TimeoutSlackFor).
-	GatewayTimeout time.Duration
+	Stream bool `json:"stream,omitempty"`
+	// MidStream accepts a 200 whose body or server-sent event carries the
+	// error, where the contract lets an error arrive after the model
+	// started.
+	MidStream bool `json:"mid_stream,omitempty"`
+	// GatewayTimeout bounds how long the contract's timeout status may take
+	// (plus config.TimeoutSlackFor).
+	GatewayTimeout time.Duration `json:"-"`
 	// Note explains the circumstances, e.g. "after 6 requests".
-	Note string
+	Note string `json:"-"`
 	// IfAccepted says what a success answer means where the request was
 	// valid and the target should have failed it ("the fault header had no
 	// effect"); empty for requests the contract refuses.
-	IfAccepted string
+	IfAccepted string `json:"-"`
 	// Scrub, when set, redacts secrets from body text before a finding
 	// quotes an excerpt of it.
-	Scrub func(string) string
+	Scrub func(string) string `json:"-"`
 }
 
 // Rule is one thing checked on a response.
@@ -83,6 +92,30 @@ type Rule struct {
 	// onSuccess marks the rules that also judge a positive control (an
 	// expected 2xx); the others are about error bodies.
 	onSuccess bool
+	// appliesTo, when set, says whether the rule applies under a contract
+	// (the type rule only where errors have a type, …).
+	appliesTo func(c *spec.Contract) bool
+}
+
+// AppliesTo reports whether the rule judges responses under the contract.
+func (r Rule) AppliesTo(c *spec.Contract) bool {
+	return (r.appliesTo == nil || r.appliesTo(c)) && r.SeverityUnder(c) != ""
+}
+
+// SeverityUnder is the rule's severity under a contract: the contract sets
+// the Retry-After rule's (MUST, SHOULD or off, which is ""); the others
+// keep their own.
+func (r Rule) SeverityUnder(c *spec.Contract) Severity {
+	if r.ID != "retry-after" || c == nil {
+		return r.Severity
+	}
+	switch c.Rules.RetryAfter {
+	case spec.SeverityMust:
+		return Must
+	case spec.SeverityOff:
+		return ""
+	}
+	return Should
 }
 
 // input is an exchange with its body decoded once for all rules.
@@ -93,31 +126,65 @@ type input struct {
 	contract *spec.Contract
 
 	jsonProblem string         // why the body is not one JSON document; "" when it is
-	document    any            // the decoded body
+	document    any            // the decoded body (or the event carrying a mid-stream error)
+	documentRaw []byte         // the JSON text document was decoded from
 	errorObject map[string]any // document["error"] when it is an object
+	// midStream is set when the contract accepts a 200 carrying the error
+	// and this 200 does: the rules judge the error it carries as if it had
+	// come with the expected status.
+	midStream bool
+}
+
+// status is the status the error is judged under: the response's, or the
+// expected one for an error carried mid-stream in a 200.
+func (in *input) status() int {
+	if in.midStream {
+		return in.expect.Status
+	}
+	return in.resp.Status
 }
 
 // Rules returns every rule in the order they are reported.
 func Rules() []Rule {
 	return []Rule{
-		{"response", Must, "the target answered with a complete HTTP response within the request timeout and the body bound", checkResponse, true},
-		{"status", Must, "HTTP status equals the case's expected status", checkStatus, true},
-		{"content-type", Must, "Content-Type is application/json (parameters such as charset allowed); a successful stream is text/event-stream", checkContentType, true},
-		{"json", Must, "body is one valid UTF-8 JSON document, nothing after it", checkJSON, true},
-		{"shape", Must, "body validates against the ErrorResponse schema of the embedded OpenAPI document", checkShape, false},
-		{"message", Must, "error.message is a non-empty human-readable string", checkMessage, false},
-		{"type", Must, "error.type equals the contract's type for the response status", checkType, false},
-		{"code", Must, "error.code equals the case's expected code, where the case names one", checkCode, false},
-		{"code-status", Must, "a code from the contract's table comes only with its own status", checkCodeStatus, false},
-		{"param", Must, "error.param names the offending field (or a path inside it), where the case names one", checkParam, false},
-		{"retry-after", Should, "a 429 carries Retry-After, in seconds or as an HTTP date", checkRetryAfter, false},
-		{"no-secret-echo", Must, "the credential the request sent never appears in the response body or headers, whole, in part or encoded", checkNoSecretEcho, true},
-		{"sdk", Must, "the official Go SDK (openai-go) parses the response into its typed error with the same status, type, code, param and message", checkSDK, false},
-		{"timeout", Must, "a 504 arrives within the configured gateway timeout plus slack", checkTimeout, false},
-		{"no-stream", Must, "an error to a stream: true request is JSON, not an event stream", checkNoStream, false},
-		{"no-internal-leak", Should, "no string in the body and no header value exposes internals: upstream URLs or addresses, stack traces, exception or decoder text", checkNoInternalLeak, false},
-		{"single-member", Should, "the body is the error object alone: no top-level member beside \"error\"", checkSingleMember, false},
+		{"response", Must, "the target answered with a complete HTTP response within the request timeout and the body bound", checkResponse, true, nil},
+		{"status", Must, "HTTP status equals the status the contract gives the case's situation", checkStatus, true, nil},
+		{"content-type", Must, "Content-Type is application/json (parameters such as charset allowed); a successful stream is text/event-stream", checkContentType, true, nil},
+		{"json", Must, "body is one valid UTF-8 JSON document, nothing after it", checkJSON, true, nil},
+		{"shape", Must, "body validates against the contract's ErrorResponse schema", checkShape, false, nil},
+		{"message", Must, "error.message is a non-empty human-readable string", checkMessage, false, nil},
+		{"type", Must, "error.type equals the contract's type for the response status (contracts whose errors have a type)", checkType, false,
+			func(c *spec.Contract) bool { return c.HasTypes() }},
+		{"code", Must, "error.code equals the code the contract gives the case's situation, where it gives one", checkCode, false,
+			func(c *spec.Contract) bool { return c.HasField("code") && !c.CodeIsStatus() }},
+		{"code-status", Must, "a code from the contract's table comes only with its own status", checkCodeStatus, false,
+			func(c *spec.Contract) bool { return len(c.Codes) > 0 }},
+		{"equals-status", Must, "the error members the contract declares equal to the status (equals_status) carry the HTTP status as a number", checkEqualsStatus, false,
+			func(c *spec.Contract) bool { return len(c.EqualsStatus) > 0 }},
+		{"param", Must, "error.param names the offending field (or a path inside it), where the case names one (contracts whose errors have a param)", checkParam, false,
+			func(c *spec.Contract) bool { return c.HasField("param") }},
+		{"retry-after", Should, "a 429 carries Retry-After, in seconds or as an HTTP date (the contract sets the severity: MUST, SHOULD or off)", checkRetryAfter, false, nil},
+		{"no-secret-echo", Must, "the credential the request sent never appears in the response body or headers, whole, in part or encoded", checkNoSecretEcho, true, nil},
+		{"sdk", Must, "the official Go SDK (openai-go) parses the response into its typed error with the same status, type, code, param and message (contracts that declare OpenAI compatibility)", checkSDK, false,
+			func(c *spec.Contract) bool { return c.OpenAICompatible }},
+		{"timeout", Must, "the contract's timeout status (504) arrives within the configured gateway timeout plus slack", checkTimeout, false, nil},
+		{"no-stream", Must, "an error to a stream: true request is JSON, not an event stream (unless the contract lets the error arrive mid-stream in a 200)", checkNoStream, false, nil},
+		{"no-internal-leak", Should, "no string in the body and no header value exposes internals: upstream URLs or addresses, stack traces, exception or decoder text", checkNoInternalLeak, false, nil},
+		{"single-member", Should, "the body is the error object alone: no top-level member beside \"error\"", checkSingleMember, false, nil},
 	}
+}
+
+// RulesUnder returns the rules that apply under a contract, each with its
+// severity under it.
+func RulesUnder(c *spec.Contract) []Rule {
+	var out []Rule
+	for _, r := range Rules() {
+		if r.AppliesTo(c) {
+			r.Severity = r.SeverityUnder(c)
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // RuleByID returns the rule with that ID.
@@ -135,7 +202,7 @@ func RuleByID(id string) (Rule, bool) {
 func Evaluate(ex probe.Exchange, expect Expectation, contract *spec.Contract) []Finding {
 	in := newInput(ex, expect, contract)
 	var findings []Finding
-	for _, rule := range Rules() {
+	for _, rule := range RulesUnder(contract) {
 		if expect.success() && !rule.onSuccess {
 			continue
 		}
@@ -213,14 +280,55 @@ func newInput(ex probe.Exchange, expect Expectation, contract *spec.Contract) *i
 		in.jsonProblem = validOne(in.resp.Body)
 		return in
 	}
+	if expect.MidStream && in.resp.Status == http.StatusOK && ex.Failure == probe.FailureNone {
+		if raw, doc, errObj, ok := midStreamError(in.resp.Body); ok {
+			in.midStream, in.documentRaw, in.document, in.errorObject = true, raw, doc, errObj
+			return in
+		}
+	}
 	in.jsonProblem = decodeOne(in.resp.Body, &in.document)
 	if in.jsonProblem == "" {
+		in.documentRaw = in.resp.Body
 		if doc, ok := in.document.(map[string]any); ok {
 			in.errorObject, _ = doc["error"].(map[string]any)
 		}
 	}
 	return in
 }
+
+// midStreamError finds the error a 200 carries: its JSON body's error
+// object, or the first server-sent event whose data is a JSON object with
+// an error object.
+func midStreamError(body []byte) (raw []byte, doc any, errObj map[string]any, ok bool) {
+	candidates := [][]byte{body}
+	if trimmed := bytes.TrimSpace(body); bytes.HasPrefix(trimmed, []byte("data:")) || bytes.HasPrefix(trimmed, []byte("event:")) || bytes.HasPrefix(trimmed, []byte(":")) {
+		candidates = nil
+		for _, line := range bytes.Split(body, []byte("\n")) {
+			if data, found := bytes.CutPrefix(bytes.TrimRight(line, "\r"), []byte("data:")); found {
+				candidates = append(candidates, bytes.TrimSpace(data))
+			}
+			if len(candidates) >= maxMidStreamEvents {
+				break
+			}
+		}
+	}
+	for _, c := range candidates {
+		var v any
+		if decodeOne(c, &v) != "" {
+			continue
+		}
+		if m, isObject := v.(map[string]any); isObject {
+			if e, isError := m["error"].(map[string]any); isError {
+				return c, v, e, true
+			}
+		}
+	}
+	return nil, nil, nil, false
+}
+
+// maxMidStreamEvents bounds how many events of a 200 are searched for a
+// mid-stream error.
+const maxMidStreamEvents = 64
 
 // Bounds on what a finding quotes: every value a target sent is cut to
 // QuoteBound bytes, a whole finding's message to MessageBound.
@@ -417,11 +525,14 @@ func checkResponse(in *input) []Finding {
 }
 
 func checkStatus(in *input) []Finding {
-	if in.resp == nil || in.resp.Status == in.expect.Status {
+	if in.resp == nil || in.resp.Status == in.expect.Status || in.midStream {
 		return nil
 	}
 	f := mismatch(fmt.Sprintf("%d", in.expect.Status), fmt.Sprintf("%d", in.resp.Status), "")
 	switch s := in.resp.Status; {
+	case s == http.StatusOK && in.expect.MidStream && !in.expect.success():
+		f.Expected = fmt.Sprintf("%d, or a 200 carrying the error", in.expect.Status)
+		f.Message = fmt.Sprintf("expected %d, or a 200 whose body or event carries the error (the contract lets it arrive mid-stream), got a 200 without an error", in.expect.Status)
 	case s >= 200 && s < 300 && in.errorObject != nil:
 		f.Message += ": a success status carrying an error body"
 	case s >= 200 && s < 300 && in.expect.IfAccepted != "":
@@ -447,7 +558,7 @@ func checkContentType(in *input) []Finding {
 		return nil
 	}
 	ct := in.resp.Header.Get("Content-Type")
-	if in.expect.success() && in.expect.Stream {
+	if in.expect.success() && in.expect.Stream || in.midStream && in.expect.Stream {
 		return checkEventStream(in)
 	}
 	if ct == "" {
@@ -462,26 +573,39 @@ func checkContentType(in *input) []Finding {
 }
 
 func checkJSON(in *input) []Finding {
-	if in.resp == nil || in.jsonProblem == "" || (in.expect.success() && in.expect.Stream) {
+	if in.resp == nil || in.jsonProblem == "" || (in.expect.success() && in.expect.Stream) || in.midStream {
 		return nil
 	}
 	return []Finding{{Expected: "one JSON document", Actual: in.excerpt(in.resp.Body, 80), Message: in.jsonProblem}}
 }
 
 func checkShape(in *input) []Finding {
-	if in.resp == nil || in.jsonProblem != "" {
+	if in.resp == nil || in.jsonProblem != "" || in.documentRaw == nil {
 		return nil
 	}
 	// kin-openapi validates values as encoding/json decodes them plainly.
 	var plain any
-	if err := json.Unmarshal(in.resp.Body, &plain); err != nil {
+	if err := json.Unmarshal(in.documentRaw, &plain); err != nil {
 		return nil
 	}
 	if err := in.contract.ValidateError(plain); err != nil {
-		return []Finding{{Expected: `{"error":{"message","type","param","code"}}`, Actual: in.excerpt(in.resp.Body, 120),
-			Message: "the body does not match the ErrorResponse schema: " + describeSchemaError(err)}}
+		what := "the body"
+		if in.midStream {
+			what = "the error the 200 carries"
+		}
+		return []Finding{{Expected: fmt.Sprintf(`{"error":{%s}}`, quotedFields(in.contract.ErrorFields)), Actual: in.excerpt(in.documentRaw, 120),
+			Message: what + " does not match the contract's ErrorResponse schema: " + describeSchemaError(err)}}
 	}
 	return nil
+}
+
+// quotedFields lists error members as the shape rule shows them.
+func quotedFields(fields []string) string {
+	quoted := make([]string, len(fields))
+	for i, f := range fields {
+		quoted[i] = fmt.Sprintf("%q", f)
+	}
+	return strings.Join(quoted, ",")
 }
 
 // describeSchemaError lists kin-openapi's violations as "at POINTER: reason",
@@ -561,7 +685,7 @@ func checkType(in *input) []Finding {
 	if in.resp == nil || in.errorObject == nil {
 		return nil
 	}
-	want, known := in.contract.TypeFor(in.resp.Status)
+	want, known := in.contract.TypeFor(in.status())
 	if !known {
 		return nil // the status rule reports a status outside the contract
 	}
@@ -570,7 +694,7 @@ func checkType(in *input) []Finding {
 		return nil
 	}
 	f := mismatch(fmt.Sprintf("%q", want), describe(v, present), "/error/type")
-	f.Message += fmt.Sprintf(" (the contract's type for status %d)", in.resp.Status)
+	f.Message += fmt.Sprintf(" (the contract's type for status %d)", in.status())
 	return []Finding{f}
 }
 
@@ -599,11 +723,30 @@ func checkCodeStatus(in *input) []Finding {
 		return nil
 	}
 	want, listed := in.contract.StatusForCode(code)
-	if !listed || want == in.resp.Status {
+	if !listed || want == in.status() {
 		return nil
 	}
-	return []Finding{{Expected: fmt.Sprintf("status %d for code %q", want, code), Actual: fmt.Sprintf("status %d", in.resp.Status),
-		Pointer: "/error/code", Message: fmt.Sprintf("code %q belongs to status %d in the contract, but came with %d", code, want, in.resp.Status)}}
+	return []Finding{{Expected: fmt.Sprintf("status %d for code %q", want, code), Actual: fmt.Sprintf("status %d", in.status()),
+		Pointer: "/error/code", Message: fmt.Sprintf("code %q belongs to status %d in the contract, but came with %d", code, want, in.status())}}
+}
+
+// checkEqualsStatus: each member the contract declares equal to the status
+// is that number (OpenRouter's error.code).
+func checkEqualsStatus(in *input) []Finding {
+	if in.resp == nil || in.errorObject == nil {
+		return nil
+	}
+	var findings []Finding
+	for _, name := range in.contract.EqualsStatus {
+		v, present := in.field(name)
+		if n, ok := v.(json.Number); ok && n.String() == fmt.Sprintf("%d", in.status()) {
+			continue
+		}
+		f := mismatch(fmt.Sprintf("the number %d", in.status()), describe(v, present), "/error/"+name)
+		f.Message += fmt.Sprintf(" (the contract's error.%s is the HTTP status as a number)", name)
+		findings = append(findings, f)
+	}
+	return findings
 }
 
 func checkParam(in *input) []Finding {
@@ -625,45 +768,4 @@ func checkParam(in *input) []Finding {
 // "messages[0].role" and "messages.0.role" name the offending field too.
 func namesField(got, field string) bool {
 	return got == field || strings.HasPrefix(got, field+"[") || strings.HasPrefix(got, field+".")
-}
-
-// Verdict is a case's outcome.
-type Verdict string
-
-// Verdicts. Errored is kept apart from Failed so that a dashboard never
-// mistakes a harness problem for a gateway bug.
-const (
-	Passed  Verdict = "passed"
-	Failed  Verdict = "failed"
-	Warned  Verdict = "warned"
-	Skipped Verdict = "skipped"
-	Errored Verdict = "errored"
-	// Waived is a failure a waiver excuses until its expiry date.
-	Waived Verdict = "waived"
-)
-
-// Headline is a case in one line: its first MUST finding, else its first
-// finding, else the reason it carries (why skipped, errored or waived).
-func Headline(findings []Finding, reason string) string {
-	for _, f := range findings {
-		if f.Severity == Must {
-			return f.String()
-		}
-	}
-	if len(findings) > 0 {
-		return findings[0].String()
-	}
-	return reason
-}
-
-// Judge turns findings into a verdict; strict makes SHOULD findings fail.
-func Judge(findings []Finding, strict bool) Verdict {
-	verdict := Passed
-	for _, f := range findings {
-		if f.Severity == Must || strict {
-			return Failed
-		}
-		verdict = Warned
-	}
-	return verdict
 }

@@ -17,7 +17,7 @@ import (
 )
 
 func checkRetryAfter(in *input) []Finding {
-	if in.resp == nil || in.resp.Status != http.StatusTooManyRequests {
+	if in.resp == nil || in.resp.Status != http.StatusTooManyRequests || in.midStream {
 		return nil
 	}
 	v := strings.TrimSpace(in.resp.Header.Get("Retry-After"))
@@ -36,14 +36,14 @@ func checkRetryAfter(in *input) []Finding {
 }
 
 func checkTimeout(in *input) []Finding {
-	if in.expect.Status != http.StatusGatewayTimeout || in.expect.GatewayTimeout <= 0 {
+	if in.expect.Status != in.contract.Rules.TimeoutStatus || in.expect.GatewayTimeout <= 0 || in.midStream {
 		return nil
 	}
 	limit := in.expect.GatewayTimeout + config.TimeoutSlackFor(in.expect.GatewayTimeout)
 	switch {
 	case in.resp == nil && in.ex.Failure == "timeout":
-		return []Finding{{Expected: fmt.Sprintf("a 504 within %s", limit), Actual: "no response before errconform's request timeout",
-			Message: fmt.Sprintf("no 504 arrived before errconform gave up after %s; the contract's gateway timeout is %s", in.ex.Duration.Round(time.Millisecond), in.expect.GatewayTimeout)}}
+		return []Finding{{Expected: fmt.Sprintf("a %d within %s", in.expect.Status, limit), Actual: "no response before errconform's request timeout",
+			Message: fmt.Sprintf("no %d arrived before errconform gave up after %s; the contract's gateway timeout is %s", in.expect.Status, in.ex.Duration.Round(time.Millisecond), in.expect.GatewayTimeout)}}
 	case in.resp != nil && in.ex.Duration > limit:
 		return []Finding{{Expected: fmt.Sprintf("within %s (gateway timeout %s + %s slack)", limit, in.expect.GatewayTimeout, config.TimeoutSlackFor(in.expect.GatewayTimeout)),
 			Actual: in.ex.Duration.Round(time.Millisecond).String(),
@@ -54,7 +54,7 @@ func checkTimeout(in *input) []Finding {
 }
 
 func checkNoStream(in *input) []Finding {
-	if !in.expect.Stream || in.resp == nil {
+	if !in.expect.Stream || in.resp == nil || in.midStream {
 		return nil
 	}
 	ct := strings.ToLower(in.resp.Header.Get("Content-Type"))

@@ -50,7 +50,7 @@ func parseWithSDK(status int, header http.Header, body []byte) error {
 }
 
 func checkSDK(in *input) []Finding {
-	if in.resp == nil || in.ex.Failure != "" || jsonTooLarge(in.resp.Body) != "" {
+	if in.resp == nil || in.ex.Failure != "" || in.midStream || jsonTooLarge(in.resp.Body) != "" {
 		return nil // a body too large to decode: the json rule has said so
 	}
 	err := parseWithSDK(in.resp.Status, in.resp.Header, in.resp.Body)

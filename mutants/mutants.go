@@ -18,8 +18,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/errconform/errconform/check"
 	"github.com/errconform/errconform/config"
 	"github.com/errconform/errconform/reference"
+	"github.com/errconform/errconform/spec"
 	"github.com/errconform/errconform/suites"
 )
 
@@ -34,6 +36,38 @@ type Mutant struct {
 	Affects func(c suites.Case) bool
 	// Wrap builds the mutant around a conforming handler.
 	Wrap func(reference http.Handler) http.Handler
+	// NotFor, when set, says why the mutant breaks nothing under a contract
+	// (numeric codes are the rule under a contract whose code is the
+	// status), or "" where it applies.
+	NotFor func(c *spec.Contract) string
+}
+
+// BreaksUnder lists the rules the mutant must trip that apply under the
+// contract.
+func (m Mutant) BreaksUnder(c *spec.Contract) []string {
+	var out []string
+	for _, id := range m.Breaks {
+		if r, ok := check.RuleByID(id); ok && r.AppliesTo(c) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// NotApplicableUnder says why the mutant cannot apply under a contract:
+// its own reason, or none of the rules it breaks applies there; "" when
+// it applies. (A mutant may also touch no case the contract covers; the
+// self-test says so.)
+func (m Mutant) NotApplicableUnder(c *spec.Contract) string {
+	if m.NotFor != nil {
+		if why := m.NotFor(c); why != "" {
+			return why
+		}
+	}
+	if len(m.BreaksUnder(c)) == 0 {
+		return fmt.Sprintf("none of the rules it breaks (%s) applies under the contract %s", strings.Join(m.Breaks, ", "), c.Name)
+	}
+	return ""
 }
 
 // response is a recorded response a mutation may rewrite.
@@ -335,7 +369,7 @@ func All() []Mutant {
 			Breaks: []string{"shape"}, Affects: status(404),
 			Wrap: onErrors(replaceBody("application/json", `{"detail":"Not Found"}`), 404)},
 		{Name: "numeric-code", Description: "error.code carries the HTTP status as a number",
-			Breaks: []string{"shape", "sdk"}, Affects: answersError,
+			Breaks: []string{"shape", "sdk"}, Affects: answersError, NotFor: codeIsStatus,
 			Wrap: func(h http.Handler) http.Handler {
 				return rewrite(func(r *http.Request, resp *response) {
 					if resp.status >= 400 {
@@ -349,7 +383,13 @@ func All() []Mutant {
 			Wrap: onErrors(editError(func(e map[string]any) { e["message"] = "" }))},
 		{Name: "message-is-code", Description: "error.message repeats the machine code instead of a sentence",
 			Breaks: []string{"message"}, Affects: answersError,
-			Wrap: onErrors(editError(func(e map[string]any) { e["message"] = e["type"] }))},
+			Wrap: onErrors(editError(func(e map[string]any) {
+				if t, ok := e["type"].(string); ok {
+					e["message"] = t
+					return
+				}
+				e["message"] = fmt.Sprint(e["code"]) // a contract without types: its code
+			}))},
 		{Name: "openai-401-type", Description: "401 with type invalid_request_error, as OpenAI's own API sends it",
 			Breaks: []string{"type"}, Affects: status(401),
 			Wrap: onErrors(editError(func(e map[string]any) { e["type"] = "invalid_request_error" }), 401)},
@@ -436,7 +476,7 @@ func All() []Mutant {
 				})
 			}},
 		{Name: "errors-as-200", Description: "every error sent with status 200 and the error body (an RPC-style gateway)",
-			Breaks: []string{"status", "sdk"}, Affects: answersError,
+			Breaks: []string{"status", "sdk"}, Affects: both(answersError, func(c suites.Case) bool { return !c.Expect.MidStream }),
 			Wrap: onErrors(func(_ *http.Request, resp *response) { resp.status = http.StatusOK })},
 		{Name: "no-retry-after", Description: "429 without a Retry-After header",
 			Breaks: []string{"retry-after"}, Affects: status(429),
@@ -467,9 +507,16 @@ func All() []Mutant {
 					resp.body = append(append([]byte("data: "), bytes.TrimSpace(resp.body)...), []byte("\n\ndata: [DONE]\n\n")...)
 				})(next)
 			}},
-		{Name: "slow-504", Description: "504 arrives a second late: the gateway's upstream timeout is longer than the contract's",
-			Breaks: []string{"timeout"}, Affects: status(504),
-			Wrap: onErrors(func(*http.Request, *response) { time.Sleep(time.Second) }, 504)},
+		{Name: "slow-504", Description: "the gateway timeout's answer (504) arrives a second late: the gateway's upstream timeout is longer than the contract's",
+			Breaks: []string{"timeout"}, Affects: requestsModel(func(cfg config.Config) string { return cfg.Fixtures.SlowModel }),
+			Wrap: func(next http.Handler) http.Handler {
+				slow := referenceConfig(next, "slow-504").Fixtures.SlowModel
+				return onErrors(func(r *http.Request, resp *response) {
+					if requestedModel(resp) == slow {
+						time.Sleep(time.Second)
+					}
+				})(next)
+			}},
 		{Name: "stack-trace-500", Description: "500 messages carry the Go panic and stack trace",
 			Breaks: []string{"no-internal-leak"}, Affects: status(500),
 			Wrap: onErrors(editError(func(e map[string]any) {
@@ -596,5 +643,69 @@ func All() []Mutant {
 					copyRecorded(w, rec)
 				})
 			}},
+		{Name: "code-as-string", Description: "error.code is the status as a string (\"401\"), not the number the contract asks for",
+			Breaks: []string{"equals-status", "shape"}, Affects: answersError, NotFor: codeIsNotStatus,
+			Wrap: onErrors(editError(func(e map[string]any) { e["code"] = fmt.Sprint(e["code"]) }))},
+		{Name: "openai-shape", Description: "errors copied from OpenAI's own shape: a type and a param beside a named string code",
+			Breaks: []string{"equals-status", "shape"}, Affects: answersError, NotFor: hasTypes,
+			Wrap: onErrors(editError(func(e map[string]any) {
+				e["type"], e["param"], e["code"] = "invalid_request_error", nil, "invalid_request_error"
+			}))},
+		{Name: "mid-stream-errors", Description: "an upstream failure on a stream: true request answered as a 200 event stream whose event carries the error",
+			Breaks: []string{"status"}, Affects: func(c suites.Case) bool {
+				return c.Expect.Stream && !c.Expect.MidStream && strings.HasPrefix(c.Situation, "upstream-")
+			},
+			NotFor: acceptsMidStream,
+			Wrap: func(next http.Handler) http.Handler {
+				cfg := referenceConfig(next, "mid-stream-errors")
+				upstream := map[string]bool{cfg.Fixtures.UnreachableModel: true, cfg.Fixtures.SlowModel: true, cfg.Fixtures.UpstreamRateLimitedModel: true}
+				return onErrors(func(_ *http.Request, resp *response) {
+					if requestsStream(resp) && upstream[requestedModel(resp)] {
+						resp.status = http.StatusOK
+						resp.header.Set("Content-Type", "text/event-stream")
+						resp.body = append(append([]byte("data: "), bytes.TrimSpace(resp.body)...), []byte("\n\ndata: [DONE]\n\n")...)
+					}
+				})(next)
+			}},
 	}
+}
+
+// Reasons a mutant does not apply under a contract.
+func codeIsStatus(c *spec.Contract) string {
+	if c.CodeIsStatus() {
+		return "the contract's error.code is the status number: the mutation is its rule"
+	}
+	return ""
+}
+
+func codeIsNotStatus(c *spec.Contract) string {
+	if !c.CodeIsStatus() {
+		return "the contract's error.code is not the status number"
+	}
+	return ""
+}
+
+func hasTypes(c *spec.Contract) string {
+	if c.HasTypes() {
+		return "the contract's errors have types: the type-specific mutants cover them"
+	}
+	return ""
+}
+
+func acceptsMidStream(c *spec.Contract) string {
+	for _, name := range c.SituationNames() {
+		if o := c.Outcome(name); o.MidStream && strings.HasPrefix(name, "upstream-") {
+			return "the contract accepts an upstream error carried mid-stream in a 200"
+		}
+	}
+	return ""
+}
+
+// requestedModel is the model a JSON request body names.
+func requestedModel(resp *response) string {
+	var body struct {
+		Model string `json:"model"`
+	}
+	_ = json.Unmarshal(resp.requestBody, &body)
+	return body.Model
 }

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,8 +22,9 @@ import (
 	"github.com/errconform/errconform/suites"
 )
 
-// runCatalogue starts wrap(reference) on 127.0.0.1 and runs every case
-// through suites.Execute, the same path the CLI's specs take.
+// runCatalogue starts wrap(reference) on 127.0.0.1, the reference
+// speaking the contract, and runs every case of the catalogue under that
+// contract through suites.Execute, the same path the CLI takes.
 func runCatalogue(t *testing.T, contract *spec.Contract, wrap func(http.Handler) http.Handler) []suites.Result {
 	t.Helper()
 	ref := reference.New(contract, reference.Options{GatewayTimeout: 200 * time.Millisecond})
@@ -33,18 +35,32 @@ func runCatalogue(t *testing.T, contract *spec.Contract, wrap func(http.Handler)
 	require.NoError(t, err)
 	t.Cleanup(client.Close)
 	target := suites.Target{Config: cfg, Contract: contract, Client: client, Redactor: probe.NewRedactor(cfg.Secrets()...)}
+	cases, err := suites.For(contract)
+	require.NoError(t, err)
 	var results []suites.Result
-	for _, c := range suites.Catalogue() {
+	for _, c := range cases {
 		results = append(results, suites.Execute(context.Background(), c, target, false))
 	}
 	return results
 }
 
-// wantVerdict is what a case touched by the mutant must come to: failed,
-// or warned when every rule the mutant breaks is a SHOULD.
-func wantVerdict(m mutants.Mutant) check.Verdict {
-	for _, id := range m.Breaks {
-		if r, _ := check.RuleByID(id); r.Severity == check.Must {
+// builtinContracts loads every built-in contract.
+func builtinContracts(t *testing.T) []*spec.Contract {
+	t.Helper()
+	var out []*spec.Contract
+	for _, name := range spec.BuiltinNames() {
+		c, err := spec.Builtin(name)
+		require.NoError(t, err)
+		out = append(out, c)
+	}
+	return out
+}
+
+// wantVerdict is what a case touched by the mutant must come to under a
+// contract: failed, or warned when every rule it breaks there is a SHOULD.
+func wantVerdict(m mutants.Mutant, c *spec.Contract) check.Verdict {
+	for _, id := range m.BreaksUnder(c) {
+		if r, _ := check.RuleByID(id); r.SeverityUnder(c) == check.Must {
 			return check.Failed
 		}
 	}
@@ -59,20 +75,44 @@ func rulesIn(r suites.Result) []string {
 	return ids
 }
 
+// untouched is what a case the mutant does not touch must come to: passed,
+// or skipped as not in the contract.
+func untouched(r suites.Result) bool {
+	return r.Verdict == check.Passed || r.Verdict == check.Skipped && r.Skip == check.NotInContract
+}
+
 func TestReferenceConformsWithoutFindings(t *testing.T) {
-	contract, err := spec.Load()
-	require.NoError(t, err)
-	for _, r := range runCatalogue(t, contract, func(h http.Handler) http.Handler { return h }) {
-		assert.Equal(t, check.Passed, r.Verdict, "%s: %s", r.Case.ID, r.Summary())
-		assert.Empty(t, r.Findings, "%s: the reference draws no finding, warnings included", r.Case.ID)
+	for _, contract := range builtinContracts(t) {
+		t.Run(contract.Name, func(t *testing.T) {
+			passed := 0
+			for _, r := range runCatalogue(t, contract, func(h http.Handler) http.Handler { return h }) {
+				if r.Case.NotInContract != "" {
+					assert.Equal(t, check.NotInContract, r.Skip, "%s is not in the contract: listed, never run", r.Case.ID)
+					assert.Empty(t, r.Exchanges, "%s is not in the contract: nothing is sent", r.Case.ID)
+					continue
+				}
+				assert.Equal(t, check.Passed, r.Verdict, "%s: %s", r.Case.ID, r.Summary())
+				assert.Empty(t, r.Findings, "%s: the reference draws no finding, warnings included", r.Case.ID)
+				passed++
+			}
+			assert.Positive(t, passed)
+		})
 	}
 }
 
+// score is one contract's line of the mutant score.
+type score struct {
+	contract                     string
+	detected, applied, notApplied int
+	falsePositives               int
+}
+
+func (s score) String() string {
+	return fmt.Sprintf("%s %d/%d detected (%d not applicable), %d false positives", s.contract, s.detected, s.applied, s.notApplied, s.falsePositives)
+}
+
 func TestEveryMutantIsDetectedWithoutCollateral(t *testing.T) {
-	contract, err := spec.Load()
-	require.NoError(t, err)
 	all := mutants.All()
-	detected, falsePositives := 0, 0
 	names := map[string]bool{}
 	for _, m := range all {
 		require.False(t, names[m.Name], "mutant names are unique: %s", m.Name)
@@ -81,47 +121,51 @@ func TestEveryMutantIsDetectedWithoutCollateral(t *testing.T) {
 			_, ok := check.RuleByID(rule)
 			require.True(t, ok, "%s names unknown rule %s", m.Name, rule)
 		}
-		t.Run(m.Name, func(t *testing.T) {
-			results := runCatalogue(t, contract, m.Wrap)
-			affected, failedAffected := 0, 0
-			seen := map[string]bool{}
-			collateral := 0
-			for _, r := range results {
-				if m.Affects(r.Case) {
-					affected++
-					if r.Verdict == wantVerdict(m) {
-						failedAffected++
-					}
-					for _, rule := range rulesIn(r) {
-						seen[rule] = true
-					}
-					continue
-				}
-				if r.Verdict != check.Passed {
-					collateral++
-					t.Errorf("collateral verdict: %s is untouched by %s but %s: %s", r.Case.ID, m.Name, r.Verdict, r.Summary())
+	}
+	var scores []score
+	for _, contract := range builtinContracts(t) {
+		sc := score{contract: contract.Name}
+		cases, err := suites.For(contract)
+		require.NoError(t, err)
+		for _, m := range all {
+			if why := m.NotApplicableUnder(contract); why != "" {
+				t.Logf("%s under %s: not applicable: %s", m.Name, contract.Name, why)
+				sc.notApplied++
+				continue
+			}
+			touches := 0
+			for _, c := range cases {
+				if c.NotInContract == "" && m.Affects(c) {
+					touches++
 				}
 			}
-			require.Positive(t, affected, "%s affects no case of the catalogue", m.Name)
-			var missing []string
-			for _, rule := range m.Breaks {
-				if !seen[rule] {
-					missing = append(missing, rule)
+			if touches == 0 {
+				// The default contract covers every situation: each mutant
+				// must touch one of its cases.
+				assert.NotEqual(t, spec.DefaultContract, contract.Name, "%s touches no case of the default contract", m.Name)
+				t.Logf("%s under %s: not applicable: it touches no case the contract covers", m.Name, contract.Name)
+				sc.notApplied++
+				continue
+			}
+			sc.applied++
+			t.Run(contract.Name+"/"+m.Name, func(t *testing.T) {
+				caught, collateral := judgeMutant(t, m, contract)
+				if caught {
+					sc.detected++
 				}
-			}
-			caught := failedAffected == affected && len(missing) == 0
-			assert.Equal(t, affected, failedAffected, "every case %s touches is %s", m.Name, wantVerdict(m))
-			assert.Empty(t, missing, "rules that never reported on %s", m.Name)
-			if caught {
-				detected++
-			}
-			if collateral > 0 {
-				falsePositives++
-			}
-		})
+				if collateral {
+					sc.falsePositives++
+				}
+			})
+		}
+		scores = append(scores, sc)
 	}
 	assert.GreaterOrEqual(t, len(all), 20, "at least 20 mutants")
-	line := fmt.Sprintf("mutants: %d/%d detected, %d false positives", detected, len(all), falsePositives)
+	var parts []string
+	for _, sc := range scores {
+		parts = append(parts, sc.String())
+	}
+	line := "mutants: " + strings.Join(parts, "; ")
 	t.Log(line)
 	if path := os.Getenv("ERRCONFORM_SCORE_FILE"); path != "" {
 		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
@@ -129,14 +173,82 @@ func TestEveryMutantIsDetectedWithoutCollateral(t *testing.T) {
 	}
 }
 
-func TestEveryRuleHasAMutant(t *testing.T) {
-	covered := map[string]bool{}
-	for _, m := range mutants.All() {
-		for _, r := range m.Breaks {
-			covered[r] = true
+// judgeMutant runs the catalogue against the mutant under a contract:
+// caught when every case it touches comes to its verdict with every rule
+// it breaks reported; collateral when a case it does not touch did not
+// pass.
+func judgeMutant(t *testing.T, m mutants.Mutant, contract *spec.Contract) (caught, collateral bool) {
+	results := runCatalogue(t, contract, m.Wrap)
+	want := wantVerdict(m, contract)
+	affected, failedAffected := 0, 0
+	seen := map[string]bool{}
+	for _, r := range results {
+		if r.Case.NotInContract == "" && m.Affects(r.Case) {
+			affected++
+			if r.Verdict == want {
+				failedAffected++
+			} else {
+				t.Errorf("%s is touched by %s but %s, not %s: %s", r.Case.ID, m.Name, r.Verdict, want, r.Summary())
+			}
+			for _, rule := range rulesIn(r) {
+				seen[rule] = true
+			}
+			continue
+		}
+		if !untouched(r) {
+			collateral = true
+			t.Errorf("collateral verdict: %s is untouched by %s but %s: %s", r.Case.ID, m.Name, r.Verdict, r.Summary())
 		}
 	}
-	for _, r := range check.Rules() {
-		assert.True(t, covered[r.ID], "rule %s is named by no mutant", r.ID)
+	var missing []string
+	for _, rule := range m.BreaksUnder(contract) {
+		if !seen[rule] {
+			missing = append(missing, rule)
+		}
 	}
+	assert.Empty(t, missing, "rules that never reported on %s", m.Name)
+	return affected > 0 && failedAffected == affected && len(missing) == 0, collateral
+}
+
+func TestEveryRuleHasAMutant(t *testing.T) {
+	for _, contract := range builtinContracts(t) {
+		covered := map[string]bool{}
+		for _, m := range mutants.All() {
+			if m.NotApplicableUnder(contract) != "" {
+				continue
+			}
+			for _, r := range m.BreaksUnder(contract) {
+				covered[r] = true
+			}
+		}
+		for _, r := range check.RulesUnder(contract) {
+			assert.True(t, covered[r.ID], "rule %s applies under %s but no mutant there breaks it", r.ID, contract.Name)
+		}
+	}
+}
+
+// TestMidStreamErrorsAcceptedWhereTheContractSaysSo: an upstream failure
+// carried in a 200 event stream fails under the default contract (the
+// mutant's own test) and passes, finding-free, under OpenRouter's, which
+// lets errors arrive after the model started that way.
+func TestMidStreamErrorsAcceptedWhereTheContractSaysSo(t *testing.T) {
+	m, ok := mutants.ByName("mid-stream-errors")
+	require.True(t, ok)
+	contract, err := spec.Builtin("openrouter")
+	require.NoError(t, err)
+	carried := 0
+	for _, r := range runCatalogue(t, contract, m.Wrap) {
+		if !strings.HasPrefix(r.Case.Situation, "upstream-") || !r.Case.Expect.Stream {
+			continue
+		}
+		require.True(t, r.Case.Expect.MidStream, r.Case.ID)
+		judged, ok := r.Judged()
+		require.True(t, ok, r.Case.ID)
+		if judged.Response.Status == http.StatusOK {
+			carried++
+		}
+		assert.Equal(t, check.Passed, r.Verdict, "%s: %s", r.Case.ID, r.Summary())
+		assert.Empty(t, r.Findings, r.Case.ID)
+	}
+	assert.Positive(t, carried, "the mutant carried upstream errors in a 200")
 }

@@ -79,7 +79,7 @@ func htmlWithHostileContent(rep reports.JSONReport) reports.JSONReport {
 	}
 	rep.Cases = append(rep.Cases, reports.CaseReport{
 		ID: "hostile/" + htmlHostile, Title: htmlHostile, Group: "zz-hostile", Labels: []string{htmlHostile},
-		Expect: suites.Expect{Status: 500}, Verdict: check.Errored, Reason: htmlHostile,
+		Expect: check.Expectation{Status: 500}, Verdict: check.Errored, Reason: htmlHostile,
 		Findings:  []check.Finding{{Rule: "status", Severity: check.Must, Expected: htmlHostile, Actual: htmlHostile, Pointer: htmlHostile, Message: htmlHostile}},
 		Request:   &reports.RequestReport{Method: "GET", URL: "javascript:alert(3)", Headers: map[string][]string{htmlHostile: {htmlHostile}}, BodyExcerpt: htmlHostile},
 		Response:  &reports.ResponseReport{Status: 404, Headers: map[string][]string{"Content-Type": {"text/html"}}, BodyExcerpt: htmlHostile, Error: htmlHostile},
@@ -195,7 +195,7 @@ func TestHTMLMatrixWorstVerdictAndSkips(t *testing.T) {
 	contract, err := spec.Load()
 	require.NoError(t, err)
 	mk := func(id string, status int, code string, v check.Verdict) reports.CaseReport {
-		return reports.CaseReport{ID: id, Group: "g", Expect: suites.Expect{Status: status, Code: code}, Verdict: v, Findings: []check.Finding{}}
+		return reports.CaseReport{ID: id, Group: "g", Expect: check.Expectation{Status: status, Code: code}, Verdict: v, Findings: []check.Finding{}}
 	}
 	rep := reports.JSONReport{
 		Tool: reports.Tool{Name: "errconform", Version: "x"}, Target: reports.TargetInfo{BaseURL: "http://127.0.0.1:1/v1"},

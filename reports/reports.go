@@ -134,18 +134,18 @@ func (t TargetInfo) String() string {
 
 // CaseReport is one case in the JSON report.
 type CaseReport struct {
-	ID        string          `json:"id"`
-	Title     string          `json:"title"`
-	Group     string          `json:"group"`
-	Labels    []string        `json:"labels"`
-	Expect    suites.Expect   `json:"expect"`
-	Verdict   check.Verdict   `json:"verdict"`
-	Reason    string          `json:"reason,omitempty"`
-	Findings  []check.Finding `json:"findings"`
-	Requests  int             `json:"requests_sent"`
-	Request   *RequestReport  `json:"request,omitempty"`
-	Response  *ResponseReport `json:"response,omitempty"`
-	Reproduce string          `json:"reproduce,omitempty"`
+	ID        string            `json:"id"`
+	Title     string            `json:"title"`
+	Group     string            `json:"group"`
+	Labels    []string          `json:"labels"`
+	Expect    check.Expectation `json:"expect"`
+	Verdict   check.Verdict     `json:"verdict"`
+	Reason    string            `json:"reason,omitempty"`
+	Findings  []check.Finding   `json:"findings"`
+	Requests  int               `json:"requests_sent"`
+	Request   *RequestReport    `json:"request,omitempty"`
+	Response  *ResponseReport   `json:"response,omitempty"`
+	Reproduce string            `json:"reproduce,omitempty"`
 	// Burst lists every answer of a multi-request case, in order.
 	Burst []BurstAnswer `json:"burst,omitempty"`
 }

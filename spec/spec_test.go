@@ -4,6 +4,7 @@ import (
 	"os"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -103,15 +104,100 @@ func TestValidateError(t *testing.T) {
 	}
 }
 
-func TestParseRejectsBrokenTables(t *testing.T) {
-	doc := `openapi: 3.0.3
+// minimalContract is a valid contract document; the broken ones below
+// change one thing of it.
+const minimalContract = `openapi: 3.0.3
 info: {title: t, version: "1"}
 paths: {}
 components: {schemas: {ErrorResponse: {type: object}}}
 x-errconform-contract:
-  statuses: [{status: 400, type: a}]
+  name: mini
+  version: "1"
+  error_fields: [message, type, code]
+  statuses: [{status: 400, type: a}, {status: 404, type: b}]
   codes: [{code: x, status: 404}]
+  situations:
+    unknown-route: {status: 404, code: x}
+    malformed-body: {not_in_contract: "no reason"}
+  error_template: {error: {message: "{{message}}"}}
 `
-	_, err := spec.Parse([]byte(doc))
-	assert.ErrorContains(t, err, "status 404")
+
+func TestParseAcceptsTheMinimalContract(t *testing.T) {
+	c, err := spec.Parse([]byte(minimalContract))
+	require.NoError(t, err)
+	assert.Equal(t, "mini", c.Name)
+	assert.Equal(t, "SHOULD", c.Rules.RetryAfter, "Retry-After is a SHOULD unless the contract says otherwise")
+	assert.Zero(t, c.Rules.TimeoutStatus, "no timeout status where the contract has no 504 and names none")
+	assert.False(t, c.Outcome("missing-field").Covered(), "a situation the contract does not name is not in it")
+	assert.Contains(t, c.Outcome("missing-field").NotInContract, "does not name")
+}
+
+func TestParseRejectsBrokenContracts(t *testing.T) {
+	tests := []struct {
+		name, from, to, want string
+	}{
+		{"code of an unknown status", "codes: [{code: x, status: 404}]", "codes: [{code: x, status: 405}]", "status 405"},
+		{"no name", "  name: mini\n", "", "name: is missing"},
+		{"unknown error field", "[message, type, code]", "[message, type, code, kind]", `"kind" is not an error member`},
+		{"no message", "[message, type, code]", "[type, code]", "must list message"},
+		{"status without a type", "{status: 400, type: a}", "{status: 400}", "statuses[0].type: is missing"},
+		{"situation of an unknown status", "unknown-route: {status: 404, code: x}", "unknown-route: {status: 418}", "situations.unknown-route.status: 418"},
+		{"situation with a code of another status", "unknown-route: {status: 404, code: x}", "unknown-route: {status: 400, code: x}", `"x" belongs to status 404`},
+		{"situation with an unknown code", "unknown-route: {status: 404, code: x}", "unknown-route: {status: 404, code: y}", `"y" is not in the code table`},
+		{"outcome and not_in_contract", `{not_in_contract: "no reason"}`, `{status: 400, not_in_contract: "no reason"}`, "also gives an outcome"},
+		{"retry-after severity", "  error_template:", "  rules: {retry_after: MAYBE}\n  error_template:", `"MAYBE" is not MUST, SHOULD or off`},
+		{"timeout status outside the table", "  error_template:", "  rules: {timeout_status: 504}\n  error_template:", "rules.timeout_status: 504"},
+		{"gateway timeout", "  error_template:", "  rules: {gateway_timeout: soon}\n  error_template:", "rules.gateway_timeout"},
+		{"no template", "  error_template: {error: {message: \"{{message}}\"}}\n", "", "error_template: is missing"},
+		{"unknown member", "  name: mini\n", "  name: mini\n  colour: blue\n", "colour"},
+		{"no extension", "x-errconform-contract:", "x-other:", "lacks x-errconform-contract"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			require.Contains(t, minimalContract, tt.from)
+			_, err := spec.Parse([]byte(strings.Replace(minimalContract, tt.from, tt.to, 1)))
+			assert.ErrorContains(t, err, tt.want)
+		})
+	}
+}
+
+func TestBuiltinContracts(t *testing.T) {
+	assert.Equal(t, []string{"aiand", "openrouter"}, spec.BuiltinNames())
+	for _, name := range spec.BuiltinNames() {
+		c, err := spec.Open(name)
+		require.NoError(t, err, name)
+		assert.Equal(t, name, c.Name)
+		assert.Equal(t, "built-in "+name, c.Origin())
+	}
+	_, err := spec.Open("nosuch")
+	assert.ErrorContains(t, err, "built in: aiand, openrouter")
+	c, err := spec.Open("../testdata/contracts/acme.yaml")
+	require.NoError(t, err)
+	assert.Equal(t, "acme", c.Name)
+	_, err = spec.Open("../testdata/contracts/missing.yaml")
+	assert.ErrorContains(t, err, "read contract")
+}
+
+// TestOpenRouterContractMatchesItsPage checks the built-in OpenRouter
+// contract against the page it was written from: its statuses, and the
+// shape (code equals the status; no type, no param).
+func TestOpenRouterContractMatchesItsPage(t *testing.T) {
+	text, err := os.ReadFile("../testdata/contract/openrouter-errors.md")
+	require.NoError(t, err)
+	row := regexp.MustCompile(`(?m)^\| (\d{3}) \|`)
+	var want []int
+	for _, m := range row.FindAllStringSubmatch(string(text), -1) {
+		n, _ := strconv.Atoi(m[1])
+		want = append(want, n)
+	}
+	c, err := spec.Builtin("openrouter")
+	require.NoError(t, err)
+	assert.Equal(t, want, c.StatusList())
+	assert.True(t, c.CodeIsStatus())
+	assert.False(t, c.HasTypes())
+	assert.False(t, c.HasField("param"))
+	assert.False(t, c.OpenAICompatible)
+	assert.NoError(t, c.ValidateError(map[string]any{"error": map[string]any{"code": 401.0, "message": "m", "metadata": map[string]any{}}}))
+	assert.Error(t, c.ValidateError(map[string]any{"error": map[string]any{"code": "invalid_api_key", "message": "m"}}), "a string code")
+	assert.Error(t, c.ValidateError(map[string]any{"error": map[string]any{"message": "m"}}), "no code")
 }

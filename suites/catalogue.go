@@ -1,7 +1,9 @@
-// Package suites owns the case catalogue and its Ginkgo specs: every case's
-// stable ID, title, labels, fixtures and expectation, how its request is
-// crafted (through probe's Request), and Execute, the one path from a case
-// to a verdict that both the CLI's Ginkgo specs and the self-tests use.
+// Package suites owns the case catalogue: every case's stable ID, title,
+// labels, fixtures and situation, how its request is crafted (through
+// probe's Request), the resolution of a situation's expected outcome under
+// a contract (For), and Execute, the one path from a case to a verdict that
+// both the CLI and the self-tests use. Situations are code; what each must
+// return is the contract's data.
 package suites
 
 import (
@@ -17,6 +19,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/errconform/errconform/check"
 	"github.com/errconform/errconform/config"
 	"github.com/errconform/errconform/probe"
 )
@@ -26,28 +29,27 @@ import (
 // any plausible name serves; a configured model makes them exact.
 const DefaultModel = "openai/gpt-oss-120b"
 
-// Expect is what the contract says must come back.
-type Expect struct {
-	Status int    `json:"status"`
-	Code   string `json:"code,omitempty"`
-	Param  string `json:"param,omitempty"`
-	Stream bool   `json:"stream,omitempty"`
-	// IfAccepted says what a success answer means for this case, where the
-	// request is valid and the target should have failed it ("the fault
-	// header had no effect"); empty for requests the contract refuses.
-	IfAccepted string `json:"-"`
-}
-
-// Case is one crafted situation and what the contract promises for it.
+// Case is one crafted request (or burst) of a situation, and what the
+// contract in use promises for it.
 type Case struct {
-	ID       string   `json:"id"`
-	Title    string   `json:"title"`
-	Group    string   `json:"group"`
-	Endpoint string   `json:"endpoint"`
-	Sends    string   `json:"sends"`
-	Labels   []string `json:"labels"`
-	Fixtures []string `json:"fixtures,omitempty"`
-	Expect   Expect   `json:"expect"`
+	ID       string `json:"id"`
+	Title    string `json:"title"`
+	Group    string `json:"group"`
+	Endpoint string `json:"endpoint"`
+	// Situation names what the case does in the catalogue's vocabulary
+	// ("invalid-value", "unknown-key"); a contract says what each
+	// situation must return. Positive controls have none.
+	Situation string   `json:"situation,omitempty"`
+	Sends     string   `json:"sends"`
+	Labels    []string `json:"labels"`
+	Fixtures  []string `json:"fixtures,omitempty"`
+	// Expect is what must come back: the catalogue sets the field the case
+	// breaks (Param), Stream and IfAccepted; For fills in the status and
+	// code the contract gives the situation.
+	Expect check.Expectation `json:"expect"`
+	// NotInContract, when set, says why the contract in use does not
+	// cover the case: it is listed as such, never run and never passed.
+	NotInContract string `json:"not_in_contract,omitempty"`
 	// Burst repeats the request until the expected status arrives or
 	// fixtures.rate_limit_burst requests have been sent.
 	Burst bool `json:"burst,omitempty"`
@@ -76,10 +78,11 @@ func (c Case) Inapplicable(cfg config.Config) string {
 func (c Case) Request(cfg config.Config) probe.Request { return c.build(cfg) }
 
 // endpoint is an authenticated route with a request that is well-formed
-// apart from what a case breaks.
+// apart from what a case breaks. route is the path template a contract's
+// OpenAPI document names it by.
 type endpoint struct {
-	name, method, path string
-	body               func(cfg config.Config) (contentType string, body []byte)
+	name, method, path, route string
+	body                      func(cfg config.Config) (contentType string, body []byte)
 }
 
 // ModelOf is the model well-formed requests name: fixtures.model, else
@@ -135,28 +138,26 @@ func uploadBody(purpose, mimeType string) (string, []byte) {
 const probeFileID = "file-errconformnosuchfile0000000000"
 
 var endpoints = []endpoint{
-	{"chat", http.MethodPost, "/chat/completions", func(cfg config.Config) (string, []byte) {
+	{"chat", http.MethodPost, "/chat/completions", "/chat/completions", func(cfg config.Config) (string, []byte) {
 		return "application/json", chatBody(modelOf(cfg), nil)
 	}},
-	{"models-list", http.MethodGet, "/models", nil},
-	{"models-get", http.MethodGet, "/models/{model}", nil},
+	{"models-list", http.MethodGet, "/models", "/models", nil},
+	{"models-get", http.MethodGet, "/models/{model}", "/models/{model}", nil},
 	// Authentication cases on uploads send a purpose no API accepts, so that
 	// even a gateway that wrongly lets the credential through stores nothing.
-	{"files-upload", http.MethodPost, "/files", func(config.Config) (string, []byte) {
+	{"files-upload", http.MethodPost, "/files", "/files", func(config.Config) (string, []byte) {
 		return uploadBody("errconform-no-such-purpose", "text/plain")
 	}},
-	{"files-get", http.MethodGet, "/files/" + probeFileID, nil},
-	{"files-content", http.MethodGet, "/files/" + probeFileID + "/content", nil},
-	{"files-delete", http.MethodDelete, "/files/" + probeFileID, nil},
+	{"files-get", http.MethodGet, "/files/" + probeFileID, "/files/{file_id}", nil},
+	{"files-content", http.MethodGet, "/files/" + probeFileID + "/content", "/files/{file_id}/content", nil},
+	{"files-delete", http.MethodDelete, "/files/" + probeFileID, "/files/{file_id}", nil},
 }
 
 func endpointByName(name string) endpoint {
-	for _, e := range endpoints {
-		if e.name == name {
-			return e
-		}
+	if e, ok := endpointNamed(name); ok {
+		return e
 	}
-	panic("suites: unknown endpoint " + name)
+	panic("suites: unknown endpoint " + name) // a programming error in the catalogue
 }
 
 // request builds an endpoint's request with the given Authorization value.
@@ -211,7 +212,7 @@ func bearerOnly(cfg config.Config) string {
 // the Bearer scheme itself (authorization).
 type authVariant struct {
 	slug, title, sends string
-	code               string
+	situation          string
 	fixtures           []string
 	key                func(cfg config.Config) string
 	authorization      func(cfg config.Config) (authorization, credential string)
@@ -242,29 +243,29 @@ func rawAuth(f func(cfg config.Config) (string, string)) func(cfg config.Config)
 }
 
 var authVariants = []authVariant{
-	{slug: "missing-header", title: "no credential", sends: "no credential at all", code: "invalid_api_key",
+	{slug: "missing-header", title: "no credential", sends: "no credential at all", situation: "missing-credential",
 		key: func(config.Config) string { return "" }},
-	{slug: "key-without-scheme", title: "the valid key without the Bearer scheme", sends: "Authorization: <valid key> (no scheme)", code: "invalid_api_key",
+	{slug: "key-without-scheme", title: "the valid key without the Bearer scheme", sends: "Authorization: <valid key> (no scheme)", situation: "malformed-credential",
 		authorization: rawAuth(func(cfg config.Config) (string, string) { return cfg.Auth.APIKey, cfg.Auth.APIKey })},
-	{slug: "basic-scheme", title: "the valid key under the Basic scheme", sends: "Authorization: Basic <valid key>", code: "invalid_api_key",
+	{slug: "basic-scheme", title: "the valid key under the Basic scheme", sends: "Authorization: Basic <valid key>", situation: "malformed-credential",
 		authorization: rawAuth(func(cfg config.Config) (string, string) { return "Basic " + cfg.Auth.APIKey, cfg.Auth.APIKey })},
-	{slug: "empty-bearer", title: "Bearer with no token", sends: "Authorization: Bearer (nothing after it)", code: "invalid_api_key",
+	{slug: "empty-bearer", title: "Bearer with no token", sends: "Authorization: Bearer (nothing after it)", situation: "malformed-credential",
 		authorization: rawAuth(func(config.Config) (string, string) { return "Bearer", "" })},
-	{slug: "malformed-bearer", title: "Bearer followed by two words", sends: "Authorization: Bearer not a key", code: "invalid_api_key",
+	{slug: "malformed-bearer", title: "Bearer followed by two words", sends: "Authorization: Bearer not a key", situation: "malformed-credential",
 		authorization: rawAuth(func(config.Config) (string, string) { return "Bearer not a key", "" })},
-	{slug: "unknown-key", title: "a well-formed key that belongs to nobody", sends: "the key sk-errconform-Zq7L…", code: "invalid_api_key",
+	{slug: "unknown-key", title: "a well-formed key that belongs to nobody", sends: "the key sk-errconform-Zq7L…", situation: "unknown-key",
 		key: func(config.Config) string { return unknownKey }},
-	{slug: "jwt-bad-signature", title: "a JWT with a signature the target cannot verify", sends: "Authorization: Bearer <HS256 JWT signed with the wrong secret>",
+	{slug: "jwt-bad-signature", title: "a JWT with a signature the target cannot verify", sends: "Authorization: Bearer <HS256 JWT signed with the wrong secret>", situation: "invalid-jwt",
 		authorization: rawAuth(func(config.Config) (string, string) {
 			t := signJWT(jwt.SigningMethodHS256, []byte(wrongJWTSecret), time.Now().Add(time.Hour))
 			return bearer(t), t
 		})},
-	{slug: "jwt-alg-none", title: `a JWT with "alg": "none"`, sends: "Authorization: Bearer <unsigned JWT, alg none>",
+	{slug: "jwt-alg-none", title: `a JWT with "alg": "none"`, sends: "Authorization: Bearer <unsigned JWT, alg none>", situation: "invalid-jwt",
 		authorization: rawAuth(func(config.Config) (string, string) {
 			t := signJWT(jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, time.Now().Add(time.Hour))
 			return bearer(t), t
 		})},
-	{slug: "jwt-expired", title: "a JWT whose exp has passed", sends: "Authorization: Bearer <HS256 JWT expired an hour ago, signed with fixtures.jwt_hs256_secret when set>",
+	{slug: "jwt-expired", title: "a JWT whose exp has passed", sends: "Authorization: Bearer <HS256 JWT expired an hour ago, signed with fixtures.jwt_hs256_secret when set>", situation: "invalid-jwt",
 		secretCredential: func(cfg config.Config) bool { return cfg.Fixtures.JWTHS256Secret != "" },
 		authorization: rawAuth(func(cfg config.Config) (string, string) {
 			secret := cfg.Fixtures.JWTHS256Secret
@@ -277,7 +278,7 @@ var authVariants = []authVariant{
 	// Appended later: new variants go at the end, so released IDs keep
 	// their order.
 	{slug: "shaped-unknown-key", title: "an unknown key shaped like the configured one",
-		sends: "a key with the configured key's prefix, length and alphabet and a random tail", code: "invalid_api_key",
+		sends: "a key with the configured key's prefix, length and alphabet and a random tail", situation: "unknown-key",
 		key: func(cfg config.Config) string { return ShapedUnknownKey(cfg.Auth.APIKey) }},
 }
 
@@ -292,9 +293,10 @@ func (v authVariant) request(cfg config.Config, e endpoint) probe.Request {
 	return e.keyed(cfg, v.key(cfg))
 }
 
-// Catalogue returns every case in a stable order. The catalogue is data:
-// it is the same whatever the target and config.
-func Catalogue() []Case {
+// situations returns every case in a stable order, each with its
+// situation but not yet an outcome: the same whatever the contract, target
+// and config.
+func situations() []Case {
 	cases := controlCases()
 	cases = append(cases, requestCases()...)
 	cases = append(cases, authCases()...)
@@ -302,19 +304,21 @@ func Catalogue() []Case {
 	cases = append(cases, routeAndFileCases()...)
 	cases = append(cases, fixtureCases()...)
 	cases = append(cases, newRouteAndKeyCases()...)
-	cases = append(cases, streamTwins(cases)...)
-	for i := range cases {
-		finish(&cases[i])
-	}
-	// Cases that must run alone go last, after everything they could disturb.
-	sort.SliceStable(cases, func(i, j int) bool { return !cases[i].Alone && cases[j].Alone })
-	return cases
+	return append(cases, streamTwins(cases)...)
 }
 
 // finish derives group and labels from the rest of a case.
 func finish(c *Case) {
 	c.Group, _, _ = strings.Cut(c.ID, "/")
-	labels := []string{"group:" + c.Group, fmt.Sprintf("status:%d", c.Expect.Status), "endpoint:" + c.Endpoint}
+	labels := []string{"group:" + c.Group, "endpoint:" + c.Endpoint}
+	if c.Situation != "" {
+		labels = append(labels, "situation:"+c.Situation)
+	}
+	if c.NotInContract != "" {
+		labels = append(labels, "not-in-contract")
+	} else {
+		labels = append(labels, fmt.Sprintf("status:%d", c.Expect.Status))
+	}
 	if c.Expect.Code != "" {
 		labels = append(labels, "code:"+c.Expect.Code)
 	}
@@ -328,8 +332,8 @@ func finish(c *Case) {
 	sort.Strings(c.Labels)
 }
 
-func chatCase(id, title, sends string, expect Expect, overrides func(cfg config.Config) map[string]any) Case {
-	return Case{ID: id, Title: title, Endpoint: "chat", Sends: sends, Expect: expect,
+func chatCase(id, title, sends, situation, param string, overrides func(cfg config.Config) map[string]any) Case {
+	return Case{ID: id, Title: title, Endpoint: "chat", Sends: sends, Situation: situation, Expect: check.Expectation{Param: param},
 		build: func(cfg config.Config) probe.Request {
 			return rawChat(cfg, cfg.Auth.APIKey, chatBody(modelOf(cfg), overrides(cfg)))
 		}}
@@ -347,13 +351,17 @@ func fixed(m map[string]any) func(config.Config) map[string]any {
 	return func(config.Config) map[string]any { return m }
 }
 
-func bad400(param, code string) Expect {
-	return Expect{Status: 400, Code: code, Param: param}
-}
+// The situations of bad request bodies.
+const (
+	malformedBody = "malformed-body"
+	missingField  = "missing-field"
+	wrongType     = "wrong-type"
+	invalidValue  = "invalid-value"
+)
 
 func requestCases() []Case {
 	raw := func(id, title, sends string, body []byte) Case {
-		return Case{ID: id, Title: title, Endpoint: "chat", Sends: sends, Expect: bad400("", ""),
+		return Case{ID: id, Title: title, Endpoint: "chat", Sends: sends, Situation: malformedBody,
 			build: func(cfg config.Config) probe.Request { return rawChat(cfg, cfg.Auth.APIKey, body) }}
 	}
 	return []Case{
@@ -361,31 +369,34 @@ func requestCases() []Case {
 			[]byte(`{"model": "`+DefaultModel+`", "messages": [`)),
 		raw("request/empty-body", "an empty body", "Content-Type: application/json with zero bytes of body", []byte{}),
 		raw("request/not-an-object", "a JSON body that is not an object", `["model", "messages"]`, []byte(`["model", "messages"]`)),
-		chatCase("request/missing-model", "no model field", `a chat request without "model"`, bad400("model", ""),
+		chatCase("request/missing-model", "no model field", `a chat request without "model"`, missingField, "model",
 			fixed(map[string]any{"model": nil})),
-		chatCase("request/missing-messages", "no messages field", `a chat request without "messages"`, bad400("messages", ""),
+		chatCase("request/missing-messages", "no messages field", `a chat request without "messages"`, missingField, "messages",
 			fixed(map[string]any{"messages": nil})),
-		chatCase("request/messages-not-array", "messages is a string, not an array", `"messages": "Say ok."`, bad400("messages", ""),
+		chatCase("request/messages-not-array", "messages is a string, not an array", `"messages": "Say ok."`, wrongType, "messages",
 			fixed(map[string]any{"messages": "Say ok."})),
-		chatCase("request/invalid-role", "a message with an unknown role", `"messages": [{"role": "wizard", …}]`, bad400("messages", "invalid_value"),
+		chatCase("request/invalid-role", "a message with an unknown role", `"messages": [{"role": "wizard", …}]`, invalidValue, "messages",
 			fixed(map[string]any{"messages": []any{map[string]any{"role": "wizard", "content": "Say ok."}}})),
-		chatCase("request/temperature-too-high", "temperature above 2", `"temperature": 3.5`, bad400("temperature", "invalid_value"),
+		chatCase("request/temperature-too-high", "temperature above 2", `"temperature": 3.5`, invalidValue, "temperature",
 			fixed(map[string]any{"temperature": 3.5})),
-		chatCase("request/temperature-negative", "temperature below 0", `"temperature": -1`, bad400("temperature", "invalid_value"),
+		chatCase("request/temperature-negative", "temperature below 0", `"temperature": -1`, invalidValue, "temperature",
 			fixed(map[string]any{"temperature": -1})),
-		chatCase("request/top-p-too-high", "top_p above 1", `"top_p": 1.5`, bad400("top_p", "invalid_value"),
+		chatCase("request/top-p-too-high", "top_p above 1", `"top_p": 1.5`, invalidValue, "top_p",
 			fixed(map[string]any{"top_p": 1.5})),
-		chatCase("request/max-tokens-zero", "max_tokens of zero", `"max_tokens": 0`, bad400("max_tokens", "invalid_value"),
+		chatCase("request/max-tokens-zero", "max_tokens of zero", `"max_tokens": 0`, invalidValue, "max_tokens",
 			fixed(map[string]any{"max_tokens": 0})),
-		chatCase("request/max-tokens-negative", "negative max_tokens", `"max_tokens": -5`, bad400("max_tokens", "invalid_value"),
+		chatCase("request/max-tokens-negative", "negative max_tokens", `"max_tokens": -5`, invalidValue, "max_tokens",
 			fixed(map[string]any{"max_tokens": -5})),
-		chatCase("request/n-zero", "n of zero", `"n": 0`, bad400("n", "invalid_value"),
+		chatCase("request/n-zero", "n of zero", `"n": 0`, invalidValue, "n",
 			fixed(map[string]any{"n": 0})),
-		chatCase("request/max-tokens-wrong-type", "max_tokens of the wrong JSON type", `"max_tokens": "one"`, bad400("max_tokens", ""),
+		chatCase("request/max-tokens-wrong-type", "max_tokens of the wrong JSON type", `"max_tokens": "one"`, wrongType, "max_tokens",
 			fixed(map[string]any{"max_tokens": "one"})),
-		chatCase("request/stream-invalid-field", "stream: true with an invalid temperature", `"stream": true, "temperature": 5`,
-			Expect{Status: 400, Code: "invalid_value", Param: "temperature", Stream: true},
-			fixed(map[string]any{"stream": true, "temperature": 5})),
+		func() Case {
+			c := chatCase("request/stream-invalid-field", "stream: true with an invalid temperature", `"stream": true, "temperature": 5`,
+				invalidValue, "temperature", fixed(map[string]any{"stream": true, "temperature": 5}))
+			c.Expect.Stream = true
+			return c
+		}(),
 	}
 }
 
@@ -395,13 +406,13 @@ func authCases() []Case {
 		for _, e := range endpoints {
 			v, e := v, e
 			c := Case{
-				ID:       fmt.Sprintf("auth/%s/%s", v.slug, e.name),
-				Title:    fmt.Sprintf("%s on %s %s", v.title, e.method, e.path),
-				Endpoint: e.name,
-				Fixtures: v.fixtures,
-				Sends:    fmt.Sprintf("%s %s with %s", e.method, e.path, v.sends),
-				Expect:   Expect{Status: 401, Code: v.code},
-				build:    func(cfg config.Config) probe.Request { return v.request(cfg, e) },
+				ID:        fmt.Sprintf("auth/%s/%s", v.slug, e.name),
+				Title:     fmt.Sprintf("%s on %s %s", v.title, e.method, e.path),
+				Endpoint:  e.name,
+				Fixtures:  v.fixtures,
+				Sends:     fmt.Sprintf("%s %s with %s", e.method, e.path, v.sends),
+				Situation: v.situation,
+				build:     func(cfg config.Config) probe.Request { return v.request(cfg, e) },
 			}
 			if v.authorization != nil {
 				c.inapplicable = bearerOnly
@@ -430,26 +441,26 @@ func routeAndFileCases() []Case {
 	}
 	return []Case{
 		{ID: "route/unknown-route", Title: "a route the API does not have", Endpoint: "unknown", Sends: "GET /errconform-no-such-route with the valid key",
-			Expect: Expect{Status: 404},
+			Situation: "unknown-route",
 			build: func(cfg config.Config) probe.Request {
 				r := probe.Request{Method: http.MethodGet, Path: "/errconform-no-such-route", Header: http.Header{}}
 				presentKey(cfg, &r, cfg.Auth.APIKey)
 				return r
 			}},
 		{ID: "files/unknown-id/files-get", Title: "retrieve a file id that does not exist", Endpoint: "files-get",
-			Sends: "GET /files/" + probeFileID, Expect: Expect{Status: 404, Code: "file_not_found"}, build: authed("files-get")},
+			Sends: "GET /files/" + probeFileID, Situation: fileNotFound, build: authed("files-get")},
 		{ID: "files/unknown-id/files-content", Title: "download a file id that does not exist", Endpoint: "files-content",
-			Sends: "GET /files/" + probeFileID + "/content", Expect: Expect{Status: 404, Code: "file_not_found"}, build: authed("files-content")},
+			Sends: "GET /files/" + probeFileID + "/content", Situation: fileNotFound, build: authed("files-content")},
 		{ID: "files/unknown-id/files-delete", Title: "delete a file id that does not exist", Endpoint: "files-delete",
-			Sends: "DELETE /files/" + probeFileID, Expect: Expect{Status: 404, Code: "file_not_found"}, build: authed("files-delete")},
+			Sends: "DELETE /files/" + probeFileID, Situation: fileNotFound, build: authed("files-delete")},
 		{ID: "files/invalid-purpose", Title: "an upload with a purpose the API does not know", Endpoint: "files-upload",
-			Sends: `multipart upload with purpose "errconform-no-such-purpose"`, Expect: bad400("purpose", "invalid_value"),
+			Sends: `multipart upload with purpose "errconform-no-such-purpose"`, Situation: invalidValue, Expect: check.Expectation{Param: "purpose"},
 			build: upload("errconform-no-such-purpose", "text/plain")},
 		{ID: "files/invalid-mime-type", Title: "an upload of a file type the API refuses", Endpoint: "files-upload",
-			Sends: "multipart upload of an application/x-msdownload part", Expect: bad400("file", "invalid_value"),
+			Sends: "multipart upload of an application/x-msdownload part", Situation: invalidValue, Expect: check.Expectation{Param: "file"},
 			build: upload("user_data", "application/x-msdownload")},
 		{ID: "files/not-multipart", Title: "an upload that is JSON, not multipart", Endpoint: "files-upload",
-			Sends: `POST /files with Content-Type application/json`, Expect: bad400("", ""),
+			Sends: `POST /files with Content-Type application/json`, Situation: malformedBody,
 			build: func(cfg config.Config) probe.Request {
 				r := authed("files-upload")(cfg)
 				r.Header.Set("Content-Type", "application/json")

@@ -3,7 +3,6 @@ package suites
 import (
 	"context"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
@@ -25,8 +24,10 @@ type Target struct {
 
 // Result is a case's outcome with the evidence for it.
 type Result struct {
-	Case      Case             `json:"-"`
-	Verdict   check.Verdict    `json:"verdict"`
+	Case    Case          `json:"-"`
+	Verdict check.Verdict `json:"verdict"`
+	// Skip says why a skipped case was skipped.
+	Skip      check.SkipReason `json:"skip_reason,omitempty"`
 	Reason    string           `json:"reason,omitempty"`
 	Missing   []string         `json:"missing_fixtures,omitempty"`
 	Exchanges []probe.Exchange `json:"-"`
@@ -45,12 +46,11 @@ func (r Result) Judged() (probe.Exchange, bool) {
 // Summary is the result in one line (check.Headline).
 func (r Result) Summary() string { return check.Headline(r.Findings, r.Reason) }
 
-// Expectation turns a case's Expect into check's terms for a config.
+// Expectation is the case's expectation with the config's gateway timeout.
 func (c Case) Expectation(cfg config.Config) check.Expectation {
-	return check.Expectation{
-		Status: c.Expect.Status, Code: c.Expect.Code, Param: c.Expect.Param, Stream: c.Expect.Stream,
-		GatewayTimeout: cfg.Target.GatewayTimeout.Std(), IfAccepted: c.Expect.IfAccepted,
-	}
+	e := c.Expect
+	e.GatewayTimeout = cfg.Target.GatewayTimeout.Std()
+	return e
 }
 
 // MissingFixtures lists the fixture keys the case needs that cfg lacks.
@@ -69,25 +69,13 @@ func (c Case) MissingFixtures(cfg config.Config) []string {
 // call it. strict makes SHOULD findings fail.
 func Execute(ctx context.Context, c Case, t Target, strict bool) Result {
 	res := Result{Case: c}
-	if missing := c.MissingFixtures(t.Config); len(missing) > 0 {
-		res.Missing = missing
-		res.Reason = "fixture not configured: " + fixtureList(missing)
-		res.Verdict = check.Skipped
-		var required []string
-		for _, key := range missing {
-			if t.Config.Requires(key) {
-				required = append(required, key)
-			}
+	pre := check.Preconditions{NotInContract: c.NotInContract, MissingFixtures: c.MissingFixtures(t.Config),
+		Required: t.Config.Requires, Inapplicable: c.Inapplicable(t.Config)}
+	if d, decided := check.Before(pre); decided {
+		if d.Skip != check.NotInContract {
+			res.Missing = pre.MissingFixtures
 		}
-		if len(required) > 0 {
-			res.Verdict = check.Failed
-			res.Reason = fixtureList(required) + " required (--require) but not configured"
-		}
-		return res
-	}
-	if why := c.Inapplicable(t.Config); why != "" {
-		res.Verdict, res.Reason = check.Skipped, why
-		return res
+		return res.decided(d)
 	}
 	start := time.Now()
 	req := c.Request(t.Config)
@@ -100,20 +88,13 @@ func Execute(ctx context.Context, c Case, t Target, strict bool) Result {
 	}
 	res.Duration = time.Since(start)
 	judged, _ := res.Judged()
-	if judged.Failure == probe.FailureBudget {
-		// Not the target's fault: the case (a burst cut short included) is
-		// reported as not run.
-		res.Exchanges = res.Exchanges[:len(res.Exchanges)-1]
-		res.Verdict, res.Reason = check.Skipped, fmt.Sprintf("not run: %s (after %d of its requests)", judged.Err, len(res.Exchanges))
-		if t.Config.Requires("all") {
-			// The whole contract was asked for: a case left unrun is not a pass.
-			res.Verdict, res.Reason = check.Errored, res.Reason+"; --require all asks for every case"
+	if d, decided := check.Interrupted(judged, len(res.Exchanges)-1, t.Config.Requires("all")); decided {
+		if judged.Failure == probe.FailureBudget {
+			// Not the target's fault: the budget's refusal is no exchange.
+			res.Exchanges = res.Exchanges[:len(res.Exchanges)-1]
 		}
-		return res
-	}
-	if judged.Failure == probe.FailureUnreachable || judged.Failure == probe.FailureCancelled {
-		res.Verdict, res.Reason = check.Errored, t.Redactor.String(judged.Err)
-		return res
+		d.Reason = t.Redactor.String(d.Reason)
+		return res.decided(d)
 	}
 	expect.Scrub = t.Redactor.String
 	res.Findings = check.EvaluateAll(res.Exchanges, expect, t.Contract)
@@ -148,12 +129,10 @@ func burst(ctx context.Context, t Target, req probe.Request, want, limit int) []
 	return exchanges
 }
 
-func fixtureList(keys []string) string {
-	named := make([]string, len(keys))
-	for i, k := range keys {
-		named[i] = "fixtures." + k
-	}
-	return strings.Join(named, ", ")
+// decided records a decision made without judging findings.
+func (r Result) decided(d check.Decision) Result {
+	r.Verdict, r.Skip, r.Reason = d.Verdict, d.Skip, d.Reason
+	return r
 }
 
 func redactFinding(r *probe.Redactor, f check.Finding) check.Finding {
@@ -168,16 +147,7 @@ func ApplyWaiver(r Result, w config.Waiver, ok bool, now time.Time) Result {
 	if !ok {
 		return r
 	}
-	switch {
-	case r.Verdict == check.Failed && w.Active(now):
-		r.Verdict = check.Waived
-		r.Reason = fmt.Sprintf("waived until %s: %s", w.Expires, w.Reason)
-	case r.Verdict == check.Failed:
-		r.Reason = fmt.Sprintf("waiver expired on %s (%s)", w.Expires, w.Reason)
-	case r.Verdict == check.Passed || r.Verdict == check.Warned:
-		r.Reason = fmt.Sprintf("waived until %s but no longer failing: the waiver can go", w.Expires)
-	}
-	return r
+	return r.decided(check.Waive(check.Decision{Verdict: r.Verdict, Skip: r.Skip, Reason: r.Reason}, w, now))
 }
 
 // ExecuteAll runs cases concurrently (each under the client's bound on

@@ -1,0 +1,182 @@
+package check
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/errconform/errconform/config"
+	"github.com/errconform/errconform/probe"
+)
+
+// Verdict is a case's outcome.
+type Verdict string
+
+// Verdicts. Errored is kept apart from Failed so that a dashboard never
+// mistakes a harness problem for a gateway bug.
+const (
+	Passed  Verdict = "passed"
+	Failed  Verdict = "failed"
+	Warned  Verdict = "warned"
+	Skipped Verdict = "skipped"
+	Errored Verdict = "errored"
+	// Waived is a failure a waiver excuses until its expiry date.
+	Waived Verdict = "waived"
+)
+
+// SkipReason says, as a type, why a case was skipped.
+type SkipReason string
+
+// Skip reasons.
+const (
+	// NotInContract: the contract does not cover the case's situation or
+	// route. Such a case is listed, never run and never passed.
+	NotInContract SkipReason = "not-in-contract"
+	// FixtureMissing: the case needs a fixture the config lacks.
+	FixtureMissing SkipReason = "fixture-missing"
+	// NotApplicable: the case means nothing for this config (a Bearer
+	// variant where the key travels in another header).
+	NotApplicable SkipReason = "not-applicable"
+	// NotRun: the request budget or the run's deadline ran out first.
+	NotRun SkipReason = "not-run"
+)
+
+// Meaning is one row of the verdict table: a verdict or skip reason, what
+// it means and what it does to the exit code.
+type Meaning struct {
+	Name    string `json:"name"`
+	Meaning string `json:"meaning"`
+	Exit    string `json:"exit"`
+}
+
+// VerdictTable describes every verdict, then every skip reason: the one
+// table the docs, the report schema and the CLI's help read.
+func VerdictTable() []Meaning {
+	return []Meaning{
+		{string(Passed), "every rule held", "0"},
+		{string(Warned), "only SHOULD rules broke", "0 (1 with --strict)"},
+		{string(Failed), "a MUST rule broke: the target broke the contract (or a fixture --require names is missing)", "1"},
+		{string(Errored), "errconform could not complete the case (connection refused, run cancelled, or left unrun under --require all): a harness problem, not a gateway bug", "1 (3 when every case is unreachable)"},
+		{string(Waived), "a failure that an active waiver excuses until its expiry date", "0"},
+		{string(Skipped), "not judged; skip_reason says why", "0"},
+		{"skipped: " + string(NotInContract), "the contract does not cover the case's situation or route: listed, never run, never passed", "0"},
+		{"skipped: " + string(FixtureMissing), "the case needs a fixture the config lacks (--require turns it into a failure)", "0"},
+		{"skipped: " + string(NotApplicable), "the case means nothing for this config (a Bearer variant where the key travels in another header)", "0"},
+		{"skipped: " + string(NotRun), "the request budget or the deadline ran out before the case (errored under --require all)", "0"},
+	}
+}
+
+// Decision is a verdict with its skip reason and the reason in words.
+type Decision struct {
+	Verdict Verdict
+	Skip    SkipReason
+	Reason  string
+}
+
+// Preconditions are what decides a case before anything is sent.
+type Preconditions struct {
+	// NotInContract says why the contract does not cover the case, or "".
+	NotInContract string
+	// MissingFixtures are the fixtures the case needs that the config lacks.
+	MissingFixtures []string
+	// Required reports whether the run requires a fixture (--require).
+	Required func(fixture string) bool
+	// Inapplicable says why the case means nothing for the config, or "".
+	Inapplicable string
+}
+
+// Before decides a case that is not to be sent; false means send it.
+func Before(p Preconditions) (Decision, bool) {
+	if p.NotInContract != "" {
+		return Decision{Skipped, NotInContract, "not in this contract: " + p.NotInContract}, true
+	}
+	if len(p.MissingFixtures) > 0 {
+		var required []string
+		for _, key := range p.MissingFixtures {
+			if p.Required != nil && p.Required(key) {
+				required = append(required, key)
+			}
+		}
+		if len(required) > 0 {
+			return Decision{Failed, "", fixtureList(required) + " required (--require) but not configured"}, true
+		}
+		return Decision{Skipped, FixtureMissing, "fixture not configured: " + fixtureList(p.MissingFixtures)}, true
+	}
+	if p.Inapplicable != "" {
+		return Decision{Skipped, NotApplicable, p.Inapplicable}, true
+	}
+	return Decision{}, false
+}
+
+// Interrupted decides a case whose last exchange never became a response
+// to judge: cut by the request budget (not run; errored when every case
+// is required), or unreachable or cancelled (errored). sent counts the
+// case's exchanges before the last; false means judge the exchanges.
+func Interrupted(last probe.Exchange, sent int, requireAll bool) (Decision, bool) {
+	switch last.Failure {
+	case probe.FailureBudget:
+		d := Decision{Skipped, NotRun, fmt.Sprintf("not run: %s (after %d of its requests)", last.Err, sent)}
+		if requireAll {
+			// The whole contract was asked for: a case left unrun is not a pass.
+			d = Decision{Errored, "", d.Reason + "; --require all asks for every case"}
+		}
+		return d, true
+	case probe.FailureUnreachable, probe.FailureCancelled:
+		return Decision{Errored, "", last.Err}, true
+	}
+	return Decision{}, false
+}
+
+// Unfinished decides a case the run's deadline or an interrupt left
+// without a result.
+func Unfinished(why string) Decision { return Decision{Errored, "", why} }
+
+// Judge turns findings into a verdict; strict makes SHOULD findings fail.
+func Judge(findings []Finding, strict bool) Verdict {
+	verdict := Passed
+	for _, f := range findings {
+		if f.Severity == Must || strict {
+			return Failed
+		}
+		verdict = Warned
+	}
+	return verdict
+}
+
+// Waive turns a failure into a waived verdict while the case's waiver is
+// active; an expired waiver leaves the failure standing and says so, and a
+// waiver on a passing case is reported as no longer needed.
+func Waive(d Decision, w config.Waiver, now time.Time) Decision {
+	switch {
+	case d.Verdict == Failed && w.Active(now):
+		d.Verdict = Waived
+		d.Reason = fmt.Sprintf("waived until %s: %s", w.Expires, w.Reason)
+	case d.Verdict == Failed:
+		d.Reason = fmt.Sprintf("waiver expired on %s (%s)", w.Expires, w.Reason)
+	case d.Verdict == Passed || d.Verdict == Warned:
+		d.Reason = fmt.Sprintf("waived until %s but no longer failing: the waiver can go", w.Expires)
+	}
+	return d
+}
+
+func fixtureList(keys []string) string {
+	named := make([]string, len(keys))
+	for i, k := range keys {
+		named[i] = "fixtures." + k
+	}
+	return strings.Join(named, ", ")
+}
+
+// Headline is a case in one line: its first MUST finding, else its first
+// finding, else the reason it carries (why skipped, errored or waived).
+func Headline(findings []Finding, reason string) string {
+	for _, f := range findings {
+		if f.Severity == Must {
+			return f.String()
+		}
+	}
+	if len(findings) > 0 {
+		return findings[0].String()
+	}
+	return reason
+}
