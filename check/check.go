@@ -558,8 +558,16 @@ func checkContentType(in *input) []Finding {
 		return nil
 	}
 	ct := in.resp.Header.Get("Content-Type")
-	if in.expect.success() && in.expect.Stream || in.midStream && in.expect.Stream {
+	if in.expect.success() && in.expect.Stream {
 		return checkEventStream(in)
+	}
+	if in.midStream {
+		// A 200 carrying the error: in its JSON body or in an event.
+		mediaType, _, _ := strings.Cut(ct, ";")
+		if m := strings.ToLower(strings.TrimSpace(mediaType)); m == "application/json" || m == "text/event-stream" {
+			return nil
+		}
+		return []Finding{mismatch("application/json or text/event-stream", fmt.Sprintf("%q", ct), "")}
 	}
 	if ct == "" {
 		return []Finding{{Expected: "application/json", Actual: "no Content-Type",

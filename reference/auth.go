@@ -31,18 +31,14 @@ type apiKey struct {
 	principal principal
 }
 
-func errUnauthorized(message string) *apiError {
-	return &apiError{status: http.StatusUnauthorized, code: codeInvalidAPIKey, message: message}
-}
-
 // authenticate reads the Authorization header. It returns the principal, the
 // credential presented (for redaction, even when invalid) and any error.
 func (s *Server) authenticate(r *http.Request) (principal, string, *apiError) {
 	values := r.Header.Values("Authorization")
 	if len(values) == 0 || (len(values) == 1 && strings.TrimSpace(values[0]) == "") {
-		return principal{}, "", errUnauthorized("You didn't provide an API key. Send it in the Authorization header as 'Bearer YOUR_KEY'.")
+		return principal{}, "", fail(sitMissingCredential, "", "You didn't provide an API key. Send it in the Authorization header as 'Bearer YOUR_KEY'.")
 	}
-	malformed := errUnauthorized("The Authorization header is malformed. It must be 'Bearer' followed by a single API key or token.")
+	malformed := fail(sitMalformedCredential, "", "The Authorization header is malformed. It must be 'Bearer' followed by a single API key or token.")
 	if len(values) > 1 {
 		return principal{}, "", malformed
 	}
@@ -53,7 +49,7 @@ func (s *Server) authenticate(r *http.Request) (principal, string, *apiError) {
 	}
 	if looksLikeJWT(token) {
 		if err := s.verifyJWT(token); err != nil {
-			return principal{}, token, errUnauthorized("The bearer token is invalid or has expired.")
+			return principal{}, token, fail(sitInvalidJWT, "", "The bearer token is invalid or has expired.")
 		}
 		return principal{id: "jwt", org: orgMain}, token, nil
 	}
@@ -64,11 +60,11 @@ func (s *Server) authenticate(r *http.Request) (principal, string, *apiError) {
 	}
 	switch {
 	case subtle.ConstantTimeCompare([]byte(s.disabledKey), []byte(token)) == 1:
-		return principal{}, token, errUnauthorized("This API key has been disabled. Create a new key in your account settings.")
+		return principal{}, token, fail(sitDisabledKey, "", "This API key has been disabled. Create a new key in your account settings.")
 	case subtle.ConstantTimeCompare([]byte(s.expiredKey), []byte(token)) == 1:
-		return principal{}, token, errUnauthorized("This API key has expired. Create a new key in your account settings.")
+		return principal{}, token, fail(sitExpiredKey, "", "This API key has expired. Create a new key in your account settings.")
 	}
-	return principal{}, token, errUnauthorized("Incorrect API key provided. You can find your API keys in your account settings.")
+	return principal{}, token, fail(sitUnknownKey, "", "Incorrect API key provided. You can find your API keys in your account settings.")
 }
 
 // looksLikeJWT reports whether token is three dot-separated base64url parts
@@ -131,8 +127,7 @@ func (s *Server) admit(p principal) *apiError {
 	}
 	wait := max(1, int(math.Ceil(win.start.Add(s.opts.RateWindow).Sub(now).Seconds())))
 	return &apiError{
-		status:     http.StatusTooManyRequests,
-		code:       codeRateLimit,
+		situation:  sitRateLimited,
 		retryAfter: wait,
 		message: fmt.Sprintf("Rate limit reached: %d requests per %s. Please retry after %d seconds.",
 			s.opts.RateLimit, per(s.opts.RateWindow), wait),

@@ -64,7 +64,7 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request, p princ
 	}
 	for _, in := range req.inputs {
 		if !m.accepts(in) {
-			return badRequest("messages", codeCapability,
+			return fail(sitCapabilityMismatch, "messages",
 				fmt.Sprintf("The model '%s' does not accept %s input.", m.id, in))
 		}
 	}
@@ -75,7 +75,7 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request, p princ
 	}
 	prompt := estimateTokens(req.texts)
 	if prompt+req.maxTokens > m.contextWindow {
-		return badRequest("messages", codeContextLength, fmt.Sprintf(
+		return fail(sitContextLength, "messages", fmt.Sprintf(
 			"This model's maximum context length is %d tokens. However, you requested about %d tokens (%d in the messages, %d in the completion). Please reduce the length of the messages or the completion.",
 			m.contextWindow, prompt+req.maxTokens, prompt, req.maxTokens))
 	}
@@ -89,10 +89,10 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request, p princ
 func readBody(body io.Reader) ([]byte, *apiError) {
 	data, err := io.ReadAll(io.LimitReader(body, maxBodyBytes+1))
 	if err != nil {
-		return nil, badRequest("", "", "The request body could not be read.")
+		return nil, fail(sitMalformedBody, "", "The request body could not be read.")
 	}
 	if len(data) > maxBodyBytes {
-		return nil, badRequest("", codeInvalidValue, fmt.Sprintf("The request body exceeds the limit of %d MiB.", maxBodyBytes>>20))
+		return nil, fail(sitInvalidValue, "", fmt.Sprintf("The request body exceeds the limit of %d MiB.", maxBodyBytes>>20))
 	}
 	return data, nil
 }
@@ -115,36 +115,39 @@ func decodeJSON(data []byte) (any, error) {
 func parseChatRequest(body []byte) (chatRequest, *apiError) {
 	var req chatRequest
 	if len(bytes.TrimSpace(body)) == 0 {
-		return req, badRequest("", "", "The request body is empty. Send a JSON object with 'model' and 'messages'.")
+		return req, fail(sitMalformedBody, "", "The request body is empty. Send a JSON object with 'model' and 'messages'.")
 	}
 	v, err := decodeJSON(body)
 	if err != nil {
-		return req, badRequest("", "", "We could not parse the JSON body of your request. The body must be a single valid JSON object.")
+		return req, fail(sitMalformedBody, "", "We could not parse the JSON body of your request. The body must be a single valid JSON object.")
 	}
 	obj, ok := v.(map[string]any)
 	if !ok {
-		return req, badRequest("", "", "The request body must be a JSON object.")
+		return req, fail(sitMalformedBody, "", "The request body must be a JSON object.")
 	}
 
 	switch model := obj["model"].(type) {
 	case nil:
-		return req, badRequest("model", "", "You must provide a model parameter.")
+		return req, fail(sitMissingField, "model", "You must provide a model parameter.")
 	case string:
 		if model == "" {
-			return req, badRequest("model", "", "You must provide a model parameter.")
+			return req, fail(sitMissingField, "model", "You must provide a model parameter.")
 		}
 		req.model = model
 	default:
-		return req, badRequest("model", codeInvalidValue, "'model' must be a string.")
+		return req, fail(sitWrongType, "model", "'model' must be a string.")
 	}
 
 	rawMessages, present := obj["messages"]
 	if !present || rawMessages == nil {
-		return req, badRequest("messages", "", "Missing required parameter: 'messages'.")
+		return req, fail(sitMissingField, "messages", "Missing required parameter: 'messages'.")
 	}
 	messages, ok := rawMessages.([]any)
-	if !ok || len(messages) == 0 {
-		return req, badRequest("messages", codeInvalidValue, "'messages' must be a non-empty array of messages.")
+	if !ok {
+		return req, fail(sitWrongType, "messages", "'messages' must be a non-empty array of messages.")
+	}
+	if len(messages) == 0 {
+		return req, fail(sitInvalidValue, "messages", "'messages' must be a non-empty array of messages.")
 	}
 	for i, raw := range messages {
 		if aerr := req.addMessage(i, raw); aerr != nil {
@@ -173,7 +176,7 @@ func parseChatRequest(body []byte) (chatRequest, *apiError) {
 	case bool:
 		req.stream = stream
 	default:
-		return req, badRequest("stream", codeInvalidValue, "'stream' must be a boolean.")
+		return req, fail(sitWrongType, "stream", "'stream' must be a boolean.")
 	}
 	return req, nil
 }
@@ -183,24 +186,33 @@ func (req *chatRequest) addMessage(i int, raw any) *apiError {
 	at := fmt.Sprintf("messages[%d]", i)
 	msg, ok := raw.(map[string]any)
 	if !ok {
-		return badRequest(at, codeInvalidValue, fmt.Sprintf("'%s' must be an object with a 'role' and 'content'.", at))
+		return fail(sitWrongType, at, fmt.Sprintf("'%s' must be an object with a 'role' and 'content'.", at))
 	}
-	role, _ := msg["role"].(string)
-	if !knownRole(role) {
-		return badRequest(at+".role", codeInvalidValue, fmt.Sprintf(
-			"'%s.role' must be one of 'system', 'user', 'assistant', 'tool' or 'developer'.", at))
+	roleAt := at + ".role"
+	mustBe := fmt.Sprintf("'%s' must be one of 'system', 'user', 'assistant', 'tool' or 'developer'.", roleAt)
+	var role string
+	switch r := msg["role"].(type) {
+	case nil:
+		return fail(sitMissingField, roleAt, fmt.Sprintf("Missing required parameter: '%s'. %s", roleAt, mustBe))
+	case string:
+		if !knownRole(r) {
+			return fail(sitInvalidValue, roleAt, mustBe)
+		}
+		role = r
+	default:
+		return fail(sitWrongType, roleAt, mustBe)
 	}
 	contentAt := at + ".content"
 	switch content := msg["content"].(type) {
 	case nil:
 		if role != "assistant" { // an assistant message may carry only tool calls
-			return badRequest(contentAt, "", fmt.Sprintf("Missing required parameter: '%s'.", contentAt))
+			return fail(sitMissingField, contentAt, fmt.Sprintf("Missing required parameter: '%s'.", contentAt))
 		}
 	case string:
 		req.texts = append(req.texts, content)
 	case []any:
 		if len(content) == 0 {
-			return badRequest(contentAt, codeInvalidValue, fmt.Sprintf("'%s' must not be an empty array.", contentAt))
+			return fail(sitInvalidValue, contentAt, fmt.Sprintf("'%s' must not be an empty array.", contentAt))
 		}
 		for j, rawPart := range content {
 			if aerr := req.addPart(contentAt, j, rawPart); aerr != nil {
@@ -208,31 +220,45 @@ func (req *chatRequest) addMessage(i int, raw any) *apiError {
 			}
 		}
 	default:
-		return badRequest(contentAt, codeInvalidValue, fmt.Sprintf("'%s' must be a string or an array of content parts.", contentAt))
+		return fail(sitWrongType, contentAt, fmt.Sprintf("'%s' must be a string or an array of content parts.", contentAt))
 	}
 	return nil
 }
 
 // addPart validates one content part and collects what it needs.
 func (req *chatRequest) addPart(contentAt string, j int, raw any) *apiError {
-	invalid := func(why string) *apiError {
-		return badRequest(contentAt, codeInvalidValue, fmt.Sprintf("Content part %d of '%s' %s.", j, contentAt, why))
+	invalid := func(sit situation, why string) *apiError {
+		return fail(sit, contentAt, fmt.Sprintf("Content part %d of '%s' %s.", j, contentAt, why))
 	}
 	part, ok := raw.(map[string]any)
 	if !ok {
-		return invalid("must be an object")
+		return invalid(sitWrongType, "must be an object")
 	}
-	typ, _ := part["type"].(string)
+	const types = "use one of 'text', 'image_url', 'video_url', 'file' or 'input_file'"
+	var typ string
+	switch t := part["type"].(type) {
+	case nil:
+		return invalid(sitMissingField, "has no 'type'; "+types)
+	case string:
+		typ = t
+	default:
+		return invalid(sitWrongType, "must give its 'type' as a string; "+types)
+	}
 	need, known := partInput(typ)
 	if !known {
-		return invalid("has an unsupported type; use one of 'text', 'image_url', 'video_url', 'file' or 'input_file'")
+		return invalid(sitInvalidValue, "has an unsupported type; "+types)
 	}
 	var fileID any
 	switch typ {
 	case "text":
-		text, ok := part["text"].(string)
-		if !ok {
-			return invalid("must carry its text as a string in 'text'")
+		var text string
+		switch t := part["text"].(type) {
+		case nil:
+			return invalid(sitMissingField, "must carry its text as a string in 'text'")
+		case string:
+			text = t
+		default:
+			return invalid(sitWrongType, "must carry its text as a string in 'text'")
 		}
 		req.texts = append(req.texts, text)
 		return nil
@@ -249,7 +275,7 @@ func (req *chatRequest) addPart(contentAt string, j int, raw any) *apiError {
 	case string:
 		req.fileIDs = append(req.fileIDs, id)
 	default:
-		return invalid("must give 'file_id' as a string")
+		return invalid(sitWrongType, "must give 'file_id' as a string")
 	}
 	return nil
 }
@@ -265,14 +291,14 @@ func numberField(obj map[string]any, name string, lo, hi float64, integer bool) 
 	if integer {
 		kind = "an integer"
 	}
-	invalid := badRequest(name, codeInvalidValue, fmt.Sprintf("'%s' must be %s between %g and %g.", name, kind, lo, hi))
+	mustBe := fmt.Sprintf("'%s' must be %s between %g and %g.", name, kind, lo, hi)
 	num, ok := raw.(json.Number)
 	if !ok {
-		return 0, invalid
+		return 0, fail(sitWrongType, name, mustBe)
 	}
 	f, err := num.Float64()
 	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f < lo || f > hi || (integer && f != math.Trunc(f)) {
-		return 0, invalid
+		return 0, fail(sitInvalidValue, name, mustBe)
 	}
 	return f, nil
 }
@@ -291,10 +317,9 @@ func estimateTokens(texts []string) int {
 func (s *Server) callUpstream(ctx context.Context, m model) *apiError {
 	switch m.upstream {
 	case upstreamUnreachable:
-		return &apiError{status: http.StatusBadGateway,
-			message: "The model inference layer could not be reached. Please retry your request later."}
+		return fail(sitUpstreamUnreachable, "", "The model inference layer could not be reached. Please retry your request later.")
 	case upstreamRateLimited:
-		return &apiError{status: http.StatusTooManyRequests, code: codeRateLimit, retryAfter: 1,
+		return &apiError{situation: sitUpstreamRateLimited, retryAfter: 1,
 			message: "The model's provider is rate limiting requests. Please retry after 1 second."}
 	case upstreamSilent:
 		answer := make(chan struct{}) // this upstream never answers
@@ -306,8 +331,8 @@ func (s *Server) callUpstream(ctx context.Context, m model) *apiError {
 		case <-timer.C:
 		case <-ctx.Done():
 		}
-		return &apiError{status: http.StatusGatewayTimeout,
-			message: fmt.Sprintf("The model did not respond within the %s gateway timeout. Please retry your request later.", s.opts.GatewayTimeout)}
+		return fail(sitUpstreamTimeout, "", fmt.Sprintf(
+			"The model did not respond within the %s gateway timeout. Please retry your request later.", s.opts.GatewayTimeout))
 	}
 	return nil
 }

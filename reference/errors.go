@@ -2,31 +2,66 @@ package reference
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/errconform/errconform/spec"
 )
 
-// Error codes the reference uses.
+const maxEchoedInputLength = 120
+
+// situation names what went wrong, in the vocabulary of errconform's
+// catalogue: the contract, not the reference, decides its status and code.
+type situation string
+
+// The situations the reference answers with. Every one of them is named by
+// the default contract; allSituations lists them.
 const (
-	codeInvalidValue     = "invalid_value"
-	codeContextLength    = "context_length_exceeded"
-	codeCapability       = "model_capability_mismatch"
-	codeFileNotFound     = "file_not_found"
-	codeFileExpired      = "file_expired"
-	codeInvalidAPIKey    = "invalid_api_key"
-	codeRateLimit        = "rate_limit_exceeded"
-	codeNoCredits        = "insufficient_credits"
-	codeModelNotFound    = "model_not_found"
-	maxEchoedInputLength = 120
+	sitMalformedBody       situation = "malformed-body"          // not JSON, empty, not an object, not (parseable) multipart
+	sitMissingField        situation = "missing-field"           // a required member is absent
+	sitWrongType           situation = "wrong-type"              // a member has the wrong JSON type
+	sitInvalidValue        situation = "invalid-value"           // right type, invalid value (or a body too large)
+	sitMissingCredential   situation = "missing-credential"      // no Authorization header
+	sitMalformedCredential situation = "malformed-credential"    // not "Bearer <one token>"
+	sitUnknownKey          situation = "unknown-key"             // an API key the reference never issued
+	sitInvalidJWT          situation = "invalid-jwt"             // bad signature, alg none, expired…
+	sitDisabledKey         situation = "disabled-key"            // a known key, disabled
+	sitExpiredKey          situation = "expired-key"             // a known key, expired
+	sitUnknownRoute        situation = "unknown-route"           // no such method and path
+	sitUnknownModel        situation = "unknown-model"           // no such model
+	sitFileNotFound        situation = "file-not-found"          // no such file, or another organization's
+	sitFileExpired         situation = "file-expired"            // a file past its expiry
+	sitNoCredits           situation = "no-credits"              // the organization's balance is zero
+	sitModelNotPermitted   situation = "model-not-permitted"     // the key may not use the model
+	sitCapabilityMismatch  situation = "capability-mismatch"     // an input the model does not accept
+	sitContextLength       situation = "context-length-exceeded" // prompt plus completion over the window
+	sitRateLimited         situation = "rate-limited"            // the per-key limiter refused the request
+	sitInternalError       situation = "internal-error"          // the fault header, or a recovered panic
+	sitUpstreamUnreachable situation = "upstream-unreachable"    // the model's upstream cannot be reached
+	sitUpstreamTimeout     situation = "upstream-timeout"        // the model's upstream never answered
+	sitUpstreamRateLimited situation = "upstream-rate-limited"   // the model's upstream answered 429
 )
 
-// apiError is one error response. An empty code or param is written as null;
-// the type always comes from the contract's status table.
+// allSituations returns every situation the reference answers with.
+func allSituations() []situation {
+	return []situation{
+		sitMalformedBody, sitMissingField, sitWrongType, sitInvalidValue,
+		sitMissingCredential, sitMalformedCredential, sitUnknownKey, sitInvalidJWT, sitDisabledKey, sitExpiredKey,
+		sitUnknownRoute, sitUnknownModel, sitFileNotFound, sitFileExpired, sitNoCredits, sitModelNotPermitted,
+		sitCapabilityMismatch, sitContextLength, sitRateLimited, sitInternalError,
+		sitUpstreamUnreachable, sitUpstreamTimeout, sitUpstreamRateLimited,
+	}
+}
+
+// apiError is one error response: the situation decides status, code and
+// type through the contract; param (the offending field, empty for none)
+// and the message are the reference's own.
 type apiError struct {
-	status     int
-	code       string
+	situation  situation
 	param      string
 	message    string
 	retryAfter int // seconds; written as Retry-After when positive
@@ -34,44 +69,132 @@ type apiError struct {
 
 func (e *apiError) Error() string { return e.message }
 
-func badRequest(param, code, message string) *apiError {
-	return &apiError{status: http.StatusBadRequest, param: param, code: code, message: message}
+// fail returns an error of that situation about param ("" for none).
+func fail(sit situation, param, message string) *apiError {
+	return &apiError{situation: sit, param: param, message: message}
 }
 
+// errInternal is the reference's own failure (internal-error).
 func errInternal() *apiError {
-	return &apiError{status: http.StatusInternalServerError,
-		message: "The server had an error while processing your request. Sorry about that!"}
+	return fail(sitInternalError, "", "The server had an error while processing your request. Sorry about that!")
 }
 
+// errNoCredits refuses an organization without credits (no-credits).
 func errNoCredits() *apiError {
-	return &apiError{status: http.StatusPaymentRequired, code: codeNoCredits,
-		message: "Your organization's credit balance is too low to process this request. Add credits to continue."}
+	return fail(sitNoCredits, "",
+		"Your organization's credit balance is too low to process this request. Add credits to continue.")
 }
 
-type errorBody struct {
-	Error errorObject `json:"error"`
+// outcomeOf is what contract c says of a situation or, where c does not
+// cover it, what fallback (the default contract) says.
+func outcomeOf(c, fallback *spec.Contract, sit situation) spec.Outcome {
+	if o := c.Outcome(string(sit)); o.Covered() {
+		return o
+	}
+	return fallback.Outcome(string(sit))
 }
 
-type errorObject struct {
-	Message string  `json:"message"`
-	Type    string  `json:"type"`
-	Param   *string `json:"param"`
-	Code    *string `json:"code"`
+// errorValues are the values an error body's placeholders stand for.
+type errorValues struct {
+	status                    int
+	message, typ, param, code string
 }
 
-// writeError is the one place an error response is written. secret, the
+// replacer replaces each placeholder by its value as text, for a
+// placeholder inside a longer string.
+func (v errorValues) replacer() *strings.Replacer {
+	return strings.NewReplacer(
+		"{{message}}", v.message,
+		"{{type}}", v.typ,
+		"{{param}}", v.param,
+		"{{code}}", v.code,
+		"{{status}}", strconv.Itoa(v.status),
+	)
+}
+
+// render returns a copy of the template value with its placeholders
+// replaced: a string that is exactly one placeholder becomes the value (JSON
+// null where it is empty, a number for the status); a placeholder among
+// other text is replaced by its text. The template is never modified.
+func render(template any, v errorValues) any {
+	var walk func(any) any
+	repl := v.replacer()
+	walk = func(node any) any {
+		switch n := node.(type) {
+		case map[string]any:
+			out := make(map[string]any, len(n))
+			for k, child := range n {
+				out[k] = walk(child)
+			}
+			return out
+		case []any:
+			out := make([]any, len(n))
+			for i, child := range n {
+				out[i] = walk(child)
+			}
+			return out
+		case string:
+			switch n {
+			case "{{message}}":
+				return orNull(v.message)
+			case "{{type}}":
+				return orNull(v.typ)
+			case "{{param}}":
+				return orNull(v.param)
+			case "{{code}}":
+				return orNull(v.code)
+			case "{{status}}":
+				return v.status
+			}
+			return repl.Replace(n)
+		default:
+			return node
+		}
+	}
+	return walk(template)
+}
+
+// orNull is s, or nil (JSON null) when s is empty.
+func orNull(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// renderError encodes the contract's error body for one error.
+func renderError(c *spec.Contract, v errorValues) ([]byte, error) {
+	if c.ErrorTemplate == nil {
+		return nil, errors.New("the contract has no error_template")
+	}
+	data, err := json.Marshal(render(c.ErrorTemplate, v))
+	if err != nil {
+		return nil, fmt.Errorf("render the error_template of contract %s: %w", c.Name, err)
+	}
+	return data, nil
+}
+
+// writeError is the one place an error response is written: the status and
+// code come from the contract's outcome for the error's situation, the type
+// from its status table, the body from its error template. secret, the
 // credential the request presented, is removed from the message and param.
 func (s *Server) writeError(w http.ResponseWriter, e *apiError, secret string) {
-	typ, _ := s.contract.TypeFor(e.status) // New checked every status we use
-	body := errorBody{Error: errorObject{
-		Message: redact(e.message, secret),
-		Type:    typ,
-		Param:   nullable(redact(e.param, secret)),
-		Code:    nullable(e.code),
-	}}
-	data, err := json.Marshal(body)
-	if err != nil { // unreachable: the body holds only strings
-		data = []byte(`{"error":{"message":"The server had an error while processing your request.","type":"` + typ + `","param":null,"code":null}}`)
+	o := outcomeOf(s.contract, s.fallback, e.situation)
+	status := o.Status
+	if status == 0 { // unreachable: New checked that every situation resolves
+		status = http.StatusInternalServerError
+	}
+	typ, _ := s.contract.TypeFor(status) // none for a status the contract lacks
+	v := errorValues{
+		status:  status,
+		message: redact(e.message, secret),
+		typ:     typ,
+		param:   redact(e.param, secret),
+		code:    o.Code,
+	}
+	data, err := renderError(s.contract, v)
+	if err != nil { // unreachable: New rendered the template once
+		data = []byte(`{"error":{"message":"The server had an error while rendering its error."}}`)
 	}
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
@@ -80,7 +203,7 @@ func (s *Server) writeError(w http.ResponseWriter, e *apiError, secret string) {
 	if e.retryAfter > 0 {
 		h.Set("Retry-After", strconv.Itoa(e.retryAfter))
 	}
-	w.WriteHeader(e.status)
+	w.WriteHeader(status)
 	_, _ = w.Write(append(data, '\n')) // a failed write means the client left
 }
 
@@ -94,13 +217,6 @@ func (s *Server) writeJSON(w http.ResponseWriter, v any) *apiError {
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(append(data, '\n')) // a failed write means the client left
 	return nil
-}
-
-func nullable(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
 }
 
 func redact(text, secret string) string {

@@ -69,12 +69,11 @@ func (s *Server) lookupFile(p principal, id string) (storedFile, *apiError) {
 func (s *Server) ownFileLocked(p principal, id string) (*storedFile, *apiError) {
 	f, ok := s.files[id]
 	if !ok || f.org != p.org { // another organization's file is not admitted to exist
-		return nil, &apiError{status: http.StatusNotFound, code: codeFileNotFound,
-			message: fmt.Sprintf("No file with id '%s' was found.", excerpt(id))}
+		return nil, fail(sitFileNotFound, "", fmt.Sprintf("No file with id '%s' was found.", excerpt(id)))
 	}
 	if !s.opts.Now().Before(f.expiresAt) {
-		return nil, &apiError{status: http.StatusGone, code: codeFileExpired,
-			message: fmt.Sprintf("The file '%s' expired at %s and is no longer available.", f.id, f.expiresAt.UTC().Format(time.RFC3339))}
+		return nil, fail(sitFileExpired, "", fmt.Sprintf("The file '%s' expired at %s and is no longer available.",
+			f.id, f.expiresAt.UTC().Format(time.RFC3339)))
 	}
 	return f, nil
 }
@@ -108,7 +107,7 @@ type upload struct {
 func (s *Server) uploadFile(w http.ResponseWriter, r *http.Request, p principal) *apiError {
 	mediaType, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mediaType != "multipart/form-data" || params["boundary"] == "" {
-		return badRequest("", codeInvalidValue, "File uploads must be sent as multipart/form-data (with a boundary), carrying 'purpose' and 'file' fields.")
+		return fail(sitMalformedBody, "", "File uploads must be sent as multipart/form-data (with a boundary), carrying 'purpose' and 'file' fields.")
 	}
 	up, aerr := readUpload(http.MaxBytesReader(w, r.Body, maxBodyBytes), params["boundary"])
 	if aerr != nil {
@@ -116,16 +115,16 @@ func (s *Server) uploadFile(w http.ResponseWriter, r *http.Request, p principal)
 	}
 	switch {
 	case !up.hasPurpose || up.purpose == "":
-		return badRequest("purpose", "", "Missing required parameter: 'purpose'.")
+		return fail(sitMissingField, "purpose", "Missing required parameter: 'purpose'.")
 	case !knownPurpose(up.purpose):
-		return badRequest("purpose", codeInvalidValue, fmt.Sprintf(
+		return fail(sitInvalidValue, "purpose", fmt.Sprintf(
 			"'%s' is not a supported purpose. Use one of 'assistants', 'batch', 'fine-tune', 'vision', 'user_data' or 'evals'.", excerpt(up.purpose)))
 	case !up.hasFile:
-		return badRequest("file", "", "Missing required parameter: 'file'.")
+		return fail(sitMissingField, "file", "Missing required parameter: 'file'.")
 	}
 	mimeType, _, err := mime.ParseMediaType(up.contentType)
 	if err != nil || !acceptedMIMEType(mimeType) {
-		return badRequest("file", codeInvalidValue, fmt.Sprintf(
+		return fail(sitInvalidValue, "file", fmt.Sprintf(
 			"Files of type '%s' are not supported. Use JSON, JSONL, PDF, plain text, Markdown, CSV, PNG, JPEG, WebP or GIF.", excerpt(up.contentType)))
 	}
 	if !s.hasCredits(p) {
@@ -177,9 +176,9 @@ func readUpload(body io.Reader, boundary string) (upload, *apiError) {
 func uploadReadError(err error) *apiError {
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
-		return badRequest("file", codeInvalidValue, fmt.Sprintf("The upload exceeds the limit of %d MiB.", maxBodyBytes>>20))
+		return fail(sitInvalidValue, "file", fmt.Sprintf("The upload exceeds the limit of %d MiB.", maxBodyBytes>>20))
 	}
-	return badRequest("", "", "The multipart/form-data body could not be parsed.")
+	return fail(sitMalformedBody, "", "The multipart/form-data body could not be parsed.")
 }
 
 func (s *Server) retrieveFile(w http.ResponseWriter, p principal, id string) *apiError {

@@ -20,9 +20,9 @@ type upstream int
 
 const (
 	upstreamOK          upstream = iota
-	upstreamUnreachable          // cannot be reached: 502
-	upstreamSilent               // never answers: 504 after the gateway timeout
-	upstreamRateLimited          // answers 429: passed on as a conforming 429
+	upstreamUnreachable          // cannot be reached: upstream-unreachable
+	upstreamSilent               // never answers: upstream-timeout after the gateway timeout
+	upstreamRateLimited          // answers 429: upstream-rate-limited
 )
 
 type model struct {
@@ -67,12 +67,10 @@ func (s *Server) lookupModel(p principal, id string) (model, *apiError) {
 		}
 	}
 	if !ok {
-		return model{}, &apiError{status: http.StatusNotFound, code: codeModelNotFound, param: "model",
-			message: fmt.Sprintf("The model '%s' does not exist.", excerpt(id))}
+		return model{}, fail(sitUnknownModel, "model", fmt.Sprintf("The model '%s' does not exist.", excerpt(id)))
 	}
 	if m.restricted && p.restricted {
-		return model{}, &apiError{status: http.StatusForbidden, param: "model",
-			message: fmt.Sprintf("Your API key is not allowed to use the model '%s'.", m.id)}
+		return model{}, fail(sitModelNotPermitted, "model", fmt.Sprintf("Your API key is not allowed to use the model '%s'.", m.id))
 	}
 	return m, nil
 }

@@ -1,6 +1,10 @@
 // Package reference owns errconform's conforming, in-process target: an
 // OpenAI-compatible inference API (chat completions, models, files) whose
-// every error follows the contract in spec/. It authenticates API keys and
+// every error follows the contract it is given. Each error names a situation
+// of errconform's catalogue (malformed-body, unknown-key, upstream-timeout…);
+// the contract decides its status and code, its status table the type, and
+// its error_template the body. A situation the contract does not cover is
+// answered as the default contract says. It authenticates API keys and
 // HS256 JWTs, validates JSON and multipart requests, looks models up with
 // their capabilities and context windows, keeps uploaded files in memory with
 // an expiry, enforces a per-key rate limit, and simulates dead and slow
@@ -33,9 +37,11 @@ const (
 	TextOnlyModel = "ref/text-only"
 	// RestrictedModel may not be used by the restricted key.
 	RestrictedModel = "ref/private-model"
-	// UnreachableModel is routed to an upstream that cannot be reached (502).
+	// UnreachableModel is routed to an upstream that cannot be reached
+	// (upstream-unreachable: 502 under the default contract).
 	UnreachableModel = "test/unreachable"
-	// SlowModel is routed to an upstream that never answers (504).
+	// SlowModel is routed to an upstream that never answers
+	// (upstream-timeout: 504 under the default contract).
 	SlowModel = "test/slow"
 	// UpstreamRateLimitedModel is routed to an upstream that answers 429.
 	UpstreamRateLimitedModel = "test/upstream-rate-limited"
@@ -44,7 +50,7 @@ const (
 )
 
 // InternalErrorHeader is the request header that makes the reference fail
-// with a 500, written as config's internal_error_header fixture.
+// (internal-error: a 500 under the default contract), written as config's internal_error_header fixture.
 const InternalErrorHeader = "X-Fault: internal"
 
 const (
@@ -56,7 +62,8 @@ const (
 // Options tune the reference. The zero value is usable.
 type Options struct {
 	// GatewayTimeout is how long a request for the slow model waits for its
-	// (never answering) upstream before the 504; default 300ms.
+	// (never answering) upstream before the upstream-timeout error; default
+	// 300ms.
 	GatewayTimeout time.Duration
 	// Latency is a fixed delay added before every response (0 = none).
 	Latency time.Duration
@@ -92,6 +99,9 @@ func (o Options) withDefaults() Options {
 // lives under /v1. All its methods are safe for concurrent use.
 type Server struct {
 	contract *spec.Contract
+	// fallback is the default contract: it answers the situations contract
+	// does not cover.
+	fallback *spec.Contract
 	opts     Options
 	created  time.Time
 
@@ -118,12 +128,22 @@ type Server struct {
 }
 
 // New returns a reference server with fresh random credentials and its
-// built-in fixture files. It panics if c is nil or lacks a status the
-// reference answers with; Start reports that as an error instead.
+// built-in fixture files, answering every error as contract c says (or, for
+// a situation c does not cover, as the default contract says). It panics if
+// c is nil, its error_template does not render to JSON, or a situation the
+// reference answers with has no outcome; Start reports that as an error
+// instead.
 func New(c *spec.Contract, opts Options) *Server {
-	if err := checkContract(c); err != nil {
+	fallback, err := checkContract(c)
+	if err != nil {
 		panic(err.Error())
 	}
+	return newServer(c, fallback, opts)
+}
+
+// newServer is New for a contract checkContract accepted, with the default
+// contract it returned.
+func newServer(c, fallback *spec.Contract, opts Options) *Server {
 	opts = opts.withDefaults()
 	faultName, faultValue, err := config.SplitHeader(InternalErrorHeader)
 	if err != nil {
@@ -131,6 +151,7 @@ func New(c *spec.Contract, opts Options) *Server {
 	}
 	s := &Server{
 		contract:    c,
+		fallback:    fallback,
 		opts:        opts,
 		created:     opts.Now(),
 		validKey:    newKey(),
@@ -162,19 +183,29 @@ func New(c *spec.Contract, opts Options) *Server {
 	return s
 }
 
-// statusesUsed lists every status the reference answers errors with.
-var statusesUsed = []int{400, 401, 402, 403, 404, 410, 429, 500, 502, 504}
-
-func checkContract(c *spec.Contract) error {
+// checkContract checks that the reference can answer every error under c
+// and returns the default contract, which answers the situations c does not
+// cover. That a covered situation's status is in c's status table is
+// spec's check, made when c was loaded.
+func checkContract(c *spec.Contract) (*spec.Contract, error) {
 	if c == nil {
-		return errors.New("reference: the contract is nil")
+		return nil, errors.New("reference: the contract is nil")
 	}
-	for _, status := range statusesUsed {
-		if _, ok := c.TypeFor(status); !ok {
-			return fmt.Errorf("reference: the contract has no error type for status %d", status)
+	fallback, err := spec.Load()
+	if err != nil {
+		return nil, fmt.Errorf("reference: load the default contract: %w", err)
+	}
+	for _, sit := range allSituations() {
+		if o := outcomeOf(c, fallback, sit); !o.Covered() || o.Status == 0 {
+			return nil, fmt.Errorf("reference: neither the contract %s nor the default contract %s gives an outcome for the situation %s",
+				c.Name, fallback.Name, sit)
 		}
 	}
-	return nil
+	sample := errorValues{status: http.StatusBadRequest, message: "A sample message.", typ: "sample_type", param: "sample", code: "sample_code"}
+	if _, err := renderError(c, sample); err != nil {
+		return nil, fmt.Errorf("reference: contract %s: %w", c.Name, err)
+	}
+	return fallback, nil
 }
 
 // Config returns a complete configuration pointing at baseURL (which already
@@ -239,8 +270,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	h := s.route(r.Method, r.URL.Path)
 	if h == nil {
-		s.writeError(w, &apiError{status: http.StatusNotFound,
-			message: fmt.Sprintf("Unknown request URL: %s %s. Please check the URL and the method.", r.Method, excerpt(r.URL.Path))}, secret)
+		s.writeError(w, fail(sitUnknownRoute, "",
+			fmt.Sprintf("Unknown request URL: %s %s. Please check the URL and the method.", r.Method, excerpt(r.URL.Path))), secret)
 		return
 	}
 	if aerr := s.admit(p); aerr != nil {
@@ -346,7 +377,8 @@ type Running struct {
 // Start listens on addr ("" means "127.0.0.1:0") and serves a new reference
 // server in the background until Close.
 func Start(c *spec.Contract, opts Options, addr string) (*Running, error) {
-	if err := checkContract(c); err != nil {
+	fallback, err := checkContract(c)
+	if err != nil {
 		return nil, err
 	}
 	if addr == "" {
@@ -356,7 +388,7 @@ func Start(c *spec.Contract, opts Options, addr string) (*Running, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reference: listen on %s: %w", addr, err)
 	}
-	s := New(c, opts)
+	s := newServer(c, fallback, opts)
 	hs := &http.Server{Handler: s, ReadHeaderTimeout: defaultTimeout}
 	done := make(chan error, 1)
 	go func() { done <- hs.Serve(ln) }()

@@ -27,6 +27,20 @@ import (
 
 const testGatewayTimeout = 50 * time.Millisecond
 
+// The codes the default contract (aiand) gives the reference's errors. The
+// tests spell them out rather than read them from the contract, so that
+// they prove what the reference answers.
+const (
+	codeInvalidValue  = "invalid_value"
+	codeContextLength = "context_length_exceeded"
+	codeCapability    = "model_capability_mismatch"
+	codeFileNotFound  = "file_not_found"
+	codeFileExpired   = "file_expired"
+	codeInvalidAPIKey = "invalid_api_key"
+	codeRateLimit     = "rate_limit_exceeded"
+	codeNoCredits     = "insufficient_credits"
+)
+
 // clock is a settable clock for Options.Now.
 type clock struct {
 	mu  sync.Mutex
@@ -53,10 +67,17 @@ type harness struct {
 	clock    *clock
 }
 
+// newHarness serves a reference under the default contract.
 func newHarness(t *testing.T, opts Options) *harness {
 	t.Helper()
 	c, err := spec.Load()
 	require.NoError(t, err)
+	return newHarnessWith(t, c, opts)
+}
+
+// newHarnessWith serves a reference under contract c.
+func newHarnessWith(t *testing.T, c *spec.Contract, opts Options) *harness {
+	t.Helper()
 	clk := &clock{now: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)}
 	if opts.Now == nil {
 		opts.Now = clk.Now
@@ -148,8 +169,8 @@ func (h *harness) expectError(t *testing.T, res response, status int, code, para
 	assert.Equal(t, wantType, e["type"])
 	msg, _ := e["message"].(string)
 	assert.NotEmpty(t, strings.TrimSpace(msg))
-	assert.Equal(t, nullable(code), asStringPtr(e["code"]), "code")
-	assert.Equal(t, nullable(param), asStringPtr(e["param"]), "param")
+	assert.Equal(t, orNull(code), e["code"], "code")
+	assert.Equal(t, orNull(param), e["param"], "param")
 	for _, secret := range h.cfg.Secrets() {
 		assert.NotContains(t, string(res.body), secret, "the response echoes a credential")
 	}
@@ -157,14 +178,6 @@ func (h *harness) expectError(t *testing.T, res response, status int, code, para
 		assert.NotContains(t, msg, leak)
 	}
 	return e
-}
-
-func asStringPtr(v any) *string {
-	s, ok := v.(string)
-	if !ok {
-		return nil
-	}
-	return &s
 }
 
 func ptr(s string) *string { return &s }
@@ -202,39 +215,56 @@ func TestAuthentication(t *testing.T) {
 	valid := h.jwt(t, jwt.SigningMethodHS256, secret, jwt.MapClaims{"sub": "ci", "exp": future})
 	key := h.cfg.Auth.APIKey
 
+	// Under the default contract every rejected credential is a 401; an
+	// invalid JWT has no code, every other an invalid_api_key.
+	const chatPath = "/v1/chat/completions"
 	rejected := []struct {
 		name string
 		auth string
 		path string
+		code string
 	}{
-		{"missing header", "", "/v1/chat/completions"},
-		{"bare key without scheme", key, "/v1/chat/completions"},
-		{"basic scheme", "Basic " + key, "/v1/chat/completions"},
-		{"token scheme", "Token " + key, "/v1/chat/completions"},
-		{"bearer without token", "Bearer", "/v1/chat/completions"},
-		{"bearer with empty token", "Bearer ", "/v1/chat/completions"},
-		{"two tokens", "Bearer " + key + " " + key, "/v1/chat/completions"},
-		{"two spaces", "Bearer  " + key, "/v1/chat/completions"},
-		{"unknown key", "Bearer sk-ref-00000000000000000000000000000000", "/v1/chat/completions"},
-		{"truncated key", "Bearer " + key[:len(key)-1], "/v1/chat/completions"},
-		{"JWT with a bad signature", "Bearer " + h.jwt(t, jwt.SigningMethodHS256, []byte("not-the-secret"), jwt.MapClaims{"exp": future}), "/v1/chat/completions"},
-		{"JWT with alg none", "Bearer " + h.jwt(t, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, jwt.MapClaims{"exp": future}), "/v1/chat/completions"},
-		{"expired JWT", "Bearer " + h.jwt(t, jwt.SigningMethodHS256, secret, jwt.MapClaims{"exp": past}), "/v1/chat/completions"},
-		{"JWT without exp", "Bearer " + h.jwt(t, jwt.SigningMethodHS256, secret, jwt.MapClaims{"sub": "ci"}), "/v1/chat/completions"},
-		{"JWT with HS512", "Bearer " + h.jwt(t, jwt.SigningMethodHS512, secret, jwt.MapClaims{"exp": future}), "/v1/chat/completions"},
-		{"tampered JWT", "Bearer " + valid[:len(valid)-2] + "xx", "/v1/chat/completions"},
-		{"unknown route without a key", "", "/v1/nope"},
-		{"unknown route with a bad key", "Bearer sk-nope", "/v1/nope"},
+		{"missing header", "", chatPath, codeInvalidAPIKey},
+		{"bare key without scheme", key, chatPath, codeInvalidAPIKey},
+		{"basic scheme", "Basic " + key, chatPath, codeInvalidAPIKey},
+		{"token scheme", "Token " + key, chatPath, codeInvalidAPIKey},
+		{"bearer without token", "Bearer", chatPath, codeInvalidAPIKey},
+		{"bearer with empty token", "Bearer ", chatPath, codeInvalidAPIKey},
+		{"two tokens", "Bearer " + key + " " + key, chatPath, codeInvalidAPIKey},
+		{"two spaces", "Bearer  " + key, chatPath, codeInvalidAPIKey},
+		{"unknown key", "Bearer sk-ref-00000000000000000000000000000000", chatPath, codeInvalidAPIKey},
+		{"truncated key", "Bearer " + key[:len(key)-1], chatPath, codeInvalidAPIKey},
+		{"JWT with a bad signature", "Bearer " + h.jwt(t, jwt.SigningMethodHS256, []byte("not-the-secret"), jwt.MapClaims{"exp": future}), chatPath, ""},
+		{"JWT with alg none", "Bearer " + h.jwt(t, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, jwt.MapClaims{"exp": future}), chatPath, ""},
+		{"expired JWT", "Bearer " + h.jwt(t, jwt.SigningMethodHS256, secret, jwt.MapClaims{"exp": past}), chatPath, ""},
+		{"JWT without exp", "Bearer " + h.jwt(t, jwt.SigningMethodHS256, secret, jwt.MapClaims{"sub": "ci"}), chatPath, ""},
+		{"JWT with HS512", "Bearer " + h.jwt(t, jwt.SigningMethodHS512, secret, jwt.MapClaims{"exp": future}), chatPath, ""},
+		{"tampered JWT", "Bearer " + valid[:len(valid)-2] + "xx", chatPath, ""},
+		{"unknown route without a key", "", "/v1/nope", codeInvalidAPIKey},
+		{"unknown route with a bad key", "Bearer sk-nope", "/v1/nope", codeInvalidAPIKey},
 	}
 	for _, tc := range rejected {
 		t.Run(tc.name, func(t *testing.T) {
 			res := h.do(t, request{path: tc.path, auth: ptr(tc.auth), body: "{not json"})
-			e := h.expectError(t, res, http.StatusUnauthorized, codeInvalidAPIKey, "")
+			e := h.expectError(t, res, http.StatusUnauthorized, tc.code, "")
 			if strings.Contains(tc.auth, ".") {
 				assert.NotContains(t, e["message"], strings.TrimPrefix(tc.auth, "Bearer "))
 			}
 		})
 	}
+
+	t.Run("two Authorization headers", func(t *testing.T) {
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, h.url+"/v1/models", nil)
+		require.NoError(t, err)
+		req.Header.Add("Authorization", "Bearer "+key)
+		req.Header.Add("Authorization", "Bearer "+key)
+		res, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer res.Body.Close()
+		body, err := io.ReadAll(res.Body)
+		require.NoError(t, err)
+		h.expectError(t, response{status: res.StatusCode, header: res.Header, body: body}, http.StatusUnauthorized, codeInvalidAPIKey, "")
+	})
 
 	for _, tc := range []struct{ name, key, says string }{
 		{"disabled key", h.cfg.Fixtures.DisabledAPIKey, "disabled"},
@@ -296,6 +326,9 @@ func TestChatValidation(t *testing.T) {
 	msg := func(m map[string]any) string {
 		return mustJSON(t, map[string]any{"model": MainModel, "messages": []any{m}})
 	}
+	// Under the default contract every one is a 400: malformed bodies,
+	// missing members and members of the wrong type have no code, invalid
+	// values have invalid_value.
 	for _, tc := range []struct {
 		name, body, param, code string
 	}{
@@ -310,33 +343,39 @@ func TestChatValidation(t *testing.T) {
 		{"missing model", `{"messages":[{"role":"user","content":"hi"}]}`, "model", ""},
 		{"null model", `{"model":null,"messages":[{"role":"user","content":"hi"}]}`, "model", ""},
 		{"empty model", `{"model":"","messages":[{"role":"user","content":"hi"}]}`, "model", ""},
-		{"numeric model", `{"model":42,"messages":[{"role":"user","content":"hi"}]}`, "model", codeInvalidValue},
+		{"numeric model", `{"model":42,"messages":[{"role":"user","content":"hi"}]}`, "model", ""},
 		{"missing messages", `{"model":"openai/gpt-oss-120b"}`, "messages", ""},
-		{"messages not an array", `{"model":"openai/gpt-oss-120b","messages":"hi"}`, "messages", codeInvalidValue},
+		{"messages not an array", `{"model":"openai/gpt-oss-120b","messages":"Say ok."}`, "messages", ""},
+		{"messages an object", `{"model":"openai/gpt-oss-120b","messages":{"role":"user"}}`, "messages", ""},
 		{"empty messages", `{"model":"openai/gpt-oss-120b","messages":[]}`, "messages", codeInvalidValue},
-		{"message not an object", `{"model":"openai/gpt-oss-120b","messages":["hi"]}`, "messages[0]", codeInvalidValue},
+		{"message not an object", `{"model":"openai/gpt-oss-120b","messages":["hi"]}`, "messages[0]", ""},
 		{"unknown role", msg(map[string]any{"role": "wizard", "content": "hi"}), "messages[0].role", codeInvalidValue},
-		{"missing role", msg(map[string]any{"content": "hi"}), "messages[0].role", codeInvalidValue},
-		{"numeric role", msg(map[string]any{"role": 1, "content": "hi"}), "messages[0].role", codeInvalidValue},
+		{"missing role", msg(map[string]any{"content": "hi"}), "messages[0].role", ""},
+		{"numeric role", msg(map[string]any{"role": 1, "content": "hi"}), "messages[0].role", ""},
 		{"missing user content", msg(map[string]any{"role": "user"}), "messages[0].content", ""},
-		{"numeric content", msg(map[string]any{"role": "user", "content": 3}), "messages[0].content", codeInvalidValue},
+		{"numeric content", msg(map[string]any{"role": "user", "content": 3}), "messages[0].content", ""},
 		{"empty parts", msg(map[string]any{"role": "user", "content": []any{}}), "messages[0].content", codeInvalidValue},
 		{"unknown part type", msg(map[string]any{"role": "user", "content": []any{map[string]any{"type": "audio"}}}), "messages[0].content", codeInvalidValue},
-		{"part not an object", msg(map[string]any{"role": "user", "content": []any{"hi"}}), "messages[0].content", codeInvalidValue},
-		{"text part without text", msg(map[string]any{"role": "user", "content": []any{map[string]any{"type": "text"}}}), "messages[0].content", codeInvalidValue},
+		{"part without a type", msg(map[string]any{"role": "user", "content": []any{map[string]any{"text": "hi"}}}), "messages[0].content", ""},
+		{"part with a numeric type", msg(map[string]any{"role": "user", "content": []any{map[string]any{"type": 1}}}), "messages[0].content", ""},
+		{"part not an object", msg(map[string]any{"role": "user", "content": []any{"hi"}}), "messages[0].content", ""},
+		{"text part without text", msg(map[string]any{"role": "user", "content": []any{map[string]any{"type": "text"}}}), "messages[0].content", ""},
+		{"text part with numeric text", msg(map[string]any{"role": "user", "content": []any{map[string]any{"type": "text", "text": 1}}}), "messages[0].content", ""},
+		{"numeric file_id", msg(map[string]any{"role": "user", "content": []any{map[string]any{"type": "input_file", "file_id": 7}}}), "messages[0].content", ""},
 		{"temperature too high", chat(t, MainModel, "hi", map[string]any{"temperature": 2.5}), "temperature", codeInvalidValue},
 		{"temperature negative", chat(t, MainModel, "hi", map[string]any{"temperature": -0.1}), "temperature", codeInvalidValue},
-		{"temperature a string", chat(t, MainModel, "hi", map[string]any{"temperature": "hot"}), "temperature", codeInvalidValue},
+		{"temperature a string", chat(t, MainModel, "hi", map[string]any{"temperature": "hot"}), "temperature", ""},
 		{"top_p too high", chat(t, MainModel, "hi", map[string]any{"top_p": 1.5}), "top_p", codeInvalidValue},
-		{"top_p a bool", chat(t, MainModel, "hi", map[string]any{"top_p": true}), "top_p", codeInvalidValue},
+		{"top_p a bool", chat(t, MainModel, "hi", map[string]any{"top_p": true}), "top_p", ""},
 		{"max_tokens zero", chat(t, MainModel, "hi", map[string]any{"max_tokens": 0}), "max_tokens", codeInvalidValue},
 		{"max_tokens negative", chat(t, MainModel, "hi", map[string]any{"max_tokens": -5}), "max_tokens", codeInvalidValue},
 		{"max_tokens fractional", chat(t, MainModel, "hi", map[string]any{"max_tokens": 1.5}), "max_tokens", codeInvalidValue},
 		{"max_tokens huge", chat(t, MainModel, "hi", map[string]any{"max_tokens": 1e9}), "max_tokens", codeInvalidValue},
-		{"max_tokens a string", chat(t, MainModel, "hi", map[string]any{"max_tokens": "10"}), "max_tokens", codeInvalidValue},
+		{"max_tokens a string", chat(t, MainModel, "hi", map[string]any{"max_tokens": "10"}), "max_tokens", ""},
+		{"max_tokens a word", chat(t, MainModel, "hi", map[string]any{"max_tokens": "one"}), "max_tokens", ""},
 		{"n zero", chat(t, MainModel, "hi", map[string]any{"n": 0}), "n", codeInvalidValue},
 		{"n too large", chat(t, MainModel, "hi", map[string]any{"n": 129}), "n", codeInvalidValue},
-		{"stream a string", chat(t, MainModel, "hi", map[string]any{"stream": "yes"}), "stream", codeInvalidValue},
+		{"stream a string", chat(t, MainModel, "hi", map[string]any{"stream": "yes"}), "stream", ""},
 		{"validation precedes model lookup", chat(t, "no/such-model", "hi", map[string]any{"n": 0}), "n", codeInvalidValue},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -387,7 +426,7 @@ func TestChatOutcomes(t *testing.T) {
 		code   string
 		param  string
 	}{
-		{name: "unknown model", body: chat(t, "no/such-model", "hi", nil), status: 404, code: codeModelNotFound, param: "model"},
+		{name: "unknown model", body: chat(t, "no/such-model", "hi", nil), status: 404, param: "model"},
 		{name: "restricted model", key: fx.RestrictedAPIKey, body: chat(t, fx.RestrictedModel, "hi", nil), status: 403, param: "model"},
 		{name: "no credits", key: fx.NoCreditsAPIKey, body: chat(t, fx.Model, "hi", nil), status: 402, code: codeNoCredits},
 		{name: "image to a text-only model", body: chat(t, fx.TextOnlyModel, image, nil), status: 400, code: codeCapability, param: "messages"},
@@ -403,9 +442,9 @@ func TestChatOutcomes(t *testing.T) {
 		{name: "unreachable upstream", body: chat(t, fx.UnreachableModel, "hi", nil), status: 502},
 		{name: "internal fault", header: map[string]string{"X-Fault": "internal"}, body: chat(t, fx.Model, "hi", nil), status: 500},
 		{name: "internal fault on models", header: map[string]string{"X-Fault": "internal"}, status: 500},
-		{name: "error to a streaming request is JSON", body: chat(t, "no/such-model", "hi", map[string]any{"stream": true}), status: 404, code: codeModelNotFound, param: "model"},
-		{name: "rate-limited upstream", body: chat(t, fx.UpstreamRateLimitedModel, "hi", nil), status: 429, code: codeRateLimit},
-		{name: "rate-limited upstream, streaming", body: chat(t, fx.UpstreamRateLimitedModel, "hi", map[string]any{"stream": true}), status: 429, code: codeRateLimit},
+		{name: "error to a streaming request is JSON", body: chat(t, "no/such-model", "hi", map[string]any{"stream": true}), status: 404, param: "model"},
+		{name: "rate-limited upstream", body: chat(t, fx.UpstreamRateLimitedModel, "hi", nil), status: 429},
+		{name: "rate-limited upstream, streaming", body: chat(t, fx.UpstreamRateLimitedModel, "hi", map[string]any{"stream": true}), status: 429},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rq := request{path: "/v1/chat/completions", key: tc.key, header: tc.header, body: tc.body}
@@ -542,7 +581,7 @@ func TestModels(t *testing.T) {
 	assert.Equal(t, fx.Model, m.ID)
 	assert.Equal(t, fx.ContextWindow, m.ContextWindow)
 
-	h.expectError(t, h.do(t, request{method: http.MethodGet, path: "/v1/models/no/such-model"}), 404, codeModelNotFound, "model")
+	h.expectError(t, h.do(t, request{method: http.MethodGet, path: "/v1/models/no/such-model"}), 404, "", "model")
 	h.expectError(t, h.do(t, request{method: http.MethodGet, path: "/v1/models/" + fx.RestrictedModel, key: fx.RestrictedAPIKey}), 403, "", "model")
 	assert.Equal(t, http.StatusOK, h.do(t, request{method: http.MethodGet, path: "/v1/models/" + fx.RestrictedModel}).status)
 }
@@ -587,9 +626,9 @@ func TestFileUploadValidation(t *testing.T) {
 		status      int
 		code, param string
 	}{
-		{name: "JSON instead of multipart", contentType: "application/json", body: `{"purpose":"assistants"}`, status: 400, code: codeInvalidValue},
-		{name: "no content type", contentType: "-", body: "x", status: 400, code: codeInvalidValue},
-		{name: "multipart without boundary", contentType: "multipart/form-data", body: "x", status: 400, code: codeInvalidValue},
+		{name: "JSON instead of multipart", contentType: "application/json", body: `{"purpose":"assistants"}`, status: 400},
+		{name: "no content type", contentType: "-", body: "x", status: 400},
+		{name: "multipart without boundary", contentType: "multipart/form-data", body: "x", status: 400},
 		{name: "broken multipart", contentType: "multipart/form-data; boundary=zzz", body: "--zzz\r\nbroken", status: 400},
 		{name: "missing purpose", parts: []formPart{file}, status: 400, param: "purpose"},
 		{name: "empty purpose", parts: []formPart{{name: "purpose"}, file}, status: 400, param: "purpose"},
