@@ -138,6 +138,10 @@ type Config struct {
 	Require []string `yaml:"require,omitempty"`
 	// Strict turns SHOULD findings (warnings) into failures.
 	Strict bool `yaml:"strict,omitempty"`
+	// Contract names the error contract the target is judged by: a
+	// built-in contract's name or the path of a contract file; the default
+	// contract when empty.
+	Contract string `yaml:"contract,omitempty"`
 }
 
 // Upper bounds: larger values would only exhaust memory.

@@ -108,6 +108,23 @@ func bindEnv(fs *pflag.FlagSet) {
 	})
 }
 
+// addRunFlags declares run's flags on fs, in the order its help lists
+// them, each bound to its environment variable.
+func addRunFlags(fs *pflag.FlagSet, o *runOptions) {
+	fs.SortFlags = false
+	o.register(fs)
+	bindEnv(fs)
+}
+
+// runFlags is a flag set of run's own, outside the command tree, with
+// nothing set on its command line: config check resolves its FILE through
+// it, exactly as run resolves its flags.
+func runFlags(o *runOptions) *pflag.FlagSet {
+	fs := pflag.NewFlagSet("run", pflag.ContinueOnError)
+	addRunFlags(fs, o)
+	return fs
+}
+
 // commandLineOnly are the flags no environment variable sets: each narrows
 // or empties a run (a dry run sends nothing), and a variable left over in a
 // CI job would quietly turn a gate green without testing the target.
@@ -278,10 +295,7 @@ func (a App) runCmd() *cobra.Command {
 			return a.run(cmd.Flags(), &o)
 		}),
 	}
-	fs := cmd.Flags()
-	fs.SortFlags = false
-	o.register(fs)
-	bindEnv(fs)
+	addRunFlags(cmd.Flags(), &o)
 	for _, name := range []string{"config", "waivers"} {
 		_ = cmd.MarkFlagFilename(name, "yaml", "yml")
 	}
@@ -384,11 +398,14 @@ func (a App) configCmd() *cobra.Command {
 	check := &cobra.Command{
 		Use:   "check FILE",
 		Short: "Validate a config file; send nothing; list the enabled and skipped cases",
-		Long: `check validates a config file as run would, without sending anything:
-unknown keys, unset ${VAR}s, bad URLs and durations, unreadable CA files each
-exit 2 naming the file and the field. ERRCONFORM_TARGET and ERRCONFORM_API_KEY
-apply as they do for run. It then lists how many cases the config enables and,
-per missing fixture, the cases that would be skipped.`,
+		Long: `check validates a config file as run --config FILE would, without sending
+anything: unknown keys, unset ${VAR}s, bad URLs and durations, unreadable CA
+files each exit 2 naming the file and the field. Every environment variable run
+reads (ERRCONFORM_TARGET, ERRCONFORM_API_KEY, ERRCONFORM_MAX_RPS,
+ERRCONFORM_TIMEOUT, ...) applies as it does for run, and whatever run would
+refuse before sending anything, check refuses too; only the report paths
+(ERRCONFORM_JUNIT, ...) are left for run to check. It then lists how many cases
+the config enables and, per missing fixture, the cases that would be skipped.`,
 		Example: `  errconform config check errconform.yaml
   ERRCONFORM_API_KEY=sk-... errconform config check examples/errconform.yaml`,
 		Args: exactArgs(1, "one config file (errconform config check FILE)"),

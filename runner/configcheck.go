@@ -1,7 +1,6 @@
 package runner
 
 import (
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -12,33 +11,25 @@ import (
 	"github.com/errconform/errconform/suites"
 )
 
-// configCheck is "errconform config check FILE".
+// configCheck is "errconform config check FILE": the configuration run
+// would resolve with --config FILE (resolveConfig, the same environment
+// variables and checks), described without sending anything.
 func (a App) configCheck(path string) error {
-	cfg, err := config.Load(path, a.LookupEnv)
+	if path == "" {
+		return usagef("config check: FILE is empty (errconform config check FILE)")
+	}
+	var o runOptions
+	fs := runFlags(&o)
+	// FILE is run's --config, given on the command line.
+	if err := fs.Set("config", path); err != nil {
+		return usagef("config check %s: %v", path, err)
+	}
+	res, err := a.resolveConfig(fs, &o)
 	if err != nil {
 		return err
 	}
-	// The same environment run applies: ERRCONFORM_TARGET, ERRCONFORM_API_KEY.
-	if v, ok := a.LookupEnv(EnvName("target")); ok {
-		if strings.TrimSpace(v) == "" {
-			return usagef("the target is empty: ERRCONFORM_TARGET is set to an empty string (a CI secret that is not set?); %s", errNoTarget)
-		}
-		cfg.Target.BaseURL = v
-	}
-	a.applyKeyFromEnv(&cfg)
-	if err := cfg.Validate(); err != nil {
-		var ce *config.Error
-		if errors.As(err, &ce) && ce.File == "" {
-			ce.File = path
-		}
-		return err
-	}
-	if _, err := tlsConfigFor(cfg.TLS); err != nil {
-		return err
-	}
-	if cfg.Target.BaseURL == "" {
-		return &config.Error{File: path, Field: "target.base_url", Msg: "is not set; " + errNoTarget}
-	}
+	defer res.stop()
+	cfg := res.cfg
 	// The terminal's redaction boundary, as for run.
 	stdout := reports.NewRedactingWriter(a.Stdout, probe.NewRedactor(cfg.Secrets()...))
 	defer stdout.Close()
@@ -56,8 +47,12 @@ func (a App) configCheck(path string) error {
 		}
 	}
 	total := len(suites.Catalogue())
+	target := redactURL(cfg.Target.BaseURL)
+	if res.embedded {
+		target = "the embedded reference (" + config.ReferenceTarget + ")"
+	}
 	fmt.Fprintf(a.Stdout, "%s: valid. Target %s (timeout %s, gateway timeout %s). Nothing was sent.\n", path,
-		redactURL(cfg.Target.BaseURL), cfg.Target.Timeout.Std(), cfg.Target.GatewayTimeout.Std())
+		target, cfg.Target.Timeout.Std(), cfg.Target.GatewayTimeout.Std())
 	redactor := probe.NewRedactor(cfg.Secrets()...)
 	keyHeader := "Authorization: Bearer <key>"
 	if !cfg.Auth.BearerAuth() {

@@ -2,22 +2,16 @@ package runner
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"maps"
-	"math"
-	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/signal"
 	"path"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -25,15 +19,11 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/onsi/ginkgo/v2"
-	"github.com/onsi/ginkgo/v2/formatter"
-	"github.com/onsi/ginkgo/v2/types"
 	"github.com/spf13/pflag"
 
 	"github.com/errconform/errconform/check"
 	"github.com/errconform/errconform/config"
 	"github.com/errconform/errconform/probe"
-	"github.com/errconform/errconform/reference"
 	"github.com/errconform/errconform/reports"
 	"github.com/errconform/errconform/spec"
 	"github.com/errconform/errconform/suites"
@@ -102,12 +92,6 @@ func (o *runOptions) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.insecure, "insecure", false, "do not verify the target's TLS certificate (prints a warning)")
 }
 
-// failRecorder is the GinkgoTestingT RunSpecs needs; the suite's outcome
-// is read from RunSpecs' return value and the results instead.
-type failRecorder struct{}
-
-func (failRecorder) Fail() {}
-
 // session is one run's state: what was selected, what came back, and
 // where lines are printed. It is built per invocation, never global.
 type session struct {
@@ -126,7 +110,7 @@ type session struct {
 	results  map[string]suites.Result
 	prefetch map[string]suites.Result
 	// ginkgoReport is Ginkgo's report, once ReportAfterSuite has run.
-	ginkgoReport *types.Report
+	ginkgoReport *specReport
 	// closed is set once the results are collected for the reports: a
 	// case finishing after that (Ginkgo still unwinding past the
 	// deadline) is neither recorded nor printed.
@@ -136,64 +120,28 @@ type session struct {
 // run is errconform run: fs holds the parsed flags, op the values they
 // were parsed into (the environment fills in the rest here).
 func (a App) run(fs *pflag.FlagSet, op *runOptions) (int, error) {
-	fromCommandLine := map[string]bool{}
-	fs.Visit(func(f *pflag.Flag) { fromCommandLine[f.Name] = true })
-	set, err := applyEnv(fs, a.LookupEnv)
+	invoked := time.Now()
+	res, err := a.resolveConfig(fs, op)
+	var none nothingToRerun
+	if errors.As(err, &none) {
+		fmt.Fprintf(a.Stderr, "errconform: %s has no failed or errored case: nothing to re-run; nothing was sent and no report written\n", reports.Printable(none.report))
+		return ExitOK, nil
+	}
 	if err != nil {
-		return ExitUsage, err
+		return ExitUsage, err // the exit code follows the error: 2 for a usage or config error
 	}
-	o := *op
-	if err := checkRunFlags(o, set, fromCommandLine); err != nil {
-		return ExitUsage, err
-	}
-	deadline := time.Now().Add(o.deadline)
-	contract, err := spec.Load()
-	if err != nil {
-		return ExitFailed, err
-	}
-	if o.configFile, err = findConfig(o, set); err != nil {
-		return ExitUsage, err
-	}
-	toStdout, err := stdoutReport(o)
-	if err != nil {
-		return ExitUsage, err
-	}
+	defer res.stop()
+	o, cfg, contract, embedded := res.opts, res.cfg, res.contract, res.embedded
+	deadline := invoked.Add(o.deadline)
 	reportOut := a.Stdout
-	if toStdout != "" {
+	if res.toStdout != "" {
 		// Standard output carries the report alone: every line the run
 		// prints goes to standard error.
 		a.Stdout = a.Stderr
 	}
-	cfg, embedded, stop, err := a.resolveTarget(o, set, contract)
-	if err != nil {
-		return ExitUsage, err
-	}
-	defer stop()
-	catalogue := suites.Catalogue()
-	selected, err := selectCases(o, catalogue, reportTarget{cfg.Target.BaseURL, embedded})
-	if errors.Is(err, errNothingToRerun) {
-		fmt.Fprintf(a.Stderr, "errconform: %s has no failed or errored case: nothing to re-run; nothing was sent and no report written\n", reports.Printable(o.rerunFailed))
-		return ExitOK, nil
-	}
-	if err != nil {
-		return ExitUsage, err
-	}
-	if controls := int64(len(controlCases(selected))); cfg.Limits.MaxRequests > 0 && cfg.Limits.MaxRequests < controls {
-		return ExitUsage, usagef("a request budget of %d (--max-requests, limits.max_requests) leaves no room for the %d positive controls, which prove the run tests the target",
-			cfg.Limits.MaxRequests, controls)
-	}
-	s := &session{app: a, opts: o, cfg: cfg, selected: selected, results: map[string]suites.Result{}, prefetch: map[string]suites.Result{}}
+	s := &session{app: a, opts: o, cfg: cfg, selected: res.selected, waivers: res.waivers, results: map[string]suites.Result{}, prefetch: map[string]suites.Result{}}
 	if err := checkOutputPaths(o); err != nil {
 		return ExitUsage, err
-	}
-	if o.waivers != "" {
-		known := map[string]bool{}
-		for _, c := range catalogue {
-			known[c.ID] = true
-		}
-		if s.waivers, err = config.LoadWaivers(o.waivers, func(id string) bool { return known[id] }); err != nil {
-			return ExitUsage, err
-		}
 	}
 	redactor := probe.NewRedactor(cfg.Secrets()...)
 	// The terminal's redaction boundary: everything this run prints from
@@ -208,14 +156,10 @@ func (a App) run(fs *pflag.FlagSet, op *runOptions) (int, error) {
 		s.printDryRun(redactor)
 		return ExitOK, nil
 	}
-	tlsConfig, err := tlsConfigFor(cfg.TLS)
-	if err != nil {
-		return ExitUsage, err
-	}
 	if cfg.TLS.Insecure {
 		fmt.Fprintln(a.Stderr, "errconform: WARNING: --insecure: the target's TLS certificate is NOT verified")
 	}
-	client, err := probe.New(probe.Options{BaseURL: cfg.Target.BaseURL, Timeout: cfg.Target.Timeout.Std(), TLS: tlsConfig,
+	client, err := probe.New(probe.Options{BaseURL: cfg.Target.BaseURL, Timeout: cfg.Target.Timeout.Std(), TLS: res.tls,
 		MaxRPS: cfg.Limits.MaxRPS, MaxRequests: s.budget(), Concurrency: cfg.Limits.Concurrency, MaxBody: cfg.Limits.MaxBodyBytes,
 		Header: targetHeaders(cfg)})
 	if err != nil {
@@ -271,18 +215,22 @@ func (a App) run(fs *pflag.FlagSet, op *runOptions) (int, error) {
 	return code, nil
 }
 
-// errNothingToRerun: the --rerun-failed report has no failed or errored
+// nothingToRerun: the --rerun-failed report has no failed or errored
 // case.
-var errNothingToRerun = errors.New("nothing to re-run")
+type nothingToRerun struct{ report string }
+
+func (e nothingToRerun) Error() string {
+	return fmt.Sprintf("--rerun-failed %s: no failed or errored case: nothing to re-run", e.report)
+}
 
 // selectCases returns the cases a run selects, in catalogue order: those
 // that pass every selector given (--label-filter, --case, --rerun-failed),
 // and the positive controls, which run whatever the selectors say: they
 // prove the run tests the intended target with a working key and model.
 func selectCases(o runOptions, catalogue []suites.Case, target reportTarget) ([]suites.Case, error) {
-	filter, err := types.ParseLabelFilter(o.labelFilter)
+	filter, err := parseLabelFilter(o.labelFilter)
 	if err != nil {
-		return nil, labelFilterError(o.labelFilter, err)
+		return nil, err
 	}
 	var patterns []string
 	for _, p := range o.cases {
@@ -369,7 +317,7 @@ func (t reportTarget) String() string {
 }
 
 // failedIn reads an earlier JSON report and returns its failed and
-// errored case IDs, or errNothingToRerun. A case this errconform does not
+// errored case IDs, or nothingToRerun. A case this errconform does not
 // know is an error: the report comes from another version.
 func failedIn(reportPath string, catalogue []suites.Case, target reportTarget) (map[string]bool, error) {
 	rep, err := reports.ReadJSON(reportPath)
@@ -403,40 +351,9 @@ func failedIn(reportPath string, catalogue []suites.Case, target reportTarget) (
 			reportPath, len(unknown), reports.Printable(strings.Join(unknown, ", ")))
 	}
 	if len(failed) == 0 {
-		return nil, errNothingToRerun
+		return nil, nothingToRerun{reportPath}
 	}
 	return failed, nil
-}
-
-// ginkgoMarkup is the {{red}}…{{/}} styling in a Ginkgo error's message;
-// ansiEscape an escape sequence, should one be there already.
-var (
-	ginkgoMarkup = regexp.MustCompile(`\{\{/?[a-z-]*\}\}`)
-	ansiEscape   = regexp.MustCompile(`\x1b\[[0-9;]*[A-Za-z]`)
-)
-
-// labelFilterError words a label filter's syntax error on one line, with
-// no colour codes: Ginkgo's own error is coloured for a terminal.
-func labelFilterError(expr string, err error) error {
-	const help = "syntax: https://onsi.github.io/ginkgo/#spec-labels"
-	var ge types.GinkgoError
-	if !errors.As(err, &ge) {
-		return usagef("--label-filter %q: %s (%s)", expr, oneLine(ansiEscape.ReplaceAllString(err.Error(), "")), help)
-	}
-	lines := strings.Split(ansiEscape.ReplaceAllString(ge.Message, ""), "\n")
-	where := ""
-	if len(lines) > 1 && strings.TrimSpace(ginkgoMarkup.ReplaceAllString(lines[0], "")) == strings.TrimSpace(expr) {
-		// The first line repeats the expression, the offending part marked.
-		if at := ginkgoMarkup.FindStringIndex(lines[0]); at != nil {
-			where = fmt.Sprintf("at character %d; ", utf8.RuneCountInString(lines[0][:at[0]])+1)
-		}
-		lines = lines[1:]
-	}
-	reason := oneLine(ginkgoMarkup.ReplaceAllString(strings.Join(lines, " "), ""))
-	if reason == "" {
-		reason = "syntax error"
-	}
-	return usagef("--label-filter %q: %s (%s%s)", expr, reason, where, help)
 }
 
 // stdoutReport returns the report format whose path is "-", written to
@@ -456,31 +373,6 @@ func stdoutReport(o runOptions) (string, error) {
 		return names[0], nil
 	}
 	return "", usagef("%s: only one report can go to standard output (-)", strings.Join(names, " and "))
-}
-
-// checkRunFlags refuses flag (or environment) values that would switch a
-// safety off rather than tighten it, naming the flag and, when the value
-// came from the environment, the variable.
-func checkRunFlags(o runOptions, set, fromCommandLine map[string]bool) error {
-	source := func(name string) string {
-		if fromCommandLine[name] {
-			return "--" + name
-		}
-		return EnvName(name) + " (--" + name + ")"
-	}
-	if o.deadline < MinDeadline {
-		return usagef("%s %s: must be at least %s: the whole run, report writing included, must fit in it", source("deadline"), o.deadline, MinDeadline)
-	}
-	if set["timeout"] && o.timeout <= 0 {
-		return usagef("%s %s: must be a positive duration such as 40s", source("timeout"), o.timeout)
-	}
-	if set["gateway-timeout"] && o.gatewayTimeout <= 0 {
-		return usagef("%s %s: must be a positive duration such as 30s: the 504 rule needs it", source("gateway-timeout"), o.gatewayTimeout)
-	}
-	if set["max-rps"] && (math.IsNaN(o.maxRPS) || math.IsInf(o.maxRPS, 0) || o.maxRPS < 0) {
-		return usagef("%s %v: must be a finite number of requests per second, 0 or more (0: no cap)", source("max-rps"), o.maxRPS)
-	}
-	return nil
 }
 
 // runContext is the run's context: done at the deadline, or at the first
@@ -526,57 +418,12 @@ func signalName(sig os.Signal) string {
 	return sig.String()
 }
 
-// runSpecs runs the Ginkgo specs (the concurrent phase in BeforeSuite,
-// then the cases that run alone) within the run's deadline. When the
-// deadline passes or the run is interrupted, it waits at most stopWait for
-// Ginkgo to finish (less after a second interrupt); the cases still in
-// flight then count as not completed. It reports whether the suite passed.
-func (s *session) runSpecs(ctx context.Context, deadline time.Time, again <-chan struct{}) bool {
-	remaining := time.Until(deadline)
-	if ctx.Err() != nil || remaining <= 0 {
-		return false // the preflight used the whole run
-	}
-	// Only the selected cases become specs: a case left out by --case or
-	// --rerun-failed must not run when Ginkgo's label filter would let it.
-	suites.Register(s.selected, s.runCase)
-	ginkgo.BeforeSuite(s.prefetchConcurrent)
-	ginkgo.ReportAfterSuite("errconform reports", func(r types.Report) {
-		s.mu.Lock()
-		s.ginkgoReport = &r
-		s.mu.Unlock()
-	})
-	suiteConfig, reporterConfig := ginkgo.GinkgoConfiguration()
-	suiteConfig.LabelFilter = withControls(s.opts.labelFilter)
-	suiteConfig.Timeout = remaining
-	suiteConfig.GracePeriod = stopWait
-	suiteConfig.RandomizeAllSpecs = false
-	reporterConfig.NoColor = true
-	// errconform prints its own line per case; Ginkgo's console reporter
-	// would repeat them in Ginkgo's words.
-	formatter.ColorableStdOut = io.Discard
-
-	finished := make(chan bool, 1)
-	go func() { finished <- ginkgo.RunSpecs(failRecorder{}, "errconform", suiteConfig, reporterConfig) }()
-	select {
-	case passed := <-finished:
-		return passed
-	case <-ctx.Done():
-	}
-	select {
-	case passed := <-finished:
-		return passed
-	case <-time.After(stopWait):
-	case <-again:
-	}
-	return false // Ginkgo is still unwinding: the reports are written from what is known
-}
-
 // collect closes the session and returns every selected case's result in
 // order: a case without one is errored as not completed (printed, too),
 // with the reason the run stopped. It also returns how many cases did not
 // complete (those, and the ones the stop cancelled in flight) and Ginkgo's
 // report, if Ginkgo got to report.
-func (s *session) collect(ctx context.Context) (ordered []suites.Result, notCompleted int, ginkgoReport types.Report) {
+func (s *session) collect(ctx context.Context) (ordered []suites.Result, notCompleted int, ginkgoReport specReport) {
 	s.mu.Lock()
 	s.closed = true
 	results, prefetch := maps.Clone(s.results), maps.Clone(s.prefetch)
@@ -624,15 +471,6 @@ func configText(file string, embedded bool) string {
 		return "no config file: the embedded reference's own"
 	}
 	return "no config file"
-}
-
-// withControls extends a label filter so that the positive controls always
-// run.
-func withControls(filter string) string {
-	if strings.TrimSpace(filter) == "" {
-		return ""
-	}
-	return "(" + filter + ") || control"
 }
 
 // targetHeaders is target.headers as an http.Header.
@@ -750,7 +588,7 @@ func unreachable(results []suites.Result) int {
 
 // writeReports writes every report asked for; the one whose path is "-"
 // goes to stdout, redacted as Format.Write redacts a file.
-func writeReports(o runOptions, ginkgoReport types.Report, run reports.Run, contract *spec.Contract, stdout io.Writer) error {
+func writeReports(o runOptions, ginkgoReport specReport, run reports.Run, contract *spec.Contract, stdout io.Writer) error {
 	paths := o.reportPaths()
 	in := reports.Input{Run: run, Ginkgo: ginkgoReport, Contract: contract}
 	var errs []error
@@ -853,8 +691,8 @@ func (s *session) bound(ctx context.Context) (context.Context, context.CancelFun
 
 // prefetchConcurrent performs every selected case that need not run alone,
 // concurrently under the client's bounds, before the specs judge them.
-func (s *session) prefetchConcurrent(sc ginkgo.SpecContext) {
-	ctx, cancel := s.bound(sc)
+func (s *session) prefetchConcurrent(parent context.Context) {
+	ctx, cancel := s.bound(parent)
 	defer cancel()
 	var batch []suites.Case
 	for _, c := range s.selected {
@@ -979,200 +817,6 @@ func printExchanges(w io.Writer, r suites.Result, redactor *probe.Redactor) {
 	}
 }
 
-// applyEnv sets every flag the command line left unset from its
-// ERRCONFORM_<FLAG> environment variable, and returns the flags set by
-// either, so that both win over the config file.
-func applyEnv(fs *pflag.FlagSet, lookup config.LookupEnv) (map[string]bool, error) {
-	set := map[string]bool{}
-	fs.Visit(func(f *pflag.Flag) { set[f.Name] = true })
-	var err error
-	fs.VisitAll(func(f *pflag.Flag) {
-		name := envOf(f)
-		if set[f.Name] || err != nil || name == "" {
-			return
-		}
-		if v, ok := lookup(name); ok {
-			if e := fs.Set(f.Name, v); e != nil {
-				var invalid *pflag.InvalidValueError
-				if errors.As(e, &invalid) && invalid.Unwrap() != nil {
-					e = invalid.Unwrap()
-				}
-				err = usagef("environment variable %s=%q (--%s): %v", name, v, f.Name, e)
-				return
-			}
-			set[f.Name] = true
-		}
-	})
-	return set, err
-}
-
-// EnvName is the environment variable for a flag: --max-rps is
-// ERRCONFORM_MAX_RPS.
-func EnvName(flagName string) string {
-	return "ERRCONFORM_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
-}
-
-// configFiles are read from the working directory when no --config is
-// given, in this order.
-var configFiles = []string{"errconform.yaml", ".errconform.yaml"}
-
-// findConfig returns the config file to use: --config (or ERRCONFORM_CONFIG),
-// else the first of configFiles in the working directory, else "".
-func findConfig(o runOptions, set map[string]bool) (string, error) {
-	if set["config"] {
-		if o.configFile == "" {
-			return "", usagef("--config is empty (ERRCONFORM_CONFIG set to an empty string?)")
-		}
-		return o.configFile, nil
-	}
-	for _, name := range configFiles {
-		if info, err := os.Stat(name); err == nil && !info.IsDir() {
-			return name, nil
-		}
-	}
-	return "", nil
-}
-
-// errNoTarget explains how to name a target; a missing CI secret must never
-// quietly turn into a green run against the embedded reference.
-const errNoTarget = "no target to check: give the API's base URL with --target, ERRCONFORM_TARGET or target.base_url in the config (" +
-	"--target reference runs against the embedded reference)"
-
-// resolveTarget merges flags, environment and config file (in that order of
-// precedence), or starts the embedded reference when the target is
-// "reference"; stop releases it.
-func (a App) resolveTarget(o runOptions, set map[string]bool, contract *spec.Contract) (cfg config.Config, embedded bool, stop func(), err error) {
-	stop = func() {}
-	if o.configFile != "" {
-		// Validated below, once flags and environment are merged in.
-		if cfg, err = config.Load(o.configFile, a.LookupEnv); err != nil {
-			return cfg, false, stop, err
-		}
-	} else {
-		cfg.ApplyDefaults()
-	}
-	if set["target"] {
-		if strings.TrimSpace(o.target) == "" {
-			return cfg, false, stop, usagef("the target is empty: --target or ERRCONFORM_TARGET is set to an empty string (a CI secret that is not set?); %s", errNoTarget)
-		}
-		cfg.Target.BaseURL = o.target
-	}
-	if cfg.Target.BaseURL == "" {
-		if o.configFile != "" {
-			return cfg, false, stop, &config.Error{File: o.configFile, Field: "target.base_url", Msg: errNoTarget}
-		}
-		return cfg, false, stop, usagef("%s", errNoTarget)
-	}
-	a.applyKeyFromEnv(&cfg)
-	if cfg.Target.BaseURL == config.ReferenceTarget {
-		opts := reference.Options{GatewayTimeout: EmbeddedGatewayTimeout}
-		running, err := reference.Start(contract, opts, "")
-		if err != nil {
-			return cfg, false, stop, fmt.Errorf("start the embedded reference: %w", err)
-		}
-		stop = func() { _ = running.Close() }
-		ref := running.Config()
-		ref.Require, ref.Strict, ref.Limits, ref.TLS = cfg.Require, cfg.Strict, cfg.Limits, cfg.TLS
-		cfg, embedded = ref, true
-	}
-	overrideFromFlags(&cfg, o, set)
-	applyTrafficDefaults(&cfg, set["max-rps"])
-	if err := cfg.Validate(); err != nil {
-		stop()
-		var ce *config.Error
-		if errors.As(err, &ce) && o.configFile != "" && ce.File == "" {
-			ce.File = o.configFile
-		}
-		return cfg, false, func() {}, err
-	}
-	return cfg, embedded, stop, nil
-}
-
-// overrideFromFlags applies the flags (or their environment variables)
-// that were given over the config file's values.
-func overrideFromFlags(cfg *config.Config, o runOptions, set map[string]bool) {
-	if set["require"] {
-		cfg.Require = splitList(o.require)
-	}
-	if set["strict"] {
-		cfg.Strict = o.strict
-	}
-	if set["timeout"] {
-		cfg.Target.Timeout = config.Duration(o.timeout)
-	}
-	if set["gateway-timeout"] {
-		cfg.Target.GatewayTimeout = config.Duration(o.gatewayTimeout)
-	}
-	if set["max-rps"] {
-		cfg.Limits.MaxRPS = o.maxRPS
-	}
-	if set["max-requests"] {
-		cfg.Limits.MaxRequests = o.maxRequests
-	}
-	if set["concurrency"] {
-		cfg.Limits.Concurrency = o.concurrency
-	}
-	if set["max-body"] {
-		cfg.Limits.MaxBodyBytes = o.maxBody
-	}
-	if set["ca-cert"] {
-		cfg.TLS.CACert = o.caCert
-	}
-	if set["insecure"] {
-		cfg.TLS.Insecure = o.insecure
-	}
-}
-
-// applyTrafficDefaults fills the limits left unset: a modest rate for a
-// remote target, none on loopback. An explicit --max-rps 0 means no cap.
-func applyTrafficDefaults(cfg *config.Config, rateGiven bool) {
-	if cfg.Limits.Concurrency == 0 {
-		cfg.Limits.Concurrency = DefaultConcurrency
-	}
-	if cfg.Limits.MaxRPS == 0 && !rateGiven && !isLoopback(cfg.Target.BaseURL) {
-		cfg.Limits.MaxRPS = DefaultMaxRPS
-	}
-}
-
-func isLoopback(baseURL string) bool {
-	u, err := url.Parse(baseURL)
-	if err != nil {
-		return false
-	}
-	host := u.Hostname()
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
-// maxCAFileBytes bounds a --ca-cert file: a whole system bundle is about
-// 200 KiB.
-const maxCAFileBytes = 4 << 20
-
-func tlsConfigFor(t config.TLS) (*tls.Config, error) {
-	if t.CACert == "" && !t.Insecure {
-		return nil, nil
-	}
-	c := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: t.Insecure} //nolint:gosec // --insecure is explicit and warned about
-	if t.CACert != "" {
-		pem, err := config.ReadFileLimited(t.CACert, maxCAFileBytes)
-		if err != nil {
-			return nil, &config.Error{Field: "tls.ca_cert", Msg: fmt.Sprintf("%s: %v", t.CACert, err)}
-		}
-		pool, err := x509.SystemCertPool()
-		if err != nil {
-			pool = x509.NewCertPool()
-		}
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, &config.Error{Field: "tls.ca_cert", Msg: fmt.Sprintf("%s holds no PEM certificate", t.CACert)}
-		}
-		c.RootCAs = pool
-	}
-	return c, nil
-}
-
 func rateText(rps float64) string {
 	if rps <= 0 {
 		return "no rate cap"
@@ -1265,12 +909,4 @@ func exitCode(s reports.Summary, unreachable int) int {
 		return ExitFailed
 	}
 	return ExitOK
-}
-
-// applyKeyFromEnv lets ERRCONFORM_API_KEY win over auth.api_key: the key
-// is never a flag, so the environment is its highest source.
-func (a App) applyKeyFromEnv(cfg *config.Config) {
-	if key, ok := a.LookupEnv("ERRCONFORM_API_KEY"); ok && key != "" {
-		cfg.Auth.APIKey = key
-	}
 }

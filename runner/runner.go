@@ -17,7 +17,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/onsi/ginkgo/v2/formatter"
 	"github.com/spf13/cobra"
 
 	"github.com/errconform/errconform/config"
@@ -139,7 +138,7 @@ func Main(args []string) int {
 func (a App) Main(args []string) int {
 	// errconform prints no colour: whatever NO_COLOR says, nothing it or
 	// Ginkgo formats (a label filter's syntax error, say) carries ANSI codes.
-	formatter.SingletonFormatter = formatter.New(formatter.ColorModeNone)
+	noColour()
 	root := a.newRoot()
 	root.SetArgs(doubleDash(root, args))
 	cmd, err := root.ExecuteC()

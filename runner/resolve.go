@@ -1,0 +1,345 @@
+package runner
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"math"
+	"net"
+	"net/url"
+	"os"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/errconform/errconform/config"
+	"github.com/errconform/errconform/reference"
+	"github.com/errconform/errconform/spec"
+	"github.com/errconform/errconform/suites"
+)
+
+// resolution is a run's configuration, resolved and validated before
+// anything is sent: the flags with the environment applied, the config file
+// merged under them, the target (perhaps the embedded reference, started),
+// the selected cases and the waivers.
+type resolution struct {
+	// opts are the flags, every one its command line left unset filled
+	// from its ERRCONFORM_ variable; opts.configFile is the config file
+	// used, or "".
+	opts     runOptions
+	contract *spec.Contract
+	// cfg is the validated configuration: file, environment and flags
+	// merged, traffic defaults applied.
+	cfg config.Config
+	// embedded: the target is the embedded reference, running until stop.
+	embedded bool
+	stop     func()
+	// tls is the TLS configuration for the target (nil: Go's defaults).
+	tls *tls.Config
+	// toStdout is the report flag whose path is "-", or "".
+	toStdout string
+	selected []suites.Case
+	waivers  map[string]config.Waiver
+}
+
+// resolveConfig is the one configuration-resolution path, shared by run
+// and config check: from the command line's flags (fs, parsed into op),
+// the ERRCONFORM_ environment variables and the config file to a validated
+// configuration, refusing (exit 2, naming the flag, variable or field) what
+// run would refuse before it sends anything. config check passes run's
+// flags with only --config set, so that every variable run reads, and
+// every check run makes, applies to it too. The one exception is the
+// report paths (checkOutputPaths), which run checks by opening them: a
+// check must not create files.
+//
+// On success the caller must call res.stop, which stops the embedded
+// reference if one was started. On error nothing is left running.
+func (a App) resolveConfig(fs *pflag.FlagSet, op *runOptions) (res resolution, err error) {
+	fromCommandLine := map[string]bool{}
+	fs.Visit(func(f *pflag.Flag) { fromCommandLine[f.Name] = true })
+	set, err := applyEnv(fs, a.LookupEnv)
+	if err != nil {
+		return res, err
+	}
+	o := *op
+	if err := checkRunFlags(o, set, fromCommandLine); err != nil {
+		return res, err
+	}
+	contract, err := spec.Load()
+	if err != nil {
+		return res, fmt.Errorf("load the contract: %w", err)
+	}
+	if o.configFile, err = findConfig(o, set); err != nil {
+		return res, err
+	}
+	toStdout, err := stdoutReport(o)
+	if err != nil {
+		return res, err
+	}
+	cfg, embedded, stop, err := a.resolveTarget(o, set, contract)
+	if err != nil {
+		return res, err
+	}
+	res = resolution{opts: o, contract: contract, cfg: cfg, embedded: embedded, stop: stop, toStdout: toStdout}
+	if err := res.check(); err != nil {
+		stop()
+		return resolution{}, err
+	}
+	return res, nil
+}
+
+// check completes a resolution with what depends on the merged
+// configuration: the TLS settings, the selected cases (whose positive
+// controls the request budget must leave room for) and the waivers.
+func (res *resolution) check() error {
+	var err error
+	if res.tls, err = tlsConfigFor(res.cfg.TLS); err != nil {
+		return err
+	}
+	catalogue := suites.Catalogue()
+	if res.selected, err = selectCases(res.opts, catalogue, reportTarget{res.cfg.Target.BaseURL, res.embedded}); err != nil {
+		return err
+	}
+	if controls := int64(len(controlCases(res.selected))); res.cfg.Limits.MaxRequests > 0 && res.cfg.Limits.MaxRequests < controls {
+		return usagef("a request budget of %d (--max-requests, limits.max_requests) leaves no room for the %d positive controls, which prove the run tests the target",
+			res.cfg.Limits.MaxRequests, controls)
+	}
+	if res.opts.waivers != "" {
+		known := map[string]bool{}
+		for _, c := range catalogue {
+			known[c.ID] = true
+		}
+		if res.waivers, err = config.LoadWaivers(res.opts.waivers, func(id string) bool { return known[id] }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkRunFlags refuses flag (or environment) values that would switch a
+// safety off rather than tighten it, naming the flag and, when the value
+// came from the environment, the variable.
+func checkRunFlags(o runOptions, set, fromCommandLine map[string]bool) error {
+	source := func(name string) string {
+		if fromCommandLine[name] {
+			return "--" + name
+		}
+		return EnvName(name) + " (--" + name + ")"
+	}
+	if o.deadline < MinDeadline {
+		return usagef("%s %s: must be at least %s: the whole run, report writing included, must fit in it", source("deadline"), o.deadline, MinDeadline)
+	}
+	if set["timeout"] && o.timeout <= 0 {
+		return usagef("%s %s: must be a positive duration such as 40s", source("timeout"), o.timeout)
+	}
+	if set["gateway-timeout"] && o.gatewayTimeout <= 0 {
+		return usagef("%s %s: must be a positive duration such as 30s: the 504 rule needs it", source("gateway-timeout"), o.gatewayTimeout)
+	}
+	if set["max-rps"] && (math.IsNaN(o.maxRPS) || math.IsInf(o.maxRPS, 0) || o.maxRPS < 0) {
+		return usagef("%s %v: must be a finite number of requests per second, 0 or more (0: no cap)", source("max-rps"), o.maxRPS)
+	}
+	return nil
+}
+
+// applyEnv sets every flag the command line left unset from its
+// ERRCONFORM_<FLAG> environment variable, and returns the flags set by
+// either, so that both win over the config file.
+func applyEnv(fs *pflag.FlagSet, lookup config.LookupEnv) (map[string]bool, error) {
+	set := map[string]bool{}
+	fs.Visit(func(f *pflag.Flag) { set[f.Name] = true })
+	var err error
+	fs.VisitAll(func(f *pflag.Flag) {
+		name := envOf(f)
+		if set[f.Name] || err != nil || name == "" {
+			return
+		}
+		if v, ok := lookup(name); ok {
+			if e := fs.Set(f.Name, v); e != nil {
+				var invalid *pflag.InvalidValueError
+				if errors.As(e, &invalid) && invalid.Unwrap() != nil {
+					e = invalid.Unwrap()
+				}
+				err = usagef("environment variable %s=%q (--%s): %v", name, v, f.Name, e)
+				return
+			}
+			set[f.Name] = true
+		}
+	})
+	return set, err
+}
+
+// EnvName is the environment variable for a flag: --max-rps is
+// ERRCONFORM_MAX_RPS.
+func EnvName(flagName string) string {
+	return "ERRCONFORM_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// configFiles are read from the working directory when no --config is
+// given, in this order.
+var configFiles = []string{"errconform.yaml", ".errconform.yaml"}
+
+// findConfig returns the config file to use: --config (or ERRCONFORM_CONFIG),
+// else the first of configFiles in the working directory, else "".
+func findConfig(o runOptions, set map[string]bool) (string, error) {
+	if set["config"] {
+		if o.configFile == "" {
+			return "", usagef("--config is empty (ERRCONFORM_CONFIG set to an empty string?)")
+		}
+		return o.configFile, nil
+	}
+	for _, name := range configFiles {
+		if info, err := os.Stat(name); err == nil && !info.IsDir() {
+			return name, nil
+		}
+	}
+	return "", nil
+}
+
+// errNoTarget explains how to name a target; a missing CI secret must never
+// quietly turn into a green run against the embedded reference.
+const errNoTarget = "no target to check: give the API's base URL with --target, ERRCONFORM_TARGET or target.base_url in the config (" +
+	"--target reference runs against the embedded reference)"
+
+// resolveTarget merges flags, environment and config file (in that order of
+// precedence), or starts the embedded reference when the target is
+// "reference"; stop releases it.
+func (a App) resolveTarget(o runOptions, set map[string]bool, contract *spec.Contract) (cfg config.Config, embedded bool, stop func(), err error) {
+	stop = func() {}
+	if o.configFile != "" {
+		// Validated below, once flags and environment are merged in.
+		if cfg, err = config.Load(o.configFile, a.LookupEnv); err != nil {
+			return cfg, false, stop, err
+		}
+	} else {
+		cfg.ApplyDefaults()
+	}
+	if set["target"] {
+		if strings.TrimSpace(o.target) == "" {
+			return cfg, false, stop, usagef("the target is empty: --target or ERRCONFORM_TARGET is set to an empty string (a CI secret that is not set?); %s", errNoTarget)
+		}
+		cfg.Target.BaseURL = o.target
+	}
+	if cfg.Target.BaseURL == "" {
+		if o.configFile != "" {
+			return cfg, false, stop, &config.Error{File: o.configFile, Field: "target.base_url", Msg: errNoTarget}
+		}
+		return cfg, false, stop, usagef("%s", errNoTarget)
+	}
+	a.applyKeyFromEnv(&cfg)
+	if cfg.Target.BaseURL == config.ReferenceTarget {
+		opts := reference.Options{GatewayTimeout: EmbeddedGatewayTimeout}
+		running, err := reference.Start(contract, opts, "")
+		if err != nil {
+			return cfg, false, stop, fmt.Errorf("start the embedded reference: %w", err)
+		}
+		stop = func() { _ = running.Close() }
+		ref := running.Config()
+		ref.Require, ref.Strict, ref.Limits, ref.TLS = cfg.Require, cfg.Strict, cfg.Limits, cfg.TLS
+		cfg, embedded = ref, true
+	}
+	overrideFromFlags(&cfg, o, set)
+	applyTrafficDefaults(&cfg, set["max-rps"])
+	if err := cfg.Validate(); err != nil {
+		stop()
+		var ce *config.Error
+		if errors.As(err, &ce) && o.configFile != "" && ce.File == "" {
+			ce.File = o.configFile
+		}
+		return cfg, false, func() {}, err
+	}
+	return cfg, embedded, stop, nil
+}
+
+// overrideFromFlags applies the flags (or their environment variables)
+// that were given over the config file's values.
+func overrideFromFlags(cfg *config.Config, o runOptions, set map[string]bool) {
+	if set["require"] {
+		cfg.Require = splitList(o.require)
+	}
+	if set["strict"] {
+		cfg.Strict = o.strict
+	}
+	if set["timeout"] {
+		cfg.Target.Timeout = config.Duration(o.timeout)
+	}
+	if set["gateway-timeout"] {
+		cfg.Target.GatewayTimeout = config.Duration(o.gatewayTimeout)
+	}
+	if set["max-rps"] {
+		cfg.Limits.MaxRPS = o.maxRPS
+	}
+	if set["max-requests"] {
+		cfg.Limits.MaxRequests = o.maxRequests
+	}
+	if set["concurrency"] {
+		cfg.Limits.Concurrency = o.concurrency
+	}
+	if set["max-body"] {
+		cfg.Limits.MaxBodyBytes = o.maxBody
+	}
+	if set["ca-cert"] {
+		cfg.TLS.CACert = o.caCert
+	}
+	if set["insecure"] {
+		cfg.TLS.Insecure = o.insecure
+	}
+}
+
+// applyTrafficDefaults fills the limits left unset: a modest rate for a
+// remote target, none on loopback. An explicit --max-rps 0 means no cap.
+func applyTrafficDefaults(cfg *config.Config, rateGiven bool) {
+	if cfg.Limits.Concurrency == 0 {
+		cfg.Limits.Concurrency = DefaultConcurrency
+	}
+	if cfg.Limits.MaxRPS == 0 && !rateGiven && !isLoopback(cfg.Target.BaseURL) {
+		cfg.Limits.MaxRPS = DefaultMaxRPS
+	}
+}
+
+func isLoopback(baseURL string) bool {
+	u, err := url.Parse(baseURL)
+	if err != nil {
+		return false
+	}
+	host := u.Hostname()
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// maxCAFileBytes bounds a --ca-cert file: a whole system bundle is about
+// 200 KiB.
+const maxCAFileBytes = 4 << 20
+
+func tlsConfigFor(t config.TLS) (*tls.Config, error) {
+	if t.CACert == "" && !t.Insecure {
+		return nil, nil
+	}
+	c := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: t.Insecure} //nolint:gosec // --insecure is explicit and warned about
+	if t.CACert != "" {
+		pem, err := config.ReadFileLimited(t.CACert, maxCAFileBytes)
+		if err != nil {
+			return nil, &config.Error{Field: "tls.ca_cert", Msg: fmt.Sprintf("%s: %v", t.CACert, err)}
+		}
+		pool, err := x509.SystemCertPool()
+		if err != nil {
+			pool = x509.NewCertPool()
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, &config.Error{Field: "tls.ca_cert", Msg: fmt.Sprintf("%s holds no PEM certificate", t.CACert)}
+		}
+		c.RootCAs = pool
+	}
+	return c, nil
+}
+
+// applyKeyFromEnv lets ERRCONFORM_API_KEY win over auth.api_key: the key
+// is never a flag, so the environment is its highest source.
+func (a App) applyKeyFromEnv(cfg *config.Config) {
+	if key, ok := a.LookupEnv("ERRCONFORM_API_KEY"); ok && key != "" {
+		cfg.Auth.APIKey = key
+	}
+}
