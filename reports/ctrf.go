@@ -42,6 +42,10 @@ type CTRFSummary struct {
 	Start    int64 `json:"start"`
 	Stop     int64 `json:"stop"`
 	Duration int64 `json:"duration"`
+	// Extra counts the skipped tests per typed skip reason
+	// ("skipped_by_reason") and, apart, the cases the contract does not
+	// cover ("not_in_contract"; also counted in skipped).
+	Extra map[string]any `json:"extra,omitempty"`
 }
 
 // CTRFTest is one case.
@@ -80,13 +84,18 @@ func BuildCTRF(run Run) CTRF {
 			Tool:        CTRFTool{Name: "errconform", Version: run.ToolVersion},
 			Summary:     CTRFSummary{Start: start, Stop: start + run.Duration.Milliseconds(), Duration: run.Duration.Milliseconds()},
 			Tests:       []CTRFTest{},
-			Environment: CTRFEnvironment{ReportName: "errconform contract " + run.ContractVersion, TestEnvironment: rep.Target.BaseURL},
+			Environment: CTRFEnvironment{ReportName: "errconform contract " + rep.Contract.String(), TestEnvironment: rep.Target.BaseURL},
 		}}
 	groups := map[string]bool{}
 	for i, c := range rep.Cases {
 		status := ctrfStatus[c.Verdict]
 		t := CTRFTest{Name: c.ID, Status: status, RawStatus: string(c.Verdict), Duration: run.Results[i].Duration.Milliseconds(),
 			Suite: []string{c.Group}, Tags: c.Labels, Message: run.Redactor.String(firstNonEmpty(run.Results[i].Summary(), c.Reason))}
+		if c.Verdict == check.Skipped {
+			// The reason in the message: "not in this contract: …" for a
+			// case the contract does not cover.
+			t.Message = run.Redactor.String(caseSkipText(c))
+		}
 		var trace strings.Builder
 		for _, f := range c.Findings {
 			fmt.Fprintf(&trace, "[%s] %s\n", f.Severity, f.String())
@@ -97,6 +106,12 @@ func BuildCTRF(run Run) CTRF {
 		t.Trace = trace.String()
 		if len(c.Findings) > 0 {
 			t.Extra = map[string]any{"findings": c.Findings}
+		}
+		if c.SkipReason != "" {
+			if t.Extra == nil {
+				t.Extra = map[string]any{}
+			}
+			t.Extra["skip_reason"] = c.SkipReason
 		}
 		doc.Results.Tests = append(doc.Results.Tests, t)
 		groups[c.Group] = true
@@ -114,6 +129,7 @@ func BuildCTRF(run Run) CTRF {
 		}
 	}
 	doc.Results.Summary.Suites = len(groups)
+	doc.Results.Summary.Extra = map[string]any{"not_in_contract": rep.Summary.NotInContract, "skipped_by_reason": rep.Summary.SkippedByReason}
 	return doc
 }
 

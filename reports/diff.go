@@ -2,11 +2,13 @@ package reports
 
 import (
 	"bytes"
+	_ "embed" // the version 1 report schema
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -33,6 +35,13 @@ type Diff struct {
 	OtherChanges    []Change `json:"other_changes"`    // e.g. skipped <-> passed
 	Added           []string `json:"added"`
 	Removed         []string `json:"removed"`
+	// Contracts, when the two reports were judged against different
+	// contracts, names both ("aiand 2026-11 -> openrouter 2026-06"): their
+	// verdicts then compare different promises.
+	Contracts string `json:"contracts,omitempty"`
+	// NowNotInContract lists the cases the new report's contract does not
+	// cover that the old report judged (among OtherChanges as well).
+	NowNotInContract []string `json:"now_not_in_contract,omitempty"`
 }
 
 // MaxReportBytes bounds a JSON report read by ReadJSON (errconform diff).
@@ -43,11 +52,14 @@ type Diff struct {
 // so the cap is not larger.
 const MaxReportBytes = 32 << 20
 
-// ReadJSON reads a JSON report written by WriteJSON: at most
-// MaxReportBytes of it, and only a document that validates against the
-// report's JSON Schema (spec.ReportSchema) and lists at least one case.
-// An empty, truncated or foreign file is an error, never an empty report
-// that would compare as "no regressions".
+// ReadJSON reads a JSON report written by WriteJSON, by this errconform
+// or an earlier one: at most MaxReportBytes of it, and only a document
+// that validates against its schema_version's JSON Schema and lists at
+// least one case. An empty, truncated or foreign file is an error, never
+// an empty report that would compare as "no regressions"; so is a
+// schema_version this errconform does not read. A version 1 report is
+// brought up to this version's fields (see upgradeV1); its SchemaVersion
+// stays "1".
 func ReadJSON(path string) (JSONReport, error) {
 	var rep JSONReport
 	data, err := config.ReadFileLimited(path, MaxReportBytes)
@@ -61,14 +73,19 @@ func ReadJSON(path string) (JSONReport, error) {
 	if err != nil {
 		return rep, fmt.Errorf("%s is not an errconform JSON report: not JSON: %v", path, err)
 	}
+	version := SchemaVersion // a document without one is judged by the current schema
 	if m, ok := doc.(map[string]any); ok {
-		if v, ok := m["schema_version"].(string); ok && v != SchemaVersion {
-			return rep, fmt.Errorf("%s has schema_version %q; this errconform reads %q", path, v, SchemaVersion)
+		if v, ok := m["schema_version"].(string); ok {
+			version = v
 		}
 	}
-	schema, err := reportSchema()
+	compiled, ok := readableSchemas[version]
+	if !ok {
+		return rep, fmt.Errorf("%s has schema_version %q; this errconform reads %s", path, version, readableList())
+	}
+	schema, err := compiled()
 	if err != nil {
-		return rep, fmt.Errorf("the report schema: %w", err)
+		return rep, fmt.Errorf("the report schema, version %s: %w", version, err)
 	}
 	if err := schema.Validate(doc); err != nil {
 		return rep, fmt.Errorf("%s is not a valid errconform JSON report (errconform schema prints the schema): %s", path, schemaErrors(err))
@@ -79,22 +96,80 @@ func ReadJSON(path string) (JSONReport, error) {
 	if len(rep.Cases) == 0 {
 		return rep, fmt.Errorf("%s lists no cases: an empty report proves nothing", path)
 	}
+	if version == "1" {
+		upgradeV1(&rep)
+	}
 	return rep, nil
 }
 
-// reportSchema is the JSON report's schema, compiled once.
-var reportSchema = sync.OnceValues(func() (*jsonschema.Schema, error) {
-	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(spec.ReportSchema()))
+// ReadableSchemaVersions lists the schema versions ReadJSON reads, oldest
+// first: the current one and the one before it.
+func ReadableSchemaVersions() []string { return []string{"1", SchemaVersion} }
+
+func readableList() string {
+	var quoted []string
+	for _, v := range ReadableSchemaVersions() {
+		quoted = append(quoted, strconv.Quote(v))
+	}
+	return strings.Join(quoted, " and ")
+}
+
+// reportSchemaV1 is the JSON report's schema at version 1 (errconform
+// 0.1), kept to read reports written before version 2.
+//
+//go:embed schema/report.v1.schema.json
+var reportSchemaV1 []byte
+
+// readableSchemas compiles, once each, the schema of every version
+// ReadJSON reads. It is never written after initialisation.
+var readableSchemas = map[string]func() (*jsonschema.Schema, error){
+	"1":           sync.OnceValues(func() (*jsonschema.Schema, error) { return compileSchema(reportSchemaV1) }),
+	SchemaVersion: sync.OnceValues(func() (*jsonschema.Schema, error) { return compileSchema(spec.ReportSchema()) }),
+}
+
+// compileSchema compiles a version of the report's schema.
+func compileSchema(text []byte) (*jsonschema.Schema, error) {
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(text))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("parse: %w", err)
 	}
 	const url = "https://github.com/errconform/errconform/spec/report.schema.json"
 	c := jsonschema.NewCompiler()
 	if err := c.AddResource(url, doc); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("load: %w", err)
 	}
-	return c.Compile(url)
-})
+	s, err := c.Compile(url)
+	if err != nil {
+		return nil, fmt.Errorf("compile: %w", err)
+	}
+	return s, nil
+}
+
+// v1ContractName names the contract of a version 1 report: errconform
+// then had one contract, the provider's error page, built in since as
+// "aiand".
+const v1ContractName = "aiand"
+
+// upgradeV1 brings a version 1 report up to version 2's fields: the
+// contract's name, each skipped case's typed skip reason (read from the
+// reason's words, as version 1 wrote them) and skipped_by_reason keyed by
+// those typed reasons. Version 1 had no cases outside the contract.
+func upgradeV1(rep *JSONReport) {
+	if rep.Contract.Name == "" {
+		rep.Contract.Name = v1ContractName
+	}
+	byReason := map[string]int{}
+	for i := range rep.Cases {
+		c := &rep.Cases[i]
+		if c.Verdict != check.Skipped {
+			continue
+		}
+		c.SkipReason = skipReasonOf("", c.Reason)
+		byReason[string(c.SkipReason)]++
+	}
+	rep.Summary.SkippedByReason = byReason
+	rep.Summary.NotInContract = byReason[string(check.NotInContract)]
+}
 
 // schemaErrors lists the first few schema violations, each with where in
 // the document it is.
@@ -151,7 +226,10 @@ func Compare(old, new JSONReport) Diff {
 					Detail: fmt.Sprintf("was: %s; now: %s", firstFinding(o), firstFinding(n))})
 			}
 		case o.Verdict != n.Verdict:
-			d.OtherChanges = append(d.OtherChanges, Change{ID: n.ID, Old: o.Verdict, New: n.Verdict, Detail: n.Reason})
+			d.OtherChanges = append(d.OtherChanges, Change{ID: n.ID, Old: o.Verdict, New: n.Verdict, Detail: changeDetail(n)})
+		}
+		if ok && n.NotInContract != "" && o.NotInContract == "" {
+			d.NowNotInContract = append(d.NowNotInContract, n.ID)
 		}
 	}
 	for _, o := range old.Cases {
@@ -161,7 +239,19 @@ func Compare(old, new JSONReport) Diff {
 	}
 	sort.Strings(d.Added)
 	sort.Strings(d.Removed)
+	if old.Contract.Name != new.Contract.Name && old.Contract.Name != UnknownContract && new.Contract.Name != UnknownContract {
+		d.Contracts = old.Contract.String() + " -> " + new.Contract.String()
+	}
 	return d
+}
+
+// changeDetail is why a case's verdict is what it is now: "not in this
+// contract: …" for a case the contract does not cover, else its reason.
+func changeDetail(c CaseReport) string {
+	if c.NotInContract != "" {
+		return NotInContractText(c.NotInContract)
+	}
+	return c.Reason
 }
 
 func findingKeys(c CaseReport) string {
@@ -183,6 +273,9 @@ func (d Diff) HasRegression() bool { return len(d.Regressions) > 0 }
 // sequences to the terminal.
 func (d Diff) WriteText(w io.Writer, oldName, newName string) {
 	fmt.Fprintf(w, "errconform diff %s -> %s\n", Printable(oldName), Printable(newName))
+	if d.Contracts != "" {
+		fmt.Fprintf(w, "the reports were judged against different contracts: %s\n", Printable(d.Contracts))
+	}
 	section := func(title string, changes []Change) {
 		if len(changes) == 0 {
 			return
@@ -196,6 +289,9 @@ func (d Diff) WriteText(w io.Writer, oldName, newName string) {
 	section("Fixed", d.Fixes)
 	section("Failing for other reasons", d.ChangedFindings)
 	section("Other verdict changes", d.OtherChanges)
+	if len(d.NowNotInContract) > 0 {
+		fmt.Fprintf(w, "\nNow not in this contract (%d; skipped, never run): %s\n", len(d.NowNotInContract), Printable(strings.Join(d.NowNotInContract, ", ")))
+	}
 	if len(d.Added) > 0 {
 		fmt.Fprintf(w, "\nNew cases (%d): %s\n", len(d.Added), Printable(strings.Join(d.Added, ", ")))
 	}

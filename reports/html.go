@@ -88,11 +88,15 @@ type htmlView struct {
 	Overall   string // "passed" or "failed": whether a case failed or errored
 	Tiles     []htmlSummaryTile
 	ByFixture []htmlFixtureCount
-	Matrix    matrixView
-	Legend    []htmlLegendEntry
-	Groups    []htmlGroupView
-	CaseCount int
-	HasMatrix bool
+	// NotInContract are the reasons the contract gives for the cases it
+	// does not cover, with how many; OutOfMatrix counts those cases.
+	NotInContract []htmlReasonCount
+	OutOfMatrix   int
+	Matrix        matrixView
+	Legend        []htmlLegendEntry
+	Groups        []htmlGroupView
+	CaseCount     int
+	HasMatrix     bool
 	// Causes are the failing cases grouped by cause, shown first.
 	Causes []htmlCauseView
 }
@@ -107,8 +111,15 @@ type htmlCauseView struct {
 type htmlCauseCase struct{ ID, Anchor string }
 
 type htmlSummaryTile struct {
-	Label, Class string
-	Count        int
+	Key, Label, Class string
+	Count             int
+	Title             string
+}
+
+type htmlReasonCount struct {
+	Reason string
+	Count  int
+	Cases  string // the case IDs, for the tooltip
 }
 
 type htmlFixtureCount struct {
@@ -123,6 +134,8 @@ type htmlLegendEntry struct {
 type matrixView struct {
 	Columns []matrixColumn
 	Rows    []matrixRow
+	// Typed is true when a row has a type (OpenRouter's contract has none).
+	Typed bool
 }
 
 type matrixColumn struct {
@@ -165,6 +178,7 @@ type htmlGroupView struct {
 
 type htmlCaseView struct {
 	ID, Anchor, Title, Verdict, VerdictClass, Symbol, Reason string
+	SkipReason, Situation                                    string
 	Open                                                     bool
 	Expect                                                   string
 	Labels                                                   []string
@@ -198,7 +212,7 @@ func buildHTMLView(rep JSONReport, contract *spec.Contract) htmlView {
 	v := htmlView{
 		Title:     "errconform report",
 		Tool:      rep.Tool,
-		Contract:  rep.Contract.Version,
+		Contract:  rep.Contract.String(),
 		Target:    rep.Target,
 		Duration:  (time.Duration(rep.DurationMS) * time.Millisecond).String(),
 		Overall:   "passed",
@@ -226,10 +240,21 @@ func buildHTMLView(rep JSONReport, contract *spec.Contract) htmlView {
 		v.Causes = append(v.Causes, cv)
 	}
 	s := rep.Summary
+	tile := func(label string, n int) htmlSummaryTile {
+		return htmlSummaryTile{Key: label, Label: label, Class: label, Count: n}
+	}
 	v.Tiles = []htmlSummaryTile{
-		{"total", "total", s.Total}, {"passed", "passed", s.Passed}, {"failed", "failed", s.Failed},
-		{"warned", "warned", s.Warned}, {"waived", "waived", s.Waived}, {"skipped", "skipped", s.Skipped},
-		{"errored", "errored", s.Errored},
+		tile("total", s.Total), tile("passed", s.Passed), tile("failed", s.Failed),
+		tile("warned", s.Warned), tile("waived", s.Waived), tile("skipped", s.Skipped),
+	}
+	if s.NotInContract > 0 {
+		v.Tiles = append(v.Tiles, htmlSummaryTile{Key: string(check.NotInContract), Label: "not in this contract", Class: "skipped",
+			Count: s.NotInContract, Title: "skipped: the contract does not cover them; listed, never run, never passed (counted in skipped too)"})
+	}
+	v.Tiles = append(v.Tiles, tile("errored", s.Errored))
+	for _, r := range notInContractReasons(rep.Cases) {
+		v.NotInContract = append(v.NotInContract, htmlReasonCount{Reason: htmlVisible(r.Reason), Count: len(r.Cases), Cases: strings.Join(r.Cases, "\n")})
+		v.OutOfMatrix += len(r.Cases)
 	}
 	for key, n := range s.SkippedByFixture {
 		v.ByFixture = append(v.ByFixture, htmlFixtureCount{key, n})
@@ -237,27 +262,37 @@ func buildHTMLView(rep JSONReport, contract *spec.Contract) htmlView {
 	sort.Slice(v.ByFixture, func(i, j int) bool { return v.ByFixture[i].Key < v.ByFixture[j].Key })
 	for i := len(htmlVerdictOrder) - 1; i >= 0; i-- {
 		vd := htmlVerdictOrder[i]
-		v.Legend = append(v.Legend, htmlLegendEntry{string(vd), htmlVerdictSymbol[vd], string(vd), htmlVerdictMeaning[vd]})
+		v.Legend = append(v.Legend, htmlLegendEntry{string(vd), htmlVerdictSymbol[vd], string(vd), verdictMeaning(vd)})
 	}
-	v.Matrix = buildMatrix(rep.Cases, contract)
+	v.Matrix = buildMatrix(rep, contract)
 	v.HasMatrix = len(v.Matrix.Rows) > 0
 	v.Groups = buildHTMLGroups(rep.Cases)
 	return v
 }
 
-var htmlVerdictMeaning = map[check.Verdict]string{
-	check.Failed:  "the target broke a MUST rule of the contract",
-	check.Errored: "errconform could not complete the case (a harness or network problem, not a verdict on the target)",
-	check.Warned:  "only SHOULD rules were broken",
-	check.Waived:  "a failure a waiver excuses until its expiry date",
-	check.Skipped: "a fixture is not configured",
-	check.Passed:  "every rule held",
+// verdictMeaning is a verdict's meaning, as check.VerdictTable words it.
+func verdictMeaning(v check.Verdict) string {
+	for _, m := range check.VerdictTable() {
+		if m.Name == string(v) {
+			return m.Meaning
+		}
+	}
+	return ""
 }
 
 // caseAnchor is the fragment identifier of a case's element.
 func htmlCaseAnchor(id string) string { return "case-" + id }
 
-func buildMatrix(cases []CaseReport, contract *spec.Contract) matrixView {
+// buildMatrix lays out the status×code matrix of a report. Its rows are
+// the statuses the cases expect and its columns the codes they expect,
+// plus, when the contract given is the one the report was judged against
+// (layoutContract), that contract's statuses, types and codes, so that a
+// pairing no case covers shows too. Nothing is assumed of the default
+// contract: an OpenRouter run's 408 and 503 rows come from its cases (or
+// its contract). The cases the contract does not cover, and positive
+// controls, have no cell.
+func buildMatrix(rep JSONReport, given *spec.Contract) matrixView {
+	contract := layoutContract(rep, given)
 	type key struct {
 		status int
 		code   string
@@ -265,9 +300,9 @@ func buildMatrix(cases []CaseReport, contract *spec.Contract) matrixView {
 	byCell := map[key][]CaseReport{}
 	caseStatuses := map[int]bool{}
 	caseCodes := map[string]bool{}
-	for _, c := range cases {
-		if c.Expect.Status < 400 {
-			continue // a positive control: no cell of the error contract
+	for _, c := range rep.Cases {
+		if notInContract(c) || c.Expect.Status < 400 {
+			continue // not in the contract, or a positive control: no cell of the error contract
 		}
 		k := key{c.Expect.Status, c.Expect.Code}
 		byCell[k] = append(byCell[k], c)
@@ -294,28 +329,29 @@ func buildMatrix(cases []CaseReport, contract *spec.Contract) matrixView {
 		}
 	}
 	// Statuses and codes the cases name but the contract lacks get rows and
-	// columns of their own, marked as outside the contract.
-	var extraStatuses []int
+	// columns of their own, marked as outside the contract when there is
+	// one to be outside of.
 	for s := range caseStatuses {
 		if !knownStatus[s] {
-			extraStatuses = append(extraStatuses, s)
+			rows = append(rows, matrixRow{Status: s, Contract: contract == nil})
 		}
 	}
-	sort.Ints(extraStatuses)
-	for _, s := range extraStatuses {
-		rows = append(rows, matrixRow{Status: s, Contract: contract == nil})
-	}
+	sort.SliceStable(rows, func(i, j int) bool { return rows[i].Status < rows[j].Status })
 	var extraCodes []string
 	for c := range caseCodes {
 		if !knownCode[c] {
 			extraCodes = append(extraCodes, c)
 		}
 	}
-	sort.Strings(extraCodes)
+	sort.Slice(extraCodes, func(i, j int) bool { return codeLess(extraCodes[i], extraCodes[j]) })
 	for _, c := range extraCodes {
 		m.Columns = append(m.Columns, matrixColumn{Code: c, Label: htmlBreakable(c), Contract: contract == nil})
 	}
-	m.Columns = append(m.Columns, matrixColumn{Code: "", Label: []string{"(no code)"}, Contract: true})
+	noCode := "(no code)"
+	if codeEqualsStatus(contract) {
+		noCode = "(code = status)"
+	}
+	m.Columns = append(m.Columns, matrixColumn{Code: "", Label: []string{noCode}, Contract: true})
 
 	for _, row := range rows {
 		for _, col := range m.Columns {
@@ -338,8 +374,25 @@ func buildMatrix(cases []CaseReport, contract *spec.Contract) matrixView {
 			row.Cells = append(row.Cells, cell)
 		}
 		m.Rows = append(m.Rows, row)
+		m.Typed = m.Typed || row.Type != ""
 	}
 	return m
+}
+
+// codeLess orders codes numerically where both are numbers ("408" before
+// "1001"), else as text, numbers first.
+func codeLess(a, b string) bool {
+	na, errA := strconv.Atoi(a)
+	nb, errB := strconv.Atoi(b)
+	switch {
+	case errA == nil && errB == nil:
+		return na < nb
+	case errA == nil:
+		return true
+	case errB == nil:
+		return false
+	}
+	return a < b
 }
 
 // breakable splits a code after each underscore; the template puts a <wbr>
@@ -424,7 +477,8 @@ func buildHTMLGroups(cases []CaseReport) []htmlGroupView {
 func buildHTMLCase(c CaseReport) htmlCaseView {
 	cv := htmlCaseView{
 		ID: c.ID, Anchor: htmlCaseAnchor(c.ID), Title: c.Title, Verdict: string(c.Verdict),
-		VerdictClass: htmlVerdictClass(c.Verdict), Symbol: htmlVerdictSymbol[c.Verdict], Reason: htmlVisible(c.Reason),
+		VerdictClass: htmlVerdictClass(c.Verdict), Symbol: htmlVerdictSymbol[c.Verdict], Reason: htmlVisible(caseSkipText(c)),
+		SkipReason: string(c.SkipReason), Situation: c.Situation,
 		Open:   c.Verdict == check.Failed || c.Verdict == check.Errored,
 		Expect: htmlExpectText(c), Labels: c.Labels, Findings: htmlVisibleFindings(c.Findings), Requests: c.Requests,
 	}
@@ -438,6 +492,9 @@ func buildHTMLCase(c CaseReport) htmlCaseView {
 		cv.Symbol = "?"
 	}
 	cv.Headline = htmlVisible(firstFinding(c))
+	if notInContract(c) {
+		cv.Headline = cv.Reason
+	}
 	if r := c.Request; r != nil {
 		cv.Request = &htmlRequestView{Method: r.Method, URL: r.URL, Headers: htmlHeaderLines(r.Headers), Body: htmlVisible(htmlPrettyBody(r.BodyExcerpt)), BodyBytes: r.BodyBytes}
 	}
@@ -453,6 +510,9 @@ func buildHTMLCase(c CaseReport) htmlCaseView {
 }
 
 func htmlExpectText(c CaseReport) string {
+	if notInContract(c) {
+		return "nothing: not in this contract"
+	}
 	parts := []string{strconv.Itoa(c.Expect.Status)}
 	if c.Expect.Code != "" {
 		parts = append(parts, "code "+c.Expect.Code)
@@ -462,6 +522,9 @@ func htmlExpectText(c CaseReport) string {
 	}
 	if c.Expect.Stream {
 		parts = append(parts, "stream")
+	}
+	if c.Expect.MidStream {
+		parts = append(parts, "or an error in a 200 once the model started")
 	}
 	return strings.Join(parts, ", ")
 }
@@ -659,12 +722,21 @@ const htmlBody = `<!DOCTYPE html>
 </dl>
 <div class="tiles" id="summary">
 {{- range .Tiles}}
-<div class="tile {{.Class}}{{if not .Count}} zero{{end}}" data-summary="{{.Label}}"><b>{{.Count}}</b><span>{{.Label}}</span></div>
+<div class="tile {{.Class}}{{if not .Count}} zero{{end}}" data-summary="{{.Key}}"{{if .Title}} title="{{.Title}}"{{end}}><b>{{.Count}}</b><span>{{.Label}}</span></div>
 {{- end}}
 </div>
 {{- if .ByFixture}}
 <div class="fixtures" id="skipped-by-fixture">Skipped for a missing fixture:
 {{- range $i, $f := .ByFixture}}{{if $i}},{{end}} <code data-fixture="{{$f.Key}}">{{$f.Key}}</code> × {{$f.Count}}{{end}}
+</div>
+{{- end}}
+{{- if .NotInContract}}
+<div class="fixtures" id="not-in-contract">Not in this contract (skipped, never run, never passed):
+<ul>
+{{- range .NotInContract}}
+<li data-reason-count="{{.Count}}" title="{{.Cases}}">{{.Reason}} × {{.Count}}</li>
+{{- end}}
+</ul>
 </div>
 {{- end}}
 </header>
@@ -687,14 +759,14 @@ const htmlBody = `<!DOCTYPE html>
 <div class="panel">
 {{- if .HasMatrix}}
 <table class="matrix">
-<thead><tr><th scope="col">status / type</th>
+<thead><tr><th scope="col">status{{if .Matrix.Typed}} / type{{end}}</th>
 {{- range .Matrix.Columns}}
 <th scope="col" class="mono{{if not .Contract}} off{{end}}" data-code="{{.Code}}">{{range $i, $part := .Label}}{{if $i}}<wbr>{{end}}{{$part}}{{end}}{{if .Status}}<small>{{.Status}}</small>{{else if not .Contract}}<small>not in contract</small>{{end}}</th>
 {{- end}}
 </tr></thead>
 <tbody>
 {{- range .Matrix.Rows}}
-<tr data-status="{{.Status}}"><th scope="row" class="row mono{{if not .Contract}} off{{end}}">{{.Status}}<small>{{if .Type}}{{.Type}}{{else}}not in contract{{end}}</small></th>
+<tr data-status="{{.Status}}"><th scope="row" class="row mono{{if not .Contract}} off{{end}}">{{.Status}}<small>{{if .Type}}{{.Type}}{{else if not .Contract}}not in contract{{end}}</small></th>
 {{- range .Cells}}
 {{- if eq .Class "active"}}
 <td class="cell active v-{{.Verdict}}" data-status="{{.Status}}" data-code="{{.Code}}" data-verdict="{{.Verdict}}" data-cases="{{.Total}}" title="{{.Cases}}"><a href="{{.Link}}"><span class="n">{{.Total}}</span><span class="c">{{range $i, $c := .Counts}}{{if $i}} {{end}}{{$c.Symbol}}{{$c.Count}}{{end}}</span></a></td>
@@ -719,7 +791,8 @@ const htmlBody = `<!DOCTYPE html>
 <span title="the contract pairs no such status and code"><span class="sw na"></span>not a contract pairing</span>
 </div>
 <p class="legend">A cell counts the cases expecting that status and code and takes the colour of its worst verdict:
-failed &gt; errored &gt; warned &gt; waived &gt; skipped &gt; passed. Click a cell for its worst case.</p>
+failed &gt; errored &gt; warned &gt; waived &gt; skipped &gt; passed. Click a cell for its worst case.
+{{- if .OutOfMatrix}} The {{.OutOfMatrix}} cases not in this contract have no cell.{{end}}</p>
 </div>
 
 <h2 id="cases">Cases <span class="c">({{.CaseCount}})</span></h2>
@@ -733,13 +806,16 @@ failed &gt; errored &gt; warned &gt; waived &gt; skipped &gt; passed. Click a ce
 <section class="group" id="{{.Anchor}}" data-group="{{.Name}}">
 <h3>{{.Name}}<span class="c">{{range $i, $c := .Counts}}{{if $i}} · {{end}}{{$c.Count}} {{$c.Verdict}}{{end}}</span></h3>
 {{- range .Cases}}
-<details class="case v-{{.VerdictClass}}" id="{{.Anchor}}" data-case-id="{{.ID}}" data-verdict="{{.Verdict}}"{{if .Open}} open{{end}}>
+<details class="case v-{{.VerdictClass}}" id="{{.Anchor}}" data-case-id="{{.ID}}" data-verdict="{{.Verdict}}"{{if .SkipReason}} data-skip-reason="{{.SkipReason}}"{{end}}{{if .Open}} open{{end}}>
 <summary><span class="badge v-{{.VerdictClass}}">{{.Symbol}} {{.Verdict}}</span><span class="id mono">{{.ID}}</span><span class="title">{{.Title}}</span>{{if and .Headline (ne .Verdict "passed")}}<span class="why">{{.Headline}}</span>{{end}}</summary>
 <div class="body">
 <dl class="kv">
 <dt>ID</dt><dd class="mono">{{.ID}}</dd>
 <dt>Title</dt><dd>{{.Title}}</dd>
-<dt>Verdict</dt><dd><span class="badge v-{{.VerdictClass}}">{{.Verdict}}</span></dd>
+<dt>Verdict</dt><dd><span class="badge v-{{.VerdictClass}}">{{.Verdict}}</span>{{if .SkipReason}} <span class="mono" data-field="skip-reason">{{.SkipReason}}</span>{{end}}</dd>
+{{- if .Situation}}
+<dt>Situation</dt><dd class="mono">{{.Situation}}</dd>
+{{- end}}
 <dt>Expected</dt><dd class="mono">{{.Expect}}</dd>
 {{- if .Reason}}
 <dt>Reason</dt><dd>{{.Reason}}</dd>

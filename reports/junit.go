@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/onsi/ginkgo/v2/reporters"
@@ -124,6 +125,8 @@ func enrichJUnit(doc *reporters.JUnitTestSuites, run Run) {
 		}
 	}
 	suite.Tests = len(suite.TestCases)
+	setProperty(&suite.Properties, "errconform.contract", ContractInfo{Name: run.contractName(), Version: run.ContractVersion}.String())
+	setProperty(&suite.Properties, "errconform.not_in_contract", strconv.Itoa(Summarize(run.Results).NotInContract))
 	doc.Tests, doc.Failures, doc.Errors, doc.Disabled = suite.Tests, suite.Failures, suite.Errors, suite.Skipped
 	doc.Time = suite.Time
 }
@@ -140,7 +143,8 @@ func describeTestCase(tc *reporters.JUnitTestCase, r suites.Result, run Run) {
 	case check.Errored:
 		tc.Error = &reporters.JUnitError{Type: "errored", Message: run.Redactor.String(r.Summary()), Description: body}
 	case check.Skipped:
-		tc.Skipped = &reporters.JUnitSkipped{Message: run.Redactor.String(r.Reason)}
+		// "not in this contract: …" for a case the contract does not cover.
+		tc.Skipped = &reporters.JUnitSkipped{Message: run.Redactor.String(skipText(r))}
 	case check.Waived:
 		tc.Skipped = &reporters.JUnitSkipped{Message: run.Redactor.String(r.Reason)}
 		tc.SystemOut = body
@@ -171,6 +175,17 @@ func findingsText(r suites.Result, run Run) string {
 // junitExcerptBytes bounds the response body a failure body quotes: the
 // evidence travels with the failure into a CI test tab.
 const junitExcerptBytes = 1024
+
+// setProperty sets a suite property, replacing one of the same name.
+func setProperty(props *reporters.JUnitProperties, name, value string) {
+	for i, p := range props.Properties {
+		if p.Name == name {
+			props.Properties[i].Value = value
+			return
+		}
+	}
+	props.Properties = append(props.Properties, reporters.JUnitProperty{Name: name, Value: value})
+}
 
 // suiteName names the testsuite by the target, so that a matrix's reports
 // stay apart in a test tab: the target's name, else its base URL.

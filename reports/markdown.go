@@ -31,26 +31,36 @@ func RenderMarkdown(w io.Writer, rep JSONReport, contract *spec.Contract) error 
 	}
 	fmt.Fprintf(&b, "## errconform: %s\n\n", headline)
 	fmt.Fprintf(&b, "Target `%s` · contract %s · errconform %s · %d cases in %.1fs\n\n",
-		mdCode(rep.Target.BaseURL), rep.Contract.Version, rep.Tool.Version, s.Total, float64(rep.DurationMS)/1000)
+		mdCode(rep.Target.BaseURL), mdCell(rep.Contract.String()), rep.Tool.Version, s.Total, float64(rep.DurationMS)/1000)
 	fmt.Fprintf(&b, "| ✅ passed | ❌ failed | ⚠️ warned | 🕊️ waived | ⏭️ skipped | 💥 errored |\n|---:|---:|---:|---:|---:|---:|\n")
-	fmt.Fprintf(&b, "| %d | %d | %d | %d | %d | %d |\n\n", s.Passed, s.Failed, s.Warned, s.Waived, s.Skipped, s.Errored)
+	fmt.Fprintf(&b, "| %d | %d | %d | %d | %s | %d |\n\n", s.Passed, s.Failed, s.Warned, s.Waived, mdSkipped(s), s.Errored)
 
-	matrix := buildMatrix(rep.Cases, contract)
-	b.WriteString("| status | type |")
-	for _, col := range matrix.Columns {
-		name := col.Code
-		if name == "" {
-			name = "(no code)"
-		}
-		fmt.Fprintf(&b, " %s |", name)
+	matrix := buildMatrix(rep, contract)
+	// A contract without types (OpenRouter's) has no type column.
+	typed := false
+	for _, row := range matrix.Rows {
+		typed = typed || row.Type != ""
 	}
-	b.WriteString("\n|---|---|")
+	b.WriteString("| status |")
+	if typed {
+		b.WriteString(" type |")
+	}
+	for _, col := range matrix.Columns {
+		fmt.Fprintf(&b, " %s |", mdCell(strings.Join(col.Label, "")))
+	}
+	b.WriteString("\n|---|")
+	if typed {
+		b.WriteString("---|")
+	}
 	for range matrix.Columns {
 		b.WriteString(":---:|")
 	}
 	b.WriteString("\n")
 	for _, row := range matrix.Rows {
-		fmt.Fprintf(&b, "| %d | %s |", row.Status, row.Type)
+		fmt.Fprintf(&b, "| %d |", row.Status)
+		if typed {
+			fmt.Fprintf(&b, " %s |", mdCell(row.Type))
+		}
 		for _, cell := range row.Cells {
 			switch {
 			case cell.Total > 0:
@@ -63,7 +73,11 @@ func RenderMarkdown(w io.Writer, rep JSONReport, contract *spec.Contract) error 
 		}
 		b.WriteString("\n")
 	}
-	b.WriteString("\nEach cell: the worst verdict of the cases expecting that status and code, and how many there are; · a pairing no case covers.\n")
+	b.WriteString("\nEach cell: the worst verdict of the cases expecting that status and code, and how many there are; · a pairing no case covers.")
+	if s.NotInContract > 0 {
+		fmt.Fprintf(&b, " The %s not in this contract have no cell.", plural(s.NotInContract, "case"))
+	}
+	b.WriteString("\n")
 
 	groups := rep.Groups
 	if groups == nil {
@@ -84,14 +98,33 @@ func RenderMarkdown(w io.Writer, rep JSONReport, contract *spec.Contract) error 
 		}
 		b.WriteString("\nEvery case of every cause is in the JSON (`groups`) and HTML reports.\n")
 	}
+	if reasons := notInContractReasons(rep.Cases); len(reasons) > 0 {
+		n := 0
+		for _, r := range reasons {
+			n += len(r.Cases)
+		}
+		fmt.Fprintf(&b, "\n### ⏭️ %d not in this contract\n\nListed, never run, never passed: the contract does not cover them.\n\n", n)
+		for _, r := range reasons {
+			fmt.Fprintf(&b, "- %s: %s\n", mdCell(r.Reason), plural(len(r.Cases), "case"))
+		}
+	}
 	if len(s.SkippedByFixture) > 0 {
 		b.WriteString("\n### Skipped for want of fixtures\n\n")
 		for _, key := range sortedKeys(s.SkippedByFixture) {
-			fmt.Fprintf(&b, "- `fixtures.%s`: %d cases\n", key, s.SkippedByFixture[key])
+			fmt.Fprintf(&b, "- `fixtures.%s`: %s\n", key, plural(s.SkippedByFixture[key], "case"))
 		}
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// mdSkipped is the skipped count, with the cases not in the contract
+// counted apart: "37 (12 not in this contract)".
+func mdSkipped(s Summary) string {
+	if s.NotInContract == 0 {
+		return fmt.Sprint(s.Skipped)
+	}
+	return fmt.Sprintf("%d (%d not in this contract)", s.Skipped, s.NotInContract)
 }
 
 // plural is "1 cause", "2 causes".

@@ -17,12 +17,23 @@ import (
 	"github.com/errconform/errconform/suites"
 )
 
-// SchemaVersion is the version of the JSON report's schema.
-const SchemaVersion = "1"
+// SchemaVersion is the version of the JSON report's schema that BuildJSON
+// writes. Version 2 added the contract's name, each case's situation,
+// typed skip reasons and the cases the contract does not cover; ReadJSON
+// still reads version 1 (see ReadableSchemaVersions).
+const SchemaVersion = "2"
+
+// UnknownContract names the contract in a report when the run did not
+// say which one it judged against (Run.ContractName empty).
+const UnknownContract = "unknown"
 
 // Run is everything a report is made from.
 type Run struct {
-	ToolVersion     string
+	ToolVersion string
+	// ContractName is the short name of the contract judged against
+	// ("aiand", "openrouter", or a contract file's name); reports say
+	// UnknownContract when it is empty.
+	ContractName    string
 	ContractVersion string
 	BaseURL         string
 	Embedded        bool
@@ -50,7 +61,9 @@ type Settings struct {
 	Selected []string `json:"selected_cases"`
 }
 
-// Summary counts verdicts.
+// Summary counts verdicts. Total is the sum of the six verdict counts;
+// the cases the contract does not cover are skipped cases, counted in
+// Skipped and, apart, in NotInContract.
 type Summary struct {
 	Total   int `json:"total"`
 	Passed  int `json:"passed"`
@@ -59,12 +72,20 @@ type Summary struct {
 	Skipped int `json:"skipped"`
 	Errored int `json:"errored"`
 	Waived  int `json:"waived"`
+	// NotInContract counts the cases the contract does not cover (listed,
+	// never run, never passed); each is also counted in Skipped.
+	NotInContract int `json:"not_in_contract"`
 	// SkippedByFixture counts skipped cases per missing fixture key.
 	SkippedByFixture map[string]int `json:"skipped_by_fixture"`
-	// SkippedByReason counts skipped cases per reason (a missing fixture
-	// set, or the request budget).
+	// SkippedByReason counts skipped cases per typed skip reason: its keys
+	// are check.SkipReason values ("not-in-contract", "fixture-missing",
+	// "not-applicable", "not-run"). Schema version 1 keyed it by the
+	// reason's words; ReadJSON re-keys such a report.
 	SkippedByReason map[string]int `json:"skipped_by_reason"`
 }
+
+// SkippedFor is how many cases were skipped for that reason.
+func (s Summary) SkippedFor(reason check.SkipReason) int { return s.SkippedByReason[string(reason)] }
 
 // Summarize counts the verdicts of a run's results.
 func Summarize(results []suites.Result) Summary {
@@ -83,7 +104,11 @@ func Summarize(results []suites.Result) Summary {
 			for _, key := range r.Missing {
 				s.SkippedByFixture[key]++
 			}
-			s.SkippedByReason[r.Reason]++
+			reason := skipReasonOf(r.Skip, r.Reason)
+			s.SkippedByReason[string(reason)]++
+			if reason == check.NotInContract {
+				s.NotInContract++
+			}
 		case check.Errored:
 			s.Errored++
 		case check.Waived:
@@ -91,6 +116,53 @@ func Summarize(results []suites.Result) Summary {
 		}
 	}
 	return s
+}
+
+// skipReasonOf is the typed reason of a skipped case: its own, else one
+// read from the reason's words, as errconform 0.1 wrote them (a version 1
+// report, or a result made without a typed reason).
+func skipReasonOf(skip check.SkipReason, reason string) check.SkipReason {
+	if skip != "" {
+		return skip
+	}
+	switch {
+	case strings.HasPrefix(reason, notInContractPrefix):
+		return check.NotInContract
+	case strings.HasPrefix(reason, "fixture not configured"):
+		return check.FixtureMissing
+	case strings.HasPrefix(reason, "not run"):
+		return check.NotRun
+	default:
+		return check.NotApplicable
+	}
+}
+
+// notInContractPrefix begins the words shown for a case the contract does
+// not cover, in every report.
+const notInContractPrefix = "not in this contract"
+
+// NotInContractText is how every report shows a case the contract does
+// not cover: "not in this contract: <why>".
+func NotInContractText(why string) string {
+	why = strings.TrimPrefix(why, notInContractPrefix+": ")
+	if why == "" {
+		return notInContractPrefix
+	}
+	return notInContractPrefix + ": " + why
+}
+
+// skipText is the words a report shows for a skipped result: "not in this
+// contract: <why>" for a case the contract does not cover, else the
+// result's reason.
+func skipText(r suites.Result) string {
+	if r.Case.NotInContract != "" || r.Skip == check.NotInContract {
+		why := r.Case.NotInContract
+		if why == "" {
+			why = r.Reason
+		}
+		return NotInContractText(why)
+	}
+	return r.Reason
 }
 
 // JSONReport is the document written by --json.
@@ -114,9 +186,17 @@ type Tool struct {
 	Version string `json:"version"`
 }
 
-// ContractInfo names the contract version judged against.
+// ContractInfo names the contract judged against.
 type ContractInfo struct {
+	// Name is the contract's short name ("aiand", "openrouter"), or
+	// UnknownContract.
+	Name    string `json:"name"`
 	Version string `json:"version"`
+}
+
+// String is "aiand 2026-11".
+func (c ContractInfo) String() string {
+	return strings.TrimSpace(c.Name + " " + c.Version)
 }
 
 // TargetInfo describes the target with credentials stripped.
@@ -134,18 +214,27 @@ func (t TargetInfo) String() string {
 
 // CaseReport is one case in the JSON report.
 type CaseReport struct {
-	ID        string            `json:"id"`
-	Title     string            `json:"title"`
-	Group     string            `json:"group"`
-	Labels    []string          `json:"labels"`
-	Expect    check.Expectation `json:"expect"`
-	Verdict   check.Verdict     `json:"verdict"`
-	Reason    string            `json:"reason,omitempty"`
-	Findings  []check.Finding   `json:"findings"`
-	Requests  int               `json:"requests_sent"`
-	Request   *RequestReport    `json:"request,omitempty"`
-	Response  *ResponseReport   `json:"response,omitempty"`
-	Reproduce string            `json:"reproduce,omitempty"`
+	ID     string            `json:"id"`
+	Title  string            `json:"title"`
+	Group  string            `json:"group"`
+	Labels []string          `json:"labels"`
+	Expect check.Expectation `json:"expect"`
+	// Situation names what the case does in the catalogue's vocabulary;
+	// positive controls have none.
+	Situation string        `json:"situation,omitempty"`
+	Verdict   check.Verdict `json:"verdict"`
+	// SkipReason says, typed, why a skipped case was skipped; only skipped
+	// cases have one.
+	SkipReason check.SkipReason `json:"skip_reason,omitempty"`
+	// NotInContract says why the contract does not cover the case; such a
+	// case is skipped (SkipReason check.NotInContract), never run.
+	NotInContract string          `json:"not_in_contract,omitempty"`
+	Reason        string          `json:"reason,omitempty"`
+	Findings      []check.Finding `json:"findings"`
+	Requests      int             `json:"requests_sent"`
+	Request       *RequestReport  `json:"request,omitempty"`
+	Response      *ResponseReport `json:"response,omitempty"`
+	Reproduce     string          `json:"reproduce,omitempty"`
 	// Burst lists every answer of a multi-request case, in order.
 	Burst []BurstAnswer `json:"burst,omitempty"`
 }
@@ -202,12 +291,20 @@ func settingsOf(run Run) *Settings {
 	return &s
 }
 
+// contractName is the run's contract name, UnknownContract when unset.
+func (run Run) contractName() string {
+	if run.ContractName == "" {
+		return UnknownContract
+	}
+	return run.ContractName
+}
+
 // BuildJSON assembles the JSON report of a run.
 func BuildJSON(run Run) JSONReport {
 	rep := JSONReport{
 		SchemaVersion: SchemaVersion,
 		Tool:          Tool{Name: "errconform", Version: run.ToolVersion},
-		Contract:      ContractInfo{Version: run.ContractVersion},
+		Contract:      ContractInfo{Name: run.contractName(), Version: run.ContractVersion},
 		Target:        TargetInfo{BaseURL: run.Redactor.String(run.BaseURL), Embedded: run.Embedded},
 		StartedAt:     run.Started.UTC(),
 		DurationMS:    run.Duration.Milliseconds(),
@@ -217,7 +314,15 @@ func BuildJSON(run Run) JSONReport {
 	}
 	for _, r := range run.Results {
 		c := CaseReport{ID: r.Case.ID, Title: r.Case.Title, Group: r.Case.Group, Labels: r.Case.Labels, Expect: r.Case.Expect,
-			Verdict: r.Verdict, Reason: run.Redactor.String(r.Reason), Findings: r.Findings, Requests: len(r.Exchanges)}
+			Situation: r.Case.Situation, Verdict: r.Verdict, NotInContract: run.Redactor.String(r.Case.NotInContract),
+			Reason: run.Redactor.String(r.Reason), Findings: r.Findings, Requests: len(r.Exchanges)}
+		if r.Verdict == check.Skipped {
+			c.SkipReason = skipReasonOf(r.Skip, r.Reason)
+			if c.SkipReason == check.NotInContract && c.NotInContract == "" {
+				// A result typed not-in-contract whose case does not say why.
+				c.NotInContract = strings.TrimPrefix(NotInContractText(c.Reason), notInContractPrefix+": ")
+			}
+		}
 		if c.Findings == nil {
 			c.Findings = []check.Finding{}
 		}

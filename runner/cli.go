@@ -225,7 +225,7 @@ func (a App) newRoot() *cobra.Command {
 	root.SetOut(a.Stdout)
 	root.SetErr(a.Stderr)
 	root.Flags().BoolVar(&showVersion, "version", false, "print the version, as errconform version does")
-	root.AddCommand(a.runCmd(), a.listCmd(), a.serveCmd(), a.configCmd(), a.diffCmd(), a.schemaCmd(), a.versionCmd(), a.docsCmd())
+	root.AddCommand(a.runCmd(), a.listCmd(), a.serveCmd(), a.configCmd(), a.contractCmd(), a.diffCmd(), a.schemaCmd(), a.versionCmd(), a.docsCmd())
 	root.SetHelpCommand(a.helpCmd())
 	root.InitDefaultHelpCmd()
 	root.InitDefaultCompletionCmd()
@@ -323,32 +323,116 @@ func (a App) runCmd() *cobra.Command {
 }
 
 func (a App) listCmd() *cobra.Command {
-	var format string
-	var rules bool
+	var o listOptions
 	cmd := &cobra.Command{
 		Use:   "list [flags]",
-		Short: "List the case catalogue with its contract coverage, or the rules",
-		Long: `list prints the case catalogue: every case's ID, expected status, type, code
-and param, the fixtures it needs and its title, then how many cases cover each
-status and code of the contract. With --rules it prints the rules instead.
+		Short: "List the case catalogue under a contract, its situations, or the rules",
+		Long: `list prints the case catalogue under a contract (--contract; the default
+contract otherwise): every case's ID, expected status, type, code and param,
+the fixtures it needs and its title, or why the contract does not cover it,
+then how many cases cover each status and code of the contract. With --rules
+it prints the rules that apply under the contract; with --situations, the
+catalogue's situations (what a contract names) and what the contract says of
+each.
 
---format markdown is what docs/cases.md (and, with --rules, docs/rules.md) hold.
-The labels it shows are what run --label-filter selects on.`,
+--format markdown is what docs/<contract>/cases.md (and, with --rules,
+docs/<contract>/rules.md) hold. The labels it shows are what run
+--label-filter selects on.`,
 		Example: `  errconform list
+  errconform list --contract openrouter
   errconform list --format json | jq '.[].id'
   errconform list --rules
-  errconform list --format markdown > docs/cases.md`,
+  errconform list --situations --contract my-contract.yaml`,
 		Args:              noArgs,
 		ValidArgsFunction: cobra.NoFileCompletions,
 		RunE: ranErr(func(*cobra.Command, []string) error {
-			return a.list(format, rules)
+			return a.list(o)
 		}),
 	}
-	cmd.Flags().StringVar(&format, "format", "text", "output `FORMAT`: text, json or markdown")
-	cmd.Flags().BoolVar(&rules, "rules", false, "list the rules instead of the cases")
+	cmd.Flags().StringVar(&o.format, "format", "text", "output `FORMAT`: text, json or markdown")
+	cmd.Flags().StringVar(&o.contract, "contract", "", "the `CONTRACT`: a built-in name ("+strings.Join(spec.BuiltinNames(), ", ")+") or a contract file (default "+spec.DefaultContract+")")
+	cmd.Flags().BoolVar(&o.rules, "rules", false, "list the rules instead of the cases")
+	cmd.Flags().BoolVar(&o.situations, "situations", false, "list the situations and the contract's outcome for each instead of the cases")
 	_ = cmd.RegisterFlagCompletionFunc("format", func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
 		return []cobra.Completion{"text", "json", "markdown"}, cobra.ShellCompDirectiveNoFileComp
 	})
+	completeContract(cmd)
+	return cmd
+}
+
+// completeContract completes --contract with the built-in names (and
+// files).
+func completeContract(cmd *cobra.Command) {
+	_ = cmd.RegisterFlagCompletionFunc("contract", func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		var out []cobra.Completion
+		for _, name := range spec.BuiltinNames() {
+			out = append(out, cobra.CompletionWithDesc(name, "built-in contract"))
+		}
+		return out, cobra.ShellCompDirectiveDefault
+	})
+}
+
+// contractCmd is "errconform contract check FILE" and "contract show".
+func (a App) contractCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "contract",
+		Short: "Check a contract file, or show the contract in use",
+		Long: `contract holds the commands that work with error contracts: an OpenAPI 3
+document with errconform's x-errconform-contract extension (the error schema,
+statuses and their types, codes and their statuses, each situation's outcome,
+the rules' settings and the reference's error body). Built in: ` + strings.Join(spec.BuiltinNames(), ", ") + ` (the default).`,
+		Example: `  errconform contract check my-contract.yaml
+  errconform contract show --contract openrouter`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return fmt.Errorf("unknown command %q for contract (commands: check, show)", args[0])
+			}
+			return nil
+		},
+		RunE: ran(func(*cobra.Command, []string) (int, error) {
+			return ExitUsage, usagef("contract needs a command: errconform contract check FILE, or errconform contract show")
+		}),
+	}
+	check := &cobra.Command{
+		Use:   "check FILE",
+		Short: "Validate a contract file; send nothing; say what it covers",
+		Long: `check loads a contract file as run --contract FILE would: the OpenAPI document
+must be valid, its x-errconform-contract complete and consistent (each code
+with a status of the table, each situation's status in the table), and every
+situation it names one of the catalogue's (errconform list --situations). A bad
+contract exits 2 naming the member at fault. A good one prints what it
+covers: its statuses and codes, and how many cases run under it.`,
+		Example: `  errconform contract check my-contract.yaml`,
+		Args:    exactArgs(1, "one contract file (errconform contract check FILE)"),
+		ValidArgsFunction: func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			return []cobra.Completion{"yaml", "yml", "json"}, cobra.ShellCompDirectiveFilterFileExt
+		},
+		RunE: ranErr(func(_ *cobra.Command, args []string) error {
+			return a.contractCheck(args[0])
+		}),
+	}
+	var showContract string
+	show := &cobra.Command{
+		Use:   "show",
+		Short: "Print the contract in use, as the document it was read from",
+		Long: `show prints the contract a run would use: --contract (or ERRCONFORM_CONTRACT),
+else the default, as the OpenAPI document it was read from, after one comment
+line naming it.`,
+		Example: `  errconform contract show
+  errconform contract show --contract openrouter > openrouter.yaml`,
+		Args:              noArgs,
+		ValidArgsFunction: cobra.NoFileCompletions,
+		RunE: ranErr(func(cmd *cobra.Command, _ []string) error {
+			name := showContract
+			if v, ok := a.LookupEnv(EnvName("contract")); ok && !cmd.Flags().Changed("contract") {
+				name = v
+			}
+			return a.contractShow(name)
+		}),
+	}
+	show.Flags().StringVar(&showContract, "contract", "", "the `CONTRACT`: a built-in name or a contract file (default "+spec.DefaultContract+")")
+	completeContract(show)
+	cmd.AddCommand(check, show)
 	return cmd
 }
 
@@ -359,10 +443,13 @@ func (a App) serveCmd() *cobra.Command {
 		Short: "Run the reference target as a standalone server",
 		Long: `serve runs the embedded reference, a target that keeps the contract with
 every fixture built in, as a standalone server until it is interrupted
-(Ctrl-C, SIGTERM). --config-out writes a config file pointing at it, every
-fixture filled in (the file holds the reference's keys).`,
+(Ctrl-C, SIGTERM). It answers every situation as the contract (--contract)
+says. --config-out writes a config file pointing at it, every fixture filled
+in (the file holds the reference's keys).`,
 		Example: `  errconform serve --addr 127.0.0.1:8080 --config-out ref.yaml &
-  errconform run --config ref.yaml`,
+  errconform run --config ref.yaml
+  errconform serve --contract openrouter --config-out ref.yaml &
+  errconform run --config ref.yaml --contract openrouter`,
 		Args:              noArgs,
 		ValidArgsFunction: cobra.NoFileCompletions,
 		RunE: ranErr(func(*cobra.Command, []string) error {
@@ -372,10 +459,12 @@ fixture filled in (the file holds the reference's keys).`,
 	fs := cmd.Flags()
 	fs.SortFlags = false
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "`ADDRESS` to listen on")
+	fs.StringVar(&o.contract, "contract", "", "answer as this `CONTRACT` says: a built-in name ("+strings.Join(spec.BuiltinNames(), ", ")+") or a contract file (default "+spec.DefaultContract+")")
 	fs.StringVar(&o.configOut, "config-out", "", "write a config `FILE` pointing at this server, fixtures filled in")
 	fs.DurationVar(&o.gateway, "gateway-timeout", EmbeddedGatewayTimeout, "how long the slow model's requests wait before the 504")
 	fs.DurationVar(&o.latency, "latency", 0, "fixed delay added to every response")
 	_ = cmd.MarkFlagFilename("config-out", "yaml", "yml")
+	completeContract(cmd)
 	return cmd
 }
 
@@ -426,9 +515,10 @@ func (a App) diffCmd() *cobra.Command {
 		Use:   "diff OLD.json NEW.json",
 		Short: "Compare two JSON reports: regressions, fixes, changed findings",
 		Long: `diff compares two JSON reports (errconform run --json), release to release:
-regressions, fixes, changed findings, and cases new or removed. It exits 1
-when a case regressed, 0 otherwise, and 2 when either file is not a valid
-errconform JSON report.`,
+regressions, fixes, changed findings, and cases new or removed, and the
+contract each was judged by. It reads reports of schema version 1 (before
+contracts were data) and 2. It exits 1 when a case regressed, 0 otherwise,
+and 2 when either file is not a valid errconform JSON report.`,
 		Example: `  errconform diff last-release.json errconform.json
   errconform diff last-release.json errconform.json --json`,
 		Args: exactArgs(2, "two JSON reports (errconform diff OLD.json NEW.json)"),
@@ -479,18 +569,25 @@ module version of a go install …@vX.Y.Z, else the development default.`,
 	}
 }
 
-// docsCmd prints docs/cli.md; hidden, like the other generators' output it
-// is checked by a test.
+// docsCmd writes the generated docs: docs/cli.md to standard output, or
+// with --dir every generated file (cli.md and, per built-in contract,
+// <contract>/cases.md and <contract>/rules.md). Hidden; a test checks them.
 func (a App) docsCmd() *cobra.Command {
-	return &cobra.Command{
+	var dir string
+	cmd := &cobra.Command{
 		Use:    "docs",
-		Short:  "Print the command reference in Markdown (docs/cli.md)",
+		Short:  "Write the generated docs (docs/cli.md, and per contract its cases and rules)",
 		Hidden: true,
 		Args:   noArgs,
 		RunE: ranErr(func(cmd *cobra.Command, _ []string) error {
-			return writeCLIMarkdown(a.Stdout, cmd.Root())
+			if dir == "" {
+				return writeCLIMarkdown(a.Stdout, cmd.Root())
+			}
+			return writeDocs(dir, cmd.Root())
 		}),
 	}
+	cmd.Flags().StringVar(&dir, "dir", "", "write every generated doc under `DIR`")
+	return cmd
 }
 
 // doubleDash rewrites a long flag given with one dash (-target URL,

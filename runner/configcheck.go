@@ -8,6 +8,7 @@ import (
 	"github.com/errconform/errconform/config"
 	"github.com/errconform/errconform/probe"
 	"github.com/errconform/errconform/reports"
+	"github.com/errconform/errconform/spec"
 	"github.com/errconform/errconform/suites"
 )
 
@@ -34,9 +35,17 @@ func (a App) configCheck(path string) error {
 	stdout := reports.NewRedactingWriter(a.Stdout, probe.NewRedactor(cfg.Secrets()...))
 	defer stdout.Close()
 	a.Stdout = stdout
-	enabled := 0
+	cases, err := suites.For(res.contract)
+	if err != nil {
+		return usageError{err}
+	}
+	enabled, notInContract := 0, 0
 	skippedBy := map[string][]string{}
-	for _, c := range suites.Catalogue() {
+	for _, c := range cases {
+		if c.NotInContract != "" {
+			notInContract++
+			continue
+		}
 		missing := c.MissingFixtures(cfg)
 		if len(missing) == 0 {
 			enabled++
@@ -46,7 +55,7 @@ func (a App) configCheck(path string) error {
 			skippedBy[key] = append(skippedBy[key], c.ID)
 		}
 	}
-	total := len(suites.Catalogue())
+	total := len(cases) - notInContract
 	target := redactURL(cfg.Target.BaseURL)
 	if res.embedded {
 		target = "the embedded reference (" + config.ReferenceTarget + ")"
@@ -59,6 +68,8 @@ func (a App) configCheck(path string) error {
 		keyHeader = cfg.Auth.Header + ": <key>"
 	}
 	fmt.Fprintf(a.Stdout, "The key travels as %s.\n", keyHeader)
+	fmt.Fprintf(a.Stdout, "Contract %s: %d of the catalogue's %d cases are in it (errconform list --contract %s lists the others and why).\n",
+		res.contract.Label(), len(cases)-notInContract, len(cases), contractArg(res.contract))
 	if len(cfg.Target.Headers) > 0 {
 		fmt.Fprintln(a.Stdout, "Sent on every request (target.headers):")
 		secret := cfg.SecretHeaders()
@@ -89,6 +100,15 @@ func (a App) configCheck(path string) error {
 		fmt.Fprintf(a.Stdout, "  fixtures.%-22s missing: %2d cases skipped: %s%s\n", key, len(skippedBy[key]), strings.Join(skippedBy[key], ", "), required)
 	}
 	return nil
+}
+
+// contractArg is how --contract names a contract: its built-in name, or
+// the path it was read from.
+func contractArg(c *spec.Contract) string {
+	if name, ok := strings.CutPrefix(c.Origin(), "built-in "); ok {
+		return name
+	}
+	return c.Origin()
 }
 
 // redactURL drops any query from a URL before printing it.

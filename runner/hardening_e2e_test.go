@@ -204,7 +204,7 @@ func TestDiffRefusesInvalidReports(t *testing.T) {
 		{"verdict outside the schema", write("verdict.json", badVerdict), "/cases/0/verdict"},
 		{"summary missing", write("summary.json", noSummary), "summary"},
 		{"truncated", write("truncated.json", string(data[:len(data)/2])), "not JSON"},
-		{"another version", write("v2.json", `{"schema_version":"2"}`), `schema_version "2"`},
+		{"another version", write("v3.json", `{"schema_version":"3"}`), `schema_version "3"`},
 		{"not an object", write("array.json", `[]`), "not a valid errconform JSON report"},
 		{"too large", huge, "32 MiB"},
 		{"a directory", dir, "directory"},

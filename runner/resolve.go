@@ -66,10 +66,6 @@ func (a App) resolveConfig(fs *pflag.FlagSet, op *runOptions) (res resolution, e
 	if err := checkRunFlags(o, set, fromCommandLine); err != nil {
 		return res, err
 	}
-	contract, err := spec.Load()
-	if err != nil {
-		return res, fmt.Errorf("load the contract: %w", err)
-	}
 	if o.configFile, err = findConfig(o, set); err != nil {
 		return res, err
 	}
@@ -77,7 +73,7 @@ func (a App) resolveConfig(fs *pflag.FlagSet, op *runOptions) (res resolution, e
 	if err != nil {
 		return res, err
 	}
-	cfg, embedded, stop, err := a.resolveTarget(o, set, contract)
+	cfg, contract, embedded, stop, err := a.resolveTarget(o, set)
 	if err != nil {
 		return res, err
 	}
@@ -97,7 +93,10 @@ func (res *resolution) check() error {
 	if res.tls, err = tlsConfigFor(res.cfg.TLS); err != nil {
 		return err
 	}
-	catalogue := suites.Catalogue()
+	catalogue, err := suites.For(res.contract)
+	if err != nil {
+		return usageError{err}
+	}
 	if res.selected, err = selectCases(res.opts, catalogue, reportTarget{res.cfg.Target.BaseURL, res.embedded}); err != nil {
 		return err
 	}
@@ -202,40 +201,44 @@ const errNoTarget = "no target to check: give the API's base URL with --target, 
 	"--target reference runs against the embedded reference)"
 
 // resolveTarget merges flags, environment and config file (in that order of
-// precedence), or starts the embedded reference when the target is
-// "reference"; stop releases it.
-func (a App) resolveTarget(o runOptions, set map[string]bool, contract *spec.Contract) (cfg config.Config, embedded bool, stop func(), err error) {
+// precedence), loads the contract they name, and starts the embedded
+// reference (speaking that contract) when the target is "reference"; stop
+// releases it.
+func (a App) resolveTarget(o runOptions, set map[string]bool) (cfg config.Config, contract *spec.Contract, embedded bool, stop func(), err error) {
 	stop = func() {}
 	if o.configFile != "" {
 		// Validated below, once flags and environment are merged in.
 		if cfg, err = config.Load(o.configFile, a.LookupEnv); err != nil {
-			return cfg, false, stop, err
+			return cfg, nil, false, stop, err
 		}
 	} else {
 		cfg.ApplyDefaults()
 	}
+	if contract, err = openContract(o, set, cfg); err != nil {
+		return cfg, nil, false, stop, err
+	}
 	if set["target"] {
 		if strings.TrimSpace(o.target) == "" {
-			return cfg, false, stop, usagef("the target is empty: --target or ERRCONFORM_TARGET is set to an empty string (a CI secret that is not set?); %s", errNoTarget)
+			return cfg, nil, false, stop, usagef("the target is empty: --target or ERRCONFORM_TARGET is set to an empty string (a CI secret that is not set?); %s", errNoTarget)
 		}
 		cfg.Target.BaseURL = o.target
 	}
 	if cfg.Target.BaseURL == "" {
 		if o.configFile != "" {
-			return cfg, false, stop, &config.Error{File: o.configFile, Field: "target.base_url", Msg: errNoTarget}
+			return cfg, nil, false, stop, &config.Error{File: o.configFile, Field: "target.base_url", Msg: errNoTarget}
 		}
-		return cfg, false, stop, usagef("%s", errNoTarget)
+		return cfg, nil, false, stop, usagef("%s", errNoTarget)
 	}
 	a.applyKeyFromEnv(&cfg)
 	if cfg.Target.BaseURL == config.ReferenceTarget {
 		opts := reference.Options{GatewayTimeout: EmbeddedGatewayTimeout}
 		running, err := reference.Start(contract, opts, "")
 		if err != nil {
-			return cfg, false, stop, fmt.Errorf("start the embedded reference: %w", err)
+			return cfg, nil, false, stop, fmt.Errorf("start the embedded reference: %w", err)
 		}
 		stop = func() { _ = running.Close() }
 		ref := running.Config()
-		ref.Require, ref.Strict, ref.Limits, ref.TLS = cfg.Require, cfg.Strict, cfg.Limits, cfg.TLS
+		ref.Require, ref.Strict, ref.Limits, ref.TLS, ref.Contract = cfg.Require, cfg.Strict, cfg.Limits, cfg.TLS, cfg.Contract
 		cfg, embedded = ref, true
 	}
 	overrideFromFlags(&cfg, o, set)
@@ -246,9 +249,44 @@ func (a App) resolveTarget(o runOptions, set map[string]bool, contract *spec.Con
 		if errors.As(err, &ce) && o.configFile != "" && ce.File == "" {
 			ce.File = o.configFile
 		}
-		return cfg, false, func() {}, err
+		return cfg, nil, false, func() {}, err
 	}
-	return cfg, embedded, stop, nil
+	return cfg, contract, embedded, stop, nil
+}
+
+// openContract loads the contract a run is judged by: --contract (or
+// ERRCONFORM_CONTRACT), else the config file's contract, else the
+// default; one the catalogue cannot speak (an unknown situation) is
+// refused like any bad setting, naming where it came from.
+func openContract(o runOptions, set map[string]bool, cfg config.Config) (*spec.Contract, error) {
+	name, from := cfg.Contract, "contract"
+	if set["contract"] {
+		if strings.TrimSpace(o.contract) == "" {
+			return nil, usagef("--contract is empty (ERRCONFORM_CONTRACT set to an empty string?): name a built-in contract (%s) or a contract file", strings.Join(spec.BuiltinNames(), ", "))
+		}
+		name, from = o.contract, "--contract"
+	}
+	contract, err := loadContract(name)
+	if err == nil {
+		return contract, nil
+	}
+	if from == "contract" && o.configFile != "" {
+		return nil, &config.Error{File: o.configFile, Field: "contract", Msg: err.Error()}
+	}
+	return nil, usagef("%s %s: %v", from, name, err)
+}
+
+// loadContract opens a contract by name or path ("" for the default) and
+// checks that it names only situations of the catalogue.
+func loadContract(nameOrPath string) (*spec.Contract, error) {
+	contract, err := spec.Open(nameOrPath)
+	if err != nil {
+		return nil, err
+	}
+	if err := suites.CheckContract(contract); err != nil {
+		return nil, err
+	}
+	return contract, nil
 }
 
 // overrideFromFlags applies the flags (or their environment variables)

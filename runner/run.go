@@ -52,14 +52,14 @@ const (
 
 // runOptions are the run command's flags.
 type runOptions struct {
-	configFile, target, junit, json, html, markdown, ctrf string
-	labelFilter, require, waivers, caCert, rerunFailed    string
-	cases                                                 []string
-	strict, quiet, verbose, dryRun, insecure              bool
-	deadline, timeout, gatewayTimeout                     time.Duration
-	maxRPS                                                float64
-	maxRequests, maxBody                                  int64
-	concurrency                                           int
+	configFile, target, contract, junit, json, html, markdown, ctrf string
+	labelFilter, require, waivers, caCert, rerunFailed              string
+	cases                                                           []string
+	strict, quiet, verbose, dryRun, insecure                        bool
+	deadline, timeout, gatewayTimeout                               time.Duration
+	maxRPS                                                          float64
+	maxRequests, maxBody                                            int64
+	concurrency                                                     int
 }
 
 // register declares run's flags, in the order its help lists them. A
@@ -67,6 +67,7 @@ type runOptions struct {
 func (o *runOptions) register(fs *pflag.FlagSet) {
 	fs.StringVar(&o.target, "target", "", "base `URL` of the API under test, ending in /v1 (e.g. https://staging.example.com/v1), or \"reference\" for the embedded reference; the key comes from ERRCONFORM_API_KEY")
 	fs.StringVar(&o.configFile, "config", "", "read the config from `FILE` (YAML); default: errconform.yaml or .errconform.yaml in the working directory, if present")
+	fs.StringVar(&o.contract, "contract", "", "judge the target by this error `CONTRACT`: a built-in name ("+strings.Join(spec.BuiltinNames(), ", ")+") or a contract file (overrides contract: in the config; default "+spec.DefaultContract+")")
 	fs.StringVar(&o.labelFilter, "label-filter", "", "run only the cases whose labels match `EXPR`, a Ginkgo label expression such as 'status:401 && !slow' (errconform list --format json shows every case's labels)")
 	fs.StringSliceVar(&o.cases, "case", nil, "run only the case with this `ID`, or the cases whose IDs match it as a glob (path.Match: * does not cross /); repeatable or comma-separated")
 	fs.StringVar(&o.rerunFailed, "rerun-failed", "", "run only the failed and errored cases of an earlier JSON `REPORT` (--json); one without any: say so, send nothing, exit 0")
@@ -175,7 +176,7 @@ func (a App) run(fs *pflag.FlagSet, op *runOptions) (int, error) {
 	version := ToolVersion()
 	if !o.quiet {
 		fmt.Fprintf(a.Stdout, "errconform %s: checking %s against contract %s (%s; %d cases, concurrency %d, %s)\n", version,
-			redactor.String(cfg.Target.BaseURL), contract.Version, configText(o.configFile, embedded), len(s.selected), client.Concurrency(), rateText(cfg.Limits.MaxRPS))
+			redactor.String(cfg.Target.BaseURL), contract.Label(), configText(o.configFile, embedded), len(s.selected), client.Concurrency(), rateText(cfg.Limits.MaxRPS))
 	}
 	started := time.Now()
 	code, err := s.preflight(ctx)
@@ -189,12 +190,12 @@ func (a App) run(fs *pflag.FlagSet, op *runOptions) (int, error) {
 	// Every selected case gets a result, even when --deadline (or an
 	// interrupt) stopped the specs: never an empty report that exits 0.
 	ordered, notCompleted, ginkgoReport := s.collect(ctx)
-	run := reports.Run{ToolVersion: version, ContractVersion: contract.Version, BaseURL: cfg.Target.BaseURL, Embedded: embedded,
+	run := reports.Run{ToolVersion: version, ContractName: contract.Name, ContractVersion: contract.Version, BaseURL: cfg.Target.BaseURL, Embedded: embedded,
 		Started: started, Duration: elapsed, Results: ordered, Redactor: redactor, SecretEnv: cfg.SecretEnv(),
 		Settings: reports.Settings{Model: suites.ModelOf(cfg), Strict: cfg.Strict, Require: cfg.Require, LabelFilter: o.labelFilter}}
 	reportErr := writeReports(o, ginkgoReport, run, contract, reportOut)
 	summary := reports.Summarize(run.Results)
-	printSummary(a.Stdout, summary, elapsed, client.Sent())
+	_ = reports.WriteSummary(a.Stdout, summary, elapsed, client.Sent()) // the terminal: a failed write has nowhere to be told
 	printGroups(a.Stdout, reports.BuildJSON(run).Groups)
 	if cutShort {
 		fmt.Fprintf(a.Stderr, "errconform: %s: %d of %d cases not completed (errored); the reports hold what was known\n",
@@ -839,35 +840,6 @@ func printCaseLine(w io.Writer, r suites.Result) {
 		}
 	}
 	fmt.Fprintln(w, line)
-}
-
-func printSummary(w io.Writer, s reports.Summary, elapsed time.Duration, sent int64) {
-	fmt.Fprintf(w, "\n%d cases in %s (%d requests): %d passed, %d failed, %d warned, %d skipped, %d errored",
-		s.Total, elapsed.Round(time.Millisecond), sent, s.Passed, s.Failed, s.Warned, s.Skipped, s.Errored)
-	if s.Waived > 0 {
-		fmt.Fprintf(w, ", %d waived", s.Waived)
-	}
-	fmt.Fprintln(w)
-	keys := make([]string, 0, len(s.SkippedByFixture))
-	for key := range s.SkippedByFixture {
-		keys = append(keys, key)
-	}
-	sort.Strings(keys)
-	for _, key := range keys {
-		fmt.Fprintf(w, "  %3d skipped for want of fixtures.%s\n", s.SkippedByFixture[key], key)
-	}
-	if len(keys) > 0 {
-		fmt.Fprintln(w, "  (configure those fixtures to check the whole contract; --require all turns these skips into failures)")
-	}
-	notRun := 0
-	for reason, n := range s.SkippedByReason {
-		if strings.HasPrefix(reason, "not run:") {
-			notRun += n
-		}
-	}
-	if notRun > 0 {
-		fmt.Fprintf(w, "  %3d not run: the request budget (--max-requests) was spent\n", notRun)
-	}
 }
 
 // Bounds on the failure groups the terminal summary shows; every report

@@ -201,13 +201,14 @@ func (a App) version() error {
 
 type serveOptions struct {
 	addr, configOut  string
+	contract         string
 	gateway, latency time.Duration
 }
 
 func (a App) serve(o serveOptions) error {
-	contract, err := spec.Load()
+	contract, err := loadContract(o.contract)
 	if err != nil {
-		return err
+		return usagef("serve --contract %s: %v", o.contract, err)
 	}
 	running, err := reference.Start(contract, reference.Options{GatewayTimeout: o.gateway, Latency: o.latency}, o.addr)
 	if err != nil {
@@ -224,7 +225,7 @@ func (a App) serve(o serveOptions) error {
 		}
 		fmt.Fprintf(a.Stdout, "errconform: wrote %s (it holds the reference's keys)\n", o.configOut)
 	}
-	fmt.Fprintf(a.Stdout, "errconform: reference target serving at %s (Ctrl-C stops it)\n", running.BaseURL)
+	fmt.Fprintf(a.Stdout, "errconform: reference target serving at %s, answering as contract %s (Ctrl-C stops it)\n", running.BaseURL, contract.Label())
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	<-ctx.Done()

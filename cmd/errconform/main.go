@@ -2,6 +2,10 @@
 // its published error contract. See the README for usage.
 package main
 
+// The generated docs: docs/cli.md, and per built-in contract its cases and
+// rules (docs/<contract>/cases.md, docs/<contract>/rules.md).
+//go:generate go run . docs --dir ../../docs
+
 import (
 	"os"
 
