@@ -102,9 +102,9 @@ func TestReferenceConformsWithoutFindings(t *testing.T) {
 
 // score is one contract's line of the mutant score.
 type score struct {
-	contract                     string
+	contract                      string
 	detected, applied, notApplied int
-	falsePositives               int
+	falsePositives                int
 }
 
 func (s score) String() string {

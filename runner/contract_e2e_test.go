@@ -60,8 +60,9 @@ func TestEveryContractEndToEnd(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfgPath := serveContract(t, tt.serves)
-			jsonPath := filepath.Join(t.TempDir(), "r.json")
-			out := errconform(t, nil, "run", "--config", cfgPath, "--contract", tt.judgedBy, "--json", jsonPath)
+			dir := t.TempDir()
+			jsonPath, junitPath := filepath.Join(dir, "r.json"), filepath.Join(dir, "r.xml")
+			out := errconform(t, nil, "run", "--config", cfgPath, "--contract", tt.judgedBy, "--json", jsonPath, "--junit", junitPath)
 			require.Equal(t, tt.exit, out.code, out.stdout+out.stderr)
 			rep := readJSONReport(t, jsonPath)
 			contract, err := spec.Open(tt.judgedBy)
@@ -102,6 +103,7 @@ func TestEveryContractEndToEnd(t *testing.T) {
 			if notIn > 0 {
 				assert.Contains(t, out.stdout, "not in this contract")
 			}
+			validateJUnitXSD(t, junitPath) // last: it skips where xmllint is missing
 		})
 	}
 }
