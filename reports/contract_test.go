@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -304,14 +305,14 @@ func TestWriteSummaryCountsNotInContractApart(t *testing.T) {
 		summary   reports.Summary
 		want, not []string
 	}{
-		{"default contract, nothing skipped",
-			reports.Summary{Total: 157, Passed: 157},
-			[]string{"157 cases in 337ms (165 requests): 157 passed, 0 failed, 0 warned, 0 skipped, 0 errored\n"},
+		{"nothing skipped",
+			reports.Summary{Total: 40, Passed: 40},
+			[]string{"40 cases in 337ms (165 requests): 40 passed, 0 failed, 0 warned, 0 skipped, 0 errored\n"},
 			[]string{"not in this contract", "not run", "fixtures."}},
-		{"an OpenRouter run",
-			reports.Summary{Total: 157, Passed: 70, Skipped: 87, NotInContract: 85, SkippedByFixture: map[string]int{"slow_model": 2},
-				SkippedByReason: map[string]int{"not-in-contract": 85, "fixture-missing": 2}},
-			[]string{"87 skipped (85 not in this contract), 0 errored", "   85 not in this contract: listed in the reports, never run, never passed\n",
+		{"cases not in the contract",
+			reports.Summary{Total: 40, Passed: 20, Skipped: 20, NotInContract: 18, SkippedByFixture: map[string]int{"slow_model": 2},
+				SkippedByReason: map[string]int{"not-in-contract": 18, "fixture-missing": 2}},
+			[]string{"20 skipped (18 not in this contract), 0 errored", "   18 not in this contract: listed in the reports, never run, never passed\n",
 				"    2 skipped for want of fixtures.slow_model\n"},
 			[]string{"not run"}},
 		{"the budget spent",
@@ -338,7 +339,7 @@ func TestMarkdownShowsNotInContractAsSkips(t *testing.T) {
 		builtin   string
 		want, not []string
 	}{
-		{"openrouter", []string{"contract openrouter ", "not in this contract)", "### ⏭️ 85 not in this contract", "- the contract openrouter has no POST /files: 13 cases\n",
+		{"openrouter", []string{"contract openrouter ", "not in this contract)", "not in this contract", "- the contract openrouter has no POST /files: ",
 			"| status | (code = status) |\n", "| 408 | ⏭️ 2 |", "not in this contract have no cell"}, []string{"| 404 |", "| 410 |", "invalid_api_key", "| type |"}},
 		{"aiand", []string{"contract aiand ", "| status | type |", "| 404 | invalid_request_error |", "invalid_api_key", "`fixtures.slow_model`: 1 case\n"},
 			[]string{"not in this contract", "| 408 |", "(code = status)"}},
@@ -346,11 +347,11 @@ func TestMarkdownShowsNotInContractAsSkips(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.builtin, func(t *testing.T) {
 			run, contract := contractRun(t, tt.builtin, tt.builtin)
-			if tt.builtin == "openrouter" {
-				require.Equal(t, 85, countNotInContract(run.Results), "the counts this test names")
-			}
 			var buf bytes.Buffer
 			require.NoError(t, reports.RenderMarkdown(&buf, reports.BuildJSON(run), contract))
+			if n := countNotInContract(run.Results); n > 0 {
+				assert.Contains(t, buf.String(), fmt.Sprintf("### ⏭️ %d not in this contract", n))
+			}
 			for _, want := range tt.want {
 				assert.Contains(t, buf.String(), want)
 			}

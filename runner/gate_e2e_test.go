@@ -1,6 +1,7 @@
 package runner_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -272,7 +273,7 @@ func TestNothingQuietlyNarrowsAGate(t *testing.T) {
 	dir := t.TempDir()
 	out := errconform(t, []string{"ERRCONFORM_DRY_RUN=true", "ERRCONFORM_CASE=route/unknown-route"}, "run", "--target", "reference", "--quiet")
 	require.Equal(t, 0, out.code, out.stdout+out.stderr)
-	assert.Contains(t, out.stdout, "157 passed", "neither variable took effect")
+	assert.Contains(t, out.stdout, fmt.Sprintf("%d passed", len(catalogueIDs())), "neither variable took effect")
 
 	refReport := filepath.Join(dir, "ref.json")
 	require.Equal(t, 0, errconform(t, nil, "run", "--target", "reference", "--quiet", "--json", refReport).code)
