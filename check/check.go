@@ -78,6 +78,9 @@ type Expectation struct {
 	// valid and the target should have failed it ("the fault header had no
 	// effect"); empty for requests the contract refuses.
 	IfAccepted string `json:"-"`
+	// IfRefused says what a refusal means where the request is valid and
+	// must succeed ("refused valid input: temperature is 2").
+	IfRefused string `json:"-"`
 	// Scrub, when set, redacts secrets from body text before a finding
 	// quotes an excerpt of it.
 	Scrub func(string) string `json:"-"`
@@ -544,8 +547,12 @@ func checkStatus(in *input) []Finding {
 			fmt.Sprintf("%d", in.expect.Status)
 	case s >= 300 && s < 400:
 		f.Message += fmt.Sprintf(": a redirect (Location %q), which errconform does not follow", in.resp.Header.Get("Location"))
+	case in.expect.success() && in.expect.IfRefused != "":
+		f.Message += ": " + in.expect.IfRefused
 	case in.expect.success():
 		f.Message += ": a valid request with the configured key and model was not served"
+	case s >= 500 && in.expect.Status < 500:
+		f.Message += ": a crash on bad input (the target failed instead of refusing the request)"
 	}
 	if in.expect.Note != "" {
 		f.Message += " (" + in.expect.Note + ")"

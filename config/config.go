@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path"
 	"reflect"
 	"regexp"
 	"strings"
@@ -142,6 +143,31 @@ type Config struct {
 	// built-in contract's name or the path of a contract file; the default
 	// contract when empty.
 	Contract string `yaml:"contract,omitempty"`
+	// Explore says what explore probes.
+	Explore Explore `yaml:"explore,omitempty"`
+}
+
+// Explore is the explore section: which fields of the request schema
+// explore breaks, one constraint at a time.
+type Explore struct {
+	// RequestSchema is the path of another request schema document (an
+	// OpenAPI document whose components hold CreateChatCompletionRequest);
+	// empty for the embedded OpenAI schemas.
+	RequestSchema string `yaml:"request_schema,omitempty"`
+	// Fields selects the top-level fields probed, as path.Match globs.
+	Fields ExploreFields `yaml:"fields,omitempty"`
+	// Unsupported are fields the provider does not support: no positive
+	// controls for them, and their refusals need not carry a code.
+	Unsupported []string `yaml:"unsupported,omitempty"`
+	// Deep explores the optional members nested inside the fields too.
+	Deep bool `yaml:"deep,omitempty"`
+}
+
+// ExploreFields are include and exclude globs over top-level field names;
+// no include means the core set.
+type ExploreFields struct {
+	Include []string `yaml:"include,omitempty"`
+	Exclude []string `yaml:"exclude,omitempty"`
 }
 
 // Upper bounds: larger values would only exhaust memory.
@@ -462,6 +488,16 @@ func (c *Config) ApplyDefaults() {
 
 // Validate checks values that decode but make no sense.
 func (c Config) Validate() error {
+	for _, list := range []struct {
+		field string
+		globs []string
+	}{{"explore.fields.include", c.Explore.Fields.Include}, {"explore.fields.exclude", c.Explore.Fields.Exclude}} {
+		for _, g := range list.globs {
+			if _, err := path.Match(g, ""); err != nil || strings.TrimSpace(g) == "" {
+				return &Error{Field: list.field, Msg: fmt.Sprintf("%q is not a field name or glob (path.Match syntax, e.g. \"*_penalty\")", g)}
+			}
+		}
+	}
 	if c.Target.BaseURL != "" && c.Target.BaseURL != ReferenceTarget {
 		u, err := url.Parse(c.Target.BaseURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

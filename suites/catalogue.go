@@ -59,6 +59,9 @@ type Case struct {
 	// Control marks the positive controls: valid requests that must
 	// succeed, checked before any other case (see Preflight).
 	Control bool `json:"control,omitempty"`
+	// ValidInput marks explore's positive controls: valid boundary values
+	// that must not be refused (judged as any case, not in the preflight).
+	ValidInput bool `json:"valid_input,omitempty"`
 
 	build func(cfg config.Config) probe.Request
 	// inapplicable, when set, says why the case cannot apply to a config

@@ -44,7 +44,7 @@ func Catalogue() []Case {
 
 // resolve fills in what the contract says of the case.
 func resolve(c *Case, contract *spec.Contract) {
-	if c.Control {
+	if c.Control || c.ValidInput {
 		return // a valid request must succeed under any contract
 	}
 	if e, ok := endpointNamed(c.Endpoint); ok && !contract.HasOperation(e.method, e.route) {

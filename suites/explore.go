@@ -1,0 +1,547 @@
+package suites
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/errconform/errconform/check"
+	"github.com/errconform/errconform/config"
+	"github.com/errconform/errconform/probe"
+	"github.com/errconform/errconform/spec"
+)
+
+// ExploreGroup is the group (and ID prefix) of the explore variants.
+const ExploreGroup = "explore"
+
+// The constraints explore breaks, one at a time.
+const (
+	WrongType       = "wrong-type"
+	BelowMinimum    = "below-minimum"
+	AboveMaximum    = "above-maximum"
+	NotInEnum       = "not-in-enum"
+	MissingRequired = "missing-required"
+	NullNotAllowed  = "null"
+	TooShort        = "too-short"
+	TooLong         = "too-long"
+	UnknownMember   = "unknown-member"
+	NoBranch        = "no-branch-matched"
+	// Valid marks a positive control: a valid boundary value that must not
+	// be refused.
+	Valid = "valid"
+)
+
+// constraintSituation is the situation each broken constraint is: the
+// contract says what it must return.
+var constraintSituation = map[string]string{
+	WrongType: wrongType, NullNotAllowed: missingField, MissingRequired: missingField,
+	BelowMinimum: invalidValue, AboveMaximum: invalidValue, NotInEnum: invalidValue, TooShort: invalidValue,
+	TooLong: invalidValue, UnknownMember: invalidValue, NoBranch: invalidValue,
+}
+
+// CoreFields are the fields explore probes by default: what every
+// OpenAI-compatible chat API is expected to validate.
+func CoreFields() []string {
+	return []string{"model", "messages", "temperature", "top_p", "max_tokens", "max_completion_tokens", "n", "stream", "stop",
+		"presence_penalty", "frequency_penalty", "seed", "response_format", "tools", "tool_choice"}
+}
+
+// ExploreSelection says which fields explore probes.
+type ExploreSelection struct {
+	// Include and Exclude are path.Match globs over top-level field names;
+	// no Include means CoreFields.
+	Include, Exclude []string
+	// Unsupported are fields the provider does not support: no positive
+	// controls for them, and their invalid variants need not carry the
+	// situation's code (an unknown field may be refused as such).
+	Unsupported []string
+	// Deep explores the optional members nested inside the fields too
+	// (a message's name, a function's parameters, …). Off by default: a
+	// provider may ignore nested members it does not implement, and would
+	// then read as accepting invalid input.
+	Deep bool
+}
+
+// SelectionOf reads a config's explore section.
+func SelectionOf(e config.Explore) ExploreSelection {
+	return ExploreSelection{Include: e.Fields.Include, Exclude: e.Fields.Exclude, Unsupported: e.Unsupported, Deep: e.Deep}
+}
+
+// selects reports whether the selection probes a top-level field.
+func (s ExploreSelection) selects(field string) bool {
+	include := s.Include
+	if len(include) == 0 {
+		include = CoreFields()
+	}
+	matches := func(globs []string) bool {
+		for _, g := range globs {
+			if ok, _ := path.Match(g, field); ok {
+				return true
+			}
+		}
+		return false
+	}
+	return matches(include) && !matches(s.Exclude)
+}
+
+func (s ExploreSelection) unsupported(field string) bool {
+	for _, f := range s.Unsupported {
+		if f == field {
+			return true
+		}
+	}
+	return false
+}
+
+// Limits on what explore generates: bodies stay small and the walk ends.
+const (
+	maxExploreDepth    = 8
+	maxExploreItems    = 256
+	maxExploreLength   = 4096
+	exactFloatInteger  = 1 << 53
+	exploreNotAValue   = "errconform-not-a-value"
+	exploreUnknownName = "errconform_unknown_member"
+)
+
+// variant is one generated body: an edit of the base body at a path.
+type variant struct {
+	id         string
+	path       []string // JSON pointer segments into the body
+	display    string   // the path as an ID shows it: "tools.0.function.name"
+	constraint string
+	what       string // what the edit does, for a person
+	value      any    // the value set at path (unless remove)
+	remove     bool
+	base       map[string]any // the valid body it edits (with every companion member)
+}
+
+// body returns the variant's body for a model: a copy of its base with the
+// edit applied.
+func (v variant) body(model string) map[string]any {
+	b := deepCopy(v.base).(map[string]any)
+	b["model"] = model
+	if len(v.path) == 1 && v.path[0] == "model" && !v.remove {
+		b["model"] = v.value
+		return b
+	}
+	setAt(b, v.path, v.value, v.remove)
+	return b
+}
+
+// exploreBase is the valid body every variant edits: a one-token chat.
+func exploreBase() map[string]any {
+	return map[string]any{
+		"model":      DefaultModel,
+		"messages":   []any{map[string]any{"role": "user", "content": "Say ok."}},
+		"max_tokens": json.Number("1"),
+	}
+}
+
+// companions are members a field's variants carry so that the body stays
+// valid in meaning, not only in schema: tool_choice names a tool.
+func companions(field string) map[string]any {
+	if field == "tool_choice" || field == "parallel_tool_calls" {
+		// Named as minimal names a function, so that a tool_choice naming a
+		// function names this one.
+		return map[string]any{"tools": []any{map[string]any{"type": "function", "function": map[string]any{"name": "errconform"}}}}
+	}
+	return nil
+}
+
+// explorer walks a request schema and collects variants.
+type explorer struct {
+	rs       *spec.RequestSchemas
+	sel      ExploreSelection
+	variants []variant
+	ids      map[string]bool
+}
+
+// Explore returns the explore variants of the chat request schema for a
+// selection, as cases in a stable order: for each selected field (sorted),
+// depth first, one invalid body per constraint it can break, each
+// confirmed invalid by the schema (and a stream: true twin), then the
+// positive controls on the same fields, each confirmed valid. Situations
+// are set; the contract gives their outcomes (ExploreFor).
+func Explore(rs *spec.RequestSchemas, sel ExploreSelection) ([]Case, error) {
+	e := &explorer{rs: rs, sel: sel, ids: map[string]bool{}}
+	top := shapeOf(rs.Chat)
+	var fields []string
+	for name := range top.props {
+		if sel.selects(name) {
+			fields = append(fields, name)
+		}
+	}
+	sort.Strings(fields)
+	if len(fields) == 0 {
+		return nil, fmt.Errorf("explore: the selection (include %v, exclude %v) matches no field of %s", sel.Include, sel.Exclude, spec.ChatRequestSchema)
+	}
+	for _, field := range fields {
+		base := exploreBase()
+		for k, v := range companions(field) {
+			base[k] = v
+		}
+		if _, present := base[field]; !present {
+			value, ok := minimal(top.props[field], 0)
+			if !ok {
+				continue
+			}
+			base[field] = value
+		}
+		if e.rs.ValidateChat(jsonValue(base)) != nil {
+			continue // no valid body holds this field: nothing to break
+		}
+		required := contains(top.required, field)
+		e.walk(top.props[field], []string{field}, field, base, required, 0, map[*openapi3.Schema]bool{})
+		if !sel.unsupported(field) {
+			e.controls(top.props[field], field, base)
+		}
+	}
+	return e.cases(), nil
+}
+
+// walk emits the variants of the value at p (present in base) and walks
+// into its members, items and branches.
+func (e *explorer) walk(s *openapi3.Schema, p []string, display string, base map[string]any, required bool, depth int, onStack map[*openapi3.Schema]bool) {
+	if s == nil || depth > maxExploreDepth || onStack[s] {
+		return
+	}
+	onStack[s] = true
+	defer delete(onStack, s)
+	sh := shapeOf(s)
+	e.nodeVariants(sh, p, display, base, required)
+	e.valueVariants(sh, p, display, base)
+	e.walkInside(sh, p, display, base, depth, onStack)
+}
+
+// nodeVariants: the wrong JSON type, and null where the member is
+// required (an optional member's null reads as absent to many APIs).
+func (e *explorer) nodeVariants(sh shape, p []string, display string, base map[string]any, required bool) {
+	if wrong, ok := sh.wrongTypeValue(); ok {
+		e.add(variant{path: p, display: display, constraint: WrongType, value: wrong, base: base,
+			what: fmt.Sprintf("%s is %s, a JSON type it may not have", display, describeValue(wrong))})
+	}
+	if required && !sh.nullable {
+		e.add(variant{path: p, display: display, constraint: NullNotAllowed, value: nil, base: base,
+			what: fmt.Sprintf("%s, a required member, is null", display)})
+	}
+}
+
+// valueVariants: the constraints on a value of the right type.
+func (e *explorer) valueVariants(sh shape, p []string, display string, base map[string]any) {
+	add := func(constraint, what string, value any) {
+		e.add(variant{path: p, display: display, constraint: constraint, value: value, base: base, what: what})
+	}
+	if len(sh.enum) > 0 && sh.types["string"] {
+		add(NotInEnum, fmt.Sprintf("%s is %q, not one of its values", display, exploreNotAValue), exploreNotAValue)
+	}
+	if sh.types["number"] || sh.types["integer"] {
+		step := 1.0
+		if sh.min != nil && math.Abs(*sh.min) < exactFloatInteger {
+			add(BelowMinimum, fmt.Sprintf("%s is %v, below its minimum %v", display, *sh.min-step, *sh.min), number(*sh.min-step))
+		}
+		if sh.max != nil && math.Abs(*sh.max) < exactFloatInteger {
+			add(AboveMaximum, fmt.Sprintf("%s is %v, above its maximum %v", display, *sh.max+step, *sh.max), number(*sh.max+step))
+		}
+	}
+	if sh.types["string"] && len(sh.enum) == 0 {
+		if sh.minLength > 0 {
+			add(TooShort, fmt.Sprintf("%s is %d characters, under its minimum length %d", display, sh.minLength-1, sh.minLength), strings.Repeat("x", int(sh.minLength-1)))
+		}
+		if sh.maxLength != nil && *sh.maxLength < maxExploreLength {
+			add(TooLong, fmt.Sprintf("%s is %d characters, over its maximum length %d", display, *sh.maxLength+1, *sh.maxLength), strings.Repeat("x", int(*sh.maxLength+1)))
+		}
+	}
+	if sh.types["array"] && sh.items != nil {
+		item, ok := minimal(sh.items, 0)
+		if ok && sh.minItems > 0 {
+			add(TooShort, fmt.Sprintf("%s has %d items, under its minimum %d", display, sh.minItems-1, sh.minItems), repeatItem(item, int(sh.minItems-1)))
+		}
+		if ok && sh.maxItems != nil && *sh.maxItems < maxExploreItems {
+			add(TooLong, fmt.Sprintf("%s has %d items, over its maximum %d", display, *sh.maxItems+1, *sh.maxItems), repeatItem(item, int(*sh.maxItems+1)))
+		}
+	}
+	if sh.types["object"] && len(sh.props) > 0 {
+		for _, member := range sh.required {
+			if member == "model" && len(p) == 0 {
+				continue
+			}
+			e.add(variant{path: append(clone(p), member), display: display + "." + member, constraint: MissingRequired, remove: true, base: base,
+				what: fmt.Sprintf("%s lacks its required member %s", display, member)})
+		}
+		if sh.closed {
+			e.add(variant{path: append(clone(p), exploreUnknownName), display: display, constraint: UnknownMember, value: true, base: base,
+				what: fmt.Sprintf("%s has a member %s it does not allow", display, exploreUnknownName)})
+		}
+	}
+	if len(sh.branches) > 1 {
+		if v, ok := sh.noBranchValue(); ok {
+			add(NoBranch, fmt.Sprintf("%s matches none of its %d forms", display, len(sh.branches)), v)
+		}
+	}
+}
+
+// walkInside walks the members of an object, the first item of an array
+// and each branch of a union, each in a base holding a valid value there.
+func (e *explorer) walkInside(sh shape, p []string, display string, base map[string]any, depth int, onStack map[*openapi3.Schema]bool) {
+	current, _ := getAt(base, p)
+	if len(sh.branches) > 1 {
+		for _, b := range sh.branches {
+			value, ok := minimal(b, 0)
+			if matchesBranch(b, current) {
+				value, ok = current, true
+			}
+			if !ok {
+				continue
+			}
+			branchBase := withValue(base, p, value)
+			if e.rs.ValidateChat(jsonValue(branchBase)) != nil {
+				continue
+			}
+			bsh := shapeOf(b)
+			qualified := display
+			if tag := bsh.discriminatorTag(); tag != "" {
+				qualified += ":" + tag
+			}
+			// The branch's own value constraints and members, not its type:
+			// the union's type variants cover that.
+			e.valueVariants(bsh, p, qualified, branchBase)
+			e.walkInside(bsh, p, qualified, branchBase, depth+1, onStack)
+		}
+		return
+	}
+	switch {
+	case sh.types["object"] && len(sh.props) > 0:
+		obj, _ := current.(map[string]any)
+		names := make([]string, 0, len(sh.props))
+		for name := range sh.props {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		for _, name := range names {
+			if !contains(sh.required, name) && !e.sel.Deep {
+				continue // an optional nested member: only with Deep
+			}
+			child := sh.props[name]
+			childBase := base
+			if _, present := obj[name]; !present {
+				value, ok := minimal(child, 0)
+				if !ok {
+					continue
+				}
+				childBase = withValue(base, append(clone(p), name), value)
+				if e.rs.ValidateChat(jsonValue(childBase)) != nil {
+					continue
+				}
+			}
+			e.walk(child, append(clone(p), name), display+"."+name, childBase, contains(sh.required, name), depth+1, onStack)
+		}
+	case sh.types["array"] && sh.items != nil:
+		arr, _ := current.([]any)
+		itemBase := base
+		if len(arr) == 0 {
+			item, ok := minimal(sh.items, 0)
+			if !ok {
+				return
+			}
+			itemBase = withValue(base, p, []any{item})
+			if e.rs.ValidateChat(jsonValue(itemBase)) != nil {
+				return
+			}
+		}
+		e.walk(sh.items, append(clone(p), "0"), display+".0", itemBase, false, depth+1, onStack)
+	}
+}
+
+// controls adds the positive controls of a top-level field: its valid
+// boundary values and each value of its enums (and its union's forms),
+// each confirmed valid. Left out: values that would ask for more than one
+// output token; message content forms, which depend on the model's
+// capabilities (the capability cases cover those); and object forms that
+// name something the body would have to declare (a custom tool, a list of
+// allowed tools): only response_format's forms and a tool_choice naming
+// the companion function are sent.
+func (e *explorer) controls(s *openapi3.Schema, field string, base map[string]any) {
+	if field == "messages" || field == "model" {
+		return
+	}
+	sh := shapeOf(s)
+	add := func(label string, value any) {
+		if field == "n" || field == "max_tokens" || field == "max_completion_tokens" {
+			if f, ok := asFloat(value); !ok || f != 1 {
+				return // more than one output token
+			}
+		}
+		e.add(variant{path: []string{field}, display: field, constraint: Valid + "-" + label, value: value, base: base,
+			what: fmt.Sprintf("%s is %s, a valid value", field, describeValue(value))})
+	}
+	if sh.types["number"] || sh.types["integer"] {
+		if sh.min != nil && math.Abs(*sh.min) < exactFloatInteger {
+			add("minimum", number(*sh.min))
+		}
+		if sh.max != nil && math.Abs(*sh.max) < exactFloatInteger {
+			add("maximum", number(*sh.max))
+		}
+		if field == "max_tokens" || field == "max_completion_tokens" {
+			add("one", json.Number("1"))
+		}
+	}
+	if sh.types["boolean"] {
+		add("true", true)
+		add("false", false)
+	}
+	for _, v := range sh.enum {
+		if str, ok := v.(string); ok {
+			add("enum-"+str, str)
+		}
+	}
+	for i, b := range sh.branches {
+		value, ok := minimal(b, 0)
+		if !ok {
+			continue
+		}
+		bsh := shapeOf(b)
+		label := bsh.discriminatorTag()
+		if _, isObject := value.(map[string]any); isObject && field != "response_format" && label != "function" {
+			continue
+		}
+		if label == "" {
+			label = jsonTypeOf(value)
+		}
+		if label == "" {
+			label = fmt.Sprintf("form-%d", i+1)
+		}
+		if _, isString := value.(string); isString && len(bsh.enum) > 0 {
+			for _, ev := range bsh.enum {
+				if es, ok := ev.(string); ok {
+					add("enum-"+es, es)
+				}
+			}
+			continue
+		}
+		add(label, value)
+	}
+}
+
+// add keeps a variant whose body the schema judges as its constraint says
+// (invalid, or valid for a positive control), under an ID not yet used.
+func (e *explorer) add(v variant) {
+	valid := strings.HasPrefix(v.constraint, Valid)
+	if (e.rs.ValidateChat(jsonValue(v.body(DefaultModel))) == nil) != valid {
+		return // the schema does not see it as intended: not a probe of it
+	}
+	v.id = exploreID(v.display, v.constraint)
+	for n := 2; e.ids[v.id]; n++ {
+		v.id = exploreID(v.display, fmt.Sprintf("%s-%d", v.constraint, n))
+	}
+	e.ids[v.id] = true
+	e.variants = append(e.variants, v)
+}
+
+func exploreID(display, constraint string) string {
+	return ExploreGroup + "/chat/" + display + "/" + constraint
+}
+
+// cases turns the variants into cases (and stream twins), in order.
+func (e *explorer) cases() []Case {
+	var out []Case
+	for _, v := range e.variants {
+		v := v
+		id := v.id
+		field := v.path[0]
+		valid := strings.HasPrefix(v.constraint, Valid)
+		constraint := v.constraint
+		if valid {
+			constraint = Valid
+		}
+		c := Case{ID: id, Endpoint: "chat", Fixtures: []string{"model"},
+			Title:  v.what,
+			Sends:  "a one-token chat request in which " + v.what,
+			Labels: []string{"explore", "field:" + labelSafe(field), "constraint:" + constraint},
+			build: func(cfg config.Config) probe.Request {
+				return rawChat(cfg, cfg.Auth.APIKey, encode(jsonValue(v.body(modelOf(cfg)))))
+			},
+		}
+		if valid {
+			streamed, _ := v.body(DefaultModel)["stream"].(bool)
+			c.ValidInput = true
+			c.Expect = check.Expectation{Status: 200, Stream: streamed, IfRefused: "refused valid input: " + v.what}
+		} else {
+			c.Situation = constraintSituation[v.constraint]
+			c.Expect = check.Expectation{Param: field, IfAccepted: fmt.Sprintf("accepted invalid input (%s): %s", v.constraint, v.what)}
+			if e.sel.unsupported(field) {
+				c.Labels = append(c.Labels, "unsupported")
+			}
+		}
+		out = append(out, c)
+		if field == "stream" || field == "stream_options" {
+			continue
+		}
+		twin := c
+		twin.ID += "/stream"
+		twin.Title += `, with "stream": true`
+		twin.Sends += `, with "stream": true`
+		twin.Expect.Stream = true
+		twin.Labels = append(append([]string(nil), c.Labels...), "stream")
+		build := c.build
+		twin.build = func(cfg config.Config) probe.Request {
+			r := build(cfg)
+			r.Body = withStream(r.Body)
+			return r
+		}
+		out = append(out, twin)
+	}
+	return out
+}
+
+// ExploreFor returns the explore variants under a contract, resolved like
+// the catalogue (For): the status and code of each variant's situation,
+// or why the contract does not cover it. A field the selection marks
+// unsupported need not carry the situation's code.
+func ExploreFor(contract *spec.Contract, rs *spec.RequestSchemas, sel ExploreSelection) ([]Case, error) {
+	cases, err := Explore(rs, sel)
+	if err != nil {
+		return nil, err
+	}
+	for i := range cases {
+		resolve(&cases[i], contract)
+		if contains(cases[i].Labels, "unsupported") {
+			cases[i].Expect.Code = ""
+		}
+		finish(&cases[i])
+	}
+	return cases, nil
+}
+
+// labelSafe keeps a field name usable in a Ginkgo label.
+func labelSafe(s string) string {
+	return strings.Map(func(r rune) rune {
+		if strings.ContainsRune("&|!,()/:", r) {
+			return '_'
+		}
+		return r
+	}, s)
+}
+
+func encode(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("suites: explore body does not encode: %v", err)) // built from JSON values only
+	}
+	return b
+}
+
+func clone(p []string) []string { return append([]string(nil), p...) }
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
