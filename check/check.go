@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"net/http"
 	"regexp"
 	"sort"
@@ -170,7 +171,8 @@ func Rules() []Rule {
 		{"no-secret-echo", Must, "the credential the request sent never appears in the response body or headers, whole, in part or encoded", checkNoSecretEcho, true, nil},
 		{"sdk", Must, "the official Go SDK (openai-go) parses the response into its typed error with the same status, type, code, param and message (contracts that declare OpenAI compatibility)", checkSDK, false,
 			func(c *spec.Contract) bool { return c.OpenAICompatible }},
-		{"timeout", Must, "the contract's timeout status (504) arrives within the configured gateway timeout plus slack", checkTimeout, false, nil},
+		{"timeout", Must, "the contract's timeout status arrives within the configured gateway timeout plus slack (contracts with a timeout status)", checkTimeout, false,
+			func(c *spec.Contract) bool { return c.Rules.TimeoutStatus != 0 }},
 		{"no-stream", Must, "an error to a stream: true request is JSON, not an event stream (unless the contract lets the error arrive mid-stream in a 200)", checkNoStream, false, nil},
 		{"no-internal-leak", Should, "no string in the body and no header value exposes internals: upstream URLs or addresses, stack traces, exception or decoder text", checkNoInternalLeak, false, nil},
 		{"single-member", Should, "the body is the error object alone: no top-level member beside \"error\"", checkSingleMember, false, nil},
@@ -301,17 +303,15 @@ func newInput(ex probe.Exchange, expect Expectation, contract *spec.Contract) *i
 
 // midStreamError finds the error a 200 carries: its JSON body's error
 // object, or the first server-sent event whose data is a JSON object with
-// an error object.
+// an error object. Every event of the (already bounded) body is searched:
+// a real mid-stream error follows the content it interrupts.
 func midStreamError(body []byte) (raw []byte, doc any, errObj map[string]any, ok bool) {
 	candidates := [][]byte{body}
 	if trimmed := bytes.TrimSpace(body); bytes.HasPrefix(trimmed, []byte("data:")) || bytes.HasPrefix(trimmed, []byte("event:")) || bytes.HasPrefix(trimmed, []byte(":")) {
 		candidates = nil
 		for _, line := range bytes.Split(body, []byte("\n")) {
-			if data, found := bytes.CutPrefix(bytes.TrimRight(line, "\r"), []byte("data:")); found {
+			if data, found := bytes.CutPrefix(bytes.TrimRight(line, "\r"), []byte("data:")); found && bytes.Contains(data, []byte(`"error"`)) {
 				candidates = append(candidates, bytes.TrimSpace(data))
-			}
-			if len(candidates) >= maxMidStreamEvents {
-				break
 			}
 		}
 	}
@@ -328,10 +328,6 @@ func midStreamError(body []byte) (raw []byte, doc any, errObj map[string]any, ok
 	}
 	return nil, nil, nil, false
 }
-
-// maxMidStreamEvents bounds how many events of a 200 are searched for a
-// mid-stream error.
-const maxMidStreamEvents = 64
 
 // Bounds on what a finding quotes: every value a target sent is cut to
 // QuoteBound bytes, a whole finding's message to MessageBound.
@@ -754,7 +750,7 @@ func checkEqualsStatus(in *input) []Finding {
 	var findings []Finding
 	for _, name := range in.contract.EqualsStatus {
 		v, present := in.field(name)
-		if n, ok := v.(json.Number); ok && n.String() == fmt.Sprintf("%d", in.status()) {
+		if n, ok := v.(json.Number); ok && sameNumber(n, in.status()) {
 			continue
 		}
 		f := mismatch(fmt.Sprintf("the number %d", in.status()), describe(v, present), "/error/"+name)
@@ -762,6 +758,13 @@ func checkEqualsStatus(in *input) []Finding {
 		findings = append(findings, f)
 	}
 	return findings
+}
+
+// sameNumber reports whether a JSON number is the integer n: 401 and 401.0
+// are the same JSON value.
+func sameNumber(num json.Number, n int) bool {
+	r, ok := new(big.Rat).SetString(num.String())
+	return ok && r.Cmp(new(big.Rat).SetInt64(int64(n))) == 0
 }
 
 func checkParam(in *input) []Finding {

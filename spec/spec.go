@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"path"
 	"sort"
 	"strings"
@@ -161,12 +162,13 @@ func Builtin(name string) (*Contract, error) {
 }
 
 // Open returns the contract a --contract value names: "" for the default,
-// a built-in name, or the path of a contract file.
+// the path of a contract file (when such a file exists), or a built-in
+// name.
 func Open(nameOrPath string) (*Contract, error) {
 	if nameOrPath == "" {
 		return Load()
 	}
-	if !strings.ContainsAny(nameOrPath, `/\.`) {
+	if _, err := os.Stat(nameOrPath); err != nil && !strings.ContainsAny(nameOrPath, `/\.`) {
 		return Builtin(nameOrPath)
 	}
 	data, err := config.ReadFileLimited(nameOrPath, MaxContractBytes)
@@ -184,6 +186,7 @@ func Open(nameOrPath string) (*Contract, error) {
 // Parse loads an OpenAPI document, validates it and extracts the contract.
 func Parse(data []byte) (*Contract, error) {
 	loader := openapi3.NewLoader()
+	loader.IsExternalRefsAllowed = false // a contract is one document: nothing is fetched
 	doc, err := loader.LoadFromData(data)
 	if err != nil {
 		return nil, fmt.Errorf("load OpenAPI document: %w", err)
@@ -213,6 +216,9 @@ func Parse(data []byte) (*Contract, error) {
 		return nil, errors.New("components.schemas.ErrorResponse is missing")
 	}
 	c.errorSchema = ref.Value
+	if err := c.checkTemplate(); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 

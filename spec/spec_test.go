@@ -1,6 +1,7 @@
 package spec_test
 
 import (
+	"fmt"
 	"os"
 	"regexp"
 	"strconv"
@@ -151,6 +152,10 @@ func TestParseRejectsBrokenContracts(t *testing.T) {
 		{"no template", "  error_template: {error: {message: \"{{message}}\"}}\n", "", "error_template: is missing"},
 		{"unknown member", "  name: mini\n", "  name: mini\n  colour: blue\n", "colour"},
 		{"no extension", "x-errconform-contract:", "x-other:", "lacks x-errconform-contract"},
+		{"template the schema refuses", "components: {schemas: {ErrorResponse: {type: object}}}",
+			"components: {schemas: {ErrorResponse: {type: object, required: [error], properties: {error: {type: object, required: [code]}}}}}", "error_template: the body it renders for situation unknown-route"},
+		{"external reference", "components: {schemas: {ErrorResponse: {type: object}}}",
+			"components: {schemas: {ErrorResponse: {$ref: 'http://127.0.0.1:1/schema.yaml'}}}", "load OpenAPI document"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -200,4 +205,17 @@ func TestOpenRouterContractMatchesItsPage(t *testing.T) {
 	assert.NoError(t, c.ValidateError(map[string]any{"error": map[string]any{"code": 401.0, "message": "m", "metadata": map[string]any{}}}))
 	assert.Error(t, c.ValidateError(map[string]any{"error": map[string]any{"code": "invalid_api_key", "message": "m"}}), "a string code")
 	assert.Error(t, c.ValidateError(map[string]any{"error": map[string]any{"message": "m"}}), "no code")
+}
+
+// A YAML alias bomb is refused before it expands: a contract file is
+// bounded in size and in what it may cost to read.
+func TestParseRefusesAnAliasBomb(t *testing.T) {
+	bomb := "a: &a [x,x,x,x,x,x,x,x,x,x]\n"
+	prev := "a"
+	for _, name := range []string{"b", "c", "d", "e", "f", "g", "h", "i"} {
+		bomb += fmt.Sprintf("%s: &%s [*%s,*%s,*%s,*%s,*%s,*%s,*%s,*%s,*%s,*%s]\n", name, name, prev, prev, prev, prev, prev, prev, prev, prev, prev, prev)
+		prev = name
+	}
+	_, err := spec.Parse([]byte(bomb + minimalContract))
+	assert.Error(t, err)
 }
