@@ -2,6 +2,7 @@ package mutants_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -165,12 +166,23 @@ func TestEveryMutantIsDetectedWithoutCollateral(t *testing.T) {
 	for _, sc := range scores {
 		parts = append(parts, sc.String())
 	}
-	line := "mutants: " + strings.Join(parts, "; ")
+	writeScore(t, "mutants: "+strings.Join(parts, "; "))
+}
+
+// writeScore logs a score line and appends it to $ERRCONFORM_SCORE_FILE,
+// which make test prints at the end.
+func writeScore(t *testing.T, line string) {
+	t.Helper()
 	t.Log(line)
-	if path := os.Getenv("ERRCONFORM_SCORE_FILE"); path != "" {
-		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
-		require.NoError(t, os.WriteFile(path, []byte(line+"\n"), 0o644))
+	path := os.Getenv("ERRCONFORM_SCORE_FILE")
+	if path == "" {
+		return
 	}
+	require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	require.NoError(t, err)
+	_, err = fmt.Fprintln(f, line)
+	require.NoError(t, errors.Join(err, f.Close()))
 }
 
 // judgeMutant runs the catalogue against the mutant under a contract:

@@ -428,11 +428,19 @@ func (e *explorer) controls(s *openapi3.Schema, field string, base map[string]an
 }
 
 // add keeps a variant whose body the schema judges as its constraint says
-// (invalid, or valid for a positive control), under an ID not yet used.
+// (invalid, or valid for a positive control) and that asks for at most one
+// output token (so n above its maximum is never sent), under an ID not yet
+// used.
 func (e *explorer) add(v variant) {
 	valid := strings.HasPrefix(v.constraint, Valid)
-	if (e.rs.ValidateChat(jsonValue(v.body(DefaultModel))) == nil) != valid {
+	body := v.body(DefaultModel)
+	if (e.rs.ValidateChat(jsonValue(body)) == nil) != valid {
 		return // the schema does not see it as intended: not a probe of it
+	}
+	for _, field := range []string{"n", "max_tokens", "max_completion_tokens"} {
+		if f, ok := asFloat(body[field]); ok && f > 1 {
+			return // it would ask for more than one output token (n above its maximum)
+		}
 	}
 	v.id = exploreID(v.display, v.constraint)
 	for n := 2; e.ids[v.id]; n++ {

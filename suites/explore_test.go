@@ -1,0 +1,147 @@
+package suites_test
+
+import (
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/errconform/errconform/config"
+	"github.com/errconform/errconform/spec"
+	"github.com/errconform/errconform/suites"
+)
+
+func requestSchemas(t *testing.T) *spec.RequestSchemas {
+	t.Helper()
+	rs, err := spec.DefaultRequestSchemas()
+	require.NoError(t, err)
+	return rs
+}
+
+// Explore's variants are deterministic, and their IDs are recorded: a
+// change of the generator or the schema shows as a change of this file
+// (go test ./suites -run TestExploreIDsAreStable -update rewrites it).
+func TestExploreIDsAreStable(t *testing.T) {
+	rs := requestSchemas(t)
+	first, err := suites.Explore(rs, suites.ExploreSelection{})
+	require.NoError(t, err)
+	second, err := suites.Explore(rs, suites.ExploreSelection{})
+	require.NoError(t, err)
+	var ids []string
+	for i := range first {
+		require.Equal(t, first[i].ID, second[i].ID, "the same schema and selection give the same variants in the same order")
+		ids = append(ids, first[i].ID)
+	}
+	text := strings.Join(ids, "\n") + "\n"
+	if *update {
+		require.NoError(t, os.WriteFile("testdata/explore-ids.golden", []byte(text), 0o644))
+	}
+	golden, err := os.ReadFile("testdata/explore-ids.golden")
+	require.NoError(t, err)
+	assert.Equal(t, string(golden), text, "explore's variants changed: rewrite testdata/explore-ids.golden with -update if that is intended")
+}
+
+// Every invalid variant breaks the schema, every positive control keeps
+// it; every body is small and asks for at most one output token.
+func TestExploreVariantsAreWhatTheySay(t *testing.T) {
+	rs := requestSchemas(t)
+	cases, err := suites.Explore(rs, suites.ExploreSelection{Deep: true})
+	require.NoError(t, err)
+	cfg := config.Config{Auth: config.Auth{APIKey: "sk-test-0123456789"}, Fixtures: config.Fixtures{Model: suites.DefaultModel}}
+	constraints := map[string]bool{}
+	for _, c := range cases {
+		body := c.Request(cfg).Body
+		assert.Less(t, len(body), 16<<10, "%s: bodies stay small", c.ID)
+		var doc any
+		require.NoError(t, json.Unmarshal(body, &doc), c.ID)
+		err := rs.ValidateChat(doc)
+		if c.ValidInput {
+			assert.NoError(t, err, "%s is a positive control: the schema accepts it", c.ID)
+			assert.Equal(t, 200, c.Expect.Status, c.ID)
+		} else {
+			assert.Error(t, err, "%s is invalid: the schema refuses it", c.ID)
+			assert.NotEmpty(t, c.Situation, c.ID)
+			assert.NotEmpty(t, c.Expect.Param, c.ID)
+		}
+		obj, _ := doc.(map[string]any)
+		for _, field := range []string{"max_tokens", "max_completion_tokens", "n"} {
+			if f, ok := obj[field].(float64); ok {
+				assert.LessOrEqual(t, f, 1.0, "%s: %s asks for at most one output token", c.ID, field)
+			}
+		}
+		assert.Contains(t, c.Labels, "explore", c.ID)
+		for _, l := range c.Labels {
+			if v, ok := strings.CutPrefix(l, "constraint:"); ok {
+				constraints[v] = true
+			}
+		}
+	}
+	for _, want := range []string{suites.WrongType, suites.BelowMinimum, suites.AboveMaximum, suites.NotInEnum, suites.MissingRequired,
+		suites.NullNotAllowed, suites.TooShort, suites.TooLong, suites.UnknownMember, suites.NoBranch, suites.Valid} {
+		assert.True(t, constraints[want], "some variant breaks %s", want)
+	}
+}
+
+func TestExploreSelection(t *testing.T) {
+	rs := requestSchemas(t)
+	fields := func(sel suites.ExploreSelection) map[string]bool {
+		cases, err := suites.Explore(rs, sel)
+		require.NoError(t, err)
+		out := map[string]bool{}
+		for _, c := range cases {
+			for _, l := range c.Labels {
+				if f, ok := strings.CutPrefix(l, "field:"); ok {
+					out[f] = true
+				}
+			}
+		}
+		return out
+	}
+	core := fields(suites.ExploreSelection{})
+	for _, f := range suites.CoreFields() {
+		assert.True(t, core[f], "the core set probes %s", f)
+	}
+	assert.False(t, core["logit_bias"], "fields outside the core set are left alone by default")
+	penalties := fields(suites.ExploreSelection{Include: []string{"*_penalty"}})
+	assert.Equal(t, map[string]bool{"presence_penalty": true, "frequency_penalty": true}, penalties)
+	assert.False(t, fields(suites.ExploreSelection{Exclude: []string{"tools", "tool_choice"}})["tools"])
+	_, err := suites.Explore(rs, suites.ExploreSelection{Include: []string{"no_such_field"}})
+	assert.ErrorContains(t, err, "matches no field")
+
+	cases, err := suites.Explore(rs, suites.ExploreSelection{Include: []string{"temperature"}, Unsupported: []string{"temperature"}})
+	require.NoError(t, err)
+	for _, c := range cases {
+		assert.False(t, c.ValidInput, "%s: an unsupported field has no positive controls", c.ID)
+	}
+}
+
+// Under a contract, a variant expects its situation's outcome, and a
+// field marked unsupported need not carry the situation's code.
+func TestExploreForResolvesOutcomes(t *testing.T) {
+	rs := requestSchemas(t)
+	contract, err := spec.Load()
+	require.NoError(t, err)
+	byID := func(sel suites.ExploreSelection) map[string]suites.Case {
+		cases, err := suites.ExploreFor(contract, rs, sel)
+		require.NoError(t, err)
+		out := map[string]suites.Case{}
+		for _, c := range cases {
+			out[c.ID] = c
+		}
+		return out
+	}
+	cases := byID(suites.ExploreSelection{})
+	above := cases["explore/chat/temperature/above-maximum"]
+	assert.Equal(t, 400, above.Expect.Status)
+	assert.Equal(t, "invalid_value", above.Expect.Code)
+	assert.Equal(t, "temperature", above.Expect.Param)
+	assert.Contains(t, above.Expect.IfAccepted, "accepted invalid input (above-maximum)")
+	assert.True(t, cases["explore/chat/temperature/above-maximum/stream"].Expect.Stream)
+	assert.Empty(t, cases["explore/chat/stream/wrong-type"].Expect.Code, "a wrong type has no code under the default contract")
+	assert.Equal(t, 200, cases["explore/chat/temperature/valid-maximum"].Expect.Status)
+	unsupported := byID(suites.ExploreSelection{Unsupported: []string{"temperature"}})
+	assert.Empty(t, unsupported["explore/chat/temperature/above-maximum"].Expect.Code)
+}
