@@ -25,19 +25,23 @@ type chatRequest struct {
 
 func knownRole(role string) bool {
 	switch role {
-	case "system", "user", "assistant", "tool", "developer":
+	case "system", "user", "assistant", "tool", "developer", "function":
 		return true
 	}
 	return false
 }
 
-// partInput returns the capability a content part type needs.
+// partInput returns the capability a content part type needs: OpenAI's
+// part types, and the provider's own video_url and input_file. Which part
+// types a message's role allows is the request schema's to say.
 func partInput(typ string) (capability, bool) {
 	switch typ {
-	case "text":
+	case "text", "refusal":
 		return capText, true
 	case "image_url":
 		return capImage, true
+	case "input_audio":
+		return capAudio, true
 	case "video_url":
 		return capVideo, true
 	case "file", "input_file":
@@ -51,7 +55,7 @@ func (s *Server) chatCompletions(w http.ResponseWriter, r *http.Request, p princ
 	if aerr != nil {
 		return aerr
 	}
-	req, aerr := parseChatRequest(body)
+	req, aerr := s.parseChatRequest(body)
 	if aerr != nil {
 		return aerr
 	}
@@ -112,7 +116,10 @@ func decodeJSON(data []byte) (any, error) {
 	return v, nil
 }
 
-func parseChatRequest(body []byte) (chatRequest, *apiError) {
+// parseChatRequest validates a chat request body: by hand first (the
+// members the reference reads, with the situations and params the
+// catalogue expects), then against the chat request schema.
+func (s *Server) parseChatRequest(body []byte) (chatRequest, *apiError) {
 	var req chatRequest
 	if len(bytes.TrimSpace(body)) == 0 {
 		return req, fail(sitMalformedBody, "", "The request body is empty. Send a JSON object with 'model' and 'messages'.")
@@ -178,6 +185,9 @@ func parseChatRequest(body []byte) (chatRequest, *apiError) {
 	default:
 		return req, fail(sitWrongType, "stream", "'stream' must be a boolean.")
 	}
+	if aerr := s.validateChatSchema(obj); aerr != nil {
+		return req, aerr
+	}
 	return req, nil
 }
 
@@ -189,7 +199,7 @@ func (req *chatRequest) addMessage(i int, raw any) *apiError {
 		return fail(sitWrongType, at, fmt.Sprintf("'%s' must be an object with a 'role' and 'content'.", at))
 	}
 	roleAt := at + ".role"
-	mustBe := fmt.Sprintf("'%s' must be one of 'system', 'user', 'assistant', 'tool' or 'developer'.", roleAt)
+	mustBe := fmt.Sprintf("'%s' must be one of 'system', 'user', 'assistant', 'tool', 'developer' or 'function'.", roleAt)
 	var role string
 	switch r := msg["role"].(type) {
 	case nil:
@@ -203,9 +213,12 @@ func (req *chatRequest) addMessage(i int, raw any) *apiError {
 		return fail(sitWrongType, roleAt, mustBe)
 	}
 	contentAt := at + ".content"
-	switch content := msg["content"].(type) {
+	rawContent, present := msg["content"]
+	switch content := rawContent.(type) {
 	case nil:
-		if role != "assistant" { // an assistant message may carry only tool calls
+		// An assistant message may carry only tool calls; a function
+		// message's content may be null (but not absent).
+		if role != "assistant" && (role != "function" || !present) {
 			return fail(sitMissingField, contentAt, fmt.Sprintf("Missing required parameter: '%s'.", contentAt))
 		}
 	case string:
@@ -225,46 +238,51 @@ func (req *chatRequest) addMessage(i int, raw any) *apiError {
 	return nil
 }
 
-// addPart validates one content part and collects what it needs.
+// addPart validates one content part and collects what it needs. Each
+// error names the offending member of the part:
+// "messages[0].content[1].type".
 func (req *chatRequest) addPart(contentAt string, j int, raw any) *apiError {
-	invalid := func(sit situation, why string) *apiError {
-		return fail(sit, contentAt, fmt.Sprintf("Content part %d of '%s' %s.", j, contentAt, why))
+	partAt := fmt.Sprintf("%s[%d]", contentAt, j)
+	invalid := func(sit situation, param, why string) *apiError {
+		return fail(sit, param, fmt.Sprintf("'%s' %s.", param, why))
 	}
 	part, ok := raw.(map[string]any)
 	if !ok {
-		return invalid(sitWrongType, "must be an object")
+		return invalid(sitWrongType, partAt, "must be an object: a content part")
 	}
-	const types = "use one of 'text', 'image_url', 'video_url', 'file' or 'input_file'"
+	const types = "use one of 'text', 'image_url', 'input_audio', 'file', 'refusal', 'video_url' or 'input_file'"
+	typeAt := partAt + ".type"
 	var typ string
 	switch t := part["type"].(type) {
 	case nil:
-		return invalid(sitMissingField, "has no 'type'; "+types)
+		return invalid(sitMissingField, typeAt, "is missing: every content part has a type; "+types)
 	case string:
 		typ = t
 	default:
-		return invalid(sitWrongType, "must give its 'type' as a string; "+types)
+		return invalid(sitWrongType, typeAt, "must be a string; "+types)
 	}
 	need, known := partInput(typ)
 	if !known {
-		return invalid(sitInvalidValue, "has an unsupported type; "+types)
+		return invalid(sitInvalidValue, typeAt, "is not a supported content part type; "+types)
 	}
 	var fileID any
+	fileIDAt := partAt + ".file_id"
 	switch typ {
-	case "text":
+	case "text", "refusal": // the text is in the member named by the type
 		var text string
-		switch t := part["text"].(type) {
+		switch t := part[typ].(type) {
 		case nil:
-			return invalid(sitMissingField, "must carry its text as a string in 'text'")
+			return invalid(sitMissingField, partAt+"."+typ, "is missing: the part carries its text there, as a string")
 		case string:
 			text = t
 		default:
-			return invalid(sitWrongType, "must carry its text as a string in 'text'")
+			return invalid(sitWrongType, partAt+"."+typ, "must be a string")
 		}
 		req.texts = append(req.texts, text)
 		return nil
 	case "file":
 		if file, ok := part["file"].(map[string]any); ok {
-			fileID = file["file_id"]
+			fileID, fileIDAt = file["file_id"], partAt+".file.file_id"
 		}
 	case "input_file":
 		fileID = part["file_id"]
@@ -275,13 +293,14 @@ func (req *chatRequest) addPart(contentAt string, j int, raw any) *apiError {
 	case string:
 		req.fileIDs = append(req.fileIDs, id)
 	default:
-		return invalid(sitWrongType, "must give 'file_id' as a string")
+		return invalid(sitWrongType, fileIDAt, "must be a string")
 	}
 	return nil
 }
 
 // numberField validates an optional number in [lo, hi] (an integer if
-// integer is set); null counts as absent and yields 0.
+// integer is set: a fractional number is then of the wrong type, as the
+// request schema says); null counts as absent and yields 0.
 func numberField(obj map[string]any, name string, lo, hi float64, integer bool) (float64, *apiError) {
 	raw, present := obj[name]
 	if !present || raw == nil {
@@ -297,7 +316,10 @@ func numberField(obj map[string]any, name string, lo, hi float64, integer bool) 
 		return 0, fail(sitWrongType, name, mustBe)
 	}
 	f, err := num.Float64()
-	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f < lo || f > hi || (integer && f != math.Trunc(f)) {
+	if err == nil && integer && f != math.Trunc(f) && !math.IsInf(f, 0) {
+		return 0, fail(sitWrongType, name, mustBe)
+	}
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f < lo || f > hi {
 		return 0, fail(sitInvalidValue, name, mustBe)
 	}
 	return f, nil

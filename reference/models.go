@@ -13,6 +13,7 @@ const (
 	capImage capability = "image"
 	capVideo capability = "video"
 	capFile  capability = "file"
+	capAudio capability = "audio"
 )
 
 // upstream is how a model's inference layer behaves.
@@ -45,7 +46,7 @@ func (m model) accepts(c capability) bool {
 
 // newCatalogue lists the models in the order GET /v1/models returns them.
 func newCatalogue() []model {
-	all := []capability{capText, capImage, capVideo, capFile}
+	all := []capability{capText, capImage, capVideo, capFile, capAudio}
 	return []model{
 		{id: MainModel, ownedBy: "openai", capabilities: all, contextWindow: ContextWindow},
 		{id: TextOnlyModel, ownedBy: "ref", capabilities: []capability{capText}, contextWindow: ContextWindow},

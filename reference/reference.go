@@ -5,7 +5,8 @@
 // the contract decides its status and code, its status table the type, and
 // its error_template the body. A situation the contract does not cover is
 // answered as the default contract says. It authenticates API keys and
-// HS256 JWTs, validates JSON and multipart requests, looks models up with
+// HS256 JWTs, validates JSON and multipart requests (a chat request also
+// against OpenAI's published chat request schema), looks models up with
 // their capabilities and context windows, keeps uploaded files in memory with
 // an expiry, enforces a per-key rate limit, and simulates dead and slow
 // upstreams. It creates its own fixtures (keys, models, files, a fault
@@ -31,7 +32,7 @@ import (
 
 // The models the reference serves.
 const (
-	// MainModel accepts text, image, video and file input.
+	// MainModel accepts text, image, video, file and audio input.
 	MainModel = "openai/gpt-oss-120b"
 	// TextOnlyModel accepts text only.
 	TextOnlyModel = "ref/text-only"
@@ -104,6 +105,9 @@ type Server struct {
 	fallback *spec.Contract
 	opts     Options
 	created  time.Time
+	// requests holds the chat request schema every chat request must
+	// also satisfy.
+	requests *spec.RequestSchemas
 
 	// Immutable after New.
 	models     []model
@@ -130,20 +134,26 @@ type Server struct {
 // New returns a reference server with fresh random credentials and its
 // built-in fixture files, answering every error as contract c says (or, for
 // a situation c does not cover, as the default contract says). It panics if
-// c is nil, its error_template does not render to JSON, or a situation the
-// reference answers with has no outcome; Start reports that as an error
-// instead.
+// c is nil, its error_template does not render to JSON, a situation the
+// reference answers with has no outcome, or the embedded request schemas
+// do not load; Start reports that as an error instead. Chat requests are
+// validated by hand, then against OpenAI's published chat request schema
+// (the provider's own video_url and input_file content parts aside).
 func New(c *spec.Contract, opts Options) *Server {
 	fallback, err := checkContract(c)
 	if err != nil {
 		panic(err.Error())
 	}
-	return newServer(c, fallback, opts)
+	requests, err := loadRequestSchemas()
+	if err != nil {
+		panic(err.Error())
+	}
+	return newServer(c, fallback, requests, opts)
 }
 
 // newServer is New for a contract checkContract accepted, with the default
-// contract it returned.
-func newServer(c, fallback *spec.Contract, opts Options) *Server {
+// contract it returned and the request schemas chat requests must satisfy.
+func newServer(c, fallback *spec.Contract, requests *spec.RequestSchemas, opts Options) *Server {
 	opts = opts.withDefaults()
 	faultName, faultValue, err := config.SplitHeader(InternalErrorHeader)
 	if err != nil {
@@ -152,6 +162,7 @@ func newServer(c, fallback *spec.Contract, opts Options) *Server {
 	s := &Server{
 		contract:    c,
 		fallback:    fallback,
+		requests:    requests,
 		opts:        opts,
 		created:     opts.Now(),
 		validKey:    newKey(),
@@ -381,6 +392,10 @@ func Start(c *spec.Contract, opts Options, addr string) (*Running, error) {
 	if err != nil {
 		return nil, err
 	}
+	requests, err := loadRequestSchemas()
+	if err != nil {
+		return nil, err
+	}
 	if addr == "" {
 		addr = "127.0.0.1:0"
 	}
@@ -388,7 +403,7 @@ func Start(c *spec.Contract, opts Options, addr string) (*Running, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reference: listen on %s: %w", addr, err)
 	}
-	s := newServer(c, fallback, opts)
+	s := newServer(c, fallback, requests, opts)
 	hs := &http.Server{Handler: s, ReadHeaderTimeout: defaultTimeout}
 	done := make(chan error, 1)
 	go func() { done <- hs.Serve(ln) }()
