@@ -55,7 +55,7 @@ func ExploreMutants() []ExploreMutant {
 				}
 				return body, 0
 			}),
-		mutant("ignore-unknown-enum", "a value outside an enum it knows (tool_choice, response_format.type, a role, a content part's type, an image's detail) is replaced by a default and the request served",
+		mutant("ignore-unknown-enum", "a setting outside its enum (tool_choice, response_format.type, an image's detail) is replaced by its default and the request served",
 			"accepted invalid input", func(body map[string]any, _ []*openapi3.SchemaError) (map[string]any, int) {
 				defaultUnknown(body, "tool_choice", "auto", "none", "auto", "required")
 				if rf, ok := body["response_format"].(map[string]any); ok {
@@ -63,18 +63,12 @@ func ExploreMutants() []ExploreMutant {
 				}
 				messages, _ := body["messages"].([]any)
 				for _, m := range messages {
-					msg, ok := m.(map[string]any)
-					if !ok {
-						continue
-					}
-					defaultUnknown(msg, "role", "user", "system", "developer", "user", "assistant", "tool", "function")
+					msg, _ := m.(map[string]any)
 					parts, _ := msg["content"].([]any)
 					for _, p := range parts {
-						if part, ok := p.(map[string]any); ok {
-							defaultUnknown(part, "type", "text", "text", "image_url", "input_audio", "file", "refusal")
-							if img, ok := part["image_url"].(map[string]any); ok {
-								defaultUnknown(img, "detail", "auto", "auto", "low", "high")
-							}
+						part, _ := p.(map[string]any)
+						if img, ok := part["image_url"].(map[string]any); ok {
+							defaultUnknown(img, "detail", "auto", "auto", "low", "high")
 						}
 					}
 				}

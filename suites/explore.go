@@ -278,7 +278,9 @@ func (e *explorer) valueVariants(sh shape, p []string, display string, base map[
 				what: fmt.Sprintf("%s has a member %s it does not allow", display, exploreUnknownName)})
 		}
 	}
-	if len(sh.branches) > 1 {
+	if len(sh.branches) > 1 && !sh.tagged() {
+		// A tagged union's empty object lacks its tag: a missing member as
+		// much as no form, so its missing-required variants cover it.
 		if v, ok := sh.noBranchValue(); ok {
 			add(NoBranch, fmt.Sprintf("%s matches none of its %d forms", display, len(sh.branches)), v)
 		}

@@ -156,6 +156,23 @@ func (sh shape) noBranchValue() (any, bool) {
 	return nil, false
 }
 
+// tagged reports whether every object form of a union names itself with a
+// single-valued member (a discriminator such as "type" or "role").
+func (sh shape) tagged() bool {
+	objects := 0
+	for _, b := range sh.branches {
+		bsh := shapeOf(b)
+		if !bsh.types["object"] {
+			continue
+		}
+		objects++
+		if bsh.discriminatorTag() == "" {
+			return false
+		}
+	}
+	return objects > 0
+}
+
 // discriminatorTag is the single value of an object's "type" or "role"
 // member ("function", "user"), which names a union's form in an ID.
 func (sh shape) discriminatorTag() string {
