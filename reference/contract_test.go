@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/errconform/errconform/spec"
+	"github.com/errconform/errconform/suites"
 )
 
 // unknownRoutePath is the route errconform's catalogue probes.
@@ -191,38 +192,6 @@ func TestFallbackStatusOutsideTheContractHasNoType(t *testing.T) {
 	assert.Nil(t, e["code"])
 }
 
-func TestRender(t *testing.T) {
-	values := errorValues{status: 429, message: "Slow down.", typ: "rate_limit_error", param: "", code: "rate_limit_exceeded"}
-	for _, tc := range []struct {
-		name     string
-		template string
-		want     string
-	}{
-		{"aiand", `{"error":{"message":"{{message}}","type":"{{type}}","param":"{{param}}","code":"{{code}}"}}`,
-			`{"error":{"code":"rate_limit_exceeded","message":"Slow down.","param":null,"type":"rate_limit_error"}}`},
-		{"status as a number", `{"error":{"code":"{{status}}","message":"{{message}}"}}`,
-			`{"error":{"code":429,"message":"Slow down."}}`},
-		{"placeholders among text", `{"detail":"{{status}} {{type}}: {{message}} ({{param}})"}`,
-			`{"detail":"429 rate_limit_error: Slow down. ()"}`},
-		{"arrays and other values are kept", `{"errors":[{"msg":"{{message}}","n":1.5,"ok":false,"x":null}],"status":"{{status}}","v":"{{unknown}}"}`,
-			`{"errors":[{"msg":"Slow down.","n":1.5,"ok":false,"x":null}],"status":429,"v":"{{unknown}}"}`},
-		{"a bare string", `"{{message}}"`, `"Slow down."`},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			var template any
-			require.NoError(t, json.Unmarshal([]byte(tc.template), &template))
-			before, err := json.Marshal(template)
-			require.NoError(t, err)
-			got, err := json.Marshal(render(template, values))
-			require.NoError(t, err)
-			assert.Equal(t, tc.want, string(got))
-			after, err := json.Marshal(template)
-			require.NoError(t, err)
-			assert.Equal(t, before, after, "the template is not modified")
-		})
-	}
-}
-
 func TestNewRefusesAContractItCannotAnswer(t *testing.T) {
 	aiand, err := spec.Load()
 	require.NoError(t, err)
@@ -317,4 +286,56 @@ func TestEverySituationIsNamedByTheDefaultContract(t *testing.T) {
 			assert.True(t, named, "the built-in contract %s does not name %s", name, sit)
 		}
 	}
+}
+
+// The order of authentication and validation is the contract's: the
+// unauthenticated-invalid-body situation's outcome. Under the default
+// contract a bad body without a valid key is a 401; under a contract that
+// validates first, it is the validation error.
+func TestUnauthenticatedInvalidBody(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "testdata", "contracts", "acme.yaml"))
+	require.NoError(t, err)
+	validationFirst, err := spec.Parse([]byte(strings.Replace(string(data),
+		"unauthenticated-invalid-body: {status: 401, code: invalid_api_key}", "unauthenticated-invalid-body: {status: 400}", 1)))
+	require.NoError(t, err)
+	aiand, err := spec.Load()
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		name     string
+		contract *spec.Contract
+		body     string
+		status   int
+		param    string
+	}{
+		{"authentication first, invalid body", aiand, `{"model":"m","messages":[],"temperature":9}`, 401, ""},
+		{"validation first, invalid body", validationFirst, `{"model":"m","messages":[{"role":"user","content":"hi"}],"temperature":9}`, 400, "temperature"},
+		{"validation first, valid body", validationFirst, "", 401, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarnessWith(t, tc.contract, Options{})
+			body := tc.body
+			if body == "" {
+				body = chat(t, h.cfg.Fixtures.Model, "hi", nil)
+			}
+			res := h.do(t, request{path: "/v1/chat/completions", auth: ptr(""), body: body})
+			require.Equal(t, tc.status, res.status, "body: %s", res.body)
+			e := decodeError(t, res)
+			if tc.param != "" {
+				assert.Equal(t, tc.param, e["param"])
+			}
+		})
+	}
+}
+
+// The reference answers every situation of the catalogue's vocabulary, and
+// no other.
+func TestReferenceSpeaksTheCataloguesVocabulary(t *testing.T) {
+	var catalogue, answered []string
+	for _, s := range suites.Situations() {
+		catalogue = append(catalogue, s.Name)
+	}
+	for _, s := range allSituations() {
+		answered = append(answered, string(s))
+	}
+	assert.ElementsMatch(t, catalogue, answered)
 }

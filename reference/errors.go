@@ -2,8 +2,6 @@ package reference
 
 import (
 	"encoding/json"
-	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -44,6 +42,9 @@ const (
 	sitUpstreamUnreachable situation = "upstream-unreachable"    // the model's upstream cannot be reached
 	sitUpstreamTimeout     situation = "upstream-timeout"        // the model's upstream never answered
 	sitUpstreamRateLimited situation = "upstream-rate-limited"   // the model's upstream answered 429
+	// sitUnauthenticatedInvalidBody: no valid credential and an invalid
+	// chat body at once; its outcome says which check comes first.
+	sitUnauthenticatedInvalidBody situation = "unauthenticated-invalid-body"
 )
 
 // allSituations returns every situation the reference answers with.
@@ -53,7 +54,7 @@ func allSituations() []situation {
 		sitMissingCredential, sitMalformedCredential, sitUnknownKey, sitInvalidJWT, sitDisabledKey, sitExpiredKey,
 		sitUnknownRoute, sitUnknownModel, sitFileNotFound, sitFileExpired, sitNoCredits, sitModelNotPermitted,
 		sitCapabilityMismatch, sitContextLength, sitRateLimited, sitInternalError,
-		sitUpstreamUnreachable, sitUpstreamTimeout, sitUpstreamRateLimited,
+		sitUpstreamUnreachable, sitUpstreamTimeout, sitUpstreamRateLimited, sitUnauthenticatedInvalidBody,
 	}
 }
 
@@ -94,86 +95,6 @@ func outcomeOf(c, fallback *spec.Contract, sit situation) spec.Outcome {
 	return fallback.Outcome(string(sit))
 }
 
-// errorValues are the values an error body's placeholders stand for.
-type errorValues struct {
-	status                    int
-	message, typ, param, code string
-}
-
-// replacer replaces each placeholder by its value as text, for a
-// placeholder inside a longer string.
-func (v errorValues) replacer() *strings.Replacer {
-	return strings.NewReplacer(
-		"{{message}}", v.message,
-		"{{type}}", v.typ,
-		"{{param}}", v.param,
-		"{{code}}", v.code,
-		"{{status}}", strconv.Itoa(v.status),
-	)
-}
-
-// render returns a copy of the template value with its placeholders
-// replaced: a string that is exactly one placeholder becomes the value (JSON
-// null where it is empty, a number for the status); a placeholder among
-// other text is replaced by its text. The template is never modified.
-func render(template any, v errorValues) any {
-	var walk func(any) any
-	repl := v.replacer()
-	walk = func(node any) any {
-		switch n := node.(type) {
-		case map[string]any:
-			out := make(map[string]any, len(n))
-			for k, child := range n {
-				out[k] = walk(child)
-			}
-			return out
-		case []any:
-			out := make([]any, len(n))
-			for i, child := range n {
-				out[i] = walk(child)
-			}
-			return out
-		case string:
-			switch n {
-			case "{{message}}":
-				return orNull(v.message)
-			case "{{type}}":
-				return orNull(v.typ)
-			case "{{param}}":
-				return orNull(v.param)
-			case "{{code}}":
-				return orNull(v.code)
-			case "{{status}}":
-				return v.status
-			}
-			return repl.Replace(n)
-		default:
-			return node
-		}
-	}
-	return walk(template)
-}
-
-// orNull is s, or nil (JSON null) when s is empty.
-func orNull(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
-// renderError encodes the contract's error body for one error.
-func renderError(c *spec.Contract, v errorValues) ([]byte, error) {
-	if c.ErrorTemplate == nil {
-		return nil, errors.New("the contract has no error_template")
-	}
-	data, err := json.Marshal(render(c.ErrorTemplate, v))
-	if err != nil {
-		return nil, fmt.Errorf("render the error_template of contract %s: %w", c.Name, err)
-	}
-	return data, nil
-}
-
 // writeError is the one place an error response is written: the status and
 // code come from the contract's outcome for the error's situation, the type
 // from its status table, the body from its error template. secret, the
@@ -185,14 +106,8 @@ func (s *Server) writeError(w http.ResponseWriter, e *apiError, secret string) {
 		status = http.StatusInternalServerError
 	}
 	typ, _ := s.contract.TypeFor(status) // none for a status the contract lacks
-	v := errorValues{
-		status:  status,
-		message: redact(e.message, secret),
-		typ:     typ,
-		param:   redact(e.param, secret),
-		code:    o.Code,
-	}
-	data, err := renderError(s.contract, v)
+	data, err := s.contract.RenderError(spec.ErrorValues{Status: status, Message: redact(e.message, secret), Type: typ,
+		Param: redact(e.param, secret), Code: o.Code})
 	if err != nil { // unreachable: New rendered the template once
 		data = []byte(`{"error":{"message":"The server had an error while rendering its error."}}`)
 	}

@@ -212,8 +212,8 @@ func checkContract(c *spec.Contract) (*spec.Contract, error) {
 				c.Name, fallback.Name, sit)
 		}
 	}
-	sample := errorValues{status: http.StatusBadRequest, message: "A sample message.", typ: "sample_type", param: "sample", code: "sample_code"}
-	if _, err := renderError(c, sample); err != nil {
+	sample := spec.ErrorValues{Status: http.StatusBadRequest, Message: "A sample message.", Type: "sample_type", Param: "sample", Code: "sample_code"}
+	if _, err := c.RenderError(sample); err != nil {
 		return nil, fmt.Errorf("reference: contract %s: %w", c.Name, err)
 	}
 	return fallback, nil
@@ -276,7 +276,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	p, secret, aerr := s.authenticate(r)
 	if aerr != nil {
-		s.writeError(w, aerr, secret)
+		s.writeError(w, s.unauthenticated(r, aerr), secret)
 		return
 	}
 	h := s.route(r.Method, r.URL.Path)
@@ -298,6 +298,29 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if aerr := h(w, r, p); aerr != nil {
 		s.writeError(w, aerr, secret)
 	}
+}
+
+// unauthenticated is the answer to a request without a valid credential:
+// the authentication error, or, for a chat request whose body is invalid
+// too, the unauthenticated-invalid-body situation. Its outcome says which
+// check comes first: where its status is the authentication error's, the
+// answer keeps that error's words; otherwise it is the validation error.
+func (s *Server) unauthenticated(r *http.Request, authErr *apiError) *apiError {
+	if r.Method != http.MethodPost || r.URL.Path != "/v1/chat/completions" {
+		return authErr
+	}
+	body, bodyErr := readBody(r.Body)
+	if bodyErr == nil {
+		_, bodyErr = s.parseChatRequest(body)
+	}
+	if bodyErr == nil {
+		return authErr
+	}
+	e := &apiError{situation: sitUnauthenticatedInvalidBody, param: authErr.param, message: authErr.message}
+	if outcomeOf(s.contract, s.fallback, sitUnauthenticatedInvalidBody).Status != outcomeOf(s.contract, s.fallback, authErr.situation).Status {
+		e.param, e.message = bodyErr.param, bodyErr.message
+	}
+	return e
 }
 
 // route returns the handler for a method and path, or nil if there is none.

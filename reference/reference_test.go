@@ -245,7 +245,9 @@ func TestAuthentication(t *testing.T) {
 	}
 	for _, tc := range rejected {
 		t.Run(tc.name, func(t *testing.T) {
-			res := h.do(t, request{path: tc.path, auth: ptr(tc.auth), body: "{not json"})
+			// A valid body: an invalid one makes it the
+			// unauthenticated-invalid-body situation (TestUnauthenticatedInvalidBody).
+			res := h.do(t, request{path: tc.path, auth: ptr(tc.auth), body: chat(t, h.cfg.Fixtures.Model, "hi", nil)})
 			e := h.expectError(t, res, http.StatusUnauthorized, tc.code, "")
 			if strings.Contains(tc.auth, ".") {
 				assert.NotContains(t, e["message"], strings.TrimPrefix(tc.auth, "Bearer "))
@@ -863,4 +865,12 @@ func TestConcurrentUse(t *testing.T) {
 
 func TestNewRejectsAnIncompleteContract(t *testing.T) {
 	assert.Panics(t, func() { New(nil, Options{}) })
+}
+
+// orNull is s, or nil (JSON null) when s is empty.
+func orNull(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }

@@ -1,6 +1,7 @@
 package spec_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"regexp"
@@ -218,4 +219,37 @@ func TestParseRefusesAnAliasBomb(t *testing.T) {
 	}
 	_, err := spec.Parse([]byte(bomb + minimalContract))
 	assert.Error(t, err)
+}
+
+func TestRenderError(t *testing.T) {
+	values := spec.ErrorValues{Status: 429, Message: "Slow down.", Type: "rate_limit_error", Code: "rate_limit_exceeded"}
+	for _, tc := range []struct {
+		name     string
+		template string
+		want     string
+	}{
+		{"aiand", `{"error":{"message":"{{message}}","type":"{{type}}","param":"{{param}}","code":"{{code}}"}}`,
+			`{"error":{"code":"rate_limit_exceeded","message":"Slow down.","param":null,"type":"rate_limit_error"}}`},
+		{"status as a number", `{"error":{"code":"{{status}}","message":"{{message}}"}}`,
+			`{"error":{"code":429,"message":"Slow down."}}`},
+		{"placeholders among text", `{"detail":"{{status}} {{type}}: {{message}} ({{param}})"}`,
+			`{"detail":"429 rate_limit_error: Slow down. ()"}`},
+		{"arrays and other values are kept", `{"errors":[{"msg":"{{message}}","n":1.5,"ok":false,"x":null}],"status":"{{status}}","v":"{{unknown}}"}`,
+			`{"errors":[{"msg":"Slow down.","n":1.5,"ok":false,"x":null}],"status":429,"v":"{{unknown}}"}`},
+		{"a bare string", `"{{message}}"`, `"Slow down."`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := spec.Load()
+			require.NoError(t, err)
+			require.NoError(t, json.Unmarshal([]byte(tc.template), &c.ErrorTemplate))
+			before, err := json.Marshal(c.ErrorTemplate)
+			require.NoError(t, err)
+			got, err := c.RenderError(values)
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, string(got))
+			after, err := json.Marshal(c.ErrorTemplate)
+			require.NoError(t, err)
+			assert.Equal(t, before, after, "the template is not modified")
+		})
+	}
 }
