@@ -667,6 +667,43 @@ func All() []Mutant {
 					}
 				})(next)
 			}},
+		{Name: "mid-stream-no-error", Description: "an upstream failure on a stream: true request answered as a 200 event stream that carries no error at all",
+			Breaks: []string{"status"}, Affects: midStreamCase, NotFor: noMidStream,
+			Wrap: midStreamAnswer(func([]byte) []byte {
+				return []byte(`data: {"id":"chatcmpl-x","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"ok"}}]}` + "\n\ndata: [DONE]\n\n")
+			})},
+		{Name: "mid-stream-string-code", Description: "an upstream failure on a stream: true request carried mid-stream in a 200 event whose error.code is a string",
+			Breaks: []string{"equals-status", "shape"}, Affects: midStreamCase, NotFor: noMidStream,
+			Wrap: midStreamAnswer(func(body []byte) []byte {
+				var doc map[string]any
+				if json.Unmarshal(body, &doc) == nil {
+					if e, ok := doc["error"].(map[string]any); ok {
+						e["code"] = fmt.Sprint(e["code"])
+						body, _ = json.Marshal(doc)
+					}
+				}
+				return append(append([]byte("data: "), bytes.TrimSpace(body)...), []byte("\n\ndata: [DONE]\n\n")...)
+			})},
+	}
+}
+
+// midStreamCase: a stream: true case whose error the contract lets arrive
+// mid-stream in a 200.
+func midStreamCase(c suites.Case) bool { return c.Expect.Stream && c.Expect.MidStream }
+
+// midStreamAnswer turns the reference's error to a stream: true request
+// for an upstream model into a 200 event stream with the given body.
+func midStreamAnswer(events func(errorBody []byte) []byte) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		cfg := referenceConfig(next, "a mid-stream mutant")
+		upstream := map[string]bool{cfg.Fixtures.UnreachableModel: true, cfg.Fixtures.SlowModel: true, cfg.Fixtures.UpstreamRateLimitedModel: true}
+		return onErrors(func(_ *http.Request, resp *response) {
+			if requestsStream(resp) && upstream[requestedModel(resp)] {
+				resp.status = http.StatusOK
+				resp.header = http.Header{"Content-Type": {"text/event-stream"}}
+				resp.body = events(resp.body)
+			}
+		})(next)
 	}
 }
 
@@ -697,6 +734,13 @@ func acceptsMidStream(c *spec.Contract) string {
 		if o := c.Outcome(name); o.MidStream && strings.HasPrefix(name, "upstream-") {
 			return "the contract accepts an upstream error carried mid-stream in a 200"
 		}
+	}
+	return ""
+}
+
+func noMidStream(c *spec.Contract) string {
+	if acceptsMidStream(c) == "" {
+		return "the contract accepts no error carried mid-stream in a 200"
 	}
 	return ""
 }
