@@ -13,6 +13,13 @@
 //   - peak resident memory of the errconform process
 //
 // plus errconform run against the embedded reference, and errconform list.
+//
+// Explore (against `errconform serve`, no added latency): the core-set
+// exploration (errconform explore --quiet) against its floor, the same
+// requests (the variants and the positive controls) replayed by the same
+// minimal client at the same concurrency; and the same with explore.deep
+// (more variants), so that the peak resident memory of both shows whether
+// it grows with the number of variants (it must stay under 64 MiB).
 package main
 
 import (
@@ -33,6 +40,7 @@ import (
 	"time"
 
 	"github.com/errconform/errconform/config"
+	"github.com/errconform/errconform/spec"
 	"github.com/errconform/errconform/suites"
 )
 
@@ -42,9 +50,10 @@ func main() {
 	floor := flag.Bool("floor", false, "internal: replay the catalogue's requests and exit")
 	cfgPath := flag.String("config", "", "internal: config for -floor")
 	concurrency := flag.Int("concurrency", 8, "internal: concurrency for -floor")
+	explore := flag.Bool("explore", false, "internal: -floor replays explore's requests (the config's explore section) instead")
 	flag.Parse()
 	if *floor {
-		if err := replay(*cfgPath, *concurrency); err != nil {
+		if err := replay(*cfgPath, *concurrency, *explore); err != nil {
 			fmt.Fprintln(os.Stderr, "floor:", err)
 			os.Exit(1)
 		}
@@ -157,6 +166,7 @@ func measureAll(bin string, runs int) error {
 		return err
 	}
 	var results []scenario
+	var explored []exploration
 	for _, latency := range []time.Duration{0, 50 * time.Millisecond} {
 		cfg, stop, err := serve(bin, dir, latency)
 		if err != nil {
@@ -175,6 +185,12 @@ func measureAll(bin string, runs int) error {
 			stop()
 			return err
 		}
+		if latency == 0 {
+			if explored, err = measureExplore(bin, self, cfg, runs); err != nil {
+				stop()
+				return err
+			}
+		}
 		stop()
 		results = append(results, s)
 	}
@@ -184,13 +200,124 @@ func measureAll(bin string, runs int) error {
 	for _, s := range results {
 		fmt.Printf("  %-34s errconform/floor %.2f   serial/concurrent %.2f\n", s.name+":", ratio(s.concurrent, s.floorTime), ratio(s.serial, s.concurrent))
 	}
+	for _, e := range explored {
+		fmt.Printf("  %-34s errconform/floor %.2f   (%d variants + %d controls)\n", e.name+":", ratio(e.wall, e.floorTime), e.variants, e.controls)
+	}
 	fmt.Println("\ntimes:")
 	fmt.Printf("  %-34s %s (peak RSS %.1f MiB)\n", "run, embedded reference:", ms(embedded), float64(embeddedRSS)/1024)
 	fmt.Printf("  %-34s %s\n", "list (start-up cost):", ms(list))
 	for _, s := range results {
 		fmt.Printf("  %-34s concurrent %s, serial %s, floor %s (peak RSS %.1f MiB)\n", s.name+":", ms(s.concurrent), ms(s.serial), ms(s.floorTime), float64(s.rss)/1024)
 	}
+	for _, e := range explored {
+		fmt.Printf("  %-34s %s, floor %s\n", e.name+":", ms(e.wall), ms(e.floorTime))
+	}
+	if len(explored) > 0 {
+		fmt.Println("\nexplore peak RSS (limit 64 MiB; must not grow with the variants):")
+		for _, e := range explored {
+			over := ""
+			if e.rss > exploreRSSLimit {
+				over = "  OVER THE LIMIT"
+			}
+			fmt.Printf("  %-34s %.1f MiB for %d variants%s\n", e.name+":", float64(e.rss)/1024, e.variants, over)
+		}
+	}
 	return nil
+}
+
+// exploreRSSLimit is explore's peak resident memory limit, in KiB.
+const exploreRSSLimit = 64 * 1024
+
+// exploration is one explore measurement against `errconform serve`.
+type exploration struct {
+	name               string
+	variants, controls int
+	wall, floorTime    time.Duration
+	rss                int64 // KiB
+}
+
+// measureExplore measures errconform explore against the server whose
+// config is cfg, and its floor, for the core set and for explore.deep.
+func measureExplore(bin, self, cfg string, runs int) ([]exploration, error) {
+	deep, err := withExplore(cfg, config.Explore{Deep: true})
+	if err != nil {
+		return nil, err
+	}
+	var out []exploration
+	for _, m := range []struct{ name, cfg string }{{"explore, core set", cfg}, {"explore, deep", deep}} {
+		cases, err := exploreCases(m.cfg)
+		if err != nil {
+			return nil, err
+		}
+		e := exploration{name: m.name}
+		for _, c := range cases {
+			if c.Control {
+				e.controls++
+			} else {
+				e.variants++
+			}
+		}
+		if e.wall, e.rss, err = measure(runs, bin, "explore", "--quiet", "--config", m.cfg); err != nil {
+			return nil, err
+		}
+		if e.floorTime, _, err = measure(runs, self, "-floor", "-explore", "-config", m.cfg, "-concurrency", "8"); err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// withExplore writes a copy of the config at path with another explore
+// section, beside it, and returns its path.
+func withExplore(path string, e config.Explore) (string, error) {
+	cfg, err := config.LoadFile(path, os.LookupEnv)
+	if err != nil {
+		return "", err
+	}
+	cfg.Explore = e
+	data, err := cfg.Marshal()
+	if err != nil {
+		return "", fmt.Errorf("encode config: %w", err)
+	}
+	out := strings.TrimSuffix(path, filepath.Ext(path)) + "-explore.yaml"
+	if err := os.WriteFile(out, data, 0o600); err != nil {
+		return "", fmt.Errorf("write %s: %w", out, err)
+	}
+	return out, nil
+}
+
+// exploreCases are the cases errconform explore runs with the config at
+// path: the positive controls and the explore variants its explore
+// section selects, under its contract.
+func exploreCases(path string) ([]suites.Case, error) {
+	cfg, err := config.LoadFile(path, os.LookupEnv)
+	if err != nil {
+		return nil, err
+	}
+	return exploreCasesOf(cfg)
+}
+
+func exploreCasesOf(cfg config.Config) ([]suites.Case, error) {
+	contract, err := spec.Open(cfg.Contract)
+	if err != nil {
+		return nil, err
+	}
+	rs, err := spec.OpenRequestSchemas(cfg.Explore.RequestSchema)
+	if err != nil {
+		return nil, err
+	}
+	variants, err := suites.ExploreFor(contract, rs, suites.SelectionOf(cfg.Explore))
+	if err != nil {
+		return nil, err
+	}
+	var cases []suites.Case
+	for _, c := range suites.Catalogue() {
+		if c.Control {
+			cases = append(cases, c)
+		}
+	}
+	return append(cases, variants...), nil
 }
 
 func numCPU() int {
@@ -205,13 +332,21 @@ func ratio(a, b time.Duration) float64 { return float64(a) / float64(b) }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.0f ms", float64(d.Microseconds())/1000) }
 
-// replay is the floor: the catalogue's requests for this config, sent by a
-// plain net/http client with the given concurrency, the burst last; each
-// response body read and discarded. No checks, no reports.
-func replay(cfgPath string, concurrency int) error {
+// replay is the floor: the requests errconform sends for this config (the
+// catalogue's, or with explore the positive controls and the explore
+// variants), sent by a plain net/http client with the given concurrency,
+// the burst last; each response body read and discarded. No checks, no
+// reports.
+func replay(cfgPath string, concurrency int, explore bool) error {
 	cfg, err := config.LoadFile(cfgPath, os.LookupEnv)
 	if err != nil {
 		return err
+	}
+	cases := suites.Catalogue()
+	if explore {
+		if cases, err = exploreCasesOf(cfg); err != nil {
+			return err
+		}
 	}
 	client := &http.Client{Timeout: cfg.Target.Timeout.Std(), CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	send := func(c suites.Case) (int, error) {
@@ -230,7 +365,7 @@ func replay(cfgPath string, concurrency int) error {
 		return resp.StatusCode, nil
 	}
 	var parallel, alone []suites.Case
-	for _, c := range suites.Catalogue() {
+	for _, c := range cases {
 		if len(c.MissingFixtures(cfg)) > 0 {
 			continue
 		}

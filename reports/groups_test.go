@@ -75,3 +75,144 @@ func TestMarkdownListsEveryCause(t *testing.T) {
 	assert.Contains(t, b.String(), "40 failing cases, 26 causes")
 	assert.Equal(t, 26, strings.Count(b.String(), "| `g/c"))
 }
+
+// exploreCase is a failed explore variant answered with status, its
+// headline finding the given one.
+func exploreCase(id, field, constraint string, expect, status int, f check.Finding) CaseReport {
+	return CaseReport{ID: id, Group: "explore", Verdict: check.Failed,
+		Labels:   []string{"explore", "field:" + field, "constraint:" + constraint},
+		Expect:   check.Expectation{Status: expect},
+		Findings: []check.Finding{f},
+		Response: &ResponseReport{Status: status, BodyExcerpt: `{"id":"chatcmpl-1"}`}}
+}
+
+// Explore failures group by what the target did, whatever the field and
+// constraint; the headline lists the fields and their constraints.
+func TestGroupFailuresGroupsExploreByFieldAndConstraint(t *testing.T) {
+	accepted := check.Finding{Rule: "status", Severity: check.Must, Expected: "400", Actual: "200", Message: "expected 400, got 200: accepted invalid input"}
+	crashed := check.Finding{Rule: "status", Severity: check.Must, Expected: "400", Actual: "500", Message: "expected 400, got 500"}
+	refused := check.Finding{Rule: "status", Severity: check.Must, Expected: "200", Actual: "400", Message: "expected 200, got 400: refused valid input"}
+	param := func(field, got string) check.Finding {
+		return check.Finding{Rule: "param", Severity: check.Must, Expected: `"` + field + `"`, Actual: got, Pointer: "/error/param"}
+	}
+	tests := []struct {
+		name  string
+		cases []CaseReport
+		// want: each group's headline and count, largest first.
+		want []Group
+	}{
+		{
+			name: "accepted invalid input on several fields, stream twins and all",
+			cases: []CaseReport{
+				exploreCase("explore/chat/temperature/above-maximum", "temperature", "above-maximum", 400, 200, accepted),
+				exploreCase("explore/chat/temperature/above-maximum/stream", "temperature", "above-maximum", 400, 200, accepted),
+				exploreCase("explore/chat/temperature/wrong-type", "temperature", "wrong-type", 400, 200, accepted),
+				exploreCase("explore/chat/top_p/below-minimum", "top_p", "below-minimum", 400, 200, accepted),
+				exploreCase("explore/chat/messages.0:user.content/wrong-type", "messages", "wrong-type", 400, 200, accepted),
+			},
+			want: []Group{{Rule: "status", Expected: "400", Observed: AcceptedInvalid, Count: 5,
+				Headline: "accepted invalid input on 3 fields: messages (wrong-type), temperature (above-maximum, wrong-type), top_p (below-minimum)"}},
+		},
+		{
+			name: "each class its own group",
+			cases: []CaseReport{
+				exploreCase("explore/chat/n/above-maximum", "n", "above-maximum", 400, 200, accepted),
+				exploreCase("explore/chat/tools.0.function/wrong-type", "tools", "wrong-type", 400, 500, crashed),
+				exploreCase("explore/chat/tools.0.type/null", "tools", "null", 400, 502, crashed),
+				exploreCase("explore/chat/temperature/valid-maximum", "temperature", "valid", 200, 400, refused),
+			},
+			want: []Group{
+				{Rule: "status", Expected: "400", Observed: CrashOnBad, Count: 2, Headline: "crash on bad input on 1 field: tools (null, wrong-type)"},
+				{Rule: "status", Expected: "200", Observed: RefusedValid, Count: 1, Headline: "refused valid input on 1 field: temperature (valid-maximum)"},
+				{Rule: "status", Expected: "400", Observed: AcceptedInvalid, Count: 1, Headline: "accepted invalid input on 1 field: n (above-maximum)"},
+			},
+		},
+		{
+			name: "a param naming another field is one cause, whichever field each expects",
+			cases: []CaseReport{
+				exploreCase("explore/chat/temperature/wrong-type", "temperature", "wrong-type", 400, 400, param("temperature", `"body"`)),
+				exploreCase("explore/chat/top_p/wrong-type", "top_p", "wrong-type", 400, 400, param("top_p", `"body"`)),
+				exploreCase("explore/chat/seed/wrong-type", "seed", "wrong-type", 400, 400, param("seed", "null")),
+			},
+			want: []Group{
+				{Rule: "param", Expected: "the field (or a path inside it)", Observed: "another name", Count: 2,
+					Headline: "param: expected the field (or a path inside it), got another name on 2 fields: temperature (wrong-type), top_p (wrong-type)"},
+				{Rule: "param", Expected: "the field (or a path inside it)", Observed: "null", Count: 1,
+					Headline: "param: expected the field (or a path inside it), got null on 1 field: seed (wrong-type)"},
+			},
+		},
+		{
+			name: "fields and constraints from the ID when the labels are missing",
+			cases: []CaseReport{{ID: "explore/chat/stop/too-long/stream", Verdict: check.Failed, Expect: check.Expectation{Status: 400},
+				Findings: []check.Finding{accepted}, Response: &ResponseReport{Status: 200}}},
+			want: []Group{{Rule: "status", Expected: "400", Observed: AcceptedInvalid, Count: 1, Headline: "accepted invalid input on 1 field: stop (too-long)"}},
+		},
+		{
+			name: "explore and catalogue failures never share a group",
+			cases: []CaseReport{
+				exploreCase("explore/chat/n/above-maximum", "n", "above-maximum", 400, 200, accepted),
+				{ID: "request/invalid-value", Verdict: check.Failed, Findings: []check.Finding{accepted}, Response: &ResponseReport{Status: 200}},
+			},
+			want: []Group{
+				{Rule: "status", Expected: "400", Observed: AcceptedInvalid, Count: 1, Headline: "accepted invalid input on 1 field: n (above-maximum)"},
+				{Rule: "status", Expected: "400", Observed: "200", Count: 1, Headline: "status: expected 400, got 200: accepted invalid input"},
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			groups := GroupFailures(tt.cases)
+			require.Len(t, groups, len(tt.want))
+			for i, want := range tt.want {
+				got := groups[i]
+				assert.Equal(t, want.Rule, got.Rule, "group %d", i)
+				assert.Equal(t, want.Expected, got.Expected, "group %d", i)
+				assert.Equal(t, want.Observed, got.Observed, "group %d", i)
+				assert.Equal(t, want.Count, got.Count, "group %d", i)
+				assert.Len(t, got.Cases, want.Count, "group %d", i)
+				assert.Equal(t, want.Headline, got.Headline, "group %d", i)
+				assert.Contains(t, got.Cases, got.Example)
+			}
+		})
+	}
+}
+
+// A gateway that validates nothing: hundreds of variants on many fields
+// are one group of bounded headline, fields named until the bound, then
+// counted.
+func TestExploreGroupHeadlineIsBounded(t *testing.T) {
+	accepted := check.Finding{Rule: "status", Severity: check.Must, Expected: "400", Actual: "200"}
+	var cases []CaseReport
+	for f := range 20 {
+		field := fmt.Sprintf("field_%02d_with_a_long_name", f)
+		for _, constraint := range []string{"wrong-type", "above-maximum", "below-minimum", "not-in-enum", "null"} {
+			for _, suffix := range []string{"", "/stream"} {
+				cases = append(cases, exploreCase("explore/chat/"+field+"/"+constraint+suffix, field, constraint, 400, 200, accepted))
+			}
+		}
+	}
+	groups := GroupFailures(cases)
+	require.Len(t, groups, 1)
+	g := groups[0]
+	assert.Equal(t, 200, g.Count)
+	assert.LessOrEqual(t, len(g.Headline), GroupHeadlineBytes)
+	assert.True(t, strings.HasPrefix(g.Headline, "accepted invalid input on 20 fields: field_00_with_a_long_name (above-maximum, below-minimum, not-in-enum, null, wrong-type)"), g.Headline)
+	assert.Regexp(t, `… and \d+ more$`, g.Headline)
+}
+
+// The Markdown summary and the HTML report show an explore group as any
+// other: one row, one cause.
+func TestMarkdownAndHTMLShowExploreGroups(t *testing.T) {
+	accepted := check.Finding{Rule: "status", Severity: check.Must, Expected: "400", Actual: "200"}
+	var cases []CaseReport
+	for _, field := range []string{"temperature", "top_p", "n"} {
+		cases = append(cases, exploreCase("explore/chat/"+field+"/wrong-type", field, "wrong-type", 400, 200, accepted))
+	}
+	var b strings.Builder
+	require.NoError(t, RenderMarkdown(&b, JSONReport{Cases: cases, Summary: Summarize(nil)}, nil))
+	assert.Contains(t, b.String(), "3 failing cases, 1 cause")
+	assert.Contains(t, b.String(), "| 3 | accepted invalid input on 3 fields: n (wrong-type), temperature (wrong-type), top_p (wrong-type) |")
+	var h strings.Builder
+	require.NoError(t, RenderHTML(&h, JSONReport{Cases: cases, Summary: Summarize(nil)}, nil))
+	assert.Equal(t, 1, strings.Count(h.String(), "accepted invalid input on 3 fields: n (wrong-type), temperature (wrong-type), top_p (wrong-type)"))
+}

@@ -18,10 +18,15 @@ import (
 // mistake cobra found (exit 2, with a hint to the command's --help).
 
 const rootLong = `errconform proves that a running OpenAI-compatible inference API keeps its
-published error contract: every error is {"error":{"message","type","param","code"}},
+published error contract. The default contract (aiand) is the provider's
+"Error Codes" page: every error is {"error":{"message","type","param","code"}},
 each HTTP status carries its contract type, and each error code comes only
-with its own status. It fires crafted bad requests at a target, judges every
-response rule by rule, and writes JUnit, JSON, HTML, Markdown and CTRF reports.
+with its own status. Contracts are data: OpenRouter's (a numeric code equal
+to the status, no type) is built in too, and any provider's is one file
+(--contract FILE; errconform contract --help). errconform fires crafted bad
+requests at a target, judges every response rule by rule against the
+contract, and writes JUnit, JSON, HTML, Markdown and CTRF reports; explore
+breaks every field of the request schema one constraint at a time.
 
 Every flag of run can also be set by its environment variable: ERRCONFORM_
 and the flag's name in capitals with _ for - (--max-rps is ERRCONFORM_MAX_RPS).
@@ -225,7 +230,7 @@ func (a App) newRoot() *cobra.Command {
 	root.SetOut(a.Stdout)
 	root.SetErr(a.Stderr)
 	root.Flags().BoolVar(&showVersion, "version", false, "print the version, as errconform version does")
-	root.AddCommand(a.runCmd(), a.listCmd(), a.serveCmd(), a.configCmd(), a.contractCmd(), a.diffCmd(), a.schemaCmd(), a.versionCmd(), a.docsCmd())
+	root.AddCommand(a.runCmd(), a.exploreCmd(), a.listCmd(), a.serveCmd(), a.configCmd(), a.contractCmd(), a.diffCmd(), a.schemaCmd(), a.versionCmd(), a.docsCmd())
 	root.SetHelpCommand(a.helpCmd())
 	root.InitDefaultHelpCmd()
 	root.InitDefaultCompletionCmd()
@@ -296,6 +301,19 @@ func (a App) runCmd() *cobra.Command {
 		}),
 	}
 	addRunFlags(cmd.Flags(), &o)
+	completeRunFlags(cmd, func() []suites.Case {
+		if !o.explore {
+			return suites.Catalogue()
+		}
+		return append(suites.Catalogue(), defaultVariants()...)
+	})
+	return cmd
+}
+
+// completeRunFlags registers the completions of run's flags (which
+// explore shares): file names, the target, the fixtures, and the case IDs
+// of cases().
+func completeRunFlags(cmd *cobra.Command, cases func() []suites.Case) {
 	for _, name := range []string{"config", "waivers"} {
 		_ = cmd.MarkFlagFilename(name, "yaml", "yml")
 	}
@@ -309,7 +327,7 @@ func (a App) runCmd() *cobra.Command {
 	})
 	_ = cmd.RegisterFlagCompletionFunc("case", func(_ *cobra.Command, _ []string, prefix string) ([]cobra.Completion, cobra.ShellCompDirective) {
 		var out []cobra.Completion
-		for _, c := range suites.Catalogue() {
+		for _, c := range cases() {
 			if strings.HasPrefix(c.ID, prefix) {
 				out = append(out, cobra.CompletionWithDesc(c.ID, c.Title))
 			}
@@ -319,14 +337,14 @@ func (a App) runCmd() *cobra.Command {
 	_ = cmd.RegisterFlagCompletionFunc("require", func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
 		return append([]cobra.Completion{"all"}, config.FixtureKeys()...), cobra.ShellCompDirectiveNoFileComp
 	})
-	return cmd
+	completeContract(cmd)
 }
 
 func (a App) listCmd() *cobra.Command {
 	var o listOptions
 	cmd := &cobra.Command{
 		Use:   "list [flags]",
-		Short: "List the case catalogue under a contract, its situations, or the rules",
+		Short: "List the case catalogue under a contract, its situations, the rules, or the explore variants",
 		Long: `list prints the case catalogue under a contract (--contract; the default
 contract otherwise): every case's ID, expected status, type, code and param,
 the fixtures it needs and its title, or why the contract does not cover it,
@@ -337,12 +355,18 @@ each.
 
 --format markdown is what docs/<contract>/cases.md (and, with --rules,
 docs/<contract>/rules.md) hold. The labels it shows are what run
---label-filter selects on.`,
+--label-filter selects on.
+
+With --explore it counts the explore variants of the core set (errconform
+explore --help) per field and constraint; --format json lists every one, with
+its labels (field:, constraint:, stream).`,
 		Example: `  errconform list
   errconform list --contract openrouter
   errconform list --format json | jq '.[].id'
   errconform list --rules
-  errconform list --situations --contract my-contract.yaml`,
+  errconform list --situations --contract my-contract.yaml
+  errconform list --explore
+  errconform list --explore --format json | jq -r '.[].id'`,
 		Args:              noArgs,
 		ValidArgsFunction: cobra.NoFileCompletions,
 		RunE: ranErr(func(*cobra.Command, []string) error {
@@ -353,6 +377,7 @@ docs/<contract>/rules.md) hold. The labels it shows are what run
 	cmd.Flags().StringVar(&o.contract, "contract", "", "the `CONTRACT`: a built-in name ("+strings.Join(spec.BuiltinNames(), ", ")+") or a contract file (default "+spec.DefaultContract+")")
 	cmd.Flags().BoolVar(&o.rules, "rules", false, "list the rules instead of the cases")
 	cmd.Flags().BoolVar(&o.situations, "situations", false, "list the situations and the contract's outcome for each instead of the cases")
+	cmd.Flags().BoolVar(&o.explore, "explore", false, "count the explore variants of the core set per field and constraint instead (--format json lists them)")
 	_ = cmd.RegisterFlagCompletionFunc("format", func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
 		return []cobra.Completion{"text", "json", "markdown"}, cobra.ShellCompDirectiveNoFileComp
 	})
@@ -377,10 +402,13 @@ func (a App) contractCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "contract",
 		Short: "Check a contract file, or show the contract in use",
-		Long: `contract holds the commands that work with error contracts: an OpenAPI 3
-document with errconform's x-errconform-contract extension (the error schema,
-statuses and their types, codes and their statuses, each situation's outcome,
-the rules' settings and the reference's error body). Built in: ` + strings.Join(spec.BuiltinNames(), ", ") + ` (the default).`,
+		Long: `contract holds the commands that work with error contracts. A contract is
+data: an OpenAPI 3 document with errconform's x-errconform-contract extension
+(the error schema, statuses and their types, codes and their statuses, each
+situation's outcome, the rules' settings and the reference's error body).
+Built in: ` + strings.Join(spec.BuiltinNames(), ", ") + `. The default is ` + spec.DefaultContract + `; any other is chosen
+with --contract (ERRCONFORM_CONTRACT) or contract: in the config, by a
+built-in name or a contract file's path.`,
 		Example: `  errconform contract check my-contract.yaml
   errconform contract show --contract openrouter`,
 		Args: func(cmd *cobra.Command, args []string) error {
@@ -411,26 +439,30 @@ covers: its statuses and codes, and how many cases run under it.`,
 			return a.contractCheck(args[0])
 		}),
 	}
-	var showContract string
+	var so runOptions
 	show := &cobra.Command{
 		Use:   "show",
 		Short: "Print the contract in use, as the document it was read from",
-		Long: `show prints the contract a run would use: --contract (or ERRCONFORM_CONTRACT),
-else the default, as the OpenAPI document it was read from, after one comment
-line naming it.`,
+		Long: `show prints the contract run would use, found as run finds it: --contract (or
+ERRCONFORM_CONTRACT), else contract: in the config file (--config,
+ERRCONFORM_CONFIG, or errconform.yaml or .errconform.yaml in the working
+directory), else the default (` + spec.DefaultContract + `). It prints the OpenAPI document the
+contract was read from, after one comment line naming it and where the choice
+came from.`,
 		Example: `  errconform contract show
+  errconform contract show --config errconform.yaml
   errconform contract show --contract openrouter > openrouter.yaml`,
 		Args:              noArgs,
 		ValidArgsFunction: cobra.NoFileCompletions,
 		RunE: ranErr(func(cmd *cobra.Command, _ []string) error {
-			name := showContract
-			if v, ok := a.LookupEnv(EnvName("contract")); ok && !cmd.Flags().Changed("contract") {
-				name = v
-			}
-			return a.contractShow(name)
+			return a.contractShow(cmd.Flags(), &so)
 		}),
 	}
-	show.Flags().StringVar(&showContract, "contract", "", "the `CONTRACT`: a built-in name or a contract file (default "+spec.DefaultContract+")")
+	show.Flags().SortFlags = false
+	show.Flags().StringVar(&so.contract, "contract", "", "the `CONTRACT`: a built-in name ("+strings.Join(spec.BuiltinNames(), ", ")+") or a contract file (overrides contract: in the config; default "+spec.DefaultContract+")")
+	show.Flags().StringVar(&so.configFile, "config", "", "read contract: from the config `FILE` (YAML); default: errconform.yaml or .errconform.yaml in the working directory, if present")
+	bindEnv(show.Flags())
+	_ = show.MarkFlagFilename("config", "yaml", "yml")
 	completeContract(show)
 	cmd.AddCommand(check, show)
 	return cmd

@@ -86,11 +86,11 @@ func TestCommandLineMistakesAreOneLineAndExit2(t *testing.T) {
 func TestHelpForEveryCommand(t *testing.T) {
 	root := errconform(t, nil, "--help")
 	require.Equal(t, 0, root.code, root.stderr)
-	for _, cmd := range []string{"run", "list", "serve", "config", "diff", "schema", "version", "completion", "help"} {
+	for _, cmd := range []string{"run", "explore", "list", "serve", "config", "contract", "diff", "schema", "version", "completion", "help"} {
 		assert.Contains(t, root.stdout, "\n  "+cmd+" ", "errconform --help lists %s", cmd)
 	}
 	assert.NotContains(t, root.stdout, "docs", "the docs generator is hidden")
-	for _, cmd := range [][]string{{"run"}, {"list"}, {"serve"}, {"config", "check"}, {"diff"}, {"schema"}, {"version"}, {"completion", "bash"}} {
+	for _, cmd := range [][]string{{"run"}, {"explore"}, {"list"}, {"serve"}, {"config", "check"}, {"contract", "show"}, {"diff"}, {"schema"}, {"version"}, {"completion", "bash"}} {
 		t.Run(strings.Join(cmd, " "), func(t *testing.T) {
 			viaFlag := errconform(t, nil, append(cmd, "--help")...)
 			require.Equal(t, 0, viaFlag.code, viaFlag.stderr)

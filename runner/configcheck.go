@@ -60,16 +60,24 @@ func (a App) configCheck(path string) error {
 	if res.embedded {
 		target = "the embedded reference (" + config.ReferenceTarget + ")"
 	}
-	fmt.Fprintf(a.Stdout, "%s: valid. Target %s (timeout %s, gateway timeout %s). Nothing was sent.\n", path,
-		target, cfg.Target.Timeout.Std(), cfg.Target.GatewayTimeout.Std())
+	gatewayFrom := ""
+	if res.gatewayFrom != "" {
+		gatewayFrom = ", " + res.gatewayFrom
+	}
+	fmt.Fprintf(a.Stdout, "%s: valid. Target %s (timeout %s, gateway timeout %s%s). Nothing was sent.\n", path,
+		target, cfg.Target.Timeout.Std(), cfg.Target.GatewayTimeout.Std(), gatewayFrom)
 	redactor := probe.NewRedactor(cfg.Secrets()...)
 	keyHeader := "Authorization: Bearer <key>"
 	if !cfg.Auth.BearerAuth() {
 		keyHeader = cfg.Auth.Header + ": <key>"
 	}
 	fmt.Fprintf(a.Stdout, "The key travels as %s.\n", keyHeader)
-	fmt.Fprintf(a.Stdout, "Contract %s: %d of the catalogue's %d cases are in it (errconform list --contract %s lists the others and why).\n",
-		res.contract.Label(), len(cases)-notInContract, len(cases), contractArg(res.contract))
+	if notInContract > 0 {
+		fmt.Fprintf(a.Stdout, "Contract %s: %d of the catalogue's %d cases are in it (errconform list --contract %s lists the others and why).\n",
+			res.contract.Label(), len(cases)-notInContract, len(cases), contractArg(res.contract))
+	} else {
+		fmt.Fprintf(a.Stdout, "Contract %s: all the catalogue's %d cases are in it.\n", res.contract.Label(), len(cases))
+	}
 	if len(cfg.Target.Headers) > 0 {
 		fmt.Fprintln(a.Stdout, "Sent on every request (target.headers):")
 		secret := cfg.SecretHeaders()
@@ -87,6 +95,13 @@ func (a App) configCheck(path string) error {
 		}
 	}
 	fmt.Fprintf(a.Stdout, "%d of %d cases enabled, %d skipped for want of fixtures.\n", enabled, total, total-enabled)
+	variants, err := res.variants()
+	if err != nil {
+		return err
+	}
+	counts := countVariants(variants)
+	fmt.Fprintf(a.Stdout, "Explore (errconform explore, run --explore): %d variants over %d fields of %s (%s).\n",
+		counts.total, len(counts.fields), res.schemaOrigin, strings.Join(counts.fields, ", "))
 	keys := make([]string, 0, len(skippedBy))
 	for key := range skippedBy {
 		keys = append(keys, key)

@@ -8,7 +8,9 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
+	"github.com/errconform/errconform/config"
 	"github.com/errconform/errconform/spec"
 	"github.com/errconform/errconform/suites"
 )
@@ -60,13 +62,40 @@ func (a App) contractCheck(path string) error {
 }
 
 // contractShow is "errconform contract show": the document of the
-// contract in use, after a comment line naming it.
-func (a App) contractShow(nameOrPath string) error {
-	contract, err := loadContract(nameOrPath)
+// contract run would use (--contract, ERRCONFORM_CONTRACT, the config
+// file's contract:, the default, as openContract resolves it; fs holds
+// the parsed flags, op the values they were parsed into), after a
+// comment line naming it and where the choice came from.
+func (a App) contractShow(fs *pflag.FlagSet, op *runOptions) error {
+	onCommandLine := fs.Changed("contract") // before the environment sets it too
+	set, err := applyEnv(fs, a.LookupEnv)
 	if err != nil {
-		return usagef("contract show --contract %s: %v", nameOrPath, err)
+		return err
 	}
-	fmt.Fprintf(a.Stdout, "# errconform contract %s\n", contract.Label())
+	o := *op // with the environment applied
+	if o.configFile, err = findConfig(o, set); err != nil {
+		return err
+	}
+	var cfg config.Config
+	if o.configFile != "" {
+		if cfg, err = config.Load(o.configFile, a.LookupEnv); err != nil {
+			return err
+		}
+	}
+	contract, err := openContract(o, set, cfg)
+	if err != nil {
+		return err
+	}
+	from := "the default"
+	switch {
+	case onCommandLine:
+		from = "--contract"
+	case set["contract"]:
+		from = EnvName("contract")
+	case cfg.Contract != "":
+		from = "contract: in " + o.configFile
+	}
+	fmt.Fprintf(a.Stdout, "# errconform contract %s, chosen by %s\n", contract.Label(), from)
 	_, err = a.Stdout.Write(contract.Raw())
 	return err
 }

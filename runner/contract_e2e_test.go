@@ -130,7 +130,7 @@ func TestContractCommands(t *testing.T) {
 		{"show the default", []string{"contract", "show"}, 0, []string{"# errconform contract aiand", "x-errconform-contract:"}, ""},
 		{"show openrouter", []string{"contract", "show", "--contract", "openrouter"}, 0, []string{"name: openrouter", "equals_status: [code]"}, ""},
 		{"show an unknown built-in", []string{"contract", "show", "--contract", "nosuch"}, 2, nil, "built in: aiand, openrouter"},
-		{"list under openrouter", []string{"list", "--contract", "openrouter"}, 0, []string{"not in this contract: the contract has no 404", "Contract openrouter 2026"}, ""},
+		{"list under openrouter", []string{"list", "--contract", "openrouter"}, 0, []string{"not in this contract [", "] the contract has no 404", "Contract openrouter 2026"}, ""},
 		{"situations under the third contract", []string{"list", "--situations", "--contract", acmeContract}, 0, []string{"unknown-route", "400 unknown_route"}, ""},
 		{"run with an unknown contract", []string{"run", "--target", "reference", "--contract", "nosuch"}, 2, nil, "--contract nosuch"},
 		{"serve with a broken contract", []string{"serve", "--contract", broken}, 2, nil, "belongs to status 410"},
@@ -148,27 +148,48 @@ func TestContractCommands(t *testing.T) {
 }
 
 // The contract may come from the config file, the environment or the
-// flag, in the usual order; config check resolves it as run does.
+// flag, in the usual order; config check resolves it as run does. serve
+// --config-out names the contract the server speaks, so that a run with
+// its config is judged by it.
 func TestContractFromConfigAndEnvironment(t *testing.T) {
 	cfgPath := serveContract(t, "openrouter")
 	data, err := os.ReadFile(cfgPath)
 	require.NoError(t, err)
-	withContract := filepath.Join(t.TempDir(), "with-contract.yaml")
-	require.NoError(t, os.WriteFile(withContract, append(data, []byte("contract: openrouter\n")...), 0o600))
-	out := errconform(t, nil, "run", "--config", withContract, "--quiet")
-	assert.Equal(t, 0, out.code, "contract: openrouter in the config: %s", out.stdout+out.stderr)
-	out = errconform(t, []string{"ERRCONFORM_CONTRACT=openrouter"}, "run", "--config", cfgPath, "--quiet")
+	require.Contains(t, string(data), "contract: openrouter\n", "serve --config-out names its contract")
+	out := errconform(t, nil, "run", "--config", cfgPath, "--quiet")
+	assert.Equal(t, 0, out.code, "contract: openrouter in serve's config: %s", out.stdout+out.stderr)
+	withoutContract := filepath.Join(t.TempDir(), "without-contract.yaml")
+	require.NoError(t, os.WriteFile(withoutContract, []byte(strings.Replace(string(data), "contract: openrouter\n", "", 1)), 0o600))
+	out = errconform(t, []string{"ERRCONFORM_CONTRACT=openrouter"}, "run", "--config", withoutContract, "--quiet")
 	assert.Equal(t, 0, out.code, "ERRCONFORM_CONTRACT: %s", out.stdout+out.stderr)
-	out = errconform(t, []string{"ERRCONFORM_CONTRACT=aiand"}, "run", "--config", withContract, "--quiet")
+	out = errconform(t, nil, "run", "--config", withoutContract, "--quiet")
+	assert.Equal(t, 1, out.code, "no contract named: the default judges an openrouter server: %s", out.stdout+out.stderr)
+	out = errconform(t, []string{"ERRCONFORM_CONTRACT=aiand"}, "run", "--config", cfgPath, "--quiet")
 	assert.Equal(t, 1, out.code, "the environment wins over the config: %s", out.stdout+out.stderr)
-	out = errconform(t, nil, "config", "check", withContract)
+	out = errconform(t, nil, "config", "check", cfgPath)
 	assert.Equal(t, 0, out.code, out.stderr)
 	assert.Contains(t, out.stdout, "Contract openrouter 2026 (built-in openrouter)")
 	badContract := filepath.Join(t.TempDir(), "bad-contract.yaml")
-	require.NoError(t, os.WriteFile(badContract, append(data, []byte("contract: nosuch\n")...), 0o600))
+	require.NoError(t, os.WriteFile(badContract, []byte(strings.Replace(string(data), "contract: openrouter\n", "contract: nosuch\n", 1)), 0o600))
 	for _, args := range [][]string{{"config", "check", badContract}, {"run", "--config", badContract}} {
 		out = errconform(t, nil, args...)
 		assert.Equal(t, 2, out.code, "%v: %s", args, out.stdout+out.stderr)
 		assert.Contains(t, out.stderr, "contract", "%v names the field", args)
 	}
+}
+
+// serve --config-out names a contract file by its absolute path: the
+// config may be read from another directory.
+func TestServeConfigNamesAContractFileByItsPath(t *testing.T) {
+	abs, err := filepath.Abs(acmeContract)
+	require.NoError(t, err)
+	cfgPath := serveContract(t, acmeContract)
+	data, err := os.ReadFile(cfgPath)
+	require.NoError(t, err)
+	assert.Contains(t, string(data), "contract: "+abs+"\n")
+	cmd := exec.Command(binary, "run", "--config", cfgPath, "--quiet")
+	cmd.Dir = t.TempDir()
+	got, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", got)
+	assert.Contains(t, string(got), "0 failed")
 }

@@ -14,16 +14,16 @@ import (
 
 // listOptions are list's flags.
 type listOptions struct {
-	format, contract  string
-	rules, situations bool
+	format, contract           string
+	rules, situations, explore bool
 }
 
 func (a App) list(o listOptions) error {
 	if o.format != "text" && o.format != "json" && o.format != "markdown" {
 		return usagef("list --format %q: not text, json or markdown", o.format)
 	}
-	if o.rules && o.situations {
-		return usagef("list: --rules and --situations list different things; give one")
+	if n := countTrue(o.rules, o.situations, o.explore); n > 1 {
+		return usagef("list: --rules, --situations and --explore list different things; give one")
 	}
 	contract, err := loadContract(o.contract)
 	if err != nil {
@@ -34,6 +34,8 @@ func (a App) list(o listOptions) error {
 		return writeRules(a.Stdout, contract, o.format)
 	case o.situations:
 		return writeSituations(a.Stdout, contract, o.format)
+	case o.explore:
+		return writeExploreList(a.Stdout, contract, o.format)
 	}
 	cases, err := suites.For(contract)
 	if err != nil {
@@ -41,29 +43,27 @@ func (a App) list(o listOptions) error {
 	}
 	switch o.format {
 	case "json":
-		type entry struct {
-			suites.Case
-			Type string `json:"type,omitempty"`
-		}
-		out := make([]entry, len(cases))
-		for i, c := range cases {
-			t, _ := contract.TypeFor(c.Expect.Status)
-			out[i] = entry{c, t}
-		}
-		enc := json.NewEncoder(a.Stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(out)
+		return writeCasesJSON(a.Stdout, cases, contract)
 	case "markdown":
 		return writeCasesMarkdown(a.Stdout, cases, contract)
 	}
 	tw := tabwriter.NewWriter(a.Stdout, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tSTATUS\tTYPE\tCODE\tPARAM\tFIXTURES\tTITLE")
+	fmt.Fprintln(tw, "ID\tSTATUS\tTYPE\tCODE\tPARAM\tFIXTURES\tTITLE\tNOTE")
 	statuses, codes := map[int]int{}, map[string]int{}
 	notInContract := 0
+	var reasons []string // the reasons cases are not in the contract, as footnotes
+	footnote := map[string]int{}
 	for _, c := range cases {
 		if c.NotInContract != "" {
+			// The reason is a footnote: in a column it would widen every row.
 			notInContract++
-			fmt.Fprintf(tw, "%s\tnot in this contract: %s\t\t\t\t%s\t%s\n", c.ID, c.NotInContract, dash(strings.Join(c.Fixtures, ",")), c.Title)
+			n, ok := footnote[c.NotInContract]
+			if !ok {
+				reasons = append(reasons, c.NotInContract)
+				n = len(reasons)
+				footnote[c.NotInContract] = n
+			}
+			fmt.Fprintf(tw, "%s\t-\t-\t-\t-\t%s\t%s\tnot in this contract [%d]\n", c.ID, dash(strings.Join(c.Fixtures, ",")), c.Title, n)
 			continue
 		}
 		t, _ := contract.TypeFor(c.Expect.Status)
@@ -77,6 +77,12 @@ func (a App) list(o listOptions) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	if len(reasons) > 0 {
+		fmt.Fprintln(a.Stdout, "\nNot in this contract (listed, never run):")
+		for i, r := range reasons {
+			fmt.Fprintf(a.Stdout, "  [%d] %s\n", i+1, r)
+		}
+	}
 	fmt.Fprintf(a.Stdout, "\n%d cases, %d of them not in this contract. Contract %s coverage:\n", len(cases), notInContract, contract.Label())
 	for _, s := range contract.Statuses {
 		fmt.Fprintf(a.Stdout, "  status %d %-22s %3d cases%s\n", s.Status, s.Type, statuses[s.Status], missingMark(statuses[s.Status]))
@@ -86,6 +92,17 @@ func (a App) list(o listOptions) error {
 	}
 	fmt.Fprintln(a.Stdout, "Labels per case: group:, situation:, status:, code:, endpoint:, fixture: (or no-fixture), slow, alone, stream, control, not-in-contract. Use them with run --label-filter, and the IDs with run --case.")
 	return nil
+}
+
+// countTrue counts the flags set.
+func countTrue(flags ...bool) int {
+	n := 0
+	for _, f := range flags {
+		if f {
+			n++
+		}
+	}
+	return n
 }
 
 func dash(s string) string {

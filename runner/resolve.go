@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/spf13/pflag"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/errconform/errconform/config"
 	"github.com/errconform/errconform/reference"
@@ -41,6 +42,14 @@ type resolution struct {
 	toStdout string
 	selected []suites.Case
 	waivers  map[string]config.Waiver
+	// explore are the explore variants under the contract, once
+	// computed (variants); schemaOrigin says which request schema they
+	// come from.
+	explore      []suites.Case
+	schemaOrigin string
+	// gatewayFrom says where target.gateway_timeout came from, for config
+	// check: "" (a flag, its variable or the file), or "the contract's".
+	gatewayFrom string
 }
 
 // resolveConfig is the one configuration-resolution path, shared by run
@@ -73,21 +82,25 @@ func (a App) resolveConfig(fs *pflag.FlagSet, op *runOptions) (res resolution, e
 	if err != nil {
 		return res, err
 	}
-	cfg, contract, embedded, stop, err := a.resolveTarget(o, set)
+	t, err := a.resolveTarget(o, set)
 	if err != nil {
 		return res, err
 	}
-	res = resolution{opts: o, contract: contract, cfg: cfg, embedded: embedded, stop: stop, toStdout: toStdout}
+	res = resolution{opts: o, contract: t.contract, cfg: t.cfg, embedded: t.embedded, stop: t.stop, toStdout: toStdout, gatewayFrom: t.gatewayFrom}
 	if err := res.check(); err != nil {
-		stop()
+		t.stop()
 		return resolution{}, err
 	}
 	return res, nil
 }
 
 // check completes a resolution with what depends on the merged
-// configuration: the TLS settings, the selected cases (whose positive
-// controls the request budget must leave room for) and the waivers.
+// configuration: the TLS settings, the cases to choose from (the
+// catalogue, the explore variants, or both), the selected ones (whose
+// positive controls the request budget must leave room for) and the
+// waivers. A config's explore section is checked whenever it has one, so
+// that run and config check refuse a bad one alike, and explore does not
+// find out later.
 func (res *resolution) check() error {
 	var err error
 	if res.tls, err = tlsConfigFor(res.cfg.TLS); err != nil {
@@ -97,7 +110,20 @@ func (res *resolution) check() error {
 	if err != nil {
 		return usageError{err}
 	}
-	if res.selected, err = selectCases(res.opts, catalogue, reportTarget{res.cfg.Target.BaseURL, res.embedded}); err != nil {
+	exploring := res.opts.explore || res.opts.exploreOnly
+	if exploring || exploreConfigured(res.cfg.Explore) {
+		if _, err := res.variants(); err != nil {
+			return err
+		}
+	}
+	cases := catalogue
+	switch {
+	case res.opts.exploreOnly:
+		cases = append(controlCases(catalogue), res.explore...)
+	case exploring:
+		cases = withVariants(catalogue, res.explore)
+	}
+	if res.selected, err = selectCases(res.opts, cases, reportTarget{res.cfg.Target.BaseURL, res.embedded}); err != nil {
 		return err
 	}
 	if controls := int64(len(controlCases(res.selected))); res.cfg.Limits.MaxRequests > 0 && res.cfg.Limits.MaxRequests < controls {
@@ -105,15 +131,73 @@ func (res *resolution) check() error {
 			res.cfg.Limits.MaxRequests, controls)
 	}
 	if res.opts.waivers != "" {
+		// A waiver file may name explore variants whether or not this run
+		// explores: one file serves run and explore alike.
 		known := map[string]bool{}
 		for _, c := range catalogue {
 			known[c.ID] = true
 		}
-		if res.waivers, err = config.LoadWaivers(res.opts.waivers, func(id string) bool { return known[id] }); err != nil {
+		isKnown := func(id string) bool {
+			if known[id] {
+				return true
+			}
+			variants, err := res.variants()
+			if err != nil {
+				return false
+			}
+			for _, c := range variants {
+				known[c.ID] = true
+			}
+			return known[id]
+		}
+		if res.waivers, err = config.LoadWaivers(res.opts.waivers, isKnown); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// variants returns the explore variants the configuration selects under
+// the contract (computed once): the request schema explore.request_schema
+// names (the embedded OpenAI schemas by default), the fields
+// explore.fields selects. A schema that does not load, or a selection
+// matching no field, is a configuration error naming the field.
+func (res *resolution) variants() ([]suites.Case, error) {
+	if res.explore != nil {
+		return res.explore, nil
+	}
+	e := res.cfg.Explore
+	rs, err := spec.OpenRequestSchemas(e.RequestSchema)
+	if err != nil {
+		return nil, &config.Error{File: res.opts.configFile, Field: "explore.request_schema", Msg: err.Error()}
+	}
+	variants, err := suites.ExploreFor(res.contract, rs, suites.SelectionOf(e))
+	if err != nil {
+		return nil, &config.Error{File: res.opts.configFile, Field: "explore.fields", Msg: err.Error()}
+	}
+	res.explore, res.schemaOrigin = variants, rs.Origin
+	return variants, nil
+}
+
+// exploreConfigured reports whether a config has an explore section.
+func exploreConfigured(e config.Explore) bool {
+	return e.RequestSchema != "" || len(e.Fields.Include) > 0 || len(e.Fields.Exclude) > 0 || len(e.Unsupported) > 0 || e.Deep
+}
+
+// withVariants returns the catalogue with the explore variants added
+// before the cases that run alone, which stay last.
+func withVariants(catalogue, variants []suites.Case) []suites.Case {
+	at := len(catalogue)
+	for i, c := range catalogue {
+		if c.Alone {
+			at = i
+			break
+		}
+	}
+	out := make([]suites.Case, 0, len(catalogue)+len(variants))
+	out = append(out, catalogue[:at]...)
+	out = append(out, variants...)
+	return append(out, catalogue[at:]...)
 }
 
 // checkRunFlags refuses flag (or environment) values that would switch a
@@ -200,58 +284,142 @@ func findConfig(o runOptions, set map[string]bool) (string, error) {
 const errNoTarget = "no target to check: give the API's base URL with --target, ERRCONFORM_TARGET or target.base_url in the config (" +
 	"--target reference runs against the embedded reference)"
 
+// resolvedTarget is what resolveTarget resolves: the merged and
+// validated configuration, the contract, whether the target is the
+// embedded reference (stop releases it), and where the gateway timeout
+// came from.
+type resolvedTarget struct {
+	cfg         config.Config
+	contract    *spec.Contract
+	embedded    bool
+	stop        func()
+	gatewayFrom string
+}
+
 // resolveTarget merges flags, environment and config file (in that order of
 // precedence), loads the contract they name, and starts the embedded
 // reference (speaking that contract) when the target is "reference"; stop
-// releases it.
-func (a App) resolveTarget(o runOptions, set map[string]bool) (cfg config.Config, contract *spec.Contract, embedded bool, stop func(), err error) {
-	stop = func() {}
+// releases it. Where none of them sets target.gateway_timeout, the
+// contract's own gateway timeout applies (and target.timeout, when no one
+// set it either, grows to leave room for it).
+func (a App) resolveTarget(o runOptions, set map[string]bool) (resolvedTarget, error) {
+	none := resolvedTarget{stop: func() {}}
+	var cfg config.Config
+	fileSets := map[string]bool{}
 	if o.configFile != "" {
 		// Validated below, once flags and environment are merged in.
+		var err error
 		if cfg, err = config.Load(o.configFile, a.LookupEnv); err != nil {
-			return cfg, nil, false, stop, err
+			return none, err
+		}
+		if fileSets, err = keysSetIn(o.configFile, "target.timeout", "target.gateway_timeout"); err != nil {
+			return none, err
 		}
 	} else {
 		cfg.ApplyDefaults()
 	}
-	if contract, err = openContract(o, set, cfg); err != nil {
-		return cfg, nil, false, stop, err
+	contract, err := openContract(o, set, cfg)
+	if err != nil {
+		return none, err
 	}
 	if set["target"] {
 		if strings.TrimSpace(o.target) == "" {
-			return cfg, nil, false, stop, usagef("the target is empty: --target or ERRCONFORM_TARGET is set to an empty string (a CI secret that is not set?); %s", errNoTarget)
+			return none, usagef("the target is empty: --target or ERRCONFORM_TARGET is set to an empty string (a CI secret that is not set?); %s", errNoTarget)
 		}
 		cfg.Target.BaseURL = o.target
 	}
 	if cfg.Target.BaseURL == "" {
 		if o.configFile != "" {
-			return cfg, nil, false, stop, &config.Error{File: o.configFile, Field: "target.base_url", Msg: errNoTarget}
+			return none, &config.Error{File: o.configFile, Field: "target.base_url", Msg: errNoTarget}
 		}
-		return cfg, nil, false, stop, usagef("%s", errNoTarget)
+		return none, usagef("%s", errNoTarget)
 	}
 	a.applyKeyFromEnv(&cfg)
+	t := resolvedTarget{contract: contract, stop: func() {}}
 	if cfg.Target.BaseURL == config.ReferenceTarget {
 		opts := reference.Options{GatewayTimeout: EmbeddedGatewayTimeout}
 		running, err := reference.Start(contract, opts, "")
 		if err != nil {
-			return cfg, nil, false, stop, fmt.Errorf("start the embedded reference: %w", err)
+			return none, fmt.Errorf("start the embedded reference: %w", err)
 		}
-		stop = func() { _ = running.Close() }
+		t.stop = func() { _ = running.Close() }
 		ref := running.Config()
-		ref.Require, ref.Strict, ref.Limits, ref.TLS, ref.Contract = cfg.Require, cfg.Strict, cfg.Limits, cfg.TLS, cfg.Contract
-		cfg, embedded = ref, true
+		ref.Require, ref.Strict, ref.Limits, ref.TLS, ref.Contract, ref.Explore = cfg.Require, cfg.Strict, cfg.Limits, cfg.TLS, cfg.Contract, cfg.Explore
+		cfg, t.embedded = ref, true
+	} else if !set["gateway-timeout"] && !fileSets["target.gateway_timeout"] {
+		t.gatewayFrom = applyContractTimeout(&cfg, contract, set["timeout"] || fileSets["target.timeout"])
 	}
 	overrideFromFlags(&cfg, o, set)
 	applyTrafficDefaults(&cfg, set["max-rps"])
 	if err := cfg.Validate(); err != nil {
-		stop()
+		t.stop()
 		var ce *config.Error
 		if errors.As(err, &ce) && o.configFile != "" && ce.File == "" {
 			ce.File = o.configFile
 		}
-		return cfg, nil, false, func() {}, err
+		return none, err
 	}
-	return cfg, contract, embedded, stop, nil
+	t.cfg = cfg
+	return t, nil
+}
+
+// timeoutMargin is what target.timeout leaves beyond the gateway timeout
+// and its slack by default (40s = 30s + 5s + 5s).
+const timeoutMargin = config.DefaultTimeout - config.DefaultGatewayTimeout - config.TimeoutSlack
+
+// applyContractTimeout sets the gateway timeout to the contract's, where
+// it names one, and says so ("the contract's"; "" when it names none).
+// Unless timeoutSet (a flag, its variable or the file set target.timeout),
+// the per-request timeout grows to leave room for a late 504.
+func applyContractTimeout(cfg *config.Config, contract *spec.Contract, timeoutSet bool) string {
+	gateway := contract.GatewayTimeout()
+	if gateway <= 0 {
+		return ""
+	}
+	cfg.Target.GatewayTimeout = config.Duration(gateway)
+	if need := gateway + config.TimeoutSlackFor(gateway) + timeoutMargin; !timeoutSet && cfg.Target.Timeout.Std() < need {
+		cfg.Target.Timeout = config.Duration(need)
+	}
+	return "the contract's"
+}
+
+// keysSetIn reports which of the dotted keys ("target.timeout") a config
+// file sets itself, whatever the value: config.Load fills in defaults,
+// and a default must not hide the contract's own value.
+func keysSetIn(path string, keys ...string) (map[string]bool, error) {
+	data, err := config.ReadFileLimited(path, config.MaxFileBytes)
+	if err != nil {
+		return nil, &config.Error{File: path, Msg: err.Error()}
+	}
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, &config.Error{File: path, Msg: err.Error()} // config.Load read it already: not expected
+	}
+	found := map[string]bool{}
+	for _, key := range keys {
+		node := &root
+		if node.Kind == yaml.DocumentNode && len(node.Content) > 0 {
+			node = node.Content[0]
+		}
+		for _, part := range strings.Split(key, ".") {
+			node = member(node, part)
+		}
+		found[key] = node != nil
+	}
+	return found, nil
+}
+
+// member is the value of a mapping node's member, or nil.
+func member(n *yaml.Node, name string) *yaml.Node {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == name {
+			return n.Content[i+1]
+		}
+	}
+	return nil
 }
 
 // openContract loads the contract a run is judged by: --contract (or

@@ -82,6 +82,11 @@ func TestRunAndConfigCheckResolveAlike(t *testing.T) {
 		{name: "ERRCONFORM_LABEL_FILTER", config: withKey, env: map[string]string{"ERRCONFORM_LABEL_FILTER": "status:401"}},
 		{name: "ERRCONFORM_WAIVERS", config: withKey, env: map[string]string{"ERRCONFORM_WAIVERS": waivers}},
 		{name: "ERRCONFORM_WAIVERS naming an unknown case", config: withKey, env: map[string]string{"ERRCONFORM_WAIVERS": badWaivers}, want: "waivers[0].case"},
+		{name: "explore section", config: withKey + "explore:\n  fields:\n    include: [temperature, \"*_penalty\"]\n  unsupported: [seed]\n  deep: true\n"},
+		{name: "explore glob not a glob", config: withKey + "explore:\n  fields:\n    include: [\"[temperature\"]\n", want: "explore.fields.include"},
+		{name: "explore selecting no field", config: withKey + "explore:\n  fields:\n    include: [no_such_field]\n", want: "explore.fields"},
+		{name: "explore request schema missing", config: withKey + "explore:\n  request_schema: " + filepath.Join(dir, "missing.json") + "\n", want: "explore.request_schema"},
+		{name: "explore request schema not a schema", config: withKey + "explore:\n  request_schema: " + notPEM + "\n", want: "explore.request_schema"},
 		{name: "two reports on standard output", config: withKey, env: map[string]string{"ERRCONFORM_JSON": "-", "ERRCONFORM_JUNIT": "-"}, want: "only one report"},
 	}
 	for i, tt := range tests {

@@ -56,10 +56,14 @@ type runOptions struct {
 	labelFilter, require, waivers, caCert, rerunFailed              string
 	cases                                                           []string
 	strict, quiet, verbose, dryRun, insecure                        bool
-	deadline, timeout, gatewayTimeout                               time.Duration
-	maxRPS                                                          float64
-	maxRequests, maxBody                                            int64
-	concurrency                                                     int
+	// explore adds the explore variants to the catalogue's cases (run
+	// --explore); exploreOnly runs them instead (errconform explore),
+	// with the positive controls.
+	explore, exploreOnly              bool
+	deadline, timeout, gatewayTimeout time.Duration
+	maxRPS                            float64
+	maxRequests, maxBody              int64
+	concurrency                       int
 }
 
 // register declares run's flags, in the order its help lists them. A
@@ -71,6 +75,7 @@ func (o *runOptions) register(fs *pflag.FlagSet) {
 	fs.StringVar(&o.labelFilter, "label-filter", "", "run only the cases whose labels match `EXPR`, a Ginkgo label expression such as 'status:401 && !slow' (errconform list --format json shows every case's labels)")
 	fs.StringSliceVar(&o.cases, "case", nil, "run only the case with this `ID`, or the cases whose IDs match it as a glob (path.Match: * does not cross /); repeatable or comma-separated")
 	fs.StringVar(&o.rerunFailed, "rerun-failed", "", "run only the failed and errored cases of an earlier JSON `REPORT` (--json); one without any: say so, send nothing, exit 0")
+	fs.BoolVar(&o.explore, "explore", false, "add the explore variants (every selected field of the request schema broken one constraint at a time; explore: in the config) to the catalogue's cases")
 	fs.StringVar(&o.require, "require", "", "the fixture `KEYS` (comma-separated, or all) whose absence fails the cases that need them instead of skipping them")
 	fs.BoolVar(&o.strict, "strict", false, "fail on SHOULD findings (warnings) too")
 	fs.StringVar(&o.waivers, "waivers", "", "read waived cases (case, reason, expires) from the YAML `FILE`")
@@ -84,7 +89,7 @@ func (o *runOptions) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.dryRun, "dry-run", false, "print every request that would be sent (redacted) and send none")
 	fs.DurationVar(&o.deadline, "deadline", 30*time.Minute, fmt.Sprintf("deadline for the whole run, report writing included (at least %s); when it passes, unfinished cases are errored, the reports are written from what is known within %s, and the run exits 1", MinDeadline, CutShortGrace))
 	fs.DurationVar(&o.timeout, "timeout", 0, "per-request timeout, positive (overrides target.timeout; default 40s)")
-	fs.DurationVar(&o.gatewayTimeout, "gateway-timeout", 0, "the contract's gateway timeout for the 504 rule, positive (overrides target.gateway_timeout; default 30s)")
+	fs.DurationVar(&o.gatewayTimeout, "gateway-timeout", 0, "the gateway timeout for the 504 rule, positive (overrides target.gateway_timeout; default: the contract's, else 30s)")
 	fs.Float64Var(&o.maxRPS, "max-rps", 0, fmt.Sprintf("cap on requests per second, a finite number (default %d for a remote target, none on loopback; 0 given explicitly: none)", DefaultMaxRPS))
 	fs.Int64Var(&o.maxRequests, "max-requests", 0, "cap on the total number of requests (default: what the selected cases need at most)")
 	fs.IntVar(&o.concurrency, "concurrency", 0, fmt.Sprintf("cases in flight at once (default %d)", DefaultConcurrency))
@@ -177,6 +182,9 @@ func (a App) run(fs *pflag.FlagSet, op *runOptions) (int, error) {
 	if !o.quiet {
 		fmt.Fprintf(a.Stdout, "errconform %s: checking %s against contract %s (%s; %d cases, concurrency %d, %s)\n", version,
 			redactor.String(cfg.Target.BaseURL), contract.Label(), configText(o.configFile, embedded), len(s.selected), client.Concurrency(), rateText(cfg.Limits.MaxRPS))
+		if counts := countVariants(s.selected); counts.total > 0 {
+			fmt.Fprintf(a.Stdout, "explore: %d variants over %d fields of %s\n", counts.total, len(counts.fields), res.schemaOrigin)
+		}
 	}
 	started := time.Now()
 	code, err := s.preflight(ctx)
@@ -196,7 +204,8 @@ func (a App) run(fs *pflag.FlagSet, op *runOptions) (int, error) {
 	reportErr := writeReports(o, ginkgoReport, run, contract, reportOut)
 	summary := reports.Summarize(run.Results)
 	_ = reports.WriteSummary(a.Stdout, summary, elapsed, client.Sent()) // the terminal: a failed write has nowhere to be told
-	printGroups(a.Stdout, reports.BuildJSON(run).Groups)
+	printExploreSent(a.Stdout, ordered)
+	printGroups(a.Stdout, failureGroups(run))
 	if cutShort {
 		fmt.Fprintf(a.Stderr, "errconform: %s: %d of %d cases not completed (errored); the reports hold what was known\n",
 			context.Cause(ctx), notCompleted, len(ordered))
@@ -451,7 +460,8 @@ func (s *session) collect(ctx context.Context) (ordered []suites.Result, notComp
 				w, waived := s.waivers[c.ID]
 				r = suites.ApplyWaiver(suites.Execute(ctx, c, s.target, s.cfg.Strict), w, waived, time.Now())
 			} else {
-				r = suites.Result{Case: c, Verdict: check.Errored, Reason: reason}
+				d := check.Unfinished(reason)
+				r = suites.Result{Case: c, Verdict: d.Verdict, Skip: d.Skip, Reason: d.Reason}
 				notCompleted++
 			}
 			if !s.opts.quiet {
@@ -846,7 +856,7 @@ func printCaseLine(w io.Writer, r suites.Result) {
 // has them all.
 const (
 	maxGroupsShown     = 10
-	groupHeadlineBytes = 200
+	groupHeadlineBytes = reports.GroupHeadlineBytes
 )
 
 // printGroups ends the summary with the failed and errored cases grouped
@@ -869,6 +879,24 @@ func printGroups(w io.Writer, groups []reports.Group) {
 		fmt.Fprintf(w, "  %4d %s  %s\n        e.g. %s\n", g.Count, cases,
 			reports.Excerpt([]byte(reports.Printable(g.Headline)), groupHeadlineBytes), reports.Printable(g.Example))
 	}
+}
+
+// failureGroups groups a run's failed and errored cases by cause, as the
+// reports do, building the report of those cases only: a run of thousands
+// of passing explore variants does not build a second copy of its
+// results to print none of them.
+func failureGroups(run reports.Run) []reports.Group {
+	var failed []suites.Result
+	for _, r := range run.Results {
+		if r.Verdict == check.Failed || r.Verdict == check.Errored {
+			failed = append(failed, r)
+		}
+	}
+	if len(failed) == 0 {
+		return nil
+	}
+	run.Results = failed
+	return reports.BuildJSON(run).Groups
 }
 
 // exitCode: 3 when every case that ran found the target unreachable, 1 on

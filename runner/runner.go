@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"syscall"
@@ -216,7 +217,16 @@ func (a App) serve(o serveOptions) error {
 	}
 	defer running.Close()
 	if o.configOut != "" {
-		data, err := running.Config().Marshal()
+		// The config names the contract the server speaks, so that a run
+		// with it is judged by that contract.
+		cfg := running.Config()
+		cfg.Contract = contractArg(contract)
+		if _, builtin := strings.CutPrefix(contract.Origin(), "built-in "); !builtin {
+			if abs, err := filepath.Abs(cfg.Contract); err == nil {
+				cfg.Contract = abs // the config may be read from another directory
+			}
+		}
+		data, err := cfg.Marshal()
 		if err != nil {
 			return fmt.Errorf("encode config: %w", err)
 		}

@@ -90,3 +90,10 @@ func ParseRequestSchemas(data []byte) (*RequestSchemas, error) {
 func (rs *RequestSchemas) ValidateChat(body any) error {
 	return rs.Chat.VisitJSON(body, openapi3.MultiErrors())
 }
+
+// ValidChat reports whether a decoded chat request body is valid: the
+// schema's verdict alone, without building the violations' messages
+// (which costs far more than the check).
+func (rs *RequestSchemas) ValidChat(body any) bool {
+	return rs.Chat.VisitJSON(body, openapi3.FailFast()) == nil
+}

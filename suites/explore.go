@@ -192,7 +192,7 @@ func Explore(rs *spec.RequestSchemas, sel ExploreSelection) ([]Case, error) {
 			}
 			base[field] = value
 		}
-		if e.rs.ValidateChat(jsonValue(base)) != nil {
+		if !e.rs.ValidChat(jsonValue(base)) {
 			continue // no valid body holds this field: nothing to break
 		}
 		required := contains(top.required, field)
@@ -301,7 +301,7 @@ func (e *explorer) walkInside(sh shape, p []string, display string, base map[str
 				continue
 			}
 			branchBase := withValue(base, p, value)
-			if e.rs.ValidateChat(jsonValue(branchBase)) != nil {
+			if !e.rs.ValidChat(jsonValue(branchBase)) {
 				continue
 			}
 			bsh := shapeOf(b)
@@ -336,7 +336,7 @@ func (e *explorer) walkInside(sh shape, p []string, display string, base map[str
 					continue
 				}
 				childBase = withValue(base, append(clone(p), name), value)
-				if e.rs.ValidateChat(jsonValue(childBase)) != nil {
+				if !e.rs.ValidChat(jsonValue(childBase)) {
 					continue
 				}
 			}
@@ -351,7 +351,7 @@ func (e *explorer) walkInside(sh shape, p []string, display string, base map[str
 				return
 			}
 			itemBase = withValue(base, p, []any{item})
-			if e.rs.ValidateChat(jsonValue(itemBase)) != nil {
+			if !e.rs.ValidChat(jsonValue(itemBase)) {
 				return
 			}
 		}
@@ -436,7 +436,7 @@ func (e *explorer) controls(s *openapi3.Schema, field string, base map[string]an
 func (e *explorer) add(v variant) {
 	valid := strings.HasPrefix(v.constraint, Valid)
 	body := v.body(DefaultModel)
-	if (e.rs.ValidateChat(jsonValue(body)) == nil) != valid {
+	if e.rs.ValidChat(jsonValue(body)) != valid {
 		return // the schema does not see it as intended: not a probe of it
 	}
 	for _, field := range []string{"n", "max_tokens", "max_completion_tokens"} {

@@ -198,7 +198,7 @@ func minimal(s *openapi3.Schema, depth int) (any, bool) {
 	sh := shapeOf(s)
 	if len(sh.branches) > 1 {
 		for _, b := range sh.branches {
-			if v, ok := minimal(b, depth+1); ok && s.VisitJSON(jsonValue(v)) == nil {
+			if v, ok := minimal(b, depth+1); ok && s.VisitJSON(jsonValue(v), openapi3.FailFast()) == nil {
 				return v, true
 			}
 		}
@@ -253,7 +253,7 @@ func minimal(s *openapi3.Schema, depth int) (any, bool) {
 
 // matchesBranch reports whether a value is valid under one form.
 func matchesBranch(b *openapi3.Schema, value any) bool {
-	return value != nil && b.VisitJSON(jsonValue(value)) == nil
+	return value != nil && b.VisitJSON(jsonValue(value), openapi3.FailFast()) == nil
 }
 
 func repeatItem(item any, n int) []any {

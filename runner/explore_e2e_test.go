@@ -1,0 +1,228 @@
+package runner_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/errconform/errconform/check"
+	"github.com/errconform/errconform/spec"
+	"github.com/errconform/errconform/suites"
+)
+
+// coreVariants are the explore variants of the core set under the default
+// contract: what explore sends without an explore section in the config.
+func coreVariants(t *testing.T) []suites.Case {
+	t.Helper()
+	contract, err := spec.Load()
+	require.NoError(t, err)
+	rs, err := spec.DefaultRequestSchemas()
+	require.NoError(t, err)
+	variants, err := suites.ExploreFor(contract, rs, suites.ExploreSelection{})
+	require.NoError(t, err)
+	require.NotEmpty(t, variants)
+	return variants
+}
+
+// label is the value of a case's "name:value" label.
+func label(c suites.Case, name string) string {
+	for _, l := range c.Labels {
+		if v, ok := strings.CutPrefix(l, name+":"); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// perField counts variants per top-level field, and per field and
+// constraint.
+func perField(variants []suites.Case) (fields map[string]int, constraints map[string]map[string]int) {
+	fields, constraints = map[string]int{}, map[string]map[string]int{}
+	for _, v := range variants {
+		f, c := label(v, "field"), label(v, "constraint")
+		fields[f]++
+		if constraints[f] == nil {
+			constraints[f] = map[string]int{}
+		}
+		constraints[f][c]++
+	}
+	return fields, constraints
+}
+
+// assertCounts checks the per-field lines explore and list --explore
+// print: "  <field>  <n>  wrong-type×2 …", one per field.
+func assertCounts(t *testing.T, out string, variants []suites.Case) {
+	t.Helper()
+	fields, constraints := perField(variants)
+	for f, n := range fields {
+		line := regexp.MustCompile(`(?m)^\s+` + regexp.QuoteMeta(f) + `\s+(\d+)\s+(.*)$`).FindStringSubmatch(out)
+		require.NotNil(t, line, "a line counts the variants of %s:\n%s", f, out)
+		assert.Equal(t, fmt.Sprint(n), line[1], "variants of %s", f)
+		for c, k := range constraints[f] {
+			assert.Contains(t, strings.Fields(line[2]), fmt.Sprintf("%s×%d", c, k), "%s: %s", f, line[0])
+		}
+	}
+	total := regexp.MustCompile(`(?m)^\s+all fields\s+(\d+)\s`).FindStringSubmatch(out)
+	require.NotNil(t, total, "a line counts every variant")
+	assert.Equal(t, fmt.Sprint(len(variants)), total[1])
+}
+
+// errconform explore --target reference: the reference answers every
+// variant as the contract says, and explore says how many variants it sent
+// per field and constraint.
+func TestExploreAgainstTheEmbeddedReference(t *testing.T) {
+	variants := coreVariants(t)
+	report := filepath.Join(t.TempDir(), "explore.json")
+	out := errconform(t, nil, "explore", "--target", "reference", "--quiet", "--json", report)
+	require.Equal(t, 0, out.code, out.stdout+out.stderr)
+	fields, _ := perField(variants)
+	assert.Contains(t, out.stdout, fmt.Sprintf("Explore: %d of %d variants sent over %d fields", len(variants), len(variants), len(fields)))
+	assertCounts(t, out.stdout, variants)
+	assert.NotContains(t, out.stdout, "Failures by cause")
+
+	rep := readJSONReport(t, report)
+	var want []string
+	for _, v := range variants {
+		want = append(want, v.ID)
+	}
+	want = append(want, controlIDs...)
+	sort.Strings(want)
+	assert.Equal(t, want, reportIDs(rep), "the variants and the positive controls, nothing else")
+	assert.Equal(t, rep.Summary.Total, rep.Summary.Passed)
+}
+
+// list --explore counts the variants per field and constraint; with
+// --format json it lists them.
+func TestListExplore(t *testing.T) {
+	variants := coreVariants(t)
+	out := errconform(t, nil, "list", "--explore")
+	require.Equal(t, 0, out.code, out.stderr)
+	assert.Contains(t, out.stdout, fmt.Sprintf("%d explore variants", len(variants)))
+	assertCounts(t, out.stdout, variants)
+
+	out = errconform(t, nil, "list", "--explore", "--format", "json")
+	require.Equal(t, 0, out.code, out.stderr)
+	var listed []struct {
+		ID     string   `json:"id"`
+		Labels []string `json:"labels"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out.stdout), &listed))
+	require.Len(t, listed, len(variants))
+	for i, v := range variants {
+		assert.Equal(t, v.ID, listed[i].ID)
+		assert.Equal(t, v.Labels, listed[i].Labels)
+	}
+
+	out = errconform(t, nil, "list", "--explore", "--rules")
+	assert.Equal(t, 2, out.code, "--explore and --rules list different things")
+}
+
+// countingReference serves the reference on 127.0.0.1, counting the
+// requests it gets, and returns its config.
+func countingReference(t *testing.T) (cfgPath string, requests *atomic.Int64) {
+	t.Helper()
+	requests = &atomic.Int64{}
+	cfgPath, _ = serveReferenceWith(t, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			requests.Add(1)
+			h.ServeHTTP(w, r)
+		})
+	}, nil)
+	return cfgPath, requests
+}
+
+// explore --dry-run lists every variant's request and sends nothing; run
+// --explore --dry-run lists the catalogue's cases and the variants.
+func TestExploreDryRunSendsNothing(t *testing.T) {
+	variants := coreVariants(t)
+	cfgPath, requests := countingReference(t)
+	tests := []struct {
+		args []string
+		want int // cases listed
+	}{
+		{[]string{"explore", "--config", cfgPath, "--dry-run"}, len(variants) + len(controlIDs)},
+		{[]string{"run", "--explore", "--config", cfgPath, "--dry-run"}, len(variants) + len(suites.Catalogue())},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args[:2], " "), func(t *testing.T) {
+			out := errconform(t, nil, tt.args...)
+			require.Equal(t, 0, out.code, out.stdout+out.stderr)
+			assert.Contains(t, out.stdout, fmt.Sprintf("%d cases selected, nothing is sent", tt.want))
+			assert.Equal(t, len(variants), strings.Count(out.stdout, "\n  SEND  explore/"), "every variant is listed")
+			for _, v := range variants[:3] {
+				assert.Contains(t, out.stdout, "SEND  "+v.ID+" ")
+			}
+		})
+	}
+	assert.Zero(t, requests.Load(), "a dry run sends nothing")
+}
+
+// explore keeps run's request budget: past it, variants are "not run", and
+// explore says how many it sent.
+func TestExploreRespectsTheRequestBudget(t *testing.T) {
+	const filter = "field:temperature || field:top_p || field:presence_penalty"
+	var selected []suites.Case
+	for _, v := range coreVariants(t) {
+		if f := label(v, "field"); f == "temperature" || f == "top_p" || f == "presence_penalty" {
+			selected = append(selected, v)
+		}
+	}
+	controls := len(controlIDs)
+	budget := controls + len(selected)/2
+	report := filepath.Join(t.TempDir(), "explore.json")
+	out := errconform(t, nil, "explore", "--target", "reference", "--quiet", "--label-filter", filter,
+		"--max-requests", fmt.Sprint(budget), "--json", report)
+	require.Equal(t, 0, out.code, "variants past the budget are skipped, not failed: %s", out.stdout+out.stderr)
+	rep := readJSONReport(t, report)
+	assert.Equal(t, controls+len(selected), rep.Summary.Total)
+	notRun, sent := 0, 0
+	for _, c := range rep.Cases {
+		if c.SkipReason == check.NotRun {
+			notRun++
+		}
+		sent += c.Requests
+	}
+	assert.Equal(t, controls+len(selected)-budget, notRun, "every case past the budget is not run")
+	assert.LessOrEqual(t, sent, budget)
+	assert.Contains(t, out.stdout, fmt.Sprintf("Explore: %d of %d variants sent", budget-controls, len(selected)))
+	assert.Contains(t, out.stdout, fmt.Sprintf("%d variants not sent", len(selected)-(budget-controls)))
+}
+
+// A bad explore section exits 2 naming its field, from explore, run and
+// config check alike, before anything is sent.
+func TestBadExploreSectionIsRefused(t *testing.T) {
+	cfgPath, _ := countingReference(t)
+	data, err := os.ReadFile(cfgPath)
+	require.NoError(t, err)
+	dir := t.TempDir()
+	tests := []struct {
+		name, section, field string
+	}{
+		{"a glob that is not one", "explore:\n  fields:\n    include: [\"[temperature\"]\n", "explore.fields.include"},
+		{"an exclude glob that is not one", "explore:\n  fields:\n    exclude: [\"top_[p\"]\n", "explore.fields.exclude"},
+		{"a selection matching no field", "explore:\n  fields:\n    include: [no_such_field]\n", "explore.fields"},
+		{"a request schema that does not exist", "explore:\n  request_schema: " + filepath.Join(dir, "missing.json") + "\n", "explore.request_schema"},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			file := filepath.Join(dir, fmt.Sprintf("bad-%d.yaml", i))
+			require.NoError(t, os.WriteFile(file, append(append([]byte(nil), data...), tt.section...), 0o600))
+			for _, args := range [][]string{{"config", "check", file}, {"explore", "--config", file}, {"run", "--config", file}} {
+				out := errconform(t, nil, args...)
+				assert.Equal(t, 2, out.code, "%v: %s", args, out.stdout+out.stderr)
+				assert.Contains(t, out.stderr, file+": "+tt.field, "%v names the field", args)
+				assert.NotContains(t, out.stdout, "PASS", "%v sends nothing", args)
+			}
+		})
+	}
+}
