@@ -1,0 +1,84 @@
+package metrics
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/client_golang/prometheus/push"
+)
+
+// WriteTextfile writes what g gathers to path in the text exposition
+// format, for node_exporter's textfile collector (--collector.textfile.directory;
+// the collector reads only names ending in .prom). The file is replaced
+// atomically: written beside path under another name, then renamed, so the
+// collector never reads half a file.
+func WriteTextfile(path string, g prometheus.Gatherer) error {
+	if err := prometheus.WriteToTextfile(path, g); err != nil {
+		return fmt.Errorf("metrics: write textfile %s: %w", path, err)
+	}
+	return nil
+}
+
+// Push pushes the runs to the Pushgateway at url under the job "errconform"
+// (Job), one push per run, grouped by its target and contract: the
+// grouping key {job="errconform", target=…, contract=…} carries those
+// labels, and each push carries only that run's series. A push replaces
+// the group's previous metrics (HTTP PUT), so a case that left the
+// catalogue leaves the Pushgateway too. client, when not nil, sends the
+// requests. Every group is pushed even when one fails; the errors are
+// joined. ctx bounds the whole: once it is done, no further push starts.
+func Push(ctx context.Context, url string, runs []Run, client *http.Client) error {
+	if url == "" {
+		return errors.New("metrics: push: no Pushgateway URL")
+	}
+	seen := map[[2]string]int{}
+	for i, run := range runs {
+		key := [2]string{run.TargetName(), run.ContractName()}
+		if j, dup := seen[key]; dup {
+			return fmt.Errorf("metrics: push: runs %d and %d are both target %q under contract %q", j, i, key[0], key[1])
+		}
+		seen[key] = i
+	}
+	var errs []error
+	for _, run := range runs {
+		if err := ctx.Err(); err != nil {
+			errs = append(errs, fmt.Errorf("metrics: push: %w", err))
+			break
+		}
+		target, contract := run.TargetName(), run.ContractName()
+		reg, err := groupRegistry(run)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		p := push.New(url, Job).Grouping("target", target).Grouping("contract", contract).Gatherer(reg)
+		if client != nil {
+			p = p.Client(client)
+		}
+		if err := p.PushContext(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("metrics: push target %q, contract %q to %s: %w", target, contract, url, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Handler serves the metrics of the runs latest returns, built anew on
+// every request (for errconform monitor's /metrics): latest must be safe to
+// call concurrently and return each (target, contract) once. A registry
+// that cannot be built answers 500 with the reason. For monitor's own
+// metrics too, serve promhttp.HandlerFor(prometheus.Gatherers{reg, own},
+// …) with reg from Registry instead.
+func Handler(latest func() []Run) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		reg, err := Registry(latest())
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.HTTPErrorOnError}).ServeHTTP(w, r)
+	})
+}
