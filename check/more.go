@@ -116,20 +116,58 @@ func echoSecret(credential string) string {
 	return credential[len(probe.KeyPrefix(credential)):]
 }
 
-// leakPatterns are internals an error message must not expose.
+// leakPatterns are internals an error message must not expose. Each has a
+// hint: a cheap test that every match passes (a substring its every
+// alternative needs), so that the regular expression runs only on text
+// that may match. Ordinary messages pass no hint and cost no regexp time.
 var leakPatterns = []struct {
 	what string
 	re   *regexp.Regexp
+	hint func(text, lower string) bool
 }{
-	{"an internal URL", regexp.MustCompile(`(?i)\b(https?|grpc|tcp)://[^\s"'<>]+`)},
-	{"an internal address", regexp.MustCompile(`\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(:\d+)?\b|\[[0-9a-fA-F:]+\]:\d+`)},
-	{"a Go stack trace", regexp.MustCompile(`goroutine \d+ \[|panic: |\.go:\d+`)},
-	{"a Python traceback", regexp.MustCompile(`Traceback \(most recent call last\)|File "[^"]+", line \d+`)},
-	{"a Java or .NET stack trace", regexp.MustCompile(`\bat [\w$.]+\([\w.]*:\d+\)|\bat [\w.]+\.[\w<>]+\(.*\) in |Exception:|\w+(Exception|Error): [\w.]+\.[\w.]+`)},
-	{"a Node.js stack trace", regexp.MustCompile(`\bat .+ \(.+\.js:\d+:\d+\)|node:internal`)},
-	{"the server's JSON decoder text", regexp.MustCompile(`json: cannot unmarshal|invalid character '.' (looking for|after)|unexpected end of JSON input|JSONDecodeError|Unexpected token .* in JSON`)},
-	{"a network error of the server", regexp.MustCompile(`(?i)\bdial tcp\b|connect: connection refused|ECONNREFUSED|no such host`)},
+	{"an internal URL", regexp.MustCompile(`(?i)\b(https?|grpc|tcp)://[^\s"'<>]+`),
+		func(t, _ string) bool { return strings.Contains(t, "://") }},
+	{"an internal address", regexp.MustCompile(`\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(:\d+)?\b|\[[0-9a-fA-F:]+\]:\d+`),
+		func(t, _ string) bool { return digitDotDigit(t) || strings.Contains(t, "]:") }},
+	{"a Go stack trace", regexp.MustCompile(`goroutine \d+ \[|panic: |\.go:\d+`),
+		func(t, _ string) bool { return containsAny(t, "goroutine ", "panic: ", ".go:") }},
+	{"a Python traceback", regexp.MustCompile(`Traceback \(most recent call last\)|File "[^"]+", line \d+`),
+		func(t, _ string) bool { return containsAny(t, "Traceback (", `File "`) }},
+	{"a Java or .NET stack trace", regexp.MustCompile(`\bat [\w$.]+\([\w.]*:\d+\)|\bat [\w.]+\.[\w<>]+\(.*\) in |Exception:|\w+(Exception|Error): [\w.]+\.[\w.]+`),
+		func(t, _ string) bool { return containsAny(t, "at ", "Exception:", "Error: ") }},
+	{"a Node.js stack trace", regexp.MustCompile(`\bat .+ \(.+\.js:\d+:\d+\)|node:internal`),
+		func(t, _ string) bool { return containsAny(t, ".js:", "node:internal") }},
+	{"the server's JSON decoder text", regexp.MustCompile(`json: cannot unmarshal|invalid character '.' (looking for|after)|unexpected end of JSON input|JSONDecodeError|Unexpected token .* in JSON`),
+		func(t, _ string) bool {
+			return containsAny(t, "json: cannot unmarshal", "invalid character '", "unexpected end of JSON input", "JSONDecodeError", "Unexpected token")
+		}},
+	{"a network error of the server", regexp.MustCompile(`(?i)\bdial tcp\b|connect: connection refused|ECONNREFUSED|no such host`),
+		func(_, l string) bool {
+			return containsAny(l, "dial tcp", "connect: connection refused", "econnrefused", "no such host")
+		}},
 }
+
+func containsAny(text string, subs ...string) bool {
+	for _, s := range subs {
+		if strings.Contains(text, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// digitDotDigit reports whether text holds a digit, a dot and a digit in a
+// row: what every dotted address starts with.
+func digitDotDigit(text string) bool {
+	for i := 0; i+2 < len(text); i++ {
+		if text[i+1] == '.' && isDigit(text[i]) && isDigit(text[i+2]) {
+			return true
+		}
+	}
+	return false
+}
+
+func isDigit(b byte) bool { return b >= '0' && b <= '9' }
 
 // checkNoInternalLeak scans every string in the body (not only
 // error.message: gateways put upstream details in fields of their own) and
@@ -144,7 +182,11 @@ func checkNoInternalLeak(in *input) []Finding {
 	report := func(where, pointer, text string) {
 		text = text[:runeCut(text, max(0, min(len(text), maxLeakScanPerString, budget)))]
 		budget -= len(text)
+		lower := strings.ToLower(text)
 		for _, p := range leakPatterns {
+			if !p.hint(text, lower) {
+				continue
+			}
 			m := p.re.FindString(text)
 			if p.what == "an internal address" {
 				m = internalAddress(p.re, text)
