@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin/errconform
 PKGS    := ./...
 
-.PHONY: run test build lint bench fuzz clean dist
+.PHONY: run test build lint bench fuzz clean dist image
 
 ## run: check every case against the embedded reference target
 run:
@@ -77,6 +77,15 @@ dist:
 	cd "$$dist"; \
 	if command -v sha256sum >/dev/null; then sha256sum errconform_* > checksums.txt; else shasum -a 256 errconform_* > checksums.txt; fi; \
 	cat checksums.txt
+
+## image: the container image as an OCI archive, $(DIST)/errconform-image.tar,
+## tagged ghcr.io/errconform/errconform:<VERSION> (tools/image: the static binary
+## as dist builds it, CA certificates, user 65532, no shell; linux/amd64 and
+## linux/arm64). Reproducible: every timestamp is SOURCE_DATE_EPOCH (default:
+## the commit's time, else 0). Push with skopeo copy oci-archive:... docker://...
+image:
+	@set -eu; epoch='$(or $(SOURCE_DATE_EPOCH),$(shell git log -1 --format=%ct 2>/dev/null),0)'; \
+	SOURCE_DATE_EPOCH="$$epoch" $(GO) run ./tools/image -out '$(DIST)/errconform-image.tar' -version '$(VERSION)' -commit '$(COMMIT)'
 
 clean:
 	rm -rf bin out
