@@ -350,3 +350,26 @@ func (h headerDropper) WriteHeader(code int) {
 	h.ResponseWriter.Header().Del("Retry-After")
 	h.ResponseWriter.WriteHeader(code)
 }
+
+// A positive control on a route the contract lacks is not in it either:
+// a contract without GET /models runs only the chat controls.
+func TestControlsFollowTheContractsRoutes(t *testing.T) {
+	data, err := os.ReadFile("../testdata/contracts/acme.yaml")
+	require.NoError(t, err)
+	doc := string(data)
+	start := strings.Index(doc, "  /models:\n")
+	end := strings.Index(doc, "  /models/{model}:\n")
+	require.True(t, start > 0 && end > start)
+	contract, err := spec.Parse([]byte(doc[:start] + doc[end:]))
+	require.NoError(t, err)
+	cases, err := suites.For(contract)
+	require.NoError(t, err)
+	for _, c := range cases {
+		switch c.ID {
+		case "control/models-list":
+			assert.Contains(t, c.NotInContract, "has no GET /models", c.ID)
+		case "control/chat", "control/chat-stream":
+			assert.Empty(t, c.NotInContract, c.ID)
+		}
+	}
+}
