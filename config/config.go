@@ -145,6 +145,12 @@ type Config struct {
 	Contract string `yaml:"contract,omitempty"`
 	// Explore says what explore probes.
 	Explore Explore `yaml:"explore,omitempty"`
+	// Targets, when the file has a targets: list, are the fleet's named
+	// targets as written; Fleet holds them resolved (see Member).
+	Targets []TargetConfig `yaml:"targets,omitempty"`
+	// Fleet are the members of a targets: list, each with the top level's
+	// settings inherited; empty for a single-target config.
+	Fleet []Member `yaml:"-"`
 }
 
 // Explore is the explore section: which fields of the request schema
@@ -323,8 +329,17 @@ func decodeExpanded(name string, data []byte, lookup LookupEnv) (Config, error) 
 			return Config{}, &Error{File: name, Field: fieldOfYAMLError(err, lines), Msg: cleanYAMLError(err)}
 		}
 	}
-	if len(headerEnv) > 0 {
-		cfg.Target.HeaderEnv = headerEnv
+	own := map[string]string{}
+	for path, env := range headerEnv {
+		if header, ok := strings.CutPrefix(path, "target.headers."); ok {
+			own[header] = env
+		}
+	}
+	if len(own) > 0 {
+		cfg.Target.HeaderEnv = own
+	}
+	if cfg.Fleet, err = fleetMembers(name, &root, headerEnv); err != nil {
+		return Config{}, err
 	}
 	cfg.ApplyDefaults()
 	return cfg, nil
@@ -357,9 +372,9 @@ func expandNode(n *yaml.Node, path string, lookup LookupEnv, lines map[int]strin
 		}
 	case yaml.ScalarNode:
 		lines[n.Line] = path
-		if header, ok := strings.CutPrefix(path, "target.headers."); ok {
+		if strings.Contains(path, "headers.") {
 			if m := wholeEnvRef.FindStringSubmatch(n.Value); m != nil {
-				headerEnv[header] = m[1]
+				headerEnv[path] = m[1]
 			}
 		}
 		var missing string
@@ -419,6 +434,15 @@ func checkWholeNumbers(n *yaml.Node, t reflect.Type, path string) *Error {
 				return err
 			}
 		}
+	case yaml.SequenceNode:
+		if t.Kind() != reflect.Slice {
+			return nil
+		}
+		for i, c := range n.Content {
+			if err := checkWholeNumbers(c, t.Elem(), fmt.Sprintf("%s[%d]", path, i)); err != nil {
+				return err
+			}
+		}
 	case yaml.ScalarNode:
 		switch t.Kind() {
 		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
@@ -454,7 +478,7 @@ var yamlLine = regexp.MustCompile(`line (\d+)`)
 
 func fieldOfYAMLError(err error, lines map[int]string) string {
 	m := yamlFieldNotFound.FindStringSubmatch(err.Error())
-	if m == nil {
+	if m == nil || m[2] == "TargetConfig" {
 		if l := yamlLine.FindStringSubmatch(err.Error()); l != nil {
 			var n int
 			fmt.Sscan(l[1], &n)

@@ -554,7 +554,8 @@ func TestReadJSONVersions(t *testing.T) {
 	}{
 		{"version 1", withVersion("1"), ""},
 		{"version 1 judged by version 2's schema", withVersion("2"), "is not a valid errconform JSON report"},
-		{"version 3", withVersion("3"), `has schema_version "3"; this errconform reads "1" and "2"`},
+		{"version 3 (a fleet's) without targets", withVersion("3"), "is not a valid errconform JSON report"},
+		{"version 4", withVersion("4"), `has schema_version "4"; this errconform reads "1", "2" and "3"`},
 		{"version 0", withVersion("0"), `schema_version "0"`},
 		{"a version 2 field in version 1", v1WithName(), "additional properties"},
 	}
@@ -570,5 +571,5 @@ func TestReadJSONVersions(t *testing.T) {
 			assert.ErrorContains(t, err, tt.wantErr)
 		})
 	}
-	assert.Equal(t, []string{"1", reports.SchemaVersion}, reports.ReadableSchemaVersions())
+	assert.Equal(t, []string{"1", reports.SchemaVersion, reports.FleetSchemaVersion}, reports.ReadableSchemaVersions())
 }

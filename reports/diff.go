@@ -93,6 +93,17 @@ func ReadJSON(path string) (JSONReport, error) {
 	if err := json.Unmarshal(data, &rep); err != nil {
 		return rep, fmt.Errorf("%s is not an errconform JSON report: %w", path, err)
 	}
+	if rep.IsFleet() {
+		n := 0
+		for _, t := range rep.Targets {
+			n += len(t.Cases)
+		}
+		if n == 0 && rep.Shard == nil {
+			// A shard may be empty (more shards than cases); a whole run may not.
+			return rep, fmt.Errorf("%s lists no cases: an empty report proves nothing", path)
+		}
+		return rep, nil
+	}
 	if len(rep.Cases) == 0 {
 		return rep, fmt.Errorf("%s lists no cases: an empty report proves nothing", path)
 	}
@@ -104,14 +115,17 @@ func ReadJSON(path string) (JSONReport, error) {
 
 // ReadableSchemaVersions lists the schema versions ReadJSON reads, oldest
 // first: the current one and the one before it.
-func ReadableSchemaVersions() []string { return []string{"1", SchemaVersion} }
+func ReadableSchemaVersions() []string { return []string{"1", SchemaVersion, FleetSchemaVersion} }
 
 func readableList() string {
 	var quoted []string
 	for _, v := range ReadableSchemaVersions() {
 		quoted = append(quoted, strconv.Quote(v))
 	}
-	return strings.Join(quoted, " and ")
+	if len(quoted) < 2 {
+		return strings.Join(quoted, "")
+	}
+	return strings.Join(quoted[:len(quoted)-1], ", ") + " and " + quoted[len(quoted)-1]
 }
 
 // reportSchemaV1 is the JSON report's schema at version 1 (errconform
@@ -123,8 +137,9 @@ var reportSchemaV1 []byte
 // readableSchemas compiles, once each, the schema of every version
 // ReadJSON reads. It is never written after initialisation.
 var readableSchemas = map[string]func() (*jsonschema.Schema, error){
-	"1":           sync.OnceValues(func() (*jsonschema.Schema, error) { return compileSchema(reportSchemaV1) }),
-	SchemaVersion: sync.OnceValues(func() (*jsonschema.Schema, error) { return compileSchema(spec.ReportSchema()) }),
+	"1":                sync.OnceValues(func() (*jsonschema.Schema, error) { return compileSchema(reportSchemaV1) }),
+	SchemaVersion:      sync.OnceValues(func() (*jsonschema.Schema, error) { return compileSchema(spec.ReportSchema()) }),
+	FleetSchemaVersion: sync.OnceValues(func() (*jsonschema.Schema, error) { return compileSchema(spec.ReportSchema()) }),
 }
 
 // compileSchema compiles a version of the report's schema.
@@ -202,8 +217,14 @@ func schemaErrors(err error) string {
 func passing(v check.Verdict) bool { return v == check.Passed || v == check.Warned }
 func failing(v check.Verdict) bool { return v == check.Failed || v == check.Errored }
 
-// Compare lists what changed from old to new.
+// Compare lists what changed from old to new. A fleet's report (version
+// 3) compares case by case within each target: its cases are named
+// "<target>: <case ID>" (a single target's report compared with a fleet's
+// is the fleet's target named like its settings, or "default").
 func Compare(old, new JSONReport) Diff {
+	if old.IsFleet() || new.IsFleet() {
+		old, new = Flatten(old), Flatten(new)
+	}
 	d := Diff{Regressions: []Change{}, Fixes: []Change{}, ChangedFindings: []Change{}, OtherChanges: []Change{}, Added: []string{}, Removed: []string{}}
 	before := map[string]CaseReport{}
 	for _, c := range old.Cases {
@@ -300,4 +321,30 @@ func (d Diff) WriteText(w io.Writer, oldName, newName string) {
 	}
 	fmt.Fprintf(w, "\n%d regressions, %d fixed, %d failing differently, %d other changes, %d new, %d removed\n",
 		len(d.Regressions), len(d.Fixes), len(d.ChangedFindings), len(d.OtherChanges), len(d.Added), len(d.Removed))
+}
+
+// Flatten is a report's cases as one list, each named "<target>: <case
+// ID>": a fleet's (version 3) from every target, a single target's under
+// its settings' name (else "default").
+func Flatten(rep JSONReport) JSONReport {
+	out := rep
+	out.Cases = []CaseReport{}
+	if !rep.IsFleet() {
+		name := "default"
+		if rep.Settings != nil && rep.Settings.Name != "" {
+			name = rep.Settings.Name
+		}
+		for _, c := range rep.Cases {
+			c.ID = name + ": " + c.ID
+			out.Cases = append(out.Cases, c)
+		}
+		return out
+	}
+	for _, t := range rep.Targets {
+		for _, c := range t.Cases {
+			c.ID = t.Name + ": " + c.ID
+			out.Cases = append(out.Cases, c)
+		}
+	}
+	return out
 }

@@ -24,6 +24,12 @@ type Input struct {
 	Run      Run
 	Ginkgo   types.Report
 	Contract *spec.Contract
+	// Keep are further crafted credentials the redaction keeps (a
+	// fleet's, from every target's run).
+	Keep []string
+	// Fleet is a fleet's JSON report (FleetFormats render from it alone;
+	// Run then only carries the Redactor).
+	Fleet JSONReport
 }
 
 // Format is one report format: its flag name and how it renders a run.
@@ -120,7 +126,11 @@ func (f Format) redacted(in Input) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("render %s report: %w", f.Name, err)
 	}
-	return []byte(in.Run.Redactor.StringKeeping(string(data), in.Run.craftedCredentials()...)), nil
+	if in.Run.Redactor == nil {
+		// A merge of reports errconform wrote: redacted when they were.
+		return data, nil
+	}
+	return []byte(in.Run.Redactor.StringKeeping(string(data), append(in.Run.craftedCredentials(), in.Keep...)...)), nil
 }
 
 // xmlDocument is an XML header and the indented document.

@@ -178,6 +178,11 @@ type JSONReport struct {
 	// Groups are the failed and errored cases by cause, largest first.
 	Groups []Group      `json:"groups"`
 	Cases  []CaseReport `json:"cases"`
+	// Targets are a fleet's targets, each with its own report (schema
+	// version 3 only: the top level's cases and groups are then empty).
+	Targets []TargetReport `json:"targets,omitempty"`
+	// Shard says which shard of a sharded run the report holds (version 3).
+	Shard *ShardInfo `json:"shard,omitempty"`
 }
 
 // Tool names the producer.
@@ -237,6 +242,10 @@ type CaseReport struct {
 	Reproduce     string          `json:"reproduce,omitempty"`
 	// Burst lists every answer of a multi-request case, in order.
 	Burst []BurstAnswer `json:"burst,omitempty"`
+	// MissingFixtures lists the fixture keys a skipped case lacked (fleet
+	// reports only: errconform merge counts summary.skipped_by_fixture
+	// from it).
+	MissingFixtures []string `json:"missing_fixtures,omitempty"`
 }
 
 // BurstAnswer is one answer within a multi-request case.
@@ -402,6 +411,10 @@ func craftedCredential(secretEnv map[string]string, ex probe.Exchange) string {
 	}
 	return ex.Request.Credential
 }
+
+// CraftedCredentials lists the credentials errconform crafted in the run's
+// exchanges (no secrets): the final redaction pass keeps them.
+func (run Run) CraftedCredentials() []string { return run.craftedCredentials() }
 
 // craftedCredentials lists the crafted credentials of a run's exchanges.
 func (run Run) craftedCredentials() []string {

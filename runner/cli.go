@@ -69,6 +69,14 @@ writes that report to standard output (one report at most: ./- is a file
 named -), and the terminal lines then go to standard error. The terminal
 summary ends with the failures grouped by cause, largest group first.
 
+Fleets: a config with a targets: list runs every target concurrently, each
+with its own rate cap, request budget, in-flight bound and preflight, into one
+report per format (JSON schema version 3); --target-filter chooses among them.
+--shard I/N runs a deterministic slice of the (target, case) pairs; errconform
+merge combines the shards' JSON reports. A fleet's exit code is the worst of
+its targets' (0 < 1 < 3); a target that rejects its key or model has its cases
+errored (1), and only when every target does is it 2.
+
 Each flag can also be set by the environment variable named in its help; a
 flag wins over its variable, which wins over the config file.`
 
@@ -230,7 +238,7 @@ func (a App) newRoot() *cobra.Command {
 	root.SetOut(a.Stdout)
 	root.SetErr(a.Stderr)
 	root.Flags().BoolVar(&showVersion, "version", false, "print the version, as errconform version does")
-	root.AddCommand(a.runCmd(), a.exploreCmd(), a.listCmd(), a.serveCmd(), a.configCmd(), a.contractCmd(), a.diffCmd(), a.schemaCmd(), a.versionCmd(), a.docsCmd())
+	root.AddCommand(a.runCmd(), a.exploreCmd(), a.listCmd(), a.serveCmd(), a.configCmd(), a.contractCmd(), a.diffCmd(), a.mergeCmd(), a.schemaCmd(), a.versionCmd(), a.docsCmd())
 	root.SetHelpCommand(a.helpCmd())
 	root.InitDefaultHelpCmd()
 	root.InitDefaultCompletionCmd()
@@ -549,7 +557,8 @@ func (a App) diffCmd() *cobra.Command {
 		Long: `diff compares two JSON reports (errconform run --json), release to release:
 regressions, fixes, changed findings, and cases new or removed, and the
 contract each was judged by. It reads reports of schema version 1 (before
-contracts were data) and 2. It exits 1 when a case regressed, 0 otherwise,
+contracts were data), 2 and 3 (a fleet's, or a merge's: cases are compared
+within each target, named "<target>: <case ID>"). It exits 1 when a case regressed, 0 otherwise,
 and 2 when either file is not a valid errconform JSON report.`,
 		Example: `  errconform diff last-release.json errconform.json
   errconform diff last-release.json errconform.json --json`,

@@ -25,11 +25,36 @@ func (a App) configCheck(path string) error {
 	if err := fs.Set("config", path); err != nil {
 		return usagef("config check %s: %v", path, err)
 	}
-	res, err := a.resolveConfig(fs, &o)
+	fl, err := a.resolveFleet(fs, &o)
 	if err != nil {
 		return err
 	}
-	defer res.stop()
+	defer fl.stop()
+	if !fl.named {
+		return a.describeConfig(path, fl.members[0])
+	}
+	fmt.Fprintf(a.Stdout, "%s: valid: %d targets (%s). Nothing was sent.\n", path, len(fl.members), strings.Join(memberNames(fl), ", "))
+	for _, res := range fl.members {
+		fmt.Fprintf(a.Stdout, "\ntarget %s:\n", res.name)
+		if err := a.describeConfig(path+" targets "+res.name, res); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// memberNames lists a fleet's target names.
+func memberNames(fl fleetResolution) []string {
+	names := make([]string, len(fl.members))
+	for i, m := range fl.members {
+		names[i] = m.name
+	}
+	return names
+}
+
+// describeConfig prints what config check says of one target's resolved
+// configuration.
+func (a App) describeConfig(path string, res resolution) error {
 	cfg := res.cfg
 	// The terminal's redaction boundary, as for run.
 	stdout := reports.NewRedactingWriter(a.Stdout, probe.NewRedactor(cfg.Secrets()...))

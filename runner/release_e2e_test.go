@@ -863,7 +863,7 @@ func TestActionlint(t *testing.T) {
 
 	lint := exec.Command(filepath.Join(tools, "actionlint"), "-no-color",
 		filepath.Join(workflows, "action-steps.yml"), filepath.Join(workflows, "example-local.yml"),
-		filepath.Join(root, "examples", "github", "errconform.yml"))
+		filepath.Join(root, "examples", "github", "errconform.yml"), filepath.Join(root, "examples", "github", "errconform-fleet.yml"))
 	lint.Dir = repo
 	out, err := lint.CombinedOutput()
 	assert.NoError(t, err, "actionlint:\n%s\naction.yml's steps as linted:\n%s", out, lifted)

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"path"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -28,7 +29,9 @@ type resolution struct {
 	// opts are the flags, every one its command line left unset filled
 	// from its ERRCONFORM_ variable; opts.configFile is the config file
 	// used, or "".
-	opts     runOptions
+	opts runOptions
+	// name is the target's name in a fleet ("" for a single target).
+	name     string
 	contract *spec.Contract
 	// cfg is the validated configuration: file, environment and flags
 	// merged, traffic defaults applied.
@@ -65,33 +68,183 @@ type resolution struct {
 // On success the caller must call res.stop, which stops the embedded
 // reference if one was started. On error nothing is left running.
 func (a App) resolveConfig(fs *pflag.FlagSet, op *runOptions) (res resolution, err error) {
+	fl, err := a.resolveFleet(fs, op)
+	if err != nil {
+		return res, err
+	}
+	if fl.isFleet() {
+		fl.stop()
+		return res, usagef("%s holds a targets: list: it is resolved as a fleet", fl.opts.configFile)
+	}
+	return fl.members[0], nil
+}
+
+// fleetResolution is a run's configuration when it may hold many targets:
+// one resolution per target (a single-target config is a fleet of one,
+// unnamed), resolved through the same steps as a single target's.
+type fleetResolution struct {
+	opts     runOptions
+	toStdout string
+	// named: the config has a targets: list (every member has a name).
+	named   bool
+	members []resolution
+	shard   shardSpec
+}
+
+// isFleet reports whether the run takes the fleet path: a targets: list,
+// or a sharded run (a fleet of one).
+func (fl fleetResolution) isFleet() bool { return fl.named || fl.shard.count > 0 }
+
+// stop stops every member's embedded reference.
+func (fl fleetResolution) stop() {
+	for _, m := range fl.members {
+		m.stop()
+	}
+}
+
+// resolveFleet is the one configuration-resolution path, shared by run,
+// explore, monitor and config check: from the command line's flags (fs,
+// parsed into op), the ERRCONFORM_ environment variables and the config
+// file to a validated configuration per target, refusing (exit 2, naming
+// the flag, variable or field, targets[2].base_url for a fleet's) what run
+// would refuse before it sends anything. config check passes run's flags
+// with only --config set, so that every variable run reads, and every
+// check run makes, applies to it too. The one exception is the report
+// paths (checkOutputPaths), which run checks by opening them: a check must
+// not create files.
+//
+// On success the caller must call stop, which stops the embedded
+// references started. On error nothing is left running.
+func (a App) resolveFleet(fs *pflag.FlagSet, op *runOptions) (fl fleetResolution, err error) {
 	fromCommandLine := map[string]bool{}
 	fs.Visit(func(f *pflag.Flag) { fromCommandLine[f.Name] = true })
 	set, err := applyEnv(fs, a.LookupEnv)
 	if err != nil {
-		return res, err
+		return fl, err
 	}
 	o := *op
 	if err := checkRunFlags(o, set, fromCommandLine); err != nil {
-		return res, err
+		return fl, err
+	}
+	if fl.shard, err = parseShard(o.shard, set, fromCommandLine); err != nil {
+		return fl, err
 	}
 	if o.configFile, err = findConfig(o, set); err != nil {
-		return res, err
+		return fl, err
 	}
 	toStdout, err := stdoutReport(o)
 	if err != nil {
-		return res, err
+		return fl, err
 	}
-	t, err := a.resolveTarget(o, set)
+	fl.opts, fl.toStdout = o, toStdout
+	cfg, fileSets, err := a.loadConfig(o)
 	if err != nil {
-		return res, err
+		return fl, err
 	}
-	res = resolution{opts: o, contract: t.contract, cfg: t.cfg, embedded: t.embedded, stop: t.stop, toStdout: toStdout, gatewayFrom: t.gatewayFrom}
-	if err := res.check(); err != nil {
-		t.stop()
-		return resolution{}, err
+	if len(cfg.Fleet) == 0 {
+		if set["target-filter"] {
+			return fl, usagef("--target-filter %q: the config has no targets: list to choose from", o.targetFilter)
+		}
+		t, err := a.resolveTarget(o, set, cfg, fileSets, nil)
+		if err != nil {
+			return fl, err
+		}
+		res := resolution{opts: o, contract: t.contract, cfg: t.cfg, embedded: t.embedded, stop: t.stop, toStdout: toStdout, gatewayFrom: t.gatewayFrom}
+		if err := res.check(); err != nil {
+			t.stop()
+			return fleetResolution{}, err
+		}
+		fl.members = []resolution{res}
+		return fl, nil
 	}
-	return res, nil
+	fl.named = true
+	if set["target"] {
+		return fl, usagef("%s (--target) cannot be combined with the targets: list of %s: choose among them with --target-filter", source(set, fromCommandLine, "target"), o.configFile)
+	}
+	if o.rerunFailed != "" {
+		return fl, usagef("--rerun-failed is not supported with a targets: list yet: run the failed cases with --target-filter and --case")
+	}
+	chosen, err := filterMembers(cfg.Fleet, o.targetFilter, set["target-filter"])
+	if err != nil {
+		return fl, err
+	}
+	defer func() {
+		if err != nil {
+			fl.stop()
+			fl = fleetResolution{}
+		}
+	}()
+	for _, m := range chosen {
+		sets := map[string]bool{"target.timeout": m.Sets("target.timeout"), "target.gateway_timeout": m.Sets("target.gateway_timeout")}
+		t, err := a.resolveTarget(o, set, m.Config, sets, &m)
+		if err != nil {
+			return fl, err
+		}
+		res := resolution{opts: o, name: m.Name, contract: t.contract, cfg: t.cfg, embedded: t.embedded, stop: t.stop, toStdout: toStdout, gatewayFrom: t.gatewayFrom}
+		fl.members = append(fl.members, res)
+		if err := fl.members[len(fl.members)-1].check(); err != nil {
+			return fl, m.Rename(prefixed(err, m))
+		}
+	}
+	return fl, nil
+}
+
+// prefixed names the target in an error that is not a config.Error (a
+// --case matching nothing under its contract, say).
+func prefixed(err error, m config.Member) error {
+	var ce *config.Error
+	if errors.As(err, &ce) {
+		return err
+	}
+	var ue usageError
+	if errors.As(err, &ue) {
+		return usagef("target %s: %v", m.Name, ue.err)
+	}
+	return fmt.Errorf("target %s: %w", m.Name, err)
+}
+
+// source names where a flag's value came from: the flag, or its variable.
+func source(set, fromCommandLine map[string]bool, name string) string {
+	if fromCommandLine[name] {
+		return "--" + name
+	}
+	return EnvName(name)
+}
+
+// filterMembers keeps the members whose names match the --target-filter
+// glob (path.Match; comma-separated globs match any); one matching none
+// is a usage error.
+func filterMembers(members []config.Member, filter string, given bool) ([]config.Member, error) {
+	if !given {
+		return members, nil
+	}
+	var globs []string
+	for _, g := range strings.Split(filter, ",") {
+		if g = strings.TrimSpace(g); g != "" {
+			if _, err := path.Match(g, ""); err != nil {
+				return nil, usagef("--target-filter %q: not a valid glob: %v", g, err)
+			}
+			globs = append(globs, g)
+		}
+	}
+	if len(globs) == 0 {
+		return nil, usagef("--target-filter is empty (ERRCONFORM_TARGET_FILTER set to an empty string?)")
+	}
+	var out []config.Member
+	var names []string
+	for _, m := range members {
+		names = append(names, m.Name)
+		for _, g := range globs {
+			if ok, _ := path.Match(g, m.Name); ok {
+				out = append(out, m)
+				break
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil, usagef("--target-filter %q matches no target (the targets are %s)", filter, strings.Join(names, ", "))
+	}
+	return out, nil
 }
 
 // check completes a resolution with what depends on the merged
@@ -296,31 +449,46 @@ type resolvedTarget struct {
 	gatewayFrom string
 }
 
-// resolveTarget merges flags, environment and config file (in that order of
-// precedence), loads the contract they name, and starts the embedded
-// reference (speaking that contract) when the target is "reference"; stop
-// releases it. Where none of them sets target.gateway_timeout, the
-// contract's own gateway timeout applies (and target.timeout, when no one
-// set it either, grows to leave room for it).
-func (a App) resolveTarget(o runOptions, set map[string]bool) (resolvedTarget, error) {
-	none := resolvedTarget{stop: func() {}}
+// loadConfig reads the config file (validated later, once flags and
+// environment are merged in), or gives the defaults when there is none,
+// and says which of target.timeout and target.gateway_timeout the file
+// sets itself.
+func (a App) loadConfig(o runOptions) (config.Config, map[string]bool, error) {
 	var cfg config.Config
-	fileSets := map[string]bool{}
-	if o.configFile != "" {
-		// Validated below, once flags and environment are merged in.
-		var err error
-		if cfg, err = config.Load(o.configFile, a.LookupEnv); err != nil {
-			return none, err
-		}
-		if fileSets, err = keysSetIn(o.configFile, "target.timeout", "target.gateway_timeout"); err != nil {
-			return none, err
-		}
-	} else {
+	if o.configFile == "" {
 		cfg.ApplyDefaults()
+		return cfg, map[string]bool{}, nil
+	}
+	cfg, err := config.Load(o.configFile, a.LookupEnv)
+	if err != nil {
+		return cfg, nil, err
+	}
+	fileSets, err := keysSetIn(o.configFile, "target.timeout", "target.gateway_timeout")
+	if err != nil {
+		return cfg, nil, err
+	}
+	return cfg, fileSets, nil
+}
+
+// resolveTarget merges flags and environment over a target's configuration
+// from the file (cfg; in that order of precedence), loads the contract they
+// name, and starts the embedded reference (speaking that contract) when the
+// target is "reference"; stop releases it. Where none of them sets
+// target.gateway_timeout, the contract's own gateway timeout applies (and
+// target.timeout, when no one set it either, grows to leave room for it).
+// m is the fleet member being resolved (nil for a single target): errors
+// then name its fields (targets[2].base_url).
+func (a App) resolveTarget(o runOptions, set map[string]bool, cfg config.Config, fileSets map[string]bool, m *config.Member) (resolvedTarget, error) {
+	none := resolvedTarget{stop: func() {}}
+	rename := func(err error) error {
+		if m != nil {
+			return m.Rename(err)
+		}
+		return err
 	}
 	contract, err := openContract(o, set, cfg)
 	if err != nil {
-		return none, err
+		return none, rename(err)
 	}
 	if set["target"] {
 		if strings.TrimSpace(o.target) == "" {
@@ -330,7 +498,7 @@ func (a App) resolveTarget(o runOptions, set map[string]bool) (resolvedTarget, e
 	}
 	if cfg.Target.BaseURL == "" {
 		if o.configFile != "" {
-			return none, &config.Error{File: o.configFile, Field: "target.base_url", Msg: errNoTarget}
+			return none, rename(&config.Error{File: o.configFile, Field: "target.base_url", Msg: errNoTarget})
 		}
 		return none, usagef("%s", errNoTarget)
 	}
@@ -357,7 +525,7 @@ func (a App) resolveTarget(o runOptions, set map[string]bool) (resolvedTarget, e
 		if errors.As(err, &ce) && o.configFile != "" && ce.File == "" {
 			ce.File = o.configFile
 		}
-		return none, err
+		return none, rename(err)
 	}
 	t.cfg = cfg
 	return t, nil

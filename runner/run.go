@@ -54,8 +54,11 @@ const (
 type runOptions struct {
 	configFile, target, contract, junit, json, html, markdown, ctrf string
 	labelFilter, require, waivers, caCert, rerunFailed              string
-	cases                                                           []string
-	strict, quiet, verbose, dryRun, insecure                        bool
+	// targetFilter chooses among a config's targets (globs); shard is
+	// "i/n"; metrics and pushgateway say where the run's metrics go.
+	targetFilter, shard, metrics, pushgateway string
+	cases                                     []string
+	strict, quiet, verbose, dryRun, insecure  bool
 	// explore adds the explore variants to the catalogue's cases (run
 	// --explore); exploreOnly runs them instead (errconform explore),
 	// with the positive controls.
@@ -75,6 +78,8 @@ func (o *runOptions) register(fs *pflag.FlagSet) {
 	fs.StringVar(&o.labelFilter, "label-filter", "", "run only the cases whose labels match `EXPR`, a Ginkgo label expression such as 'status:401 && !slow' (errconform list --format json shows every case's labels)")
 	fs.StringSliceVar(&o.cases, "case", nil, "run only the case with this `ID`, or the cases whose IDs match it as a glob (path.Match: * does not cross /); repeatable or comma-separated")
 	fs.StringVar(&o.rerunFailed, "rerun-failed", "", "run only the failed and errored cases of an earlier JSON `REPORT` (--json); one without any: say so, send nothing, exit 0")
+	fs.StringVar(&o.targetFilter, "target-filter", "", "run only the targets of the config's targets: list whose names match `GLOB` (path.Match; comma-separated globs match any); one matching none exits 2")
+	fs.StringVar(&o.shard, "shard", "", "run only shard `I/N` (0 <= I < N) of the (target, case) pairs, for a CI matrix or an Indexed Job; errconform merge combines the shards' --json reports into what one run would have written")
 	fs.BoolVar(&o.explore, "explore", false, "add the explore variants (every selected field of the request schema broken one constraint at a time; explore: in the config) to the catalogue's cases")
 	fs.StringVar(&o.require, "require", "", "the fixture `KEYS` (comma-separated, or all) whose absence fails the cases that need them instead of skipping them")
 	fs.BoolVar(&o.strict, "strict", false, "fail on SHOULD findings (warnings) too")
@@ -84,6 +89,8 @@ func (o *runOptions) register(fs *pflag.FlagSet) {
 	fs.StringVar(&o.html, "html", "", "write the HTML report to `PATH` (- for standard output)")
 	fs.StringVar(&o.markdown, "markdown", "", "append a Markdown summary to `PATH`, e.g. $GITHUB_STEP_SUMMARY (- for standard output)")
 	fs.StringVar(&o.ctrf, "ctrf", "", "write a CTRF JSON report to `PATH` (- for standard output)")
+	fs.StringVar(&o.metrics, "metrics", "", "write the run's Prometheus metrics to `FILE` (text format, for node_exporter's textfile collector: a name ending in .prom)")
+	fs.StringVar(&o.pushgateway, "pushgateway", "", "push the run's Prometheus metrics to the Pushgateway at `URL`, grouped by target and contract")
 	fs.BoolVar(&o.quiet, "quiet", false, "print only the summary")
 	fs.BoolVar(&o.verbose, "verbose", false, "print each exchange (redacted)")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "print every request that would be sent (redacted) and send none")
@@ -127,7 +134,7 @@ type session struct {
 // were parsed into (the environment fills in the rest here).
 func (a App) run(fs *pflag.FlagSet, op *runOptions) (int, error) {
 	invoked := time.Now()
-	res, err := a.resolveConfig(fs, op)
+	fl, err := a.resolveFleet(fs, op)
 	var none nothingToRerun
 	if errors.As(err, &none) {
 		fmt.Fprintf(a.Stderr, "errconform: %s has no failed or errored case: nothing to re-run; nothing was sent and no report written\n", reports.Printable(none.report))
@@ -136,7 +143,11 @@ func (a App) run(fs *pflag.FlagSet, op *runOptions) (int, error) {
 	if err != nil {
 		return ExitUsage, err // the exit code follows the error: 2 for a usage or config error
 	}
-	defer res.stop()
+	defer fl.stop()
+	if fl.isFleet() {
+		return a.runFleetCommand(fl, invoked)
+	}
+	res := fl.members[0]
 	o, cfg, contract, embedded := res.opts, res.cfg, res.contract, res.embedded
 	deadline := invoked.Add(o.deadline)
 	reportOut := a.Stdout
@@ -212,6 +223,9 @@ func (a App) run(fs *pflag.FlagSet, op *runOptions) (int, error) {
 	}
 	if reportErr != nil {
 		return ExitFailed, reportErr
+	}
+	if err := a.exportMetrics(ctx, o, []metricsRun{{name: "", report: reports.BuildJSON(run)}}); err != nil {
+		return ExitFailed, err
 	}
 	code = exitCode(summary, unreachable(run.Results))
 	if code == ExitOK && cutShort {

@@ -1,0 +1,316 @@
+package reports
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/errconform/errconform/suites"
+)
+
+// FleetSchemaVersion is the schema version of a fleet's JSON report: the
+// report of a config with a targets: list, or of a sharded run. Version 3
+// changes what the top level means: its cases and groups are empty, its
+// summary counts every target's cases, and each target's report is in
+// targets; a single target's report stays version 2.
+const FleetSchemaVersion = "3"
+
+// Target outcomes: how a fleet target's run ended.
+const (
+	// OutcomeCompleted: the preflight passed and the cases ran.
+	OutcomeCompleted = "completed"
+	// OutcomeRejected: the target rejected the configured key or model;
+	// its cases are errored with the reason.
+	OutcomeRejected = "rejected"
+	// OutcomeUnreachable: no control reached the target; its cases are
+	// errored with the reason.
+	OutcomeUnreachable = "unreachable"
+)
+
+// TargetReport is one target's report within a fleet's: what a single
+// target's JSON report holds, under the target's name.
+type TargetReport struct {
+	// Name is the target's name in the config's targets: list.
+	Name string `json:"name"`
+	// Outcome is OutcomeCompleted, OutcomeRejected or OutcomeUnreachable;
+	// Reason says why for the latter two.
+	Outcome    string       `json:"outcome"`
+	Reason     string       `json:"reason,omitempty"`
+	Contract   ContractInfo `json:"contract"`
+	Target     TargetInfo   `json:"target"`
+	StartedAt  time.Time    `json:"started_at"`
+	DurationMS int64        `json:"duration_ms"`
+	// Settings.Selected lists every case selected for the target in the
+	// unsharded run, in order: a shard's cases are a part of it, and
+	// errconform merge orders the merged cases by it.
+	Settings *Settings    `json:"settings"`
+	Summary  Summary      `json:"summary"`
+	Groups   []Group      `json:"groups"`
+	Cases    []CaseReport `json:"cases"`
+}
+
+// ShardInfo says which shard of a sharded run a report holds.
+type ShardInfo struct {
+	Index int `json:"index"`
+	Count int `json:"count"`
+}
+
+// FleetTarget is one target's run within a fleet, for BuildFleet.
+type FleetTarget struct {
+	Name    string
+	Outcome string
+	Reason  string
+	Run     Run
+	// Selected lists every case selected for the target, unsharded.
+	Selected []string
+}
+
+// BuildFleet assembles a fleet's JSON report (schema version 3) from its
+// targets' runs, in the order given; shard is nil for an unsharded run.
+func BuildFleet(toolVersion string, targets []FleetTarget, shard *ShardInfo) JSONReport {
+	var parts []TargetReport
+	for _, t := range targets {
+		rep := BuildJSON(t.Run)
+		for i, r := range t.Run.Results {
+			rep.Cases[i].MissingFixtures = r.Missing
+		}
+		settings := rep.Settings
+		settings.Name = t.Name
+		if t.Selected != nil {
+			settings.Selected = t.Selected
+		}
+		parts = append(parts, TargetReport{Name: t.Name, Outcome: t.Outcome, Reason: t.Run.Redactor.String(t.Reason), Contract: rep.Contract,
+			Target: rep.Target, StartedAt: rep.StartedAt, DurationMS: rep.DurationMS, Settings: settings, Summary: rep.Summary,
+			Groups: rep.Groups, Cases: rep.Cases})
+	}
+	return fleetReport(toolVersion, parts, shard)
+}
+
+// fleetReport is the fleet document around its targets' reports: the top
+// level's summary sums theirs, its start is the earliest, its duration
+// runs to the latest end.
+func fleetReport(toolVersion string, parts []TargetReport, shard *ShardInfo) JSONReport {
+	rep := JSONReport{SchemaVersion: FleetSchemaVersion, Tool: Tool{Name: "errconform", Version: toolVersion},
+		Contract: fleetContract(parts), Target: TargetInfo{BaseURL: "", Embedded: len(parts) > 0},
+		Summary: Summary{SkippedByFixture: map[string]int{}, SkippedByReason: map[string]int{}},
+		Groups:  []Group{}, Cases: []CaseReport{}, Targets: parts, Shard: shard}
+	if rep.Targets == nil {
+		rep.Targets = []TargetReport{}
+	}
+	var first, last time.Time
+	for _, p := range parts {
+		rep.Target.Embedded = rep.Target.Embedded && p.Target.Embedded
+		rep.Summary = addSummaries(rep.Summary, p.Summary)
+		end := p.StartedAt.Add(time.Duration(p.DurationMS) * time.Millisecond)
+		if first.IsZero() || p.StartedAt.Before(first) {
+			first = p.StartedAt
+		}
+		if end.After(last) {
+			last = end
+		}
+	}
+	rep.StartedAt, rep.DurationMS = first.UTC(), last.Sub(first).Milliseconds()
+	return rep
+}
+
+// fleetContract names the fleet's contract: the one every target shares,
+// else "mixed" with no version.
+func fleetContract(parts []TargetReport) ContractInfo {
+	if len(parts) == 0 {
+		return ContractInfo{Name: UnknownContract, Version: "-"}
+	}
+	c := parts[0].Contract
+	for _, p := range parts[1:] {
+		if p.Contract != c {
+			return ContractInfo{Name: "mixed", Version: "-"}
+		}
+	}
+	return c
+}
+
+// addSummaries adds b's counts to a's.
+func addSummaries(a, b Summary) Summary {
+	a.Total += b.Total
+	a.Passed += b.Passed
+	a.Failed += b.Failed
+	a.Warned += b.Warned
+	a.Skipped += b.Skipped
+	a.Errored += b.Errored
+	a.Waived += b.Waived
+	a.NotInContract += b.NotInContract
+	for k, v := range b.SkippedByFixture {
+		a.SkippedByFixture[k] += v
+	}
+	for k, v := range b.SkippedByReason {
+		a.SkippedByReason[k] += v
+	}
+	return a
+}
+
+// SummarizeCases counts the verdicts of reported cases, as Summarize counts
+// results' (the missing fixtures come from each case's missing_fixtures).
+func SummarizeCases(cases []CaseReport) Summary {
+	results := make([]suites.Result, len(cases))
+	for i, c := range cases {
+		results[i] = suites.Result{Case: suites.Case{NotInContract: c.NotInContract}, Verdict: c.Verdict, Skip: c.SkipReason,
+			Reason: c.Reason, Missing: c.MissingFixtures}
+	}
+	return Summarize(results)
+}
+
+// IsFleet reports whether a report is a fleet's (schema version 3).
+func (r JSONReport) IsFleet() bool { return r.SchemaVersion == FleetSchemaVersion }
+
+// Merge combines the JSON reports of the shards of one sharded run into
+// the report one unsharded run would have written: each target's cases
+// (a positive control, which runs in every shard of its target, once, from
+// the first shard holding it) in the order of its selection, its summary
+// and groups computed anew. It refuses reports that are not shards, from
+// different tool or contract versions, from runs split differently, a
+// shard given twice, shards that overlap, and missing shards.
+func Merge(shards []JSONReport, names []string) (JSONReport, error) {
+	if len(shards) == 0 {
+		return JSONReport{}, errors.New("merge: no reports to merge")
+	}
+	count := 0
+	byIndex := map[int]string{}
+	for i, s := range shards {
+		switch {
+		case !s.IsFleet() || s.Shard == nil:
+			return JSONReport{}, fmt.Errorf("merge: %s is not a shard's report (written by run --shard I/N, schema version %s)", names[i], FleetSchemaVersion)
+		case s.Tool.Version != shards[0].Tool.Version:
+			return JSONReport{}, fmt.Errorf("merge: %s was written by errconform %s, %s by %s: merge shards of one run", names[i], s.Tool.Version, names[0], shards[0].Tool.Version)
+		case count != 0 && s.Shard.Count != count:
+			return JSONReport{}, fmt.Errorf("merge: %s is shard %d/%d, %s of a run in %d shards", names[i], s.Shard.Index, s.Shard.Count, names[0], count)
+		}
+		count = s.Shard.Count
+		if other, dup := byIndex[s.Shard.Index]; dup {
+			return JSONReport{}, fmt.Errorf("merge: %s and %s are both shard %d/%d", other, names[i], s.Shard.Index, count)
+		}
+		byIndex[s.Shard.Index] = names[i]
+	}
+	var missing []string
+	for i := 0; i < count; i++ {
+		if _, ok := byIndex[i]; !ok {
+			missing = append(missing, fmt.Sprintf("%d/%d", i, count))
+		}
+	}
+	if len(missing) > 0 {
+		return JSONReport{}, fmt.Errorf("merge: shard(s) %s missing: the run was split in %d, merge every shard's report", strings.Join(missing, ", "), count)
+	}
+	order := make([]int, len(shards))
+	for i := range order {
+		order[i] = i
+	}
+	sort.Slice(order, func(a, b int) bool { return shards[order[a]].Shard.Index < shards[order[b]].Shard.Index })
+
+	type merging struct {
+		part  TargetReport
+		from  string
+		cases map[string]CaseReport
+		end   time.Time
+	}
+	targets := map[string]*merging{}
+	var targetOrder []string
+	for _, k := range order {
+		s, name := shards[k], names[k]
+		for _, t := range s.Targets {
+			m, ok := targets[t.Name]
+			if !ok {
+				m = &merging{part: t, from: name, cases: map[string]CaseReport{}}
+				targets[t.Name] = m
+				targetOrder = append(targetOrder, t.Name)
+			} else {
+				if t.Contract != m.part.Contract {
+					return JSONReport{}, fmt.Errorf("merge: target %s was judged against contract %s in %s, %s in %s", t.Name, m.part.Contract, m.from, t.Contract, name)
+				}
+				if !sameList(settingsSelected(t.Settings), settingsSelected(m.part.Settings)) {
+					return JSONReport{}, fmt.Errorf("merge: target %s selected other cases in %s than in %s: merge shards of one run", t.Name, name, m.from)
+				}
+				if t.StartedAt.Before(m.part.StartedAt) {
+					m.part.StartedAt = t.StartedAt
+				}
+				m.part.Outcome, m.part.Reason = worseOutcome(m.part.Outcome, m.part.Reason, t.Outcome, t.Reason)
+			}
+			if end := t.StartedAt.Add(time.Duration(t.DurationMS) * time.Millisecond); end.After(m.end) {
+				m.end = end
+			}
+			for _, c := range t.Cases {
+				if _, dup := m.cases[c.ID]; dup {
+					if isControlCase(c) {
+						continue
+					}
+					return JSONReport{}, fmt.Errorf("merge: case %s of target %s is in %s and in %s: the shards overlap", c.ID, t.Name, m.from, name)
+				}
+				m.cases[c.ID] = c
+			}
+		}
+	}
+	sort.Strings(targetOrder)
+	var parts []TargetReport
+	for _, name := range targetOrder {
+		m := targets[name]
+		part := m.part
+		part.DurationMS = m.end.Sub(part.StartedAt).Milliseconds()
+		part.Cases = []CaseReport{}
+		for _, id := range settingsSelected(part.Settings) {
+			if c, ok := m.cases[id]; ok {
+				part.Cases = append(part.Cases, c)
+				delete(m.cases, id)
+			}
+		}
+		if len(m.cases) > 0 {
+			return JSONReport{}, fmt.Errorf("merge: target %s reports %d case(s) it did not select", name, len(m.cases))
+		}
+		if want := len(settingsSelected(part.Settings)); len(part.Cases) != want {
+			return JSONReport{}, fmt.Errorf("merge: target %s selected %d cases, the shards hold %d: a shard is missing or incomplete", name, want, len(part.Cases))
+		}
+		part.Summary = SummarizeCases(part.Cases)
+		part.Groups = GroupFailures(part.Cases)
+		if part.Groups == nil {
+			part.Groups = []Group{}
+		}
+		parts = append(parts, part)
+	}
+	return fleetReport(shards[0].Tool.Version, parts, nil), nil
+}
+
+// worseOutcome keeps the worse of two outcomes of one target (in two
+// shards), with its reason.
+func worseOutcome(a, aWhy, b, bWhy string) (string, string) {
+	rank := map[string]int{OutcomeCompleted: 0, OutcomeRejected: 1, OutcomeUnreachable: 2}
+	if rank[b] > rank[a] {
+		return b, bWhy
+	}
+	return a, aWhy
+}
+
+func isControlCase(c CaseReport) bool {
+	for _, l := range c.Labels {
+		if l == "control" {
+			return true
+		}
+	}
+	return false
+}
+
+func settingsSelected(s *Settings) []string {
+	if s == nil {
+		return nil
+	}
+	return s.Selected
+}
+
+func sameList(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

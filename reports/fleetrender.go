@@ -1,0 +1,427 @@
+package reports
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"html/template"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/onsi/ginkgo/v2/reporters"
+
+	"github.com/errconform/errconform/check"
+)
+
+// A fleet's reports are rendered from its JSON report alone (BuildFleet's,
+// or errconform merge's), so that merged shards render exactly as one
+// unsharded run would have.
+
+// FleetFormats lists every report format of a fleet, by the same names as
+// Formats: JUnit one testsuite per target, JSON the fleet report, CTRF one
+// test per (target, case), HTML and Markdown a matrix of targets × the
+// contracts' cells where each cell opens onto its failures.
+func FleetFormats() []Format {
+	render := func(f func(JSONReport) ([]byte, error)) func(Input) ([]byte, error) {
+		return func(in Input) ([]byte, error) { return f(in.Fleet) }
+	}
+	return []Format{
+		{Name: "junit", Render: render(RenderFleetJUnit)},
+		{Name: "json", Render: render(func(r JSONReport) ([]byte, error) { return indentedJSON(r) })},
+		{Name: "ctrf", Render: render(func(r JSONReport) ([]byte, error) { return indentedJSON(BuildFleetCTRF(r)) })},
+		{Name: "html", Render: render(func(r JSONReport) ([]byte, error) {
+			var buf bytes.Buffer
+			err := RenderFleetHTML(&buf, r)
+			return buf.Bytes(), err
+		})},
+		{Name: "markdown", Append: true, Render: render(func(r JSONReport) ([]byte, error) {
+			var buf bytes.Buffer
+			err := RenderFleetMarkdown(&buf, r)
+			return buf.Bytes(), err
+		})},
+	}
+}
+
+// RenderFleetJUnit renders a fleet's JUnit XML: one testsuite per target,
+// named "errconform: <target>", with one testcase per case (classname the
+// case's group, the failure message its headline finding, the body every
+// finding, the response's status and excerpt, and the reproduction).
+func RenderFleetJUnit(rep JSONReport) ([]byte, error) {
+	doc := reporters.JUnitTestSuites{}
+	for _, t := range rep.Targets {
+		suite := reporters.JUnitTestSuite{Name: "errconform: " + t.Name, Package: t.Name, Time: float64(t.DurationMS) / 1000,
+			Timestamp: t.StartedAt.Format("2006-01-02T15:04:05")}
+		suite.Properties.Properties = []reporters.JUnitProperty{
+			{Name: "errconform.target", Value: t.Target.String()},
+			{Name: "errconform.contract", Value: t.Contract.String()},
+			{Name: "errconform.outcome", Value: t.Outcome},
+			{Name: "errconform.not_in_contract", Value: strconv.Itoa(t.Summary.NotInContract)},
+		}
+		for _, c := range t.Cases {
+			tc := reporters.JUnitTestCase{Name: c.ID, Classname: c.Group, Status: string(c.Verdict)}
+			if c.Response != nil {
+				tc.Time = c.Response.DurationMS / 1000
+			}
+			body := caseBody(c)
+			switch c.Verdict {
+			case check.Failed:
+				tc.Failure = &reporters.JUnitFailure{Type: "failed", Message: firstFinding(c), Description: body}
+				suite.Failures++
+			case check.Errored:
+				tc.Error = &reporters.JUnitError{Type: "errored", Message: firstFinding(c), Description: body}
+				suite.Errors++
+			case check.Skipped:
+				tc.Skipped = &reporters.JUnitSkipped{Message: caseSkipText(c)}
+				suite.Skipped++
+			case check.Waived:
+				tc.Skipped = &reporters.JUnitSkipped{Message: c.Reason}
+				tc.SystemOut = body
+				suite.Skipped++
+			case check.Warned:
+				tc.SystemOut = body
+			}
+			suite.TestCases = append(suite.TestCases, tc)
+		}
+		suite.Tests = len(suite.TestCases)
+		doc.Tests += suite.Tests
+		doc.Failures += suite.Failures
+		doc.Errors += suite.Errors
+		doc.Disabled += suite.Skipped
+		doc.Time += suite.Time
+		doc.TestSuites = append(doc.TestSuites, suite)
+	}
+	return xmlDocument(doc)
+}
+
+// caseBody is a reported case's findings in words, the response's status
+// and excerpt, and its reproduction command.
+func caseBody(c CaseReport) string {
+	var b strings.Builder
+	for _, f := range c.Findings {
+		fmt.Fprintf(&b, "[%s] %s\n", f.Severity, f.String())
+	}
+	if c.Reason != "" && len(c.Findings) == 0 {
+		fmt.Fprintln(&b, c.Reason)
+	}
+	if c.Response != nil && c.Response.Status != 0 {
+		fmt.Fprintf(&b, "\nResponse: HTTP %d\n%s\n", c.Response.Status, Printable(Excerpt([]byte(c.Response.BodyExcerpt), junitExcerptBytes)))
+	}
+	if c.Reproduce != "" {
+		fmt.Fprintf(&b, "\nReproduce:\n%s\n", c.Reproduce)
+	}
+	return b.String()
+}
+
+// BuildFleetCTRF assembles a fleet's CTRF document: one test per (target,
+// case), its suite the target and the case's group.
+func BuildFleetCTRF(rep JSONReport) CTRF {
+	start := rep.StartedAt.UnixMilli()
+	doc := CTRF{ReportFormat: "CTRF", SpecVersion: "0.0.0", Timestamp: rep.StartedAt.UTC().Format("2006-01-02T15:04:05Z07:00"),
+		GeneratedBy: "errconform " + rep.Tool.Version,
+		Results: CTRFResults{
+			Tool:        CTRFTool{Name: "errconform", Version: rep.Tool.Version},
+			Summary:     CTRFSummary{Start: start, Stop: start + rep.DurationMS, Duration: rep.DurationMS},
+			Tests:       []CTRFTest{},
+			Environment: CTRFEnvironment{ReportName: "errconform contract " + rep.Contract.String(), TestEnvironment: fmt.Sprintf("%d targets", len(rep.Targets))},
+		}}
+	suitesSeen := map[string]bool{}
+	s := &doc.Results.Summary
+	for _, t := range rep.Targets {
+		for _, c := range t.Cases {
+			status := ctrfStatus[c.Verdict]
+			test := CTRFTest{Name: c.ID, Status: status, RawStatus: string(c.Verdict), Suite: []string{t.Name, c.Group}, Tags: c.Labels,
+				Message: firstNonEmpty(firstFinding(c), c.Reason), Extra: map[string]any{"target": t.Name}}
+			if c.Response != nil {
+				test.Duration = int64(c.Response.DurationMS)
+			}
+			if c.Verdict == check.Skipped {
+				test.Message = caseSkipText(c)
+				test.Extra["skip_reason"] = c.SkipReason
+			}
+			if len(c.Findings) > 0 {
+				test.Extra["findings"] = c.Findings
+			}
+			var trace strings.Builder
+			for _, f := range c.Findings {
+				fmt.Fprintf(&trace, "[%s] %s\n", f.Severity, f.String())
+			}
+			if c.Reproduce != "" {
+				fmt.Fprintf(&trace, "\nReproduce:\n%s\n", c.Reproduce)
+			}
+			test.Trace = trace.String()
+			doc.Results.Tests = append(doc.Results.Tests, test)
+			suitesSeen[t.Name+"\x00"+c.Group] = true
+			s.Tests++
+			switch status {
+			case "passed":
+				s.Passed++
+			case "failed":
+				s.Failed++
+			case "skipped":
+				s.Skipped++
+			default:
+				s.Other++
+			}
+		}
+	}
+	s.Suites = len(suitesSeen)
+	s.Extra = map[string]any{"not_in_contract": rep.Summary.NotInContract, "skipped_by_reason": rep.Summary.SkippedByReason, "targets": len(rep.Targets)}
+	return doc
+}
+
+// fleetCell is one (status, code) cell of a contract, as the fleet matrix
+// has it: a column.
+type fleetCell struct {
+	Status int
+	Code   string
+}
+
+func (c fleetCell) String() string {
+	if c.Code == "" {
+		return strconv.Itoa(c.Status)
+	}
+	return strconv.Itoa(c.Status) + " " + c.Code
+}
+
+// fleetCellOf is a case's cell, false for a case without one (a positive
+// control, a case the contract does not cover).
+func fleetCellOf(c CaseReport) (fleetCell, bool) {
+	if notInContract(c) || c.Expect.Status < 400 {
+		return fleetCell{}, false
+	}
+	return fleetCell{c.Expect.Status, c.Expect.Code}, true
+}
+
+// fleetMatrix is targets × cells: the columns are every cell any target's
+// cases cover, by status then code.
+type fleetMatrix struct {
+	Columns []fleetCell
+	Rows    []fleetRow
+}
+
+type fleetRow struct {
+	Target TargetReport
+	Cells  []fleetMatrixCell
+	// Controls are the positive controls' verdict counts (no cell).
+	Failing []fleetFailures
+}
+
+// fleetMatrixCell counts one target's cases in one cell.
+type fleetMatrixCell struct {
+	Total, Passed, Failed, Other int
+	Anchor                       string
+	Class, Text                  string
+}
+
+// fleetFailures are one target's failed and errored cases of one cell (or
+// of no cell: the controls and others), for the section a cell links to.
+type fleetFailures struct {
+	Anchor, Title string
+	Cases         []CaseReport
+}
+
+// slug is s as GitHub's heading anchors make it: lower case, letters,
+// digits, '-' and '_' kept, spaces as '-', everything else dropped.
+func slug(s string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(s) {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '-', r == '_':
+			b.WriteRune(r)
+		case r == ' ':
+			b.WriteByte('-')
+		}
+	}
+	return b.String()
+}
+
+// failuresTitle is the heading of a target's failures in a cell; its slug
+// is the anchor the cell links to.
+func failuresTitle(target string, cell string) string { return "failures " + target + " " + cell }
+
+func buildFleetMatrix(rep JSONReport) fleetMatrix {
+	cols := map[fleetCell]bool{}
+	for _, t := range rep.Targets {
+		for _, c := range t.Cases {
+			if cell, ok := fleetCellOf(c); ok {
+				cols[cell] = true
+			}
+		}
+	}
+	var m fleetMatrix
+	for c := range cols {
+		m.Columns = append(m.Columns, c)
+	}
+	sort.Slice(m.Columns, func(i, j int) bool {
+		a, b := m.Columns[i], m.Columns[j]
+		if a.Status != b.Status {
+			return a.Status < b.Status
+		}
+		return a.Code < b.Code
+	})
+	for _, t := range rep.Targets {
+		row := fleetRow{Target: t}
+		counts := map[fleetCell]*fleetMatrixCell{}
+		failing := map[string]*fleetFailures{}
+		var failOrder []string
+		for _, c := range t.Cases {
+			cell, ok := fleetCellOf(c)
+			label := "other cases"
+			if ok {
+				label = cell.String()
+				if counts[cell] == nil {
+					counts[cell] = &fleetMatrixCell{}
+				}
+				mc := counts[cell]
+				mc.Total++
+				switch c.Verdict {
+				case check.Passed, check.Warned:
+					mc.Passed++
+				case check.Failed, check.Errored:
+					mc.Failed++
+				default:
+					mc.Other++
+				}
+			}
+			if c.Verdict == check.Failed || c.Verdict == check.Errored {
+				if failing[label] == nil {
+					title := failuresTitle(t.Name, label)
+					failing[label] = &fleetFailures{Anchor: slug(title), Title: title}
+					failOrder = append(failOrder, label)
+				}
+				failing[label].Cases = append(failing[label].Cases, c)
+			}
+		}
+		for _, col := range m.Columns {
+			mc := fleetMatrixCell{}
+			if p := counts[col]; p != nil {
+				mc = *p
+			}
+			switch {
+			case mc.Total == 0:
+				mc.Class, mc.Text = "none", "·"
+			case mc.Failed > 0:
+				mc.Class, mc.Text = "failed", fmt.Sprintf("✗ %d/%d", mc.Failed, mc.Total)
+				mc.Anchor = slug(failuresTitle(t.Name, col.String()))
+			case mc.Passed == 0:
+				mc.Class, mc.Text = "skipped", fmt.Sprintf("– %d", mc.Total)
+			default:
+				mc.Class, mc.Text = "passed", fmt.Sprintf("✓ %d", mc.Passed)
+			}
+			row.Cells = append(row.Cells, mc)
+		}
+		sort.SliceStable(failOrder, func(i, j int) bool { return failOrder[i] < failOrder[j] })
+		for _, label := range failOrder {
+			row.Failing = append(row.Failing, *failing[label])
+		}
+		m.Rows = append(m.Rows, row)
+	}
+	return m
+}
+
+// RenderFleetMarkdown writes a fleet's summary for a CI step summary: one
+// line per target, the matrix of targets × cells, where a failing cell
+// links to the target's failures in it, and those failures.
+func RenderFleetMarkdown(w io.Writer, rep JSONReport) error {
+	var b strings.Builder
+	s := rep.Summary
+	headline := "✅ contract kept by every target"
+	if s.Failed > 0 || s.Errored > 0 {
+		headline = "❌ contract broken"
+	}
+	fmt.Fprintf(&b, "## errconform fleet: %s\n\n", headline)
+	fmt.Fprintf(&b, "%d targets · errconform %s · %d cases in %.1fs\n\n", len(rep.Targets), rep.Tool.Version, s.Total, float64(rep.DurationMS)/1000)
+	b.WriteString("| target | contract | outcome | ✅ passed | ❌ failed | ⚠️ warned | 🕊️ waived | ⏭️ skipped | 💥 errored |\n|---|---|---|---:|---:|---:|---:|---:|---:|\n")
+	for _, t := range rep.Targets {
+		ts := t.Summary
+		outcome := t.Outcome
+		if t.Reason != "" {
+			outcome += ": " + t.Reason
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %d | %d | %d | %d | %s | %d |\n", mdCell(t.Name), mdCell(t.Contract.String()), mdCell(outcome),
+			ts.Passed, ts.Failed, ts.Warned, ts.Waived, mdSkipped(ts), ts.Errored)
+	}
+	m := buildFleetMatrix(rep)
+	if len(m.Columns) > 0 {
+		b.WriteString("\n| target |")
+		for _, col := range m.Columns {
+			fmt.Fprintf(&b, " %s |", mdCell(col.String()))
+		}
+		b.WriteString("\n|---|")
+		for range m.Columns {
+			b.WriteString(":---:|")
+		}
+		b.WriteString("\n")
+		for _, row := range m.Rows {
+			fmt.Fprintf(&b, "| %s |", mdCell(row.Target.Name))
+			for _, cell := range row.Cells {
+				if cell.Anchor != "" {
+					fmt.Fprintf(&b, " [%s](#%s) |", cell.Text, cell.Anchor)
+				} else {
+					fmt.Fprintf(&b, " %s |", cell.Text)
+				}
+			}
+			b.WriteString("\n")
+		}
+	}
+	for _, row := range m.Rows {
+		for _, f := range row.Failing {
+			fmt.Fprintf(&b, "\n#### %s\n\n", f.Title)
+			for _, c := range f.Cases {
+				fmt.Fprintf(&b, "- `%s` (%s): %s\n", mdCode(c.ID), c.Verdict, mdCell(firstFinding(c)))
+			}
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// RenderFleetHTML renders a fleet's HTML report: a self-contained page
+// with the targets' summaries, the matrix of targets × cells (a failing
+// cell links to its failures), and every failing case with its findings,
+// evidence and reproduction command.
+func RenderFleetHTML(w io.Writer, rep JSONReport) error {
+	bw := bufio.NewWriter(w)
+	view := struct {
+		Report JSONReport
+		Matrix fleetMatrix
+		Failed bool
+	}{rep, buildFleetMatrix(rep), rep.Summary.Failed > 0 || rep.Summary.Errored > 0}
+	if err := fleetHTMLTemplate.Execute(bw, view); err != nil {
+		return fmt.Errorf("render the fleet's HTML report: %w", err)
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("write the fleet's HTML report: %w", err)
+	}
+	return nil
+}
+
+var fleetHTMLTemplate = template.Must(template.New("fleet").Funcs(template.FuncMap{
+	"headline": firstFinding,
+	"body":     func(c CaseReport) string { return Printable(caseBody(c)) },
+	"visible":  Printable,
+}).Parse(`<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<title>errconform fleet: {{len .Report.Targets}} targets</title>
+<style>
+body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}
+table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #ccc;padding:.3em .6em;text-align:center}
+th.t,td.t{text-align:left}.passed{background:#e6f4ea}.failed{background:#fce8e6}.skipped{background:#f1f3f4}.none{color:#999}
+a{color:inherit}pre{white-space:pre-wrap;background:#f8f8f8;padding:.5em;border:1px solid #eee}
+</style></head><body>
+<h1>errconform fleet: {{if .Failed}}contract broken{{else}}contract kept by every target{{end}}</h1>
+<p>{{len .Report.Targets}} targets · errconform {{.Report.Tool.Version}} · {{.Report.Summary.Total}} cases · {{.Report.DurationMS}} ms</p>
+<table><tr><th class="t">target</th><th>contract</th><th>outcome</th><th>passed</th><th>failed</th><th>warned</th><th>waived</th><th>skipped</th><th>errored</th></tr>
+{{range .Report.Targets}}<tr><td class="t">{{.Name}}</td><td>{{.Contract}}</td><td>{{.Outcome}}{{if .Reason}}: {{visible .Reason}}{{end}}</td><td>{{.Summary.Passed}}</td><td>{{.Summary.Failed}}</td><td>{{.Summary.Warned}}</td><td>{{.Summary.Waived}}</td><td>{{.Summary.Skipped}}</td><td>{{.Summary.Errored}}</td></tr>
+{{end}}</table>
+<h2>Targets × contract cells</h2>
+<table><tr><th class="t">target</th>{{range .Matrix.Columns}}<th>{{.}}</th>{{end}}</tr>
+{{range .Matrix.Rows}}<tr><td class="t">{{.Target.Name}}</td>{{range .Cells}}<td class="{{.Class}}">{{if .Anchor}}<a href="#{{.Anchor}}">{{.Text}}</a>{{else}}{{.Text}}{{end}}</td>{{end}}</tr>
+{{end}}</table>
+{{range .Matrix.Rows}}{{range .Failing}}<h3 id="{{.Anchor}}">{{.Title}}</h3>
+{{range .Cases}}<details><summary><code>{{.ID}}</code> {{.Verdict}}: {{visible (headline .)}}</summary><pre>{{body .}}</pre></details>
+{{end}}{{end}}{{end}}</body></html>
+`))

@@ -1,0 +1,354 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/errconform/errconform/check"
+	"github.com/errconform/errconform/config"
+	"github.com/errconform/errconform/probe"
+	"github.com/errconform/errconform/reports"
+	"github.com/errconform/errconform/suites"
+)
+
+// A fleet run: the targets of a config's targets: list (or one target,
+// sharded) run concurrently, each with its own probe.Client (its own rate
+// cap, request budget and in-flight bound), its own preflight and its own
+// results; one report holds them all. It does not go through Ginkgo,
+// which runs once per process: a fleet's JUnit report is rendered from the
+// results (one testsuite per target), as errconform merge renders it.
+
+// fleetTarget is one target of a fleet run: its resolution, the cases
+// this run (or shard) performs, and what came back.
+type fleetTarget struct {
+	res resolution
+	// all are the target's selected cases, unsharded; run those of them
+	// this shard performs.
+	all, run []suites.Case
+	// outcome, reason: how the target's run ended (reports.Outcome*).
+	outcome, reason string
+	code            int
+	results         []suites.Result
+	started         time.Time
+	elapsed         time.Duration
+	sent            int64
+	redactor        *probe.Redactor
+}
+
+// name is the target's name: its name in the targets: list, else
+// metrics' default.
+func (t *fleetTarget) name() string {
+	if t.res.name != "" {
+		return t.res.name
+	}
+	return "default"
+}
+
+// fleetOutcome is what a fleet run produced, for the reports, the metrics
+// and the exit code.
+type fleetOutcome struct {
+	report  reports.JSONReport
+	targets []*fleetTarget
+	code    int
+}
+
+// planFleet narrows each target's selection to the shard's cases; a
+// target with no case in the shard is left out.
+func planFleet(fl fleetResolution) []*fleetTarget {
+	var targets []*fleetTarget
+	names := make([]string, len(fl.members))
+	selected := make([][]suites.Case, len(fl.members))
+	for i, m := range fl.members {
+		names[i], selected[i] = m.name, m.selected
+	}
+	var keep []map[string]bool
+	if fl.shard.count > 0 {
+		keep = shardSelect(fl.shard, names, selected)
+	}
+	for i, m := range fl.members {
+		t := &fleetTarget{res: m, all: m.selected}
+		for _, c := range m.selected {
+			if keep == nil || keep[i][c.ID] {
+				t.run = append(t.run, c)
+			}
+		}
+		if len(t.run) > 0 {
+			targets = append(targets, t)
+		}
+	}
+	// By name: the reports list the targets so, whatever order the file
+	// gives them, and merged shards list them the same way.
+	sort.SliceStable(targets, func(i, j int) bool { return targets[i].name() < targets[j].name() })
+	return targets
+}
+
+// fleetRedactor redacts every target's secrets: the terminal and the
+// reports of a fleet carry them all.
+func fleetRedactor(fl fleetResolution) *probe.Redactor {
+	var secrets []string
+	for _, m := range fl.members {
+		secrets = append(secrets, m.cfg.Secrets()...)
+	}
+	return probe.NewRedactor(secrets...)
+}
+
+// runFleet runs every target of plan concurrently within ctx and returns
+// the fleet's report and exit code: the worst over the targets, where 0 <
+// 1 < 3 (a target that rejected its key or model has its cases errored:
+// 1); when every target rejected its key or model, 2, as for one target.
+func (a App) runFleet(ctx context.Context, fl fleetResolution, plan []*fleetTarget, out io.Writer) fleetOutcome {
+	var wg sync.WaitGroup
+	var printMu sync.Mutex
+	for _, t := range plan {
+		wg.Add(1)
+		go func(t *fleetTarget) {
+			defer wg.Done()
+			a.runTarget(ctx, fl.opts, t, out, &printMu)
+		}(t)
+	}
+	wg.Wait()
+	var parts []reports.FleetTarget
+	code, rejected := ExitOK, 0
+	for _, t := range plan {
+		ids := make([]string, len(t.all))
+		for i, c := range t.all {
+			ids[i] = c.ID
+		}
+		cfg := t.res.cfg
+		run := reports.Run{ToolVersion: ToolVersion(), ContractName: t.res.contract.Name, ContractVersion: t.res.contract.Version,
+			BaseURL: cfg.Target.BaseURL, Embedded: t.res.embedded, Started: t.started, Duration: t.elapsed, Results: t.results,
+			Redactor: t.redactor, SecretEnv: cfg.SecretEnv(),
+			Settings: reports.Settings{Name: t.name(), Model: suites.ModelOf(cfg), Strict: cfg.Strict, Require: cfg.Require, LabelFilter: fl.opts.labelFilter}}
+		parts = append(parts, reports.FleetTarget{Name: t.name(), Outcome: t.outcome, Reason: t.reason, Run: run, Selected: ids})
+		if t.outcome == reports.OutcomeRejected {
+			rejected++
+		}
+		if fleetRank(t.code) > fleetRank(code) {
+			code = t.code
+		}
+	}
+	if rejected > 0 && rejected == len(plan) {
+		code = ExitUsage
+	}
+	var shard *reports.ShardInfo
+	if fl.shard.count > 0 {
+		shard = &reports.ShardInfo{Index: fl.shard.index, Count: fl.shard.count}
+	}
+	return fleetOutcome{report: reports.BuildFleet(ToolVersion(), parts, shard), targets: plan, code: code}
+}
+
+// fleetRank orders exit codes by how bad they are for a fleet: 0 < 1 < 3.
+func fleetRank(code int) int {
+	switch code {
+	case ExitOK:
+		return 0
+	case ExitFailed:
+		return 1
+	case ExitUnreachable:
+		return 3
+	}
+	return 2
+}
+
+// runTarget runs one target of a fleet: its preflight, then its cases
+// (those that need not run alone concurrently, then those that do, one
+// at a time), under its own client. A target that rejects its key or
+// model, or cannot be reached, has every case errored with the reason;
+// the other targets go on.
+func (a App) runTarget(ctx context.Context, o runOptions, t *fleetTarget, out io.Writer, printMu *sync.Mutex) {
+	cfg := t.res.cfg
+	t.redactor = probe.NewRedactor(cfg.Secrets()...)
+	t.started = time.Now()
+	t.outcome = reports.OutcomeCompleted
+	defer func() { t.elapsed = time.Since(t.started) }()
+	s := &session{app: a, opts: o, cfg: cfg, selected: t.run, waivers: t.res.waivers}
+	results := map[string]suites.Result{}
+	finish := func(r suites.Result) suites.Result {
+		w, ok := s.waivers[r.Case.ID]
+		r = suites.ApplyWaiver(r, w, ok, time.Now())
+		if !o.quiet {
+			printMu.Lock()
+			printFleetCaseLine(out, t.name(), r)
+			printMu.Unlock()
+		}
+		return r
+	}
+	client, err := probe.New(probe.Options{BaseURL: cfg.Target.BaseURL, Timeout: cfg.Target.Timeout.Std(), TLS: t.res.tls,
+		MaxRPS: cfg.Limits.MaxRPS, MaxRequests: s.budget(), Concurrency: cfg.Limits.Concurrency, MaxBody: cfg.Limits.MaxBodyBytes,
+		Header: targetHeaders(cfg)})
+	if err != nil {
+		t.fail(reports.OutcomeUnreachable, fmt.Sprintf("the client for %s cannot be made: %v", t.redactor.String(cfg.Target.BaseURL), err), ExitUnreachable, nil)
+		return
+	}
+	defer client.Close()
+	defer func() { t.sent = client.Sent() }()
+	target := suites.Target{Config: cfg, Contract: t.res.contract, Client: client, Redactor: t.redactor}
+
+	controls := suites.ExecuteAll(ctx, controlCases(t.run), target, cfg.Strict, nil)
+	unreachableN := 0
+	for _, r := range controls {
+		if ex, _ := r.Judged(); ex.Failure == probe.FailureUnreachable {
+			unreachableN++
+			continue
+		}
+		if why := rejection(r, cfg); why != "" {
+			t.fail(reports.OutcomeRejected, "preflight: "+reports.Printable(t.redactor.String(why)), ExitFailed, controls)
+			t.printAll(o, out, printMu)
+			return
+		}
+	}
+	if unreachableN == len(controls) && len(controls) > 0 {
+		ex, _ := controls[0].Judged()
+		t.fail(reports.OutcomeUnreachable, fmt.Sprintf("preflight: the target %s cannot be reached: %s",
+			t.redactor.String(cfg.Target.BaseURL), reports.Printable(t.redactor.String(ex.Err))), ExitUnreachable, controls)
+		t.printAll(o, out, printMu)
+		return
+	}
+	for _, r := range controls {
+		results[r.Case.ID] = finish(r)
+	}
+	var batch, alone []suites.Case
+	for _, c := range t.run {
+		switch {
+		case c.Control:
+		case c.Alone:
+			alone = append(alone, c)
+		default:
+			batch = append(batch, c)
+		}
+	}
+	for _, r := range suites.ExecuteAll(ctx, batch, target, cfg.Strict, nil) {
+		results[r.Case.ID] = finish(r)
+	}
+	for _, c := range alone {
+		if ctx.Err() != nil {
+			break
+		}
+		results[c.ID] = finish(suites.Execute(ctx, c, target, cfg.Strict))
+	}
+	reason := "not completed: the run's --deadline passed or it was interrupted"
+	if cause := context.Cause(ctx); cause != nil && ctx.Err() != nil {
+		reason = "not completed: " + cause.Error()
+	}
+	for _, c := range t.run {
+		r, ok := results[c.ID]
+		if !ok {
+			d := check.Unfinished(reason)
+			r = finish(suites.Result{Case: c, Verdict: d.Verdict, Skip: d.Skip, Reason: d.Reason})
+		}
+		t.results = append(t.results, r)
+	}
+	summary := reports.Summarize(t.results)
+	t.code = exitCode(summary, unreachable(t.results))
+	if t.code == ExitOK && ctx.Err() != nil {
+		t.code = ExitFailed
+	}
+}
+
+// fail ends a target's run before its cases: every case is errored with
+// why (the controls keep their own results, which show the evidence).
+func (t *fleetTarget) fail(outcome, why string, code int, controls []suites.Result) {
+	t.outcome, t.reason, t.code = outcome, why, code
+	got := map[string]suites.Result{}
+	for _, r := range controls {
+		got[r.Case.ID] = r
+	}
+	t.results = nil
+	for _, c := range t.run {
+		r, ok := got[c.ID]
+		if !ok || r.Verdict == check.Passed {
+			if ok {
+				t.results = append(t.results, r)
+				continue
+			}
+			r = suites.Result{Case: c, Verdict: check.Errored, Reason: why}
+		}
+		t.results = append(t.results, r)
+	}
+}
+
+// printAll prints the lines of a target whose run ended at its preflight.
+func (t *fleetTarget) printAll(o runOptions, out io.Writer, printMu *sync.Mutex) {
+	if o.quiet {
+		return
+	}
+	printMu.Lock()
+	defer printMu.Unlock()
+	fmt.Fprintf(out, "  [%s] %s\n", t.name(), t.reason)
+	for _, r := range t.results {
+		printFleetCaseLine(out, t.name(), r)
+	}
+}
+
+// printFleetCaseLine is printCaseLine with the target's name.
+func printFleetCaseLine(w io.Writer, name string, r suites.Result) {
+	var b strings.Builder
+	printCaseLine(&b, r)
+	line := strings.TrimPrefix(b.String(), "  ")
+	fmt.Fprintf(w, "  [%s] %s", name, line)
+}
+
+// fleetTargetsText lists a fleet's targets for its first line.
+func fleetTargetsText(plan []*fleetTarget, redactor *probe.Redactor) string {
+	var parts []string
+	for _, t := range plan {
+		where := redactor.String(config.WithoutUserinfo(t.res.cfg.Target.BaseURL))
+		if t.res.embedded {
+			where = "embedded reference"
+		}
+		parts = append(parts, fmt.Sprintf("%s (%s, contract %s, %d cases)", t.name(), where, t.res.contract.Label(), len(t.run)))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// writeFleetReports writes every report asked for, rendered from the
+// fleet's JSON report; the one whose path is "-" goes to stdout.
+func writeFleetReports(o runOptions, out fleetOutcome, redactor *probe.Redactor, stdout io.Writer) error {
+	var keep []string
+	for _, t := range out.targets {
+		keep = append(keep, reports.Run{Results: t.results, SecretEnv: t.res.cfg.SecretEnv()}.CraftedCredentials()...)
+	}
+	in := reports.Input{Run: reports.Run{Redactor: redactor}, Fleet: out.report, Keep: keep}
+	return writeFormats(o.reportPaths(), reports.FleetFormats(), in, stdout)
+}
+
+// writeFormats writes each format whose path is given.
+func writeFormats(paths map[string]string, formats []reports.Format, in reports.Input, stdout io.Writer) error {
+	var errs []error
+	for _, f := range formats {
+		switch paths[f.Name] {
+		case "":
+		case "-":
+			if err := f.WriteTo(stdout, in); err != nil {
+				errs = append(errs, err)
+			}
+		default:
+			if err := f.Write(paths[f.Name], in); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// printFleetSummary prints one line per target and the fleet's total.
+func printFleetSummary(w io.Writer, out fleetOutcome, elapsed time.Duration) {
+	fmt.Fprintln(w)
+	for _, t := range out.report.Targets {
+		s := t.Summary
+		line := fmt.Sprintf("  %-24s %d cases: %d passed, %d failed, %d warned, %d skipped, %d errored", t.Name, s.Total, s.Passed, s.Failed, s.Warned, s.Skipped, s.Errored)
+		if t.Outcome != reports.OutcomeCompleted {
+			line += "  [" + t.Outcome + "]"
+		}
+		fmt.Fprintln(w, line)
+	}
+	s := out.report.Summary
+	fmt.Fprintf(w, "%d targets, %d cases in %s: %d passed, %d failed, %d warned, %d skipped, %d errored\n", len(out.report.Targets), s.Total,
+		elapsed.Round(time.Millisecond), s.Passed, s.Failed, s.Warned, s.Skipped, s.Errored)
+}

@@ -1,0 +1,117 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/errconform/errconform/metrics"
+	"github.com/errconform/errconform/reports"
+)
+
+// runFleetCommand is errconform run (or explore) for a fleet: a config
+// with a targets: list, or a sharded run.
+func (a App) runFleetCommand(fl fleetResolution, invoked time.Time) (int, error) {
+	o := fl.opts
+	reportOut := a.Stdout
+	if fl.toStdout != "" {
+		a.Stdout = a.Stderr
+	}
+	if err := checkOutputPaths(o); err != nil {
+		return ExitUsage, err
+	}
+	redactor := fleetRedactor(fl)
+	stdout, stderr := reports.NewRedactingWriter(a.Stdout, redactor), reports.NewRedactingWriter(a.Stderr, redactor)
+	defer stdout.Close()
+	defer stderr.Close()
+	a.Stdout, a.Stderr = stdout, stderr
+	plan := planFleet(fl)
+	if o.dryRun {
+		for _, t := range plan {
+			fmt.Fprintf(a.Stdout, "target %s:\n", t.name())
+			s := &session{app: a, opts: o, cfg: t.res.cfg, selected: t.run}
+			s.printDryRun(fleetRedactor(fl))
+		}
+		return ExitOK, nil
+	}
+	for _, t := range plan {
+		if t.res.cfg.TLS.Insecure {
+			fmt.Fprintf(a.Stderr, "errconform: WARNING: target %s: --insecure: its TLS certificate is NOT verified\n", t.name())
+		}
+	}
+	ctx, _, stopRun := runContext(invoked.Add(o.deadline), o.deadline)
+	defer stopRun()
+	if !o.quiet {
+		shard := ""
+		if fl.shard.count > 0 {
+			shard = fmt.Sprintf(", shard %s", fl.shard)
+		}
+		fmt.Fprintf(a.Stdout, "errconform %s: checking %d targets concurrently (%s%s): %s\n", ToolVersion(), len(plan), configText(o.configFile, false), shard,
+			fleetTargetsText(plan, redactor))
+	}
+	started := time.Now()
+	out := a.runFleet(ctx, fl, plan, a.Stdout)
+	elapsed := time.Since(started)
+	reportErr := writeFleetReports(o, out, redactor, reportOut)
+	printFleetSummary(a.Stdout, out, elapsed)
+	if reportErr != nil {
+		return ExitFailed, reportErr
+	}
+	var runs []metricsRun
+	for _, t := range out.report.Targets {
+		runs = append(runs, metricsRun{name: t.Name, report: targetAsReport(out.report, t)})
+	}
+	if err := a.exportMetrics(ctx, o, runs); err != nil {
+		return ExitFailed, err
+	}
+	if ctx.Err() != nil && out.code == ExitOK {
+		fmt.Fprintln(a.Stderr, "errconform: the run was cut short: exiting 1")
+		return ExitFailed, nil
+	}
+	return out.code, nil
+}
+
+// targetAsReport is one target of a fleet's report as a single target's
+// (schema version 2): what metrics reads.
+func targetAsReport(fleet reports.JSONReport, t reports.TargetReport) reports.JSONReport {
+	return reports.JSONReport{SchemaVersion: reports.SchemaVersion, Tool: fleet.Tool, Contract: t.Contract, Target: t.Target,
+		StartedAt: t.StartedAt, DurationMS: t.DurationMS, Settings: t.Settings, Summary: t.Summary, Groups: t.Groups, Cases: t.Cases}
+}
+
+// metricsRun is one target's report, for --metrics and --pushgateway.
+type metricsRun struct {
+	name   string
+	report reports.JSONReport
+}
+
+// pushTimeout bounds a push to the Pushgateway.
+const pushTimeout = 30 * time.Second
+
+// exportMetrics writes --metrics and pushes to --pushgateway, when given.
+func (a App) exportMetrics(ctx context.Context, o runOptions, runs []metricsRun) error {
+	if o.metrics == "" && o.pushgateway == "" {
+		return nil
+	}
+	var mr []metrics.Run
+	for _, r := range runs {
+		mr = append(mr, metrics.Run{Target: r.name, Report: r.report})
+	}
+	if o.metrics != "" {
+		reg, err := metrics.Registry(mr)
+		if err != nil {
+			return fmt.Errorf("--metrics: %w", err)
+		}
+		if err := metrics.WriteTextfile(o.metrics, reg); err != nil {
+			return fmt.Errorf("--metrics: %w", err)
+		}
+	}
+	if o.pushgateway != "" {
+		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), pushTimeout)
+		defer cancel()
+		if err := metrics.Push(pctx, o.pushgateway, mr, &http.Client{Timeout: pushTimeout}); err != nil {
+			return fmt.Errorf("--pushgateway: %w", err)
+		}
+	}
+	return nil
+}
