@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -31,6 +32,7 @@ const (
 	TooLong         = "too-long"
 	UnknownMember   = "unknown-member"
 	NoBranch        = "no-branch-matched"
+	NotAnInteger    = "not-an-integer"
 	// Valid marks a positive control: a valid boundary value that must not
 	// be refused.
 	Valid = "valid"
@@ -39,7 +41,7 @@ const (
 // constraintSituation is the situation each broken constraint is: the
 // contract says what it must return.
 var constraintSituation = map[string]string{
-	WrongType: wrongType, NullNotAllowed: missingField, MissingRequired: missingField,
+	WrongType: wrongType, NotAnInteger: wrongType, NullNotAllowed: missingField, MissingRequired: missingField,
 	BelowMinimum: invalidValue, AboveMaximum: invalidValue, NotInEnum: invalidValue, TooShort: invalidValue,
 	TooLong: invalidValue, UnknownMember: invalidValue, NoBranch: invalidValue,
 }
@@ -98,11 +100,17 @@ func (s ExploreSelection) unsupported(field string) bool {
 	return false
 }
 
-// Limits on what explore generates: bodies stay small and the walk ends.
+// Limits on what explore generates, whatever the request schema says:
+// bodies stay small, the walk ends, and a hostile schema (a minItems of
+// 10^8, an enum of 30,000 values) costs bounded work. Constraints past
+// these sizes are not probed; more variants than maxExploreVariants is an
+// error.
 const (
 	maxExploreDepth    = 8
 	maxExploreItems    = 256
 	maxExploreLength   = 4096
+	maxExploreForms    = 16
+	maxExploreVariants = 20_000
 	exactFloatInteger  = 1 << 53
 	exploreNotAValue   = "errconform-not-a-value"
 	exploreUnknownName = "errconform_unknown_member"
@@ -118,6 +126,11 @@ type variant struct {
 	value      any    // the value set at path (unless remove)
 	remove     bool
 	base       map[string]any // the valid body it edits (with every companion member)
+	// requiredMember: the value edited is a member its object requires.
+	requiredMember bool
+	// capabilityPart: the value is inside a content part that a model
+	// may not accept at all (an image, audio, a file).
+	capabilityPart bool
 }
 
 // body returns the variant's body for a model: a copy of its base with the
@@ -145,6 +158,10 @@ func exploreBase() map[string]any {
 // companions are members a field's variants carry so that the body stays
 // valid in meaning, not only in schema: tool_choice names a tool.
 func companions(field string) map[string]any {
+	if field == "response_format" {
+		// OpenAI refuses a JSON response format unless a message asks for JSON.
+		return map[string]any{"messages": []any{map[string]any{"role": "user", "content": `Reply with the JSON {"ok": true}.`}}}
+	}
 	if field == "tool_choice" || field == "parallel_tool_calls" {
 		// Named as minimal names a function, so that a tool_choice naming a
 		// function names this one.
@@ -153,22 +170,30 @@ func companions(field string) map[string]any {
 	return nil
 }
 
+// providerSpecificLimits are fields whose array limits are OpenAI's own
+// and differ between reasonable providers (vLLM takes any number of stop
+// sequences, and an empty list is its default): their item counts are not
+// probed.
+var providerSpecificLimits = map[string]bool{"stop": true}
+
 // explorer walks a request schema and collects variants.
 type explorer struct {
 	rs       *spec.RequestSchemas
 	sel      ExploreSelection
 	variants []variant
 	ids      map[string]bool
+	bodies   map[string]bool // every body kept, encoded: none is sent twice
+	tooMany  bool
 }
 
 // Explore returns the explore variants of the chat request schema for a
 // selection, as cases in a stable order: for each selected field (sorted),
 // depth first, one invalid body per constraint it can break, each
-// confirmed invalid by the schema (and a stream: true twin), then the
-// positive controls on the same fields, each confirmed valid. Situations
+// confirmed invalid by the schema (and a stream: true twin), then that
+// field's positive controls, each confirmed valid. No body is sent twice. Situations
 // are set; the contract gives their outcomes (ExploreFor).
 func Explore(rs *spec.RequestSchemas, sel ExploreSelection) ([]Case, error) {
-	e := &explorer{rs: rs, sel: sel, ids: map[string]bool{}}
+	e := &explorer{rs: rs, sel: sel, ids: map[string]bool{}, bodies: map[string]bool{}}
 	top := shapeOf(rs.Chat)
 	var fields []string
 	for name := range top.props {
@@ -201,6 +226,9 @@ func Explore(rs *spec.RequestSchemas, sel ExploreSelection) ([]Case, error) {
 			e.controls(top.props[field], field, base)
 		}
 	}
+	if e.tooMany {
+		return nil, fmt.Errorf("explore: the request schema yields more than %d variants for the selection; narrow explore.fields", maxExploreVariants)
+	}
 	return e.cases(), nil
 }
 
@@ -214,8 +242,8 @@ func (e *explorer) walk(s *openapi3.Schema, p []string, display string, base map
 	defer delete(onStack, s)
 	sh := shapeOf(s)
 	e.nodeVariants(sh, p, display, base, required)
-	e.valueVariants(sh, p, display, base)
-	e.walkInside(sh, p, display, base, depth, onStack)
+	e.valueVariants(sh, p, display, base, required)
+	e.walkInside(sh, p, display, base, required, depth, onStack)
 }
 
 // nodeVariants: the wrong JSON type, and null where the member is
@@ -232,9 +260,9 @@ func (e *explorer) nodeVariants(sh shape, p []string, display string, base map[s
 }
 
 // valueVariants: the constraints on a value of the right type.
-func (e *explorer) valueVariants(sh shape, p []string, display string, base map[string]any) {
+func (e *explorer) valueVariants(sh shape, p []string, display string, base map[string]any, required bool) {
 	add := func(constraint, what string, value any) {
-		e.add(variant{path: p, display: display, constraint: constraint, value: value, base: base, what: what})
+		e.add(variant{path: p, display: display, constraint: constraint, value: value, base: base, what: what, requiredMember: required})
 	}
 	if len(sh.enum) > 0 && sh.types["string"] {
 		add(NotInEnum, fmt.Sprintf("%s is %q, not one of its values", display, exploreNotAValue), exploreNotAValue)
@@ -248,8 +276,14 @@ func (e *explorer) valueVariants(sh shape, p []string, display string, base map[
 			add(AboveMaximum, fmt.Sprintf("%s is %v, above its maximum %v", display, *sh.max+step, *sh.max), number(*sh.max+step))
 		}
 	}
+	if sh.types["integer"] && !sh.types["number"] && (sh.min == nil || *sh.min <= 0) {
+		// 0.5 breaks only integrality where 0 is allowed; where the
+		// minimum is above it (n), a fraction would break the minimum too,
+		// or ask for more than one output token.
+		add(NotAnInteger, fmt.Sprintf("%s is 0.5, not an integer", display), json.Number("0.5"))
+	}
 	if sh.types["string"] && len(sh.enum) == 0 {
-		if sh.minLength > 0 {
+		if sh.minLength > 0 && sh.minLength <= maxExploreLength {
 			add(TooShort, fmt.Sprintf("%s is %d characters, under its minimum length %d", display, sh.minLength-1, sh.minLength), strings.Repeat("x", int(sh.minLength-1)))
 		}
 		if sh.maxLength != nil && *sh.maxLength < maxExploreLength {
@@ -258,10 +292,10 @@ func (e *explorer) valueVariants(sh shape, p []string, display string, base map[
 	}
 	if sh.types["array"] && sh.items != nil {
 		item, ok := minimal(sh.items, 0)
-		if ok && sh.minItems > 0 {
+		if ok && sh.minItems > 0 && sh.minItems <= maxExploreItems && !providerSpecificLimits[p[0]] {
 			add(TooShort, fmt.Sprintf("%s has %d items, under its minimum %d", display, sh.minItems-1, sh.minItems), repeatItem(item, int(sh.minItems-1)))
 		}
-		if ok && sh.maxItems != nil && *sh.maxItems < maxExploreItems {
+		if ok && sh.maxItems != nil && *sh.maxItems < maxExploreItems && !providerSpecificLimits[p[0]] {
 			add(TooLong, fmt.Sprintf("%s has %d items, over its maximum %d", display, *sh.maxItems+1, *sh.maxItems), repeatItem(item, int(*sh.maxItems+1)))
 		}
 	}
@@ -289,10 +323,10 @@ func (e *explorer) valueVariants(sh shape, p []string, display string, base map[
 
 // walkInside walks the members of an object, the first item of an array
 // and each branch of a union, each in a base holding a valid value there.
-func (e *explorer) walkInside(sh shape, p []string, display string, base map[string]any, depth int, onStack map[*openapi3.Schema]bool) {
+func (e *explorer) walkInside(sh shape, p []string, display string, base map[string]any, required bool, depth int, onStack map[*openapi3.Schema]bool) {
 	current, _ := getAt(base, p)
 	if len(sh.branches) > 1 {
-		for _, b := range sh.branches {
+		for _, b := range sh.branches[:min(len(sh.branches), maxExploreForms)] {
 			value, ok := minimal(b, 0)
 			if matchesBranch(b, current) {
 				value, ok = current, true
@@ -311,8 +345,8 @@ func (e *explorer) walkInside(sh shape, p []string, display string, base map[str
 			}
 			// The branch's own value constraints and members, not its type:
 			// the union's type variants cover that.
-			e.valueVariants(bsh, p, qualified, branchBase)
-			e.walkInside(bsh, p, qualified, branchBase, depth+1, onStack)
+			e.valueVariants(bsh, p, qualified, branchBase, required)
+			e.walkInside(bsh, p, qualified, branchBase, required, depth+1, onStack)
 		}
 		return
 	}
@@ -382,7 +416,7 @@ func (e *explorer) controls(s *openapi3.Schema, field string, base map[string]an
 			what: fmt.Sprintf("%s is %s, a valid value", field, describeValue(value))})
 	}
 	if sh.types["number"] || sh.types["integer"] {
-		if sh.min != nil && math.Abs(*sh.min) < exactFloatInteger {
+		if sh.min != nil && math.Abs(*sh.min) < exactFloatInteger && !openLowerBound[field] {
 			add("minimum", number(*sh.min))
 		}
 		if sh.max != nil && math.Abs(*sh.max) < exactFloatInteger {
@@ -396,12 +430,12 @@ func (e *explorer) controls(s *openapi3.Schema, field string, base map[string]an
 		add("true", true)
 		add("false", false)
 	}
-	for _, v := range sh.enum {
+	for _, v := range sh.enum[:min(len(sh.enum), maxExploreForms)] {
 		if str, ok := v.(string); ok {
 			add("enum-"+str, str)
 		}
 	}
-	for i, b := range sh.branches {
+	for i, b := range sh.branches[:min(len(sh.branches), maxExploreForms)] {
 		value, ok := minimal(b, 0)
 		if !ok {
 			continue
@@ -418,7 +452,7 @@ func (e *explorer) controls(s *openapi3.Schema, field string, base map[string]an
 			label = fmt.Sprintf("form-%d", i+1)
 		}
 		if _, isString := value.(string); isString && len(bsh.enum) > 0 {
-			for _, ev := range bsh.enum {
+			for _, ev := range bsh.enum[:min(len(bsh.enum), maxExploreForms)] {
 				if es, ok := ev.(string); ok {
 					add("enum-"+es, es)
 				}
@@ -428,6 +462,11 @@ func (e *explorer) controls(s *openapi3.Schema, field string, base map[string]an
 		add(label, value)
 	}
 }
+
+// openLowerBound are fields whose schema minimum reasonable providers
+// exclude: vLLM takes top_p in (0, 1]. Their minimum is no positive
+// control.
+var openLowerBound = map[string]bool{"top_p": true}
 
 // add keeps a variant whose body the schema judges as its constraint says
 // (invalid, or valid for a positive control) and that asks for at most one
@@ -444,6 +483,15 @@ func (e *explorer) add(v variant) {
 			return // it would ask for more than one output token (n above its maximum)
 		}
 	}
+	key := string(encode(jsonValue(body)))
+	if e.bodies[key] {
+		return // the same body under another path (two unions' forms alike)
+	}
+	if len(e.variants) >= maxExploreVariants {
+		e.tooMany = true
+		return
+	}
+	e.bodies[key] = true
 	v.id = exploreID(v.display, v.constraint)
 	for n := 2; e.ids[v.id]; n++ {
 		v.id = exploreID(v.display, fmt.Sprintf("%s-%d", v.constraint, n))
@@ -482,28 +530,25 @@ func (e *explorer) cases() []Case {
 			c.Expect = check.Expectation{Status: 200, Stream: streamed, IfRefused: "refused valid input: " + v.what}
 		} else {
 			c.Situation = constraintSituation[v.constraint]
+			if v.constraint == TooShort && v.requiredMember {
+				// An empty required list reads as missing to many providers.
+				c.Situation = missingField
+			}
 			c.Expect = check.Expectation{Param: field, IfAccepted: fmt.Sprintf("accepted invalid input (%s): %s", v.constraint, v.what)}
 			if e.sel.unsupported(field) {
 				c.Labels = append(c.Labels, "unsupported")
+			}
+			if strings.Contains(v.display, ".content.0:") && !strings.Contains(v.display, ".content.0:text") {
+				// A model may refuse the whole part (an image, audio, a
+				// file) with the contract's capability code first.
+				c.Labels = append(c.Labels, "capability-part")
 			}
 		}
 		out = append(out, c)
 		if field == "stream" || field == "stream_options" {
 			continue
 		}
-		twin := c
-		twin.ID += "/stream"
-		twin.Title += `, with "stream": true`
-		twin.Sends += `, with "stream": true`
-		twin.Expect.Stream = true
-		twin.Labels = append(append([]string(nil), c.Labels...), "stream")
-		build := c.build
-		twin.build = func(cfg config.Config) probe.Request {
-			r := build(cfg)
-			r.Body = withStream(r.Body)
-			return r
-		}
-		out = append(out, twin)
+		out = append(out, streamTwin(c))
 	}
 	return out
 }
@@ -511,7 +556,8 @@ func (e *explorer) cases() []Case {
 // ExploreFor returns the explore variants under a contract, resolved like
 // the catalogue (For): the status and code of each variant's situation,
 // or why the contract does not cover it. A field the selection marks
-// unsupported need not carry the situation's code.
+// unsupported, and a member of a content part a model may refuse whole,
+// need not carry the situation's code.
 func ExploreFor(contract *spec.Contract, rs *spec.RequestSchemas, sel ExploreSelection) ([]Case, error) {
 	cases, err := Explore(rs, sel)
 	if err != nil {
@@ -519,8 +565,8 @@ func ExploreFor(contract *spec.Contract, rs *spec.RequestSchemas, sel ExploreSel
 	}
 	for i := range cases {
 		resolve(&cases[i], contract)
-		if contains(cases[i].Labels, "unsupported") {
-			cases[i].Expect.Code = ""
+		if contains(cases[i].Labels, "unsupported") || contains(cases[i].Labels, "capability-part") {
+			cases[i].Expect.Code = "" // refused for what it is, the code may be another
 		}
 		finish(&cases[i])
 	}
@@ -547,11 +593,4 @@ func encode(v any) []byte {
 
 func clone(p []string) []string { return append([]string(nil), p...) }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
+func contains(list []string, s string) bool { return slices.Contains(list, s) }

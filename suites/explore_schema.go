@@ -174,7 +174,8 @@ func (sh shape) tagged() bool {
 }
 
 // discriminatorTag is the single value of an object's "type" or "role"
-// member ("function", "user"), which names a union's form in an ID.
+// member ("function", "user"), which names a union's form in an ID; only
+// those two members are read.
 func (sh shape) discriminatorTag() string {
 	for _, member := range []string{"type", "role"} {
 		if p, ok := sh.props[member]; ok {
@@ -219,6 +220,9 @@ func minimal(s *openapi3.Schema, depth int) (any, bool) {
 		}
 		return obj, true
 	case sh.types["array"]:
+		if sh.minItems > maxExploreItems {
+			return nil, false // no small valid value: not probed
+		}
 		n := int(sh.minItems)
 		if n == 0 {
 			return []any{}, true
@@ -229,6 +233,9 @@ func minimal(s *openapi3.Schema, depth int) (any, bool) {
 		}
 		return repeatItem(item, n), true
 	case sh.types["string"]:
+		if sh.minLength > maxExploreLength {
+			return nil, false // no small valid value: not probed
+		}
 		n := max(int(sh.minLength), 1)
 		if sh.maxLength == nil || int(*sh.maxLength) >= len("errconform") && n <= len("errconform") {
 			return "errconform", true

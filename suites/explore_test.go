@@ -2,6 +2,7 @@ package suites_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -80,7 +81,7 @@ func TestExploreVariantsAreWhatTheySay(t *testing.T) {
 		}
 	}
 	for _, want := range []string{suites.WrongType, suites.BelowMinimum, suites.AboveMaximum, suites.NotInEnum, suites.MissingRequired,
-		suites.NullNotAllowed, suites.TooShort, suites.TooLong, suites.UnknownMember, suites.Valid} {
+		suites.NullNotAllowed, suites.TooShort, suites.UnknownMember, suites.NotAnInteger, suites.Valid} {
 		assert.True(t, constraints[want], "some variant breaks %s", want)
 	}
 }
@@ -144,4 +145,39 @@ func TestExploreForResolvesOutcomes(t *testing.T) {
 	assert.Equal(t, 200, cases["explore/chat/temperature/valid-maximum"].Expect.Status)
 	unsupported := byID(suites.ExploreSelection{Unsupported: []string{"temperature"}})
 	assert.Empty(t, unsupported["explore/chat/temperature/above-maximum"].Expect.Code)
+}
+
+// A hostile request schema (explore.request_schema names any file) costs
+// bounded work: huge lengths and counts are not probed, enums and forms are
+// capped, and every body stays small.
+func TestExploreBoundsAHostileSchema(t *testing.T) {
+	values := make([]string, 30000)
+	for i := range values {
+		values[i] = fmt.Sprintf("v%d", i)
+	}
+	enum, err := json.Marshal(values)
+	require.NoError(t, err)
+	doc := `{"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": {},
+	  "components": {"schemas": {"CreateChatCompletionRequest": {"type": "object", "required": ["model", "messages"], "properties": {
+	    "model": {"type": "string"},
+	    "messages": {"type": "array", "minItems": 1, "items": {"type": "object"}},
+	    "short": {"type": "string", "maxLength": 3},
+	    "huge_list": {"type": "array", "minItems": 100000000, "items": {"type": "string"}},
+	    "huge_string": {"type": "string", "minLength": 100000000, "maxLength": 300000000},
+	    "many": {"type": "string", "enum": ` + string(enum) + `},
+	    "count": {"type": "integer", "minimum": 0}}}}}}`
+	rs, err := spec.ParseRequestSchemas([]byte(doc))
+	require.NoError(t, err)
+	cases, err := suites.Explore(rs, suites.ExploreSelection{Include: []string{"*"}})
+	require.NoError(t, err)
+	cfg := config.Config{Auth: config.Auth{APIKey: "sk-test-0123456789"}, Fixtures: config.Fixtures{Model: suites.DefaultModel}}
+	ids := map[string]bool{}
+	for _, c := range cases {
+		ids[c.ID] = true
+		assert.Less(t, len(c.Request(cfg).Body), 16<<10, c.ID)
+	}
+	assert.Less(t, len(cases), 200, "an enum of 30,000 values gives a bounded number of controls")
+	assert.True(t, ids["explore/chat/short/too-long"])
+	assert.True(t, ids["explore/chat/count/not-an-integer"])
+	assert.True(t, ids["explore/chat/count/below-minimum"])
 }

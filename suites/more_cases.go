@@ -196,21 +196,27 @@ func streamTwins(cases []Case) []Case {
 		if _, has := body["stream"]; has {
 			continue
 		}
-		twin := c
-		twin.ID = c.ID + "/stream"
-		twin.Title = c.Title + `, with "stream": true`
-		twin.Sends = c.Sends + `, with "stream": true`
-		twin.Expect.Stream = true
-		twin.Labels = append(append([]string(nil), c.Labels...), "stream")
-		build := c.build
-		twin.build = func(cfg config.Config) probe.Request {
-			r := build(cfg)
-			r.Body = withStream(r.Body)
-			return r
-		}
-		twins = append(twins, twin)
+		twins = append(twins, streamTwin(c))
 	}
 	return twins
+}
+
+// streamTwin is the case sent again with "stream": true; its ID is the
+// case's with "/stream" appended.
+func streamTwin(c Case) Case {
+	twin := c
+	twin.ID = c.ID + "/stream"
+	twin.Title = c.Title + `, with "stream": true`
+	twin.Sends = c.Sends + `, with "stream": true`
+	twin.Expect.Stream = true
+	twin.Labels = append(append([]string(nil), c.Labels...), "stream")
+	build := c.build
+	twin.build = func(cfg config.Config) probe.Request {
+		r := build(cfg)
+		r.Body = withStream(r.Body)
+		return r
+	}
+	return twin
 }
 
 // withStream adds "stream": true to a JSON object body.
