@@ -279,6 +279,9 @@ func (res *resolution) check() error {
 	if res.selected, err = selectCases(res.opts, cases, reportTarget{res.cfg.Target.BaseURL, res.embedded}); err != nil {
 		return err
 	}
+	if err := checkControlsCovered(res.contract, res.selected); err != nil {
+		return err
+	}
 	if controls := int64(len(controlCases(res.selected))); res.cfg.Limits.MaxRequests > 0 && res.cfg.Limits.MaxRequests < controls {
 		return usagef("a request budget of %d (--max-requests, limits.max_requests) leaves no room for the %d positive controls, which prove the run tests the target",
 			res.cfg.Limits.MaxRequests, controls)
@@ -310,9 +313,31 @@ func (res *resolution) check() error {
 	return nil
 }
 
+// checkControlsCovered refuses a contract that covers none of the
+// selected positive controls (suites marks a control not in the contract
+// when the contract has no route for it): with no control to run, the run
+// cannot prove it tests the intended target with a working key and
+// model, and a gate would go green on nothing.
+func checkControlsCovered(contract *spec.Contract, selected []suites.Case) error {
+	controls := controlCases(selected)
+	if len(controls) == 0 {
+		return nil
+	}
+	var why []string
+	for _, c := range controls {
+		if c.NotInContract == "" {
+			return nil
+		}
+		why = append(why, c.ID+": "+c.NotInContract)
+	}
+	return usagef("the contract %s covers none of the positive controls (%s): a run under it cannot prove it tests the target with a working key and model; add GET /models or POST /chat/completions to its paths",
+		contract.Label(), strings.Join(why, "; "))
+}
+
 // variants returns the explore variants the configuration selects under
 // the contract (computed once): the request schema explore.request_schema
-// names (the embedded OpenAI schemas by default), the fields
+// names, else the one the contract names (request_schema), else the
+// embedded OpenAI schemas; the fields
 // explore.fields selects. A schema that does not load, or a selection
 // matching no field, is a configuration error naming the field.
 func (res *resolution) variants() ([]suites.Case, error) {
@@ -320,9 +345,13 @@ func (res *resolution) variants() ([]suites.Case, error) {
 		return res.explore, nil
 	}
 	e := res.cfg.Explore
-	rs, err := spec.OpenRequestSchemas(e.RequestSchema)
+	path, field := e.RequestSchema, "explore.request_schema"
+	if path == "" && res.contract.RequestSchema != "" {
+		path, field = res.contract.RequestSchema, "contract ("+res.contract.Label()+") request_schema"
+	}
+	rs, err := spec.OpenRequestSchemas(path)
 	if err != nil {
-		return nil, &config.Error{File: res.opts.configFile, Field: "explore.request_schema", Msg: err.Error()}
+		return nil, &config.Error{File: res.opts.configFile, Field: field, Msg: err.Error()}
 	}
 	variants, err := suites.ExploreFor(res.contract, rs, suites.SelectionOf(e))
 	if err != nil {

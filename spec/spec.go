@@ -116,6 +116,10 @@ type Contract struct {
 	// in the contract.
 	Situations map[string]Outcome `json:"situations"`
 	Rules      RuleSettings       `json:"rules"`
+	// RequestSchema names the request schema document explore breaks for
+	// this contract's API (a path); empty for OpenAI's embedded one. A
+	// config's explore.request_schema wins over it.
+	RequestSchema string `json:"request_schema,omitempty"`
 	// ErrorTemplate is the reference's error body: a JSON value whose
 	// strings "{{message}}", "{{type}}", "{{param}}", "{{code}}" and
 	// "{{status}}" are replaced by the error's values (null where one is
