@@ -20,6 +20,18 @@
 // minimal client at the same concurrency; and the same with explore.deep
 // (more variants), so that the peak resident memory of both shows whether
 // it grows with the number of variants (it must stay under 64 MiB).
+//
+// Fleet (bench/fleet.go): 20 `errconform serve` processes with 50 ms of
+// latency and a config whose targets: names them all. The fleet run
+// (errconform run --config fleet.yaml --quiet) against the slowest of
+// -fleet-singles of its targets run alone (each server's own config), as
+// medians of -fleet-runs runs (5: fewer than the rest, the fleet is
+// expensive); its ratio must stay within 1.2, the fleet's peak resident
+// memory under 128 MiB. Then the same fleet as four shards, run one after
+// another (--shard i/4 --json), merged with errconform merge, against one
+// unsharded run: their JSON verdicts, per target and case, must be
+// identical, or the bench prints the differences and exits 1. Every
+// server is stopped at the end, also on an error.
 package main
 
 import (
@@ -47,6 +59,9 @@ import (
 func main() {
 	bin := flag.String("bin", "bin/errconform", "the errconform binary to measure")
 	runs := flag.Int("runs", 7, "runs per measurement (the median is reported)")
+	fleetSize := flag.Int("fleet", 20, "targets in the fleet measurement (each an errconform serve with 50 ms latency); 0 skips it")
+	fleetRuns := flag.Int("fleet-runs", 5, "runs per fleet measurement (the fleet, and each target alone)")
+	fleetSingles := flag.Int("fleet-singles", 5, "how many of the fleet's targets are measured alone (the slowest median is the reference)")
 	floor := flag.Bool("floor", false, "internal: replay the catalogue's requests and exit")
 	cfgPath := flag.String("config", "", "internal: config for -floor")
 	concurrency := flag.Int("concurrency", 8, "internal: concurrency for -floor")
@@ -59,7 +74,7 @@ func main() {
 		}
 		return
 	}
-	if err := measureAll(*bin, *runs); err != nil {
+	if err := measureAll(*bin, *runs, *fleetSize, *fleetRuns, *fleetSingles); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -113,13 +128,15 @@ func freeAddr() (string, error) {
 	return l.Addr().String(), nil
 }
 
-// serve starts `errconform serve` and returns its config path and a stop.
-func serve(bin, dir string, latency time.Duration) (string, func(), error) {
+// serve starts `errconform serve` with the given added latency, writing
+// its config to dir/name.yaml, and returns the config's path and a stop
+// (which kills the server and waits for it).
+func serve(bin, dir, name string, latency time.Duration) (string, func(), error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return "", nil, err
 	}
-	cfg := filepath.Join(dir, fmt.Sprintf("serve-%s.yaml", latency))
+	cfg := filepath.Join(dir, name+".yaml")
 	cmd := exec.Command(bin, "serve", "--addr", addr, "--config-out", cfg, "--latency", latency.String())
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -147,7 +164,7 @@ type scenario struct {
 	rss                           int64
 }
 
-func measureAll(bin string, runs int) error {
+func measureAll(bin string, runs, fleetSize, fleetRuns, fleetSingles int) error {
 	dir, err := os.MkdirTemp("", "errconform-bench")
 	if err != nil {
 		return err
@@ -168,7 +185,7 @@ func measureAll(bin string, runs int) error {
 	var results []scenario
 	var explored []exploration
 	for _, latency := range []time.Duration{0, 50 * time.Millisecond} {
-		cfg, stop, err := serve(bin, dir, latency)
+		cfg, stop, err := serve(bin, dir, fmt.Sprintf("serve-%s", latency), latency)
 		if err != nil {
 			return err
 		}
@@ -194,6 +211,14 @@ func measureAll(bin string, runs int) error {
 		stop()
 		results = append(results, s)
 	}
+	var fleet *fleetResult
+	if fleetSize > 0 {
+		f, err := measureFleet(bin, dir, fleetSize, fleetRuns, fleetSingles)
+		if err != nil {
+			return err
+		}
+		fleet = &f
+	}
 	host, _ := os.Hostname()
 	fmt.Printf("errconform bench (%d runs each, medians; whole processes, build excluded; %s, %d cores)\n\n", runs, host, numCPU())
 	fmt.Println("ratios:")
@@ -202,6 +227,13 @@ func measureAll(bin string, runs int) error {
 	}
 	for _, e := range explored {
 		fmt.Printf("  %-34s errconform/floor %.2f   (%d variants + %d controls)\n", e.name+":", ratio(e.wall, e.floorTime), e.variants, e.controls)
+	}
+	if fleet != nil {
+		r, miss := ratio(fleet.wall, fleet.slowestWall), ""
+		if r > fleetRatioTarget {
+			miss = "  MISSES THE TARGET"
+		}
+		fmt.Printf("  %-34s fleet/slowest target alone %.2f (target <= %.1f)%s\n", fleet.name()+":", r, fleetRatioTarget, miss)
 	}
 	fmt.Println("\ntimes:")
 	fmt.Printf("  %-34s %s (peak RSS %.1f MiB)\n", "run, embedded reference:", ms(embedded), float64(embeddedRSS)/1024)
@@ -212,6 +244,11 @@ func measureAll(bin string, runs int) error {
 	for _, e := range explored {
 		fmt.Printf("  %-34s %s, floor %s\n", e.name+":", ms(e.wall), ms(e.floorTime))
 	}
+	if fleet != nil {
+		fmt.Printf("  %-34s %s (%d runs, median; peak RSS %.1f MiB)\n", fleet.name()+":", ms(fleet.wall), fleet.runs, float64(fleet.rss)/1024)
+		fmt.Printf("  %-34s slowest %s (%s); %s (%d runs each, medians; peak RSS %.1f MiB)\n", "its targets alone:", ms(fleet.slowestWall), fleet.slowest, fleet.singlesText(), fleet.runs, float64(fleet.singleRSS)/1024)
+		fmt.Printf("  %-34s %s (%d shards one after another, and the merge; once)\n", "fleet in 4 shards, merged:", ms(fleet.shardsMerged), shardCount)
+	}
 	if len(explored) > 0 {
 		fmt.Println("\nexplore peak RSS (limit 64 MiB; must not grow with the variants):")
 		for _, e := range explored {
@@ -220,6 +257,24 @@ func measureAll(bin string, runs int) error {
 				over = "  OVER THE LIMIT"
 			}
 			fmt.Printf("  %-34s %.1f MiB for %d variants%s\n", e.name+":", float64(e.rss)/1024, e.variants, over)
+		}
+	}
+	if fleet != nil {
+		over := ""
+		if fleet.rss > fleetRSSLimit {
+			over = "  OVER THE LIMIT"
+		}
+		fmt.Println("\nfleet peak RSS (limit 128 MiB):")
+		fmt.Printf("  %-34s %.1f MiB for %d targets x %d cases%s\n", fleet.name()+":", float64(fleet.rss)/1024, fleet.size, fleet.cases, over)
+		fmt.Printf("\nshards (%d, run one after another, merged with errconform merge; verdicts compared per target and case, %d pairs):\n", shardCount, fleet.shards.pairs)
+		if len(fleet.shards.diffs) == 0 {
+			fmt.Printf("  four shards merged give exactly the verdicts of one unsharded run: yes\n")
+		} else {
+			fmt.Printf("  four shards merged give exactly the verdicts of one unsharded run: NO, %d differences:\n", len(fleet.shards.diffs))
+			for _, d := range fleet.shards.diffs {
+				fmt.Printf("    %s\n", d)
+			}
+			return fmt.Errorf("the merged shards' verdicts differ from the unsharded run's (%d differences)", len(fleet.shards.diffs))
 		}
 	}
 	return nil

@@ -85,6 +85,9 @@ type Expectation struct {
 	// Scrub, when set, redacts secrets from body text before a finding
 	// quotes an excerpt of it.
 	Scrub func(string) string `json:"-"`
+	// Detectors, when set, hands out the detector of a credential's
+	// secret part for the no-secret-echo rule, built once per run.
+	Detectors *probe.RedactorCache `json:"-"`
 }
 
 // Rule is one thing checked on a response.

@@ -74,7 +74,12 @@ func checkNoSecretEcho(in *input) []Finding {
 	if in.resp == nil || len(secret) < 8 {
 		return nil
 	}
-	detector := probe.NewRedactor(secret)
+	var detector *probe.Redactor
+	if in.expect.Detectors != nil {
+		detector = in.expect.Detectors.For(secret)
+	} else {
+		detector = probe.NewRedactor(secret)
+	}
 	var where []string
 	if form, found := detector.Find(string(in.resp.Body)); found {
 		where = append(where, fmt.Sprintf("the body (%s)", form))

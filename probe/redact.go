@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -61,6 +62,36 @@ type Redactor struct {
 func NewRedactor(secrets ...string) *Redactor {
 	return &Redactor{det: newDetector(secrets)}
 }
+
+// RedactorCache hands out one Redactor per secret, built once: a run's
+// cases mostly send the same few credentials, and building a detector of
+// every encoding of a secret costs more than using it. Safe for
+// concurrent use; the zero value is ready.
+type RedactorCache struct {
+	mu sync.Mutex
+	m  map[string]*Redactor
+}
+
+// For returns the Redactor of one secret.
+func (c *RedactorCache) For(secret string) *Redactor {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if r, ok := c.m[secret]; ok {
+		return r
+	}
+	if c.m == nil {
+		c.m = map[string]*Redactor{}
+	}
+	if len(c.m) >= maxCachedRedactors {
+		clear(c.m) // a hostile run of ever-new credentials stays bounded
+	}
+	r := NewRedactor(secret)
+	c.m[secret] = r
+	return r
+}
+
+// maxCachedRedactors bounds a RedactorCache.
+const maxCachedRedactors = 256
 
 // String redacts a string: every configured secret in any form, every
 // secret-shaped string and the userinfo of every URL become Redacted.

@@ -700,3 +700,15 @@ func TestStringKeeping(t *testing.T) {
 	holdsKey := "x" + key[10:]
 	assert.NotContains(t, r.StringKeeping("key "+holdsKey, holdsKey), key[10:])
 }
+
+func TestRedactorCacheBuildsOncePerSecret(t *testing.T) {
+	var c probe.RedactorCache
+	a := c.For("sk-cache-0123456789abcdef")
+	assert.Same(t, a, c.For("sk-cache-0123456789abcdef"), "one detector per secret")
+	assert.NotSame(t, a, c.For("sk-cache-fedcba9876543210"))
+	for i := range 1000 {
+		c.For(fmt.Sprintf("sk-cache-%032d", i)) // stays bounded
+	}
+	_, found := c.For("sk-cache-0123456789abcdef").Find("key sk-cache-0123456789abcdef here")
+	assert.True(t, found)
+}

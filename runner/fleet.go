@@ -188,7 +188,7 @@ func (a App) runTarget(ctx context.Context, o runOptions, t *fleetTarget, out io
 	}
 	defer client.Close()
 	defer func() { t.sent = client.Sent() }()
-	target := suites.Target{Config: cfg, Contract: t.res.contract, Client: client, Redactor: t.redactor}
+	target := suites.Target{Config: cfg, Contract: t.res.contract, Client: client, Redactor: t.redactor, Detectors: &probe.RedactorCache{}}
 
 	controls := suites.ExecuteAll(ctx, controlCases(t.run), target, cfg.Strict, nil)
 	unreachableN := 0

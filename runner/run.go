@@ -183,7 +183,7 @@ func (a App) run(fs *pflag.FlagSet, op *runOptions) (int, error) {
 		return ExitUsage, usageError{err}
 	}
 	defer client.Close()
-	s.target = suites.Target{Config: cfg, Contract: contract, Client: client, Redactor: redactor}
+	s.target = suites.Target{Config: cfg, Contract: contract, Client: client, Redactor: redactor, Detectors: &probe.RedactorCache{}}
 
 	ctx, again, stopRun := runContext(deadline, o.deadline)
 	defer stopRun()

@@ -20,6 +20,9 @@ type Target struct {
 	Client   *probe.Client
 	// Redactor scrubs secrets from findings before they leave Execute.
 	Redactor *probe.Redactor
+	// Detectors, when set, builds each credential's echo detector once for
+	// the run (check's no-secret-echo rule); nil builds one per case.
+	Detectors *probe.RedactorCache
 }
 
 // Result is a case's outcome with the evidence for it.
@@ -96,7 +99,7 @@ func Execute(ctx context.Context, c Case, t Target, strict bool) Result {
 		d.Reason = t.Redactor.String(d.Reason)
 		return res.decided(d)
 	}
-	expect.Scrub = t.Redactor.String
+	expect.Scrub, expect.Detectors = t.Redactor.String, t.Detectors
 	res.Findings = check.EvaluateAll(res.Exchanges, expect, t.Contract)
 	for i := range res.Findings {
 		res.Findings[i] = redactFinding(t.Redactor, res.Findings[i])
