@@ -238,7 +238,7 @@ func (a App) newRoot() *cobra.Command {
 	root.SetOut(a.Stdout)
 	root.SetErr(a.Stderr)
 	root.Flags().BoolVar(&showVersion, "version", false, "print the version, as errconform version does")
-	root.AddCommand(a.runCmd(), a.exploreCmd(), a.listCmd(), a.serveCmd(), a.configCmd(), a.contractCmd(), a.diffCmd(), a.mergeCmd(), a.schemaCmd(), a.versionCmd(), a.docsCmd())
+	root.AddCommand(a.runCmd(), a.exploreCmd(), a.monitorCmd(), a.listCmd(), a.serveCmd(), a.configCmd(), a.contractCmd(), a.diffCmd(), a.mergeCmd(), a.schemaCmd(), a.versionCmd(), a.docsCmd())
 	root.SetHelpCommand(a.helpCmd())
 	root.InitDefaultHelpCmd()
 	root.InitDefaultCompletionCmd()
