@@ -70,21 +70,33 @@ type FleetTarget struct {
 // BuildFleet assembles a fleet's JSON report (schema version 3) from its
 // targets' runs, in the order given; shard is nil for an unsharded run.
 func BuildFleet(toolVersion string, targets []FleetTarget, shard *ShardInfo) JSONReport {
-	var parts []TargetReport
-	for _, t := range targets {
-		rep := BuildJSON(t.Run)
-		for i, r := range t.Run.Results {
-			rep.Cases[i].MissingFixtures = r.Missing
-		}
-		settings := rep.Settings
-		settings.Name = t.Name
-		if t.Selected != nil {
-			settings.Selected = t.Selected
-		}
-		parts = append(parts, TargetReport{Name: t.Name, Outcome: t.Outcome, Reason: t.Run.Redactor.String(t.Reason), Contract: rep.Contract,
-			Target: rep.Target, StartedAt: rep.StartedAt, DurationMS: rep.DurationMS, Settings: settings, Summary: rep.Summary,
-			Groups: rep.Groups, Cases: rep.Cases})
+	parts := make([]TargetReport, len(targets))
+	for i, t := range targets {
+		parts[i] = TargetPart(t)
 	}
+	return AssembleFleet(toolVersion, parts, shard)
+}
+
+// TargetPart is one target's part of a fleet's report. A runner builds
+// each as its target finishes, while the others still run.
+func TargetPart(t FleetTarget) TargetReport {
+	rep := BuildJSON(t.Run)
+	for i, r := range t.Run.Results {
+		rep.Cases[i].MissingFixtures = r.Missing
+	}
+	settings := rep.Settings
+	settings.Name = t.Name
+	if t.Selected != nil {
+		settings.Selected = t.Selected
+	}
+	return TargetReport{Name: t.Name, Outcome: t.Outcome, Reason: t.Run.Redactor.String(t.Reason), Contract: rep.Contract,
+		Target: rep.Target, StartedAt: rep.StartedAt, DurationMS: rep.DurationMS, Settings: settings, Summary: rep.Summary,
+		Groups: rep.Groups, Cases: rep.Cases}
+}
+
+// AssembleFleet is a fleet's JSON report (schema version 3) from its
+// targets' parts (TargetPart), in the order given.
+func AssembleFleet(toolVersion string, parts []TargetReport, shard *ShardInfo) JSONReport {
 	return fleetReport(toolVersion, parts, shard)
 }
 

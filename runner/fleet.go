@@ -105,27 +105,20 @@ func fleetRedactor(fl fleetResolution) *probe.Redactor {
 func (a App) runFleet(ctx context.Context, fl fleetResolution, plan []*fleetTarget, out io.Writer) fleetOutcome {
 	var wg sync.WaitGroup
 	var printMu sync.Mutex
-	for _, t := range plan {
+	parts := make([]reports.TargetReport, len(plan))
+	for i, t := range plan {
 		wg.Add(1)
-		go func(t *fleetTarget) {
+		go func(i int, t *fleetTarget) {
 			defer wg.Done()
 			a.runTarget(ctx, fl.opts, t, out, &printMu)
-		}(t)
+			// The target's part of the report is built as it finishes,
+			// while the others still run.
+			parts[i] = reports.TargetPart(t.fleetTarget(fl.opts))
+		}(i, t)
 	}
 	wg.Wait()
-	var parts []reports.FleetTarget
 	code, rejected := ExitOK, 0
 	for _, t := range plan {
-		ids := make([]string, len(t.all))
-		for i, c := range t.all {
-			ids[i] = c.ID
-		}
-		cfg := t.res.cfg
-		run := reports.Run{ToolVersion: ToolVersion(), ContractName: t.res.contract.Name, ContractVersion: t.res.contract.Version,
-			BaseURL: cfg.Target.BaseURL, Embedded: t.res.embedded, Started: t.started, Duration: t.elapsed, Results: t.results,
-			Redactor: t.redactor, SecretEnv: cfg.SecretEnv(),
-			Settings: reports.Settings{Name: t.name(), Model: suites.ModelOf(cfg), Strict: cfg.Strict, Require: cfg.Require, LabelFilter: fl.opts.labelFilter}}
-		parts = append(parts, reports.FleetTarget{Name: t.name(), Outcome: t.outcome, Reason: t.reason, Run: run, Selected: ids})
 		if t.outcome == reports.OutcomeRejected {
 			rejected++
 		}
@@ -140,7 +133,21 @@ func (a App) runFleet(ctx context.Context, fl fleetResolution, plan []*fleetTarg
 	if fl.shard.count > 0 {
 		shard = &reports.ShardInfo{Index: fl.shard.index, Count: fl.shard.count}
 	}
-	return fleetOutcome{report: reports.BuildFleet(ToolVersion(), parts, shard), targets: plan, code: code}
+	return fleetOutcome{report: reports.AssembleFleet(ToolVersion(), parts, shard), targets: plan, code: code}
+}
+
+// fleetTarget is what the report says of a target once it has run.
+func (t *fleetTarget) fleetTarget(o runOptions) reports.FleetTarget {
+	ids := make([]string, len(t.all))
+	for i, c := range t.all {
+		ids[i] = c.ID
+	}
+	cfg := t.res.cfg
+	run := reports.Run{ToolVersion: ToolVersion(), ContractName: t.res.contract.Name, ContractVersion: t.res.contract.Version,
+		BaseURL: cfg.Target.BaseURL, Embedded: t.res.embedded, Started: t.started, Duration: t.elapsed, Results: t.results,
+		Redactor: t.redactor, SecretEnv: cfg.SecretEnv(),
+		Settings: reports.Settings{Name: t.name(), Model: suites.ModelOf(cfg), Strict: cfg.Strict, Require: cfg.Require, LabelFilter: o.labelFilter}}
+	return reports.FleetTarget{Name: t.name(), Outcome: t.outcome, Reason: t.reason, Run: run, Selected: ids}
 }
 
 // fleetRank orders exit codes by how bad they are for a fleet: 0 < 1 < 3.

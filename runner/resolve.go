@@ -136,6 +136,7 @@ func (a App) resolveFleet(fs *pflag.FlagSet, op *runOptions) (fl fleetResolution
 	if err != nil {
 		return fl, err
 	}
+	o.contracts = contractMemo{} // a fleet's targets share each contract, parsed once
 	fl.opts, fl.toStdout = o, toStdout
 	cfg, fileSets, err := a.loadConfig(o)
 	if err != nil {
@@ -631,7 +632,7 @@ func openContract(o runOptions, set map[string]bool, cfg config.Config) (*spec.C
 		}
 		name, from = o.contract, "--contract"
 	}
-	contract, err := loadContract(name)
+	contract, err := o.contracts.load(name)
 	if err == nil {
 		return contract, nil
 	}
@@ -639,6 +640,22 @@ func openContract(o runOptions, set map[string]bool, cfg config.Config) (*spec.C
 		return nil, &config.Error{File: o.configFile, Field: "contract", Msg: err.Error()}
 	}
 	return nil, usagef("%s %s: %v", from, name, err)
+}
+
+// contractMemo keeps the contracts one resolution has loaded, by name or
+// path: a fleet of twenty targets under one contract parses it once. A
+// contract is not changed after it is loaded. A nil memo loads every time.
+type contractMemo map[string]*spec.Contract
+
+func (m contractMemo) load(nameOrPath string) (*spec.Contract, error) {
+	if c, ok := m[nameOrPath]; ok {
+		return c, nil
+	}
+	c, err := loadContract(nameOrPath)
+	if err == nil && m != nil {
+		m[nameOrPath] = c
+	}
+	return c, err
 }
 
 // loadContract opens a contract by name or path ("" for the default) and

@@ -67,6 +67,8 @@ type runOptions struct {
 	maxRPS                            float64
 	maxRequests, maxBody              int64
 	concurrency                       int
+	// contracts memoizes the contracts loaded while resolving (not a flag).
+	contracts contractMemo
 }
 
 // register declares run's flags, in the order its help lists them. A
