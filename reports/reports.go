@@ -46,6 +46,11 @@ type Run struct {
 	SecretEnv map[string]string
 	// Settings are what a dashboard needs to compare runs.
 	Settings Settings
+	// FailureEvidenceOnly leaves out the request, response and
+	// reproduction of the cases that did not fail or error: for a run
+	// that writes no report file, whose summary and failure groups need
+	// no more.
+	FailureEvidenceOnly bool
 }
 
 // Settings are the choices a run was made with.
@@ -335,7 +340,7 @@ func BuildJSON(run Run) JSONReport {
 		if c.Findings == nil {
 			c.Findings = []check.Finding{}
 		}
-		if ex, ok := r.Judged(); ok {
+		if ex, ok := r.Judged(); ok && (!run.FailureEvidenceOnly || r.Verdict == check.Failed || r.Verdict == check.Errored) {
 			c.Request = requestReport(run.Redactor, ex)
 			c.Response = responseReport(run.Redactor, ex)
 			c.Reproduce = Reproduce(run.Redactor, run.SecretEnv, ex)

@@ -145,9 +145,15 @@ func (t *fleetTarget) fleetTarget(o runOptions) reports.FleetTarget {
 	cfg := t.res.cfg
 	run := reports.Run{ToolVersion: ToolVersion(), ContractName: t.res.contract.Name, ContractVersion: t.res.contract.Version,
 		BaseURL: cfg.Target.BaseURL, Embedded: t.res.embedded, Started: t.started, Duration: t.elapsed, Results: t.results,
-		Redactor: t.redactor, SecretEnv: cfg.SecretEnv(),
+		Redactor: t.redactor, SecretEnv: cfg.SecretEnv(), FailureEvidenceOnly: !writesReportFile(o),
 		Settings: reports.Settings{Name: t.name(), Model: suites.ModelOf(cfg), Strict: cfg.Strict, Require: cfg.Require, LabelFilter: o.labelFilter}}
 	return reports.FleetTarget{Name: t.name(), Outcome: t.outcome, Reason: t.reason, Run: run, Selected: ids}
+}
+
+// writesReportFile reports whether the run writes any report (a file or
+// standard output): only then does each case's evidence go into it.
+func writesReportFile(o runOptions) bool {
+	return o.json != "" || o.junit != "" || o.html != "" || o.markdown != "" || o.ctrf != ""
 }
 
 // fleetRank orders exit codes by how bad they are for a fleet: 0 < 1 < 3.
