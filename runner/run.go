@@ -226,8 +226,12 @@ func (a App) run(fs *pflag.FlagSet, op *runOptions) (int, error) {
 	if reportErr != nil {
 		return ExitFailed, reportErr
 	}
-	if err := a.exportMetrics(ctx, o, []metricsRun{{name: "", report: reports.BuildJSON(run)}}); err != nil {
-		return ExitFailed, err
+	if o.metrics != "" || o.pushgateway != "" {
+		// Metrics read verdicts and findings, not evidence.
+		run.FailureEvidenceOnly = true
+		if err := a.exportMetrics(ctx, o, []metricsRun{{name: "", report: reports.BuildJSON(run)}}); err != nil {
+			return ExitFailed, err
+		}
 	}
 	code = exitCode(summary, unreachable(run.Results))
 	if code == ExitOK && cutShort {
