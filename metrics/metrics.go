@@ -36,7 +36,7 @@
 // variants (errconform_explore_variants, all six verdicts of each pair).
 // Explore variants (case IDs under "explore/") never get a series of their
 // own: P ≤ F·K, with F the top-level request fields explore probes (15 by
-// default, suites.CoreFields) and K = 11 constraints (suites.WrongType …
+// default, suites.CoreFields) and K = 12 constraints (suites.Constraints(): suites.WrongType …
 // suites.NoBranch and suites.Valid; any other is counted as "other"). A
 // fleet exposes the sum over its (target, contract) pairs.
 //
@@ -139,8 +139,7 @@ func Verdicts() []check.Verdict {
 // ExploreConstraints are the constraint labels an explore variant can
 // have (besides OtherConstraint).
 func ExploreConstraints() []string {
-	return []string{suites.WrongType, suites.BelowMinimum, suites.AboveMaximum, suites.NotInEnum, suites.MissingRequired,
-		suites.NullNotAllowed, suites.TooShort, suites.TooLong, suites.UnknownMember, suites.NoBranch, suites.Valid}
+	return suites.Constraints()
 }
 
 // SeriesPerRun is the number of series one run exposes, as the package

@@ -38,6 +38,13 @@ const (
 	Valid = "valid"
 )
 
+// Constraints lists every constraint explore breaks, then Valid (the
+// positive controls): the values of its constraint: labels.
+func Constraints() []string {
+	return []string{WrongType, NotAnInteger, BelowMinimum, AboveMaximum, NotInEnum, MissingRequired, NullNotAllowed,
+		TooShort, TooLong, UnknownMember, NoBranch, Valid}
+}
+
 // constraintSituation is the situation each broken constraint is: the
 // contract says what it must return.
 var constraintSituation = map[string]string{

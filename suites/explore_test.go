@@ -84,6 +84,9 @@ func TestExploreVariantsAreWhatTheySay(t *testing.T) {
 		suites.NullNotAllowed, suites.TooShort, suites.UnknownMember, suites.NotAnInteger, suites.Valid} {
 		assert.True(t, constraints[want], "some variant breaks %s", want)
 	}
+	for c := range constraints {
+		assert.Contains(t, suites.Constraints(), c, "every constraint label is one Constraints lists")
+	}
 }
 
 func TestExploreSelection(t *testing.T) {
