@@ -129,17 +129,12 @@ func labelValue(labels []string, name string) string {
 	return ""
 }
 
-// constraintOrder is the order in which the counts name the constraints:
-// the type, then presence, then the value, then the positive controls.
-var constraintOrder = []string{suites.WrongType, suites.NullNotAllowed, suites.MissingRequired, suites.BelowMinimum, suites.AboveMaximum,
-	suites.NotInEnum, suites.TooShort, suites.TooLong, suites.UnknownMember, suites.NoBranch, suites.Valid}
-
 // exploreCounts are explore variants counted per top-level field and
 // constraint (a positive control counts as "valid"; a stream twin as its
 // variant's constraint).
 type exploreCounts struct {
 	fields      []string // sorted
-	constraints []string // in constraintOrder, then any other, sorted
+	constraints []string // in suites.Constraints' order, then any other, sorted
 	n           map[string]map[string]int
 	total       int
 }
@@ -162,7 +157,7 @@ func countVariants(cases []suites.Case) exploreCounts {
 		c.total++
 	}
 	sort.Strings(c.fields)
-	for _, name := range constraintOrder {
+	for _, name := range suites.Constraints() {
 		if seen[name] {
 			c.constraints = append(c.constraints, name)
 			delete(seen, name)
