@@ -3,11 +3,8 @@ package metrics_test
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"sort"
 	"strings"
 	"sync"
@@ -21,72 +18,9 @@ import (
 
 	"github.com/errconform/errconform/check"
 	"github.com/errconform/errconform/metrics"
+	"github.com/errconform/errconform/metrics/metricstest"
 	"github.com/errconform/errconform/reports"
 )
-
-// pushgateway starts Debian's prometheus-pushgateway on a free loopback
-// port, without persistence, and returns its URL; it is killed when the
-// test ends. Without the binary the test skips, or fails on CI.
-func pushgateway(t *testing.T) string {
-	t.Helper()
-	bin, err := exec.LookPath("prometheus-pushgateway")
-	if err != nil {
-		msg := "prometheus-pushgateway is not installed: apt-get install prometheus-pushgateway"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := l.Addr().String()
-	require.NoError(t, l.Close())
-	cmd := exec.Command(bin, "--web.listen-address="+addr, "--persistence.file=", "--log.level=warn")
-	var logs strings.Builder
-	var mu sync.Mutex
-	cmd.Stdout, cmd.Stderr = lockedWriter{&mu, &logs}, lockedWriter{&mu, &logs}
-	require.NoError(t, cmd.Start())
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-exited
-	})
-	url := "http://" + addr
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		resp, err := http.Get(url + "/-/ready")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return url
-			}
-		}
-		select {
-		case err := <-exited:
-			mu.Lock()
-			defer mu.Unlock()
-			t.Fatalf("prometheus-pushgateway exited (%v): %s", err, logs.String())
-		case <-time.After(50 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			mu.Lock()
-			defer mu.Unlock()
-			t.Fatalf("prometheus-pushgateway on %s not ready within 15s: %s", addr, logs.String())
-		}
-	}
-}
-
-type lockedWriter struct {
-	mu *sync.Mutex
-	w  *strings.Builder
-}
-
-func (l lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
-}
 
 // gatewaySeries reads the Pushgateway's /metrics with Prometheus' parser:
 // the errconform series, without the instance label the Pushgateway adds.
@@ -143,7 +77,7 @@ func splitLabels(s string) []string {
 }
 
 func TestPushToARealPushgateway(t *testing.T) {
-	url := pushgateway(t)
+	url := metricstest.StartPushgateway(t)
 	canary := smallReport()
 	canary.Contract = reports.ContractInfo{Name: "openrouter", Version: "2026-10"}
 	canary.Cases[1].Verdict = check.Passed

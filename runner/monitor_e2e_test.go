@@ -22,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/errconform/errconform/check"
+	"github.com/errconform/errconform/metrics/metricstest"
 	"github.com/errconform/errconform/reports"
 )
 
@@ -378,52 +379,6 @@ func TestMonitorRefusesBadFlagsWithExit2(t *testing.T) {
 	}
 }
 
-// pushgatewayAt starts Debian's prometheus-pushgateway on a free loopback
-// port, without persistence, and returns its URL (as metrics/push_test.go
-// does); it is killed when the test ends. Without the binary the test
-// skips with the install command, or fails on CI.
-func pushgatewayAt(t *testing.T) string {
-	t.Helper()
-	bin, err := exec.LookPath("prometheus-pushgateway")
-	if err != nil {
-		msg := "prometheus-pushgateway is not installed: apt-get install prometheus-pushgateway"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	addr := closedPort(t)
-	cmd := exec.Command(bin, "--web.listen-address="+addr, "--persistence.file=", "--log.level=warn")
-	logs := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	require.NoError(t, cmd.Start())
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-exited
-	})
-	url := "http://" + addr
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		resp, err := http.Get(url + "/-/ready")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return url
-			}
-		}
-		select {
-		case err := <-exited:
-			t.Fatalf("prometheus-pushgateway exited (%v): %s", err, logs.String())
-		case <-time.After(50 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("prometheus-pushgateway on %s not ready within 15s: %s", addr, logs.String())
-		}
-	}
-}
-
 func TestRunPushesToARealPushgateway(t *testing.T) {
 	fleet := writeFleet(t, nil, map[string]any{"name": "alpha", "base_url": "reference"},
 		map[string]any{"name": "beta", "base_url": "reference", "contract": "openrouter"})
@@ -447,7 +402,7 @@ func TestRunPushesToARealPushgateway(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			url := pushgatewayAt(t)
+			url := metricstest.StartPushgateway(t)
 			path := filepath.Join(t.TempDir(), "r.json")
 			out := errconform(t, nil, append([]string{"run", "--quiet", "--json", path, "--pushgateway", url}, tt.args...)...)
 			require.Equal(t, 0, out.code, out.stdout+out.stderr)
