@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/errconform/errconform/config"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/client_golang/prometheus/push"
@@ -60,7 +62,7 @@ func Push(ctx context.Context, url string, runs []Run, client *http.Client) erro
 			p = p.Client(client)
 		}
 		if err := p.PushContext(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("metrics: push target %q, contract %q to %s: %w", target, contract, url, err))
+			errs = append(errs, fmt.Errorf("metrics: push target %q, contract %q to %s: %w", target, contract, config.WithoutUserinfo(url), err))
 		}
 	}
 	return errors.Join(errs...)

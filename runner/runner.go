@@ -21,6 +21,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/errconform/errconform/config"
+	"github.com/errconform/errconform/probe"
 	"github.com/errconform/errconform/reference"
 	"github.com/errconform/errconform/reports"
 	"github.com/errconform/errconform/spec"
@@ -156,7 +157,7 @@ func (a App) exitCode(cmd *cobra.Command, err error) int {
 	if !errors.As(err, &ran) {
 		// cobra's own: the command line is wrong. One line, and where to
 		// read how it should be.
-		fmt.Fprintf(a.Stderr, "errconform: %s\n", oneLine(err.Error()))
+		fmt.Fprintf(a.Stderr, "errconform: %s\n", redactError(oneLine(err.Error())))
 		if cmd == nil {
 			cmd = &cobra.Command{Use: "errconform"}
 		}
@@ -166,7 +167,10 @@ func (a App) exitCode(cmd *cobra.Command, err error) int {
 	if ran.err == nil {
 		return ran.code
 	}
-	fmt.Fprintf(a.Stderr, "errconform: %v\n", ran.err)
+	// The last line of a failed command passes the redaction boundary
+	// too: it may quote a URL with credentials (--pushgateway) or a
+	// secret-shaped value.
+	fmt.Fprintf(a.Stderr, "errconform: %s\n", redactError(ran.err.Error()))
 	var ue usageError
 	var ce *config.Error
 	var ee exitError
@@ -178,6 +182,11 @@ func (a App) exitCode(cmd *cobra.Command, err error) int {
 	}
 	return ExitFailed
 }
+
+// redactError removes URLs' user information and secret-shaped values
+// from the error a command ends with; it knows no configured secret (the
+// command may have failed before reading any).
+func redactError(text string) string { return probe.NewRedactor().String(text) }
 
 // oneLine joins a multi-line message into one line.
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
