@@ -1,9 +1,12 @@
 package runner_test
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // The error a command ends with passes the redaction boundary: a
@@ -24,4 +27,14 @@ func TestFinalErrorLineIsRedacted(t *testing.T) {
 			assert.NotContains(t, out.stdout+out.stderr, password)
 		})
 	}
+}
+
+// Explore without fixtures.model would skip every variant and end green
+// having judged nothing: it is refused before anything is sent.
+func TestExploreNeedsTheModelFixture(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "errconform.yaml")
+	require.NoError(t, os.WriteFile(cfg, []byte("target: {base_url: \"http://127.0.0.1:1/v1\"}\nauth: {api_key: sk-test-0123456789abcdef}\n"), 0o600))
+	out := errconform(t, nil, "explore", "--config", cfg)
+	assert.Equal(t, 2, out.code, out.stdout+out.stderr)
+	assert.Contains(t, out.stderr, "fixtures.model")
 }

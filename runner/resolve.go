@@ -272,6 +272,11 @@ func (res *resolution) check() error {
 	}
 	cases := catalogue
 	switch {
+	case res.opts.exploreOnly && !res.cfg.Fixtures.Has("model"):
+		// Every variant names the configured model: without it each would
+		// be skipped, and explore would end green having judged nothing.
+		return &config.Error{File: res.opts.configFile, Field: "fixtures.model",
+			Msg: "is not set: explore sends one-token chat requests for a model the target serves; name it"}
 	case res.opts.exploreOnly:
 		cases = append(controlCases(catalogue), res.explore...)
 	case exploring:
