@@ -117,6 +117,10 @@ func ValidTargetName(name string) string {
 	return ""
 }
 
+// MaxTargets bounds a fleet: each target has its own client (and perhaps
+// an embedded reference), so a config cannot make one run unbounded.
+const MaxTargets = 256
+
 // fleetMembers builds the members of a config whose root mapping (already
 // ${VAR}-expanded and strictly decoded) has a targets: list: for each
 // entry, the top level without targets:, with the entry's keys merged over
@@ -134,6 +138,9 @@ func fleetMembers(name string, root *yaml.Node, headerEnv map[string]string) ([]
 	}
 	if list.Kind != yaml.SequenceNode || len(list.Content) == 0 {
 		return nil, &Error{File: name, Field: "targets", Msg: "must be a non-empty list of targets, each with a name and a base_url"}
+	}
+	if len(list.Content) > MaxTargets {
+		return nil, &Error{File: name, Field: "targets", Msg: fmt.Sprintf("lists %d targets; at most %d run in one process (split the fleet across configs or shards)", len(list.Content), MaxTargets)}
 	}
 	top := &yaml.Node{Kind: yaml.MappingNode}
 	for i := 0; i+1 < len(doc.Content); i += 2 {

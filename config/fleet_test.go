@@ -1,6 +1,8 @@
 package config_test
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -108,4 +110,14 @@ func TestValidTargetName(t *testing.T) {
 	for name, ok := range map[string]bool{"eu-west": true, "a": true, "us.east_1": true, "": false, "-a": false, "a-": false, "a/b": false, "ä": false} {
 		assert.Equal(t, ok, config.ValidTargetName(name) == "", name)
 	}
+}
+
+func TestFleetIsBounded(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("targets:\n")
+	for i := 0; i <= config.MaxTargets; i++ {
+		fmt.Fprintf(&b, "  - {name: t%d, base_url: reference}\n", i)
+	}
+	_, err := config.Parse("f.yaml", []byte(b.String()), func(string) (string, bool) { return "", false })
+	assert.ErrorContains(t, err, fmt.Sprintf("at most %d", config.MaxTargets))
 }
