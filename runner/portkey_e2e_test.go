@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
 
@@ -131,6 +132,8 @@ func TestThroughPortkeyGatewayFailsExactlyTheExpectedDeviations(t *testing.T) {
 		}
 	}
 
+	checkExploreThroughPortkey(t, dir, byHeaders)
+
 	var ran, skipped []string
 	got := map[string]bool{}
 	for id, c := range cases {
@@ -186,6 +189,54 @@ func TestThroughPortkeyGatewayFailsExactlyTheExpectedDeviations(t *testing.T) {
 		}
 		t.Errorf("%s\n%s", b.String(), strings.Join(outputs, "\n"))
 	}
+}
+
+// clampedByPortkey are the fields whose out-of-range values Portkey's
+// OpenAI provider clamps into range and forwards (the catalogue's
+// request/temperature-* and request/top-p-* deviations say so too).
+var clampedByPortkey = map[string]bool{"temperature": true, "top_p": true, "presence_penalty": true, "frequency_penalty": true}
+
+// checkExploreThroughPortkey runs explore's core set through Portkey and
+// holds it to what Portkey is known to do, as rules rather than a list:
+// it clamps out-of-range numbers of clampedByPortkey (accepted invalid
+// input) and fails every successful stream with a 500. Every other
+// variant, hundreds of bodies the team's reference also refuses or
+// accepts, must pass: explore raises no false alarm on a gateway nobody on
+// the team wrote.
+func checkExploreThroughPortkey(t *testing.T, dir, cfg string) {
+	t.Helper()
+	jsonPath := filepath.Join(dir, "explore.json")
+	out := errconform(t, nil, "explore", "--config", cfg, "--quiet", "--json", jsonPath, "--deadline", "60s")
+	require.Equal(t, 1, out.code, "explore through Portkey finds its clamping:\n%s%s", out.stdout, out.stderr)
+	rep := readJSONReport(t, jsonPath)
+	clampedCaught := 0
+	for _, c := range rep.Cases {
+		if !strings.HasPrefix(c.ID, "explore/") {
+			continue
+		}
+		field, constraint := "", ""
+		for _, l := range c.Labels {
+			if v, ok := strings.CutPrefix(l, "field:"); ok {
+				field = v
+			}
+			if v, ok := strings.CutPrefix(l, "constraint:"); ok {
+				constraint = v
+			}
+		}
+		clamped := clampedByPortkey[field] && (constraint == "below-minimum" || constraint == "above-maximum")
+		stream500 := c.Expect.Stream && c.Response != nil && c.Response.Status == http.StatusInternalServerError
+		switch {
+		case clamped && !strings.HasSuffix(c.ID, "/stream"):
+			if assert.True(t, failing(c), "%s: Portkey clamps %s and forwards it", c.ID, field) {
+				assert.Contains(t, headline(c), "accepted invalid input", c.ID)
+				clampedCaught++
+			}
+		case failing(c):
+			assert.True(t, stream500 && (clamped || constraint == "valid"),
+				"%s fails through Portkey for a reason Portkey is not known for (a false alarm?): %s", c.ID, headline(c))
+		}
+	}
+	assert.Equal(t, 2*len(clampedByPortkey), clampedCaught, "each clamped field's two bounds are caught")
 }
 
 // portkeyInstall finds Portkey's gateway installed by .ci/run and returns node
