@@ -79,9 +79,10 @@ type Expectation struct {
 	// valid and the target should have failed it ("the fault header had no
 	// effect"); empty for requests the contract refuses.
 	IfAccepted string `json:"-"`
-	// IfRefused says what a refusal means where the request is valid and
-	// must succeed ("refused valid input: temperature is 2").
-	IfRefused string `json:"-"`
+	// ValidInput, set on a valid request that must succeed, says what
+	// makes it valid ("temperature is 2"): a 4xx reads as "refused valid
+	// input: …", a 5xx as "a server error on valid input: …".
+	ValidInput string `json:"-"`
 	// Scrub, when set, redacts secrets from body text before a finding
 	// quotes an excerpt of it.
 	Scrub func(string) string `json:"-"`
@@ -546,8 +547,10 @@ func checkStatus(in *input) []Finding {
 			fmt.Sprintf("%d", in.expect.Status)
 	case s >= 300 && s < 400:
 		f.Message += fmt.Sprintf(": a redirect (Location %q), which errconform does not follow", in.resp.Header.Get("Location"))
-	case in.expect.success() && in.expect.IfRefused != "":
-		f.Message += ": " + in.expect.IfRefused
+	case in.expect.success() && in.expect.ValidInput != "" && s >= 500:
+		f.Message += ": a server error on valid input: " + in.expect.ValidInput
+	case in.expect.success() && in.expect.ValidInput != "":
+		f.Message += ": refused valid input: " + in.expect.ValidInput
 	case in.expect.success():
 		f.Message += ": a valid request with the configured key and model was not served"
 	case s >= 500 && in.expect.Status < 500:

@@ -534,7 +534,7 @@ func (e *explorer) cases() []Case {
 		if valid {
 			streamed, _ := v.body(DefaultModel)["stream"].(bool)
 			c.ValidInput = true
-			c.Expect = check.Expectation{Status: 200, Stream: streamed, IfRefused: "refused valid input: " + v.what}
+			c.Expect = check.Expectation{Status: 200, Stream: streamed, ValidInput: v.what}
 		} else {
 			c.Situation = constraintSituation[v.constraint]
 			if v.constraint == TooShort && v.requiredMember {
