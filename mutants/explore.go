@@ -3,7 +3,6 @@ package mutants
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -123,33 +122,7 @@ func defaultUnknown(obj map[string]any, member, def string, known ...string) {
 
 // violationsOf lists a body's schema violations, innermost first.
 func violationsOf(rs *spec.RequestSchemas, body map[string]any) []*openapi3.SchemaError {
-	err := rs.ValidateChat(body)
-	var out []*openapi3.SchemaError
-	var visit func(error)
-	visit = func(e error) {
-		var multi openapi3.MultiError
-		if errors.As(e, &multi) {
-			for _, inner := range multi {
-				visit(inner)
-			}
-			return
-		}
-		var se *openapi3.SchemaError
-		if errors.As(e, &se) {
-			if se.Origin != nil {
-				before := len(out)
-				visit(se.Origin)
-				if len(out) > before {
-					return
-				}
-			}
-			out = append(out, se)
-		}
-	}
-	if err != nil {
-		visit(err)
-	}
-	return out
+	return spec.SchemaLeaves(rs.ValidateChat(body))
 }
 
 // touches reports whether the edit changes what the reference would

@@ -464,8 +464,7 @@ func scalarViolation(s *openapi3.Schema, v any) string {
 // "required" one as missing-field, a "type" or "nullable" one as
 // wrong-type, any other as invalid-value.
 func fromSchemaErrors(err error, body any) violation {
-	var leaves []*openapi3.SchemaError
-	collectLeaves(err, &leaves)
+	leaves := spec.SchemaLeaves(err)
 	if len(leaves) == 0 {
 		return violation{situation: sitInvalidValue, why: "it does not match the request schema"}
 	}
@@ -482,30 +481,6 @@ func fromSchemaErrors(err error, body any) violation {
 	}
 	sort.SliceStable(found, func(i, j int) bool { return comparePaths(found[i].at, found[j].at) < 0 })
 	return found[0]
-}
-
-// collectLeaves appends the SchemaErrors of err that have no SchemaError
-// inside them.
-func collectLeaves(err error, out *[]*openapi3.SchemaError) {
-	var me openapi3.MultiError
-	if errors.As(err, &me) {
-		for _, e := range me {
-			collectLeaves(e, out)
-		}
-		return
-	}
-	var se *openapi3.SchemaError
-	if !errors.As(err, &se) {
-		return
-	}
-	if se.Origin != nil {
-		before := len(*out)
-		collectLeaves(se.Origin, out)
-		if len(*out) > before {
-			return
-		}
-	}
-	*out = append(*out, se)
 }
 
 // pathOf turns a JSON pointer's segments into a path, reading the body to

@@ -97,3 +97,34 @@ func (rs *RequestSchemas) ValidateChat(body any) error {
 func (rs *RequestSchemas) ValidChat(body any) bool {
 	return rs.Chat.VisitJSON(body, openapi3.FailFast()) == nil
 }
+
+// SchemaLeaves lists the innermost violations of a kin-openapi validation
+// error: the SchemaErrors (inside MultiErrors and Origins) that hold no
+// SchemaError themselves, in the order kin-openapi reports them.
+func SchemaLeaves(err error) []*openapi3.SchemaError {
+	var out []*openapi3.SchemaError
+	collectLeaves(err, &out)
+	return out
+}
+
+func collectLeaves(err error, out *[]*openapi3.SchemaError) {
+	var me openapi3.MultiError
+	if errors.As(err, &me) {
+		for _, e := range me {
+			collectLeaves(e, out)
+		}
+		return
+	}
+	var se *openapi3.SchemaError
+	if !errors.As(err, &se) {
+		return
+	}
+	if se.Origin != nil {
+		before := len(*out)
+		collectLeaves(se.Origin, out)
+		if len(*out) > before {
+			return
+		}
+	}
+	*out = append(*out, se)
+}

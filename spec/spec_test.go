@@ -253,3 +253,18 @@ func TestRenderError(t *testing.T) {
 		})
 	}
 }
+
+func TestSchemaLeaves(t *testing.T) {
+	rs, err := spec.DefaultRequestSchemas()
+	require.NoError(t, err)
+	assert.Empty(t, spec.SchemaLeaves(nil))
+	var body any
+	require.NoError(t, json.Unmarshal([]byte(`{"model":"m","messages":[{"role":"user","content":"hi"}],"tools":[{"type":"function","function":{"name":5}}]}`), &body))
+	leaves := spec.SchemaLeaves(rs.ValidateChat(body))
+	require.NotEmpty(t, leaves)
+	var pointers []string
+	for _, l := range leaves {
+		pointers = append(pointers, strings.Join(l.JSONPointer(), "/"))
+	}
+	assert.Contains(t, pointers, "tools/0/function/name", "the innermost violation, not the union that holds it")
+}
