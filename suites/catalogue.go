@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unique"
 
 	"github.com/golang-jwt/jwt/v5"
 
@@ -331,8 +332,18 @@ func finish(c *Case) {
 	if len(c.Fixtures) == 0 {
 		labels = append(labels, "no-fixture")
 	}
-	c.Labels = append(labels, c.Labels...)
+	c.Labels = interned(append(labels, c.Labels...))
 	sort.Strings(c.Labels)
+}
+
+// interned replaces each label by its canonical copy: the same labels
+// ("status:400", "field:messages") recur over hundreds of explore variants,
+// which then share one copy of each.
+func interned(labels []string) []string {
+	for i, l := range labels {
+		labels[i] = unique.Make(l).Value()
+	}
+	return labels
 }
 
 func chatCase(id, title, sends, situation, param string, overrides func(cfg config.Config) map[string]any) Case {

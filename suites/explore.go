@@ -138,6 +138,22 @@ type variant struct {
 	// capabilityPart: the value is inside a content part that a model
 	// may not accept at all (an image, audio, a file).
 	capabilityPart bool
+	// encoded is the body with DefaultModel, as checked against the schema
+	// and sent (bodyFor puts the run's model in).
+	encoded string
+}
+
+// ownModel reports whether the variant edits the model member itself:
+// its body keeps its own model, whatever model the run names.
+func (v variant) ownModel() bool { return len(v.path) == 1 && v.path[0] == "model" }
+
+// bodyFor is the body a variant sends in a run whose model is model: the
+// encoded body, its model member replaced unless the variant edits it.
+func bodyFor(encoded string, ownModel bool, model string) []byte {
+	if ownModel || model == DefaultModel {
+		return []byte(encoded)
+	}
+	return withMembers([]byte(encoded), map[string]any{"model": model})
 }
 
 // body returns the variant's body for a model: a copy of its base with the
@@ -145,7 +161,7 @@ type variant struct {
 func (v variant) body(model string) map[string]any {
 	b := deepCopy(v.base).(map[string]any)
 	b["model"] = model
-	if len(v.path) == 1 && v.path[0] == "model" && !v.remove {
+	if v.ownModel() && !v.remove {
 		b["model"] = v.value
 		return b
 	}
@@ -504,6 +520,7 @@ func (e *explorer) add(v variant) {
 		v.id = exploreID(v.display, fmt.Sprintf("%s-%d", v.constraint, n))
 	}
 	e.ids[v.id] = true
+	v.encoded = key
 	e.variants = append(e.variants, v)
 }
 
@@ -527,9 +544,10 @@ func (e *explorer) cases() []Case {
 			Title:  v.what,
 			Sends:  "a one-token chat request in which " + v.what,
 			Labels: []string{"explore", "field:" + labelSafe(field), "constraint:" + constraint},
-			build: func(cfg config.Config) probe.Request {
-				return rawChat(cfg, cfg.Auth.APIKey, encode(jsonValue(v.body(modelOf(cfg)))))
-			},
+		}
+		encoded, ownModel := v.encoded, v.ownModel() // all the request needs of the variant
+		c.build = func(cfg config.Config) probe.Request {
+			return rawChat(cfg, cfg.Auth.APIKey, bodyFor(encoded, ownModel, modelOf(cfg)))
 		}
 		if valid {
 			streamed, _ := v.body(DefaultModel)["stream"].(bool)
@@ -563,8 +581,11 @@ func (e *explorer) cases() []Case {
 // ExploreFor returns the explore variants under a contract, resolved like
 // the catalogue (For): the status and code of each variant's situation,
 // or why the contract does not cover it. A field the selection marks
-// unsupported, and a member of a content part a model may refuse whole,
-// need not carry the situation's code.
+// unsupported, a member of a content part a model may refuse whole, and
+// a union's value matching none of its forms need not carry the
+// situation's code: that value is an empty object, which a provider may
+// as well refuse as the object form lacking its required member (a
+// missing field) as a value of no form (an invalid value).
 func ExploreFor(contract *spec.Contract, rs *spec.RequestSchemas, sel ExploreSelection) ([]Case, error) {
 	cases, err := Explore(rs, sel)
 	if err != nil {
@@ -572,7 +593,7 @@ func ExploreFor(contract *spec.Contract, rs *spec.RequestSchemas, sel ExploreSel
 	}
 	for i := range cases {
 		resolve(&cases[i], contract)
-		if contains(cases[i].Labels, "unsupported") || contains(cases[i].Labels, "capability-part") {
+		if contains(cases[i].Labels, "unsupported") || contains(cases[i].Labels, "capability-part") || contains(cases[i].Labels, "constraint:"+NoBranch) {
 			cases[i].Expect.Code = "" // refused for what it is, the code may be another
 		}
 		finish(&cases[i])

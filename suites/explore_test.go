@@ -3,6 +3,7 @@ package suites_test
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"strings"
 	"testing"
@@ -148,6 +149,17 @@ func TestExploreForResolvesOutcomes(t *testing.T) {
 	assert.Equal(t, 200, cases["explore/chat/temperature/valid-maximum"].Expect.Status)
 	unsupported := byID(suites.ExploreSelection{Unsupported: []string{"temperature"}})
 	assert.Empty(t, unsupported["explore/chat/temperature/above-maximum"].Expect.Code)
+	// A union's empty object may be refused as its object form lacking a
+	// member (missing-field) or as no form (invalid-value): no code asked.
+	noForm := 0
+	for id, c := range byID(suites.ExploreSelection{Deep: true, Include: []string{"*"}}) {
+		if strings.Contains(id, "/no-branch-matched") {
+			noForm++
+			assert.Equal(t, 400, c.Expect.Status, id)
+			assert.Empty(t, c.Expect.Code, id)
+		}
+	}
+	assert.Positive(t, noForm)
 }
 
 // A hostile request schema (explore.request_schema names any file) costs
@@ -183,4 +195,44 @@ func TestExploreBoundsAHostileSchema(t *testing.T) {
 	assert.True(t, ids["explore/chat/short/too-long"])
 	assert.True(t, ids["explore/chat/count/not-an-integer"])
 	assert.True(t, ids["explore/chat/count/below-minimum"])
+}
+
+// A variant sends the run's model: its body is the one checked against the
+// schema with that model put in, except where the variant edits the model
+// itself; a stream twin sends its variant's body with "stream": true.
+func TestExploreBodiesCarryTheRunsModel(t *testing.T) {
+	rs := requestSchemas(t)
+	cases, err := suites.Explore(rs, suites.ExploreSelection{})
+	require.NoError(t, err)
+	base := config.Config{Auth: config.Auth{APIKey: "sk-test-0123456789"}, Fixtures: config.Fixtures{Model: suites.DefaultModel}}
+	other := base
+	other.Fixtures.Model = "acme/m-1 <&>"
+	decode := func(body []byte) map[string]any {
+		var doc map[string]any
+		require.NoError(t, json.Unmarshal(body, &doc))
+		return doc
+	}
+	byID := map[string]map[string]any{}
+	for _, c := range cases {
+		want := decode(c.Request(base).Body)
+		if !strings.HasPrefix(c.ID, "explore/chat/model/") {
+			require.Equal(t, suites.DefaultModel, want["model"], c.ID)
+			want["model"] = other.Fixtures.Model
+		}
+		got := decode(c.Request(other).Body)
+		assert.Equal(t, want, got, c.ID)
+		byID[c.ID] = got
+	}
+	twins := 0
+	for _, c := range cases {
+		variant, isTwin := strings.CutSuffix(c.ID, "/stream")
+		if !isTwin || byID[variant] == nil {
+			continue
+		}
+		twins++
+		want := maps.Clone(byID[variant])
+		want["stream"] = true
+		assert.Equal(t, want, byID[c.ID], c.ID)
+	}
+	assert.Greater(t, twins, 100)
 }

@@ -209,7 +209,7 @@ func streamTwin(c Case) Case {
 	twin.Title = c.Title + `, with "stream": true`
 	twin.Sends = c.Sends + `, with "stream": true`
 	twin.Expect.Stream = true
-	twin.Labels = append(append([]string(nil), c.Labels...), "stream")
+	twin.Labels = append(append(make([]string, 0, len(c.Labels)+1), c.Labels...), "stream")
 	build := c.build
 	twin.build = func(cfg config.Config) probe.Request {
 		r := build(cfg)
@@ -220,15 +220,27 @@ func streamTwin(c Case) Case {
 }
 
 // withStream adds "stream": true to a JSON object body.
-func withStream(body []byte) []byte {
-	var doc map[string]any
-	if err := json.Unmarshal(body, &doc); err != nil {
+func withStream(body []byte) []byte { return withMembers(body, map[string]any{"stream": true}) }
+
+// withMembers sets top-level members of a JSON object body, leaving every
+// other member's bytes as they are; a body that is not a JSON object comes
+// back unchanged. Members come out in key order, as json.Marshal writes a
+// map.
+func withMembers(body []byte, members map[string]any) []byte {
+	var doc map[string]json.RawMessage
+	if err := json.Unmarshal(body, &doc); err != nil || doc == nil {
 		return body
 	}
-	doc["stream"] = true
+	for name, value := range members {
+		raw, err := json.Marshal(value)
+		if err != nil {
+			panic(fmt.Sprintf("suites: member %s does not encode: %v", name, err)) // callers set strings and booleans
+		}
+		doc[name] = raw
+	}
 	out, err := json.Marshal(doc)
 	if err != nil {
-		panic(fmt.Sprintf("suites: stream twin body does not encode: %v", err)) // decoded JSON always encodes
+		panic(fmt.Sprintf("suites: a decoded body does not encode: %v", err)) // decoded JSON always encodes
 	}
 	return out
 }

@@ -133,3 +133,26 @@ func TestKeysTravelInTheConfiguredHeader(t *testing.T) {
 	cfg.Fixtures.RateLimitEndpoint = ""
 	assert.Equal(t, "/models", chat.Request(cfg).Path)
 }
+
+// withMembers sets top-level members and leaves every other member's bytes
+// alone (a stream twin sends exactly what its case sends, plus "stream").
+func TestWithMembers(t *testing.T) {
+	tests := []struct {
+		name, body string
+		members    map[string]any
+		want       string
+	}{
+		{"adds a member in key order", `{"model":"m","messages":[]}`, map[string]any{"stream": true}, `{"messages":[],"model":"m","stream":true}`},
+		{"replaces a member", `{"model":"m","n":1}`, map[string]any{"model": "acme/x"}, `{"model":"acme/x","n":1}`},
+		{"keeps a number's digits", `{"seed":9007199254740993,"t":1e400}`, map[string]any{"stream": true}, `{"seed":9007199254740993,"stream":true,"t":1e400}`},
+		{"escapes as json.Marshal does", `{"a":"x"}`, map[string]any{"model": "<m&>"}, `{"a":"x","model":"\u003cm\u0026\u003e"}`},
+		{"not an object", `[1,2]`, map[string]any{"stream": true}, `[1,2]`},
+		{"null", `null`, map[string]any{"stream": true}, `null`},
+		{"not JSON", `{"a":`, map[string]any{"stream": true}, `{"a":`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, string(withMembers([]byte(tt.body), tt.members)))
+		})
+	}
+}
