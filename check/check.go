@@ -183,11 +183,15 @@ func Rules() []Rule {
 	}
 }
 
+// ruleTable is Rules() built once, for Evaluate, which runs for every
+// case: it is never modified (Rules gives each caller a copy of its own).
+var ruleTable = Rules()
+
 // RulesUnder returns the rules that apply under a contract, each with its
 // severity under it.
 func RulesUnder(c *spec.Contract) []Rule {
 	var out []Rule
-	for _, r := range Rules() {
+	for _, r := range ruleTable {
 		if r.AppliesTo(c) {
 			r.Severity = r.SeverityUnder(c)
 			out = append(out, r)
@@ -211,10 +215,11 @@ func RuleByID(id string) (Rule, bool) {
 func Evaluate(ex probe.Exchange, expect Expectation, contract *spec.Contract) []Finding {
 	in := newInput(ex, expect, contract)
 	var findings []Finding
-	for _, rule := range RulesUnder(contract) {
-		if expect.success() && !rule.onSuccess {
+	for _, rule := range ruleTable {
+		if (expect.success() && !rule.onSuccess) || !rule.AppliesTo(contract) {
 			continue
 		}
+		rule.Severity = rule.SeverityUnder(contract)
 		for _, f := range rule.check(in) {
 			f.Rule, f.Severity = rule.ID, rule.Severity
 			findings = append(findings, bounded(f, expect.Scrub))

@@ -125,22 +125,7 @@ func TestServeThenRunWritesOneJUnitTestcasePerCase(t *testing.T) {
 	out := errconform(t, nil, "run", "--config", cfgPath, "--junit", junit, "--json", jsonPath)
 	require.Equal(t, 0, out.code, out.stdout+out.stderr)
 
-	var doc struct {
-		Suites []struct {
-			Cases []struct {
-				Name string `xml:"name,attr"`
-			} `xml:"testcase"`
-		} `xml:"testsuite"`
-	}
-	data, err := os.ReadFile(junit)
-	require.NoError(t, err)
-	require.NoError(t, xml.Unmarshal(data, &doc))
-	require.Len(t, doc.Suites, 1)
-	var names []string
-	for _, c := range doc.Suites[0].Cases {
-		names = append(names, c.Name)
-	}
-	sort.Strings(names)
+	names := junitCaseNames(t, junit)
 	assert.Equal(t, catalogueIDs(), names, "one testcase per case ID, named by it")
 	assert.Equal(t, len(names), readJSONReport(t, jsonPath).Summary.Passed)
 }
@@ -374,4 +359,22 @@ func targetAndKey(t *testing.T, cfgPath string) (baseURL, key string) {
 		}
 	}
 	return baseURL, key
+}
+
+// junitCaseNames reads a single-suite JUnit report: its testcases' names,
+// sorted.
+func junitCaseNames(t *testing.T, path string) []string {
+	t.Helper()
+	var doc junitDoc
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.NoError(t, xml.Unmarshal(data, &doc))
+	require.Len(t, doc.Suites, 1)
+	var names []string
+	for _, c := range doc.Suites[0].Cases {
+		names = append(names, c.Name)
+	}
+	require.Len(t, names, doc.Suites[0].Tests, "the suite counts its testcases")
+	sort.Strings(names)
+	return names
 }

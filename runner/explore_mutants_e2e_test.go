@@ -1,6 +1,7 @@
 package runner_test
 
 import (
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -34,6 +35,13 @@ func TestExploreMutantsFailTheCommand(t *testing.T) {
 				assert.Contains(t, c.Findings[0].Message, m.Finding, "%s fails with the mutant's finding", c.ID)
 			}
 			assert.Positive(t, failed)
+
+			// Without a report the run keeps only its failures' evidence:
+			// the same verdict and the same finding in the summary.
+			bare := errconform(t, nil, "explore", "--config", cfgPath, "--quiet")
+			require.Equal(t, 1, bare.code, bare.stdout+bare.stderr)
+			assert.Contains(t, bare.stdout, m.Finding)
+			assert.Contains(t, bare.stdout, fmt.Sprintf("%d failed", failed))
 		})
 	}
 }

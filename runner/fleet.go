@@ -190,7 +190,7 @@ func (a App) runTarget(ctx context.Context, o runOptions, t *fleetTarget, out io
 			printFleetCaseLine(out, t.name(), r)
 			printMu.Unlock()
 		}
-		return r
+		return keptResult(o, r)
 	}
 	client, err := probe.New(probe.Options{BaseURL: cfg.Target.BaseURL, Timeout: cfg.Target.Timeout.Std(), TLS: t.res.tls,
 		MaxRPS: cfg.Limits.MaxRPS, MaxRequests: s.budget(), Concurrency: cfg.Limits.Concurrency, MaxBody: cfg.Limits.MaxBodyBytes,
@@ -203,7 +203,7 @@ func (a App) runTarget(ctx context.Context, o runOptions, t *fleetTarget, out io
 	defer func() { t.sent = client.Sent() }()
 	target := suites.Target{Config: cfg, Contract: t.res.contract, Client: client, Redactor: t.redactor, Detectors: &probe.RedactorCache{}}
 
-	controls := suites.ExecuteAll(ctx, controlCases(t.run), target, cfg.Strict, nil)
+	controls := suites.ExecuteAll(ctx, controlCases(t.run), target, cfg.Strict)
 	unreachableN := 0
 	for _, r := range controls {
 		if ex, _ := r.Judged(); ex.Failure == probe.FailureUnreachable {
@@ -236,9 +236,13 @@ func (a App) runTarget(ctx context.Context, o runOptions, t *fleetTarget, out io
 			batch = append(batch, c)
 		}
 	}
-	for _, r := range suites.ExecuteAll(ctx, batch, target, cfg.Strict, nil) {
-		results[r.Case.ID] = finish(r)
-	}
+	var resultsMu sync.Mutex
+	suites.ExecuteEach(ctx, batch, target, cfg.Strict, func(r suites.Result) {
+		r = finish(r)
+		resultsMu.Lock()
+		results[r.Case.ID] = r
+		resultsMu.Unlock()
+	})
 	for _, c := range alone {
 		if ctx.Err() != nil {
 			break

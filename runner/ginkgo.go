@@ -49,34 +49,115 @@ func parseLabelFilter(expr string) (labelFilter, error) {
 	return filter, nil
 }
 
-// registerSpecs builds the Ginkgo spec tree: one It per case, named by its
-// ID and labelled with its labels. run returns a case's result (performed
-// by suites.Execute, perhaps ahead of time); the spec then passes, skips
-// or fails on its verdict. It must be called before ginkgo.RunSpecs, once
-// per process.
+// registerSpecs builds the Ginkgo spec tree: one It per catalogue case,
+// named by its ID and labelled with its labels, and one It per explored
+// field holding every explore variant of that field. run returns a case's
+// result (performed by suites.Execute, perhaps ahead of time); the spec
+// then passes, skips or fails on its verdict (a field's spec fails when
+// any of its variants fails). It must be called before ginkgo.RunSpecs,
+// once per process.
+//
+// Explore's variants share a spec per field because Ginkgo keeps a node
+// and a report per spec until the suite ends: a spec per variant made
+// explore's memory grow with the number of variants, and its serial
+// reporting phase with it. The reports do not depend on the grouping:
+// JUnit, JSON and the rest list every variant from its result.
 func registerSpecs(cases []suites.Case, run func(ctx context.Context, c suites.Case) suites.Result) {
 	// One unnamed, Ordered container keeps the catalogue's order (so cases
 	// marked Alone, placed last, follow the rest) without adding text to the
 	// spec names JUnit reports; ContinueOnFailure keeps one failure from
 	// skipping the cases after it.
 	ginkgo.Describe("", ginkgo.Ordered, ginkgo.ContinueOnFailure, func() {
-		for _, c := range cases {
-			c := c
-			ginkgo.It(c.ID, ginkgo.Label(c.Labels...), func(ctx ginkgo.SpecContext) {
-				res := run(ctx, c)
-				switch res.Verdict {
-				case check.Skipped:
-					ginkgo.Skip(res.Reason)
-				case check.Failed:
-					ginkgo.Fail(res.Summary())
-				case check.Errored:
-					ginkgo.Fail("errored: " + res.Summary())
-				case check.Waived:
-					ginkgo.Skip(res.Reason)
+		for _, spec := range specsOf(cases) {
+			spec := spec
+			ginkgo.It(spec.name, ginkgo.Label(spec.labels...), func(ctx ginkgo.SpecContext) {
+				results := make([]suites.Result, 0, len(spec.cases))
+				for _, i := range spec.cases {
+					results = append(results, run(ctx, cases[i]))
+				}
+				verdict, why := specVerdict(results)
+				switch verdict {
+				case check.Skipped, check.Waived:
+					ginkgo.Skip(why)
+				case check.Failed, check.Errored:
+					ginkgo.Fail(why)
 				}
 			})
 		}
 	})
+}
+
+// caseSpec is one Ginkgo spec: a catalogue case, or every explore variant
+// of one field (cases index the cases specsOf was given).
+type caseSpec struct {
+	name   string
+	labels []string
+	cases  []int
+}
+
+// specsOf groups cases into specs in their order: each catalogue case
+// alone, the explore variants by field (a field's spec where its first
+// variant is).
+func specsOf(cases []suites.Case) []caseSpec {
+	var specs []caseSpec
+	byField := map[string]int{}
+	for n, c := range cases {
+		if !isVariant(c) {
+			specs = append(specs, caseSpec{name: c.ID, labels: c.Labels, cases: []int{n}})
+			continue
+		}
+		field := labelValue(c.Labels, "field")
+		i, ok := byField[field]
+		if !ok {
+			i = len(specs)
+			byField[field] = i
+			specs = append(specs, caseSpec{name: "explore/chat/" + field + " (every selected variant of the field)", labels: []string{"explore"}})
+		}
+		specs[i].cases = append(specs[i].cases, n)
+	}
+	return specs
+}
+
+// specVerdict is a spec's verdict from its cases' results and, but for a
+// pass, why: a spec of one case takes that case's verdict and words; a
+// field's spec fails when any variant failed or errored (naming the first
+// few), and is skipped when every variant was skipped or waived.
+func specVerdict(results []suites.Result) (check.Verdict, string) {
+	if len(results) == 1 {
+		r := results[0]
+		switch r.Verdict {
+		case check.Failed:
+			return check.Failed, r.Summary()
+		case check.Errored:
+			return check.Errored, "errored: " + r.Summary()
+		}
+		return r.Verdict, r.Reason
+	}
+	const named = 5 // a spec's failure names this many variants
+	var shown []string
+	failed, skipped := 0, 0
+	for _, r := range results {
+		switch r.Verdict {
+		case check.Failed, check.Errored:
+			failed++
+			if len(shown) < named {
+				shown = append(shown, fmt.Sprintf("%s (%s): %s", r.Case.ID, r.Verdict, r.Summary()))
+			}
+		case check.Skipped, check.Waived:
+			skipped++
+		}
+	}
+	switch {
+	case failed > 0:
+		why := fmt.Sprintf("%d of %d variants failed or errored: %s", failed, len(results), strings.Join(shown, "; "))
+		if failed > len(shown) {
+			why += fmt.Sprintf("; and %d more (the reports list them all)", failed-len(shown))
+		}
+		return check.Failed, why
+	case skipped == len(results):
+		return check.Skipped, fmt.Sprintf("every one of its %d variants was skipped or waived", len(results))
+	}
+	return check.Passed, ""
 }
 
 // failRecorder is the GinkgoTestingT RunSpecs needs; the suite's outcome
@@ -136,7 +217,8 @@ func (s *session) runSpecs(ctx context.Context, deadline time.Time, again <-chan
 		s.mu.Unlock()
 	})
 	suiteConfig, reporterConfig := ginkgo.GinkgoConfiguration()
-	suiteConfig.LabelFilter = withControls(s.opts.labelFilter)
+	// No Ginkgo label filter: the selectors (--label-filter, --case,
+	// --rerun-failed) chose the cases already, and only they are specs.
 	suiteConfig.Timeout = remaining
 	suiteConfig.GracePeriod = stopWait
 	suiteConfig.RandomizeAllSpecs = false
@@ -159,13 +241,4 @@ func (s *session) runSpecs(ctx context.Context, deadline time.Time, again <-chan
 	case <-again:
 	}
 	return false // Ginkgo is still unwinding: the reports are written from what is known
-}
-
-// withControls extends a label filter so that the positive controls always
-// run.
-func withControls(filter string) string {
-	if strings.TrimSpace(filter) == "" {
-		return ""
-	}
-	return "(" + filter + ") || control"
 }

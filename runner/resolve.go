@@ -316,6 +316,10 @@ func (res *resolution) check() error {
 			return err
 		}
 	}
+	// The selection holds the variants the run performs: the whole list
+	// is not kept for the length of the run (variants makes it again for
+	// whoever asks).
+	res.explore = nil
 	return nil
 }
 

@@ -212,7 +212,7 @@ func (a App) run(fs *pflag.FlagSet, op *runOptions) (int, error) {
 	// interrupt) stopped the specs: never an empty report that exits 0.
 	ordered, notCompleted, ginkgoReport := s.collect(ctx)
 	run := reports.Run{ToolVersion: version, ContractName: contract.Name, ContractVersion: contract.Version, BaseURL: cfg.Target.BaseURL, Embedded: embedded,
-		Started: started, Duration: elapsed, Results: ordered, Redactor: redactor, SecretEnv: cfg.SecretEnv(),
+		Started: started, Duration: elapsed, Results: ordered, Redactor: redactor, SecretEnv: cfg.SecretEnv(), FailureEvidenceOnly: !writesReportFile(o),
 		Settings: reports.Settings{Model: suites.ModelOf(cfg), Strict: cfg.Strict, Require: cfg.Require, LabelFilter: o.labelFilter}}
 	reportErr := writeReports(o, ginkgoReport, run, contract, reportOut)
 	summary := reports.Summarize(run.Results)
@@ -520,7 +520,7 @@ func targetHeaders(cfg config.Config) http.Header {
 // for any other reason (a gateway answering 500 to every successful
 // stream, say) is a failed case of its own and the run goes on.
 func (s *session) preflight(ctx context.Context) (int, error) {
-	results := suites.ExecuteAll(ctx, controlCases(s.selected), s.target, s.cfg.Strict, nil)
+	results := suites.ExecuteAll(ctx, controlCases(s.selected), s.target, s.cfg.Strict)
 	unreachable := 0
 	for _, r := range results {
 		ex, _ := r.Judged()
@@ -734,7 +734,7 @@ func (s *session) prefetchConcurrent(parent context.Context) {
 			batch = append(batch, c)
 		}
 	}
-	suites.ExecuteAll(ctx, batch, s.target, s.cfg.Strict, func(r suites.Result) {
+	suites.ExecuteEach(ctx, batch, s.target, s.cfg.Strict, func(r suites.Result) {
 		r = s.finish(r)
 		s.mu.Lock()
 		if !s.closed {
@@ -749,6 +749,7 @@ func (s *session) prefetchConcurrent(parent context.Context) {
 func (s *session) runCase(ctx context.Context, c suites.Case) suites.Result {
 	s.mu.Lock()
 	r, ok := s.prefetch[c.ID]
+	delete(s.prefetch, c.ID) // held once: in results from here on
 	s.mu.Unlock()
 	if !ok {
 		ctx, cancel := s.bound(ctx)
@@ -763,7 +764,8 @@ func (s *session) runCase(ctx context.Context, c suites.Case) suites.Result {
 	return r
 }
 
-// finish applies the case's waiver and prints its line.
+// finish applies the case's waiver and prints its line; a run that writes
+// no report keeps the evidence of failures only (keptResult).
 func (s *session) finish(r suites.Result) suites.Result {
 	w, ok := s.waivers[r.Case.ID]
 	r = suites.ApplyWaiver(r, w, ok, time.Now())
@@ -771,14 +773,25 @@ func (s *session) finish(r suites.Result) suites.Result {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		if s.closed {
-			return r // the run's results are collected: the summary is out
+			return keptResult(s.opts, r) // the run's results are collected: the summary is out
 		}
 		printCaseLine(s.app.Stdout, r)
 		if s.opts.verbose {
 			printExchanges(s.app.Stdout, r, s.target.Redactor)
 		}
 	}
-	return r
+	return keptResult(s.opts, r)
+}
+
+// keptResult is what a run keeps of a finished case until its end: all of
+// it when a report is written, else the evidence of a failure only (the
+// summary, failure groups and metrics need no more). A run's memory then
+// grows with its failures, not with its cases.
+func keptResult(o runOptions, r suites.Result) suites.Result {
+	if writesReportFile(o) || r.KeepsEvidence() {
+		return r
+	}
+	return r.WithoutEvidence()
 }
 
 func (s *session) printDryRun(redactor *probe.Redactor) {

@@ -68,7 +68,7 @@ func OpenRequestSchemas(path string) (*RequestSchemas, error) {
 func ParseRequestSchemas(data []byte) (*RequestSchemas, error) {
 	loader := openapi3.NewLoader()
 	loader.IsExternalRefsAllowed = false
-	doc, err := loader.LoadFromData(data)
+	doc, err := loadDocument(loader, data)
 	if err != nil {
 		return nil, fmt.Errorf("load OpenAPI document: %w", err)
 	}

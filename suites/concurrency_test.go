@@ -64,7 +64,7 @@ func runWith(t *testing.T, wrap func(http.Handler) http.Handler, concurrency int
 			parallel = append(parallel, c)
 		}
 	}
-	results := suites.ExecuteAll(context.Background(), parallel, target, false, nil)
+	results := suites.ExecuteAll(context.Background(), parallel, target, false)
 	for _, c := range alone {
 		results = append(results, suites.Execute(context.Background(), c, target, false))
 	}
@@ -120,6 +120,6 @@ func TestExecuteAllBoundsRequestsInFlight(t *testing.T) {
 			cases = append(cases, c)
 		}
 	}
-	suites.ExecuteAll(context.Background(), cases, target, false, nil)
+	suites.ExecuteAll(context.Background(), cases, target, false)
 	assert.Equal(t, int64(3), peak, "never more than --concurrency requests in flight, and the bound is used")
 }

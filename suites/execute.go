@@ -46,6 +46,35 @@ func (r Result) Judged() (probe.Exchange, bool) {
 	return r.Exchanges[len(r.Exchanges)-1], true
 }
 
+// KeepsEvidence reports whether a run that keeps only what its summary,
+// failure groups and metrics need must keep this result's evidence: only
+// a failed or errored case's exchanges are shown there.
+func (r Result) KeepsEvidence() bool { return r.Verdict == check.Failed || r.Verdict == check.Errored }
+
+// WithoutEvidence is the result without its exchanges' headers and
+// bodies: what a run that writes no report keeps of a case that did not
+// fail, so that its memory does not grow with every answer the target
+// gives. An exchange that ended in a transport failure (unreachable,
+// cancelled, …) keeps where it went and how it ended, which the summary
+// counts; one that got its answer keeps nothing, and the result then has
+// no exchange at all.
+func (r Result) WithoutEvidence() Result {
+	var bare []probe.Exchange
+	for _, ex := range r.Exchanges {
+		if ex.Failure == probe.FailureNone {
+			continue
+		}
+		b := probe.Exchange{Request: probe.Request{Method: ex.Request.Method, Path: ex.Request.Path}, URL: ex.URL,
+			Duration: ex.Duration, Failure: ex.Failure, Err: ex.Err}
+		if ex.Response != nil {
+			b.Response = &probe.Response{Status: ex.Response.Status, Truncated: ex.Response.Truncated}
+		}
+		bare = append(bare, b)
+	}
+	r.Exchanges = bare
+	return r
+}
+
 // Summary is the result in one line (check.Headline).
 func (r Result) Summary() string { return check.Headline(r.Findings, r.Reason) }
 
@@ -154,10 +183,24 @@ func ApplyWaiver(r Result, w config.Waiver, ok bool, now time.Time) Result {
 }
 
 // ExecuteAll runs cases concurrently (each under the client's bound on
-// requests in flight and its rate cap) and calls done with each result as
-// it completes. It returns the results in the order of cases.
-func ExecuteAll(ctx context.Context, cases []Case, t Target, strict bool, done func(Result)) []Result {
+// requests in flight and its rate cap) and returns the results in the
+// order of cases.
+func ExecuteAll(ctx context.Context, cases []Case, t Target, strict bool) []Result {
 	results := make([]Result, len(cases))
+	executeEach(ctx, cases, t, strict, func(i int, r Result) { results[i] = r })
+	return results
+}
+
+// ExecuteEach runs cases as ExecuteAll does and hands each result to done
+// as it completes (from the goroutine that performed it: done must be safe
+// for concurrent use). It keeps none of them: a caller that keeps less of
+// a result than all of it (a run that writes no report keeps only the
+// evidence of failures) holds no more memory than that.
+func ExecuteEach(ctx context.Context, cases []Case, t Target, strict bool, done func(Result)) {
+	executeEach(ctx, cases, t, strict, func(_ int, r Result) { done(r) })
+}
+
+func executeEach(ctx context.Context, cases []Case, t Target, strict bool, done func(i int, r Result)) {
 	workers := max(t.Client.Concurrency(), 1)
 	next := make(chan int)
 	var wg sync.WaitGroup
@@ -166,10 +209,7 @@ func ExecuteAll(ctx context.Context, cases []Case, t Target, strict bool, done f
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				results[i] = Execute(ctx, cases[i], t, strict)
-				if done != nil {
-					done(results[i])
-				}
+				done(i, Execute(ctx, cases[i], t, strict))
 			}
 		}()
 	}
@@ -178,5 +218,4 @@ func ExecuteAll(ctx context.Context, cases []Case, t Target, strict bool, done f
 	}
 	close(next)
 	wg.Wait()
-	return results
 }
