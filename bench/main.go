@@ -16,10 +16,14 @@
 //
 // Explore (against `errconform serve`, no added latency): the core-set
 // exploration (errconform explore --quiet) against its floor, the same
-// requests (the variants and the positive controls) replayed by the same
-// minimal client at the same concurrency; and the same with explore.deep
-// (more variants), so that the peak resident memory of both shows whether
-// it grows with the number of variants (it must stay under 64 MiB).
+// requests (the variants and the positive controls, generated from the
+// same schema by the same generator) replayed by the same minimal client
+// at the same concurrency, the two run in turn so that the machine's load
+// weighs on both alike; its ratio must stay within 1.3. The same for
+// explore.deep and for every field deep (the largest selection of the
+// embedded schema), so that the peak resident memory of the three shows
+// how it grows with the number of variants, beside the floor's, which
+// holds the same requests (it must stay under 64 MiB).
 //
 // Fleet (bench/fleet.go): 20 `errconform serve` processes with 50 ms of
 // latency and a config whose targets: names them all. The fleet run
@@ -101,6 +105,43 @@ func runProcess(name string, args ...string) (sample, error) {
 		rss = ru.Maxrss
 	}
 	return sample{wall: wall, maxRSS: rss}, nil
+}
+
+// interleaved runs two commands n times each, one after the other in
+// turn, so that a change in the machine's load weighs on both alike: each
+// one's median wall time, and its peak RSS over the runs and the median of
+// its peak RSSes.
+func interleaved(n int, a, b []string) (wallA, wallB time.Duration, rssA, rssB rssStats, err error) {
+	var wallsA, wallsB []time.Duration
+	var rssesA, rssesB []int64
+	for i := 0; i < n; i++ {
+		sa, err := runProcess(a[0], a[1:]...)
+		if err != nil {
+			return 0, 0, rssStats{}, rssStats{}, err
+		}
+		sb, err := runProcess(b[0], b[1:]...)
+		if err != nil {
+			return 0, 0, rssStats{}, rssStats{}, err
+		}
+		wallsA, wallsB = append(wallsA, sa.wall), append(wallsB, sb.wall)
+		rssesA, rssesB = append(rssesA, sa.maxRSS), append(rssesB, sb.maxRSS)
+	}
+	return median(wallsA), median(wallsB), statsOf(rssesA), statsOf(rssesB), nil
+}
+
+// rssStats are the peak resident set sizes of repeated runs, in KiB.
+type rssStats struct{ peak, median int64 }
+
+func statsOf(rsses []int64) rssStats {
+	sorted := append([]int64(nil), rsses...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i] < sorted[j] })
+	return rssStats{peak: sorted[len(sorted)-1], median: sorted[len(sorted)/2]}
+}
+
+func median(walls []time.Duration) time.Duration {
+	sorted := append([]time.Duration(nil), walls...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i] < sorted[j] })
+	return sorted[len(sorted)/2]
 }
 
 // measure runs a command n times: the median wall time and the peak RSS.
@@ -226,7 +267,11 @@ func measureAll(bin string, runs, fleetSize, fleetRuns, fleetSingles int) error 
 		fmt.Printf("  %-34s errconform/floor %.2f   serial/concurrent %.2f\n", s.name+":", ratio(s.concurrent, s.floorTime), ratio(s.serial, s.concurrent))
 	}
 	for _, e := range explored {
-		fmt.Printf("  %-34s errconform/floor %.2f   (%d variants + %d controls)\n", e.name+":", ratio(e.wall, e.floorTime), e.variants, e.controls)
+		miss := ""
+		if ratio(e.wall, e.floorTime) > exploreRatioTarget {
+			miss = "  MISSES THE TARGET"
+		}
+		fmt.Printf("  %-34s errconform/floor %.2f   (%d variants + %d controls; target <= %.1f)%s\n", e.name+":", ratio(e.wall, e.floorTime), e.variants, e.controls, exploreRatioTarget, miss)
 	}
 	if fleet != nil {
 		r, miss := ratio(fleet.wall, fleet.slowestWall), ""
@@ -250,14 +295,7 @@ func measureAll(bin string, runs, fleetSize, fleetRuns, fleetSingles int) error 
 		fmt.Printf("  %-34s %s (%d shards one after another, and the merge; once)\n", "fleet in 4 shards, merged:", ms(fleet.shardsMerged), shardCount)
 	}
 	if len(explored) > 0 {
-		fmt.Println("\nexplore peak RSS (limit 64 MiB; must not grow with the variants):")
-		for _, e := range explored {
-			over := ""
-			if e.rss > exploreRSSLimit {
-				over = "  OVER THE LIMIT"
-			}
-			fmt.Printf("  %-34s %.1f MiB for %d variants%s\n", e.name+":", float64(e.rss)/1024, e.variants, over)
-		}
+		printExploreMemory(explored)
 	}
 	if fleet != nil {
 		over := ""
@@ -283,28 +321,42 @@ func measureAll(bin string, runs, fleetSize, fleetRuns, fleetSingles int) error 
 // exploreRSSLimit is explore's peak resident memory limit, in KiB.
 const exploreRSSLimit = 64 * 1024
 
+// exploreRatioTarget is the most explore may take over its floor.
+const exploreRatioTarget = 1.3
+
 // exploration is one explore measurement against `errconform serve`.
 type exploration struct {
 	name               string
 	variants, controls int
 	wall, floorTime    time.Duration
-	rss                int64 // KiB
+	rss, floorRSS      rssStats
 }
 
 // measureExplore measures errconform explore against the server whose
-// config is cfg, and its floor, for the core set and for explore.deep.
+// config is cfg, and its floor, interleaved: for the core set, for
+// explore.deep, and for every field deep (the largest selection of the
+// embedded request schema), so that their peak resident memory shows how
+// it grows with the number of variants.
 func measureExplore(bin, self, cfg string, runs int) ([]exploration, error) {
-	deep, err := withExplore(cfg, config.Explore{Deep: true})
-	if err != nil {
-		return nil, err
+	selections := []struct {
+		name    string
+		explore config.Explore
+	}{
+		{"explore, core set", config.Explore{}},
+		{"explore, deep", config.Explore{Deep: true}},
+		{"explore, every field deep", config.Explore{Deep: true, Fields: config.ExploreFields{Include: []string{"*"}}}},
 	}
 	var out []exploration
-	for _, m := range []struct{ name, cfg string }{{"explore, core set", cfg}, {"explore, deep", deep}} {
-		cases, err := exploreCases(m.cfg)
+	for i, sel := range selections {
+		path, err := withExplore(cfg, fmt.Sprintf("explore-%d", i), sel.explore)
 		if err != nil {
 			return nil, err
 		}
-		e := exploration{name: m.name}
+		cases, err := exploreCases(path)
+		if err != nil {
+			return nil, err
+		}
+		e := exploration{name: sel.name}
 		for _, c := range cases {
 			if c.Control {
 				e.controls++
@@ -312,10 +364,10 @@ func measureExplore(bin, self, cfg string, runs int) ([]exploration, error) {
 				e.variants++
 			}
 		}
-		if e.wall, e.rss, err = measure(runs, bin, "explore", "--quiet", "--config", m.cfg); err != nil {
-			return nil, err
-		}
-		if e.floorTime, _, err = measure(runs, self, "-floor", "-explore", "-config", m.cfg, "-concurrency", "8"); err != nil {
+		e.wall, e.floorTime, e.rss, e.floorRSS, err = interleaved(runs,
+			[]string{bin, "explore", "--quiet", "--config", path},
+			[]string{self, "-floor", "-explore", "-config", path, "-concurrency", "8"})
+		if err != nil {
 			return nil, err
 		}
 		out = append(out, e)
@@ -323,9 +375,33 @@ func measureExplore(bin, self, cfg string, runs int) ([]exploration, error) {
 	return out, nil
 }
 
+// printExploreMemory prints each selection's peak RSS beside its floor's,
+// and how much each grows per variant from the smallest selection to the
+// largest.
+func printExploreMemory(explored []exploration) {
+	fmt.Printf("\nexplore peak RSS (limit %d MiB; medians of the runs' peaks, the highest in brackets; floor: the plain client holding the same requests):\n", exploreRSSLimit/1024)
+	for _, e := range explored {
+		over := ""
+		if e.rss.peak > exploreRSSLimit {
+			over = "  OVER THE LIMIT"
+		}
+		fmt.Printf("  %-34s %.1f MiB (%.1f) for %d variants; floor %.1f MiB; above the floor %.1f MiB%s\n", e.name+":", mib(e.rss.median), mib(e.rss.peak),
+			e.variants, mib(e.floorRSS.median), mib(e.rss.median-e.floorRSS.median), over)
+	}
+	first, last := explored[0], explored[len(explored)-1]
+	if n := last.variants - first.variants; n > 0 {
+		perVariant := func(a, b int64) float64 { return float64(b-a) / float64(n) }
+		fmt.Printf("  %-34s errconform %+.1f MiB (%.1f KiB per variant), floor %+.1f MiB (%.1f KiB per variant), over %d more variants\n", "growth, first to last:",
+			mib(last.rss.median-first.rss.median), perVariant(first.rss.median, last.rss.median),
+			mib(last.floorRSS.median-first.floorRSS.median), perVariant(first.floorRSS.median, last.floorRSS.median), n)
+	}
+}
+
+func mib(kib int64) float64 { return float64(kib) / 1024 }
+
 // withExplore writes a copy of the config at path with another explore
 // section, beside it, and returns its path.
-func withExplore(path string, e config.Explore) (string, error) {
+func withExplore(path, name string, e config.Explore) (string, error) {
 	cfg, err := config.LoadFile(path, os.LookupEnv)
 	if err != nil {
 		return "", err
@@ -335,7 +411,7 @@ func withExplore(path string, e config.Explore) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("encode config: %w", err)
 	}
-	out := strings.TrimSuffix(path, filepath.Ext(path)) + "-explore.yaml"
+	out := filepath.Join(filepath.Dir(path), name+".yaml")
 	if err := os.WriteFile(out, data, 0o600); err != nil {
 		return "", fmt.Errorf("write %s: %w", out, err)
 	}
