@@ -91,6 +91,15 @@ func ExploreMutants() []ExploreMutant {
 				}
 				return body, 0
 			}),
+		mutant("first-item-only", "a list is checked by its first item only (messages[0], tools[0]); the items after it go on unchecked (here: dropped)",
+			"accepted invalid input", func(body map[string]any, _ []*openapi3.SchemaError) (map[string]any, int) {
+				for _, field := range []string{"messages", "tools", "stop"} {
+					if items, ok := body[field].([]any); ok && len(items) > 1 {
+						body[field] = items[:1]
+					}
+				}
+				return body, 0
+			}),
 		mutant("refuse-valid-boundary", "a number at its valid bound (temperature 2, top_p 1, a penalty of -2) is refused with 400",
 			"refused valid input", func(body map[string]any, violations []*openapi3.SchemaError) (map[string]any, int) {
 				if len(violations) > 0 {

@@ -345,7 +345,8 @@ func (e *explorer) valueVariants(sh shape, p []string, display string, base map[
 }
 
 // walkInside walks the members of an object, the first item of an array
-// and each branch of a union, each in a base holding a valid value there.
+// and each branch of a union, each in a base holding a valid value there;
+// a top-level array's second item is given the wrong type too.
 func (e *explorer) walkInside(sh shape, p []string, display string, base map[string]any, required bool, depth int, onStack map[*openapi3.Schema]bool) {
 	current, _ := getAt(base, p)
 	if len(sh.branches) > 1 {
@@ -411,8 +412,15 @@ func (e *explorer) walkInside(sh shape, p []string, display string, base map[str
 			if !e.rs.ValidChat(jsonValue(itemBase)) {
 				return
 			}
+			arr = []any{item}
 		}
 		e.walk(sh.items, append(clone(p), "0"), display+".0", itemBase, false, depth+1, onStack)
+		if len(p) == 1 && (sh.maxItems == nil || *sh.maxItems >= 2) {
+			// A top-level list's second item of the wrong type, its first
+			// valid: a provider that checks only messages[0] lets it by.
+			later := withValue(base, p, []any{arr[0], arr[0]})
+			e.nodeVariants(shapeOf(sh.items), append(clone(p), "1"), display+".1", later, false)
+		}
 	}
 }
 
