@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	sigsyaml "sigs.k8s.io/yaml"
 
 	"github.com/errconform/errconform/spec"
 )
@@ -267,4 +268,34 @@ func TestSchemaLeaves(t *testing.T) {
 		pointers = append(pointers, strings.Join(l.JSONPointer(), "/"))
 	}
 	assert.Contains(t, pointers, "tools/0/function/name", "the innermost violation, not the union that holds it")
+}
+
+// A JSON document takes encoding/json's road (loadDocument), a YAML one
+// kin-openapi's: the same contract either way, and neither fetches an
+// external reference.
+func TestJSONAndYAMLDocumentsLoadAlike(t *testing.T) {
+	for _, name := range spec.BuiltinNames() {
+		t.Run(name, func(t *testing.T) {
+			yamlText, err := os.ReadFile("contracts/" + name + ".yaml")
+			require.NoError(t, err)
+			jsonText, err := sigsyaml.YAMLToJSON(yamlText)
+			require.NoError(t, err)
+			fromYAML, err := spec.Parse(yamlText)
+			require.NoError(t, err)
+			fromJSON, err := spec.Parse(jsonText)
+			require.NoError(t, err)
+			assert.Equal(t, fromYAML.Name, fromJSON.Name)
+			assert.Equal(t, fromYAML.Statuses, fromJSON.Statuses)
+			assert.Equal(t, fromYAML.Codes, fromJSON.Codes)
+			assert.Equal(t, fromYAML.Rules, fromJSON.Rules)
+			for _, body := range []string{`{"error":{"message":"m","type":"t","param":null,"code":null}}`, `{"error":{"message":"m","code":400}}`, `{}`} {
+				var value any
+				require.NoError(t, json.Unmarshal([]byte(body), &value))
+				assert.Equal(t, fromYAML.ValidateError(value) == nil, fromJSON.ValidateError(value) == nil, body)
+			}
+		})
+	}
+	_, err := spec.ParseRequestSchemas([]byte(`{"openapi":"3.1.0","info":{"title":"t","version":"1"},"paths":{},
+		"components":{"schemas":{"CreateChatCompletionRequest":{"$ref":"http://127.0.0.1:1/schema.json"}}}}`))
+	assert.ErrorContains(t, err, "load OpenAPI document")
 }
