@@ -75,8 +75,10 @@ var ctrfStatus = map[check.Verdict]string{
 }
 
 // BuildCTRF assembles the CTRF document of a run.
-func BuildCTRF(run Run) CTRF {
-	rep := BuildJSON(run)
+func BuildCTRF(run Run) CTRF { return buildCTRF(run, BuildJSON(run)) }
+
+// buildCTRF is BuildCTRF from the run's JSON report, built already.
+func buildCTRF(run Run, rep JSONReport) CTRF {
 	start := run.Started.UnixMilli()
 	doc := CTRF{ReportFormat: "CTRF", SpecVersion: "0.0.0", Timestamp: run.Started.UTC().Format("2006-01-02T15:04:05Z07:00"),
 		GeneratedBy: "errconform " + run.ToolVersion,

@@ -30,6 +30,17 @@ type Input struct {
 	// Fleet is a fleet's JSON report (FleetFormats render from it alone;
 	// Run then only carries the Redactor).
 	Fleet JSONReport
+	// Report is Run's JSON report, built once for every format rendered
+	// from it (JSON, CTRF, HTML, Markdown); nil: each builds its own.
+	Report *JSONReport
+}
+
+// jsonReport is the run's JSON report: Report, else built from Run.
+func (in Input) jsonReport() JSONReport {
+	if in.Report != nil {
+		return *in.Report
+	}
+	return BuildJSON(in.Run)
 }
 
 // Format is one report format: its flag name and how it renders a run.
@@ -47,16 +58,16 @@ type Format struct {
 func Formats() []Format {
 	return []Format{
 		{Name: "junit", Render: func(in Input) ([]byte, error) { return RenderJUnit(in.Ginkgo, in.Run) }},
-		{Name: "json", Render: func(in Input) ([]byte, error) { return indentedJSON(BuildJSON(in.Run)) }},
-		{Name: "ctrf", Render: func(in Input) ([]byte, error) { return indentedJSON(BuildCTRF(in.Run)) }},
+		{Name: "json", Render: func(in Input) ([]byte, error) { return indentedJSON(in.jsonReport()) }},
+		{Name: "ctrf", Render: func(in Input) ([]byte, error) { return indentedJSON(buildCTRF(in.Run, in.jsonReport())) }},
 		{Name: "html", Render: func(in Input) ([]byte, error) {
 			var buf bytes.Buffer
-			err := RenderHTML(&buf, BuildJSON(in.Run), in.Contract)
+			err := RenderHTML(&buf, in.jsonReport(), in.Contract)
 			return buf.Bytes(), err
 		}},
 		{Name: "markdown", Append: true, Render: func(in Input) ([]byte, error) {
 			var buf bytes.Buffer
-			err := RenderMarkdown(&buf, BuildJSON(in.Run), in.Contract)
+			err := RenderMarkdown(&buf, in.jsonReport(), in.Contract)
 			return buf.Bytes(), err
 		}},
 	}
@@ -84,7 +95,7 @@ func indentedJSON(v any) ([]byte, error) {
 // errconform crafted (no secrets) are kept, so that reproduction commands
 // send exactly what the case sent.
 func (f Format) Write(path string, in Input) error {
-	data, err := f.redacted(in)
+	text, err := f.redacted(in)
 	if err != nil {
 		return err
 	}
@@ -96,7 +107,7 @@ func (f Format) Write(path string, in Input) error {
 	if err != nil {
 		return fmt.Errorf("write %s report: %w", f.Name, err)
 	}
-	if _, err := out.Write(data); err != nil {
+	if _, err := io.WriteString(out, text); err != nil {
 		out.Close()
 		return fmt.Errorf("write %s report: %w", f.Name, err)
 	}
@@ -109,28 +120,31 @@ func (f Format) Write(path string, in Input) error {
 // WriteTo renders the format and writes it to w (standard output, for a
 // report path of -), through the same redaction as Write.
 func (f Format) WriteTo(w io.Writer, in Input) error {
-	data, err := f.redacted(in)
+	text, err := f.redacted(in)
 	if err != nil {
 		return err
 	}
-	if _, err := w.Write(data); err != nil {
+	if _, err := io.WriteString(w, text); err != nil {
 		return fmt.Errorf("write %s report to standard output: %w", f.Name, err)
 	}
 	return nil
 }
 
 // redacted is the rendering after the one redaction pass every report
-// takes.
-func (f Format) redacted(in Input) ([]byte, error) {
+// takes. The rendering is held once as text (a report of a thousand
+// explore variants is megabytes; each copy of it counts in the run's peak
+// memory).
+func (f Format) redacted(in Input) (string, error) {
 	data, err := f.Render(in)
 	if err != nil {
-		return nil, fmt.Errorf("render %s report: %w", f.Name, err)
+		return "", fmt.Errorf("render %s report: %w", f.Name, err)
 	}
+	text := string(data) // data is dead from here on: the text is the one copy
 	if in.Run.Redactor == nil {
 		// A merge of reports errconform wrote: redacted when they were.
-		return data, nil
+		return text, nil
 	}
-	return []byte(in.Run.Redactor.StringKeeping(string(data), append(in.Run.craftedCredentials(), in.Keep...)...)), nil
+	return in.Run.Redactor.StringKeeping(text, append(in.Run.craftedCredentials(), in.Keep...)...), nil
 }
 
 // xmlDocument is an XML header and the indented document.

@@ -625,6 +625,10 @@ func unreachable(results []suites.Result) int {
 func writeReports(o runOptions, ginkgoReport specReport, run reports.Run, contract *spec.Contract, stdout io.Writer) error {
 	paths := o.reportPaths()
 	in := reports.Input{Run: run, Ginkgo: ginkgoReport, Contract: contract}
+	if paths["json"] != "" || paths["ctrf"] != "" || paths["html"] != "" || paths["markdown"] != "" {
+		rep := reports.BuildJSON(run) // once, for every format rendered from it
+		in.Report = &rep
+	}
 	var errs []error
 	for _, f := range reports.Formats() {
 		if paths[f.Name] == "" {
