@@ -2,7 +2,6 @@ package reports
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"html/template"
 	"io"
@@ -24,23 +23,22 @@ import (
 // test per (target, case), HTML and Markdown a matrix of targets × the
 // contracts' cells where each cell opens onto its failures.
 func FleetFormats() []Format {
-	render := func(f func(JSONReport) ([]byte, error)) func(Input) ([]byte, error) {
-		return func(in Input) ([]byte, error) { return f(in.Fleet) }
+	render := func(f func(JSONReport) ([]byte, error)) func(Input) (string, error) {
+		return func(in Input) (string, error) { return text(f(in.Fleet)) }
+	}
+	templated := func(f func(io.Writer, JSONReport) error) func(Input) (string, error) {
+		return func(in Input) (string, error) {
+			var b strings.Builder
+			err := f(&b, in.Fleet)
+			return b.String(), err
+		}
 	}
 	return []Format{
 		{Name: "junit", Render: render(RenderFleetJUnit)},
 		{Name: "json", Render: render(func(r JSONReport) ([]byte, error) { return indentedJSON(r) })},
 		{Name: "ctrf", Render: render(func(r JSONReport) ([]byte, error) { return indentedJSON(BuildFleetCTRF(r)) })},
-		{Name: "html", Render: render(func(r JSONReport) ([]byte, error) {
-			var buf bytes.Buffer
-			err := RenderFleetHTML(&buf, r)
-			return buf.Bytes(), err
-		})},
-		{Name: "markdown", Append: true, Render: render(func(r JSONReport) ([]byte, error) {
-			var buf bytes.Buffer
-			err := RenderFleetMarkdown(&buf, r)
-			return buf.Bytes(), err
-		})},
+		{Name: "html", Render: templated(RenderFleetHTML)},
+		{Name: "markdown", Append: true, Render: templated(RenderFleetMarkdown)},
 	}
 }
 

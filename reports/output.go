@@ -51,24 +51,24 @@ type Format struct {
 	// Append adds to an existing file ($GITHUB_STEP_SUMMARY) instead of
 	// replacing it.
 	Append bool
-	Render func(in Input) ([]byte, error)
+	Render func(in Input) (string, error)
 }
 
 // Formats lists every report format, in the order they are written.
 func Formats() []Format {
 	return []Format{
-		{Name: "junit", Render: func(in Input) ([]byte, error) { return RenderJUnit(in.Ginkgo, in.Run) }},
-		{Name: "json", Render: func(in Input) ([]byte, error) { return indentedJSON(in.jsonReport()) }},
-		{Name: "ctrf", Render: func(in Input) ([]byte, error) { return indentedJSON(buildCTRF(in.Run, in.jsonReport())) }},
-		{Name: "html", Render: func(in Input) ([]byte, error) {
-			var buf bytes.Buffer
-			err := RenderHTML(&buf, in.jsonReport(), in.Contract)
-			return buf.Bytes(), err
+		{Name: "junit", Render: func(in Input) (string, error) { return text(RenderJUnit(in.Ginkgo, in.Run)) }},
+		{Name: "json", Render: func(in Input) (string, error) { return text(indentedJSON(in.jsonReport())) }},
+		{Name: "ctrf", Render: func(in Input) (string, error) { return text(indentedJSON(buildCTRF(in.Run, in.jsonReport()))) }},
+		{Name: "html", Render: func(in Input) (string, error) {
+			var b strings.Builder
+			err := RenderHTML(&b, in.jsonReport(), in.Contract)
+			return b.String(), err
 		}},
-		{Name: "markdown", Append: true, Render: func(in Input) ([]byte, error) {
-			var buf bytes.Buffer
-			err := RenderMarkdown(&buf, in.jsonReport(), in.Contract)
-			return buf.Bytes(), err
+		{Name: "markdown", Append: true, Render: func(in Input) (string, error) {
+			var b strings.Builder
+			err := RenderMarkdown(&b, in.jsonReport(), in.Contract)
+			return b.String(), err
 		}},
 	}
 }
@@ -84,6 +84,10 @@ func WriteFormat(name, path string, in Input) error {
 	return fmt.Errorf("no report format %q", name)
 }
 
+// text is a rendering as text: one copy of it (the templates' renderings
+// are written as text in the first place, with none).
+func text(data []byte, err error) (string, error) { return string(data), err }
+
 func indentedJSON(v any) ([]byte, error) {
 	data, err := json.MarshalIndent(v, "", "  ")
 	return append(data, '\n'), err
@@ -95,7 +99,7 @@ func indentedJSON(v any) ([]byte, error) {
 // errconform crafted (no secrets) are kept, so that reproduction commands
 // send exactly what the case sent.
 func (f Format) Write(path string, in Input) error {
-	text, err := f.redacted(in)
+	rendered, err := f.redacted(in)
 	if err != nil {
 		return err
 	}
@@ -107,7 +111,7 @@ func (f Format) Write(path string, in Input) error {
 	if err != nil {
 		return fmt.Errorf("write %s report: %w", f.Name, err)
 	}
-	if _, err := io.WriteString(out, text); err != nil {
+	if _, err := io.WriteString(out, rendered); err != nil {
 		out.Close()
 		return fmt.Errorf("write %s report: %w", f.Name, err)
 	}
@@ -120,31 +124,29 @@ func (f Format) Write(path string, in Input) error {
 // WriteTo renders the format and writes it to w (standard output, for a
 // report path of -), through the same redaction as Write.
 func (f Format) WriteTo(w io.Writer, in Input) error {
-	text, err := f.redacted(in)
+	rendered, err := f.redacted(in)
 	if err != nil {
 		return err
 	}
-	if _, err := io.WriteString(w, text); err != nil {
+	if _, err := io.WriteString(w, rendered); err != nil {
 		return fmt.Errorf("write %s report to standard output: %w", f.Name, err)
 	}
 	return nil
 }
 
 // redacted is the rendering after the one redaction pass every report
-// takes. The rendering is held once as text (a report of a thousand
-// explore variants is megabytes; each copy of it counts in the run's peak
-// memory).
+// takes. Renderings are text, held once (a report of a thousand explore
+// variants is megabytes; each copy of it counts in the run's peak memory).
 func (f Format) redacted(in Input) (string, error) {
-	data, err := f.Render(in)
+	rendered, err := f.Render(in)
 	if err != nil {
 		return "", fmt.Errorf("render %s report: %w", f.Name, err)
 	}
-	text := string(data) // data is dead from here on: the text is the one copy
 	if in.Run.Redactor == nil {
 		// A merge of reports errconform wrote: redacted when they were.
-		return text, nil
+		return rendered, nil
 	}
-	return in.Run.Redactor.StringKeeping(text, append(in.Run.craftedCredentials(), in.Keep...)...), nil
+	return in.Run.Redactor.StringKeeping(rendered, append(in.Run.craftedCredentials(), in.Keep...)...), nil
 }
 
 // xmlDocument is an XML header and the indented document.
