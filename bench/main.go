@@ -330,6 +330,10 @@ type exploration struct {
 	variants, controls int
 	wall, floorTime    time.Duration
 	rss, floorRSS      rssStats
+	// withReports is the peak RSS of the same run writing all five
+	// reports (which hold every case's evidence), measured for the
+	// largest selection only (zero otherwise).
+	withReports rssStats
 }
 
 // measureExplore measures errconform explore against the server whose
@@ -370,6 +374,20 @@ func measureExplore(bin, self, cfg string, runs int) ([]exploration, error) {
 		if err != nil {
 			return nil, err
 		}
+		if i == len(selections)-1 {
+			dir := filepath.Dir(path)
+			var rsses []int64
+			for r := 0; r < runs; r++ {
+				sample, err := runProcess(bin, "explore", "--quiet", "--config", path, "--junit", filepath.Join(dir, "explore.xml"),
+					"--json", filepath.Join(dir, "explore.json"), "--ctrf", filepath.Join(dir, "explore.ctrf.json"),
+					"--html", filepath.Join(dir, "explore.html"), "--markdown", filepath.Join(dir, "explore.md"))
+				if err != nil {
+					return nil, err
+				}
+				rsses = append(rsses, sample.maxRSS)
+			}
+			e.withReports = statsOf(rsses)
+		}
 		out = append(out, e)
 	}
 	return out, nil
@@ -389,6 +407,14 @@ func printExploreMemory(explored []exploration) {
 			e.variants, mib(e.floorRSS.median), mib(e.rss.median-e.floorRSS.median), over)
 	}
 	first, last := explored[0], explored[len(explored)-1]
+	if last.withReports.peak > 0 {
+		over := ""
+		if last.withReports.peak > exploreRSSLimit {
+			over = "  OVER THE LIMIT"
+		}
+		fmt.Printf("  %-34s %.1f MiB (%.1f) for %d variants, all five reports written (they hold every case's evidence)%s\n", last.name+", reports:",
+			mib(last.withReports.median), mib(last.withReports.peak), last.variants, over)
+	}
 	if n := last.variants - first.variants; n > 0 {
 		perVariant := func(a, b int64) float64 { return float64(b-a) / float64(n) }
 		fmt.Printf("  %-34s errconform %+.1f MiB (%.1f KiB per variant), floor %+.1f MiB (%.1f KiB per variant), over %d more variants\n", "growth, first to last:",

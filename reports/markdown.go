@@ -165,9 +165,12 @@ func mdCell(s string) string {
 		}
 		return r
 	}, strings.ToValidUTF8(s, "\uFFFD"))
-	r := strings.NewReplacer("&", "&amp;", "|", `\|`, "<", "&lt;", ">", "&gt;", "`", "'")
-	return r.Replace(s)
+	return mdTableEscaped.Replace(s)
 }
+
+// mdTableEscaped escapes what a Markdown table cell must not hold raw
+// (built once, as a Replacer builds its table on first use).
+var mdTableEscaped = strings.NewReplacer("&", "&amp;", "|", `\|`, "<", "&lt;", ">", "&gt;", "`", "'")
 
 func mdCode(s string) string { return strings.ReplaceAll(s, "`", "'") }
 

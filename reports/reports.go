@@ -511,11 +511,15 @@ func printfEscaped(s string) string {
 	return shellQuote(b.String())
 }
 
+// shellDoubleQuoted escapes what a shell's double quotes do not take
+// literally. Built once: a Replacer builds its table on first use, and
+// one per quoted string cost more than half of a large report's writing.
+var shellDoubleQuoted = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "`", "\\`", "$", `\$`)
+
 // doubleQuote quotes for a shell while letting ${VAR} expand for the
 // variables that stand in for secrets, and nothing else.
 func doubleQuote(s string, variables []string) string {
-	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "`", "\\`", "$", `\$`)
-	quoted := r.Replace(s)
+	quoted := shellDoubleQuoted.Replace(s)
 	for _, v := range variables {
 		quoted = strings.ReplaceAll(quoted, `\${`+v+`}`, `${`+v+`}`)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"sync"
@@ -335,8 +336,18 @@ func writeFleetReports(o runOptions, out fleetOutcome, redactor *probe.Redactor,
 	return writeFormats(o.reportPaths(), reports.FleetFormats(), in, stdout)
 }
 
-// writeFormats writes each format whose path is given.
+// writeFormats writes each format whose path is given (a failed one does
+// not stop the others).
+//
+// A report of a thousand explore variants is megabytes, and rendering it
+// and redacting it as a whole holds a few copies of it at once, garbage a
+// moment later; with the garbage collector's default headroom (the heap
+// may double before it collects) that made the run's peak memory. While
+// the reports are written the collector runs at a quarter of that
+// headroom: measured on explore over every field deep writing all five
+// reports, 56 MiB of peak RSS instead of 64, for 0.2 s more CPU.
 func writeFormats(paths map[string]string, formats []reports.Format, in reports.Input, stdout io.Writer) error {
+	defer withGCPercent(reportGCPercent)()
 	var errs []error
 	for _, f := range formats {
 		switch paths[f.Name] {
@@ -352,6 +363,21 @@ func writeFormats(paths map[string]string, formats []reports.Format, in reports.
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// reportGCPercent is the garbage collector's headroom while reports are
+// written (GOGC's 100 is its default).
+const reportGCPercent = 25
+
+// withGCPercent lowers the garbage collector's headroom to percent, unless
+// GOGC asks for less (or for no collection at all), and returns what
+// restores it.
+func withGCPercent(percent int) (restore func()) {
+	old := debug.SetGCPercent(percent)
+	if old < percent {
+		debug.SetGCPercent(old) // GOGC's own choice is kept
+	}
+	return func() { debug.SetGCPercent(old) }
 }
 
 // printFleetSummary prints one line per target and the fleet's total.

@@ -629,22 +629,7 @@ func writeReports(o runOptions, ginkgoReport specReport, run reports.Run, contra
 		rep := reports.BuildJSON(run) // once, for every format rendered from it
 		in.Report = &rep
 	}
-	var errs []error
-	for _, f := range reports.Formats() {
-		if paths[f.Name] == "" {
-			continue
-		}
-		if paths[f.Name] == "-" {
-			if err := f.WriteTo(stdout, in); err != nil {
-				errs = append(errs, err)
-			}
-			continue
-		}
-		if err := f.Write(paths[f.Name], in); err != nil {
-			errs = append(errs, err) // write the others all the same
-		}
-	}
-	return errors.Join(errs...)
+	return writeFormats(paths, reports.Formats(), in, stdout)
 }
 
 // reportPaths maps each report format's flag to the path it was given.
