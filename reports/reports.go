@@ -340,7 +340,7 @@ func BuildJSON(run Run) JSONReport {
 		if c.Findings == nil {
 			c.Findings = []check.Finding{}
 		}
-		if ex, ok := r.Judged(); ok && (!run.FailureEvidenceOnly || r.Verdict == check.Failed || r.Verdict == check.Errored) {
+		if ex, ok := r.Judged(); ok && (!run.FailureEvidenceOnly || r.KeepsEvidence()) {
 			c.Request = requestReport(run.Redactor, ex)
 			c.Response = responseReport(run.Redactor, ex)
 			c.Reproduce = Reproduce(run.Redactor, run.SecretEnv, ex)

@@ -347,7 +347,12 @@ func writeFleetReports(o runOptions, out fleetOutcome, redactor *probe.Redactor,
 // headroom: measured on explore over every field deep writing all five
 // reports, 56 MiB of peak RSS instead of 64, for 0.2 s more CPU.
 func writeFormats(paths map[string]string, formats []reports.Format, in reports.Input, stdout io.Writer) error {
-	defer withGCPercent(reportGCPercent)()
+	for _, f := range formats {
+		if paths[f.Name] != "" {
+			defer withGCPercent(reportGCPercent)()
+			break
+		}
+	}
 	var errs []error
 	for _, f := range formats {
 		switch paths[f.Name] {

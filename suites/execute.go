@@ -48,7 +48,8 @@ func (r Result) Judged() (probe.Exchange, bool) {
 
 // KeepsEvidence reports whether a run that keeps only what its summary,
 // failure groups and metrics need must keep this result's evidence: only
-// a failed or errored case's exchanges are shown there.
+// a failed or errored case's exchanges are shown there (the runner's
+// compact results and reports' FailureEvidenceOnly both ask this).
 func (r Result) KeepsEvidence() bool { return r.Verdict == check.Failed || r.Verdict == check.Errored }
 
 // WithoutEvidence is the result without its exchanges' headers and

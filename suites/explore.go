@@ -150,7 +150,7 @@ func (v variant) ownModel() bool { return len(v.path) == 1 && v.path[0] == "mode
 // bodyFor is the body a variant sends in a run whose model is model: the
 // encoded body, its model member replaced unless the variant edits it.
 func bodyFor(encoded string, ownModel bool, model string) []byte {
-	if ownModel || model == DefaultModel {
+	if ownModel {
 		return []byte(encoded)
 	}
 	return withMembers([]byte(encoded), map[string]any{"model": model})
