@@ -96,31 +96,52 @@ func (s Summary) SkippedFor(reason check.SkipReason) int { return s.SkippedByRea
 func Summarize(results []suites.Result) Summary {
 	s := Summary{SkippedByFixture: map[string]int{}, SkippedByReason: map[string]int{}}
 	for _, r := range results {
-		s.Total++
-		switch r.Verdict {
-		case check.Passed:
-			s.Passed++
-		case check.Failed:
-			s.Failed++
-		case check.Warned:
-			s.Warned++
-		case check.Skipped:
-			s.Skipped++
-			for _, key := range r.Missing {
-				s.SkippedByFixture[key]++
-			}
-			reason := skipReasonOf(r.Skip, r.Reason)
-			s.SkippedByReason[string(reason)]++
-			if reason == check.NotInContract {
-				s.NotInContract++
-			}
-		case check.Errored:
-			s.Errored++
-		case check.Waived:
-			s.Waived++
-		}
+		s.Add(r)
 	}
 	return s
+}
+
+// Add counts one more result (s made by Summarize).
+func (s *Summary) Add(r suites.Result) {
+	s.Total++
+	switch r.Verdict {
+	case check.Passed:
+		s.Passed++
+	case check.Failed:
+		s.Failed++
+	case check.Warned:
+		s.Warned++
+	case check.Skipped:
+		s.Skipped++
+		for _, key := range r.Missing {
+			s.SkippedByFixture[key]++
+		}
+		reason := skipReasonOf(r.Skip, r.Reason)
+		s.SkippedByReason[string(reason)]++
+		if reason == check.NotInContract {
+			s.NotInContract++
+		}
+	case check.Errored:
+		s.Errored++
+	case check.Waived:
+		s.Waived++
+	}
+}
+
+// Plus is both summaries' counts together.
+func (s Summary) Plus(o Summary) Summary {
+	sum := Summary{Total: s.Total + o.Total, Passed: s.Passed + o.Passed, Failed: s.Failed + o.Failed, Warned: s.Warned + o.Warned,
+		Skipped: s.Skipped + o.Skipped, Errored: s.Errored + o.Errored, Waived: s.Waived + o.Waived, NotInContract: s.NotInContract + o.NotInContract,
+		SkippedByFixture: map[string]int{}, SkippedByReason: map[string]int{}}
+	for _, m := range []Summary{s, o} {
+		for k, n := range m.SkippedByFixture {
+			sum.SkippedByFixture[k] += n
+		}
+		for k, n := range m.SkippedByReason {
+			sum.SkippedByReason[k] += n
+		}
+	}
+	return sum
 }
 
 // skipReasonOf is the typed reason of a skipped case: its own, else one

@@ -120,13 +120,17 @@ func (a App) describeConfig(path string, res resolution) error {
 		}
 	}
 	fmt.Fprintf(a.Stdout, "%d of %d cases enabled, %d skipped for want of fixtures.\n", enabled, total, total-enabled)
-	variants, err := res.variants()
+	plan, err := res.explorePlan()
 	if err != nil {
 		return err
 	}
-	counts := countVariants(variants)
+	counts := newExploreCounts()
+	if err := plan.Walk(func(c suites.Case) bool { counts.add(c); return true }); err != nil {
+		return res.exploreFieldsError(err)
+	}
+	counts.finish()
 	fmt.Fprintf(a.Stdout, "Explore (errconform explore, run --explore): %d variants over %d fields of %s (%s).\n",
-		counts.total, len(counts.fields), res.schemaOrigin, strings.Join(counts.fields, ", "))
+		counts.total, len(counts.fields), plan.Origin(), strings.Join(counts.fields, ", "))
 	keys := make([]string, 0, len(skippedBy))
 	for key := range skippedBy {
 		keys = append(keys, key)

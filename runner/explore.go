@@ -4,12 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/errconform/errconform/check"
 	"github.com/errconform/errconform/spec"
 	"github.com/errconform/errconform/suites"
 )
@@ -134,41 +134,55 @@ func labelValue(labels []string, name string) string {
 // variant's constraint).
 type exploreCounts struct {
 	fields      []string // sorted
+	order       []string // the fields in the order their first variants came
 	constraints []string // in suites.Constraints' order, then any other, sorted
 	n           map[string]map[string]int
 	total       int
 }
 
-// countVariants counts the explore variants among cases.
-func countVariants(cases []suites.Case) exploreCounts {
-	c := exploreCounts{n: map[string]map[string]int{}}
-	seen := map[string]bool{}
-	for _, cs := range cases {
-		if !isVariant(cs) {
-			continue
-		}
-		field, constraint := labelValue(cs.Labels, "field"), labelValue(cs.Labels, "constraint")
-		if c.n[field] == nil {
-			c.n[field] = map[string]int{}
-			c.fields = append(c.fields, field)
-		}
-		c.n[field][constraint]++
-		seen[constraint] = true
-		c.total++
+func newExploreCounts() exploreCounts { return exploreCounts{n: map[string]map[string]int{}} }
+
+// add counts a case if it is an explore variant.
+func (c *exploreCounts) add(cs suites.Case) {
+	if !isVariant(cs) {
+		return
 	}
-	sort.Strings(c.fields)
+	field, constraint := labelValue(cs.Labels, "field"), labelValue(cs.Labels, "constraint")
+	if c.n[field] == nil {
+		c.n[field] = map[string]int{}
+		c.order = append(c.order, field)
+	}
+	c.n[field][constraint]++
+	c.total++
+}
+
+// finish sorts the fields and the constraints counted, once every variant
+// is.
+func (c *exploreCounts) finish() {
+	c.fields = slices.Sorted(maps.Keys(c.n))
+	seen := map[string]bool{}
+	for _, byConstraint := range c.n {
+		for name := range byConstraint {
+			seen[name] = true
+		}
+	}
+	c.constraints = nil
 	for _, name := range suites.Constraints() {
 		if seen[name] {
 			c.constraints = append(c.constraints, name)
 			delete(seen, name)
 		}
 	}
-	var other []string
-	for name := range seen {
-		other = append(other, name)
+	c.constraints = append(c.constraints, slices.Sorted(maps.Keys(seen))...)
+}
+
+// countVariants counts the explore variants among cases.
+func countVariants(cases []suites.Case) exploreCounts {
+	c := newExploreCounts()
+	for _, cs := range cases {
+		c.add(cs)
 	}
-	sort.Strings(other)
-	c.constraints = append(c.constraints, other...)
+	c.finish()
 	return c
 }
 
@@ -219,33 +233,22 @@ func (c exploreCounts) write(w io.Writer) {
 	fmt.Fprintf(w, "  %-*s %5d  %s\n", width, "all fields", c.total, c.line(""))
 }
 
-// printExploreSent ends an exploring run's summary: how many variants it
-// sent per field and constraint (stream twins and positive controls
-// included), and how many it did not send (past the request budget or the
-// deadline, or skipped).
-func printExploreSent(w io.Writer, results []suites.Result) {
-	var sent []suites.Case
-	variants := 0
-	for _, r := range results {
-		if !isVariant(r.Case) {
-			continue
-		}
-		variants++
-		if r.Verdict != check.Skipped {
-			sent = append(sent, r.Case)
-		}
-	}
+// printExploreSent ends an exploring run's summary: how many of its
+// variants it sent per field and constraint (stream twins and positive
+// controls included), and how many it did not send (past the request
+// budget or the deadline, or skipped).
+func printExploreSent(w io.Writer, sent exploreCounts, variants int) {
 	if variants == 0 {
 		return
 	}
-	counts := countVariants(sent)
+	sent.finish()
 	fmt.Fprintf(w, "\nExplore: %d of %d variants sent over %d fields, per field and constraint (stream twins included; valid: positive controls):\n",
-		counts.total, variants, len(counts.fields))
-	if counts.total > 0 {
-		counts.write(w)
+		sent.total, variants, len(sent.fields))
+	if sent.total > 0 {
+		sent.write(w)
 	}
-	if variants > counts.total {
-		fmt.Fprintf(w, "  %d variants not sent: past the request budget or the deadline, or skipped (the reports say why)\n", variants-counts.total)
+	if variants > sent.total {
+		fmt.Fprintf(w, "  %d variants not sent: past the request budget or the deadline, or skipped (the reports say why)\n", variants-sent.total)
 	}
 }
 

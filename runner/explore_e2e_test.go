@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/errconform/errconform/check"
+	"github.com/errconform/errconform/mutants"
 	"github.com/errconform/errconform/spec"
 	"github.com/errconform/errconform/suites"
 )
@@ -241,6 +242,83 @@ func TestBadExploreSectionIsRefused(t *testing.T) {
 				assert.Equal(t, 2, out.code, "%v: %s", args, out.stdout+out.stderr)
 				assert.Contains(t, out.stderr, file+": "+tt.field, "%v names the field", args)
 				assert.NotContains(t, out.stdout, "PASS", "%v sends nothing", args)
+			}
+		})
+	}
+}
+
+// explore --rerun-failed selects exactly the variants that failed (and
+// the positive controls), found by walking the variants again; --case
+// narrows it further.
+func TestExploreRerunsTheFailedVariants(t *testing.T) {
+	var clamp mutants.ExploreMutant
+	for _, m := range mutants.ExploreMutants() {
+		if m.Name == "clamp-out-of-range" {
+			clamp = m
+		}
+	}
+	require.NotNil(t, clamp.Wrap)
+	cfgPath, _ := serveReferenceWith(t, clamp.Wrap, nil)
+	first := filepath.Join(t.TempDir(), "first.json")
+	out := errconform(t, nil, "explore", "--config", cfgPath, "--quiet", "--json", first)
+	require.Equal(t, 1, out.code, out.stdout+out.stderr)
+	var failed []string
+	for _, c := range readJSONReport(t, first).Cases {
+		if c.Verdict == check.Failed {
+			failed = append(failed, c.ID)
+		}
+	}
+	require.NotEmpty(t, failed)
+
+	out = errconform(t, nil, "explore", "--config", cfgPath, "--rerun-failed", first, "--dry-run")
+	require.Equal(t, 0, out.code, out.stdout+out.stderr)
+	assert.Contains(t, out.stdout, fmt.Sprintf("%d cases selected, nothing is sent", len(failed)+len(controlIDs)))
+	assert.Equal(t, len(failed), strings.Count(out.stdout, "\n  SEND  explore/"), "the failed variants, nothing else")
+	for _, id := range failed {
+		assert.Contains(t, out.stdout, "SEND  "+id+" ")
+	}
+
+	again := filepath.Join(t.TempDir(), "again.json")
+	out = errconform(t, nil, "explore", "--config", cfgPath, "--quiet", "--rerun-failed", first, "--case", "explore/chat/temperature/*", "--json", again)
+	require.Equal(t, 1, out.code, out.stdout+out.stderr)
+	var rerun []string
+	for _, c := range readJSONReport(t, again).Cases {
+		if strings.HasPrefix(c.ID, "explore/") {
+			rerun = append(rerun, c.ID)
+			assert.Equal(t, check.Failed, c.Verdict, c.ID)
+		}
+	}
+	assert.NotEmpty(t, rerun)
+	for _, id := range rerun {
+		assert.Contains(t, failed, id)
+		assert.True(t, strings.HasPrefix(id, "explore/chat/temperature/"), id)
+	}
+}
+
+// An explore run stopped by its deadline gives every variant a result,
+// with or without a report: the ones never sent are errored as not
+// completed, counted in the summary, and the run exits 1.
+func TestCutShortExploreGivesEveryVariantAResult(t *testing.T) {
+	variants := coreVariants(t)
+	total := len(variants) + len(controlIDs)
+	for _, withReport := range []bool{false, true} {
+		t.Run(fmt.Sprintf("report %v", withReport), func(t *testing.T) {
+			t.Parallel()
+			cfgPath, _ := holdAfter(t, int64(len(controlIDs)))
+			args := []string{"explore", "--config", cfgPath, "--quiet", "--deadline", "3s", "--timeout", "30s"}
+			report := filepath.Join(t.TempDir(), "explore.json")
+			if withReport {
+				args = append(args, "--json", report)
+			}
+			out := errconform(t, nil, args...)
+			require.Equal(t, 1, out.code, out.stdout+out.stderr)
+			assert.Contains(t, out.stdout, fmt.Sprintf("%d cases in", total))
+			assert.Contains(t, out.stdout, fmt.Sprintf("%d passed, 0 failed, 0 warned, 0 skipped, %d errored", len(controlIDs), len(variants)))
+			assert.Contains(t, out.stderr, fmt.Sprintf("of %d cases not completed", total))
+			if withReport {
+				rep := readJSONReport(t, report)
+				assert.Equal(t, total, rep.Summary.Total)
+				assert.Equal(t, len(variants), rep.Summary.Errored)
 			}
 		})
 	}

@@ -66,15 +66,17 @@ func planFleet(fl fleetResolution) []*fleetTarget {
 	names := make([]string, len(fl.members))
 	selected := make([][]suites.Case, len(fl.members))
 	for i, m := range fl.members {
-		names[i], selected[i] = m.name, m.selected
+		// A fleet's shards need each target's cases in hand: its variants
+		// are made and kept.
+		names[i], selected[i] = m.name, m.selected.cases()
 	}
 	var keep []map[string]bool
 	if fl.shard.count > 0 {
 		keep = shardSelect(fl.shard, names, selected)
 	}
 	for i, m := range fl.members {
-		t := &fleetTarget{res: m, all: m.selected}
-		for _, c := range m.selected {
+		t := &fleetTarget{res: m, all: selected[i]}
+		for _, c := range selected[i] {
 			if keep == nil || keep[i][c.ID] {
 				t.run = append(t.run, c)
 			}
@@ -181,7 +183,7 @@ func (a App) runTarget(ctx context.Context, o runOptions, t *fleetTarget, out io
 	t.started = time.Now()
 	t.outcome = reports.OutcomeCompleted
 	defer func() { t.elapsed = time.Since(t.started) }()
-	s := &session{app: a, opts: o, cfg: cfg, selected: t.run, waivers: t.res.waivers}
+	s := &session{app: a, opts: o, cfg: cfg, selected: heldCases(t.run), waivers: t.res.waivers}
 	results := map[string]suites.Result{}
 	finish := func(r suites.Result) suites.Result {
 		w, ok := s.waivers[r.Case.ID]

@@ -62,20 +62,22 @@ func parseLabelFilter(expr string) (labelFilter, error) {
 // explore's memory grow with the number of variants, and its serial
 // reporting phase with it. The reports do not depend on the grouping:
 // JUnit, JSON and the rest list every variant from its result.
-func registerSpecs(cases []suites.Case, run func(ctx context.Context, c suites.Case) suites.Result) {
+func registerSpecs(list caseList, run func(ctx context.Context, c suites.Case) suites.Result, field func(name string, want int) (check.Verdict, string)) {
 	// One unnamed, Ordered container keeps the catalogue's order (so cases
 	// marked Alone, placed last, follow the rest) without adding text to the
 	// spec names JUnit reports; ContinueOnFailure keeps one failure from
 	// skipping the cases after it.
 	ginkgo.Describe("", ginkgo.Ordered, ginkgo.ContinueOnFailure, func() {
-		for _, spec := range specsOf(cases) {
+		for _, spec := range specsOf(list) {
 			spec := spec
 			ginkgo.It(spec.name, ginkgo.Label(spec.labels...), func(ctx ginkgo.SpecContext) {
-				results := make([]suites.Result, 0, len(spec.cases))
-				for _, i := range spec.cases {
-					results = append(results, run(ctx, cases[i]))
+				var verdict check.Verdict
+				var why string
+				if spec.field != "" {
+					verdict, why = field(spec.field, spec.variants)
+				} else {
+					verdict, why = specVerdict(run(ctx, spec.c))
 				}
-				verdict, why := specVerdict(results)
 				switch verdict {
 				case check.Skipped, check.Waived:
 					ginkgo.Skip(why)
@@ -87,77 +89,45 @@ func registerSpecs(cases []suites.Case, run func(ctx context.Context, c suites.C
 	})
 }
 
-// caseSpec is one Ginkgo spec: a catalogue case, or every explore variant
-// of one field (cases index the cases specsOf was given).
+// caseSpec is one Ginkgo spec: a catalogue case, or the explore variants
+// of one field (field, and how many of them were selected).
 type caseSpec struct {
-	name   string
-	labels []string
-	cases  []int
+	name     string
+	labels   []string
+	c        suites.Case
+	field    string
+	variants int
 }
 
-// specsOf groups cases into specs in their order: each catalogue case
-// alone, the explore variants by field (a field's spec where its first
-// variant is).
-func specsOf(cases []suites.Case) []caseSpec {
+// specsOf makes a list's specs in its order: each catalogue case alone,
+// then a spec per explored field (the prefetch judged its variants as
+// they came; the spec reads the field's tally), then the cases that run
+// alone.
+func specsOf(list caseList) []caseSpec {
 	var specs []caseSpec
-	byField := map[string]int{}
-	for n, c := range cases {
-		if !isVariant(c) {
-			specs = append(specs, caseSpec{name: c.ID, labels: c.Labels, cases: []int{n}})
-			continue
-		}
-		field := labelValue(c.Labels, "field")
-		i, ok := byField[field]
-		if !ok {
-			i = len(specs)
-			byField[field] = i
-			specs = append(specs, caseSpec{name: "explore/chat/" + field + " (every selected variant of the field)", labels: []string{"explore"}})
-		}
-		specs[i].cases = append(specs[i].cases, n)
+	for _, c := range list.head {
+		specs = append(specs, caseSpec{name: c.ID, labels: c.Labels, c: c})
+	}
+	for _, field := range list.variants.order {
+		specs = append(specs, caseSpec{name: "explore/chat/" + field + " (every selected variant of the field)", labels: []string{"explore"},
+			field: field, variants: list.variants.fieldTotal(field)})
+	}
+	for _, c := range list.tail {
+		specs = append(specs, caseSpec{name: c.ID, labels: c.Labels, c: c})
 	}
 	return specs
 }
 
-// specVerdict is a spec's verdict from its cases' results and, but for a
-// pass, why: a spec of one case takes that case's verdict and words; a
-// field's spec fails when any variant failed or errored (naming the first
-// few), and is skipped when every variant was skipped or waived.
-func specVerdict(results []suites.Result) (check.Verdict, string) {
-	if len(results) == 1 {
-		r := results[0]
-		switch r.Verdict {
-		case check.Failed:
-			return check.Failed, r.Summary()
-		case check.Errored:
-			return check.Errored, "errored: " + r.Summary()
-		}
-		return r.Verdict, r.Reason
+// specVerdict is a catalogue case's spec's verdict from its result and,
+// but for a pass, why.
+func specVerdict(r suites.Result) (check.Verdict, string) {
+	switch r.Verdict {
+	case check.Failed:
+		return check.Failed, r.Summary()
+	case check.Errored:
+		return check.Errored, "errored: " + r.Summary()
 	}
-	const named = 5 // a spec's failure names this many variants
-	var shown []string
-	failed, skipped := 0, 0
-	for _, r := range results {
-		switch r.Verdict {
-		case check.Failed, check.Errored:
-			failed++
-			if len(shown) < named {
-				shown = append(shown, fmt.Sprintf("%s (%s): %s", r.Case.ID, r.Verdict, r.Summary()))
-			}
-		case check.Skipped, check.Waived:
-			skipped++
-		}
-	}
-	switch {
-	case failed > 0:
-		why := fmt.Sprintf("%d of %d variants failed or errored: %s", failed, len(results), strings.Join(shown, "; "))
-		if failed > len(shown) {
-			why += fmt.Sprintf("; and %d more (the reports list them all)", failed-len(shown))
-		}
-		return check.Failed, why
-	case skipped == len(results):
-		return check.Skipped, fmt.Sprintf("every one of its %d variants was skipped or waived", len(results))
-	}
-	return check.Passed, ""
+	return r.Verdict, r.Reason
 }
 
 // failRecorder is the GinkgoTestingT RunSpecs needs; the suite's outcome
@@ -209,7 +179,7 @@ func (s *session) runSpecs(ctx context.Context, deadline time.Time, again <-chan
 	}
 	// Only the selected cases become specs: a case left out by --case or
 	// --rerun-failed must not run when Ginkgo's label filter would let it.
-	registerSpecs(s.selected, s.runCase)
+	registerSpecs(s.selected, s.runCase, s.fieldVerdict)
 	ginkgo.BeforeSuite(func(sc ginkgo.SpecContext) { s.prefetchConcurrent(sc) })
 	ginkgo.ReportAfterSuite("errconform reports", func(r specReport) {
 		s.mu.Lock()

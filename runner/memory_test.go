@@ -9,6 +9,7 @@ import (
 
 	"github.com/errconform/errconform/check"
 	"github.com/errconform/errconform/probe"
+	"github.com/errconform/errconform/reports"
 	"github.com/errconform/errconform/suites"
 )
 
@@ -57,5 +58,63 @@ func TestWithGCPercent(t *testing.T) {
 		assert.Equal(t, tt.during, debug.SetGCPercent(tt.during), "GOGC %d", tt.before)
 		restore()
 		assert.Equal(t, tt.before, debug.SetGCPercent(tt.before), "GOGC %d restored", tt.before)
+	}
+}
+
+// A run keeps of its variants' results what it needs: every one for a
+// report or metrics, else the failed and errored ones, the rest counted;
+// each field's tally and the sent counts see every result, once.
+func TestVariantResultsKeepWhatTheRunNeeds(t *testing.T) {
+	variant := func(id, field string, v check.Verdict) suites.Result {
+		return suites.Result{Case: suites.Case{ID: id, Group: suites.ExploreGroup, Labels: []string{"explore", "field:" + field, "constraint:wrong-type"}},
+			Verdict: v, Reason: "why", Skip: map[bool]check.SkipReason{true: check.NotRun}[v == check.Skipped]}
+	}
+	results := []suites.Result{ // by position
+		variant("explore/chat/n/wrong-type", "n", check.Passed),
+		variant("explore/chat/n/wrong-type/stream", "n", check.Failed),
+		variant("explore/chat/seed/wrong-type", "seed", check.Skipped),
+		variant("explore/chat/seed/wrong-type/stream", "seed", check.Errored),
+		variant("explore/chat/top_p/wrong-type", "top_p", check.Warned),
+	}
+	tests := []struct {
+		name string
+		opts runOptions
+		kept []string
+	}{
+		{"no report", runOptions{}, []string{"explore/chat/n/wrong-type/stream", "explore/chat/seed/wrong-type/stream"}},
+		{"a JSON report", runOptions{json: "r.json"}, []string{"explore/chat/n/wrong-type", "explore/chat/n/wrong-type/stream",
+			"explore/chat/seed/wrong-type", "explore/chat/seed/wrong-type/stream", "explore/chat/top_p/wrong-type"}},
+		{"metrics", runOptions{metrics: "m.prom"}, []string{"explore/chat/n/wrong-type", "explore/chat/n/wrong-type/stream",
+			"explore/chat/seed/wrong-type", "explore/chat/seed/wrong-type/stream", "explore/chat/top_p/wrong-type"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := newVariantResults(len(results)+1, keepsEveryResult(tt.opts))
+			for _, at := range []int{4, 1, 3, 0, 2, 1} { // out of order, position 1 twice
+				v.record(at, results[at])
+			}
+			assert.Equal(t, 1, v.missing(), "position 5 has no result")
+			assert.False(t, v.has(5))
+			assert.True(t, v.has(2))
+			var kept []string
+			for _, r := range v.ordered() {
+				kept = append(kept, r.Case.ID)
+			}
+			assert.Equal(t, tt.kept, kept, "kept, in the variants' order")
+			summary := reports.Summarize(v.ordered()).Plus(v.dropped)
+			assert.Equal(t, reports.Summary{Total: 5, Passed: 1, Failed: 1, Warned: 1, Skipped: 1, Errored: 1,
+				SkippedByFixture: map[string]int{}, SkippedByReason: map[string]int{string(check.NotRun): 1}}, summary, "every result counted once")
+			verdict, why := v.field("n", 2)
+			assert.Equal(t, check.Failed, verdict)
+			assert.Contains(t, why, "1 of 2 variants failed or errored: explore/chat/n/wrong-type/stream")
+			verdict, _ = v.field("top_p", 1)
+			assert.Equal(t, check.Passed, verdict)
+			verdict, why = v.field("stop", 1)
+			assert.Equal(t, check.Failed, verdict, "a field whose variant has no result")
+			assert.Contains(t, why, "not completed")
+			v.sent.finish()
+			assert.Equal(t, 4, v.sent.total, "sent: every variant but the skipped one")
+			assert.Equal(t, []string{"n", "seed", "top_p"}, v.sent.fields)
+		})
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -43,13 +44,11 @@ type resolution struct {
 	tls *tls.Config
 	// toStdout is the report flag whose path is "-", or "".
 	toStdout string
-	selected []suites.Case
+	selected caseList
 	waivers  map[string]config.Waiver
-	// explore are the explore variants under the contract, once
-	// computed (variants); schemaOrigin says which request schema they
-	// come from.
-	explore      []suites.Case
-	schemaOrigin string
+	// plan makes the explore variants under the contract, once made
+	// (explorePlan).
+	plan *suites.ExplorePlan
 	// gatewayFrom says where target.gateway_timeout came from, for config
 	// check: "" (a flag, its variable or the file), or "the contract's".
 	gatewayFrom string
@@ -265,12 +264,19 @@ func (res *resolution) check() error {
 		return usageError{err}
 	}
 	exploring := res.opts.explore || res.opts.exploreOnly
+	var plan *suites.ExplorePlan
 	if exploring || exploreConfigured(res.cfg.Explore) {
-		if _, err := res.variants(); err != nil {
+		if plan, err = res.explorePlan(); err != nil {
 			return err
 		}
 	}
-	cases := catalogue
+	if exploreConfigured(res.cfg.Explore) && !exploring {
+		// Walked here only to refuse a selection with too many variants.
+		if err := plan.Walk(func(suites.Case) bool { return true }); err != nil {
+			return res.exploreFieldsError(err)
+		}
+	}
+	head, tail := catalogue, []suites.Case(nil)
 	switch {
 	case res.opts.exploreOnly && !res.cfg.Fixtures.Has("model"):
 		// Every variant names the configured model: without it each would
@@ -278,17 +284,26 @@ func (res *resolution) check() error {
 		return &config.Error{File: res.opts.configFile, Field: "fixtures.model",
 			Msg: "is not set: explore sends one-token chat requests for a model the target serves; name it"}
 	case res.opts.exploreOnly:
-		cases = append(controlCases(catalogue), res.explore...)
+		head = controlCases(catalogue)
 	case exploring:
-		cases = withVariants(catalogue, res.explore)
+		// The variants go before the cases that run alone, which stay last.
+		at := slices.IndexFunc(catalogue, func(c suites.Case) bool { return c.Alone })
+		if at >= 0 {
+			head, tail = catalogue[:at], catalogue[at:]
+		}
+	default:
+		plan = nil
 	}
-	if res.selected, err = selectCases(res.opts, cases, reportTarget{res.cfg.Target.BaseURL, res.embedded}); err != nil {
+	if res.selected, err = selectCases(res.opts, head, tail, plan, reportTarget{res.cfg.Target.BaseURL, res.embedded}); err != nil {
+		if isTooManyVariants(err) {
+			return res.exploreFieldsError(err)
+		}
 		return err
 	}
-	if err := checkControlsCovered(res.contract, res.selected); err != nil {
+	if err := checkControlsCovered(res.contract, res.selected.held()); err != nil {
 		return err
 	}
-	if controls := int64(len(controlCases(res.selected))); res.cfg.Limits.MaxRequests > 0 && res.cfg.Limits.MaxRequests < controls {
+	if controls := int64(len(controlCases(res.selected.held()))); res.cfg.Limits.MaxRequests > 0 && res.cfg.Limits.MaxRequests < controls {
 		return usagef("a request budget of %d (--max-requests, limits.max_requests) leaves no room for the %d positive controls, which prove the run tests the target",
 			res.cfg.Limits.MaxRequests, controls)
 	}
@@ -299,16 +314,18 @@ func (res *resolution) check() error {
 		for _, c := range catalogue {
 			known[c.ID] = true
 		}
+		walked := false
 		isKnown := func(id string) bool {
-			if known[id] {
-				return true
-			}
-			variants, err := res.variants()
-			if err != nil {
-				return false
-			}
-			for _, c := range variants {
-				known[c.ID] = true
+			if !known[id] && !walked {
+				// Walked once, for the first waiver naming no case of the
+				// catalogue; the IDs are let go with the waivers loaded.
+				walked = true
+				if plan, err := res.explorePlan(); err == nil {
+					_ = plan.Walk(func(c suites.Case) bool {
+						known[c.ID] = true
+						return true
+					})
+				}
 			}
 			return known[id]
 		}
@@ -316,10 +333,6 @@ func (res *resolution) check() error {
 			return err
 		}
 	}
-	// The selection holds the variants the run performs: the whole list
-	// is not kept for the length of the run (variants makes it again for
-	// whoever asks).
-	res.explore = nil
 	return nil
 }
 
@@ -344,15 +357,15 @@ func checkControlsCovered(contract *spec.Contract, selected []suites.Case) error
 		contract.Label(), strings.Join(why, "; "))
 }
 
-// variants returns the explore variants the configuration selects under
-// the contract (computed once): the request schema explore.request_schema
-// names, else the one the contract names (request_schema), else the
-// embedded OpenAI schemas; the fields
+// explorePlan returns the plan of the explore variants the configuration
+// selects under the contract (made once): from the request schema
+// explore.request_schema names, else the one the contract names
+// (request_schema), else the embedded OpenAI schemas; the fields
 // explore.fields selects. A schema that does not load, or a selection
 // matching no field, is a configuration error naming the field.
-func (res *resolution) variants() ([]suites.Case, error) {
-	if res.explore != nil {
-		return res.explore, nil
+func (res *resolution) explorePlan() (*suites.ExplorePlan, error) {
+	if res.plan != nil {
+		return res.plan, nil
 	}
 	e := res.cfg.Explore
 	path, field := e.RequestSchema, "explore.request_schema"
@@ -363,33 +376,22 @@ func (res *resolution) variants() ([]suites.Case, error) {
 	if err != nil {
 		return nil, &config.Error{File: res.opts.configFile, Field: field, Msg: err.Error()}
 	}
-	variants, err := suites.ExploreFor(res.contract, rs, suites.SelectionOf(e))
+	plan, err := suites.NewExplorePlan(res.contract, rs, suites.SelectionOf(e))
 	if err != nil {
-		return nil, &config.Error{File: res.opts.configFile, Field: "explore.fields", Msg: err.Error()}
+		return nil, res.exploreFieldsError(err)
 	}
-	res.explore, res.schemaOrigin = variants, rs.Origin
-	return variants, nil
+	res.plan = plan
+	return plan, nil
+}
+
+// exploreFieldsError is a selection's error as the config's.
+func (res *resolution) exploreFieldsError(err error) error {
+	return &config.Error{File: res.opts.configFile, Field: "explore.fields", Msg: err.Error()}
 }
 
 // exploreConfigured reports whether a config has an explore section.
 func exploreConfigured(e config.Explore) bool {
 	return e.RequestSchema != "" || len(e.Fields.Include) > 0 || len(e.Fields.Exclude) > 0 || len(e.Unsupported) > 0 || e.Deep
-}
-
-// withVariants returns the catalogue with the explore variants added
-// before the cases that run alone, which stay last.
-func withVariants(catalogue, variants []suites.Case) []suites.Case {
-	at := len(catalogue)
-	for i, c := range catalogue {
-		if c.Alone {
-			at = i
-			break
-		}
-	}
-	out := make([]suites.Case, 0, len(catalogue)+len(variants))
-	out = append(out, catalogue[:at]...)
-	out = append(out, variants...)
-	return append(out, catalogue[at:]...)
 }
 
 // checkRunFlags refuses flag (or environment) values that would switch a

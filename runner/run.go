@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -115,15 +114,18 @@ type session struct {
 	cfg      config.Config
 	target   suites.Target
 	waivers  map[string]config.Waiver
-	selected []suites.Case
+	selected caseList
 
 	// ctx bounds the whole run: its deadline is --deadline, and an
 	// interrupt cancels it (with the cause). Every request derives from it.
 	ctx context.Context
 
-	mu       sync.Mutex
+	mu sync.Mutex
+	// results and prefetch hold the results of the catalogue's cases;
+	// explored what the run keeps of its variants'.
 	results  map[string]suites.Result
 	prefetch map[string]suites.Result
+	explored *variantResults
 	// ginkgoReport is Ginkgo's report, once ReportAfterSuite has run.
 	ginkgoReport *specReport
 	// closed is set once the results are collected for the reports: a
@@ -158,7 +160,8 @@ func (a App) run(fs *pflag.FlagSet, op *runOptions) (int, error) {
 		// prints goes to standard error.
 		a.Stdout = a.Stderr
 	}
-	s := &session{app: a, opts: o, cfg: cfg, selected: res.selected, waivers: res.waivers, results: map[string]suites.Result{}, prefetch: map[string]suites.Result{}}
+	s := &session{app: a, opts: o, cfg: cfg, selected: res.selected, waivers: res.waivers, results: map[string]suites.Result{}, prefetch: map[string]suites.Result{},
+		explored: newVariantResults(res.selected.variants.total, keepsEveryResult(o))}
 	if err := checkOutputPaths(o); err != nil {
 		return ExitUsage, err
 	}
@@ -194,9 +197,9 @@ func (a App) run(fs *pflag.FlagSet, op *runOptions) (int, error) {
 	version := ToolVersion()
 	if !o.quiet {
 		fmt.Fprintf(a.Stdout, "errconform %s: checking %s against contract %s (%s; %d cases, concurrency %d, %s)\n", version,
-			redactor.String(cfg.Target.BaseURL), contract.Label(), configText(o.configFile, embedded), len(s.selected), client.Concurrency(), rateText(cfg.Limits.MaxRPS))
-		if counts := countVariants(s.selected); counts.total > 0 {
-			fmt.Fprintf(a.Stdout, "explore: %d variants over %d fields of %s\n", counts.total, len(counts.fields), res.schemaOrigin)
+			redactor.String(cfg.Target.BaseURL), contract.Label(), configText(o.configFile, embedded), s.selected.Len(), client.Concurrency(), rateText(cfg.Limits.MaxRPS))
+		if counts := s.selected.exploreCounts(); counts.total > 0 {
+			fmt.Fprintf(a.Stdout, "explore: %d variants over %d fields of %s\n", counts.total, len(counts.fields), s.selected.plan.Origin())
 		}
 	}
 	started := time.Now()
@@ -211,17 +214,18 @@ func (a App) run(fs *pflag.FlagSet, op *runOptions) (int, error) {
 	// Every selected case gets a result, even when --deadline (or an
 	// interrupt) stopped the specs: never an empty report that exits 0.
 	ordered, notCompleted, ginkgoReport := s.collect(ctx)
+	explored := s.explored
 	run := reports.Run{ToolVersion: version, ContractName: contract.Name, ContractVersion: contract.Version, BaseURL: cfg.Target.BaseURL, Embedded: embedded,
 		Started: started, Duration: elapsed, Results: ordered, Redactor: redactor, SecretEnv: cfg.SecretEnv(), FailureEvidenceOnly: !writesReportFile(o),
 		Settings: reports.Settings{Model: suites.ModelOf(cfg), Strict: cfg.Strict, Require: cfg.Require, LabelFilter: o.labelFilter}}
 	reportErr := writeReports(o, ginkgoReport, run, contract, reportOut)
-	summary := reports.Summarize(run.Results)
+	summary := reports.Summarize(run.Results).Plus(explored.dropped)
 	_ = reports.WriteSummary(a.Stdout, summary, elapsed, client.Sent()) // the terminal: a failed write has nowhere to be told
-	printExploreSent(a.Stdout, ordered)
+	printExploreSent(a.Stdout, explored.sent, explored.total)
 	printGroups(a.Stdout, failureGroups(run))
 	if cutShort {
 		fmt.Fprintf(a.Stderr, "errconform: %s: %d of %d cases not completed (errored); the reports hold what was known\n",
-			context.Cause(ctx), notCompleted, len(ordered))
+			context.Cause(ctx), notCompleted, s.selected.Len())
 	}
 	if reportErr != nil {
 		return ExitFailed, reportErr
@@ -243,87 +247,6 @@ func (a App) run(fs *pflag.FlagSet, op *runOptions) (int, error) {
 		code = ExitFailed
 	}
 	return code, nil
-}
-
-// nothingToRerun: the --rerun-failed report has no failed or errored
-// case.
-type nothingToRerun struct{ report string }
-
-func (e nothingToRerun) Error() string {
-	return fmt.Sprintf("--rerun-failed %s: no failed or errored case: nothing to re-run", e.report)
-}
-
-// selectCases returns the cases a run selects, in catalogue order: those
-// that pass every selector given (--label-filter, --case, --rerun-failed),
-// and the positive controls, which run whatever the selectors say: they
-// prove the run tests the intended target with a working key and model.
-func selectCases(o runOptions, catalogue []suites.Case, target reportTarget) ([]suites.Case, error) {
-	filter, err := parseLabelFilter(o.labelFilter)
-	if err != nil {
-		return nil, err
-	}
-	var patterns []string
-	for _, p := range o.cases {
-		if p = strings.TrimSpace(p); p != "" {
-			patterns = append(patterns, p)
-		}
-	}
-	for _, p := range patterns {
-		matched := false
-		for _, c := range catalogue {
-			ok, err := path.Match(p, c.ID)
-			if err != nil {
-				return nil, usagef("--case %q: not a valid glob: %v", p, err)
-			}
-			matched = matched || ok
-		}
-		if !matched {
-			return nil, usagef("--case %q matches no case ID (errconform list shows them; in a glob, * does not cross /)", p)
-		}
-	}
-	var rerun map[string]bool
-	if o.rerunFailed != "" {
-		if rerun, err = failedIn(o.rerunFailed, catalogue, target); err != nil {
-			return nil, err
-		}
-	}
-	var selected []suites.Case
-	matched := 0
-	for _, c := range catalogue {
-		ok := filter(c.Labels) && (patterns == nil || matchesAny(patterns, c.ID)) && (rerun == nil || rerun[c.ID])
-		if ok {
-			matched++
-		}
-		if ok || c.Control {
-			selected = append(selected, c)
-		}
-	}
-	if len(selected) == len(catalogue) {
-		return catalogue, nil // every case: no second copy of a long list
-	}
-	if matched == 0 {
-		var by []string
-		if o.labelFilter != "" {
-			by = append(by, fmt.Sprintf("--label-filter %q", o.labelFilter))
-		}
-		for _, p := range patterns {
-			by = append(by, fmt.Sprintf("--case %q", p))
-		}
-		if rerun != nil {
-			by = append(by, fmt.Sprintf("--rerun-failed %s", o.rerunFailed))
-		}
-		return nil, usagef("%s selects no case (errconform list shows the IDs; list --format json their labels)", strings.Join(by, " with "))
-	}
-	return selected, nil
-}
-
-func matchesAny(patterns []string, id string) bool {
-	for _, p := range patterns {
-		if ok, _ := path.Match(p, id); ok {
-			return true
-		}
-	}
-	return false
 }
 
 // reportTarget is a run's target as a JSON report records it.
@@ -350,9 +273,9 @@ func (t reportTarget) String() string {
 }
 
 // failedIn reads an earlier JSON report and returns its failed and
-// errored case IDs, or nothingToRerun. A case this errconform does not
-// know is an error: the report comes from another version.
-func failedIn(reportPath string, catalogue []suites.Case, target reportTarget) (map[string]bool, error) {
+// errored case IDs, or nothingToRerun (selectCases refuses an ID this
+// errconform does not know: the report comes from another version).
+func failedIn(reportPath string, target reportTarget) (map[string]bool, error) {
 	rep, err := reports.ReadJSON(reportPath)
 	if err != nil {
 		return nil, usagef("--rerun-failed: %v", err)
@@ -363,25 +286,11 @@ func failedIn(reportPath string, catalogue []suites.Case, target reportTarget) (
 		return nil, usagef("--rerun-failed %s was written against %s, but this run's target is %s: re-run against the same target",
 			reportPath, reports.Printable(rep.Target.String()), reports.Printable(target.String()))
 	}
-	known := map[string]bool{}
-	for _, c := range catalogue {
-		known[c.ID] = true
-	}
 	failed := map[string]bool{}
-	var unknown []string
 	for _, c := range rep.Cases {
-		if c.Verdict != check.Failed && c.Verdict != check.Errored {
-			continue
+		if c.Verdict == check.Failed || c.Verdict == check.Errored {
+			failed[c.ID] = true
 		}
-		if !known[c.ID] {
-			unknown = append(unknown, c.ID)
-			continue
-		}
-		failed[c.ID] = true
-	}
-	if len(unknown) > 0 {
-		return nil, usagef("--rerun-failed %s: %d failed case(s) this errconform does not know (a report from another version?): %s",
-			reportPath, len(unknown), reports.Printable(strings.Join(unknown, ", ")))
 	}
 	if len(failed) == 0 {
 		return nil, nothingToRerun{reportPath}
@@ -452,10 +361,11 @@ func signalName(sig os.Signal) string {
 }
 
 // collect closes the session and returns every selected case's result in
-// order: a case without one is errored as not completed (printed, too),
-// with the reason the run stopped. It also returns how many cases did not
-// complete (those, and the ones the stop cancelled in flight) and Ginkgo's
-// report, if Ginkgo got to report.
+// order (the variants' as variantResults kept them): a case without one
+// is errored as not completed (printed, too), with the reason the run
+// stopped. It also returns how many cases did not complete (those, and the
+// ones the stop cancelled in flight) and Ginkgo's report, if Ginkgo got to
+// report.
 func (s *session) collect(ctx context.Context) (ordered []suites.Result, notCompleted int, ginkgoReport specReport) {
 	s.mu.Lock()
 	s.closed = true
@@ -468,30 +378,50 @@ func (s *session) collect(ctx context.Context) (ordered []suites.Result, notComp
 	if cause := context.Cause(ctx); cause != nil && ctx.Err() != nil {
 		reason = "not completed: " + cause.Error()
 	}
-	for _, c := range s.selected {
-		r, ok := results[c.ID]
-		if !ok {
-			r, ok = prefetch[c.ID]
+	// unfinished is the result of a case that has none.
+	unfinished := func(c suites.Case) suites.Result {
+		var r suites.Result
+		if len(c.MissingFixtures(s.cfg)) > 0 {
+			// Known without sending anything: skipped (or failed,
+			// when --require asks for the fixture).
+			w, waived := s.waivers[c.ID]
+			r = suites.ApplyWaiver(suites.Execute(ctx, c, s.target, s.cfg.Strict), w, waived, time.Now())
+		} else {
+			d := check.Unfinished(reason)
+			r = suites.Result{Case: c, Verdict: d.Verdict, Skip: d.Skip, Reason: d.Reason}
+			notCompleted++
 		}
-		if ex, judged := r.Judged(); ok && judged && ex.Failure == probe.FailureCancelled {
+		if !s.opts.quiet {
+			printCaseLine(s.app.Stdout, r)
+		}
+		return r
+	}
+	held := func(cases []suites.Case) {
+		for _, c := range cases {
+			r, ok := results[c.ID]
+			if !ok {
+				r, ok = prefetch[c.ID]
+			}
+			if !ok {
+				r = unfinished(c)
+			}
+			ordered = append(ordered, r)
+		}
+	}
+	held(s.selected.head)
+	if s.explored.missing() > 0 {
+		for i, c := range s.selected.All() {
+			if s.selected.isVariant(i) && !s.explored.has(i-len(s.selected.head)) {
+				s.explored.record(i-len(s.selected.head), unfinished(c))
+			}
+		}
+	}
+	ordered = append(ordered, s.explored.ordered()...)
+	held(s.selected.tail)
+	for _, r := range ordered {
+		if ex, judged := r.Judged(); judged && ex.Failure == probe.FailureCancelled {
 			notCompleted++ // stopped in flight, or before it could send
 		}
-		if !ok {
-			if len(c.MissingFixtures(s.cfg)) > 0 {
-				// Known without sending anything: skipped (or failed,
-				// when --require asks for the fixture).
-				w, waived := s.waivers[c.ID]
-				r = suites.ApplyWaiver(suites.Execute(ctx, c, s.target, s.cfg.Strict), w, waived, time.Now())
-			} else {
-				d := check.Unfinished(reason)
-				r = suites.Result{Case: c, Verdict: d.Verdict, Skip: d.Skip, Reason: d.Reason}
-				notCompleted++
-			}
-			if !s.opts.quiet {
-				printCaseLine(s.app.Stdout, r)
-			}
-		}
-		ordered = append(ordered, r)
 	}
 	return ordered, notCompleted, ginkgoReport
 }
@@ -523,7 +453,7 @@ func targetHeaders(cfg config.Config) http.Header {
 // for any other reason (a gateway answering 500 to every successful
 // stream, say) is a failed case of its own and the run goes on.
 func (s *session) preflight(ctx context.Context) (int, error) {
-	results := suites.ExecuteAll(ctx, controlCases(s.selected), s.target, s.cfg.Strict)
+	results := suites.ExecuteAll(ctx, controlCases(s.selected.held()), s.target, s.cfg.Strict)
 	unreachable := 0
 	for _, r := range results {
 		ex, _ := r.Judged()
@@ -690,8 +620,8 @@ func (s *session) budget() int64 {
 	if s.cfg.Limits.MaxRequests > 0 {
 		return s.cfg.Limits.MaxRequests
 	}
-	var n int64
-	for _, c := range s.selected {
+	n := int64(s.selected.variants.total) // no variant is a burst
+	for _, c := range s.selected.held() {
 		if c.Burst {
 			n += int64(max(s.cfg.Fixtures.RateLimitBurst, 1))
 		} else {
@@ -714,26 +644,49 @@ func (s *session) bound(ctx context.Context) (context.Context, context.CancelFun
 
 // prefetchConcurrent performs every selected case that need not run alone,
 // concurrently under the client's bounds, before the specs judge them.
+// The variants are made as they are sent, and what is kept of each result
+// is what the run needs (variantResults).
 func (s *session) prefetchConcurrent(parent context.Context) {
 	ctx, cancel := s.bound(parent)
 	defer cancel()
-	var batch []suites.Case
-	for _, c := range s.selected {
-		s.mu.Lock()
-		_, done := s.prefetch[c.ID] // the controls, run by preflight
-		s.mu.Unlock()
-		if !c.Alone && !done {
-			batch = append(batch, c)
+	batch := func(yield func(int, suites.Case) bool) {
+		for i, c := range s.selected.All() {
+			if c.Alone {
+				continue
+			}
+			if !s.selected.isVariant(i) {
+				s.mu.Lock()
+				_, done := s.prefetch[c.ID] // the controls, run by preflight
+				s.mu.Unlock()
+				if done {
+					continue
+				}
+			}
+			if !yield(i, c) {
+				return
+			}
 		}
 	}
-	suites.ExecuteEach(ctx, batch, s.target, s.cfg.Strict, func(r suites.Result) {
+	suites.ExecuteSeq(ctx, batch, s.target, s.cfg.Strict, func(i int, r suites.Result) {
 		r = s.finish(r)
 		s.mu.Lock()
-		if !s.closed {
+		defer s.mu.Unlock()
+		switch {
+		case s.closed:
+		case s.selected.isVariant(i):
+			s.explored.record(i-len(s.selected.head), r)
+		default:
 			s.prefetch[r.Case.ID] = r
 		}
-		s.mu.Unlock()
 	})
+}
+
+// fieldVerdict is what a field's spec calls: the verdict of the field's
+// variants, judged as they came in.
+func (s *session) fieldVerdict(name string, want int) (check.Verdict, string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.explored.field(name, want)
 }
 
 // runCase is what each spec calls: the prefetched result, or (for cases
@@ -789,13 +742,13 @@ func keptResult(o runOptions, r suites.Result) suites.Result {
 func (s *session) printDryRun(redactor *probe.Redactor) {
 	w := s.app.Stdout
 	fmt.Fprintf(w, "errconform %s: dry run against %s: %d cases selected, nothing is sent (a real run: concurrency %d, %s, at most %d requests)\n",
-		ToolVersion(), reports.Printable(redactor.String(s.cfg.Target.BaseURL)), len(s.selected), s.cfg.Limits.Concurrency, rateText(s.cfg.Limits.MaxRPS), s.budget())
+		ToolVersion(), reports.Printable(redactor.String(s.cfg.Target.BaseURL)), s.selected.Len(), s.cfg.Limits.Concurrency, rateText(s.cfg.Limits.MaxRPS), s.budget())
 	if len(s.cfg.Target.Headers) > 0 {
 		fmt.Fprintln(w, "  every request also carries (target.headers):")
 		printHeaders(w, "        > ", reports.BoundedHeaders(redactor, targetHeaders(s.cfg)))
 	}
 	base := strings.TrimRight(s.cfg.Target.BaseURL, "/")
-	for _, c := range s.selected {
+	for _, c := range s.selected.All() {
 		if missing := c.MissingFixtures(s.cfg); len(missing) > 0 {
 			fmt.Fprintf(w, "  SKIP  %-56s fixture not configured: fixtures.%s\n", c.ID, strings.Join(missing, ", fixtures."))
 			continue

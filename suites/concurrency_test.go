@@ -2,18 +2,22 @@ package suites_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"sort"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/errconform/errconform/check"
 	"github.com/errconform/errconform/mutants"
 	"github.com/errconform/errconform/probe"
 	"github.com/errconform/errconform/reference"
+	"github.com/errconform/errconform/spec"
 	"github.com/errconform/errconform/suites"
 )
 
@@ -44,18 +48,25 @@ func fmtRules(rules []string) string {
 	return s
 }
 
+// referenceTarget is the reference (wrapped) on 127.0.0.1 for the test's
+// length, behind a client with the given concurrency.
+func referenceTarget(t *testing.T, wrap func(http.Handler) http.Handler, concurrency int) suites.Target {
+	t.Helper()
+	ref := reference.New(mustContract(t), reference.Options{GatewayTimeout: 50 * time.Millisecond})
+	srv := httptest.NewServer(wrap(ref))
+	t.Cleanup(srv.Close)
+	cfg := ref.Config(srv.URL + "/v1")
+	client, err := probe.New(probe.Options{BaseURL: cfg.Target.BaseURL, Timeout: cfg.Target.Timeout.Std(), Concurrency: concurrency})
+	require.NoError(t, err)
+	t.Cleanup(client.Close)
+	return suites.Target{Config: cfg, Contract: mustContract(t), Client: client, Redactor: probe.NewRedactor(cfg.Secrets()...)}
+}
+
 // runWith runs the catalogue the way the CLI does: the cases that need not
 // run alone through ExecuteAll with the given concurrency, then the rest.
 func runWith(t *testing.T, wrap func(http.Handler) http.Handler, concurrency int) map[string]outcome {
 	t.Helper()
-	ref := reference.New(mustContract(t), reference.Options{GatewayTimeout: 50 * time.Millisecond})
-	srv := httptest.NewServer(wrap(ref))
-	defer srv.Close()
-	cfg := ref.Config(srv.URL + "/v1")
-	client, err := probe.New(probe.Options{BaseURL: cfg.Target.BaseURL, Timeout: cfg.Target.Timeout.Std(), Concurrency: concurrency})
-	require.NoError(t, err)
-	defer client.Close()
-	target := suites.Target{Config: cfg, Contract: mustContract(t), Client: client, Redactor: probe.NewRedactor(cfg.Secrets()...)}
+	target := referenceTarget(t, wrap, concurrency)
 	var parallel, alone []suites.Case
 	for _, c := range suites.Catalogue() {
 		if c.Alone {
@@ -122,4 +133,39 @@ func TestExecuteAllBoundsRequestsInFlight(t *testing.T) {
 	}
 	suites.ExecuteAll(context.Background(), cases, target, false)
 	assert.Equal(t, int64(3), peak, "never more than --concurrency requests in flight, and the bound is used")
+}
+
+// ExecuteSeq takes the next case only when a worker is free: a sequence
+// that makes its cases as it goes (explore's plan) has no more of them
+// made than requests in flight, plus the one waiting for a worker, and
+// every case gets its result, at its position.
+func TestExecuteSeqTakesCasesAsWorkersFree(t *testing.T) {
+	rs, err := spec.DefaultRequestSchemas()
+	require.NoError(t, err)
+	variants, err := suites.ExploreFor(mustContract(t), rs, suites.ExploreSelection{Include: []string{"temperature", "top_p", "n"}})
+	require.NoError(t, err)
+	for _, concurrency := range []int{1, 3, 8} {
+		t.Run(fmt.Sprint(concurrency), func(t *testing.T) {
+			target := referenceTarget(t, func(h http.Handler) http.Handler { return h }, concurrency)
+			var taken, finished, ahead atomic.Int64
+			seq := func(yield func(int, suites.Case) bool) {
+				for i, c := range variants {
+					ahead.Store(max(ahead.Load(), taken.Add(1)-finished.Load()))
+					if !yield(i, c) {
+						return
+					}
+				}
+			}
+			at := make([]string, len(variants))
+			suites.ExecuteSeq(context.Background(), seq, target, false, func(i int, r suites.Result) {
+				at[i] = r.Case.ID
+				finished.Add(1)
+				assert.Equal(t, check.Passed, r.Verdict, "%s: %s", r.Case.ID, r.Summary())
+			})
+			for i, c := range variants {
+				assert.Equal(t, c.ID, at[i], "the result at position %d", i)
+			}
+			assert.LessOrEqual(t, ahead.Load(), int64(concurrency+1), "cases made but not finished")
+		})
+	}
 }

@@ -3,6 +3,8 @@ package suites
 import (
 	"context"
 	"fmt"
+	"iter"
+	"slices"
 	"sync"
 	"time"
 
@@ -188,7 +190,7 @@ func ApplyWaiver(r Result, w config.Waiver, ok bool, now time.Time) Result {
 // order of cases.
 func ExecuteAll(ctx context.Context, cases []Case, t Target, strict bool) []Result {
 	results := make([]Result, len(cases))
-	executeEach(ctx, cases, t, strict, func(i int, r Result) { results[i] = r })
+	ExecuteSeq(ctx, slices.All(cases), t, strict, func(i int, r Result) { results[i] = r })
 	return results
 }
 
@@ -198,24 +200,33 @@ func ExecuteAll(ctx context.Context, cases []Case, t Target, strict bool) []Resu
 // a result than all of it (a run that writes no report keeps only the
 // evidence of failures) holds no more memory than that.
 func ExecuteEach(ctx context.Context, cases []Case, t Target, strict bool, done func(Result)) {
-	executeEach(ctx, cases, t, strict, func(_ int, r Result) { done(r) })
+	ExecuteSeq(ctx, slices.All(cases), t, strict, func(_ int, r Result) { done(r) })
 }
 
-func executeEach(ctx context.Context, cases []Case, t Target, strict bool, done func(i int, r Result)) {
-	workers := max(t.Client.Concurrency(), 1)
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for w := 0; w < min(workers, len(cases)); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				done(i, Execute(ctx, cases[i], t, strict))
-			}
-		}()
+// ExecuteSeq runs the cases a sequence yields as ExecuteEach does, each
+// with its position in the sequence, taking the next only when a worker
+// is free: a sequence that makes its cases as it goes (explore's plan)
+// has as many of them in memory as there are requests in flight.
+func ExecuteSeq(ctx context.Context, cases iter.Seq2[int, Case], t Target, strict bool, done func(i int, r Result)) {
+	type job struct {
+		i int
+		c Case
 	}
-	for i := range cases {
-		next <- i
+	next := make(chan job)
+	var wg sync.WaitGroup
+	started := 0
+	for i, c := range cases {
+		if started < max(t.Client.Concurrency(), 1) {
+			started++
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for j := range next {
+					done(j.i, Execute(ctx, j.c, t, strict))
+				}
+			}()
+		}
+		next <- job{i, c}
 	}
 	close(next)
 	wg.Wait()

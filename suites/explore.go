@@ -2,7 +2,9 @@ package suites
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"hash/fnv"
 	"math"
 	"path"
 	"slices"
@@ -123,6 +125,10 @@ const (
 	exploreUnknownName = "errconform_unknown_member"
 )
 
+// ErrTooManyVariants: a selection yields more variants than explore
+// makes (maxExploreVariants).
+var ErrTooManyVariants = errors.New("too many variants")
+
 // variant is one generated body: an edit of the base body at a path.
 type variant struct {
 	id         string
@@ -199,36 +205,115 @@ func companions(field string) map[string]any {
 // probed.
 var providerSpecificLimits = map[string]bool{"stop": true}
 
-// explorer walks a request schema and collects variants.
+// explorer walks a request schema and hands each variant, as its cases,
+// to yield as soon as it is made: it holds the hashes of the bodies and
+// IDs it made (so that no body is sent twice and no ID names two), not
+// the variants.
 type explorer struct {
 	rs       *spec.RequestSchemas
 	sel      ExploreSelection
-	variants []variant
-	ids      map[string]bool
-	bodies   map[string]bool // every body kept, encoded: none is sent twice
+	contract *spec.Contract // nil: the cases are not resolved (Explore)
+	yield    func(Case) bool
+	made     int
+	ids      map[uint64]bool // every ID made, hashed
+	bodies   map[uint64]bool // every body made, encoded and hashed
 	tooMany  bool
+	stopped  bool // yield asked for no more
+}
+
+// ExplorePlan makes the explore variants of a request schema for a
+// selection under a contract, again on every walk: the same variants in
+// the same order each time, none of them held between walks. A run walks
+// it to select and count, then to send, and so holds one variant at a
+// time, however many the selection has.
+type ExplorePlan struct {
+	rs       *spec.RequestSchemas
+	sel      ExploreSelection
+	contract *spec.Contract
+	fields   []string
 }
 
 // Explore returns the explore variants of the chat request schema for a
 // selection, as cases in a stable order: for each selected field (sorted),
 // depth first, one invalid body per constraint it can break, each
 // confirmed invalid by the schema (and a stream: true twin), then that
-// field's positive controls, each confirmed valid. No body is sent twice. Situations
-// are set; the contract gives their outcomes (ExploreFor).
+// field's positive controls, each confirmed valid. No body is sent twice.
+// Situations are set; the contract gives their outcomes (ExploreFor).
 func Explore(rs *spec.RequestSchemas, sel ExploreSelection) ([]Case, error) {
-	e := &explorer{rs: rs, sel: sel, ids: map[string]bool{}, bodies: map[string]bool{}}
-	top := shapeOf(rs.Chat)
-	var fields []string
-	for name := range top.props {
+	return planFor(nil, rs, sel).collect()
+}
+
+// ExploreFor returns the explore variants under a contract, resolved like
+// the catalogue (For): the status and code of each variant's situation,
+// or why the contract does not cover it. A field the selection marks
+// unsupported, a member of a content part a model may refuse whole, and
+// a union's value matching none of its forms need not carry the
+// situation's code: that value is an empty object, which a provider may
+// as well refuse as the object form lacking its required member (a
+// missing field) as a value of no form (an invalid value).
+func ExploreFor(contract *spec.Contract, rs *spec.RequestSchemas, sel ExploreSelection) ([]Case, error) {
+	return planFor(contract, rs, sel).collect()
+}
+
+// NewExplorePlan is the plan of ExploreFor's variants. A selection that
+// matches no field is an error here; one with more variants than the cap
+// is an error of every walk.
+func NewExplorePlan(contract *spec.Contract, rs *spec.RequestSchemas, sel ExploreSelection) (*ExplorePlan, error) {
+	p := planFor(contract, rs, sel)
+	if err := p.noField(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func planFor(contract *spec.Contract, rs *spec.RequestSchemas, sel ExploreSelection) *ExplorePlan {
+	p := &ExplorePlan{rs: rs, sel: sel, contract: contract}
+	for name := range shapeOf(rs.Chat).props {
 		if sel.selects(name) {
-			fields = append(fields, name)
+			p.fields = append(p.fields, name)
 		}
 	}
-	sort.Strings(fields)
-	if len(fields) == 0 {
-		return nil, fmt.Errorf("explore: the selection (include %v, exclude %v) matches no field of %s", sel.Include, sel.Exclude, spec.ChatRequestSchema)
+	sort.Strings(p.fields)
+	return p
+}
+
+func (p *ExplorePlan) noField() error {
+	if len(p.fields) == 0 {
+		return fmt.Errorf("explore: the selection (include %v, exclude %v) matches no field of %s", p.sel.Include, p.sel.Exclude, spec.ChatRequestSchema)
 	}
-	for _, field := range fields {
+	return nil
+}
+
+// Origin says where the plan's request schema comes from.
+func (p *ExplorePlan) Origin() string { return p.rs.Origin }
+
+// collect walks the plan once and keeps every case.
+func (p *ExplorePlan) collect() ([]Case, error) {
+	if err := p.noField(); err != nil {
+		return nil, err
+	}
+	var out []Case
+	err := p.Walk(func(c Case) bool {
+		out = append(out, c)
+		return true
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Walk makes the plan's cases in order and hands each to yield as it is
+// made, until yield returns false. With more variants than the cap
+// (maxExploreVariants) it yields the first ones' cases and returns an
+// error.
+func (p *ExplorePlan) Walk(yield func(Case) bool) error {
+	e := &explorer{rs: p.rs, sel: p.sel, contract: p.contract, yield: yield, ids: map[uint64]bool{}, bodies: map[uint64]bool{}}
+	top := shapeOf(p.rs.Chat)
+	for _, field := range p.fields {
+		if e.stopped {
+			break
+		}
 		base := exploreBase()
 		for k, v := range companions(field) {
 			base[k] = v
@@ -245,20 +330,20 @@ func Explore(rs *spec.RequestSchemas, sel ExploreSelection) ([]Case, error) {
 		}
 		required := contains(top.required, field)
 		e.walk(top.props[field], []string{field}, field, base, required, 0, map[*openapi3.Schema]bool{})
-		if !sel.unsupported(field) {
+		if !p.sel.unsupported(field) {
 			e.controls(top.props[field], field, base)
 		}
 	}
 	if e.tooMany {
-		return nil, fmt.Errorf("explore: the request schema yields more than %d variants for the selection; narrow explore.fields", maxExploreVariants)
+		return fmt.Errorf("explore: the request schema yields more than %d variants for the selection; narrow explore.fields: %w", maxExploreVariants, ErrTooManyVariants)
 	}
-	return e.cases(), nil
+	return nil
 }
 
 // walk emits the variants of the value at p (present in base) and walks
 // into its members, items and branches.
 func (e *explorer) walk(s *openapi3.Schema, p []string, display string, base map[string]any, required bool, depth int, onStack map[*openapi3.Schema]bool) {
-	if s == nil || depth > maxExploreDepth || onStack[s] {
+	if s == nil || depth > maxExploreDepth || onStack[s] || e.stopped {
 		return
 	}
 	onStack[s] = true
@@ -504,6 +589,9 @@ var openLowerBound = map[string]bool{"top_p": true}
 // output token (so n above its maximum is never sent), under an ID not yet
 // used.
 func (e *explorer) add(v variant) {
+	if e.stopped || e.tooMany {
+		return
+	}
 	valid := strings.HasPrefix(v.constraint, Valid)
 	body := v.body(DefaultModel)
 	if e.rs.ValidChat(jsonValue(body)) != valid {
@@ -515,98 +603,102 @@ func (e *explorer) add(v variant) {
 		}
 	}
 	key := string(encode(jsonValue(body)))
-	if e.bodies[key] {
+	if e.bodies[hashOf(key)] {
 		return // the same body under another path (two unions' forms alike)
 	}
-	if len(e.variants) >= maxExploreVariants {
+	if e.made >= maxExploreVariants {
 		e.tooMany = true
 		return
 	}
-	e.bodies[key] = true
+	e.made++
+	e.bodies[hashOf(key)] = true
 	v.id = exploreID(v.display, v.constraint)
-	for n := 2; e.ids[v.id]; n++ {
+	for n := 2; e.ids[hashOf(v.id)]; n++ {
 		v.id = exploreID(v.display, fmt.Sprintf("%s-%d", v.constraint, n))
 	}
-	e.ids[v.id] = true
+	e.ids[hashOf(v.id)] = true
 	v.encoded = key
-	e.variants = append(e.variants, v)
+	for _, c := range e.casesOf(v) {
+		if !e.yield(c) {
+			e.stopped = true
+			return
+		}
+	}
+}
+
+// hashOf is a string's 64-bit FNV-1a hash: what the explorer keeps of
+// each body and ID it made (a collision, at odds of about one in 10^11
+// for the largest selection, would drop one variant, the same one on
+// every walk).
+func hashOf(s string) uint64 {
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(s))
+	return h.Sum64()
 }
 
 func exploreID(display, constraint string) string {
 	return ExploreGroup + "/chat/" + display + "/" + constraint
 }
 
-// cases turns the variants into cases (and stream twins), in order.
-func (e *explorer) cases() []Case {
-	var out []Case
-	for _, v := range e.variants {
-		v := v
-		id := v.id
-		field := v.path[0]
-		valid := strings.HasPrefix(v.constraint, Valid)
-		constraint := v.constraint
-		if valid {
-			constraint = Valid
+// casesOf turns a variant into its case and, but for the stream fields,
+// its stream twin: resolved under the explorer's contract, if it has one.
+func (e *explorer) casesOf(v variant) []Case {
+	id := v.id
+	field := v.path[0]
+	valid := strings.HasPrefix(v.constraint, Valid)
+	constraint := v.constraint
+	if valid {
+		constraint = Valid
+	}
+	c := Case{ID: id, Endpoint: "chat", Fixtures: []string{"model"},
+		Title:  v.what,
+		Sends:  "a one-token chat request in which " + v.what,
+		Labels: []string{"explore", "field:" + labelSafe(field), "constraint:" + constraint},
+	}
+	encoded, ownModel := v.encoded, v.ownModel() // all the request needs of the variant
+	c.build = func(cfg config.Config) probe.Request {
+		return rawChat(cfg, cfg.Auth.APIKey, bodyFor(encoded, ownModel, modelOf(cfg)))
+	}
+	if valid {
+		streamed, _ := v.body(DefaultModel)["stream"].(bool)
+		c.ValidInput = true
+		c.Expect = check.Expectation{Status: 200, Stream: streamed, ValidInput: v.what}
+	} else {
+		c.Situation = constraintSituation[v.constraint]
+		if v.constraint == TooShort && v.requiredMember {
+			// An empty required list reads as missing to many providers.
+			c.Situation = missingField
 		}
-		c := Case{ID: id, Endpoint: "chat", Fixtures: []string{"model"},
-			Title:  v.what,
-			Sends:  "a one-token chat request in which " + v.what,
-			Labels: []string{"explore", "field:" + labelSafe(field), "constraint:" + constraint},
+		c.Expect = check.Expectation{Param: field, IfAccepted: fmt.Sprintf("accepted invalid input (%s): %s", v.constraint, v.what)}
+		if e.sel.unsupported(field) {
+			c.Labels = append(c.Labels, "unsupported")
 		}
-		encoded, ownModel := v.encoded, v.ownModel() // all the request needs of the variant
-		c.build = func(cfg config.Config) probe.Request {
-			return rawChat(cfg, cfg.Auth.APIKey, bodyFor(encoded, ownModel, modelOf(cfg)))
+		if strings.Contains(v.display, ".content.0:") && !strings.Contains(v.display, ".content.0:text") {
+			// A model may refuse the whole part (an image, audio, a
+			// file) with the contract's capability code first.
+			c.Labels = append(c.Labels, "capability-part")
 		}
-		if valid {
-			streamed, _ := v.body(DefaultModel)["stream"].(bool)
-			c.ValidInput = true
-			c.Expect = check.Expectation{Status: 200, Stream: streamed, ValidInput: v.what}
-		} else {
-			c.Situation = constraintSituation[v.constraint]
-			if v.constraint == TooShort && v.requiredMember {
-				// An empty required list reads as missing to many providers.
-				c.Situation = missingField
-			}
-			c.Expect = check.Expectation{Param: field, IfAccepted: fmt.Sprintf("accepted invalid input (%s): %s", v.constraint, v.what)}
-			if e.sel.unsupported(field) {
-				c.Labels = append(c.Labels, "unsupported")
-			}
-			if strings.Contains(v.display, ".content.0:") && !strings.Contains(v.display, ".content.0:text") {
-				// A model may refuse the whole part (an image, audio, a
-				// file) with the contract's capability code first.
-				c.Labels = append(c.Labels, "capability-part")
-			}
-		}
-		out = append(out, c)
-		if field == "stream" || field == "stream_options" {
-			continue
-		}
+	}
+	out := []Case{c}
+	if field != "stream" && field != "stream_options" {
 		out = append(out, streamTwin(c))
+	}
+	if e.contract != nil {
+		for i := range out {
+			e.resolve(&out[i])
+		}
 	}
 	return out
 }
 
-// ExploreFor returns the explore variants under a contract, resolved like
-// the catalogue (For): the status and code of each variant's situation,
-// or why the contract does not cover it. A field the selection marks
-// unsupported, a member of a content part a model may refuse whole, and
-// a union's value matching none of its forms need not carry the
-// situation's code: that value is an empty object, which a provider may
-// as well refuse as the object form lacking its required member (a
-// missing field) as a value of no form (an invalid value).
-func ExploreFor(contract *spec.Contract, rs *spec.RequestSchemas, sel ExploreSelection) ([]Case, error) {
-	cases, err := Explore(rs, sel)
-	if err != nil {
-		return nil, err
+// resolve resolves a variant's case under the contract (ExploreFor says
+// which need no code).
+func (e *explorer) resolve(c *Case) {
+	resolve(c, e.contract)
+	if contains(c.Labels, "unsupported") || contains(c.Labels, "capability-part") || contains(c.Labels, "constraint:"+NoBranch) {
+		c.Expect.Code = "" // refused for what it is, the code may be another
 	}
-	for i := range cases {
-		resolve(&cases[i], contract)
-		if contains(cases[i].Labels, "unsupported") || contains(cases[i].Labels, "capability-part") || contains(cases[i].Labels, "constraint:"+NoBranch) {
-			cases[i].Expect.Code = "" // refused for what it is, the code may be another
-		}
-		finish(&cases[i])
-	}
-	return cases, nil
+	finish(c)
 }
 
 // labelSafe keeps a field name usable in a Ginkgo label.

@@ -236,3 +236,45 @@ func TestExploreBodiesCarryTheRunsModel(t *testing.T) {
 	}
 	assert.Greater(t, twins, 100)
 }
+
+// A plan makes the same cases on every walk, in ExploreFor's order and
+// with its outcomes, holding none between walks; a walk stops when its
+// caller has had enough; too many variants is an error of every walk.
+func TestExplorePlanWalksAlike(t *testing.T) {
+	rs := requestSchemas(t)
+	contract := mustContract(t)
+	tests := []struct {
+		name string
+		sel  suites.ExploreSelection
+	}{
+		{"core set", suites.ExploreSelection{}},
+		{"every field, deep", suites.ExploreSelection{Include: []string{"*"}, Deep: true}},
+		{"some fields unsupported", suites.ExploreSelection{Include: []string{"temperature", "tools"}, Unsupported: []string{"tools"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			listed, err := suites.ExploreFor(contract, rs, tt.sel)
+			require.NoError(t, err)
+			plan, err := suites.NewExplorePlan(contract, rs, tt.sel)
+			require.NoError(t, err)
+			assert.Equal(t, rs.Origin, plan.Origin())
+			for walk := 1; walk <= 2; walk++ {
+				n := 0
+				require.NoError(t, plan.Walk(func(c suites.Case) bool {
+					require.Less(t, n, len(listed))
+					assert.Equal(t, listed[n].ID, c.ID, "walk %d, case %d", walk, n)
+					assert.Equal(t, listed[n].Expect, c.Expect, "walk %d: %s", walk, c.ID)
+					assert.Equal(t, listed[n].Labels, c.Labels, "walk %d: %s", walk, c.ID)
+					n++
+					return true
+				}))
+				assert.Equal(t, len(listed), n, "walk %d makes every case", walk)
+			}
+			n := 0
+			require.NoError(t, plan.Walk(func(suites.Case) bool { n++; return n < 5 }))
+			assert.Equal(t, 5, n, "the walk stops when yield returns false")
+		})
+	}
+	_, err := suites.NewExplorePlan(contract, rs, suites.ExploreSelection{Include: []string{"no_such_field"}})
+	assert.ErrorContains(t, err, "matches no field")
+}

@@ -1,0 +1,142 @@
+package runner
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/errconform/errconform/check"
+	"github.com/errconform/errconform/reports"
+	"github.com/errconform/errconform/suites"
+)
+
+// variantResults is what a run keeps of its explore variants' results as
+// they come in: each field's tally (its Ginkgo spec's verdict), how many
+// were sent per field and constraint, which variants have a result, and
+// the results themselves where the run needs them: every one when a report
+// or metrics are written, else only the failed and errored ones (the
+// summary's failure groups), the others counted in dropped. A run that
+// writes no report then holds, per variant, one bit of state, whatever the
+// number of variants.
+type variantResults struct {
+	keepEvery bool
+	total     int
+	fields    map[string]*fieldTally
+	sent      exploreCounts // the variants with a result that are not skipped
+	done      []bool        // by position among the variants
+	got       int
+	kept      []positioned
+	dropped   reports.Summary
+}
+
+// positioned is a kept result and its variant's position.
+type positioned struct {
+	at int
+	r  suites.Result
+}
+
+// newVariantResults is ready for total variants; keepEvery keeps every
+// result, not the failed and errored only.
+func newVariantResults(total int, keepEvery bool) *variantResults {
+	return &variantResults{keepEvery: keepEvery, total: total, fields: map[string]*fieldTally{}, sent: newExploreCounts(),
+		done: make([]bool, total), dropped: reports.Summarize(nil)}
+}
+
+// keepsEveryResult reports whether a run needs every result to its end:
+// a report file, or metrics, lists every case.
+func keepsEveryResult(o runOptions) bool {
+	return writesReportFile(o) || o.metrics != "" || o.pushgateway != ""
+}
+
+// record takes the result of the variant at position at (once).
+func (v *variantResults) record(at int, r suites.Result) {
+	if at < 0 || at >= v.total || v.done[at] {
+		return
+	}
+	v.done[at] = true
+	v.got++
+	field := labelValue(r.Case.Labels, "field")
+	t := v.fields[field]
+	if t == nil {
+		t = &fieldTally{}
+		v.fields[field] = t
+	}
+	t.add(r)
+	if r.Verdict != check.Skipped {
+		v.sent.add(r.Case)
+	}
+	if v.keepEvery || r.KeepsEvidence() {
+		v.kept = append(v.kept, positioned{at, r})
+		return
+	}
+	v.dropped.Add(r)
+}
+
+// has reports whether the variant at position at has a result.
+func (v *variantResults) has(at int) bool { return at >= 0 && at < v.total && v.done[at] }
+
+// missing is how many variants have no result.
+func (v *variantResults) missing() int { return v.total - v.got }
+
+// ordered is the kept results in the variants' order.
+func (v *variantResults) ordered() []suites.Result {
+	slices.SortFunc(v.kept, func(a, b positioned) int { return a.at - b.at })
+	out := make([]suites.Result, len(v.kept))
+	for i, p := range v.kept {
+		out[i] = p.r
+	}
+	return out
+}
+
+// field is the verdict of a field's spec: want variants of it were
+// selected.
+func (v *variantResults) field(name string, want int) (check.Verdict, string) {
+	t := v.fields[name]
+	if t == nil {
+		t = &fieldTally{}
+	}
+	return t.verdict(want)
+}
+
+// fieldTally counts the verdicts of a field's variants and words the
+// first few failures.
+type fieldTally struct {
+	n, failed, skipped int
+	shown              []string
+}
+
+// shownFailures is how many failed variants a field's spec names.
+const shownFailures = 5
+
+func (t *fieldTally) add(r suites.Result) {
+	t.n++
+	switch r.Verdict {
+	case check.Failed, check.Errored:
+		t.failed++
+		if len(t.shown) < shownFailures {
+			t.shown = append(t.shown, fmt.Sprintf("%s (%s): %s", r.Case.ID, r.Verdict, r.Summary()))
+		}
+	case check.Skipped, check.Waived:
+		t.skipped++
+	}
+}
+
+// verdict is the field's spec's verdict and, but for a pass, why: failed
+// when any variant failed or errored (naming the first few) or want
+// variants were selected and fewer have a result, skipped when every
+// variant was skipped or waived.
+func (t fieldTally) verdict(want int) (check.Verdict, string) {
+	switch {
+	case t.failed > 0:
+		why := fmt.Sprintf("%d of %d variants failed or errored: %s", t.failed, max(want, t.n), strings.Join(t.shown, "; "))
+		if t.failed > len(t.shown) {
+			why += fmt.Sprintf("; and %d more (the reports list them all)", t.failed-len(t.shown))
+		}
+		return check.Failed, why
+	case t.n < want:
+		return check.Failed, fmt.Sprintf("%d of %d variants have no result: not completed", want-t.n, want)
+	case t.skipped == t.n:
+		return check.Skipped, fmt.Sprintf("every one of its %d variants was skipped or waived", t.n)
+	}
+	return check.Passed, ""
+}
