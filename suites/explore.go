@@ -594,7 +594,8 @@ func (e *explorer) add(v variant) {
 	}
 	valid := strings.HasPrefix(v.constraint, Valid)
 	body := v.body(DefaultModel)
-	if e.rs.ValidChat(jsonValue(body)) != valid {
+	decoded := jsonValue(body) // the body as the target decodes it
+	if e.rs.ValidChat(decoded) != valid {
 		return // the schema does not see it as intended: not a probe of it
 	}
 	for _, field := range []string{"n", "max_tokens", "max_completion_tokens"} {
@@ -602,7 +603,7 @@ func (e *explorer) add(v variant) {
 			return // it would ask for more than one output token (n above its maximum)
 		}
 	}
-	key := string(encode(jsonValue(body)))
+	key := string(encode(decoded))
 	if e.bodies[hashOf(key)] {
 		return // the same body under another path (two unions' forms alike)
 	}
