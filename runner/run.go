@@ -198,7 +198,7 @@ func (a App) run(fs *pflag.FlagSet, op *runOptions) (int, error) {
 	if !o.quiet {
 		fmt.Fprintf(a.Stdout, "errconform %s: checking %s against contract %s (%s; %d cases, concurrency %d, %s)\n", version,
 			redactor.String(cfg.Target.BaseURL), contract.Label(), configText(o.configFile, embedded), s.selected.Len(), client.Concurrency(), rateText(cfg.Limits.MaxRPS))
-		if counts := s.selected.exploreCounts(); counts.total > 0 {
+		if counts := s.selected.exploreCounts(); counts.total > 0 && s.selected.plan != nil {
 			fmt.Fprintf(a.Stdout, "explore: %d variants over %d fields of %s\n", counts.total, len(counts.fields), s.selected.plan.Origin())
 		}
 	}
@@ -409,6 +409,9 @@ func (s *session) collect(ctx context.Context) (ordered []suites.Result, notComp
 		}
 	}
 	held(s.selected.head)
+	// A field's spec may still be reading its tally (Ginkgo unwinding
+	// past the deadline).
+	s.mu.Lock()
 	if s.explored.missing() > 0 {
 		for i, c := range s.selected.All() {
 			if s.selected.isVariant(i) && !s.explored.has(i-len(s.selected.head)) {
@@ -417,6 +420,7 @@ func (s *session) collect(ctx context.Context) (ordered []suites.Result, notComp
 		}
 	}
 	ordered = append(ordered, s.explored.ordered()...)
+	s.mu.Unlock()
 	held(s.selected.tail)
 	for _, r := range ordered {
 		if ex, judged := r.Judged(); judged && ex.Failure == probe.FailureCancelled {
