@@ -51,8 +51,9 @@ func (l caseList) All() iter.Seq2[int, suites.Case] {
 		}
 		if l.plan != nil {
 			more := true
-			// The walk's error (too many variants) was the selection's,
-			// before anything was sent.
+			// The walk's only error (too many variants) is the
+			// selection's: selectCases walked this same plan first and
+			// returned it, so a list is never made from such a plan.
 			_ = l.plan.Walk(func(c suites.Case) bool {
 				if !l.keep(c) {
 					return true
@@ -109,11 +110,13 @@ func (e nothingToRerun) Error() string {
 // prove the run tests the intended target with a working key and model.
 // It walks the plan once, to check the selectors against every ID and
 // count what they select; a plan with more variants than its cap fails
-// here (suites.ErrTooManyVariants), before anything is sent.
+// here (suites.ErrTooManyVariants), before anything is sent, and before
+// the selectors' own errors: a configuration error is the configuration's
+// whatever the command line says.
 func selectCases(o runOptions, head, tail []suites.Case, plan *suites.ExplorePlan, target reportTarget) (caseList, error) {
-	filter, err := parseLabelFilter(o.labelFilter)
-	if err != nil {
-		return caseList{}, err
+	filter, filterErr := parseLabelFilter(o.labelFilter)
+	if filterErr != nil {
+		filter = func([]string) bool { return false }
 	}
 	var patterns []string
 	for _, p := range o.cases {
@@ -122,10 +125,9 @@ func selectCases(o runOptions, head, tail []suites.Case, plan *suites.ExplorePla
 		}
 	}
 	var rerun map[string]bool
+	var rerunErr error
 	if o.rerunFailed != "" {
-		if rerun, err = failedIn(o.rerunFailed, target); err != nil {
-			return caseList{}, err
-		}
+		rerun, rerunErr = failedIn(o.rerunFailed, target)
 	}
 	patternMatched := make([]bool, len(patterns))
 	rerunKnown := map[string]bool{}
@@ -179,6 +181,12 @@ func selectCases(o runOptions, head, tail []suites.Case, plan *suites.ExplorePla
 			return caseList{}, err
 		}
 		list.variants.finish()
+	}
+	if filterErr != nil {
+		return caseList{}, filterErr
+	}
+	if rerunErr != nil {
+		return caseList{}, rerunErr
 	}
 	if badPattern != nil {
 		return caseList{}, badPattern

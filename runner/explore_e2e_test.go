@@ -225,6 +225,16 @@ func TestBadExploreSectionIsRefused(t *testing.T) {
 	data, err := os.ReadFile(cfgPath)
 	require.NoError(t, err)
 	dir := t.TempDir()
+	// A request schema whose selection has more variants than explore
+	// makes (20,000): 20,100 top-level strings, each with its wrong type.
+	var props []string
+	for i := range 20100 {
+		props = append(props, fmt.Sprintf(`"f%05d": {"type": "string"}`, i))
+	}
+	huge := filepath.Join(dir, "huge.json")
+	require.NoError(t, os.WriteFile(huge, []byte(`{"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": {},
+	  "components": {"schemas": {"CreateChatCompletionRequest": {"type": "object", "required": ["model", "messages"], "properties": {
+	    "model": {"type": "string"}, "messages": {"type": "array", "minItems": 1, "items": {"type": "object"}}, `+strings.Join(props, ",")+`}}}}}`), 0o600))
 	tests := []struct {
 		name, section, field string
 	}{
@@ -232,12 +242,16 @@ func TestBadExploreSectionIsRefused(t *testing.T) {
 		{"an exclude glob that is not one", "explore:\n  fields:\n    exclude: [\"top_[p\"]\n", "explore.fields.exclude"},
 		{"a selection matching no field", "explore:\n  fields:\n    include: [no_such_field]\n", "explore.fields"},
 		{"a request schema that does not exist", "explore:\n  request_schema: " + filepath.Join(dir, "missing.json") + "\n", "explore.request_schema"},
+		{"a selection with more variants than explore makes", "explore:\n  request_schema: " + huge + "\n  fields:\n    include: [\"f*\"]\n", "explore.fields"},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			file := filepath.Join(dir, fmt.Sprintf("bad-%d.yaml", i))
 			require.NoError(t, os.WriteFile(file, append(append([]byte(nil), data...), tt.section...), 0o600))
-			for _, args := range [][]string{{"config", "check", file}, {"explore", "--config", file}, {"run", "--config", file}} {
+			// The configuration's error comes first, whatever else the
+			// command line gets wrong.
+			for _, args := range [][]string{{"config", "check", file}, {"explore", "--config", file}, {"run", "--config", file},
+				{"explore", "--config", file, "--label-filter", "((("}} {
 				out := errconform(t, nil, args...)
 				assert.Equal(t, 2, out.code, "%v: %s", args, out.stdout+out.stderr)
 				assert.Contains(t, out.stderr, file+": "+tt.field, "%v names the field", args)
@@ -247,10 +261,11 @@ func TestBadExploreSectionIsRefused(t *testing.T) {
 	}
 }
 
-// explore --rerun-failed selects exactly the variants that failed (and
-// the positive controls), found by walking the variants again; --case
-// narrows it further.
-func TestExploreRerunsTheFailedVariants(t *testing.T) {
+// clampedExplore serves the reference behind the clamp-out-of-range
+// explore mutant and explores it once: its config, the JSON report and
+// the IDs of the variants that failed.
+func clampedExplore(t *testing.T) (cfgPath, report string, failed []string) {
+	t.Helper()
 	var clamp mutants.ExploreMutant
 	for _, m := range mutants.ExploreMutants() {
 		if m.Name == "clamp-out-of-range" {
@@ -258,19 +273,25 @@ func TestExploreRerunsTheFailedVariants(t *testing.T) {
 		}
 	}
 	require.NotNil(t, clamp.Wrap)
-	cfgPath, _ := serveReferenceWith(t, clamp.Wrap, nil)
-	first := filepath.Join(t.TempDir(), "first.json")
-	out := errconform(t, nil, "explore", "--config", cfgPath, "--quiet", "--json", first)
+	cfgPath, _ = serveReferenceWith(t, clamp.Wrap, nil)
+	report = filepath.Join(t.TempDir(), "first.json")
+	out := errconform(t, nil, "explore", "--config", cfgPath, "--quiet", "--json", report)
 	require.Equal(t, 1, out.code, out.stdout+out.stderr)
-	var failed []string
-	for _, c := range readJSONReport(t, first).Cases {
+	for _, c := range readJSONReport(t, report).Cases {
 		if c.Verdict == check.Failed {
 			failed = append(failed, c.ID)
 		}
 	}
 	require.NotEmpty(t, failed)
+	return cfgPath, report, failed
+}
 
-	out = errconform(t, nil, "explore", "--config", cfgPath, "--rerun-failed", first, "--dry-run")
+// explore --rerun-failed selects exactly the variants that failed (and
+// the positive controls), found by walking the variants again; --case
+// narrows it further.
+func TestExploreRerunsTheFailedVariants(t *testing.T) {
+	cfgPath, first, failed := clampedExplore(t)
+	out := errconform(t, nil, "explore", "--config", cfgPath, "--rerun-failed", first, "--dry-run")
 	require.Equal(t, 0, out.code, out.stdout+out.stderr)
 	assert.Contains(t, out.stdout, fmt.Sprintf("%d cases selected, nothing is sent", len(failed)+len(controlIDs)))
 	assert.Equal(t, len(failed), strings.Count(out.stdout, "\n  SEND  explore/"), "the failed variants, nothing else")
@@ -322,4 +343,58 @@ func TestCutShortExploreGivesEveryVariantAResult(t *testing.T) {
 			}
 		})
 	}
+}
+
+// run --explore runs the catalogue and the variants in one run, in order:
+// the catalogue's cases, the variants, then the cases that run alone;
+// against the reference every one passes.
+func TestRunWithExploreKeepsTheOrder(t *testing.T) {
+	var before, alone []string
+	for _, c := range suites.Catalogue() {
+		if c.Alone {
+			alone = append(alone, c.ID)
+		} else {
+			before = append(before, c.ID)
+		}
+	}
+	require.NotEmpty(t, alone)
+	var variants []string
+	for _, v := range coreVariants(t) {
+		variants = append(variants, v.ID)
+	}
+	report := filepath.Join(t.TempDir(), "run.json")
+	out := errconform(t, nil, "run", "--explore", "--target", "reference", "--quiet", "--json", report)
+	require.Equal(t, 0, out.code, out.stdout+out.stderr)
+	var got []string
+	for _, c := range readJSONReport(t, report).Cases {
+		got = append(got, c.ID)
+		assert.Contains(t, []check.Verdict{check.Passed, check.Skipped}, c.Verdict, c.ID)
+	}
+	assert.Equal(t, append(append(before, variants...), alone...), got)
+	assert.Contains(t, out.stdout, fmt.Sprintf("Explore: %d of %d variants sent", len(variants), len(variants)))
+}
+
+// A run without a report keeps only its failed variants' results and
+// counts the others: its summary and exit code are those of the same run
+// writing a report, waived variants included.
+func TestExploreSummaryIsTheSameWithoutAReport(t *testing.T) {
+	cfgPath, _, failed := clampedExplore(t)
+	require.Greater(t, len(failed), 2)
+	waivers := filepath.Join(t.TempDir(), "waivers.yaml")
+	text := "waivers:\n"
+	for _, id := range failed[:2] {
+		text += "  - case: " + id + "\n    reason: provider ticket EX-1\n    expires: 2099-12-31\n"
+	}
+	require.NoError(t, os.WriteFile(waivers, []byte(text), 0o600))
+
+	summary := regexp.MustCompile(`\d+ passed, \d+ failed, .*`)
+	withReport := errconform(t, nil, "explore", "--config", cfgPath, "--quiet", "--waivers", waivers, "--json", filepath.Join(t.TempDir(), "r.json"))
+	bare := errconform(t, nil, "explore", "--config", cfgPath, "--quiet", "--waivers", waivers)
+	require.Equal(t, 1, withReport.code, withReport.stdout+withReport.stderr)
+	assert.Equal(t, withReport.code, bare.code)
+	want := summary.FindString(withReport.stdout)
+	assert.Contains(t, want, fmt.Sprintf("%d failed", len(failed)-2))
+	assert.Contains(t, want, "2 waived")
+	assert.Equal(t, want, summary.FindString(bare.stdout))
+	assert.Contains(t, bare.stdout, fmt.Sprintf("Explore: %d of", len(coreVariants(t))))
 }

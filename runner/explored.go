@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/errconform/errconform/check"
+	"github.com/errconform/errconform/probe"
 	"github.com/errconform/errconform/reports"
 	"github.com/errconform/errconform/suites"
 )
@@ -25,6 +26,7 @@ type variantResults struct {
 	sent      exploreCounts // the variants with a result that are not skipped
 	done      []bool        // by position among the variants
 	got       int
+	cancelled int // results stopped in flight, or before they could send
 	kept      []positioned
 	dropped   reports.Summary
 }
@@ -55,6 +57,9 @@ func (v *variantResults) record(at int, r suites.Result) {
 	}
 	v.done[at] = true
 	v.got++
+	if ex, judged := r.Judged(); judged && ex.Failure == probe.FailureCancelled {
+		v.cancelled++
+	}
 	field := labelValue(r.Case.Labels, "field")
 	t := v.fields[field]
 	if t == nil {

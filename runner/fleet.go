@@ -183,7 +183,7 @@ func (a App) runTarget(ctx context.Context, o runOptions, t *fleetTarget, out io
 	t.started = time.Now()
 	t.outcome = reports.OutcomeCompleted
 	defer func() { t.elapsed = time.Since(t.started) }()
-	s := &session{app: a, opts: o, cfg: cfg, selected: heldCases(t.run), waivers: t.res.waivers}
+	s := &session{app: a, opts: o, cfg: cfg, selected: heldCases(t.run), waivers: t.res.waivers, explored: newVariantResults(0, true)}
 	results := map[string]suites.Result{}
 	finish := func(r suites.Result) suites.Result {
 		w, ok := s.waivers[r.Case.ID]

@@ -30,7 +30,7 @@ func (a App) runFleetCommand(fl fleetResolution, invoked time.Time) (int, error)
 	if o.dryRun {
 		for _, t := range plan {
 			fmt.Fprintf(a.Stdout, "target %s:\n", t.name())
-			s := &session{app: a, opts: o, cfg: t.res.cfg, selected: heldCases(t.run)}
+			s := &session{app: a, opts: o, cfg: t.res.cfg, selected: heldCases(t.run), explored: newVariantResults(0, true)}
 			s.printDryRun(fleetRedactor(fl))
 		}
 		return ExitOK, nil

@@ -118,3 +118,16 @@ func TestVariantResultsKeepWhatTheRunNeeds(t *testing.T) {
 		})
 	}
 }
+
+// A variant stopped in flight counts as not completed whether or not its
+// result is kept.
+func TestVariantResultsCountTheCancelled(t *testing.T) {
+	cancelled := suites.Result{Case: suites.Case{ID: "explore/chat/n/null", Labels: []string{"field:n"}}, Verdict: check.Waived,
+		Exchanges: []probe.Exchange{{Failure: probe.FailureCancelled}}}
+	for _, keepEvery := range []bool{false, true} {
+		v := newVariantResults(2, keepEvery)
+		v.record(0, cancelled)
+		v.record(1, suites.Result{Case: suites.Case{ID: "explore/chat/n/wrong-type", Labels: []string{"field:n"}}, Verdict: check.Passed})
+		assert.Equal(t, 1, v.cancelled, "keep every result: %v", keepEvery)
+	}
+}

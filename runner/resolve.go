@@ -321,6 +321,9 @@ func (res *resolution) check() error {
 				// catalogue; the IDs are let go with the waivers loaded.
 				walked = true
 				if plan, err := res.explorePlan(); err == nil {
+					// Its one error, too many variants, was returned
+					// above: a configured selection is walked there
+					// (check or selectCases); the default has ~500.
 					_ = plan.Walk(func(c suites.Case) bool {
 						known[c.ID] = true
 						return true

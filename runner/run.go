@@ -402,6 +402,9 @@ func (s *session) collect(ctx context.Context) (ordered []suites.Result, notComp
 			if !ok {
 				r, ok = prefetch[c.ID]
 			}
+			if ex, judged := r.Judged(); ok && judged && ex.Failure == probe.FailureCancelled {
+				notCompleted++ // stopped in flight, or before it could send
+			}
 			if !ok {
 				r = unfinished(c)
 			}
@@ -417,16 +420,15 @@ func (s *session) collect(ctx context.Context) (ordered []suites.Result, notComp
 			if s.selected.isVariant(i) && !s.explored.has(i-len(s.selected.head)) {
 				s.explored.record(i-len(s.selected.head), unfinished(c))
 			}
+			if s.explored.missing() == 0 {
+				break // the rest have theirs: no need to make them
+			}
 		}
 	}
 	ordered = append(ordered, s.explored.ordered()...)
+	notCompleted += s.explored.cancelled // kept or not
 	s.mu.Unlock()
 	held(s.selected.tail)
-	for _, r := range ordered {
-		if ex, judged := r.Judged(); judged && ex.Failure == probe.FailureCancelled {
-			notCompleted++ // stopped in flight, or before it could send
-		}
-	}
 	return ordered, notCompleted, ginkgoReport
 }
 

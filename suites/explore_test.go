@@ -1,6 +1,8 @@
 package suites_test
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -44,6 +46,20 @@ func TestExploreIDsAreStable(t *testing.T) {
 	golden, err := os.ReadFile("testdata/explore-ids.golden")
 	require.NoError(t, err)
 	assert.Equal(t, string(golden), text, "explore's variants changed: rewrite testdata/explore-ids.golden with -update if that is intended")
+
+	// Their bodies too, as one digest: every ID with the body it sends.
+	cfg := config.Config{Auth: config.Auth{APIKey: "sk-test-0123456789"}, Fixtures: config.Fixtures{Model: suites.DefaultModel}}
+	digest := sha256.New()
+	for _, c := range first {
+		fmt.Fprintf(digest, "%s\n%s\n", c.ID, c.Request(cfg).Body)
+	}
+	sum := hex.EncodeToString(digest.Sum(nil)) + "\n"
+	if *update {
+		require.NoError(t, os.WriteFile("testdata/explore-bodies.sha256", []byte(sum), 0o644))
+	}
+	golden, err = os.ReadFile("testdata/explore-bodies.sha256")
+	require.NoError(t, err)
+	assert.Equal(t, string(golden), sum, "explore's bodies changed: rewrite testdata/explore-bodies.sha256 with -update if that is intended")
 }
 
 // Every invalid variant breaks the schema, every positive control keeps
