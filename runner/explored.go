@@ -17,8 +17,8 @@ import (
 // the results themselves where the run needs them: every one when a report
 // or metrics are written, else only the failed and errored ones (the
 // summary's failure groups), the others counted in dropped. A run that
-// writes no report then holds, per variant, one bit of state, whatever the
-// number of variants.
+// writes no report then holds a flag per variant, and otherwise memory
+// that does not grow with the number of variants.
 type variantResults struct {
 	keepEvery bool
 	total     int

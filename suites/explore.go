@@ -629,7 +629,7 @@ func (e *explorer) add(v variant) {
 
 // hashOf is a string's 64-bit FNV-1a hash: what the explorer keeps of
 // each body and ID it made (a collision, at odds of about one in 10^11
-// for the largest selection, would drop one variant, the same one on
+// at the 20,000-variant cap, would drop one variant, the same one on
 // every walk).
 func hashOf(s string) uint64 {
 	h := fnv.New64a()
