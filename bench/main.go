@@ -40,6 +40,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
@@ -49,7 +50,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -132,15 +133,11 @@ func interleaved(n int, a, b []string) (wallA, wallB time.Duration, rssA, rssB r
 // rssStats are the peak resident set sizes of repeated runs, in KiB.
 type rssStats struct{ peak, median int64 }
 
-func statsOf(rsses []int64) rssStats {
-	sorted := append([]int64(nil), rsses...)
-	sort.Slice(sorted, func(i, j int) bool { return sorted[i] < sorted[j] })
-	return rssStats{peak: sorted[len(sorted)-1], median: sorted[len(sorted)/2]}
-}
+func statsOf(rsses []int64) rssStats { return rssStats{peak: slices.Max(rsses), median: median(rsses)} }
 
-func median(walls []time.Duration) time.Duration {
-	sorted := append([]time.Duration(nil), walls...)
-	sort.Slice(sorted, func(i, j int) bool { return sorted[i] < sorted[j] })
+// median is the middle of the values (the upper one of an even count).
+func median[T cmp.Ordered](values []T) T {
+	sorted := slices.Sorted(slices.Values(values))
 	return sorted[len(sorted)/2]
 }
 
@@ -156,8 +153,7 @@ func measure(n int, name string, args ...string) (time.Duration, int64, error) {
 		walls = append(walls, s.wall)
 		peak = max(peak, s.maxRSS)
 	}
-	sort.Slice(walls, func(i, j int) bool { return walls[i] < walls[j] })
-	return walls[len(walls)/2], peak, nil
+	return median(walls), peak, nil
 }
 
 func freeAddr() (string, error) {

@@ -27,11 +27,7 @@ func FleetFormats() []Format {
 		return func(in Input) (string, error) { return text(f(in.Fleet)) }
 	}
 	templated := func(f func(io.Writer, JSONReport) error) func(Input) (string, error) {
-		return func(in Input) (string, error) {
-			var b strings.Builder
-			err := f(&b, in.Fleet)
-			return b.String(), err
-		}
+		return func(in Input) (string, error) { return written(func(w io.Writer) error { return f(w, in.Fleet) }) }
 	}
 	return []Format{
 		{Name: "junit", Render: render(RenderFleetJUnit)},

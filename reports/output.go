@@ -61,14 +61,10 @@ func Formats() []Format {
 		{Name: "json", Render: func(in Input) (string, error) { return text(indentedJSON(in.jsonReport())) }},
 		{Name: "ctrf", Render: func(in Input) (string, error) { return text(indentedJSON(buildCTRF(in.Run, in.jsonReport()))) }},
 		{Name: "html", Render: func(in Input) (string, error) {
-			var b strings.Builder
-			err := RenderHTML(&b, in.jsonReport(), in.Contract)
-			return b.String(), err
+			return written(func(w io.Writer) error { return RenderHTML(w, in.jsonReport(), in.Contract) })
 		}},
 		{Name: "markdown", Append: true, Render: func(in Input) (string, error) {
-			var b strings.Builder
-			err := RenderMarkdown(&b, in.jsonReport(), in.Contract)
-			return b.String(), err
+			return written(func(w io.Writer) error { return RenderMarkdown(w, in.jsonReport(), in.Contract) })
 		}},
 	}
 }
@@ -85,8 +81,15 @@ func WriteFormat(name, path string, in Input) error {
 }
 
 // text is a rendering as text: one copy of it (the templates' renderings
-// are written as text in the first place, with none).
+// are written as text in the first place, with none: written).
 func text(data []byte, err error) (string, error) { return string(data), err }
+
+// written is what render writes, as text.
+func written(render func(io.Writer) error) (string, error) {
+	var b strings.Builder
+	err := render(&b)
+	return b.String(), err
+}
 
 func indentedJSON(v any) ([]byte, error) {
 	data, err := json.MarshalIndent(v, "", "  ")

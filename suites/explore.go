@@ -604,7 +604,8 @@ func (e *explorer) add(v variant) {
 		}
 	}
 	key := string(encode(decoded))
-	if e.bodies[hashOf(key)] {
+	bodyHash := hashOf(key)
+	if e.bodies[bodyHash] {
 		return // the same body under another path (two unions' forms alike)
 	}
 	if e.made >= maxExploreVariants {
@@ -612,7 +613,7 @@ func (e *explorer) add(v variant) {
 		return
 	}
 	e.made++
-	e.bodies[hashOf(key)] = true
+	e.bodies[bodyHash] = true
 	v.id = exploreID(v.display, v.constraint)
 	for n := 2; e.ids[hashOf(v.id)]; n++ {
 		v.id = exploreID(v.display, fmt.Sprintf("%s-%d", v.constraint, n))
