@@ -13,6 +13,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -497,7 +498,9 @@ func All() []Mutant {
 				resp.header.Set("X-Debug-Authorization", r.Header.Get("Authorization"))
 			})},
 		{Name: "sse-errors", Description: "errors to stream: true requests sent as a server-sent event",
-			Breaks: []string{"no-stream", "content-type", "json"}, Affects: func(c suites.Case) bool { return c.Expect.Stream && answersError(c) },
+			Breaks: []string{"no-stream", "content-type", "json"}, Affects: func(c suites.Case) bool {
+				return c.Expect.Stream && answersError(c) && json.Valid(c.Request(credentialProbe).Body)
+			},
 			Wrap: func(next http.Handler) http.Handler {
 				return rewrite(func(r *http.Request, resp *response) {
 					if resp.status < 400 || !requestsStream(resp) {
@@ -684,7 +687,140 @@ func All() []Mutant {
 				}
 				return append(append([]byte("data: "), bytes.TrimSpace(body)...), []byte("\n\ndata: [DONE]\n\n")...)
 			})},
+		{Name: "unknown-model-400", Description: "a chat request for a model the gateway does not know is refused as a validation error: 400 invalid_value on model",
+			Breaks: []string{"status"}, Affects: func(c suites.Case) bool { return c.Situation == "unknown-model" && c.Endpoint == "chat" },
+			Wrap: onErrors(func(r *http.Request, resp *response) {
+				if r.Method != http.MethodPost || !strings.HasSuffix(r.URL.Path, "/chat/completions") || !bytes.Contains(resp.body, []byte("does not exist")) {
+					return // not the unknown model's answer (a file's 404, say)
+				}
+				resp.status = http.StatusBadRequest
+				editError(func(e map[string]any) {
+					e["type"], e["code"], e["param"] = "invalid_request_error", "invalid_value", "model"
+				})(r, resp)
+			}, 404)},
+		{Name: "lax-key-compare", Description: "the key is compared by its first 16 characters, after taking the first word of the token: the valid key altered at its end, or sent twice, is served",
+			Breaks: []string{"status"}, Affects: func(c suites.Case) bool {
+				return slices.ContainsFunc([]string{"key-appended", "key-truncated", "key-char-changed", "key-twice"},
+					func(slug string) bool { return strings.HasPrefix(c.ID, "auth/"+slug+"/") })
+			},
+			Wrap: func(next http.Handler) http.Handler {
+				key := referenceConfig(next, "lax-key-compare").Auth.APIKey
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					scheme, rest, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+					if fields := strings.Fields(rest); strings.EqualFold(scheme, "Bearer") && len(fields) > 0 && len(fields[0]) >= 16 && fields[0][:16] == key[:16] {
+						r = r.Clone(r.Context())
+						r.Header.Set("Authorization", "Bearer "+key)
+					}
+					next.ServeHTTP(w, r)
+				})
+			}},
+		{Name: "case-sensitive-scheme", Description: "the scheme is compared as written: \"bearer <key>\" is refused with 401",
+			Breaks: []string{"status"}, Affects: idPrefix("auth/lowercase-scheme/"),
+			Wrap: func(next http.Handler) http.Handler {
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if auth := r.Header.Get("Authorization"); auth != "" && !strings.HasPrefix(auth, "Bearer ") {
+						r = r.Clone(r.Context())
+						r.Header.Set("Authorization", "Basic "+auth) // refused as the reference refuses any other scheme
+					}
+					next.ServeHTTP(w, r)
+				})
+			}},
+		{Name: "strict-media-type-500", Description: "a JSON route answers 500 {\"status\":\"failure\"} when Content-Type is not exactly application/json",
+			Breaks: []string{"status"}, Affects: func(c suites.Case) bool {
+				r := c.Request(credentialProbe)
+				return r.Method == http.MethodPost && r.Path == "/chat/completions" && r.Header.Get("Content-Type") != "application/json"
+			},
+			Wrap: rewrite(func(r *http.Request, resp *response) {
+				if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/chat/completions") && r.Header.Get("Content-Type") != "application/json" {
+					failure(resp)
+				}
+			})},
+		{Name: "first-item-checked-only", Description: "a list is checked by its first item only (messages[0], content[0], tools[0]); the items after it go on unchecked (here: dropped)",
+			Breaks: []string{"status"}, Affects: laterItemCase,
+			Wrap: func(next http.Handler) http.Handler {
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					body, _ := io.ReadAll(io.LimitReader(r.Body, 16<<20))
+					next.ServeHTTP(w, withBody(r, firstItemsOnly(body)))
+				})
+			}},
+		{Name: "null-crash-500", Description: "a required field sent as null crashes the handler: 500 {\"status\":\"failure\"}",
+			Breaks: []string{"status"}, Affects: func(c suites.Case) bool { return strings.HasSuffix(strings.TrimSuffix(c.ID, "/stream"), "-null") },
+			Wrap: rewrite(func(_ *http.Request, resp *response) {
+				var body map[string]json.RawMessage
+				if json.Unmarshal(resp.requestBody, &body) != nil {
+					return
+				}
+				for _, field := range []string{"model", "messages"} {
+					if v, ok := body[field]; ok && string(v) == "null" {
+						failure(resp)
+					}
+				}
+			})},
+		{Name: "sniffed-stream-sse", Description: "a body that says \"stream\": true is answered as an event stream even when it is not valid JSON, its error an event",
+			Breaks: []string{"no-stream", "content-type", "json"}, Affects: idPrefix("request/malformed-json-stream"),
+			Wrap: onErrors(func(_ *http.Request, resp *response) {
+				if json.Valid(resp.requestBody) || !bytes.Contains(resp.requestBody, []byte(`"stream": true`)) {
+					return
+				}
+				resp.header.Set("Content-Type", "text/event-stream")
+				resp.body = append(append([]byte("data: "), bytes.TrimSpace(resp.body)...), []byte("\n\ndata: [DONE]\n\n")...)
+			})},
 	}
+}
+
+// laterItemCase: a case whose bad value is in a later item of a list.
+func laterItemCase(c suites.Case) bool {
+	id := strings.TrimSuffix(c.ID, "/stream")
+	return strings.HasSuffix(id, "-second-message") || strings.HasSuffix(id, "-second-invalid") || strings.HasSuffix(id, "-second-wrong-type")
+}
+
+// firstItemsOnly drops the items after the first of messages, of each
+// message's content array and of tools that a check of the first item only
+// would have refused: the upstream never sees them, as if it ignored them.
+func firstItemsOnly(body []byte) []byte {
+	var doc map[string]any
+	if json.Unmarshal(body, &doc) != nil {
+		return body
+	}
+	doc["messages"] = laterValid(doc["messages"], func(m any) bool {
+		msg, _ := m.(map[string]any)
+		role, _ := msg["role"].(string)
+		return slices.Contains([]string{"system", "user", "assistant", "tool", "developer", "function"}, role)
+	})
+	messages, _ := doc["messages"].([]any)
+	for _, m := range messages {
+		if msg, ok := m.(map[string]any); ok && msg["content"] != nil {
+			msg["content"] = laterValid(msg["content"], func(p any) bool {
+				part, _ := p.(map[string]any)
+				typ, _ := part["type"].(string)
+				return slices.Contains([]string{"text", "image_url", "input_audio", "file", "refusal", "video_url", "input_file"}, typ)
+			})
+		}
+	}
+	if tools, ok := doc["tools"]; ok {
+		doc["tools"] = laterValid(tools, func(t any) bool { _, ok := t.(map[string]any); return ok })
+	}
+	out, err := json.Marshal(doc)
+	if err != nil {
+		return body
+	}
+	return out
+}
+
+// laterValid keeps a list's first item and those after it that valid
+// accepts; anything that is not a list of two or more comes back as is.
+func laterValid(v any, valid func(any) bool) any {
+	items, ok := v.([]any)
+	if !ok || len(items) < 2 {
+		return v
+	}
+	kept := items[:1:1]
+	for _, item := range items[1:] {
+		if valid(item) {
+			kept = append(kept, item)
+		}
+	}
+	return kept
 }
 
 // midStreamCase: a stream: true case whose error the contract lets arrive

@@ -284,7 +284,25 @@ var authVariants = []authVariant{
 	{slug: "shaped-unknown-key", title: "an unknown key shaped like the configured one",
 		sends: "a key with the configured key's prefix, length and alphabet and a random tail", situation: "unknown-key",
 		key: func(cfg config.Config) string { return ShapedUnknownKey(cfg.Auth.APIKey) }},
+	// Credential variants around the valid key: a gateway that compares
+	// only a prefix of the token, or trims, or splits on spaces, serves
+	// them. Each carries the configured key almost whole, so each is a
+	// secret for every output.
+	{slug: "key-appended", title: "the valid key with a character appended", sends: "the configured key with one character appended",
+		situation: "unknown-key", secretCredential: always, key: func(cfg config.Config) string { return AlteredKey(cfg.Auth.APIKey, KeyAppended) }},
+	{slug: "key-truncated", title: "the valid key with its last character cut", sends: "the configured key without its last character",
+		situation: "unknown-key", secretCredential: always, key: func(cfg config.Config) string { return AlteredKey(cfg.Auth.APIKey, KeyTruncated) }},
+	{slug: "key-char-changed", title: "the valid key with its last character changed", sends: "the configured key with its last character replaced",
+		situation: "unknown-key", secretCredential: always, key: func(cfg config.Config) string { return AlteredKey(cfg.Auth.APIKey, KeyCharChanged) }},
+	{slug: "key-twice", title: "the valid key twice in one Authorization header", sends: "Authorization: Bearer <valid key> <valid key>",
+		situation: "malformed-credential", secretCredential: always,
+		authorization: rawAuth(func(cfg config.Config) (string, string) {
+			return bearer(cfg.Auth.APIKey + " " + cfg.Auth.APIKey), cfg.Auth.APIKey + " " + cfg.Auth.APIKey
+		})},
 }
+
+// always marks a variant's credential as made from a configured secret.
+func always(config.Config) bool { return true }
 
 // request builds the variant's request on an endpoint.
 func (v authVariant) request(cfg config.Config, e endpoint) probe.Request {
@@ -294,7 +312,9 @@ func (v authVariant) request(cfg config.Config, e endpoint) probe.Request {
 		r.CredentialIsSecret = v.secretCredential != nil && v.secretCredential(cfg)
 		return r
 	}
-	return e.keyed(cfg, v.key(cfg))
+	r := e.keyed(cfg, v.key(cfg))
+	r.CredentialIsSecret = v.secretCredential != nil && v.secretCredential(cfg)
+	return r
 }
 
 // situations returns every case in a stable order, each with its
@@ -308,6 +328,7 @@ func situations() []Case {
 	cases = append(cases, routeAndFileCases()...)
 	cases = append(cases, fixtureCases()...)
 	cases = append(cases, newRouteAndKeyCases()...)
+	cases = append(cases, gateCases()...)
 	return append(cases, streamTwins(cases)...)
 }
 

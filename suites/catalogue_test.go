@@ -85,7 +85,7 @@ func TestCatalogueIsWellFormedUnderEveryContract(t *testing.T) {
 				assert.NotEmpty(t, c.Title, c.ID)
 				assert.NotEmpty(t, c.Sends, c.ID)
 				assert.True(t, strings.HasPrefix(c.ID, c.Group+"/"), c.ID)
-				assert.True(t, c.Control || c.Situation != "", "%s has a situation", c.ID)
+				assert.True(t, c.Control || c.ValidInput || c.Situation != "", "%s has a situation", c.ID)
 				for _, l := range c.Labels {
 					_, err := types.ValidateAndCleanupLabel(l, types.CodeLocation{})
 					assert.NoError(t, err, "%s label %q", c.ID, l)
@@ -100,7 +100,7 @@ func TestCatalogueIsWellFormedUnderEveryContract(t *testing.T) {
 					assert.Contains(t, c.Labels, "not-in-contract", c.ID)
 					continue
 				}
-				assert.True(t, contract.HasStatus(c.Expect.Status) || (c.Control && c.Expect.Status == 200), "%s expects status %d, which the contract lacks", c.ID, c.Expect.Status)
+				assert.True(t, contract.HasStatus(c.Expect.Status) || ((c.Control || c.ValidInput) && c.Expect.Status == 200), "%s expects status %d, which the contract lacks", c.ID, c.Expect.Status)
 				if c.Expect.Code != "" {
 					want, listed := contract.StatusForCode(c.Expect.Code)
 					assert.True(t, listed, "%s expects code %q, which the contract lacks", c.ID, c.Expect.Code)
