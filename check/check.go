@@ -79,6 +79,10 @@ type Expectation struct {
 	// valid and the target should have failed it ("the fault header had no
 	// effect"); empty for requests the contract refuses.
 	IfAccepted string `json:"-"`
+	// AcceptedShould, when set, says why serving the (invalid) request is
+	// no proof of accepting invalid input: the target may ignore a field
+	// it does not implement. A 2xx is then a SHOULD finding (a warning).
+	AcceptedShould string `json:"-"`
 	// ValidInput, set on a valid request that must succeed, says what
 	// makes it valid ("temperature is 2"): a 4xx reads as "refused valid
 	// input: …", a 5xx as "a server error on valid input: …".
@@ -212,20 +216,44 @@ func RuleByID(id string) (Rule, bool) {
 
 // Evaluate runs every rule on an exchange and returns the findings. For an
 // expected success (a positive control) only the rules marked onSuccess run.
+//
+// A request the contract refuses that the target served (a 2xx carrying no
+// error) is one cause: the status rule says so, and the rules about an
+// error's shape, type, stream or SDK parse, which would each fire on the
+// success body, are not run. Only the rules that hold for any answer
+// (a complete response, no echoed credential) run beside it.
 func Evaluate(ex probe.Exchange, expect Expectation, contract *spec.Contract) []Finding {
 	in := newInput(ex, expect, contract)
+	accepted := in.acceptedInvalid()
 	var findings []Finding
 	for _, rule := range ruleTable {
 		if (expect.success() && !rule.onSuccess) || !rule.AppliesTo(contract) {
 			continue
 		}
+		if accepted && !judgesAccepted[rule.ID] {
+			continue
+		}
 		rule.Severity = rule.SeverityUnder(contract)
 		for _, f := range rule.check(in) {
 			f.Rule, f.Severity = rule.ID, rule.Severity
+			if accepted && f.Rule == "status" && expect.AcceptedShould != "" {
+				f.Severity = Should
+				f.Message += " (a warning: " + expect.AcceptedShould + ")"
+			}
 			findings = append(findings, bounded(f, expect.Scrub))
 		}
 	}
 	return findings
+}
+
+// judgesAccepted are the rules that judge a served request the contract
+// refuses: its status, and what holds for any answer.
+var judgesAccepted = map[string]bool{"response": true, "status": true, "no-secret-echo": true}
+
+// acceptedInvalid reports whether the target served a request the contract
+// refuses: a 2xx that carries no error object (mid-stream or in its body).
+func (in *input) acceptedInvalid() bool {
+	return in.resp != nil && !in.expect.success() && in.resp.Status >= 200 && in.resp.Status < 300 && !in.midStream && in.errorObject == nil
 }
 
 // success reports whether the case expects a 2xx: a positive control.

@@ -116,3 +116,39 @@ func TestRulesAreUniqueAndDescribed(t *testing.T) {
 		assert.Contains(t, []check.Severity{check.Must, check.Should}, r.Severity)
 	}
 }
+
+// A served request the contract refuses is one cause: the status finding
+// alone (beside what holds for any answer), whatever the success body
+// looks like; under AcceptedShould that finding only warns.
+func TestAcceptedInvalidInputIsOneFinding(t *testing.T) {
+	contract, err := spec.Load()
+	require.NoError(t, err)
+	completion := `{"id":"chatcmpl-1","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"ok"}}]}`
+	stream := "data: {\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\",\"choices\":[]}\n\ndata: [DONE]\n\n"
+	tests := []struct {
+		name, contentType, body string
+		expect                  check.Expectation
+		severity                check.Severity
+	}{
+		{"a served completion", "application/json", completion, check.Expectation{Status: 400, Code: "invalid_value", Param: "temperature"}, check.Must},
+		{"a served stream", "text/event-stream", stream, check.Expectation{Status: 400, Param: "temperature", Stream: true}, check.Must},
+		{"a served field outside the core set", "application/json", completion,
+			check.Expectation{Status: 400, Code: "invalid_value", Param: "logprobs", AcceptedShould: "logprobs is outside the core set"}, check.Should},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			findings := check.Evaluate(exchange(200, tt.contentType, tt.body), tt.expect, contract)
+			require.Len(t, findings, 1, "%v", findings)
+			assert.Equal(t, "status", findings[0].Rule)
+			assert.Equal(t, tt.severity, findings[0].Severity)
+			if tt.expect.AcceptedShould != "" {
+				assert.Contains(t, findings[0].Message, "a warning: logprobs is outside the core set")
+			}
+		})
+	}
+	// An error body under a 2xx is not a served request: every rule judges it.
+	findings := check.Evaluate(exchange(200, "application/json", `{"error":{"message":"bad","type":"invalid_request_error","param":"temperature","code":"invalid_value"}}`),
+		check.Expectation{Status: 400, Code: "invalid_value", Param: "temperature", AcceptedShould: "outside"}, contract)
+	require.NotEmpty(t, findings)
+	assert.Equal(t, check.Must, findings[0].Severity, "a success status carrying an error body is no field the target ignored")
+}

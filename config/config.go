@@ -167,6 +167,10 @@ type Explore struct {
 	Unsupported []string `yaml:"unsupported,omitempty"`
 	// Deep explores the optional members nested inside the fields too.
 	Deep bool `yaml:"deep,omitempty"`
+	// Implements are top-level fields the target declares it implements
+	// (path.Match globs): an invalid value of theirs that is served fails
+	// the run even outside the core set, where it only warns.
+	Implements []string `yaml:"implements,omitempty"`
 }
 
 // ExploreFields are include and exclude globs over top-level field names;

@@ -48,6 +48,7 @@ What is probed comes from the config's explore section:
       include: [temperature, top_p, "*_penalty"]   # default: the core set
       exclude: [seed]
     unsupported: [seed]   # no positive controls; a refusal needs no code
+    implements: [logprobs] # outside the core set, an invalid value served fails (else it warns)
     deep: true            # the optional nested members too (more variants)
 
 The core set: ` + "%s" + `.

@@ -394,7 +394,7 @@ func (res *resolution) exploreFieldsError(err error) error {
 
 // exploreConfigured reports whether a config has an explore section.
 func exploreConfigured(e config.Explore) bool {
-	return e.RequestSchema != "" || len(e.Fields.Include) > 0 || len(e.Fields.Exclude) > 0 || len(e.Unsupported) > 0 || e.Deep
+	return e.RequestSchema != "" || len(e.Fields.Include) > 0 || len(e.Fields.Exclude) > 0 || len(e.Unsupported) > 0 || len(e.Implements) > 0 || e.Deep
 }
 
 // checkRunFlags refuses flag (or environment) values that would switch a

@@ -76,11 +76,15 @@ type ExploreSelection struct {
 	// provider may ignore nested members it does not implement, and would
 	// then read as accepting invalid input.
 	Deep bool
+	// Implements are top-level fields (path.Match globs) the target
+	// declares it implements: outside the core set, an invalid value of
+	// theirs that is served is a failure, not a warning.
+	Implements []string
 }
 
 // SelectionOf reads a config's explore section.
 func SelectionOf(e config.Explore) ExploreSelection {
-	return ExploreSelection{Include: e.Fields.Include, Exclude: e.Fields.Exclude, Unsupported: e.Unsupported, Deep: e.Deep}
+	return ExploreSelection{Include: e.Fields.Include, Exclude: e.Fields.Exclude, Unsupported: e.Unsupported, Deep: e.Deep, Implements: e.Implements}
 }
 
 // selects reports whether the selection probes a top-level field.
@@ -89,15 +93,27 @@ func (s ExploreSelection) selects(field string) bool {
 	if len(include) == 0 {
 		include = CoreFields()
 	}
-	matches := func(globs []string) bool {
-		for _, g := range globs {
-			if ok, _ := path.Match(g, field); ok {
-				return true
-			}
+	return matchesAny(include, field) && !matchesAny(s.Exclude, field)
+}
+
+// matchesAny reports whether a path.Match glob of globs matches field.
+func matchesAny(globs []string, field string) bool {
+	for _, g := range globs {
+		if ok, _ := path.Match(g, field); ok {
+			return true
 		}
-		return false
 	}
-	return matches(include) && !matches(s.Exclude)
+	return false
+}
+
+// mustImplement reports whether the target must refuse an invalid value
+// of a variant: a field of the core set outside the optional nested
+// members that only a deep walk reaches, or a field the target declares
+// it implements. Elsewhere a target may ignore a field it does not
+// implement, and serving the request is then no proof of accepting
+// invalid input.
+func (s ExploreSelection) mustImplement(field string, deepOnly bool) bool {
+	return (contains(CoreFields(), field) && !deepOnly) || matchesAny(s.Implements, field)
 }
 
 func (s ExploreSelection) unsupported(field string) bool {
@@ -144,6 +160,9 @@ type variant struct {
 	// capabilityPart: the value is inside a content part that a model
 	// may not accept at all (an image, audio, a file).
 	capabilityPart bool
+	// deepOnly: the value is inside an optional nested member, which only
+	// a deep walk reaches.
+	deepOnly bool
 	// encoded is the body with DefaultModel, as checked against the schema
 	// and sent (bodyFor puts the run's model in).
 	encoded string
@@ -219,6 +238,9 @@ type explorer struct {
 	bodies   map[uint64]bool // every body made, encoded and hashed
 	tooMany  bool
 	stopped  bool // yield asked for no more
+	// optionalDepth counts the optional nested members the walk is
+	// inside (only a deep walk enters them).
+	optionalDepth int
 }
 
 // ExplorePlan makes the explore variants of a request schema for a
@@ -483,7 +505,14 @@ func (e *explorer) walkInside(sh shape, p []string, display string, base map[str
 					continue
 				}
 			}
-			e.walk(child, append(clone(p), name), display+"."+name, childBase, contains(sh.required, name), depth+1, onStack)
+			optional := !contains(sh.required, name)
+			if optional {
+				e.optionalDepth++
+			}
+			e.walk(child, append(clone(p), name), display+"."+name, childBase, !optional, depth+1, onStack)
+			if optional {
+				e.optionalDepth--
+			}
 		}
 	case sh.types["array"] && sh.items != nil:
 		arr, _ := current.([]any)
@@ -593,6 +622,7 @@ func (e *explorer) add(v variant) {
 		return
 	}
 	valid := strings.HasPrefix(v.constraint, Valid)
+	v.deepOnly = e.optionalDepth > 0
 	body := v.body(DefaultModel)
 	decoded := jsonValue(body) // the body as the target decodes it
 	if e.rs.ValidChat(decoded) != valid {
@@ -672,6 +702,13 @@ func (e *explorer) casesOf(v variant) []Case {
 			c.Situation = missingField
 		}
 		c.Expect = check.Expectation{Param: field, IfAccepted: fmt.Sprintf("accepted invalid input (%s): %s", v.constraint, v.what)}
+		if !e.sel.mustImplement(field, v.deepOnly) {
+			// Outside the core set a target may not implement the field,
+			// and then ignores it: served, it warns (fails under --strict).
+			c.Expect.AcceptedShould = fmt.Sprintf("%s is outside the core set, and a target may ignore a field it does not implement "+
+				"(explore.implements: [%s] makes this a failure)", v.display, field)
+			c.Labels = append(c.Labels, "outside-core")
+		}
 		if e.sel.unsupported(field) {
 			c.Labels = append(c.Labels, "unsupported")
 		}

@@ -131,6 +131,12 @@ func (sh shape) wrongTypeValue() (any, bool) {
 		{[]string{"object"}, map[string]any{}},
 		{[]string{"array"}, []any{}},
 	}
+	if sh.types["object"] {
+		// A string is the common shorthand of an object ("image_url": "https://…"
+		// for {"url": …}): a provider may rightly accept it. A number is no
+		// one's shorthand.
+		candidates[0], candidates[1] = candidates[1], candidates[0]
+	}
 	for _, c := range candidates {
 		allowed := false
 		for _, t := range c.types {
