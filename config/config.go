@@ -96,6 +96,8 @@ type Fixtures struct {
 	ExpiredAPIKey       string `yaml:"expired_api_key,omitempty" fixture:"expired_api_key" secret:"true"`
 	// UpstreamRateLimitedModel is a model whose upstream answers 429.
 	UpstreamRateLimitedModel string `yaml:"upstream_rate_limited_model,omitempty" fixture:"upstream_rate_limited_model"`
+	// UpstreamErrorModel is a model whose upstream answers 500.
+	UpstreamErrorModel string `yaml:"upstream_error_model,omitempty" fixture:"upstream_error_model"`
 	// RateLimitEndpoint is the route the rate-limit burst uses: "models"
 	// (GET /models, the default) or "chat" (one-token chat completions),
 	// for gateways that limit only inference routes.
@@ -519,7 +521,7 @@ func (c Config) Validate() error {
 	for _, list := range []struct {
 		field string
 		globs []string
-	}{{"explore.fields.include", c.Explore.Fields.Include}, {"explore.fields.exclude", c.Explore.Fields.Exclude}} {
+	}{{"explore.fields.include", c.Explore.Fields.Include}, {"explore.fields.exclude", c.Explore.Fields.Exclude}, {"explore.implements", c.Explore.Implements}} {
 		for _, g := range list.globs {
 			if _, err := path.Match(g, ""); err != nil || strings.TrimSpace(g) == "" {
 				return &Error{Field: list.field, Msg: fmt.Sprintf("%q is not a field name or glob (path.Match syntax, e.g. \"*_penalty\")", g)}

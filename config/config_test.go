@@ -465,7 +465,7 @@ func TestFixtureKeys(t *testing.T) {
 		"restricted_api_key", "restricted_model", "foreign_file_id", "expired_file_id",
 		"rate_limited_api_key", "rate_limit_burst", "unreachable_model", "slow_model",
 		"internal_error_header", "jwt_hs256_secret", "disabled_api_key", "expired_api_key",
-		"upstream_rate_limited_model", "rate_limit_endpoint",
+		"upstream_rate_limited_model", "upstream_error_model", "rate_limit_endpoint",
 	}
 	assert.Equal(t, want, config.FixtureKeys())
 	// Every key is also accepted by the YAML decoder under the same name.

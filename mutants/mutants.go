@@ -183,7 +183,8 @@ var credentialProbe = config.Config{
 		RestrictedModel: "mutants/probe-restricted", RateLimitedAPIKey: "sk-mutants-probe-3", ForeignFileID: "file-x", ExpiredFileID: "file-y",
 		TextOnlyModel: "mutants/probe-text-only", ContextWindow: 16, UnreachableModel: "mutants/probe-unreachable", SlowModel: "mutants/probe-slow",
 		InternalErrorHeader: "X-Fault: internal", JWTHS256Secret: "mutants-probe-jwt-secret", DisabledAPIKey: "sk-mutants-probe-4",
-		ExpiredAPIKey: "sk-mutants-probe-5", UpstreamRateLimitedModel: "mutants/probe-upstream-rate-limited"},
+		ExpiredAPIKey: "sk-mutants-probe-5", UpstreamRateLimitedModel: "mutants/probe-upstream-rate-limited",
+		UpstreamErrorModel: "mutants/probe-upstream-error"},
 }
 
 // shapedProbe is credentialProbe with every key shaped like the
@@ -622,30 +623,11 @@ func All() []Mutant {
 				}
 			})},
 		{Name: "upstream-429-as-500", Description: "the upstream's 429 is passed on as the gateway's own 500",
-			Breaks: []string{"status"}, Affects: requestsModel(func(cfg config.Config) string { return cfg.Fixtures.UpstreamRateLimitedModel }),
-			Wrap: func(next http.Handler) http.Handler {
-				cfg := referenceConfig(next, "upstream-429-as-500")
-				faultName, faultValue, err := config.SplitHeader(cfg.Fixtures.InternalErrorHeader)
-				if err != nil {
-					panic("mutants: the reference's fault header: " + err.Error())
-				}
-				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-					body, _ := io.ReadAll(io.LimitReader(r.Body, 16<<20))
-					rec := httptest.NewRecorder()
-					next.ServeHTTP(rec, withBody(r, body))
-					var req struct {
-						Model string `json:"model"`
-					}
-					if rec.Code == http.StatusTooManyRequests && json.Unmarshal(body, &req) == nil && req.Model == cfg.Fixtures.UpstreamRateLimitedModel {
-						// The gateway's own internal error, as the reference writes it.
-						faulted := withBody(r, body)
-						faulted.Header.Set(faultName, faultValue)
-						rec = httptest.NewRecorder()
-						next.ServeHTTP(rec, faulted)
-					}
-					copyRecorded(w, rec)
-				})
-			}},
+			Breaks: []string{"status"}, Affects: requestsModel(upstreamRateLimitedModel),
+			Wrap: asOwn500("upstream-429-as-500", upstreamRateLimitedModel)},
+		{Name: "upstream-500-as-500", Description: "the upstream's 500 is passed on as the gateway's own 500, not as its bad gateway",
+			Breaks: []string{"status"}, Affects: requestsModel(upstreamErrorModel),
+			Wrap: asOwn500("upstream-500-as-500", upstreamErrorModel)},
 		{Name: "code-as-string", Description: "error.code is the status as a string (\"401\"), not the number the contract asks for",
 			Breaks: []string{"equals-status", "shape"}, Affects: answersError, NotFor: codeIsNotStatus,
 			Wrap: onErrors(editError(func(e map[string]any) { e["code"] = fmt.Sprint(e["code"]) }))},
@@ -661,7 +643,7 @@ func All() []Mutant {
 			NotFor: acceptsMidStream,
 			Wrap: func(next http.Handler) http.Handler {
 				cfg := referenceConfig(next, "mid-stream-errors")
-				upstream := map[string]bool{cfg.Fixtures.UnreachableModel: true, cfg.Fixtures.SlowModel: true, cfg.Fixtures.UpstreamRateLimitedModel: true}
+				upstream := upstreamModels(cfg)
 				return onErrors(func(_ *http.Request, resp *response) {
 					if requestsStream(resp) && upstream[requestedModel(resp)] {
 						resp.status = http.StatusOK
@@ -823,6 +805,43 @@ func laterValid(v any, valid func(any) bool) any {
 	return kept
 }
 
+func upstreamRateLimitedModel(cfg config.Config) string { return cfg.Fixtures.UpstreamRateLimitedModel }
+func upstreamErrorModel(cfg config.Config) string       { return cfg.Fixtures.UpstreamErrorModel }
+
+// asOwn500 answers the reference's error for the model that pick names as
+// the gateway's own internal error, as the reference writes it (its fault
+// header), whatever the contract says the upstream's failure becomes.
+func asOwn500(mutant string, pick func(config.Config) string) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		cfg := referenceConfig(next, mutant)
+		faultName, faultValue, err := config.SplitHeader(cfg.Fixtures.InternalErrorHeader)
+		if err != nil {
+			panic("mutants: the reference's fault header: " + err.Error())
+		}
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			body, _ := io.ReadAll(io.LimitReader(r.Body, 16<<20))
+			rec := httptest.NewRecorder()
+			next.ServeHTTP(rec, withBody(r, body))
+			var req struct {
+				Model string `json:"model"`
+			}
+			if rec.Code >= 400 && json.Unmarshal(body, &req) == nil && req.Model == pick(cfg) {
+				faulted := withBody(r, body)
+				faulted.Header.Set(faultName, faultValue)
+				rec = httptest.NewRecorder()
+				next.ServeHTTP(rec, faulted)
+			}
+			copyRecorded(w, rec)
+		})
+	}
+}
+
+// upstreamModels are the reference's models whose upstream fails.
+func upstreamModels(cfg config.Config) map[string]bool {
+	f := cfg.Fixtures
+	return map[string]bool{f.UnreachableModel: true, f.SlowModel: true, f.UpstreamRateLimitedModel: true, f.UpstreamErrorModel: true}
+}
+
 // midStreamCase: a stream: true case whose error the contract lets arrive
 // mid-stream in a 200.
 func midStreamCase(c suites.Case) bool { return c.Expect.Stream && c.Expect.MidStream }
@@ -832,7 +851,7 @@ func midStreamCase(c suites.Case) bool { return c.Expect.Stream && c.Expect.MidS
 func midStreamAnswer(events func(errorBody []byte) []byte) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		cfg := referenceConfig(next, "a mid-stream mutant")
-		upstream := map[string]bool{cfg.Fixtures.UnreachableModel: true, cfg.Fixtures.SlowModel: true, cfg.Fixtures.UpstreamRateLimitedModel: true}
+		upstream := upstreamModels(cfg)
 		return onErrors(func(_ *http.Request, resp *response) {
 			if requestsStream(resp) && upstream[requestedModel(resp)] {
 				resp.status = http.StatusOK

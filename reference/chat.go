@@ -343,6 +343,8 @@ func (s *Server) callUpstream(ctx context.Context, m model) *apiError {
 	case upstreamRateLimited:
 		return &apiError{situation: sitUpstreamRateLimited, retryAfter: 1,
 			message: "The model's provider is rate limiting requests. Please retry after 1 second."}
+	case upstreamFailing:
+		return fail(sitUpstreamError, "", "The model's provider answered with a server error. Please retry your request later.")
 	case upstreamSilent:
 		answer := make(chan struct{}) // this upstream never answers
 		timer := time.NewTimer(s.opts.GatewayTimeout)

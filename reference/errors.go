@@ -42,6 +42,7 @@ const (
 	sitUpstreamUnreachable situation = "upstream-unreachable"    // the model's upstream cannot be reached
 	sitUpstreamTimeout     situation = "upstream-timeout"        // the model's upstream never answered
 	sitUpstreamRateLimited situation = "upstream-rate-limited"   // the model's upstream answered 429
+	sitUpstreamError       situation = "upstream-error"          // the model's upstream answered 500
 	// sitUnauthenticatedInvalidBody: no valid credential and an invalid
 	// chat body at once; its outcome says which check comes first.
 	sitUnauthenticatedInvalidBody situation = "unauthenticated-invalid-body"
@@ -54,7 +55,7 @@ func allSituations() []situation {
 		sitMissingCredential, sitMalformedCredential, sitUnknownKey, sitInvalidJWT, sitDisabledKey, sitExpiredKey,
 		sitUnknownRoute, sitUnknownModel, sitFileNotFound, sitFileExpired, sitNoCredits, sitModelNotPermitted,
 		sitCapabilityMismatch, sitContextLength, sitRateLimited, sitInternalError,
-		sitUpstreamUnreachable, sitUpstreamTimeout, sitUpstreamRateLimited, sitUnauthenticatedInvalidBody,
+		sitUpstreamUnreachable, sitUpstreamTimeout, sitUpstreamRateLimited, sitUpstreamError, sitUnauthenticatedInvalidBody,
 	}
 }
 

@@ -24,6 +24,7 @@ const (
 	upstreamUnreachable          // cannot be reached: upstream-unreachable
 	upstreamSilent               // never answers: upstream-timeout after the gateway timeout
 	upstreamRateLimited          // answers 429: upstream-rate-limited
+	upstreamFailing              // answers 500: upstream-error
 )
 
 type model struct {
@@ -54,6 +55,7 @@ func newCatalogue() []model {
 		{id: UnreachableModel, ownedBy: "test", capabilities: all, contextWindow: ContextWindow, upstream: upstreamUnreachable},
 		{id: SlowModel, ownedBy: "test", capabilities: all, contextWindow: ContextWindow, upstream: upstreamSilent},
 		{id: UpstreamRateLimitedModel, ownedBy: "test", capabilities: all, contextWindow: ContextWindow, upstream: upstreamRateLimited},
+		{id: UpstreamErrorModel, ownedBy: "test", capabilities: all, contextWindow: ContextWindow, upstream: upstreamFailing},
 	}
 }
 

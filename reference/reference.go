@@ -46,6 +46,9 @@ const (
 	SlowModel = "test/slow"
 	// UpstreamRateLimitedModel is routed to an upstream that answers 429.
 	UpstreamRateLimitedModel = "test/upstream-rate-limited"
+	// UpstreamErrorModel is routed to an upstream that answers 500
+	// (upstream-error: 502 under the default contract).
+	UpstreamErrorModel = "test/upstream-error"
 	// ContextWindow is every model's context window, in tokens.
 	ContextWindow = 8192
 )
@@ -251,6 +254,7 @@ func (s *Server) Config(baseURL string) config.Config {
 			DisabledAPIKey:           s.disabledKey,
 			ExpiredAPIKey:            s.expiredKey,
 			UpstreamRateLimitedModel: UpstreamRateLimitedModel,
+			UpstreamErrorModel:       UpstreamErrorModel,
 		},
 	}
 }

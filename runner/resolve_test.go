@@ -84,6 +84,8 @@ func TestRunAndConfigCheckResolveAlike(t *testing.T) {
 		{name: "ERRCONFORM_WAIVERS naming an unknown case", config: withKey, env: map[string]string{"ERRCONFORM_WAIVERS": badWaivers}, want: "waivers[0].case"},
 		{name: "explore section", config: withKey + "explore:\n  fields:\n    include: [temperature, \"*_penalty\"]\n  unsupported: [seed]\n  deep: true\n"},
 		{name: "explore glob not a glob", config: withKey + "explore:\n  fields:\n    include: [\"[temperature\"]\n", want: "explore.fields.include"},
+		{name: "explore implements", config: withKey + "explore:\n  implements: [logprobs, \"top_*\"]\n"},
+		{name: "explore implements not a glob", config: withKey + "explore:\n  implements: [\"[logprobs\"]\n", want: "explore.implements"},
 		{name: "explore selecting no field", config: withKey + "explore:\n  fields:\n    include: [no_such_field]\n", want: "explore.fields"},
 		{name: "explore request schema missing", config: withKey + "explore:\n  request_schema: " + filepath.Join(dir, "missing.json") + "\n", want: "explore.request_schema"},
 		{name: "explore request schema not a schema", config: withKey + "explore:\n  request_schema: " + notPEM + "\n", want: "explore.request_schema"},

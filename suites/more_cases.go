@@ -162,6 +162,10 @@ func newRouteAndKeyCases() []Case {
 			}},
 		keyCase("disabled-key", "disabled_api_key", "a key that was disabled", func(cfg config.Config) string { return cfg.Fixtures.DisabledAPIKey }),
 		keyCase("expired-key", "expired_api_key", "a key past its expiry", func(cfg config.Config) string { return cfg.Fixtures.ExpiredAPIKey }),
+		{ID: "upstream/error-model", Endpoint: "chat", Fixtures: []string{"upstream_error_model"},
+			Title: "a model whose upstream answers 500", Sends: "a one-token chat request for fixtures.upstream_error_model",
+			Situation: "upstream-error", Expect: check.Expectation{IfAccepted: "the request for the failing upstream's model succeeded: its upstream did not fail"},
+			build: keyedChat(validKey, func(cfg config.Config) string { return cfg.Fixtures.UpstreamErrorModel }, nil)},
 		{ID: "upstream/rate-limited-model", Endpoint: "chat", Fixtures: []string{"upstream_rate_limited_model"},
 			Title: "a model whose upstream answers 429", Sends: "a one-token chat request for fixtures.upstream_rate_limited_model",
 			Situation: "upstream-rate-limited", Expect: check.Expectation{IfAccepted: "the upstream's answer did not reach the client"},
@@ -251,7 +255,7 @@ func twinProbeConfig() config.Config {
 	return config.Config{Auth: config.Auth{APIKey: "sk-twin-probe-0000000000"}, Fixtures: config.Fixtures{
 		Model: DefaultModel, ContextWindow: 16, TextOnlyModel: "m", NoCreditsAPIKey: "k1", RestrictedAPIKey: "k2", RestrictedModel: "m",
 		ForeignFileID: "file-a", ExpiredFileID: "file-b", RateLimitedAPIKey: "k3", UnreachableModel: "m", SlowModel: "m",
-		InternalErrorHeader: "X-Fault: x", DisabledAPIKey: "k4", ExpiredAPIKey: "k5", UpstreamRateLimitedModel: "m",
+		InternalErrorHeader: "X-Fault: x", DisabledAPIKey: "k4", ExpiredAPIKey: "k5", UpstreamRateLimitedModel: "m", UpstreamErrorModel: "m",
 	}}
 }
 
