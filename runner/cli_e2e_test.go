@@ -138,7 +138,7 @@ func TestInterspersedFlags(t *testing.T) {
 	// Long flags with one dash, as Go's flag package took them, still work.
 	out = errconform(t, nil, "run", "-target", "reference", "-label-filter", "group:route", "-json="+report, "-quiet")
 	require.Equal(t, 0, out.code, out.stdout+out.stderr)
-	assert.Len(t, readJSONReport(t, report).Cases, 5, "the route cases and the controls")
+	assert.Len(t, readJSONReport(t, report).Cases, 7, "the route cases and the controls")
 	out = errconform(t, nil, "run", "--target", "reference", "--label-filter", "-quiet")
 	assert.Equal(t, 2, out.code, "a flag's value is never rewritten")
 	assert.Contains(t, out.stderr, `--label-filter "-quiet"`)

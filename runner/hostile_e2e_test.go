@@ -39,7 +39,7 @@ const (
 	// hostileFilter selects the nine GET /v1/models auth cases that need no
 	// fixture: one request each, all prefetched concurrently.
 	hostileFilter  = "endpoint:models-list && no-fixture"
-	hostileCases   = 13          // 10 auth variants on GET /models and the 3 positive controls
+	hostileCases   = 17          // 14 auth variants on GET /models and the 3 positive controls
 	hostileTimeout = time.Second // --gateway-timeout must be shorter: half of it
 	// hostileWallBound: nine cases at concurrency 8 are two waves of at most
 	// one request timeout each, plus process start and report writing; 15s
