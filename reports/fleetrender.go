@@ -391,8 +391,8 @@ func RenderFleetMarkdown(w io.Writer, rep JSONReport) error {
 func RenderFleetHTML(w io.Writer, rep JSONReport) error {
 	bw := bufio.NewWriter(w)
 	view := struct {
-		Report JSONReport
-		Matrix fleetMatrix
+		Report   JSONReport
+		Matrix   fleetMatrix
 		Failed   bool
 		Headline string
 		Waived   []WaivedFailure

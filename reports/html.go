@@ -94,8 +94,8 @@ type htmlView struct {
 	NothingJudged string
 	Partial       string
 	Waived        []WaivedFailure
-	Tiles     []htmlSummaryTile
-	ByFixture []htmlFixtureCount
+	Tiles         []htmlSummaryTile
+	ByFixture     []htmlFixtureCount
 	// NotInContract are the reasons the contract gives for the cases it
 	// does not cover, with how many; OutOfMatrix counts those cases.
 	NotInContract []htmlReasonCount

@@ -38,12 +38,12 @@ type Run struct {
 	// ContractDigest is "sha256:<hex>" of the contract document's bytes
 	// (spec.Contract.Digest), or "" when unknown.
 	ContractDigest string
-	BaseURL         string
-	Embedded        bool
-	Started         time.Time
-	Duration        time.Duration
-	Results         []suites.Result
-	Redactor        *probe.Redactor
+	BaseURL        string
+	Embedded       bool
+	Started        time.Time
+	Duration       time.Duration
+	Results        []suites.Result
+	Redactor       *probe.Redactor
 	// SecretEnv maps each configured secret to the environment variable a
 	// reproduction command uses in its place.
 	SecretEnv map[string]string
