@@ -78,7 +78,7 @@ func (o *runOptions) register(fs *pflag.FlagSet) {
 	fs.StringVar(&o.contract, "contract", "", "judge the target by this error `CONTRACT`: a built-in name ("+strings.Join(spec.BuiltinNames(), ", ")+") or a contract file (overrides contract: in the config; default "+spec.DefaultContract+")")
 	fs.StringVar(&o.labelFilter, "label-filter", "", "run only the cases whose labels match `EXPR`, a Ginkgo label expression such as 'status:401 && !slow' (errconform list --format json shows every case's labels)")
 	fs.StringSliceVar(&o.cases, "case", nil, "run only the case with this `ID`, or the cases whose IDs match it as a glob (path.Match: * does not cross /); repeatable or comma-separated")
-	fs.StringVar(&o.rerunFailed, "rerun-failed", "", "run only the failed and errored cases of an earlier JSON `REPORT` (--json); one without any: say so, send nothing, exit 0")
+	fs.StringVar(&o.rerunFailed, "rerun-failed", "", "run only the failed and errored cases of an earlier JSON `REPORT` (--json): a partial run, for triage, never a gate; one without any: say so, send nothing, exit 2")
 	fs.StringVar(&o.targetFilter, "target-filter", "", "run only the targets of the config's targets: list whose names match `GLOB` (path.Match; comma-separated globs match any); one matching none exits 2")
 	fs.StringVar(&o.shard, "shard", "", "run only shard `I/N` (0 <= I < N) of the (target, case) pairs, for a CI matrix or an Indexed Job; errconform merge combines the shards' --json reports into what one run would have written")
 	fs.BoolVar(&o.explore, "explore", false, "add the explore variants (every selected field of the request schema broken one constraint at a time; explore: in the config) to the catalogue's cases")
