@@ -170,6 +170,15 @@ func BuildFleetCTRF(rep JSONReport) CTRF {
 		contracts = append(contracts, t.Contract)
 	}
 	s.Extra["contracts"] = distinctContracts(contracts)
+	byTarget := map[string]string{}
+	for _, t := range rep.Targets {
+		byTarget[t.Name] = t.Summary.JudgedText()
+	}
+	s.Extra["coverage_by_target"] = byTarget
+	delete(s.Extra, "nothing_judged")
+	if blind := nothingJudgedTargets(rep); len(blind) > 0 {
+		s.Extra["nothing_judged"] = blind
+	}
 	if partial := fleetPartial(rep); partial != "" {
 		s.Extra["partial"] = partial
 	}

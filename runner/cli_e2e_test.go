@@ -323,6 +323,9 @@ func TestSummaryGroupsFailuresByCause(t *testing.T) {
 	require.GreaterOrEqual(t, at, 0, out.stdout)
 	assert.Greater(t, at, strings.Index(out.stdout, "cases in"), "after the counts")
 	groups := strings.Split(strings.TrimRight(out.stdout[at:], "\n"), "\n")[2:]
+	require.NotEmpty(t, groups)
+	assert.Contains(t, groups[len(groups)-1], "errconform: judged ", "the run's last line says how much it judged")
+	groups = groups[:len(groups)-1]
 	require.Len(t, groups, 2, "one group: its line and its example: %s", out.stdout[at:])
 	assert.Regexp(t, `^\s+`+strconv.Itoa(len(expect401))+` cases  type: expected "authentication_error", got "invalid_request_error"`, groups[0])
 	example, ok := strings.CutPrefix(strings.TrimSpace(groups[1]), "e.g. ")

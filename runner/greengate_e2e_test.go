@@ -144,11 +144,29 @@ func TestContractCoveringNothingIsNotGreen(t *testing.T) {
 
 	// The same run as a fleet member, and the same target under its
 	// contract (which covers the cases): green is earned by judging.
-	fleet := writeFleet(t, nil, map[string]any{"name": "blind", "base_url": "reference", "contract": contract})
-	out = errconform(t, nil, "run", "--config", fleet)
-	assert.Equal(t, 1, out.code, out.stdout+out.stderr)
+	fleet := writeFleet(t, nil, map[string]any{"name": "blind", "base_url": "reference", "contract": contract},
+		map[string]any{"name": "seeing", "base_url": "reference"})
+	fdir := t.TempDir()
+	fpath := func(name string) string { return filepath.Join(fdir, name) }
+	out = errconform(t, nil, "run", "--config", fleet, "--json", fpath("f.json"), "--junit", fpath("f.xml"),
+		"--markdown", fpath("f.md"), "--html", fpath("f.html"), "--ctrf", fpath("f.ctrf"))
+	assert.Equal(t, 1, out.code, "one target judging nothing is not hidden by the other: %s", out.stdout+out.stderr)
 	assert.Contains(t, out.stdout, "nothing judged beyond the positive controls")
-	assert.Contains(t, lines(out.stdout)[len(lines(out.stdout))-1], "judged 3 of")
+	assert.Contains(t, lines(out.stdout)[len(lines(out.stdout))-1], fmt.Sprintf("judged %d of %d selected", total+3, 2*total))
+	frep := readJSONReport(t, fpath("f.json"))
+	require.Len(t, frep.Targets, 2)
+	assert.Equal(t, digest, frep.Targets[0].Contract.Digest)
+	assert.Equal(t, 3, frep.Targets[0].Summary.Judged)
+	validateJUnitXSD(t, fpath("f.xml"))
+	for _, f := range []string{"f.xml", "f.md", "f.html", "f.ctrf"} {
+		data, err := os.ReadFile(fpath(f))
+		require.NoError(t, err)
+		assert.Contains(t, string(data), digest, f)
+		assert.Contains(t, string(data), "judged 3 of", f)
+	}
+	md, err = os.ReadFile(fpath("f.md"))
+	require.NoError(t, err)
+	assert.Contains(t, string(md), "❌ nothing judged (blind)")
 }
 
 // Item 4: errconform diff flags a change of contract, by name, version or
