@@ -167,6 +167,20 @@ func TestContractCoveringNothingIsNotGreen(t *testing.T) {
 	md, err = os.ReadFile(fpath("f.md"))
 	require.NoError(t, err)
 	assert.Contains(t, string(md), "❌ nothing judged (blind)")
+
+	// Sharded: a shard may hold nothing to judge, so the shards pass; their
+	// merge judged nothing beyond the controls and is not green.
+	var shards []string
+	for i := 0; i < 2; i++ {
+		p := fpath(fmt.Sprintf("shard-%d.json", i))
+		out = errconform(t, nil, "run", "--config", cfgPath, "--contract", contract, "--quiet", "--shard", fmt.Sprintf("%d/2", i), "--json", p)
+		require.Equal(t, 0, out.code, out.stdout+out.stderr)
+		shards = append(shards, p)
+	}
+	out = errconform(t, nil, append([]string{"merge"}, shards...)...)
+	assert.Equal(t, 1, out.code, out.stdout+out.stderr)
+	assert.Contains(t, out.stderr, "no case beyond the 3 positive control(s) was judged")
+	assert.Contains(t, lines(out.stdout)[len(lines(out.stdout))-1], judged)
 }
 
 // Item 4: errconform diff flags a change of contract, by name, version or
