@@ -159,6 +159,28 @@ func Waive(d Decision, w config.Waiver, now time.Time) Decision {
 	return d
 }
 
+// Redecide is the verdict a judged case's findings, its waiver (nil:
+// none) and the run's settings give, decided as the run decides it: Judge,
+// then Waive at the run's time. errconform merge re-decides every shard's
+// stated verdict with it. A case decided before or without judging an
+// answer has no findings: skipped and errored keep the stated verdict, and
+// a case failed for a fixture --require names (requiredMissing) is failed.
+func Redecide(stated Verdict, findings []Finding, strict, requiredMissing bool, w *config.Waiver, at time.Time) Verdict {
+	verdict := Judge(findings, strict)
+	if len(findings) == 0 {
+		switch {
+		case stated == Skipped || stated == Errored:
+			return stated
+		case requiredMissing:
+			verdict = Failed
+		}
+	}
+	if w != nil {
+		verdict = Waive(Decision{Verdict: verdict}, *w, at).Verdict
+	}
+	return verdict
+}
+
 func fixtureList(keys []string) string {
 	named := make([]string, len(keys))
 	for i, k := range keys {

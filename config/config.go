@@ -141,6 +141,9 @@ type Config struct {
 	Require []string `yaml:"require,omitempty"`
 	// Strict turns SHOULD findings (warnings) into failures.
 	Strict bool `yaml:"strict,omitempty"`
+	// WaiversMaxDays bounds how far from the run's date a waiver may
+	// expire: DefaultWaiversMaxDays when 0, at most MaxWaiversMaxDays.
+	WaiversMaxDays int `yaml:"waivers_max_days,omitempty"`
 	// Contract names the error contract the target is judged by: a
 	// built-in contract's name or the path of a contract file; the default
 	// contract when empty.
@@ -587,6 +590,9 @@ func (c Config) Validate() error {
 		if _, _, err := SplitHeader(h); err != nil {
 			return &Error{Field: "fixtures.internal_error_header", Msg: err.Error()}
 		}
+	}
+	if c.WaiversMaxDays < 0 || c.WaiversMaxDays > MaxWaiversMaxDays {
+		return &Error{Field: "waivers_max_days", Msg: fmt.Sprintf("must be a number of days between 1 and %d (default %d)", MaxWaiversMaxDays, DefaultWaiversMaxDays)}
 	}
 	known := FixtureKeys()
 	for i, r := range c.Require {

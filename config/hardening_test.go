@@ -119,8 +119,11 @@ func TestFilesAreReadWithASizeCap(t *testing.T) {
 	require.NoError(t, os.WriteFile(huge, b.Bytes(), 0o600))
 	known := func(string) bool { return true }
 	loaders := map[string]func(path string) error{
-		"config":  func(p string) error { _, err := config.Load(p, noEnv); return err },
-		"waivers": func(p string) error { _, err := config.LoadWaivers(p, known); return err },
+		"config": func(p string) error { _, err := config.Load(p, noEnv); return err },
+		"waivers": func(p string) error {
+			_, err := config.LoadWaivers(p, known, time.Now(), config.DefaultWaiversMaxDays)
+			return err
+		},
 	}
 	paths := map[string]string{"huge file": huge, "directory": dir}
 	if runtime.GOOS != "windows" {

@@ -282,14 +282,14 @@ func TestSummarizeCountsByTypedReason(t *testing.T) {
 			{Case: nic, Verdict: check.Skipped, Skip: check.NotInContract, Reason: "not in this contract: the contract x has no POST /files"},
 			{Case: plain, Verdict: check.Skipped, Skip: check.FixtureMissing, Reason: "fixture not configured: fixtures.model", Missing: []string{"model"}},
 			{Case: plain, Verdict: check.Passed},
-		}, reports.Summary{Total: 4, Passed: 1, Skipped: 3, NotInContract: 2,
+		}, reports.Summary{Total: 4, Passed: 1, Skipped: 3, NotInContract: 2, Judged: 1,
 			SkippedByFixture: map[string]int{"model": 1}, SkippedByReason: map[string]int{"not-in-contract": 2, "fixture-missing": 1}}},
 		{"untyped reasons are read from their words", []suites.Result{
 			{Case: plain, Verdict: check.Skipped, Reason: "not run: the request budget (3 requests) is spent (after 0 of its requests)"},
 			{Case: plain, Verdict: check.Skipped, Reason: "the key travels in another header"},
 		}, reports.Summary{Total: 2, Skipped: 2,
 			SkippedByFixture: map[string]int{}, SkippedByReason: map[string]int{"not-run": 1, "not-applicable": 1}}},
-		{"nothing skipped", []suites.Result{{Case: plain, Verdict: check.Failed}, {Case: plain, Verdict: check.Waived}}, reports.Summary{Total: 2, Failed: 1, Waived: 1,
+		{"nothing skipped", []suites.Result{{Case: plain, Verdict: check.Failed}, {Case: plain, Verdict: check.Waived}}, reports.Summary{Total: 2, Failed: 1, Waived: 1, Judged: 2,
 			SkippedByFixture: map[string]int{}, SkippedByReason: map[string]int{}}},
 	}
 	for _, tt := range tests {
@@ -306,8 +306,8 @@ func TestWriteSummaryCountsNotInContractApart(t *testing.T) {
 		want, not []string
 	}{
 		{"nothing skipped",
-			reports.Summary{Total: 40, Passed: 40},
-			[]string{"40 cases in 337ms (165 requests): 40 passed, 0 failed, 0 warned, 0 skipped, 0 errored\n"},
+			reports.Summary{Total: 40, Passed: 40, Judged: 40},
+			[]string{"40 cases in 337ms (165 requests), judged 40 of 40 selected: 40 passed, 0 failed, 0 warned, 0 skipped, 0 errored\n"},
 			[]string{"not in this contract", "not run", "fixtures."}},
 		{"cases not in the contract",
 			reports.Summary{Total: 40, Passed: 20, Skipped: 20, NotInContract: 18, SkippedByFixture: map[string]int{"slow_model": 2},

@@ -44,7 +44,10 @@ type CTRFSummary struct {
 	Duration int64 `json:"duration"`
 	// Extra counts the skipped tests per typed skip reason
 	// ("skipped_by_reason") and, apart, the cases the contract does not
-	// cover ("not_in_contract"; also counted in skipped).
+	// cover ("not_in_contract"; also counted in skipped); it says how many
+	// were judged ("judged", "selected", "coverage"), by which contract
+	// ("contract": name, version, digest; a fleet's "contracts"), and lists
+	// every waived failure ("waived_failures").
 	Extra map[string]any `json:"extra,omitempty"`
 }
 
@@ -131,7 +134,13 @@ func buildCTRF(run Run, rep JSONReport) CTRF {
 		}
 	}
 	doc.Results.Summary.Suites = len(groups)
-	doc.Results.Summary.Extra = map[string]any{"not_in_contract": rep.Summary.NotInContract, "skipped_by_reason": rep.Summary.SkippedByReason}
+	extra := ctrfGateExtra(rep.Summary, rep.WaivedFailures())
+	extra["not_in_contract"], extra["skipped_by_reason"] = rep.Summary.NotInContract, rep.Summary.SkippedByReason
+	extra["contract"] = rep.Contract
+	if partial := partialOf(rep.Settings); partial != "" {
+		extra["partial"] = partial
+	}
+	doc.Results.Summary.Extra = extra
 	return doc
 }
 

@@ -36,9 +36,14 @@ type Diff struct {
 	Added           []string `json:"added"`
 	Removed         []string `json:"removed"`
 	// Contracts, when the two reports were judged against different
-	// contracts, names both ("aiand 2026-11 -> openrouter 2026-06"): their
+	// contracts (another name, version or document digest), names both
+	// ("aiand 2026-11 sha256:… -> openrouter 2026-06 sha256:…"): their
 	// verdicts then compare different promises.
 	Contracts string `json:"contracts,omitempty"`
+	// Judged, when the two runs judged different shares of what they
+	// selected, says both ("judged 150 of 157 selected -> judged 3 of 157
+	// selected").
+	Judged string `json:"judged,omitempty"`
 	// NowNotInContract lists the cases the new report's contract does not
 	// cover that the old report judged (among OtherChanges as well).
 	NowNotInContract []string `json:"now_not_in_contract,omitempty"`
@@ -260,10 +265,30 @@ func Compare(old, new JSONReport) Diff {
 	}
 	sort.Strings(d.Added)
 	sort.Strings(d.Removed)
-	if old.Contract.Name != new.Contract.Name && old.Contract.Name != UnknownContract && new.Contract.Name != UnknownContract {
-		d.Contracts = old.Contract.String() + " -> " + new.Contract.String()
+	if contractChanged(old.Contract, new.Contract) {
+		d.Contracts = old.Contract.Described() + " -> " + new.Contract.Described()
+	}
+	if o, n := judgedOf(old), judgedOf(new); o.Judged != n.Judged || o.Total != n.Total {
+		d.Judged = o.JudgedText() + " -> " + n.JudgedText()
 	}
 	return d
+}
+
+// contractChanged reports whether two reports name different contracts:
+// another name (neither unknown), version, or document (both digests
+// known: an older report has none).
+func contractChanged(a, b ContractInfo) bool {
+	if a.Name == UnknownContract || b.Name == UnknownContract {
+		return false
+	}
+	return a.Name != b.Name || a.Version != b.Version || (a.Digest != "" && b.Digest != "" && a.Digest != b.Digest)
+}
+
+// judgedOf is a report's judged and selected counts, from its cases (a
+// report written before errconform counted them has none in its summary).
+func judgedOf(rep JSONReport) Summary {
+	s := SummarizeCases(rep.Cases)
+	return Summary{Judged: s.Judged, JudgedControls: s.JudgedControls, Total: s.Total}
 }
 
 // changeDetail is why a case's verdict is what it is now: "not in this
@@ -295,7 +320,10 @@ func (d Diff) HasRegression() bool { return len(d.Regressions) > 0 }
 func (d Diff) WriteText(w io.Writer, oldName, newName string) {
 	fmt.Fprintf(w, "errconform diff %s -> %s\n", Printable(oldName), Printable(newName))
 	if d.Contracts != "" {
-		fmt.Fprintf(w, "the reports were judged against different contracts: %s\n", Printable(d.Contracts))
+		fmt.Fprintf(w, "CONTRACT CHANGED: the reports were judged against different contracts: %s\n", Printable(d.Contracts))
+	}
+	if d.Judged != "" {
+		fmt.Fprintf(w, "the runs judged different shares of their cases: %s\n", Printable(d.Judged))
 	}
 	section := func(title string, changes []Change) {
 		if len(changes) == 0 {
@@ -319,8 +347,12 @@ func (d Diff) WriteText(w io.Writer, oldName, newName string) {
 	if len(d.Removed) > 0 {
 		fmt.Fprintf(w, "\nRemoved cases (%d): %s\n", len(d.Removed), Printable(strings.Join(d.Removed, ", ")))
 	}
-	fmt.Fprintf(w, "\n%d regressions, %d fixed, %d failing differently, %d other changes, %d new, %d removed\n",
+	fmt.Fprintf(w, "\n%d regressions, %d fixed, %d failing differently, %d other changes, %d new, %d removed",
 		len(d.Regressions), len(d.Fixes), len(d.ChangedFindings), len(d.OtherChanges), len(d.Added), len(d.Removed))
+	if d.Contracts != "" {
+		fmt.Fprintf(w, "; CONTRACT CHANGED (%s)", Printable(d.Contracts))
+	}
+	fmt.Fprintln(w)
 }
 
 // Flatten is a report's cases as one list, each named "<target>: <case

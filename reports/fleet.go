@@ -3,10 +3,13 @@ package reports
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/errconform/errconform/check"
+	"github.com/errconform/errconform/config"
 	"github.com/errconform/errconform/suites"
 )
 
@@ -114,7 +117,7 @@ func fleetReport(toolVersion string, parts []TargetReport, shard *ShardInfo) JSO
 	var first, last time.Time
 	for _, p := range parts {
 		rep.Target.Embedded = rep.Target.Embedded && p.Target.Embedded
-		rep.Summary = addSummaries(rep.Summary, p.Summary)
+		rep.Summary = rep.Summary.Plus(p.Summary)
 		end := p.StartedAt.Add(time.Duration(p.DurationMS) * time.Millisecond)
 		if first.IsZero() || p.StartedAt.Before(first) {
 			first = p.StartedAt
@@ -142,31 +145,12 @@ func fleetContract(parts []TargetReport) ContractInfo {
 	return c
 }
 
-// addSummaries adds b's counts to a's.
-func addSummaries(a, b Summary) Summary {
-	a.Total += b.Total
-	a.Passed += b.Passed
-	a.Failed += b.Failed
-	a.Warned += b.Warned
-	a.Skipped += b.Skipped
-	a.Errored += b.Errored
-	a.Waived += b.Waived
-	a.NotInContract += b.NotInContract
-	for k, v := range b.SkippedByFixture {
-		a.SkippedByFixture[k] += v
-	}
-	for k, v := range b.SkippedByReason {
-		a.SkippedByReason[k] += v
-	}
-	return a
-}
-
 // SummarizeCases counts the verdicts of reported cases, as Summarize counts
 // results' (the missing fixtures come from each case's missing_fixtures).
 func SummarizeCases(cases []CaseReport) Summary {
 	results := make([]suites.Result, len(cases))
 	for i, c := range cases {
-		results[i] = suites.Result{Case: suites.Case{NotInContract: c.NotInContract}, Verdict: c.Verdict, Skip: c.SkipReason,
+		results[i] = suites.Result{Case: suites.Case{NotInContract: c.NotInContract, Control: isControlCase(c)}, Verdict: c.Verdict, Skip: c.SkipReason,
 			Reason: c.Reason, Missing: c.MissingFixtures}
 	}
 	return Summarize(results)
@@ -250,6 +234,9 @@ func Merge(shards []JSONReport, names []string) (JSONReport, error) {
 				m.end = end
 			}
 			for _, c := range t.Cases {
+				if err := checkStatedVerdict(c, t); err != nil {
+					return JSONReport{}, fmt.Errorf("merge: %s: target %s, case %s: %w: the shard was altered, or not written by errconform; refusing it", name, t.Name, c.ID, err)
+				}
 				if _, dup := m.cases[c.ID]; dup {
 					if isControlCase(c) {
 						continue
@@ -287,6 +274,47 @@ func Merge(shards []JSONReport, names []string) (JSONReport, error) {
 		parts = append(parts, part)
 	}
 	return fleetReport(shards[0].Tool.Version, parts, nil), nil
+}
+
+// checkStatedVerdict re-decides a shard's case from its findings, its
+// waiver and the target's settings with the run's own verdict function
+// (check.Redecide), and refuses a stated verdict that disagrees. A waiver
+// must be one the run could have loaded: expiring within the run's
+// waivers_max_days of its start.
+func checkStatedVerdict(c CaseReport, t TargetReport) error {
+	settings := t.Settings
+	if settings == nil {
+		settings = &Settings{}
+	}
+	var waiver *config.Waiver
+	if info, ok := waiverOf(settings, c.ID); ok {
+		w, err := config.ParseWaiver(info.Case, info.Reason, info.Expires)
+		if err != nil {
+			return fmt.Errorf("its waiver's expiry %w", err)
+		}
+		maxDays := settings.WaiversMaxDays
+		if maxDays <= 0 || maxDays > config.MaxWaiversMaxDays {
+			maxDays = config.DefaultWaiversMaxDays
+		}
+		if !w.WithinDays(t.StartedAt, maxDays) {
+			return fmt.Errorf("its waiver expires %s, beyond the %d days a waiver may run from the run's date %s", w.Expires, maxDays, t.StartedAt.UTC().Format(time.DateOnly))
+		}
+		waiver = &w
+	}
+	required := false
+	for _, key := range c.MissingFixtures {
+		required = required || slices.Contains(settings.Require, key) || slices.Contains(settings.Require, "all")
+	}
+	end := t.StartedAt.Add(time.Duration(t.DurationMS) * time.Millisecond)
+	want := check.Redecide(c.Verdict, c.Findings, settings.Strict, required, waiver, t.StartedAt)
+	if want != c.Verdict {
+		// A waiver may expire while the run goes on: the run's end decides too.
+		if atEnd := check.Redecide(c.Verdict, c.Findings, settings.Strict, required, waiver, end); atEnd == c.Verdict {
+			return nil
+		}
+		return fmt.Errorf("states %q, but its %d finding(s), waiver and settings give %q", c.Verdict, len(c.Findings), want)
+	}
+	return nil
 }
 
 // worseOutcome keeps the worse of two outcomes of one target (in two

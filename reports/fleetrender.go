@@ -53,6 +53,8 @@ func RenderFleetJUnit(rep JSONReport) ([]byte, error) {
 			{Name: "errconform.outcome", Value: t.Outcome},
 			{Name: "errconform.not_in_contract", Value: strconv.Itoa(t.Summary.NotInContract)},
 		}
+		suite.Properties.Properties = append(suite.Properties.Properties,
+			gateProperties(t.Summary, t.Contract, partialOf(t.Settings), waivedCases(t.Name, t.Cases, t.Settings))...)
 		for _, c := range t.Cases {
 			tc := reporters.JUnitTestCase{Name: c.ID, Classname: c.Group, Status: string(c.Verdict)}
 			if c.Response != nil {
@@ -161,7 +163,25 @@ func BuildFleetCTRF(rep JSONReport) CTRF {
 		}
 	}
 	s.Suites = len(suitesSeen)
-	s.Extra = map[string]any{"not_in_contract": rep.Summary.NotInContract, "skipped_by_reason": rep.Summary.SkippedByReason, "targets": len(rep.Targets)}
+	s.Extra = ctrfGateExtra(rep.Summary, rep.WaivedFailures())
+	s.Extra["not_in_contract"], s.Extra["skipped_by_reason"], s.Extra["targets"] = rep.Summary.NotInContract, rep.Summary.SkippedByReason, len(rep.Targets)
+	var contracts []ContractInfo
+	for _, t := range rep.Targets {
+		contracts = append(contracts, t.Contract)
+	}
+	s.Extra["contracts"] = distinctContracts(contracts)
+	byTarget := map[string]string{}
+	for _, t := range rep.Targets {
+		byTarget[t.Name] = t.Summary.JudgedText()
+	}
+	s.Extra["coverage_by_target"] = byTarget
+	delete(s.Extra, "nothing_judged")
+	if blind := nothingJudgedTargets(rep); len(blind) > 0 {
+		s.Extra["nothing_judged"] = blind
+	}
+	if partial := fleetPartial(rep); partial != "" {
+		s.Extra["partial"] = partial
+	}
 	return doc
 }
 
@@ -321,21 +341,22 @@ func buildFleetMatrix(rep JSONReport) fleetMatrix {
 func RenderFleetMarkdown(w io.Writer, rep JSONReport) error {
 	var b strings.Builder
 	s := rep.Summary
-	headline := "✅ contract kept by every target"
-	if s.Failed > 0 || s.Errored > 0 {
-		headline = "❌ contract broken"
-	}
-	fmt.Fprintf(&b, "## errconform fleet: %s\n\n", headline)
+	fmt.Fprintf(&b, "## errconform fleet: %s\n\n", fleetHeadline(rep))
 	fmt.Fprintf(&b, "%d targets · errconform %s · %d cases in %.1fs\n\n", len(rep.Targets), rep.Tool.Version, s.Total, float64(rep.DurationMS)/1000)
-	b.WriteString("| target | contract | outcome | ✅ passed | ❌ failed | ⚠️ warned | 🕊️ waived | ⏭️ skipped | 💥 errored |\n|---|---|---|---:|---:|---:|---:|---:|---:|\n")
+	var contracts []ContractInfo
+	for _, t := range rep.Targets {
+		contracts = append(contracts, t.Contract)
+	}
+	mdGate(&b, s, distinctContracts(contracts), fleetPartial(rep), rep.WaivedFailures())
+	b.WriteString("| target | contract | outcome | judged | ✅ passed | ❌ failed | ⚠️ warned | 🕊️ waived | ⏭️ skipped | 💥 errored |\n|---|---|---|---|---:|---:|---:|---:|---:|---:|\n")
 	for _, t := range rep.Targets {
 		ts := t.Summary
 		outcome := t.Outcome
 		if t.Reason != "" {
 			outcome += ": " + t.Reason
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %d | %d | %d | %d | %s | %d |\n", mdCell(t.Name), mdCell(t.Contract.String()), mdCell(outcome),
-			ts.Passed, ts.Failed, ts.Warned, ts.Waived, mdSkipped(ts), ts.Errored)
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %d | %d | %d | %d | %s | %d |\n", mdCell(t.Name), mdCell(t.Contract.Described()), mdCell(outcome),
+			mdCell(ts.JudgedText()), ts.Passed, ts.Failed, ts.Warned, ts.Waived, mdSkipped(ts), ts.Errored)
 	}
 	m := buildFleetMatrix(rep)
 	if len(m.Columns) > 0 {
@@ -379,10 +400,13 @@ func RenderFleetMarkdown(w io.Writer, rep JSONReport) error {
 func RenderFleetHTML(w io.Writer, rep JSONReport) error {
 	bw := bufio.NewWriter(w)
 	view := struct {
-		Report JSONReport
-		Matrix fleetMatrix
-		Failed bool
-	}{rep, buildFleetMatrix(rep), rep.Summary.Failed > 0 || rep.Summary.Errored > 0}
+		Report   JSONReport
+		Matrix   fleetMatrix
+		Failed   bool
+		Headline string
+		Waived   []WaivedFailure
+		Partial  string
+	}{rep, buildFleetMatrix(rep), !rep.Green(), strings.TrimLeft(fleetHeadline(rep), "✅❌ "), rep.WaivedFailures(), fleetPartial(rep)}
 	if err := fleetHTMLTemplate.Execute(bw, view); err != nil {
 		return fmt.Errorf("render the fleet's HTML report: %w", err)
 	}
@@ -406,12 +430,16 @@ table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #ccc;padding:
 th.t,td.t{text-align:left}.passed{background:#e6f4ea}.failed{background:#fce8e6}.skipped{background:#f1f3f4}.none{color:#999}
 a{color:inherit}pre{white-space:pre-wrap;background:#f8f8f8;padding:.5em;border:1px solid #eee}
 </style></head><body>
-<h1>errconform fleet: {{if .Failed}}contract broken{{else}}contract kept by every target{{end}}</h1>
-<p>{{len .Report.Targets}} targets · errconform {{.Report.Tool.Version}} · {{.Report.Summary.Total}} cases · {{.Report.DurationMS}} ms</p>
-<table><tr><th class="t">target</th><th>contract</th><th>outcome</th><th>passed</th><th>failed</th><th>warned</th><th>waived</th><th>skipped</th><th>errored</th></tr>
-{{range .Report.Targets}}<tr><td class="t">{{.Name}}</td><td>{{.Contract}}</td><td>{{.Outcome}}{{if .Reason}}: {{visible .Reason}}{{end}}</td><td>{{.Summary.Passed}}</td><td>{{.Summary.Failed}}</td><td>{{.Summary.Warned}}</td><td>{{.Summary.Waived}}</td><td>{{.Summary.Skipped}}</td><td>{{.Summary.Errored}}</td></tr>
+<h1 class="{{if .Failed}}failed{{else}}passed{{end}}">errconform fleet: {{visible .Headline}}</h1>
+<p>{{len .Report.Targets}} targets · errconform {{.Report.Tool.Version}} · {{.Report.Summary.Total}} cases · {{.Report.DurationMS}} ms · <b id="judged">{{.Report.Summary.JudgedText}}</b></p>
+{{if .Partial}}<p id="partial"><b>Partial run</b>: {{visible .Partial}}</p>
+{{end}}<table><tr><th class="t">target</th><th>contract</th><th>outcome</th><th>judged</th><th>passed</th><th>failed</th><th>warned</th><th>waived</th><th>skipped</th><th>errored</th></tr>
+{{range .Report.Targets}}<tr><td class="t">{{.Name}}</td><td>{{visible .Contract.Described}}</td><td>{{.Outcome}}{{if .Reason}}: {{visible .Reason}}{{end}}</td><td{{if .Summary.NothingJudged}} class="failed" title="{{.Summary.NothingJudgedText}}"{{end}}>{{.Summary.JudgedText}}</td><td>{{.Summary.Passed}}</td><td>{{.Summary.Failed}}</td><td>{{.Summary.Warned}}</td><td>{{.Summary.Waived}}</td><td>{{.Summary.Skipped}}</td><td>{{.Summary.Errored}}</td></tr>
 {{end}}</table>
-<h2>Targets × contract cells</h2>
+{{if .Waived}}<h2 id="waived-failures">Waived failures ({{len .Waived}})</h2>
+<ul>{{range .Waived}}<li><code>{{.Target}}: {{.Case}}</code> waived until {{.Expires}} ({{visible .Reason}}): {{visible .Finding}}</li>
+{{end}}</ul>
+{{end}}<h2>Targets × contract cells</h2>
 <table><tr><th class="t">target</th>{{range .Matrix.Columns}}<th>{{.}}</th>{{end}}</tr>
 {{range .Matrix.Rows}}<tr><td class="t">{{.Target.Name}}</td>{{range .Cells}}<td class="{{.Class}}">{{if .Anchor}}<a href="#{{.Anchor}}">{{.Text}}</a>{{else}}{{.Text}}{{end}}</td>{{end}}</tr>
 {{end}}</table>

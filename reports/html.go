@@ -85,9 +85,17 @@ type htmlView struct {
 	Target    TargetInfo
 	StartedAt string
 	Duration  string
-	Overall   string // "passed" or "failed": whether a case failed or errored
-	Tiles     []htmlSummaryTile
-	ByFixture []htmlFixtureCount
+	Overall   string // "passed" or "failed": whether a case failed or errored, or nothing was judged
+	// Digest is the contract document's digest; Judged "judged N of M
+	// selected"; NothingJudged says why a run that judged nothing is not
+	// green; Partial a partial run's note; Waived every waived failure.
+	Digest        string
+	Judged        string
+	NothingJudged string
+	Partial       string
+	Waived        []WaivedFailure
+	Tiles         []htmlSummaryTile
+	ByFixture     []htmlFixtureCount
 	// NotInContract are the reasons the contract gives for the cases it
 	// does not cover, with how many; OutOfMatrix counts those cases.
 	NotInContract []htmlReasonCount
@@ -224,8 +232,16 @@ func buildHTMLView(rep JSONReport, contract *spec.Contract) htmlView {
 	if !rep.StartedAt.IsZero() {
 		v.StartedAt = rep.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC")
 	}
-	if rep.Summary.Failed+rep.Summary.Errored > 0 {
+	if !rep.Summary.Green() {
 		v.Overall = "failed"
+	}
+	v.Digest, v.Judged, v.Partial, v.Waived = orUnknown(rep.Contract.Digest), rep.Summary.JudgedText(), partialOf(rep.Settings), rep.WaivedFailures()
+	for i, w := range v.Waived {
+		v.Waived[i] = WaivedFailure{Target: htmlVisible(w.Target), Case: htmlVisible(w.Case), Expires: htmlVisible(w.Expires),
+			Reason: htmlVisible(w.Reason), Finding: htmlVisible(w.Finding)}
+	}
+	if rep.Summary.NothingJudged() {
+		v.NothingJudged = rep.Summary.NothingJudgedText()
 	}
 	groups := rep.Groups
 	if groups == nil {
@@ -715,7 +731,14 @@ const htmlBody = `<!DOCTYPE html>
 <h1>{{.Tool.Name}} report</h1>
 <dl class="meta">
 <dt>Tool</dt><dd>{{.Tool.Name}} {{.Tool.Version}}</dd>
-<dt>Contract</dt><dd>{{.Contract}}</dd>
+<dt>Contract</dt><dd>{{.Contract}} <span class="mono" id="contract-digest">{{.Digest}}</span></dd>
+<dt>Judged</dt><dd id="judged">{{.Judged}}</dd>
+{{- if .Partial}}
+<dt>Partial run</dt><dd id="partial">{{.Partial}}</dd>
+{{- end}}
+{{- if .NothingJudged}}
+<dt>Not green</dt><dd id="nothing-judged">{{.NothingJudged}}</dd>
+{{- end}}
 <dt>Target</dt><dd class="mono" id="target-url">{{.Target.BaseURL}}{{if .Target.Embedded}} <span class="none">(embedded reference)</span>{{end}}</dd>
 <dt>Started</dt><dd>{{if .StartedAt}}{{.StartedAt}}{{else}}<span class="none">unknown</span>{{end}}</dd>
 <dt>Duration</dt><dd>{{.Duration}}</dd>
@@ -728,6 +751,15 @@ const htmlBody = `<!DOCTYPE html>
 {{- if .ByFixture}}
 <div class="fixtures" id="skipped-by-fixture">Skipped for a missing fixture:
 {{- range $i, $f := .ByFixture}}{{if $i}},{{end}} <code data-fixture="{{$f.Key}}">{{$f.Key}}</code> × {{$f.Count}}{{end}}
+</div>
+{{- end}}
+{{- if .Waived}}
+<div class="fixtures" id="waived-failures">Waived failures ({{len .Waived}}):
+<ul>
+{{- range .Waived}}
+<li class="mono">{{.Case}}: waived until {{.Expires}} ({{.Reason}}): {{.Finding}}</li>
+{{- end}}
+</ul>
 </div>
 {{- end}}
 {{- if .NotInContract}}

@@ -125,8 +125,12 @@ func enrichJUnit(doc *reporters.JUnitTestSuites, run Run) {
 		}
 	}
 	suite.Tests = len(suite.TestCases)
-	setProperty(&suite.Properties, "errconform.contract", ContractInfo{Name: run.contractName(), Version: run.ContractVersion}.String())
-	setProperty(&suite.Properties, "errconform.not_in_contract", strconv.Itoa(Summarize(run.Results).NotInContract))
+	summary := Summarize(run.Results)
+	setProperty(&suite.Properties, "errconform.contract", run.contractInfo().String())
+	setProperty(&suite.Properties, "errconform.not_in_contract", strconv.Itoa(summary.NotInContract))
+	for _, p := range gateProperties(summary, run.contractInfo(), run.Settings.Partial, run.WaivedFailures()) {
+		setProperty(&suite.Properties, p.Name, p.Value)
+	}
 	doc.Tests, doc.Failures, doc.Errors, doc.Disabled = suite.Tests, suite.Failures, suite.Errors, suite.Skipped
 	doc.Time = suite.Time
 }

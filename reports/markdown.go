@@ -25,13 +25,10 @@ var markdownEmoji = map[check.Verdict]string{
 func RenderMarkdown(w io.Writer, rep JSONReport, contract *spec.Contract) error {
 	var b strings.Builder
 	s := rep.Summary
-	headline := "✅ contract kept"
-	if s.Failed > 0 || s.Errored > 0 {
-		headline = "❌ contract broken"
-	}
-	fmt.Fprintf(&b, "## errconform: %s\n\n", headline)
+	fmt.Fprintf(&b, "## errconform: %s\n\n", mdHeadline(s, "✅ contract kept"))
 	fmt.Fprintf(&b, "Target `%s` · contract %s · errconform %s · %d cases in %.1fs\n\n",
 		mdCode(rep.Target.BaseURL), mdCell(rep.Contract.String()), rep.Tool.Version, s.Total, float64(rep.DurationMS)/1000)
+	mdGate(&b, s, []ContractInfo{rep.Contract}, partialOf(rep.Settings), rep.WaivedFailures())
 	fmt.Fprintf(&b, "| ✅ passed | ❌ failed | ⚠️ warned | 🕊️ waived | ⏭️ skipped | 💥 errored |\n|---:|---:|---:|---:|---:|---:|\n")
 	fmt.Fprintf(&b, "| %d | %d | %d | %d | %s | %d |\n\n", s.Passed, s.Failed, s.Warned, s.Waived, mdSkipped(s), s.Errored)
 

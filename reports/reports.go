@@ -35,12 +35,15 @@ type Run struct {
 	// UnknownContract when it is empty.
 	ContractName    string
 	ContractVersion string
-	BaseURL         string
-	Embedded        bool
-	Started         time.Time
-	Duration        time.Duration
-	Results         []suites.Result
-	Redactor        *probe.Redactor
+	// ContractDigest is "sha256:<hex>" of the contract document's bytes
+	// (spec.Contract.Digest), or "" when unknown.
+	ContractDigest string
+	BaseURL        string
+	Embedded       bool
+	Started        time.Time
+	Duration       time.Duration
+	Results        []suites.Result
+	Redactor       *probe.Redactor
 	// SecretEnv maps each configured secret to the environment variable a
 	// reproduction command uses in its place.
 	SecretEnv map[string]string
@@ -64,6 +67,22 @@ type Settings struct {
 	LabelFilter string   `json:"label_filter,omitempty"`
 	// Selected lists the IDs of the cases the run selected.
 	Selected []string `json:"selected_cases"`
+	// Waivers are the waivers the run applied (its --waivers file), each
+	// with its expiry: errconform merge re-decides a waived verdict from
+	// them.
+	Waivers []WaiverInfo `json:"waivers,omitempty"`
+	// WaiversMaxDays is the longest a waiver could run from the run's
+	// date (waivers_max_days; config.DefaultWaiversMaxDays when unset).
+	WaiversMaxDays int `json:"waivers_max_days,omitempty"`
+	// Partial says why the run is a partial one (--rerun-failed), or "".
+	Partial string `json:"partial,omitempty"`
+}
+
+// WaiverInfo is one waiver as a report records it.
+type WaiverInfo struct {
+	Case    string `json:"case"`
+	Reason  string `json:"reason"`
+	Expires string `json:"expires"`
 }
 
 // Summary counts verdicts. Total is the sum of the six verdict counts;
@@ -82,6 +101,11 @@ type Summary struct {
 	NotInContract int `json:"not_in_contract"`
 	// SkippedByFixture counts skipped cases per missing fixture key.
 	SkippedByFixture map[string]int `json:"skipped_by_fixture"`
+	// Judged counts the cases whose answer was judged (passed, failed,
+	// warned or waived): "judged N of Total selected". JudgedControls
+	// counts the positive controls among them.
+	Judged         int `json:"judged"`
+	JudgedControls int `json:"judged_controls"`
 	// SkippedByReason counts skipped cases per typed skip reason: its keys
 	// are check.SkipReason values ("not-in-contract", "fixture-missing",
 	// "not-applicable", "not-run"). Schema version 1 keyed it by the
@@ -104,6 +128,12 @@ func Summarize(results []suites.Result) Summary {
 // Add counts one more result (s made by Summarize).
 func (s *Summary) Add(r suites.Result) {
 	s.Total++
+	if judgedVerdict(r.Verdict) {
+		s.Judged++
+		if r.Case.Control {
+			s.JudgedControls++
+		}
+	}
 	switch r.Verdict {
 	case check.Passed:
 		s.Passed++
@@ -128,10 +158,33 @@ func (s *Summary) Add(r suites.Result) {
 	}
 }
 
+// judgedVerdict reports whether a verdict comes from judging an answer.
+func judgedVerdict(v check.Verdict) bool {
+	return v == check.Passed || v == check.Failed || v == check.Warned || v == check.Waived
+}
+
+// JudgedText is "judged N of M selected": how much of what the run
+// selected it actually judged.
+func (s Summary) JudgedText() string {
+	return fmt.Sprintf("judged %d of %d selected", s.Judged, s.Total)
+}
+
+// NothingJudged reports whether the run judged no case beyond its positive
+// controls: it tested nothing of the contract (a contract covering none of
+// the selected cases, every case skipped), and must not be green.
+func (s Summary) NothingJudged() bool { return s.Judged-s.JudgedControls <= 0 }
+
+// NothingJudgedText says why a run that judged nothing is not green.
+func (s Summary) NothingJudgedText() string {
+	return fmt.Sprintf("no case beyond the %d positive control(s) was judged (%s): the run tested nothing of the contract, so it is not green",
+		s.JudgedControls, s.JudgedText())
+}
+
 // Plus is both summaries' counts together.
 func (s Summary) Plus(o Summary) Summary {
 	sum := Summary{Total: s.Total + o.Total, Passed: s.Passed + o.Passed, Failed: s.Failed + o.Failed, Warned: s.Warned + o.Warned,
 		Skipped: s.Skipped + o.Skipped, Errored: s.Errored + o.Errored, Waived: s.Waived + o.Waived, NotInContract: s.NotInContract + o.NotInContract,
+		Judged: s.Judged + o.Judged, JudgedControls: s.JudgedControls + o.JudgedControls,
 		SkippedByFixture: map[string]int{}, SkippedByReason: map[string]int{}}
 	for _, m := range []Summary{s, o} {
 		for k, n := range m.SkippedByFixture {
@@ -223,11 +276,19 @@ type ContractInfo struct {
 	// UnknownContract.
 	Name    string `json:"name"`
 	Version string `json:"version"`
+	// Digest is "sha256:<hex>" of the contract document's bytes; absent
+	// from reports written before errconform recorded it.
+	Digest string `json:"digest,omitempty"`
 }
 
 // String is "aiand 2026-11".
 func (c ContractInfo) String() string {
 	return strings.TrimSpace(c.Name + " " + c.Version)
+}
+
+// Described is "aiand 2026-11 sha256:…": the name, version and digest.
+func (c ContractInfo) Described() string {
+	return strings.TrimSpace(c.String() + " " + c.Digest)
 }
 
 // TargetInfo describes the target with credentials stripped.
@@ -334,12 +395,17 @@ func (run Run) contractName() string {
 	return run.ContractName
 }
 
+// contractInfo is the run's contract as reports name it.
+func (run Run) contractInfo() ContractInfo {
+	return ContractInfo{Name: run.contractName(), Version: run.ContractVersion, Digest: run.ContractDigest}
+}
+
 // BuildJSON assembles the JSON report of a run.
 func BuildJSON(run Run) JSONReport {
 	rep := JSONReport{
 		SchemaVersion: SchemaVersion,
 		Tool:          Tool{Name: "errconform", Version: run.ToolVersion},
-		Contract:      ContractInfo{Name: run.contractName(), Version: run.ContractVersion},
+		Contract:      run.contractInfo(),
 		Target:        TargetInfo{BaseURL: run.Redactor.String(run.BaseURL), Embedded: run.Embedded},
 		StartedAt:     run.Started.UTC(),
 		DurationMS:    run.Duration.Milliseconds(),

@@ -15,8 +15,8 @@ import (
 // left unrun. sent is the number of requests the run sent.
 func WriteSummary(w io.Writer, s Summary, elapsed time.Duration, sent int64) error {
 	ew := &errWriter{w: w}
-	ew.printf("\n%d cases in %s (%d requests): %d passed, %d failed, %d warned, %s, %d errored",
-		s.Total, elapsed.Round(time.Millisecond), sent, s.Passed, s.Failed, s.Warned, skippedCount(s), s.Errored)
+	ew.printf("\n%d cases in %s (%d requests), %s: %d passed, %d failed, %d warned, %s, %d errored",
+		s.Total, elapsed.Round(time.Millisecond), sent, s.JudgedText(), s.Passed, s.Failed, s.Warned, skippedCount(s), s.Errored)
 	if s.Waived > 0 {
 		ew.printf(", %d waived", s.Waived)
 	}

@@ -36,8 +36,11 @@ errconform prints no colour codes (NO_COLOR is always honoured).
 
 Exit codes:
   0  every MUST rule held (warnings and waived failures may have been printed)
-  1  a case failed, or errconform could not complete a case (errored)
-  2  usage or configuration error; nothing was sent
+     and some case beyond the positive controls was judged
+  1  a case failed, errconform could not complete a case (errored), or no
+     case beyond the positive controls was judged (nothing was tested)
+  2  usage or configuration error (a waiver beyond its lifetime, a
+     --rerun-failed report with nothing to re-run); nothing was sent
   3  the target could not be reached at all`
 
 const rootExample = `  errconform run --target reference
@@ -61,8 +64,15 @@ or a path.Match glob, where * does not cross /: 'auth/*/chat'; repeatable) and
 combine: a case runs when it passes every one given. The positive controls
 (control/...) always run. A --case matching no case ID, a selection left
 empty, or a report that is not a valid errconform JSON report exits 2 before
-anything is sent. A --rerun-failed report without a failed or errored case
-says so and exits 0: nothing is sent and no report is written.
+anything is sent. --rerun-failed is a partial run, for local triage: its first
+and last lines say so, and so does every report; a gate runs the full suite.
+A --rerun-failed report without a failed or errored case says so and exits 2:
+nothing is sent, no report is written, and a re-run of nothing is never green.
+
+Every run's first line says how many of the selected cases it can judge, and
+its last line how many it judged ("judged N of M selected"); a run that
+judged no case beyond the positive controls (a contract covering none of the
+selected cases, every case skipped) exits 1.
 
 Reports: --junit, --json, --html, --markdown and --ctrf each take a path; -
 writes that report to standard output (one report at most: ./- is a file

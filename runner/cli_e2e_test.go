@@ -280,13 +280,14 @@ func TestRerunFailedSendsOnlyTheFailedCases(t *testing.T) {
 	assert.Contains(t, out.stdout, strconv.Itoa(len(want))+" cases selected")
 	assert.Equal(t, before, seen.count())
 
-	// A report with nothing failed: say so, send nothing, exit 0.
+	// A report with nothing failed: say so, send nothing, exit 2 (a re-run
+	// of nothing is never green).
 	good := filepath.Join(dir, "good.json")
 	require.Equal(t, 0, errconform(t, nil, "run", "--config", cfgPath, "--label-filter", "group:route", "--json", good).code)
 	before = seen.count()
 	fresh := filepath.Join(dir, "fresh.json")
 	out = errconform(t, nil, "run", "--config", cfgPath, "--rerun-failed", good, "--json", fresh)
-	assert.Equal(t, 0, out.code, out.stdout+out.stderr)
+	assert.Equal(t, 2, out.code, out.stdout+out.stderr)
 	assert.Contains(t, out.stderr, "no failed or errored case: nothing to re-run")
 	assert.Equal(t, before, seen.count(), "nothing was sent")
 	assert.NoFileExists(t, fresh)
@@ -322,6 +323,9 @@ func TestSummaryGroupsFailuresByCause(t *testing.T) {
 	require.GreaterOrEqual(t, at, 0, out.stdout)
 	assert.Greater(t, at, strings.Index(out.stdout, "cases in"), "after the counts")
 	groups := strings.Split(strings.TrimRight(out.stdout[at:], "\n"), "\n")[2:]
+	require.NotEmpty(t, groups)
+	assert.Contains(t, groups[len(groups)-1], "errconform: judged ", "the run's last line says how much it judged")
+	groups = groups[:len(groups)-1]
 	require.Len(t, groups, 2, "one group: its line and its example: %s", out.stdout[at:])
 	assert.Regexp(t, `^\s+`+strconv.Itoa(len(expect401))+` cases  type: expected "authentication_error", got "invalid_request_error"`, groups[0])
 	example, ok := strings.CutPrefix(strings.TrimSpace(groups[1]), "e.g. ")

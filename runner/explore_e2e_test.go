@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -383,7 +384,7 @@ func TestExploreSummaryIsTheSameWithoutAReport(t *testing.T) {
 	waivers := filepath.Join(t.TempDir(), "waivers.yaml")
 	text := "waivers:\n"
 	for _, id := range failed[:2] {
-		text += "  - case: " + id + "\n    reason: provider ticket EX-1\n    expires: 2099-12-31\n"
+		text += "  - case: " + id + "\n    reason: provider ticket EX-1\n    expires: " + time.Now().AddDate(0, 0, 30).Format(time.DateOnly) + "\n"
 	}
 	require.NoError(t, os.WriteFile(waivers, []byte(text), 0o600))
 

@@ -15,8 +15,9 @@ import (
 // they come in: each field's tally (its Ginkgo spec's verdict), how many
 // were sent per field and constraint, which variants have a result, and
 // the results themselves where the run needs them: every one when a report
-// or metrics are written, else only the failed and errored ones (the
-// summary's failure groups), the others counted in dropped. A run that
+// or metrics are written, else only the failed, errored and waived ones
+// (the summary's failure groups and waived failures), the others counted
+// in dropped. A run that
 // writes no report then holds a flag per variant, and otherwise memory
 // that does not grow with the number of variants.
 type variantResults struct {
@@ -70,7 +71,9 @@ func (v *variantResults) record(at int, r suites.Result) {
 	if r.Verdict != check.Skipped {
 		v.sent.add(r.Case)
 	}
-	if v.keepEvery || r.KeepsEvidence() {
+	if v.keepEvery || r.KeepsEvidence() || r.Verdict == check.Waived {
+		// A waived variant is kept too (as few as the waivers name): the
+		// summary lists every waived failure.
 		v.kept = append(v.kept, positioned{at, r})
 		return
 	}

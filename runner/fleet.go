@@ -147,9 +147,9 @@ func (t *fleetTarget) fleetTarget(o runOptions) reports.FleetTarget {
 	}
 	cfg := t.res.cfg
 	run := reports.Run{ToolVersion: ToolVersion(), ContractName: t.res.contract.Name, ContractVersion: t.res.contract.Version,
-		BaseURL: cfg.Target.BaseURL, Embedded: t.res.embedded, Started: t.started, Duration: t.elapsed, Results: t.results,
-		Redactor: t.redactor, SecretEnv: cfg.SecretEnv(), FailureEvidenceOnly: !writesReportFile(o),
-		Settings: reports.Settings{Name: t.name(), Model: suites.ModelOf(cfg), Strict: cfg.Strict, Require: cfg.Require, LabelFilter: o.labelFilter}}
+		ContractDigest: t.res.contract.Digest(), BaseURL: cfg.Target.BaseURL, Embedded: t.res.embedded, Started: t.started, Duration: t.elapsed,
+		Results: t.results, Redactor: t.redactor, SecretEnv: cfg.SecretEnv(), FailureEvidenceOnly: !writesReportFile(o),
+		Settings: reportSettings(t.name(), o, cfg, t.res.waivers)}
 	return reports.FleetTarget{Name: t.name(), Outcome: t.outcome, Reason: t.reason, Run: run, Selected: ids}
 }
 
@@ -267,6 +267,10 @@ func (a App) runTarget(ctx context.Context, o runOptions, t *fleetTarget, out io
 	summary := reports.Summarize(t.results)
 	t.code = exitCode(summary, unreachable(t.results))
 	if t.code == ExitOK && ctx.Err() != nil {
+		t.code = ExitFailed
+	}
+	if t.code == ExitOK && o.shard == "" && summary.NothingJudged() {
+		// A shard may hold no judgeable case; merge judges the whole run.
 		t.code = ExitFailed
 	}
 }
@@ -392,13 +396,17 @@ func printFleetSummary(w io.Writer, out fleetOutcome, elapsed time.Duration) {
 	fmt.Fprintln(w)
 	for _, t := range out.report.Targets {
 		s := t.Summary
-		line := fmt.Sprintf("  %-24s %d cases: %d passed, %d failed, %d warned, %d skipped, %d errored", t.Name, s.Total, s.Passed, s.Failed, s.Warned, s.Skipped, s.Errored)
+		line := fmt.Sprintf("  %-24s %d cases, %s: %d passed, %d failed, %d warned, %d skipped, %d errored", t.Name, s.Total, s.JudgedText(), s.Passed, s.Failed, s.Warned, s.Skipped, s.Errored)
 		if t.Outcome != reports.OutcomeCompleted {
 			line += "  [" + t.Outcome + "]"
+		}
+		if s.NothingJudged() {
+			line += "  [nothing judged beyond the positive controls: not green]"
 		}
 		fmt.Fprintln(w, line)
 	}
 	s := out.report.Summary
-	fmt.Fprintf(w, "%d targets, %d cases in %s: %d passed, %d failed, %d warned, %d skipped, %d errored\n", len(out.report.Targets), s.Total,
-		elapsed.Round(time.Millisecond), s.Passed, s.Failed, s.Warned, s.Skipped, s.Errored)
+	fmt.Fprintf(w, "%d targets, %d cases in %s, %s: %d passed, %d failed, %d warned, %d skipped, %d errored\n", len(out.report.Targets), s.Total,
+		elapsed.Round(time.Millisecond), s.JudgedText(), s.Passed, s.Failed, s.Warned, s.Skipped, s.Errored)
+	printWaived(w, out.report.WaivedFailures())
 }

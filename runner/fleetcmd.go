@@ -42,34 +42,51 @@ func (a App) runFleetCommand(fl fleetResolution, invoked time.Time) (int, error)
 	}
 	ctx, _, stopRun := runContext(invoked.Add(o.deadline), o.deadline)
 	defer stopRun()
+	printPartial(a.Stdout, o)
 	if !o.quiet {
 		shard := ""
 		if fl.shard.count > 0 {
 			shard = fmt.Sprintf(", shard %s", fl.shard)
 		}
-		fmt.Fprintf(a.Stdout, "errconform %s: checking %d targets concurrently (%s%s): %s\n", ToolVersion(), len(plan), configText(o.configFile, false), shard,
-			fleetTargetsText(plan, redactor))
+		judging, selected := 0, 0
+		for _, t := range plan {
+			for _, c := range t.run {
+				selected++
+				if c.Judgeable(t.res.cfg) {
+					judging++
+				}
+			}
+		}
+		fmt.Fprintf(a.Stdout, "errconform %s: checking %d targets concurrently (%s%s; judging at most %d of %d selected cases): %s\n", ToolVersion(), len(plan),
+			configText(o.configFile, false), shard, judging, selected, fleetTargetsText(plan, redactor))
+	}
+	for _, t := range plan {
+		printLongWaivers(a.Stderr, t.name(), t.res.waivers, t.res.cfg.WaiversMaxDaysOrDefault(), time.Now())
 	}
 	started := time.Now()
 	out := a.runFleet(ctx, fl, plan, a.Stdout)
 	elapsed := time.Since(started)
 	reportErr := writeFleetReports(o, out, redactor, reportOut)
 	printFleetSummary(a.Stdout, out, elapsed)
+	code := out.code
+	defer func() { printLastLine(a.Stdout, out.report.Summary, o.rerunFailed != "", code) }()
 	if reportErr != nil {
-		return ExitFailed, reportErr
+		code = ExitFailed
+		return code, reportErr
 	}
 	var runs []metricsRun
 	for _, t := range out.report.Targets {
 		runs = append(runs, metricsRun{name: t.Name, report: targetAsReport(out.report, t)})
 	}
 	if err := a.exportMetrics(ctx, o, runs); err != nil {
-		return ExitFailed, err
+		code = ExitFailed
+		return code, err
 	}
 	if ctx.Err() != nil && out.code == ExitOK {
 		fmt.Fprintln(a.Stderr, "errconform: the run was cut short: exiting 1")
-		return ExitFailed, nil
+		code = ExitFailed
 	}
-	return out.code, nil
+	return code, nil
 }
 
 // targetAsReport is one target of a fleet's report as a single target's

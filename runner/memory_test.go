@@ -102,7 +102,7 @@ func TestVariantResultsKeepWhatTheRunNeeds(t *testing.T) {
 			}
 			assert.Equal(t, tt.kept, kept, "kept, in the variants' order")
 			summary := reports.Summarize(v.ordered()).Plus(v.dropped)
-			assert.Equal(t, reports.Summary{Total: 5, Passed: 1, Failed: 1, Warned: 1, Skipped: 1, Errored: 1,
+			assert.Equal(t, reports.Summary{Total: 5, Passed: 1, Failed: 1, Warned: 1, Skipped: 1, Errored: 1, Judged: 3,
 				SkippedByFixture: map[string]int{}, SkippedByReason: map[string]int{string(check.NotRun): 1}}, summary, "every result counted once")
 			verdict, why := v.field("n", 2)
 			assert.Equal(t, check.Failed, verdict)

@@ -20,10 +20,15 @@ that format of the merged run, as run's do (- for standard output).
 merge refuses (exit 2, naming the reason) a report that is not a shard's, a
 shard given twice, shards that overlap, shards missing from the N the
 reports name, and shards written by different errconform versions or
-judging a target against different contracts.
+judging a target against different contracts. It trusts no stated verdict:
+every case's verdict is decided anew from its findings, its waiver and the
+run's settings by the run's own verdict function, and a shard stating
+another (a failure turned into a pass, a waiver beyond waivers_max_days)
+is refused, naming the shard file and the case.
 
 It exits as the unsharded run would have: 0 when every MUST held, 1 when a
-case failed or errored, 3 when a target could not be reached at all, and 2
+case failed or errored or a target judged no case beyond its positive
+controls, 3 when a target could not be reached at all, and 2
 when every target rejected its key or model.`
 
 const mergeExample = `  errconform merge shard-0.json shard-1.json shard-2.json shard-3.json \
@@ -106,9 +111,17 @@ func (a App) merge(paths []string, o mergeOptions) (int, error) {
 		return ExitFailed, err
 	}
 	s := merged.Summary
-	fmt.Fprintf(a.Stdout, "errconform merge: %d shards, %d targets (%s), %d cases: %d passed, %d failed, %d warned, %d skipped, %d errored\n",
-		len(paths), len(merged.Targets), targetNames(merged), s.Total, s.Passed, s.Failed, s.Warned, s.Skipped, s.Errored)
-	return fleetExitCode(merged), nil
+	fmt.Fprintf(a.Stdout, "errconform merge: %d shards, %d targets (%s), %d cases, %s: %d passed, %d failed, %d warned, %d skipped, %d errored\n",
+		len(paths), len(merged.Targets), targetNames(merged), s.Total, s.JudgedText(), s.Passed, s.Failed, s.Warned, s.Skipped, s.Errored)
+	for _, t := range merged.Targets {
+		if t.Summary.NothingJudged() {
+			fmt.Fprintf(a.Stderr, "errconform merge: target %s: %s\n", t.Name, t.Summary.NothingJudgedText())
+		}
+	}
+	printWaived(a.Stdout, merged.WaivedFailures())
+	code := fleetExitCode(merged)
+	printLastLine(a.Stdout, s, false, code)
+	return code, nil
 }
 
 // targetNames lists a fleet report's targets.
@@ -133,7 +146,9 @@ func fleetExitCode(rep reports.JSONReport) int {
 		case t.Outcome == reports.OutcomeRejected:
 			c = ExitFailed
 			rejected++
-		case t.Summary.Failed > 0 || t.Summary.Errored > 0:
+		case t.Summary.Failed > 0 || t.Summary.Errored > 0 || t.Summary.NothingJudged():
+			// A target whose merged cases judged nothing beyond the
+			// positive controls tested nothing: not green.
 			c = ExitFailed
 		}
 		if fleetRank(c) > fleetRank(code) {

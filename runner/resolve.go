@@ -12,6 +12,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
 	"go.yaml.in/yaml/v3"
@@ -332,7 +333,7 @@ func (res *resolution) check() error {
 			}
 			return known[id]
 		}
-		if res.waivers, err = config.LoadWaivers(res.opts.waivers, isKnown); err != nil {
+		if res.waivers, err = config.LoadWaivers(res.opts.waivers, isKnown, time.Now(), res.cfg.WaiversMaxDaysOrDefault()); err != nil {
 			return err
 		}
 	}

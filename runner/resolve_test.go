@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -37,8 +38,9 @@ func TestRunAndConfigCheckResolveAlike(t *testing.T) {
 	const remote = "target:\n  base_url: https://staging.example.com/v1\n"
 	const withKey = remote + "auth:\n  api_key: sk-test-0000000000000001\n"
 	notPEM := write("not.pem", "not a certificate\n")
-	waivers := write("waivers.yaml", "waivers:\n  - case: control/models-list\n    reason: flaky\n    expires: 2099-12-31\n")
-	badWaivers := write("bad-waivers.yaml", "waivers:\n  - case: no/such-case\n    reason: x\n    expires: 2099-12-31\n")
+	soon := time.Now().AddDate(0, 0, 30).Format(time.DateOnly)
+	waivers := write("waivers.yaml", "waivers:\n  - case: control/models-list\n    reason: flaky\n    expires: "+soon+"\n")
+	badWaivers := write("bad-waivers.yaml", "waivers:\n  - case: no/such-case\n    reason: x\n    expires: "+soon+"\n")
 
 	tests := []struct {
 		name   string

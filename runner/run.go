@@ -78,7 +78,7 @@ func (o *runOptions) register(fs *pflag.FlagSet) {
 	fs.StringVar(&o.contract, "contract", "", "judge the target by this error `CONTRACT`: a built-in name ("+strings.Join(spec.BuiltinNames(), ", ")+") or a contract file (overrides contract: in the config; default "+spec.DefaultContract+")")
 	fs.StringVar(&o.labelFilter, "label-filter", "", "run only the cases whose labels match `EXPR`, a Ginkgo label expression such as 'status:401 && !slow' (errconform list --format json shows every case's labels)")
 	fs.StringSliceVar(&o.cases, "case", nil, "run only the case with this `ID`, or the cases whose IDs match it as a glob (path.Match: * does not cross /); repeatable or comma-separated")
-	fs.StringVar(&o.rerunFailed, "rerun-failed", "", "run only the failed and errored cases of an earlier JSON `REPORT` (--json); one without any: say so, send nothing, exit 0")
+	fs.StringVar(&o.rerunFailed, "rerun-failed", "", "run only the failed and errored cases of an earlier JSON `REPORT` (--json): a partial run, for triage, never a gate; one without any: say so, send nothing, exit 2")
 	fs.StringVar(&o.targetFilter, "target-filter", "", "run only the targets of the config's targets: list whose names match `GLOB` (path.Match; comma-separated globs match any); one matching none exits 2")
 	fs.StringVar(&o.shard, "shard", "", "run only shard `I/N` (0 <= I < N) of the (target, case) pairs, for a CI matrix or an Indexed Job; errconform merge combines the shards' --json reports into what one run would have written")
 	fs.BoolVar(&o.explore, "explore", false, "add the explore variants (every selected field of the request schema broken one constraint at a time; explore: in the config) to the catalogue's cases")
@@ -141,8 +141,10 @@ func (a App) run(fs *pflag.FlagSet, op *runOptions) (int, error) {
 	fl, err := a.resolveFleet(fs, op)
 	var none nothingToRerun
 	if errors.As(err, &none) {
-		fmt.Fprintf(a.Stderr, "errconform: %s has no failed or errored case: nothing to re-run; nothing was sent and no report written\n", reports.Printable(none.report))
-		return ExitOK, nil
+		// A re-run that sends nothing proves nothing: it is never green.
+		fmt.Fprintf(a.Stderr, "errconform: PARTIAL RUN: --rerun-failed %s has no failed or errored case: nothing to re-run; nothing was sent and no report written: exit %d (a gate runs the full suite)\n",
+			reports.Printable(none.report), ExitUsage)
+		return ExitUsage, nil
 	}
 	if err != nil {
 		return ExitUsage, err // the exit code follows the error: 2 for a usage or config error
@@ -195,13 +197,16 @@ func (a App) run(fs *pflag.FlagSet, op *runOptions) (int, error) {
 	s.ctx = ctx
 
 	version := ToolVersion()
+	printPartial(a.Stdout, o)
 	if !o.quiet {
-		fmt.Fprintf(a.Stdout, "errconform %s: checking %s against contract %s (%s; %d cases, concurrency %d, %s)\n", version,
-			redactor.String(cfg.Target.BaseURL), contract.Label(), configText(o.configFile, embedded), s.selected.Len(), client.Concurrency(), rateText(cfg.Limits.MaxRPS))
+		fmt.Fprintf(a.Stdout, "errconform %s: checking %s against contract %s %s (%s; judging at most %d of %d selected cases, concurrency %d, %s)\n", version,
+			redactor.String(cfg.Target.BaseURL), contract.Label(), contract.Digest(), configText(o.configFile, embedded), judgeable(s.selected, cfg), s.selected.Len(),
+			client.Concurrency(), rateText(cfg.Limits.MaxRPS))
 		if counts := s.selected.exploreCounts(); counts.total > 0 && s.selected.plan != nil {
 			fmt.Fprintf(a.Stdout, "explore: %d variants over %d fields of %s\n", counts.total, len(counts.fields), s.selected.plan.Origin())
 		}
 	}
+	printLongWaivers(a.Stderr, "", s.waivers, cfg.WaiversMaxDaysOrDefault(), time.Now())
 	started := time.Now()
 	code, err := s.preflight(ctx)
 	if err != nil {
@@ -215,29 +220,33 @@ func (a App) run(fs *pflag.FlagSet, op *runOptions) (int, error) {
 	// interrupt) stopped the specs: never an empty report that exits 0.
 	ordered, notCompleted, ginkgoReport := s.collect(ctx)
 	explored := s.explored
-	run := reports.Run{ToolVersion: version, ContractName: contract.Name, ContractVersion: contract.Version, BaseURL: cfg.Target.BaseURL, Embedded: embedded,
-		Started: started, Duration: elapsed, Results: ordered, Redactor: redactor, SecretEnv: cfg.SecretEnv(), FailureEvidenceOnly: !writesReportFile(o),
-		Settings: reports.Settings{Model: suites.ModelOf(cfg), Strict: cfg.Strict, Require: cfg.Require, LabelFilter: o.labelFilter}}
+	run := reports.Run{ToolVersion: version, ContractName: contract.Name, ContractVersion: contract.Version, ContractDigest: contract.Digest(),
+		BaseURL: cfg.Target.BaseURL, Embedded: embedded, Started: started, Duration: elapsed, Results: ordered, Redactor: redactor,
+		SecretEnv: cfg.SecretEnv(), FailureEvidenceOnly: !writesReportFile(o), Settings: reportSettings("", o, cfg, s.waivers)}
 	reportErr := writeReports(o, ginkgoReport, run, contract, reportOut)
 	summary := reports.Summarize(run.Results).Plus(explored.dropped)
 	_ = reports.WriteSummary(a.Stdout, summary, elapsed, client.Sent()) // the terminal: a failed write has nowhere to be told
 	printExploreSent(a.Stdout, explored.sent, explored.total)
 	printGroups(a.Stdout, failureGroups(run))
+	printWaived(a.Stdout, run.WaivedFailures())
 	if cutShort {
 		fmt.Fprintf(a.Stderr, "errconform: %s: %d of %d cases not completed (errored); the reports hold what was known\n",
 			context.Cause(ctx), notCompleted, s.selected.Len())
 	}
+	defer func() { printLastLine(a.Stdout, summary, o.rerunFailed != "", code) }()
 	if reportErr != nil {
-		return ExitFailed, reportErr
+		code = ExitFailed
+		return code, reportErr
 	}
 	if o.metrics != "" || o.pushgateway != "" {
 		// Metrics read verdicts and findings, not evidence.
 		run.FailureEvidenceOnly = true
 		if err := a.exportMetrics(ctx, o, []metricsRun{{name: "", report: reports.BuildJSON(run)}}); err != nil {
-			return ExitFailed, err
+			code = ExitFailed
+			return code, err
 		}
 	}
-	code = exitCode(summary, unreachable(run.Results))
+	code = notGreen(a.Stderr, exitCode(summary, unreachable(run.Results)), summary)
 	if code == ExitOK && cutShort {
 		fmt.Fprintln(a.Stderr, "errconform: the run was cut short: exiting 1")
 		code = ExitFailed

@@ -11,7 +11,9 @@ package spec
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -444,6 +446,14 @@ func (c *Contract) Origin() string { return c.origin }
 
 // Raw returns the contract's document as it was read.
 func (c *Contract) Raw() []byte { return append([]byte(nil), c.raw...) }
+
+// Digest is "sha256:<hex>" of the contract's document as it was read:
+// reports carry it, so that two runs under one name and version but
+// different documents are told apart.
+func (c *Contract) Digest() string {
+	sum := sha256.Sum256(c.raw)
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
 
 // Label names the contract in one line: "aiand 2026-11 (built-in aiand)".
 func (c *Contract) Label() string {

@@ -99,13 +99,26 @@ func (c Case) MissingFixtures(cfg config.Config) []string {
 	return missing
 }
 
+// Preconditions are what decides the case under cfg before anything is
+// sent (check.Before).
+func (c Case) Preconditions(cfg config.Config) check.Preconditions {
+	return check.Preconditions{NotInContract: c.NotInContract, MissingFixtures: c.MissingFixtures(cfg),
+		Required: cfg.Requires, Inapplicable: c.Inapplicable(cfg)}
+}
+
+// Judgeable reports whether the case would be sent and judged under cfg:
+// its contract covers it and nothing decides it before sending.
+func (c Case) Judgeable(cfg config.Config) bool {
+	_, decided := check.Before(c.Preconditions(cfg))
+	return !decided
+}
+
 // Execute runs one case against the target and judges it. It is the only
 // path from a case to a verdict: the Ginkgo specs and the self-tests both
 // call it. strict makes SHOULD findings fail.
 func Execute(ctx context.Context, c Case, t Target, strict bool) Result {
 	res := Result{Case: c}
-	pre := check.Preconditions{NotInContract: c.NotInContract, MissingFixtures: c.MissingFixtures(t.Config),
-		Required: t.Config.Requires, Inapplicable: c.Inapplicable(t.Config)}
+	pre := c.Preconditions(t.Config)
 	if d, decided := check.Before(pre); decided {
 		if d.Skip != check.NotInContract {
 			res.Missing = pre.MissingFixtures
