@@ -132,6 +132,12 @@ func buildCTRF(run Run, rep JSONReport) CTRF {
 	}
 	doc.Results.Summary.Suites = len(groups)
 	doc.Results.Summary.Extra = map[string]any{"not_in_contract": rep.Summary.NotInContract, "skipped_by_reason": rep.Summary.SkippedByReason}
+	if rep.NotTestable != nil {
+		doc.Results.Summary.Extra["not_testable"] = rep.NotTestable
+	}
+	if rep.TargetBroke != nil {
+		doc.Results.Summary.Extra["target_broke"] = rep.TargetBroke
+	}
 	return doc
 }
 

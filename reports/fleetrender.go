@@ -53,6 +53,7 @@ func RenderFleetJUnit(rep JSONReport) ([]byte, error) {
 			{Name: "errconform.outcome", Value: t.Outcome},
 			{Name: "errconform.not_in_contract", Value: strconv.Itoa(t.Summary.NotInContract)},
 		}
+		setProblems(&suite.Properties, t.NotTestable, t.TargetBroke)
 		for _, c := range t.Cases {
 			tc := reporters.JUnitTestCase{Name: c.ID, Classname: c.Group, Status: string(c.Verdict)}
 			if c.Response != nil {
@@ -334,6 +335,9 @@ func RenderFleetMarkdown(w io.Writer, rep JSONReport) error {
 		if t.Reason != "" {
 			outcome += ": " + t.Reason
 		}
+		if t.TargetBroke != nil {
+			outcome += "; " + TargetBrokeHeadline + ": " + t.TargetBroke.Reason
+		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %d | %d | %d | %d | %s | %d |\n", mdCell(t.Name), mdCell(t.Contract.String()), mdCell(outcome),
 			ts.Passed, ts.Failed, ts.Warned, ts.Waived, mdSkipped(ts), ts.Errored)
 	}
@@ -409,7 +413,7 @@ a{color:inherit}pre{white-space:pre-wrap;background:#f8f8f8;padding:.5em;border:
 <h1>errconform fleet: {{if .Failed}}contract broken{{else}}contract kept by every target{{end}}</h1>
 <p>{{len .Report.Targets}} targets · errconform {{.Report.Tool.Version}} · {{.Report.Summary.Total}} cases · {{.Report.DurationMS}} ms</p>
 <table><tr><th class="t">target</th><th>contract</th><th>outcome</th><th>passed</th><th>failed</th><th>warned</th><th>waived</th><th>skipped</th><th>errored</th></tr>
-{{range .Report.Targets}}<tr><td class="t">{{.Name}}</td><td>{{.Contract}}</td><td>{{.Outcome}}{{if .Reason}}: {{visible .Reason}}{{end}}</td><td>{{.Summary.Passed}}</td><td>{{.Summary.Failed}}</td><td>{{.Summary.Warned}}</td><td>{{.Summary.Waived}}</td><td>{{.Summary.Skipped}}</td><td>{{.Summary.Errored}}</td></tr>
+{{range .Report.Targets}}<tr><td class="t">{{.Name}}</td><td>{{.Contract}}</td><td>{{.Outcome}}{{if .Reason}}: {{visible .Reason}}{{end}}{{if .TargetBroke}}; Target broke during the run: {{visible .TargetBroke.Reason}}{{end}}</td><td>{{.Summary.Passed}}</td><td>{{.Summary.Failed}}</td><td>{{.Summary.Warned}}</td><td>{{.Summary.Waived}}</td><td>{{.Summary.Skipped}}</td><td>{{.Summary.Errored}}</td></tr>
 {{end}}</table>
 <h2>Targets × contract cells</h2>
 <table><tr><th class="t">target</th>{{range .Matrix.Columns}}<th>{{.}}</th>{{end}}</tr>

@@ -127,6 +127,7 @@ func enrichJUnit(doc *reporters.JUnitTestSuites, run Run) {
 	suite.Tests = len(suite.TestCases)
 	setProperty(&suite.Properties, "errconform.contract", ContractInfo{Name: run.contractName(), Version: run.ContractVersion}.String())
 	setProperty(&suite.Properties, "errconform.not_in_contract", strconv.Itoa(Summarize(run.Results).NotInContract))
+	setProblems(&suite.Properties, run.NotTestable.redacted(run.Redactor), run.TargetBroke.redacted(run.Redactor))
 	doc.Tests, doc.Failures, doc.Errors, doc.Disabled = suite.Tests, suite.Failures, suite.Errors, suite.Skipped
 	doc.Time = suite.Time
 }
@@ -198,4 +199,16 @@ func suiteName(run Run) string {
 		return "errconform"
 	}
 	return "errconform: " + target
+}
+
+// setProblems records the run-level problems as the suite's properties
+// errconform.not_testable and errconform.target_broke.
+func setProblems(props *reporters.JUnitProperties, notTestable, broke *Problem) {
+	for _, line := range problemLines(notTestable, broke) {
+		name := "errconform.not_testable"
+		if line[0] == TargetBrokeHeadline {
+			name = "errconform.target_broke"
+		}
+		setProperty(props, name, line[1])
+	}
 }

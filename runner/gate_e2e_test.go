@@ -91,23 +91,23 @@ func TestConfigFileInWorkingDirectoryIsRead(t *testing.T) {
 	}
 }
 
-// A rejected key stops the run in the preflight with one message and exit
-// 2, instead of dozens of "expected 400, got 401" failures.
+// A rejected key stops the run in the preflight with one line and exit 3
+// (not testable), instead of dozens of "expected 400, got 401" failures.
 func TestRejectedKeyOrModelStopsInPreflight(t *testing.T) {
 	cfgPath, _ := serveReferenceWith(t, func(h http.Handler) http.Handler { return h }, nil)
 	start := time.Now()
 	out := errconform(t, []string{"ERRCONFORM_API_KEY=sk-ref-00000000000000000000000000000000"}, "run", "--config", cfgPath)
-	assert.Equal(t, 2, out.code, out.stdout+out.stderr)
+	assert.Equal(t, 3, out.code, out.stdout+out.stderr)
 	assert.Less(t, time.Since(start), 5*time.Second)
-	assert.Contains(t, out.stderr, "rejected the configured API key")
-	assert.Equal(t, 1, strings.Count(out.stderr, "\n"), "one message: %s", out.stderr)
+	assert.Contains(t, out.stdout, "NOT TESTABLE (key): the target rejected the configured API key")
+	assert.Equal(t, 1, strings.Count(out.stdout+out.stderr, "rejected the configured API key"), "one message: %s", out.stdout+out.stderr)
 	assert.NotContains(t, out.stdout, "FAIL")
 	assert.NotContains(t, out.stdout+out.stderr, "sk-ref-00000000000000000000000000000000")
 
 	cfgPath, _ = serveReferenceWith(t, func(h http.Handler) http.Handler { return h }, func(c *config.Config) { c.Fixtures.Model = "no/such-model" })
 	out = errconform(t, nil, "run", "--config", cfgPath)
-	assert.Equal(t, 2, out.code, out.stdout+out.stderr)
-	assert.Contains(t, out.stderr, `the target rejected the configured model "no/such-model"`)
+	assert.Equal(t, 3, out.code, out.stdout+out.stderr)
+	assert.Contains(t, out.stdout, `NOT TESTABLE (model): the target rejected the configured model "no/such-model"`)
 }
 
 // A control that fails for another reason is a failed case of its own, and

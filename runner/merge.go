@@ -23,8 +23,8 @@ reports name, and shards written by different errconform versions or
 judging a target against different contracts.
 
 It exits as the unsharded run would have: 0 when every MUST held, 1 when a
-case failed or errored, 3 when a target could not be reached at all, and 2
-when every target rejected its key or model.`
+case failed or errored (or a target broke during the run), and 3 when a
+target was not testable (unreachable, or its positive controls refused).`
 
 const mergeExample = `  errconform merge shard-0.json shard-1.json shard-2.json shard-3.json \
     --json errconform.json --junit junit.xml --html report.html --markdown "$GITHUB_STEP_SUMMARY"`
@@ -121,27 +121,22 @@ func targetNames(rep reports.JSONReport) string {
 }
 
 // fleetExitCode is the exit code a fleet's report means, as runFleet
-// decides it: the worst over the targets (0 < 1 < 3), 2 when every target
-// rejected its key or model.
+// decides it: the worst over the targets (0 < 1 < 3), where a target that
+// was not testable (rejected or unreachable) is 3 and one that broke
+// during the run at least 1.
 func fleetExitCode(rep reports.JSONReport) int {
-	code, rejected := ExitOK, 0
+	code := ExitOK
 	for _, t := range rep.Targets {
 		c := ExitOK
 		switch {
-		case t.Outcome == reports.OutcomeUnreachable:
+		case t.Outcome == reports.OutcomeUnreachable || t.Outcome == reports.OutcomeRejected:
 			c = ExitUnreachable
-		case t.Outcome == reports.OutcomeRejected:
-			c = ExitFailed
-			rejected++
-		case t.Summary.Failed > 0 || t.Summary.Errored > 0:
+		case t.Summary.Failed > 0 || t.Summary.Errored > 0 || t.TargetBroke != nil:
 			c = ExitFailed
 		}
 		if fleetRank(c) > fleetRank(code) {
 			code = c
 		}
-	}
-	if rejected > 0 && rejected == len(rep.Targets) {
-		return ExitUsage
 	}
 	return code
 }
