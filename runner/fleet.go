@@ -172,9 +172,9 @@ func fleetRank(code int) int {
 
 // runTarget runs one target of a fleet: its preflight, then its cases
 // (those that need not run alone concurrently, then those that do, one
-// at a time), under its own client. A target that rejects its key or
-// model, or cannot be reached, has every case errored with the reason;
-// the other targets go on.
+// at a time), under its own client, then the controls again. A target
+// that is not testable (runControls) has every case errored with the
+// cause; the other targets go on.
 func (a App) runTarget(ctx context.Context, o runOptions, t *fleetTarget, out io.Writer, printMu *sync.Mutex) {
 	cfg := t.res.cfg
 	t.redactor = probe.NewRedactor(cfg.Secrets()...)

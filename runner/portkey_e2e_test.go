@@ -501,3 +501,37 @@ func writeGatewayConfig(t *testing.T, ref map[string]any, path, baseURL string, 
 	require.NoError(t, os.WriteFile(path, data, 0o600))
 	return path
 }
+
+// Portkey run without its routing headers answers 400 to every request:
+// the run stops after the controls, not testable, with one line naming
+// the routing headers, and no case passed or failed in any report.
+func TestPortkeyWithoutItsRoutingHeadersIsNotTestable(t *testing.T) {
+	node, entry := portkeyInstall(t)
+	refPort, pkPort := freeLoopbackPort(t), freeLoopbackPort(t)
+	dir := t.TempDir()
+	refCfgPath := filepath.Join(dir, "reference.yaml")
+	startProcessGroup(t, "errconform serve", dir, nil, binary, "serve", "--addr", "127.0.0.1:"+strconv.Itoa(refPort), "--config-out", refCfgPath)
+	waitFor(t, 10*time.Second, "errconform serve writes its config", nil, func() bool {
+		data, err := os.ReadFile(refCfgPath)
+		return err == nil && len(data) > 0
+	})
+	preload, err := filepath.Abs("../testdata/portkey/loopback.cjs")
+	require.NoError(t, err)
+	pk := startProcessGroup(t, "portkey", dir,
+		[]string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "NO_COLOR=1"},
+		node, "--require", preload, entry, "--port="+strconv.Itoa(pkPort), "--headless")
+	pkURL := "http://127.0.0.1:" + strconv.Itoa(pkPort)
+	client := &http.Client{Timeout: time.Second}
+	waitFor(t, 20*time.Second, "Portkey answers on "+pkURL, pk, func() bool {
+		resp, err := client.Get(pkURL + "/")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return true
+	})
+	noHeaders := writeGatewayConfig(t, readYAMLMap(t, refCfgPath), filepath.Join(dir, "portkey-bare.yaml"), pkURL+"/v1", map[string]string{})
+	out := errconform(t, nil, append([]string{"run", "--config", noHeaders, "--quiet", "--deadline", "60s"}, everyReport(dir)...)...)
+	t.Logf("%s", firstSummaryLine(out.stdout))
+	assertNotTestable(t, out, dir, reports.CauseRefused, "refused with 400", "target.headers")
+}
