@@ -26,7 +26,10 @@ func serveReferenceWith(t *testing.T, wrap func(http.Handler) http.Handler, edit
 	t.Helper()
 	contract, err := spec.Load()
 	require.NoError(t, err)
-	ref := reference.New(contract, reference.Options{GatewayTimeout: 100 * time.Millisecond})
+	// A short rate-limit window: tests that run against one reference
+	// more than once find the rate-limited key's window fresh each time
+	// (a burst on a key still limited is errored).
+	ref := reference.New(contract, reference.Options{GatewayTimeout: 100 * time.Millisecond, RateWindow: 300 * time.Millisecond})
 	srv := httptest.NewServer(wrap(ref))
 	t.Cleanup(srv.Close)
 	cfg = ref.Config(srv.URL + "/v1")
@@ -113,17 +116,8 @@ func TestRejectedKeyOrModelStopsInPreflight(t *testing.T) {
 // A control that fails for another reason is a failed case of its own, and
 // the run goes on.
 func TestFailingControlIsAFailedCase(t *testing.T) {
-	brokenStreams := func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.URL.Path == "/v1/models" {
-				w.Header().Set("Content-Type", "application/json")
-				w.WriteHeader(http.StatusInternalServerError)
-				_, _ = w.Write([]byte(`{"status":"failure","message":"cannot list"}`))
-				return
-			}
-			next.ServeHTTP(w, r)
-		})
-	}
+	brokenStreams := answersOn(func(r *http.Request) bool { return r.URL.Path == "/v1/models" },
+		http.StatusInternalServerError, `{"status":"failure","message":"cannot list"}`)
 	cfgPath, _ := serveReferenceWith(t, brokenStreams, nil)
 	jsonPath := filepath.Join(t.TempDir(), "r.json")
 	out := errconform(t, nil, "run", "--config", cfgPath, "--label-filter", "group:route", "--json", jsonPath)

@@ -93,19 +93,10 @@ func TestBrokenSetupStopsAfterTheControls(t *testing.T) {
 		cfgPath, _ := serveReferenceWith(t, func(h http.Handler) http.Handler { return h }, edit)
 		return cfgPath
 	}
-	routed := func(next http.Handler) http.Handler {
-		// a gateway that needs a routing header: without it, every
-		// request is refused with 400, in the gateway's own shape
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.Header.Get("X-Route") == "" {
-				w.Header().Set("Content-Type", "application/json")
-				w.WriteHeader(http.StatusBadRequest)
-				_, _ = w.Write([]byte(`{"status":"failure","message":"Either x-route-config or x-route-provider header is required"}`))
-				return
-			}
-			next.ServeHTTP(w, r)
-		})
-	}
+	// a gateway that needs a routing header: without it, every request is
+	// refused with 400, in the gateway's own shape
+	routed := answersOn(func(r *http.Request) bool { return r.Header.Get("X-Route") == "" },
+		http.StatusBadRequest, `{"status":"failure","message":"Either x-route-config or x-route-provider header is required"}`)
 	tests := []struct {
 		name   string
 		config func(t *testing.T) string
@@ -183,17 +174,9 @@ func TestSelfSignedTargetIsTestedWithItsCA(t *testing.T) {
 // controls fail as cases of their own, the other cases run), where one
 // whose chat controls answer 400 is not testable.
 func TestServerErrorOnValidInputIsJudged(t *testing.T) {
-	validChat500 := func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.URL.Path == "/v1/chat/completions" && strings.Contains(r.Header.Get("Authorization"), "sk-ref-") {
-				w.Header().Set("Content-Type", "application/json")
-				w.WriteHeader(http.StatusInternalServerError)
-				_, _ = w.Write([]byte(`{"error":{"message":"upstream exploded","type":"api_error","param":null,"code":null}}`))
-				return
-			}
-			next.ServeHTTP(w, r)
-		})
-	}
+	validChat500 := answersOn(func(r *http.Request) bool {
+		return r.URL.Path == "/v1/chat/completions" && strings.Contains(r.Header.Get("Authorization"), "sk-ref-")
+	}, http.StatusInternalServerError, `{"error":{"message":"upstream exploded","type":"api_error","param":null,"code":null}}`)
 	cfgPath, _ := serveReferenceWith(t, validChat500, nil)
 	jsonPath := filepath.Join(t.TempDir(), "r.json")
 	out := errconform(t, nil, "run", "--config", cfgPath, "--label-filter", "group:route", "--json", jsonPath)
@@ -310,7 +293,13 @@ func TestFleetTargetWithBrokenSetupIsNotTestable(t *testing.T) {
 // spent its window) sends one request, gets 429 and proves nothing about
 // the limit: errored with the reason, never passed.
 func TestBurstOnAnAlreadyLimitedKeyIsErrored(t *testing.T) {
-	cfgPath, cfg := serveReferenceWith(t, func(h http.Handler) http.Handler { return h }, nil)
+	contract, err := spec.Load()
+	require.NoError(t, err)
+	ref := reference.New(contract, reference.Options{RateWindow: time.Hour}) // spent for the whole test
+	srv := httptest.NewServer(ref)
+	t.Cleanup(srv.Close)
+	cfg := ref.Config(srv.URL + "/v1")
+	cfgPath := writeConfig(t, cfg)
 	client := &http.Client{Timeout: 5 * time.Second}
 	limited := 0
 	for range cfg.Fixtures.RateLimitBurst {
@@ -343,4 +332,32 @@ func TestBurstOnAnAlreadyLimitedKeyIsErrored(t *testing.T) {
 	assert.Contains(t, burst.Reason, "wait for the window or use another key")
 	assert.Equal(t, 1, burst.Requests, "one request: the first was refused")
 	assert.Contains(t, out.stdout, "ERR   ratelimit/burst")
+}
+
+// explore against a target that is not testable sends no variant and
+// does not claim it sent any.
+func TestExploreOnAnUntestableTargetSendsNoVariant(t *testing.T) {
+	cfgPath, _ := serveReferenceWith(t, func(h http.Handler) http.Handler { return h },
+		func(c *config.Config) { c.Target.BaseURL = strings.TrimSuffix(c.Target.BaseURL, "/v1") })
+	out := errconform(t, nil, "explore", "--config", cfgPath, "--quiet")
+	require.Equal(t, 3, out.code, out.stdout+out.stderr)
+	assert.True(t, strings.HasPrefix(firstSummaryLine(out.stdout), "NOT TESTABLE (wrong-path): "), out.stdout)
+	assert.NotContains(t, out.stdout, "variants sent")
+	assert.Contains(t, out.stdout, "(3 requests)", "the controls only")
+}
+
+// answersOn wraps a handler: the requests match picks are answered with
+// status and the JSON body, the others served as usual.
+func answersOn(match func(*http.Request) bool, status int, body string) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if match(r) {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(status)
+				_, _ = w.Write([]byte(body))
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
 }

@@ -226,9 +226,10 @@ func (a App) run(fs *pflag.FlagSet, op *runOptions) (int, error) {
 	summary := reports.Summarize(run.Results).Plus(explored.dropped)
 	printProblems(a.Stdout, run)
 	_ = reports.WriteSummary(a.Stdout, summary, elapsed, client.Sent()) // the terminal: a failed write has nowhere to be told
-	printExploreSent(a.Stdout, explored.sent, explored.total)
 	if s.notTestable == nil {
-		printGroups(a.Stdout, failureGroups(run)) // not testable: one cause, said above
+		// Not testable: no variant was sent, and the one cause is said above.
+		printExploreSent(a.Stdout, explored.sent, explored.total)
+		printGroups(a.Stdout, failureGroups(run))
 	}
 	if cutShort {
 		fmt.Fprintf(a.Stderr, "errconform: %s: %d of %d cases not completed (errored); the reports hold what was known\n",
