@@ -549,7 +549,7 @@ func (a App) resolveTarget(o runOptions, set map[string]bool, cfg config.Config,
 	a.applyKeyFromEnv(&cfg)
 	t := resolvedTarget{contract: contract, stop: func() {}}
 	if cfg.Target.BaseURL == config.ReferenceTarget {
-		opts := reference.Options{GatewayTimeout: EmbeddedGatewayTimeout, RateWindow: EmbeddedRateWindow}
+		opts := reference.Options{GatewayTimeout: EmbeddedGatewayTimeout}
 		running, err := reference.Start(contract, opts, "")
 		if err != nil {
 			return none, fmt.Errorf("start the embedded reference: %w", err)

@@ -90,12 +90,6 @@ func CommitID() string {
 // so that the 504 case takes well under a second.
 const EmbeddedGatewayTimeout = 300 * time.Millisecond
 
-// EmbeddedRateWindow is the embedded reference's rate-limit window: short,
-// so that runs against one embedded reference back to back (a monitor at
-// its shortest interval, 1s) each find the rate-limited key's window
-// fresh; a burst on a key still limited is errored, not judged.
-const EmbeddedRateWindow = 500 * time.Millisecond
-
 // App is one invocation's environment: where output goes and how the
 // environment is read. Tests build their own.
 type App struct {
