@@ -221,16 +221,13 @@ func RuleByID(id string) (Rule, bool) {
 // error) is one cause: the status rule says so, and the rules about an
 // error's shape, type, stream or SDK parse, which would each fire on the
 // success body, are not run. Only the rules that hold for any answer
-// (a complete response, no echoed credential) run beside it.
+// (a complete response, no echoed credential, no leaked internals) run beside it.
 func Evaluate(ex probe.Exchange, expect Expectation, contract *spec.Contract) []Finding {
 	in := newInput(ex, expect, contract)
 	accepted := in.acceptedInvalid()
 	var findings []Finding
 	for _, rule := range ruleTable {
-		if (expect.success() && !rule.onSuccess) || !rule.AppliesTo(contract) {
-			continue
-		}
-		if accepted && !judgesAccepted[rule.ID] {
+		if (expect.success() && !rule.onSuccess) || !rule.AppliesTo(contract) || (accepted && !judgesAccepted(rule.ID)) {
 			continue
 		}
 		rule.Severity = rule.SeverityUnder(contract)
@@ -246,14 +243,24 @@ func Evaluate(ex probe.Exchange, expect Expectation, contract *spec.Contract) []
 	return findings
 }
 
-// judgesAccepted are the rules that judge a served request the contract
-// refuses: its status, and what holds for any answer.
-var judgesAccepted = map[string]bool{"response": true, "status": true, "no-secret-echo": true}
-
-// acceptedInvalid reports whether the target served a request the contract
-// refuses: a 2xx that carries no error object (mid-stream or in its body).
+// acceptedInvalid reports whether a request the contract says must be
+// refused was served: a 2xx carrying no error. That is one cause, which
+// the status rule reports; the rules about the error's form (content
+// type, JSON, shape, type, code, param, no-stream, ...) have no error to
+// judge and stay silent instead of restating it.
 func (in *input) acceptedInvalid() bool {
-	return in.resp != nil && !in.expect.success() && in.resp.Status >= 200 && in.resp.Status < 300 && !in.midStream && in.errorObject == nil
+	return in.resp != nil && !in.expect.success() && in.resp.Status >= 200 && in.resp.Status < 300 &&
+		in.errorObject == nil && !in.midStream && in.ex.Failure == probe.FailureNone && !in.resp.Truncated
+}
+
+// judgesAccepted: the rules that still judge a served invalid request:
+// the response itself, its status, and what it must never expose.
+func judgesAccepted(rule string) bool {
+	switch rule {
+	case "response", "status", "no-secret-echo", "no-internal-leak":
+		return true
+	}
+	return false
 }
 
 // success reports whether the case expects a 2xx: a positive control.
@@ -475,16 +482,49 @@ func decodeOne(body []byte, into *any) string {
 	if problem := jsonTooLarge(body); problem != "" {
 		return problem
 	}
+	if bytes.HasPrefix(body, []byte("\xef\xbb\xbf")) {
+		return "the body begins with a UTF-8 byte-order mark (EF BB BF), which JSON does not allow before the document"
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
-	if err := dec.Decode(into); err != nil {
+	var first any
+	err := dec.Decode(&first)
+	if what := notJSONText(body); what != "" && (err != nil || !isContainer(first)) {
+		return what
+	}
+	if err != nil {
 		return "the body is not JSON: " + describeJSONError(err)
 	}
+	*into = first
 	var extra any
 	if err := dec.Decode(&extra); err != io.EOF {
 		return "the body holds more than one JSON document (trailing data after the first)"
 	}
 	return ""
+}
+
+// isContainer: a decoded JSON object or array.
+func isContainer(v any) bool {
+	switch v.(type) {
+	case map[string]any, []any:
+		return true
+	}
+	return false
+}
+
+// notJSONText names a body that is not JSON at all (it is not a valid JSON
+// document and does not begin like an object or array): HTML, or plain
+// text such as Go's "404 page not found"; "" otherwise. The json rule's
+// finding quotes the body itself (scrubbed, then cut).
+func notJSONText(body []byte) string {
+	trimmed := bytes.TrimSpace(body)
+	if json.Valid(trimmed) || len(trimmed) == 0 || trimmed[0] == '{' || trimmed[0] == '[' {
+		return ""
+	}
+	if trimmed[0] == '<' {
+		return "the body is HTML or XML, not JSON"
+	}
+	return "the body is plain text, not JSON"
 }
 
 func describeJSONError(err error) string {
@@ -566,6 +606,8 @@ func checkStatus(in *input) []Finding {
 	}
 	f := mismatch(fmt.Sprintf("%d", in.expect.Status), fmt.Sprintf("%d", in.resp.Status), "")
 	switch s := in.resp.Status; {
+	case s == http.StatusOK && !in.expect.success() && in.errorObject == nil && streamCutShort(in.resp):
+		f.Message += ": a 200 event stream that was cut short (it ended without [DONE] and without an error event), where the contract asks for the error"
 	case s == http.StatusOK && in.expect.MidStream && !in.expect.success():
 		f.Expected = fmt.Sprintf("%d, or a 200 carrying the error", in.expect.Status)
 		f.Message = fmt.Sprintf("expected %d, or a 200 whose body or event carries the error (the contract lets it arrive mid-stream), got a 200 without an error", in.expect.Status)
@@ -575,6 +617,11 @@ func checkStatus(in *input) []Finding {
 		f.Message += ": " + in.expect.IfAccepted
 	case s >= 200 && s < 300:
 		f.Message += ": the target accepted a request the contract says it must refuse"
+	case s == http.StatusRequestEntityTooLarge && errorCode(in) != "":
+		// The code says why, not the status: a 413 with
+		// context_length_exceeded judged the prompt against the window.
+		f.Message += fmt.Sprintf(": the target answered 413 with code %q, so it judged the request and refused it for that reason, under the status of a body-size refusal; the contract answers this case with %d",
+			errorCode(in), in.expect.Status)
 	case s == http.StatusRequestEntityTooLarge:
 		f.Message += ": the target refused the request body as too large (413) before judging it; the contract answers this case with " +
 			fmt.Sprintf("%d", in.expect.Status)
@@ -587,12 +634,56 @@ func checkStatus(in *input) []Finding {
 	case in.expect.success():
 		f.Message += ": a valid request with the configured key and model was not served"
 	case s >= 500 && in.expect.Status < 500:
-		f.Message += ": a crash on bad input (the target failed instead of refusing the request)"
+		f.Message += ": " + serverErrorOnInvalid(s)
 	}
 	if in.expect.Note != "" {
 		f.Message += " (" + in.expect.Note + ")"
 	}
 	return []Finding{f}
+}
+
+// streamCutShort reports whether a response is an event stream that
+// ended without its [DONE] terminator (and was read whole): the stream
+// was cut short, which says nothing of how far the request got.
+func streamCutShort(resp *probe.Response) bool {
+	mediaType, _, _ := strings.Cut(resp.Header.Get("Content-Type"), ";")
+	if !strings.EqualFold(strings.TrimSpace(mediaType), "text/event-stream") || resp.Truncated {
+		return false
+	}
+	return !bytes.Contains(resp.Body, []byte("[DONE]")) && !bytes.Contains(resp.Body, []byte(`"error"`))
+}
+
+// noErrorObject says why there is no error object to read a member of:
+// the body is not one JSON document (and why), or it has none.
+func noErrorObject(in *input) string {
+	if in.jsonProblem != "" {
+		return "no error object: " + in.jsonProblem
+	}
+	return "no error object"
+}
+
+// errorCode is the error object's code when it is a non-empty string.
+func errorCode(in *input) string {
+	code, _ := in.errorObject["code"].(string)
+	return code
+}
+
+// serverErrorOnInvalid says what a 5xx answer to a request the contract
+// says must be refused (with a 4xx) observed: only a 500 is the target
+// crashing on the bad input; a 502, 503 or 504 says an upstream or the
+// capacity failed before the request was judged at all.
+func serverErrorOnInvalid(status int) string {
+	switch status {
+	case http.StatusInternalServerError:
+		return "a crash on bad input (500: the target failed instead of refusing the request)"
+	case http.StatusBadGateway:
+		return "an upstream failure (502 Bad Gateway): the target passed the request on and its upstream failed, instead of refusing it itself"
+	case http.StatusServiceUnavailable:
+		return "unavailable (503 Service Unavailable: no capacity or no upstream channel for the request), so the request was never judged; the contract asks for a refusal"
+	case http.StatusGatewayTimeout:
+		return "an upstream timeout (504 Gateway Timeout): the target passed the request on and gave up waiting, instead of refusing it itself"
+	}
+	return fmt.Sprintf("a server error (%d %s) instead of refusing the request", status, http.StatusText(status))
 }
 
 func checkContentType(in *input) []Finding {
@@ -758,7 +849,7 @@ func checkCode(in *input) []Finding {
 	}
 	if in.errorObject == nil {
 		return []Finding{{Expected: fmt.Sprintf("%q", in.expect.Code), Actual: "no error object", Pointer: "/error/code",
-			Message: fmt.Sprintf("expected error.code %q, got no error object", in.expect.Code)}}
+			Message: fmt.Sprintf("expected error.code %q, got %s", in.expect.Code, noErrorObject(in))}}
 	}
 	return []Finding{mismatch(fmt.Sprintf("%q", in.expect.Code), describe(v, present), "/error/code")}
 }
@@ -816,7 +907,7 @@ func checkParam(in *input) []Finding {
 	}
 	if in.errorObject == nil {
 		return []Finding{{Expected: fmt.Sprintf("%q", in.expect.Param), Actual: "no error object", Pointer: "/error/param",
-			Message: fmt.Sprintf("expected error.param %q, got no error object", in.expect.Param)}}
+			Message: fmt.Sprintf("expected error.param %q, got %s", in.expect.Param, noErrorObject(in))}}
 	}
 	return []Finding{mismatch(fmt.Sprintf("%q", in.expect.Param), describe(v, present), "/error/param")}
 }

@@ -67,11 +67,11 @@ func TestEvaluateUnderOpenRouter(t *testing.T) {
 		{"upstream error in a 200 body", 200, "application/json", `{"error":{"code":502,"message":"The model is down."}}`, upstream, nil},
 		{"upstream error in a 200 event", 200, "text/event-stream", "data: {\"id\":\"x\",\"choices\":[]}\n\ndata: {\"error\":{\"code\":502,\"message\":\"The model is down.\"}}\n\ndata: [DONE]\n\n", streamed, nil},
 		{"a 200 event with a bad error", 200, "text/event-stream", "data: {\"error\":{\"code\":\"502\",\"message\":\"The model is down.\"}}\n\n", streamed, []string{"shape", "equals-status"}},
-		{"a 200 without an error", 200, "application/json", `{"id":"x","choices":[]}`, upstream, []string{"status"}}, // one cause: served
+		{"a 200 without an error", 200, "application/json", `{"id":"x","choices":[]}`, upstream, []string{"status"}}, // one cause, one finding,
 		{"code as 401.0", 401, "application/json", `{"error":{"code":401.0,"message":"No auth credentials found."}}`, expect401, nil},
 		{"an error after 70 chunks of content", 200, "text/event-stream", strings.Repeat("data: {\"id\":\"x\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"delta\":{\"content\":\"ok\"}}]}\n\n", 70) +
 			"data: {\"id\":\"x\",\"object\":\"chat.completion.chunk\",\"choices\":[],\"error\":{\"code\":502,\"message\":\"The provider went away.\"}}\n\n", streamed, nil},
-		{"a 200 event stream without an error", 200, "text/event-stream", "data: {\"id\":\"x\"}\n\ndata: [DONE]\n\n", streamed, []string{"status"}}, // one cause: served
+		{"a 200 event stream without an error", 200, "text/event-stream", "data: {\"id\":\"x\"}\n\ndata: [DONE]\n\n", streamed, []string{"status"}}, // one cause, one finding,
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -139,6 +139,20 @@ func TestStatusWording(t *testing.T) {
 		{"refusal expected", ok, check.Expectation{Status: 400}, "the target accepted a request the contract says it must refuse"},
 		{"fault expected", ok, check.Expectation{Status: 500, IfAccepted: "the fault header had no effect"}, "expected 500, got 200: the fault header had no effect"},
 		{"too large", withMessage(413, "invalid_request_error", "Payload too large."), check.Expectation{Status: 400}, "too large (413)"},
+		{"413 with a code: explained from the code", exchange(413, "application/json",
+			`{"error":{"message":"This model's maximum context length is 131072 tokens.","type":"invalid_request_error","param":"messages","code":"context_length_exceeded"}}`),
+			check.Expectation{Status: 400}, `the target answered 413 with code "context_length_exceeded", so it judged the request and refused it for that reason`},
+		{"500 to an invalid request", withMessage(500, "api_error", "boom"), check.Expectation{Status: 400}, "a crash on bad input (500"},
+		{"503 to an invalid request", withMessage(503, "api_error", "no available channel"), check.Expectation{Status: 400}, "unavailable (503 Service Unavailable"},
+		{"504 to an invalid request", withMessage(504, "api_error", "timeout"), check.Expectation{Status: 401}, "an upstream timeout (504 Gateway Timeout)"},
+		{"502 to an invalid request", withMessage(502, "api_error", "bad gateway"), check.Expectation{Status: 401}, "an upstream failure (502 Bad Gateway)"},
+		{"500 to a valid request", withMessage(500, "api_error", "boom"), check.Expectation{Status: 200}, "a valid request with the configured key and model was not served"},
+		{"a stream cut short", exchange(200, "text/event-stream", "data: {\"id\":\"chatcmpl-1\",\"choices\":[{\"delta\":{\"content\":\"h\"}}]}\n\n"),
+			check.Expectation{Status: 502, IfAccepted: "the request for the unreachable model succeeded: its upstream was reached after all"},
+			"a 200 event stream that was cut short (it ended without [DONE] and without an error event)"},
+		{"a complete stream", exchange(200, "text/event-stream", "data: {\"id\":\"chatcmpl-1\"}\n\ndata: [DONE]\n\n"),
+			check.Expectation{Status: 502, IfAccepted: "the request for the unreachable model succeeded: its upstream was reached after all"},
+			"its upstream was reached after all"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -148,6 +162,15 @@ func TestStatusWording(t *testing.T) {
 			assert.Contains(t, findings[0].Message, tt.want)
 			if tt.expect.IfAccepted != "" {
 				assert.NotContains(t, findings[0].Message, "must refuse")
+			}
+			if tt.ex.Response.Status != 500 || tt.expect.Status == 200 {
+				assert.NotContains(t, findings[0].Message, "crash on bad input", "only a 500 to an invalid request is a crash on bad input")
+			}
+			if tt.name == "a stream cut short" {
+				assert.NotContains(t, findings[0].Message, "reached after all")
+			}
+			if strings.Contains(tt.name, "with a code") {
+				assert.NotContains(t, findings[0].Message, "before judging it")
 			}
 		})
 	}
@@ -369,4 +392,63 @@ func TestBurstFindingsAreBounded(t *testing.T) {
 	assert.Less(t, len(findings), 60, "at most a few answers are judged one by one")
 	last := findings[len(findings)-1]
 	assert.Contains(t, last.Message, "995 more answers before the last were neither a 2xx nor judged one by one: 500 ×995")
+}
+
+// The json rule names what a body that is not one JSON document is; code
+// and param say why they found no error object.
+func TestBodyThatIsNotJSONIsNamed(t *testing.T) {
+	contract, err := spec.Load()
+	require.NoError(t, err)
+	tests := []struct {
+		name, contentType, body, want string
+	}{
+		{"Go's plain-text 404", "text/plain; charset=utf-8", "404 page not found\n", "the body is plain text, not JSON"},
+		{"an HTML page", "text/html", "<html><body>401 Authorization Required</body></html>", "the body is HTML or XML, not JSON"},
+		{"a byte-order mark", "application/json", "\xef\xbb\xbf" + good401, "the body begins with a UTF-8 byte-order mark"},
+		{"trailing data", "application/json", good401 + "garbage", "the body holds more than one JSON document (trailing data after the first)"},
+		{"a bare number", "application/json", "401", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			findings := check.Evaluate(exchange(401, tt.contentType, tt.body), check.Expectation{Status: 401, Code: "invalid_api_key"}, contract)
+			var jsonMsg, codeMsg string
+			for _, f := range findings {
+				switch f.Rule {
+				case "json":
+					jsonMsg = f.Message
+					if !strings.HasPrefix(tt.contentType, "application/json") {
+						assert.Contains(t, f.Actual, strings.TrimSpace(tt.body)[:12], "the finding quotes the body")
+					}
+				case "code":
+					codeMsg = f.Message
+				}
+			}
+			if tt.want == "" {
+				assert.NotContains(t, jsonMsg, "plain text")
+				return
+			}
+			assert.Contains(t, jsonMsg, tt.want)
+			assert.NotContains(t, jsonMsg, "invalid character 'ï'")
+			assert.Contains(t, codeMsg, "got no error object: "+tt.want, "code says why there is no error object")
+		})
+	}
+}
+
+// A served invalid request is one cause: the status rule reports it, and
+// no rule about the error's form restates it (a success stream is never
+// called "an error").
+func TestAcceptedInvalidRequestIsOneFinding(t *testing.T) {
+	contract, err := spec.Load()
+	require.NoError(t, err)
+	stream := exchange(200, "text/event-stream", "data: {\"id\":\"chatcmpl-1\",\"choices\":[{\"delta\":{\"content\":\"hi\"}}]}\n\ndata: [DONE]\n\n")
+	plain := exchange(200, "application/json", `{"id":"chatcmpl-1","object":"chat.completion","choices":[]}`)
+	for name, ex := range map[string]probe.Exchange{"stream": stream, "json": plain} {
+		t.Run(name, func(t *testing.T) {
+			findings := check.Evaluate(ex, check.Expectation{Status: 400, Code: "invalid_value", Param: "temperature", Stream: name == "stream"}, contract)
+			require.Len(t, findings, 1, "%+v", findings)
+			assert.Equal(t, "status", findings[0].Rule)
+			assert.Contains(t, findings[0].Message, "the target accepted a request the contract says it must refuse")
+			assert.NotContains(t, findings[0].Message, "an error")
+		})
+	}
 }

@@ -56,7 +56,7 @@ func VerdictTable() []Meaning {
 		{string(Passed), "every rule held", "0"},
 		{string(Warned), "only SHOULD rules broke", "0 (1 with --strict)"},
 		{string(Failed), "a MUST rule broke: the target broke the contract (or a fixture --require names is missing)", "1"},
-		{string(Errored), "errconform could not complete the case (connection refused, run cancelled, or left unrun under --require all): a harness problem, not a gateway bug", "1 (3 when every case is unreachable)"},
+		{string(Errored), "errconform could not complete the case (connection refused, run cancelled, left unrun under --require all, or the target was not testable: its positive controls could not pass): a harness or setup problem, not a gateway bug", "1 (3 when the target is not testable)"},
 		{string(Waived), "a failure that an active waiver excuses until its expiry date", "0"},
 		{string(Skipped), "not judged; skip_reason says why", "0"},
 		{"skipped: " + string(NotInContract), "the contract does not cover the case's situation or route: listed, never run, never passed", "0"},
@@ -125,6 +125,28 @@ func Interrupted(last probe.Exchange, sent int, requireAll bool) (Decision, bool
 		return Decision{Errored, "", last.Err}, true
 	}
 	return Decision{}, false
+}
+
+// AlreadyLimited is the reason a burst is errored when its very first
+// request was refused with the limit's status: the key was limited before
+// the case began, so the burst proved nothing about the limit.
+const AlreadyLimited = "precondition not met: the key was already limited (the first request of the burst got %d, none succeeded before the limit): wait for the window or use another key"
+
+// BurstPrecondition decides a burst whose precondition did not hold: some
+// requests must succeed before the limit answers. exchanges are the
+// burst's, want the limit's status; false means judge the burst.
+func BurstPrecondition(exchanges []probe.Exchange, want int) (Decision, bool) {
+	if len(exchanges) == 0 || exchanges[0].Response == nil || exchanges[0].Failure != probe.FailureNone || exchanges[0].Response.Status != want {
+		return Decision{}, false
+	}
+	return Decision{Errored, "", fmt.Sprintf(AlreadyLimited, want)}, true
+}
+
+// NotTestable decides every case of a target whose positive controls
+// could not pass (a wrong base URL, a refused key, ...): not judged, errored
+// with that one cause.
+func NotTestable(why string) Decision {
+	return Decision{Errored, "", "not testable: " + why}
 }
 
 // Unfinished decides a case the run's deadline or an interrupt left

@@ -316,11 +316,7 @@ func decodeExpanded(name string, data []byte, lookup LookupEnv) (Config, error) 
 	lines := map[int]string{} // line -> field path, to name fields in decode errors
 	headerEnv := map[string]string{}
 	if err := expandNode(&root, "", lookup, lines, headerEnv); err != nil {
-		var ce *Error
-		if errors.As(err, &ce) {
-			ce.File = name
-		}
-		return Config{}, err
+		return Config{}, missingVariables(name, err)
 	}
 	expanded, err := yaml.Marshal(&root)
 	if err != nil {
@@ -354,9 +350,43 @@ func decodeExpanded(name string, data []byte, lookup LookupEnv) (Config, error) 
 	return cfg, nil
 }
 
-// expandNode replaces ${VAR} in every scalar value, naming the field of a
-// variable that is not set.
+// missingVariables is the one error for every variable a config names
+// that is not set (expandNode's errors, joined): all of them at once, so
+// that a CI setup is fixed in one round, not one variable per run.
+func missingVariables(file string, err error) error {
+	var all []*Error
+	var flatten func(error)
+	flatten = func(err error) {
+		if joined, ok := err.(interface{ Unwrap() []error }); ok {
+			for _, e := range joined.Unwrap() {
+				flatten(e)
+			}
+			return
+		}
+		var ce *Error
+		if errors.As(err, &ce) {
+			all = append(all, ce)
+		}
+	}
+	flatten(err)
+	if len(all) == 1 {
+		all[0].File = file
+		return all[0]
+	}
+	if len(all) == 0 {
+		return err
+	}
+	parts := make([]string, len(all))
+	for i, ce := range all {
+		parts[i] = ce.Field + ": " + ce.Msg
+	}
+	return &Error{File: file, Msg: fmt.Sprintf("%d environment variables are not set: %s", len(all), strings.Join(parts, "; "))}
+}
+
+// expandNode replaces ${VAR} in every scalar value, naming the field of
+// each variable that is not set (every one, joined).
 func expandNode(n *yaml.Node, path string, lookup LookupEnv, lines map[int]string, headerEnv map[string]string) error {
+	var errs []error
 	switch n.Kind {
 	case yaml.DocumentNode, yaml.SequenceNode:
 		for i, c := range n.Content {
@@ -364,9 +394,7 @@ func expandNode(n *yaml.Node, path string, lookup LookupEnv, lines map[int]strin
 			if n.Kind == yaml.SequenceNode {
 				p = fmt.Sprintf("%s[%d]", path, i)
 			}
-			if err := expandNode(c, p, lookup, lines, headerEnv); err != nil {
-				return err
-			}
+			errs = append(errs, expandNode(c, p, lookup, lines, headerEnv))
 		}
 	case yaml.MappingNode:
 		for i := 0; i+1 < len(n.Content); i += 2 {
@@ -375,9 +403,7 @@ func expandNode(n *yaml.Node, path string, lookup LookupEnv, lines map[int]strin
 			if path != "" {
 				p = path + "." + key
 			}
-			if err := expandNode(n.Content[i+1], p, lookup, lines, headerEnv); err != nil {
-				return err
-			}
+			errs = append(errs, expandNode(n.Content[i+1], p, lookup, lines, headerEnv))
 		}
 	case yaml.ScalarNode:
 		lines[n.Line] = path
@@ -386,18 +412,17 @@ func expandNode(n *yaml.Node, path string, lookup LookupEnv, lines map[int]strin
 				headerEnv[path] = m[1]
 			}
 		}
-		var missing string
 		before := n.Value
 		n.Value = envRef.ReplaceAllStringFunc(n.Value, func(ref string) string {
 			name := envRef.FindStringSubmatch(ref)[1]
 			v, ok := lookup(name)
-			if !ok && missing == "" {
-				missing = name
+			if !ok {
+				errs = append(errs, &Error{Field: path, Msg: fmt.Sprintf("environment variable %s is not set (line %d)", name, n.Line)})
 			}
 			return v
 		})
-		if missing != "" {
-			return &Error{Field: path, Msg: fmt.Sprintf("environment variable %s is not set (line %d)", missing, n.Line)}
+		if len(errs) > 0 {
+			return errors.Join(errs...)
 		}
 		if n.Value != before && n.Style == 0 {
 			// A plain ${VAR} takes the type of what it expands to, so that
@@ -405,7 +430,7 @@ func expandNode(n *yaml.Node, path string, lookup LookupEnv, lines map[int]strin
 			n.Tag = ""
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // checkWholeNumbers refuses a YAML float (1.5, 2.0, 1e3) where the config

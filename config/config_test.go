@@ -698,3 +698,22 @@ func TestParseBadDurationNamesField(t *testing.T) {
 	ce := configError(t, err)
 	assert.Equal(t, "target.timeout", ce.Field)
 }
+
+// Every variable a config names that is not set is reported at once, each
+// with its field and line: a CI setup is fixed in one round.
+func TestParseReportsEveryMissingVariableAtOnce(t *testing.T) {
+	yamlText := "target:\n  base_url: https://${HOST}/v1\nauth:\n  api_key: ${ERR_KEY}\nfixtures:\n  model: ${A}-${B}\n  no_credits_api_key: ${SET}\n"
+	_, err := config.Parse("errconform.yaml", []byte(yamlText), fakeEnv(map[string]string{"SET": "sk-set-00000000000000000000"}))
+	ce := configError(t, err)
+	assert.Equal(t, "errconform.yaml", ce.File)
+	assert.Contains(t, ce.Msg, "4 environment variables are not set")
+	for _, want := range []string{
+		"target.base_url: environment variable HOST is not set (line 2)",
+		"auth.api_key: environment variable ERR_KEY is not set (line 4)",
+		"fixtures.model: environment variable A is not set (line 6)",
+		"fixtures.model: environment variable B is not set (line 6)",
+	} {
+		assert.Contains(t, err.Error(), want)
+	}
+	assert.NotContains(t, err.Error(), "SET is not set")
+}

@@ -68,6 +68,16 @@ const (
 	FailureBudget FailureKind = "budget"
 )
 
+// The words an unreachable exchange's Err begins with when no HTTP
+// conversation was possible for a reason in the setup, not the network:
+// the preflight names the remedy from them.
+const (
+	// UntrustedCertificate: the TLS handshake failed on the certificate.
+	UntrustedCertificate = "the target's TLS certificate is not trusted"
+	// PlainHTTPAnswer: an https:// base URL whose port speaks plain HTTP.
+	PlainHTTPAnswer = "the target answered in plain HTTP to an HTTPS request"
+)
+
 // Exchange is one request and what the target did with it.
 type Exchange struct {
 	Request  Request       `json:"request"`
@@ -310,10 +320,12 @@ func classify(err error, timeout time.Duration) (FailureKind, string) {
 		return FailureCancelled, "errconform stopped waiting: the run was cancelled or its deadline passed"
 	case errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
 		return FailureBroken, "the connection was closed or reset before the response was complete"
+	case errors.Is(err, http.ErrSchemeMismatch):
+		return FailureUnreachable, PlainHTTPAnswer + " (" + err.Error() + ")"
 	default:
 		var tlsErr *tls.CertificateVerificationError
 		if errors.As(err, &tlsErr) {
-			return FailureUnreachable, "the target's TLS certificate is not trusted: " + tlsErr.Error()
+			return FailureUnreachable, UntrustedCertificate + ": " + tlsErr.Error()
 		}
 		return FailureBroken, err.Error()
 	}

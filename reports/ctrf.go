@@ -140,6 +140,12 @@ func buildCTRF(run Run, rep JSONReport) CTRF {
 	if partial := partialOf(rep.Settings); partial != "" {
 		extra["partial"] = partial
 	}
+	if rep.NotTestable != nil {
+		extra["not_testable"] = rep.NotTestable
+	}
+	if rep.TargetBroke != nil {
+		extra["target_broke"] = rep.TargetBroke
+	}
 	doc.Results.Summary.Extra = extra
 	return doc
 }

@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -52,6 +53,9 @@ type TargetReport struct {
 	Summary  Summary      `json:"summary"`
 	Groups   []Group      `json:"groups"`
 	Cases    []CaseReport `json:"cases"`
+	// NotTestable and TargetBroke are as in a single target's report.
+	NotTestable *Problem `json:"not_testable,omitempty"`
+	TargetBroke *Problem `json:"target_broke,omitempty"`
 }
 
 // ShardInfo says which shard of a sharded run a report holds.
@@ -94,7 +98,7 @@ func TargetPart(t FleetTarget) TargetReport {
 	}
 	return TargetReport{Name: t.Name, Outcome: t.Outcome, Reason: t.Run.Redactor.String(t.Reason), Contract: rep.Contract,
 		Target: rep.Target, StartedAt: rep.StartedAt, DurationMS: rep.DurationMS, Settings: settings, Summary: rep.Summary,
-		Groups: rep.Groups, Cases: rep.Cases}
+		Groups: rep.Groups, Cases: rep.Cases, NotTestable: rep.NotTestable, TargetBroke: rep.TargetBroke}
 }
 
 // AssembleFleet is a fleet's JSON report (schema version 3) from its
@@ -229,6 +233,9 @@ func Merge(shards []JSONReport, names []string) (JSONReport, error) {
 					m.part.StartedAt = t.StartedAt
 				}
 				m.part.Outcome, m.part.Reason = worseOutcome(m.part.Outcome, m.part.Reason, t.Outcome, t.Reason)
+				// A problem any shard saw is the merged target's.
+				m.part.NotTestable = cmp.Or(m.part.NotTestable, t.NotTestable)
+				m.part.TargetBroke = cmp.Or(m.part.TargetBroke, t.TargetBroke)
 			}
 			if end := t.StartedAt.Add(time.Duration(t.DurationMS) * time.Millisecond); end.After(m.end) {
 				m.end = end

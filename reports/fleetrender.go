@@ -55,6 +55,7 @@ func RenderFleetJUnit(rep JSONReport) ([]byte, error) {
 		}
 		suite.Properties.Properties = append(suite.Properties.Properties,
 			gateProperties(t.Summary, t.Contract, partialOf(t.Settings), waivedCases(t.Name, t.Cases, t.Settings))...)
+		setProblems(&suite.Properties, t.NotTestable, t.TargetBroke)
 		for _, c := range t.Cases {
 			tc := reporters.JUnitTestCase{Name: c.ID, Classname: c.Group, Status: string(c.Verdict)}
 			if c.Response != nil {
@@ -355,6 +356,9 @@ func RenderFleetMarkdown(w io.Writer, rep JSONReport) error {
 		if t.Reason != "" {
 			outcome += ": " + t.Reason
 		}
+		if t.TargetBroke != nil {
+			outcome += "; " + TargetBrokeHeadline + ": " + t.TargetBroke.Reason
+		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %d | %d | %d | %d | %s | %d |\n", mdCell(t.Name), mdCell(t.Contract.Described()), mdCell(outcome),
 			mdCell(ts.JudgedText()), ts.Passed, ts.Failed, ts.Warned, ts.Waived, mdSkipped(ts), ts.Errored)
 	}
@@ -434,7 +438,7 @@ a{color:inherit}pre{white-space:pre-wrap;background:#f8f8f8;padding:.5em;border:
 <p>{{len .Report.Targets}} targets · errconform {{.Report.Tool.Version}} · {{.Report.Summary.Total}} cases · {{.Report.DurationMS}} ms · <b id="judged">{{.Report.Summary.JudgedText}}</b></p>
 {{if .Partial}}<p id="partial"><b>Partial run</b>: {{visible .Partial}}</p>
 {{end}}<table><tr><th class="t">target</th><th>contract</th><th>outcome</th><th>judged</th><th>passed</th><th>failed</th><th>warned</th><th>waived</th><th>skipped</th><th>errored</th></tr>
-{{range .Report.Targets}}<tr><td class="t">{{.Name}}</td><td>{{visible .Contract.Described}}</td><td>{{.Outcome}}{{if .Reason}}: {{visible .Reason}}{{end}}</td><td{{if .Summary.NothingJudged}} class="failed" title="{{.Summary.NothingJudgedText}}"{{end}}>{{.Summary.JudgedText}}</td><td>{{.Summary.Passed}}</td><td>{{.Summary.Failed}}</td><td>{{.Summary.Warned}}</td><td>{{.Summary.Waived}}</td><td>{{.Summary.Skipped}}</td><td>{{.Summary.Errored}}</td></tr>
+{{range .Report.Targets}}<tr><td class="t">{{.Name}}</td><td>{{visible .Contract.Described}}</td><td>{{.Outcome}}{{if .Reason}}: {{visible .Reason}}{{end}}{{if .TargetBroke}}; Target broke during the run: {{visible .TargetBroke.Reason}}{{end}}</td><td{{if .Summary.NothingJudged}} class="failed" title="{{.Summary.NothingJudgedText}}"{{end}}>{{.Summary.JudgedText}}</td><td>{{.Summary.Passed}}</td><td>{{.Summary.Failed}}</td><td>{{.Summary.Warned}}</td><td>{{.Summary.Waived}}</td><td>{{.Summary.Skipped}}</td><td>{{.Summary.Errored}}</td></tr>
 {{end}}</table>
 {{if .Waived}}<h2 id="waived-failures">Waived failures ({{len .Waived}})</h2>
 <ul>{{range .Waived}}<li><code>{{.Target}}: {{.Case}}</code> waived until {{.Expires}} ({{visible .Reason}}): {{visible .Finding}}</li>

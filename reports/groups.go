@@ -262,12 +262,31 @@ func groupOf(c CaseReport) Group {
 		g.Signature = g.Verdict + ": " + g.Observed
 		return g
 	}
-	g.Rule, g.Expected, g.Observed = f.Rule, normalizeObserved(f.Expected), normalizeObserved(f.Actual)
+	g.Rule, g.Expected, g.Observed = f.Rule, normalizeObserved(f.Expected), normalizeObserved(observedOf(*f))
 	if g.Expected == "" && g.Observed == "" {
 		g.Observed = normalizeObserved(f.Message)
 	}
 	g.Signature = g.Verdict + " " + g.Rule + ": expected " + g.Expected + ", got " + g.Observed
 	return g
+}
+
+// observedOf is what a finding observed, as a cause: for the rules whose
+// Actual quotes the body (json, shape, message), the kind of problem their
+// message names, not the body's text, so that one cause over many bodies
+// is one group.
+func observedOf(f check.Finding) string {
+	switch f.Rule {
+	case "json":
+		kind, _, _ := strings.Cut(f.Message, ": ")
+		return kind
+	case "shape":
+		return f.Message
+	case "message":
+		if strings.Contains(f.Message, "not human-readable") {
+			return "a message that is not human-readable text"
+		}
+	}
+	return f.Actual
 }
 
 // evidence is the status line and a body excerpt of a case's judged answer.

@@ -216,3 +216,27 @@ func TestMarkdownAndHTMLShowExploreGroups(t *testing.T) {
 	require.NoError(t, RenderHTML(&h, JSONReport{Cases: cases, Summary: Summarize(nil)}, nil))
 	assert.Equal(t, 1, strings.Count(h.String(), "accepted invalid input on 3 fields: n (wrong-type), temperature (wrong-type), top_p (wrong-type)"))
 }
+
+// A cause over many bodies is one group: the json, shape and message rules
+// quote each body, but the group is the kind of problem they name.
+func TestGroupsFollowTheCauseNotTheBody(t *testing.T) {
+	var cases []CaseReport
+	for i := range 6 {
+		cases = append(cases,
+			CaseReport{ID: fmt.Sprintf("a/json%d", i), Verdict: check.Failed, Findings: []check.Finding{{Rule: "json", Severity: check.Must,
+				Expected: "one JSON document", Actual: fmt.Sprintf("%q", fmt.Sprintf("Unauthorized request %d from gateway node %c", i, 'a'+i)),
+				Message: "the body is plain text, not JSON"}}},
+			CaseReport{ID: fmt.Sprintf("a/syntax%d", i), Verdict: check.Failed, Findings: []check.Finding{{Rule: "json", Severity: check.Must,
+				Expected: "one JSON document", Actual: fmt.Sprintf(`"{\"error\":%d,"`, i),
+				Message: fmt.Sprintf("the body is not JSON: unexpected end of JSON input (at byte %d)", 10+i)}}},
+			CaseReport{ID: fmt.Sprintf("a/shape%d", i), Verdict: check.Failed, Findings: []check.Finding{{Rule: "shape", Severity: check.Must,
+				Expected: `{"error":{"message","type","param","code"}}`, Actual: fmt.Sprintf(`"{\"error\":{\"message\":\"no %d\"}}"`, i),
+				Message: "the body does not match the contract's ErrorResponse schema: missing property 'type' at /error"}}},
+		)
+	}
+	groups := GroupFailures(cases)
+	require.Len(t, groups, 3, "%+v", groups)
+	for _, g := range groups {
+		assert.Equal(t, 6, g.Count, g.Signature)
+	}
+}

@@ -107,6 +107,9 @@ type htmlView struct {
 	HasMatrix     bool
 	// Causes are the failing cases grouped by cause, shown first.
 	Causes []htmlCauseView
+	// Problems are the run-level problems (not testable, target broke):
+	// a headline and its line each.
+	Problems [][2]string
 }
 
 type htmlCauseView struct {
@@ -232,8 +235,11 @@ func buildHTMLView(rep JSONReport, contract *spec.Contract) htmlView {
 	if !rep.StartedAt.IsZero() {
 		v.StartedAt = rep.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC")
 	}
-	if !rep.Summary.Green() {
+	if !rep.Summary.Green() || rep.TargetBroke != nil {
 		v.Overall = "failed"
+	}
+	for _, line := range problemLines(rep.NotTestable, rep.TargetBroke) {
+		v.Problems = append(v.Problems, [2]string{line[0], htmlVisible(line[1])})
 	}
 	v.Digest, v.Judged, v.Partial, v.Waived = orUnknown(rep.Contract.Digest), rep.Summary.JudgedText(), partialOf(rep.Settings), rep.WaivedFailures()
 	for i, w := range v.Waived {
@@ -617,6 +623,7 @@ header.top.failed{border-left-color:var(--fail)}
 .tile.skipped{background:var(--skip-bg)}.tile.errored{background:var(--err-bg);border-color:#e8a39b}
 .tile.zero{opacity:.55}
 .fixtures{margin-top:10px;color:var(--muted)}
+.problem{margin:10px 0;padding:8px;border:2px solid currentColor}
 .panel{background:#fff;border:1px solid var(--line);border-radius:8px;padding:14px 16px;overflow-x:auto}
 table.matrix{border-collapse:separate;border-spacing:3px;width:100%}
 .matrix th{font-weight:600;font-size:12px;text-align:center;padding:4px 6px;color:var(--muted)}
@@ -743,6 +750,9 @@ const htmlBody = `<!DOCTYPE html>
 <dt>Started</dt><dd>{{if .StartedAt}}{{.StartedAt}}{{else}}<span class="none">unknown</span>{{end}}</dd>
 <dt>Duration</dt><dd>{{.Duration}}</dd>
 </dl>
+{{- range .Problems}}
+<p class="problem"><b>{{index . 0}}</b>: {{index . 1}}</p>
+{{- end}}
 <div class="tiles" id="summary">
 {{- range .Tiles}}
 <div class="tile {{.Class}}{{if not .Count}} zero{{end}}" data-summary="{{.Key}}"{{if .Title}} title="{{.Title}}"{{end}}><b>{{.Count}}</b><span>{{.Label}}</span></div>

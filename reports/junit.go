@@ -131,6 +131,7 @@ func enrichJUnit(doc *reporters.JUnitTestSuites, run Run) {
 	for _, p := range gateProperties(summary, run.contractInfo(), run.Settings.Partial, run.WaivedFailures()) {
 		setProperty(&suite.Properties, p.Name, p.Value)
 	}
+	setProblems(&suite.Properties, run.NotTestable.redacted(run.Redactor), run.TargetBroke.redacted(run.Redactor))
 	doc.Tests, doc.Failures, doc.Errors, doc.Disabled = suite.Tests, suite.Failures, suite.Errors, suite.Skipped
 	doc.Time = suite.Time
 }
@@ -202,4 +203,16 @@ func suiteName(run Run) string {
 		return "errconform"
 	}
 	return "errconform: " + target
+}
+
+// setProblems records the run-level problems as the suite's properties
+// errconform.not_testable and errconform.target_broke.
+func setProblems(props *reporters.JUnitProperties, notTestable, broke *Problem) {
+	for _, line := range problemLines(notTestable, broke) {
+		name := "errconform.not_testable"
+		if line[0] == TargetBrokeHeadline {
+			name = "errconform.target_broke"
+		}
+		setProperty(props, name, line[1])
+	}
 }

@@ -25,7 +25,16 @@ var markdownEmoji = map[check.Verdict]string{
 func RenderMarkdown(w io.Writer, rep JSONReport, contract *spec.Contract) error {
 	var b strings.Builder
 	s := rep.Summary
-	fmt.Fprintf(&b, "## errconform: %s\n\n", mdHeadline(s, "✅ contract kept"))
+	headline := mdHeadline(s, "✅ contract kept")
+	if rep.NotTestable != nil {
+		headline = "⛔ not testable"
+	} else if rep.TargetBroke != nil && s.Failed == 0 && s.Errored == 0 {
+		headline = "❌ target broke during the run"
+	}
+	fmt.Fprintf(&b, "## errconform: %s\n\n", headline)
+	for _, line := range problemLines(rep.NotTestable, rep.TargetBroke) {
+		fmt.Fprintf(&b, "**%s** (%s)\n\n", line[0], mdBounded(line[1], 4*mdCellBound))
+	}
 	fmt.Fprintf(&b, "Target `%s` · contract %s · errconform %s · %d cases in %.1fs\n\n",
 		mdCode(rep.Target.BaseURL), mdCell(rep.Contract.String()), rep.Tool.Version, s.Total, float64(rep.DurationMS)/1000)
 	mdGate(&b, s, []ContractInfo{rep.Contract}, partialOf(rep.Settings), rep.WaivedFailures())
@@ -148,9 +157,12 @@ const mdCellBound = 200
 // boundary first, then & (so that no &#NNN; entity a target sent renders
 // as a character), pipes, angle brackets and backquotes escaped, line
 // breaks and other control characters made spaces.
-func mdCell(s string) string {
-	if len(s) > mdCellBound {
-		at := mdCellBound
+func mdCell(s string) string { return mdBounded(s, mdCellBound) }
+
+// mdBounded is mdCell with another bound on the bytes kept.
+func mdBounded(s string, bound int) string {
+	if len(s) > bound {
+		at := bound
 		for at > 0 && !utf8.RuneStart(s[at]) {
 			at--
 		}

@@ -54,6 +54,59 @@ type Run struct {
 	// that writes no report file, whose summary and failure groups need
 	// no more.
 	FailureEvidenceOnly bool
+	// NotTestable says why the positive controls could not pass at the
+	// start (nil when they could): no case was judged.
+	NotTestable *Problem
+	// TargetBroke says why the controls, passed at the start, failed when
+	// run again at the end (nil when they held, or were not run again).
+	TargetBroke *Problem
+}
+
+// Problem is a run-level finding about the target as a whole, from the
+// positive controls: its cause as a keyword (a Cause* constant) and one
+// line saying what is wrong and what to do.
+type Problem struct {
+	Cause  string `json:"cause"`
+	Reason string `json:"reason"`
+}
+
+// Problem causes: what kept the positive controls from passing.
+const (
+	CauseUnreachable = "unreachable" // no connection could be made
+	CauseTLS         = "tls"         // the certificate is not trusted
+	CauseScheme      = "scheme"      // http:// against TLS, or https:// against plain HTTP
+	CauseWrongPath   = "wrong-path"  // every control answered 404: the base URL's path
+	CauseKey         = "key"         // the configured key was refused (401; 403 on /models)
+	CauseModel       = "model"       // the configured model was refused (fixtures.model)
+	CauseRefused     = "refused"     // every valid chat request refused with 400: routing headers or model
+	CauseBroken      = "broken"      // another refusal or failure at the end of the run
+)
+
+// Headlines of the run-level problems, as every report words them.
+const (
+	NotTestableHeadline = "Not testable"
+	TargetBrokeHeadline = "Target broke during the run"
+)
+
+// problemLines are a report's run-level problems, each as a headline and
+// its line: not testable, then target broke.
+func problemLines(notTestable, broke *Problem) [][2]string {
+	var lines [][2]string
+	if notTestable != nil {
+		lines = append(lines, [2]string{NotTestableHeadline, notTestable.Cause + ": " + notTestable.Reason + "; no case was judged"})
+	}
+	if broke != nil {
+		lines = append(lines, [2]string{TargetBrokeHeadline, broke.Cause + ": " + broke.Reason})
+	}
+	return lines
+}
+
+// redacted is the problem with the run's secrets redacted; nil stays nil.
+func (p *Problem) redacted(r *probe.Redactor) *Problem {
+	if p == nil {
+		return nil
+	}
+	return &Problem{Cause: p.Cause, Reason: Printable(r.String(p.Reason))}
 }
 
 // Settings are the choices a run was made with.
@@ -262,6 +315,11 @@ type JSONReport struct {
 	Targets []TargetReport `json:"targets,omitempty"`
 	// Shard says which shard of a sharded run the report holds (version 3).
 	Shard *ShardInfo `json:"shard,omitempty"`
+	// NotTestable: the positive controls could not pass, so no case was
+	// judged (every case errored with this cause).
+	NotTestable *Problem `json:"not_testable,omitempty"`
+	// TargetBroke: the controls passed at the start and failed at the end.
+	TargetBroke *Problem `json:"target_broke,omitempty"`
 }
 
 // Tool names the producer.
@@ -412,6 +470,8 @@ func BuildJSON(run Run) JSONReport {
 		Summary:       Summarize(run.Results),
 		Settings:      settingsOf(run),
 		Cases:         []CaseReport{},
+		NotTestable:   run.NotTestable.redacted(run.Redactor),
+		TargetBroke:   run.TargetBroke.redacted(run.Redactor),
 	}
 	for _, r := range run.Results {
 		c := CaseReport{ID: r.Case.ID, Title: r.Case.Title, Group: r.Case.Group, Labels: r.Case.Labels, Expect: r.Case.Expect,

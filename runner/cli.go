@@ -37,11 +37,14 @@ errconform prints no colour codes (NO_COLOR is always honoured).
 Exit codes:
   0  every MUST rule held (warnings and waived failures may have been printed)
      and some case beyond the positive controls was judged
-  1  a case failed, errconform could not complete a case (errored), or no
-     case beyond the positive controls was judged (nothing was tested)
+  1  a case failed, errconform could not complete a case (errored), the
+     target broke during the run, or no case beyond the positive controls
+     was judged (nothing was tested)
   2  usage or configuration error (a waiver beyond its lifetime, a
      --rerun-failed report with nothing to re-run); nothing was sent
-  3  the target could not be reached at all`
+  3  the target is not testable: unreachable, or its positive controls
+     cannot pass (wrong path, scheme, TLS, key, model, routing headers);
+     no case was judged, every case is errored with the one cause`
 
 const rootExample = `  errconform run --target reference
   errconform run --target https://staging.example.com/v1 --junit junit.xml --json errconform.json
@@ -84,8 +87,8 @@ with its own rate cap, request budget, in-flight bound and preflight, into one
 report per format (JSON schema version 3); --target-filter chooses among them.
 --shard I/N runs a deterministic slice of the (target, case) pairs; errconform
 merge combines the shards' JSON reports. A fleet's exit code is the worst of
-its targets' (0 < 1 < 3); a target that rejects its key or model has its cases
-errored (1), and only when every target does is it 2.
+its targets' (0 < 1 < 3); a target that is not testable (its key or model
+rejected, a wrong path, no connection, ...) has its cases errored (3).
 
 Each flag can also be set by the environment variable named in its help; a
 flag wins over its variable, which wins over the config file.`

@@ -40,6 +40,9 @@ type fleetTarget struct {
 	elapsed         time.Duration
 	sent            int64
 	redactor        *probe.Redactor
+	// notTestable and broke are what the controls found of the target
+	// (reports.Run's NotTestable and TargetBroke).
+	notTestable, broke *reports.Problem
 }
 
 // name is the target's name: its name in the targets: list, else
@@ -103,8 +106,8 @@ func fleetRedactor(fl fleetResolution) *probe.Redactor {
 
 // runFleet runs every target of plan concurrently within ctx and returns
 // the fleet's report and exit code: the worst over the targets, where 0 <
-// 1 < 3 (a target that rejected its key or model has its cases errored:
-// 1); when every target rejected its key or model, 2, as for one target.
+// 1 < 3 (a target that is not testable, its key or model rejected among
+// the causes, has its cases errored: 3).
 func (a App) runFleet(ctx context.Context, fl fleetResolution, plan []*fleetTarget, out io.Writer) fleetOutcome {
 	var wg sync.WaitGroup
 	var printMu sync.Mutex
@@ -120,17 +123,11 @@ func (a App) runFleet(ctx context.Context, fl fleetResolution, plan []*fleetTarg
 		}(i, t)
 	}
 	wg.Wait()
-	code, rejected := ExitOK, 0
+	code := ExitOK
 	for _, t := range plan {
-		if t.outcome == reports.OutcomeRejected {
-			rejected++
-		}
 		if fleetRank(t.code) > fleetRank(code) {
 			code = t.code
 		}
-	}
-	if rejected > 0 && rejected == len(plan) {
-		code = ExitUsage
 	}
 	var shard *reports.ShardInfo
 	if fl.shard.count > 0 {
@@ -149,7 +146,7 @@ func (t *fleetTarget) fleetTarget(o runOptions) reports.FleetTarget {
 	run := reports.Run{ToolVersion: ToolVersion(), ContractName: t.res.contract.Name, ContractVersion: t.res.contract.Version,
 		ContractDigest: t.res.contract.Digest(), BaseURL: cfg.Target.BaseURL, Embedded: t.res.embedded, Started: t.started, Duration: t.elapsed,
 		Results: t.results, Redactor: t.redactor, SecretEnv: cfg.SecretEnv(), FailureEvidenceOnly: !writesReportFile(o),
-		Settings: reportSettings(t.name(), o, cfg, t.res.waivers)}
+		Settings: reportSettings(t.name(), o, cfg, t.res.waivers), NotTestable: t.notTestable, TargetBroke: t.broke}
 	return reports.FleetTarget{Name: t.name(), Outcome: t.outcome, Reason: t.reason, Run: run, Selected: ids}
 }
 
@@ -174,9 +171,9 @@ func fleetRank(code int) int {
 
 // runTarget runs one target of a fleet: its preflight, then its cases
 // (those that need not run alone concurrently, then those that do, one
-// at a time), under its own client. A target that rejects its key or
-// model, or cannot be reached, has every case errored with the reason;
-// the other targets go on.
+// at a time), under its own client, then the controls again. A target
+// that is not testable (runControls) has every case errored with the
+// cause; the other targets go on.
 func (a App) runTarget(ctx context.Context, o runOptions, t *fleetTarget, out io.Writer, printMu *sync.Mutex) {
 	cfg := t.res.cfg
 	t.redactor = probe.NewRedactor(cfg.Secrets()...)
@@ -199,30 +196,16 @@ func (a App) runTarget(ctx context.Context, o runOptions, t *fleetTarget, out io
 		MaxRPS: cfg.Limits.MaxRPS, MaxRequests: s.budget(), Concurrency: cfg.Limits.Concurrency, MaxBody: cfg.Limits.MaxBodyBytes,
 		Header: targetHeaders(cfg)})
 	if err != nil {
-		t.fail(reports.OutcomeUnreachable, fmt.Sprintf("the client for %s cannot be made: %v", t.redactor.String(cfg.Target.BaseURL), err), ExitUnreachable, nil)
+		t.fail(&reports.Problem{Cause: reports.CauseUnreachable, Reason: fmt.Sprintf("the client for %s cannot be made: %v", t.redactor.String(cfg.Target.BaseURL), err)}, nil)
 		return
 	}
 	defer client.Close()
 	defer func() { t.sent = client.Sent() }()
 	target := suites.Target{Config: cfg, Contract: t.res.contract, Client: client, Redactor: t.redactor, Detectors: &probe.RedactorCache{}}
 
-	controls := suites.ExecuteAll(ctx, controlCases(t.run), target, cfg.Strict)
-	unreachableN := 0
-	for _, r := range controls {
-		if ex, _ := r.Judged(); ex.Failure == probe.FailureUnreachable {
-			unreachableN++
-			continue
-		}
-		if why := rejection(r, cfg); why != "" {
-			t.fail(reports.OutcomeRejected, "preflight: "+reports.Printable(t.redactor.String(why)), ExitFailed, controls)
-			t.printAll(o, out, printMu)
-			return
-		}
-	}
-	if unreachableN == len(controls) && len(controls) > 0 {
-		ex, _ := controls[0].Judged()
-		t.fail(reports.OutcomeUnreachable, fmt.Sprintf("preflight: the target %s cannot be reached: %s",
-			t.redactor.String(cfg.Target.BaseURL), reports.Printable(t.redactor.String(ex.Err))), ExitUnreachable, controls)
+	controls, problem := runControls(ctx, controlCases(t.run), target, cfg)
+	if problem != nil {
+		t.fail(problem, controls)
 		t.printAll(o, out, printMu)
 		return
 	}
@@ -264,8 +247,14 @@ func (a App) runTarget(ctx context.Context, o runOptions, t *fleetTarget, out io
 		}
 		t.results = append(t.results, r)
 	}
+	t.broke = endControls(ctx, controls, target, cfg)
+	if t.broke != nil && !o.quiet {
+		printMu.Lock()
+		fmt.Fprintf(out, "  [%s] TARGET BROKE DURING THE RUN (%s): %s\n", t.name(), t.broke.Cause, reports.Printable(t.redactor.String(t.broke.Reason)))
+		printMu.Unlock()
+	}
 	summary := reports.Summarize(t.results)
-	t.code = exitCode(summary, unreachable(t.results))
+	t.code = runExitCode(summary, reports.Run{Results: t.results, TargetBroke: t.broke})
 	if t.code == ExitOK && ctx.Err() != nil {
 		t.code = ExitFailed
 	}
@@ -275,26 +264,11 @@ func (a App) runTarget(ctx context.Context, o runOptions, t *fleetTarget, out io
 	}
 }
 
-// fail ends a target's run before its cases: every case is errored with
-// why (the controls keep their own results, which show the evidence).
-func (t *fleetTarget) fail(outcome, why string, code int, controls []suites.Result) {
-	t.outcome, t.reason, t.code = outcome, why, code
-	got := map[string]suites.Result{}
-	for _, r := range controls {
-		got[r.Case.ID] = r
-	}
-	t.results = nil
-	for _, c := range t.run {
-		r, ok := got[c.ID]
-		if !ok || r.Verdict == check.Passed {
-			if ok {
-				t.results = append(t.results, r)
-				continue
-			}
-			r = suites.Result{Case: c, Verdict: check.Errored, Reason: why}
-		}
-		t.results = append(t.results, r)
-	}
+// fail ends a target's run at its preflight: the target is not
+// testable, and every case is errored with the one cause.
+func (t *fleetTarget) fail(p *reports.Problem, controls []suites.Result) {
+	t.outcome, t.reason, t.code, t.notTestable = outcomeOf(p), check.NotTestable(p.Reason).Reason, ExitUnreachable, p
+	t.results = untestableResults(t.run, controls, p)
 }
 
 // printAll prints the lines of a target whose run ended at its preflight.
@@ -400,7 +374,10 @@ func printFleetSummary(w io.Writer, out fleetOutcome, elapsed time.Duration) {
 		if t.Outcome != reports.OutcomeCompleted {
 			line += "  [" + t.Outcome + "]"
 		}
-		if s.NothingJudged() {
+		if t.TargetBroke != nil {
+			line += "  [TARGET BROKE DURING THE RUN: " + t.TargetBroke.Cause + "]"
+		}
+		if s.NothingJudged() && t.NotTestable == nil {
 			line += "  [nothing judged beyond the positive controls: not green]"
 		}
 		fmt.Fprintln(w, line)

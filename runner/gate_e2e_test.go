@@ -26,7 +26,10 @@ func serveReferenceWith(t *testing.T, wrap func(http.Handler) http.Handler, edit
 	t.Helper()
 	contract, err := spec.Load()
 	require.NoError(t, err)
-	ref := reference.New(contract, reference.Options{GatewayTimeout: 100 * time.Millisecond})
+	// A short rate-limit window: tests that run against one reference
+	// more than once find the rate-limited key's window fresh each time
+	// (a burst on a key still limited is errored).
+	ref := reference.New(contract, reference.Options{GatewayTimeout: 100 * time.Millisecond, RateWindow: 300 * time.Millisecond})
 	srv := httptest.NewServer(wrap(ref))
 	t.Cleanup(srv.Close)
 	cfg = ref.Config(srv.URL + "/v1")
@@ -91,39 +94,30 @@ func TestConfigFileInWorkingDirectoryIsRead(t *testing.T) {
 	}
 }
 
-// A rejected key stops the run in the preflight with one message and exit
-// 2, instead of dozens of "expected 400, got 401" failures.
+// A rejected key stops the run in the preflight with one line and exit 3
+// (not testable), instead of dozens of "expected 400, got 401" failures.
 func TestRejectedKeyOrModelStopsInPreflight(t *testing.T) {
 	cfgPath, _ := serveReferenceWith(t, func(h http.Handler) http.Handler { return h }, nil)
 	start := time.Now()
 	out := errconform(t, []string{"ERRCONFORM_API_KEY=sk-ref-00000000000000000000000000000000"}, "run", "--config", cfgPath)
-	assert.Equal(t, 2, out.code, out.stdout+out.stderr)
+	assert.Equal(t, 3, out.code, out.stdout+out.stderr)
 	assert.Less(t, time.Since(start), 5*time.Second)
-	assert.Contains(t, out.stderr, "rejected the configured API key")
-	assert.Equal(t, 1, strings.Count(out.stderr, "\n"), "one message: %s", out.stderr)
+	assert.Contains(t, out.stdout, "NOT TESTABLE (key): the target rejected the configured API key")
+	assert.Equal(t, 1, strings.Count(out.stdout+out.stderr, "rejected the configured API key"), "one message: %s", out.stdout+out.stderr)
 	assert.NotContains(t, out.stdout, "FAIL")
 	assert.NotContains(t, out.stdout+out.stderr, "sk-ref-00000000000000000000000000000000")
 
 	cfgPath, _ = serveReferenceWith(t, func(h http.Handler) http.Handler { return h }, func(c *config.Config) { c.Fixtures.Model = "no/such-model" })
 	out = errconform(t, nil, "run", "--config", cfgPath)
-	assert.Equal(t, 2, out.code, out.stdout+out.stderr)
-	assert.Contains(t, out.stderr, `the target rejected the configured model "no/such-model"`)
+	assert.Equal(t, 3, out.code, out.stdout+out.stderr)
+	assert.Contains(t, out.stdout, `NOT TESTABLE (model): the target rejected the configured model "no/such-model"`)
 }
 
 // A control that fails for another reason is a failed case of its own, and
 // the run goes on.
 func TestFailingControlIsAFailedCase(t *testing.T) {
-	brokenStreams := func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.URL.Path == "/v1/models" {
-				w.Header().Set("Content-Type", "application/json")
-				w.WriteHeader(http.StatusInternalServerError)
-				_, _ = w.Write([]byte(`{"status":"failure","message":"cannot list"}`))
-				return
-			}
-			next.ServeHTTP(w, r)
-		})
-	}
+	brokenStreams := answersOn(func(r *http.Request) bool { return r.URL.Path == "/v1/models" },
+		http.StatusInternalServerError, `{"status":"failure","message":"cannot list"}`)
 	cfgPath, _ := serveReferenceWith(t, brokenStreams, nil)
 	jsonPath := filepath.Join(t.TempDir(), "r.json")
 	out := errconform(t, nil, "run", "--config", cfgPath, "--label-filter", "group:route", "--json", jsonPath)

@@ -283,10 +283,10 @@ func TestTargetTextCannotControlTheTerminal(t *testing.T) {
 	}))
 	t.Cleanup(reject.Close)
 	out = errconform(t, []string{"ERRCONFORM_API_KEY=" + terminalTestKey}, "run", "--target", reject.URL+"/v1")
-	require.Equal(t, 2, out.code, out.stdout+out.stderr)
-	assert.Contains(t, out.stderr, "rejected the configured API key")
-	assertNoTerminalControl(t, "stderr", out.stderr)
-	assert.Contains(t, out.stderr, `\u202e`)
+	require.Equal(t, 3, out.code, out.stdout+out.stderr)
+	assert.Contains(t, out.stdout, "rejected the configured API key")
+	assertNoTerminalControl(t, "stdout", out.stdout)
+	assert.Contains(t, out.stdout, `\u202e`)
 
 	// diff quotes findings from the reports.
 	var rep map[string]any

@@ -234,12 +234,12 @@ func hostileServers() []hostileServer {
 		},
 		{
 			name: "huge-type",
-			what: "400 application/json whose error.type is a string of almost 1 MiB (400, not 401: a clean 401 would stop the run in the preflight)",
+			what: "500 application/json whose error.type is a string of almost 1 MiB (500, not 401 or 400: a clean 401, or a 400 to every valid request, makes the target not testable in the preflight; a 5xx is judged)",
 			start: func(t *testing.T) string {
 				body := `{"error":{"message":"Invalid key.","type":"` + strings.Repeat("t", 1<<20-200) + `","param":null,"code":"invalid_api_key"}}`
 				return hostileHTTP(t, func(w http.ResponseWriter, r *http.Request) {
 					w.Header().Set("Content-Type", "application/json")
-					w.WriteHeader(http.StatusBadRequest)
+					w.WriteHeader(http.StatusInternalServerError)
 					_, _ = io.WriteString(w, body)
 				})
 			},
@@ -247,13 +247,13 @@ func hostileServers() []hostileServer {
 		},
 		{
 			name: "many-empty-objects",
-			what: "400 application/json: an error with an array of about 330,000 empty objects (1 MiB)",
+			what: "422 application/json: an error with an array of about 330,000 empty objects (1 MiB)",
 			start: func(t *testing.T) string {
 				body := `{"error":{"message":"Invalid key.","type":"authentication_error","param":null,"code":"invalid_api_key","details":[` +
 					strings.Repeat("{},", 330_000) + `{}]}}`
 				return hostileHTTP(t, func(w http.ResponseWriter, r *http.Request) {
 					w.Header().Set("Content-Type", "application/json")
-					w.WriteHeader(http.StatusBadRequest)
+					w.WriteHeader(http.StatusUnprocessableEntity)
 					_, _ = io.WriteString(w, body)
 				})
 			},
@@ -261,7 +261,7 @@ func hostileServers() []hostileServer {
 		},
 		{
 			name: "big-header-values",
-			what: "400 with 60 headers of 1,000 bytes each (60 KB, under the 64 KiB header bound) and a conforming body",
+			what: "422 with 60 headers of 1,000 bytes each (60 KB, under the 64 KiB header bound) and a conforming body",
 			start: func(t *testing.T) string {
 				pad := strings.Repeat("\u00ff", 500)
 				return hostileHTTP(t, func(w http.ResponseWriter, r *http.Request) {
@@ -269,7 +269,7 @@ func hostileServers() []hostileServer {
 						w.Header().Set(fmt.Sprintf("X-Pad-%02d", i), pad)
 					}
 					w.Header().Set("Content-Type", "application/json")
-					w.WriteHeader(http.StatusBadRequest)
+					w.WriteHeader(http.StatusUnprocessableEntity)
 					_, _ = io.WriteString(w, `{"error":{"message":"Bad request.","type":"invalid_request_error","param":null,"code":null}}`)
 				})
 			},

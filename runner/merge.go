@@ -27,9 +27,9 @@ another (a failure turned into a pass, a waiver beyond waivers_max_days)
 is refused, naming the shard file and the case.
 
 It exits as the unsharded run would have: 0 when every MUST held, 1 when a
-case failed or errored or a target judged no case beyond its positive
-controls, 3 when a target could not be reached at all, and 2
-when every target rejected its key or model.`
+case failed or errored, a target broke during the run, or a target judged no
+case beyond its positive controls, and 3 when a target was not testable
+(unreachable, or its positive controls refused).`
 
 const mergeExample = `  errconform merge shard-0.json shard-1.json shard-2.json shard-3.json \
     --json errconform.json --junit junit.xml --html report.html --markdown "$GITHUB_STEP_SUMMARY"`
@@ -134,19 +134,17 @@ func targetNames(rep reports.JSONReport) string {
 }
 
 // fleetExitCode is the exit code a fleet's report means, as runFleet
-// decides it: the worst over the targets (0 < 1 < 3), 2 when every target
-// rejected its key or model.
+// decides it: the worst over the targets (0 < 1 < 3), where a target that
+// was not testable (rejected or unreachable) is 3 and one that broke
+// during the run at least 1.
 func fleetExitCode(rep reports.JSONReport) int {
-	code, rejected := ExitOK, 0
+	code := ExitOK
 	for _, t := range rep.Targets {
 		c := ExitOK
 		switch {
-		case t.Outcome == reports.OutcomeUnreachable:
+		case t.Outcome == reports.OutcomeUnreachable || t.Outcome == reports.OutcomeRejected:
 			c = ExitUnreachable
-		case t.Outcome == reports.OutcomeRejected:
-			c = ExitFailed
-			rejected++
-		case t.Summary.Failed > 0 || t.Summary.Errored > 0 || t.Summary.NothingJudged():
+		case t.Summary.Failed > 0 || t.Summary.Errored > 0 || t.TargetBroke != nil || t.Summary.NothingJudged():
 			// A target whose merged cases judged nothing beyond the
 			// positive controls tested nothing: not green.
 			c = ExitFailed
@@ -154,9 +152,6 @@ func fleetExitCode(rep reports.JSONReport) int {
 		if fleetRank(c) > fleetRank(code) {
 			code = c
 		}
-	}
-	if rejected > 0 && rejected == len(rep.Targets) {
-		return ExitUsage
 	}
 	return code
 }

@@ -48,33 +48,9 @@ func TestThroughPortkeyGatewayFailsExactlyTheExpectedDeviations(t *testing.T) {
 	node, entry := portkeyInstall(t)
 	expected := readExpectedDeviations(t, "../testdata/portkey/expected-deviations.txt")
 
-	refPort, pkPort := freeLoopbackPort(t), freeLoopbackPort(t)
 	deadPort := deadLoopbackPort(t)
 	dir := t.TempDir()
-
-	refCfgPath := filepath.Join(dir, "reference.yaml")
-	startProcessGroup(t, "errconform serve", dir, nil, binary, "serve", "--addr", "127.0.0.1:"+strconv.Itoa(refPort), "--config-out", refCfgPath)
-	waitFor(t, 10*time.Second, "errconform serve writes its config", nil, func() bool {
-		data, err := os.ReadFile(refCfgPath)
-		return err == nil && len(data) > 0
-	})
-
-	preload, err := filepath.Abs("../testdata/portkey/loopback.cjs")
-	require.NoError(t, err)
-	pk := startProcessGroup(t, "portkey", dir,
-		[]string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "NO_COLOR=1"},
-		node, "--require", preload, entry, "--port="+strconv.Itoa(pkPort), "--headless")
-	pkURL := "http://127.0.0.1:" + strconv.Itoa(pkPort)
-	client := &http.Client{Timeout: time.Second}
-	waitFor(t, 20*time.Second, "Portkey answers on "+pkURL, pk, func() bool {
-		resp, err := client.Get(pkURL + "/")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return true
-	})
-	assertListensOnLoopbackOnly(t, pk.cmd.Process.Pid, pkPort)
+	refCfgPath, refPort, pkURL := startReferenceAndPortkey(t, dir, node, entry)
 
 	refCfg := readYAMLMap(t, refCfgPath)
 	refV1 := "http://127.0.0.1:" + strconv.Itoa(refPort) + "/v1"
@@ -500,4 +476,48 @@ func writeGatewayConfig(t *testing.T, ref map[string]any, path, baseURL string, 
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(path, data, 0o600))
 	return path
+}
+
+// startReferenceAndPortkey starts errconform serve and Portkey's gateway
+// on 127.0.0.1 and waits for both: the reference's config path and port,
+// and Portkey's base URL.
+func startReferenceAndPortkey(t *testing.T, dir, node, entry string) (refCfgPath string, refPort int, pkURL string) {
+	t.Helper()
+	refPort, pkPort := freeLoopbackPort(t), freeLoopbackPort(t)
+	refCfgPath = filepath.Join(dir, "reference.yaml")
+	startProcessGroup(t, "errconform serve", dir, nil, binary, "serve", "--addr", "127.0.0.1:"+strconv.Itoa(refPort), "--config-out", refCfgPath)
+	waitFor(t, 10*time.Second, "errconform serve writes its config", nil, func() bool {
+		data, err := os.ReadFile(refCfgPath)
+		return err == nil && len(data) > 0
+	})
+	preload, err := filepath.Abs("../testdata/portkey/loopback.cjs")
+	require.NoError(t, err)
+	pk := startProcessGroup(t, "portkey", dir,
+		[]string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "NO_COLOR=1"},
+		node, "--require", preload, entry, "--port="+strconv.Itoa(pkPort), "--headless")
+	pkURL = "http://127.0.0.1:" + strconv.Itoa(pkPort)
+	client := &http.Client{Timeout: time.Second}
+	waitFor(t, 20*time.Second, "Portkey answers on "+pkURL, pk, func() bool {
+		resp, err := client.Get(pkURL + "/")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return true
+	})
+	assertListensOnLoopbackOnly(t, pk.cmd.Process.Pid, pkPort)
+	return refCfgPath, refPort, pkURL
+}
+
+// Portkey run without its routing headers answers 400 to every request:
+// the run stops after the controls, not testable, with one line naming
+// the routing headers, and no case passed or failed in any report.
+func TestPortkeyWithoutItsRoutingHeadersIsNotTestable(t *testing.T) {
+	node, entry := portkeyInstall(t)
+	dir := t.TempDir()
+	refCfgPath, _, pkURL := startReferenceAndPortkey(t, dir, node, entry)
+	noHeaders := writeGatewayConfig(t, readYAMLMap(t, refCfgPath), filepath.Join(dir, "portkey-bare.yaml"), pkURL+"/v1", map[string]string{})
+	out := errconform(t, nil, append([]string{"run", "--config", noHeaders, "--quiet", "--deadline", "60s"}, everyReport(dir)...)...)
+	t.Logf("%s", firstSummaryLine(out.stdout))
+	assertNotTestable(t, out, dir, reports.CauseRefused, "refused with 400", "target.headers")
 }

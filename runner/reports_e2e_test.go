@@ -199,7 +199,6 @@ func TestDiffNamesARegressionAndExits1(t *testing.T) {
 
 func TestWaiversExcuseUntilTheirExpiry(t *testing.T) {
 	m := mutantByName(t, "openai-429-type")
-	cfgPath, _ := startReference(t, m.Wrap)
 	dir := t.TempDir()
 	write := func(name, expires, caseID string) string {
 		p := filepath.Join(dir, name)
@@ -223,6 +222,9 @@ func TestWaiversExcuseUntilTheirExpiry(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			// A target each: a burst leaves its key limited, and a burst on
+			// a limited key is errored.
+			cfgPath, _ := startReference(t, m.Wrap)
 			jsonPath := filepath.Join(t.TempDir(), "r.json")
 			out := errconform(t, nil, "run", "--config", cfgPath, "--label-filter", "group:ratelimit", "--waivers", tt.waivers, "--json", jsonPath)
 			require.Equal(t, tt.code, out.code, out.stdout+out.stderr)

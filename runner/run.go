@@ -2,7 +2,6 @@ package runner
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,7 +15,6 @@ import (
 	"sync"
 	"syscall"
 	"time"
-	"unicode/utf8"
 
 	"github.com/spf13/pflag"
 
@@ -128,6 +126,9 @@ type session struct {
 	explored *variantResults
 	// ginkgoReport is Ginkgo's report, once ReportAfterSuite has run.
 	ginkgoReport *specReport
+	// notTestable is set when the positive controls could not pass: no
+	// case is judged.
+	notTestable *reports.Problem
 	// closed is set once the results are collected for the reports: a
 	// case finishing after that (Ginkgo still unwinding past the
 	// deadline) is neither recorded nor printed.
@@ -208,11 +209,14 @@ func (a App) run(fs *pflag.FlagSet, op *runOptions) (int, error) {
 	}
 	printLongWaivers(a.Stderr, "", s.waivers, cfg.WaiversMaxDaysOrDefault(), time.Now())
 	started := time.Now()
-	code, err := s.preflight(ctx)
-	if err != nil {
-		return code, err
+	var code int
+	controls := s.preflight(ctx)
+	passed := true
+	var broke *reports.Problem
+	if s.notTestable == nil {
+		passed = s.runSpecs(ctx, deadline, again)
+		broke = endControls(ctx, controls, s.target, cfg)
 	}
-	passed := s.runSpecs(ctx, deadline, again)
 	cutShort := ctx.Err() != nil
 	elapsed := time.Since(started)
 
@@ -222,12 +226,17 @@ func (a App) run(fs *pflag.FlagSet, op *runOptions) (int, error) {
 	explored := s.explored
 	run := reports.Run{ToolVersion: version, ContractName: contract.Name, ContractVersion: contract.Version, ContractDigest: contract.Digest(),
 		BaseURL: cfg.Target.BaseURL, Embedded: embedded, Started: started, Duration: elapsed, Results: ordered, Redactor: redactor,
-		SecretEnv: cfg.SecretEnv(), FailureEvidenceOnly: !writesReportFile(o), Settings: reportSettings("", o, cfg, s.waivers)}
+		SecretEnv: cfg.SecretEnv(), FailureEvidenceOnly: !writesReportFile(o), Settings: reportSettings("", o, cfg, s.waivers),
+		NotTestable: s.notTestable, TargetBroke: broke}
 	reportErr := writeReports(o, ginkgoReport, run, contract, reportOut)
 	summary := reports.Summarize(run.Results).Plus(explored.dropped)
+	printProblems(a.Stdout, run)
 	_ = reports.WriteSummary(a.Stdout, summary, elapsed, client.Sent()) // the terminal: a failed write has nowhere to be told
-	printExploreSent(a.Stdout, explored.sent, explored.total)
-	printGroups(a.Stdout, failureGroups(run))
+	if s.notTestable == nil {
+		// Not testable: no variant was sent, and the one cause is said above.
+		printExploreSent(a.Stdout, explored.sent, explored.total)
+		printGroups(a.Stdout, failureGroups(run))
+	}
 	printWaived(a.Stdout, run.WaivedFailures())
 	if cutShort {
 		fmt.Fprintf(a.Stderr, "errconform: %s: %d of %d cases not completed (errored); the reports hold what was known\n",
@@ -246,7 +255,7 @@ func (a App) run(fs *pflag.FlagSet, op *runOptions) (int, error) {
 			return code, err
 		}
 	}
-	code = notGreen(a.Stderr, exitCode(summary, unreachable(run.Results)), summary)
+	code = notGreen(a.Stderr, runExitCode(summary, run), summary)
 	if code == ExitOK && cutShort {
 		fmt.Fprintln(a.Stderr, "errconform: the run was cut short: exiting 1")
 		code = ExitFailed
@@ -390,6 +399,11 @@ func (s *session) collect(ctx context.Context) (ordered []suites.Result, notComp
 	// unfinished is the result of a case that has none.
 	unfinished := func(c suites.Case) suites.Result {
 		var r suites.Result
+		if s.notTestable != nil {
+			// Not judged: every case has the one cause, said once.
+			d := check.NotTestable(s.notTestable.Reason)
+			return suites.Result{Case: c, Verdict: d.Verdict, Reason: d.Reason}
+		}
 		if len(c.MissingFixtures(s.cfg)) > 0 {
 			// Known without sending anything: skipped (or failed,
 			// when --require asks for the fixture).
@@ -461,29 +475,20 @@ func targetHeaders(cfg config.Config) http.Header {
 	return h
 }
 
-// preflight runs the positive controls before any other case. A key or
-// model the target rejects stops the run with one message (exit 2), and a
-// target that cannot be reached at all with exit 3: dozens of "expected
-// 400, got 401" failures would hide the one cause. A control that fails
-// for any other reason (a gateway answering 500 to every successful
-// stream, say) is a failed case of its own and the run goes on.
-func (s *session) preflight(ctx context.Context) (int, error) {
-	results := suites.ExecuteAll(ctx, controlCases(s.selected.held()), s.target, s.cfg.Strict)
-	unreachable := 0
-	for _, r := range results {
-		ex, _ := r.Judged()
-		if ex.Failure == probe.FailureUnreachable {
-			unreachable++
-			continue
+// preflight runs the positive controls before any other case
+// (runControls, as each target of a fleet does). When they pass, or fail
+// in a way that is the contract's business, their results are kept and
+// the cases are judged; when the setup keeps them from passing, the run
+// records the problem and judges no case. It returns the controls'
+// results.
+func (s *session) preflight(ctx context.Context) []suites.Result {
+	results, problem := runControls(ctx, controlCases(s.selected.held()), s.target, s.cfg)
+	if problem != nil {
+		s.notTestable = problem
+		for _, r := range untestableResults(controlCases(s.selected.held()), results, problem) {
+			s.results[r.Case.ID] = r
 		}
-		if why := rejection(r, s.cfg); why != "" {
-			return ExitUsage, usagef("preflight: %s", reports.Printable(s.target.Redactor.String(why)))
-		}
-	}
-	if unreachable == len(results) && len(results) > 0 {
-		ex, _ := results[0].Judged()
-		return ExitUnreachable, exitError{ExitUnreachable, fmt.Errorf("preflight: the target %s cannot be reached: %s",
-			s.target.Redactor.String(s.cfg.Target.BaseURL), reports.Printable(s.target.Redactor.String(ex.Err)))}
+		return results
 	}
 	for _, r := range results {
 		r = s.finish(r)
@@ -491,66 +496,7 @@ func (s *session) preflight(ctx context.Context) (int, error) {
 		s.prefetch[r.Case.ID] = r
 		s.mu.Unlock()
 	}
-	return ExitOK, nil
-}
-
-// controlCases returns the positive controls among cases.
-func controlCases(cases []suites.Case) []suites.Case {
-	var controls []suites.Case
-	for _, c := range cases {
-		if c.Control {
-			controls = append(controls, c)
-		}
-	}
-	return controls
-}
-
-// rejection says why a control's answer means the configured key or model
-// was refused, or "" when it does not.
-func rejection(r suites.Result, cfg config.Config) string {
-	ex, ok := r.Judged()
-	if !ok || ex.Response == nil || ex.Failure != probe.FailureNone || ex.Response.Truncated || !utf8.Valid(ex.Response.Body) || !isJSONObject(ex.Response.Body) {
-		return "" // only a clear, complete answer is taken for a rejection; a broken one is a failed control
-	}
-	status := ex.Response.Status
-	answer := fmt.Sprintf("%s %s answered %d: %s", ex.Request.Method, ex.Request.Path, status,
-		reports.Excerpt([]byte(strings.Join(strings.Fields(string(ex.Response.Body)), " ")), 200))
-	keyHelp := "check ERRCONFORM_API_KEY (or auth.api_key) and auth.header"
-	switch {
-	case status == http.StatusUnauthorized:
-		return "the target rejected the configured API key (" + answer + "); " + keyHelp
-	case status == http.StatusForbidden && r.Case.Endpoint == "models-list":
-		return "the configured API key may not list models (" + answer + "); " + keyHelp
-	case r.Case.Endpoint == "chat" && (status == http.StatusNotFound || status == http.StatusForbidden || status == http.StatusBadRequest) &&
-		mentionsModel(ex.Response.Body, suites.ModelOf(cfg)):
-		return fmt.Sprintf("the target rejected the configured model %q (%s); check fixtures.model", suites.ModelOf(cfg), answer)
-	}
-	return ""
-}
-
-func isJSONObject(body []byte) bool {
-	var doc map[string]json.RawMessage
-	return json.Unmarshal(body, &doc) == nil
-}
-
-// mentionsModel: an error about the model: its param or code names the
-// model field, or its message names the model (a 404 for a wrong base URL
-// does neither).
-func mentionsModel(body []byte, model string) bool {
-	var doc struct {
-		Error struct {
-			Message any `json:"message"`
-			Param   any `json:"param"`
-			Code    any `json:"code"`
-		} `json:"error"`
-	}
-	if json.Unmarshal(body, &doc) != nil {
-		return false
-	}
-	message, _ := doc.Error.Message.(string)
-	param, _ := doc.Error.Param.(string)
-	code, _ := doc.Error.Code.(string)
-	return param == "model" || strings.Contains(code, "model") || (model != "" && strings.Contains(message, model))
+	return results
 }
 
 // unreachable counts the cases that errored because no connection could be
@@ -635,7 +581,8 @@ func (s *session) budget() int64 {
 	if s.cfg.Limits.MaxRequests > 0 {
 		return s.cfg.Limits.MaxRequests
 	}
-	n := int64(s.selected.variants.total) // no variant is a burst
+	// The controls run twice: at the start and again at the end.
+	n := int64(s.selected.variants.total) + int64(len(controlCases(s.selected.held())))
 	for _, c := range s.selected.held() {
 		if c.Burst {
 			n += int64(max(s.cfg.Fixtures.RateLimitBurst, 1))
@@ -890,6 +837,30 @@ func failureGroups(run reports.Run) []reports.Group {
 	}
 	run.Results = failed
 	return reports.BuildJSON(run).Groups
+}
+
+// runExitCode is a run's exit code: 3 when the target was not testable,
+// at least 1 when it broke during the run, else exitCode's.
+func runExitCode(summary reports.Summary, run reports.Run) int {
+	switch code := exitCode(summary, unreachable(run.Results)); {
+	case run.NotTestable != nil:
+		return ExitUnreachable
+	case run.TargetBroke != nil && code == ExitOK:
+		return ExitFailed
+	default:
+		return code
+	}
+}
+
+// printProblems prints what the controls found of the target as a whole
+// (not testable, or broke during the run) as the summary's first line.
+func printProblems(w io.Writer, run reports.Run) {
+	if p := run.NotTestable; p != nil {
+		fmt.Fprintf(w, "\nNOT TESTABLE (%s): %s; no case was judged (exit %d)\n", p.Cause, reports.Printable(run.Redactor.String(p.Reason)), ExitUnreachable)
+	}
+	if p := run.TargetBroke; p != nil {
+		fmt.Fprintf(w, "\nTARGET BROKE DURING THE RUN (%s): %s\n", p.Cause, reports.Printable(run.Redactor.String(p.Reason)))
+	}
 }
 
 // exitCode: 3 when every case that ran found the target unreachable, 1 on

@@ -328,11 +328,13 @@ func TestSkipsNameTheFixtureAndRequireFails(t *testing.T) {
 }
 
 func TestStrictTurnsWarningsIntoFailures(t *testing.T) {
-	ref := reference.New(mustContract(t), reference.Options{RateLimit: 2})
-	noRetryAfter := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ref.ServeHTTP(headerDropper{w}, r)
-	})
 	for _, strict := range []bool{false, true} {
+		// A reference each: the first burst leaves the key limited, and a
+		// burst on a limited key is errored (its precondition failed).
+		ref := reference.New(mustContract(t), reference.Options{RateLimit: 2})
+		noRetryAfter := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ref.ServeHTTP(headerDropper{w}, r)
+		})
 		tgt := target(t, noRetryAfter, ref.Config)
 		res := suites.Execute(context.Background(), caseByID(t, "ratelimit/burst"), tgt, strict)
 		want := check.Warned

@@ -135,6 +135,11 @@ func Execute(ctx context.Context, c Case, t Target, strict bool) Result {
 		res.Exchanges = []probe.Exchange{t.Client.Do(ctx, req)}
 	}
 	res.Duration = time.Since(start)
+	if c.Burst {
+		if d, decided := check.BurstPrecondition(res.Exchanges, c.Expect.Status); decided {
+			return res.decided(d)
+		}
+	}
 	judged, _ := res.Judged()
 	if d, decided := check.Interrupted(judged, len(res.Exchanges)-1, t.Config.Requires("all")); decided {
 		if judged.Failure == probe.FailureBudget {

@@ -81,7 +81,8 @@ func tailAlphabet(tail string) string {
 
 // controlCases are the positive controls: valid requests with the
 // configured key and model that must succeed. Preflight runs them before
-// any other case, so that a rejected key or model stops the run with one
+// any other case, so that a rejected key or model (or another setup
+// problem: runner/preflight.go) stops the run with one
 // message instead of dozens of misleading failures.
 func controlCases() []Case {
 	chat := func(stream bool) func(cfg config.Config) probe.Request {
