@@ -19,8 +19,18 @@ import (
 // summary's failure groups), the others counted in dropped. A run that
 // writes no report then holds a flag per variant, and otherwise memory
 // that does not grow with the number of variants.
+//
+// Of the results kept, the first fullEvidences failed or errored ones keep
+// what a case's evidence keeps (keptResult); every other keeps its
+// answers' bodies as a redacted excerpt of variantExcerptBytes, so that
+// the memory of a run with thousands of variants stays bounded whatever
+// the target answers.
 type variantResults struct {
 	keepEvery bool
+	// redactor redacts the excerpts; nil cuts them unredacted (a report
+	// redacts what it shows in any case).
+	redactor  *probe.Redactor
+	full      int // results kept with full evidence
 	total     int
 	fields    map[string]*fieldTally
 	sent      exploreCounts // the variants with a result that are not skipped
@@ -30,6 +40,14 @@ type variantResults struct {
 	kept      []positioned
 	dropped   reports.Summary
 }
+
+// fullEvidences is how many failed or errored variants keep their full
+// evidence (each answer's body up to reports.EvidenceBodyBytes); the
+// others keep variantExcerptBytes of each body, redacted.
+const (
+	fullEvidences       = 256
+	variantExcerptBytes = 512
+)
 
 // positioned is a kept result and its variant's position.
 type positioned struct {
@@ -71,6 +89,11 @@ func (v *variantResults) record(at int, r suites.Result) {
 		v.sent.add(r.Case)
 	}
 	if v.keepEvery || r.KeepsEvidence() {
+		if r.KeepsEvidence() && v.full < fullEvidences {
+			v.full++
+		} else {
+			r = r.WithBodiesCut(variantExcerptBytes, v.redactor)
+		}
 		v.kept = append(v.kept, positioned{at, r})
 		return
 	}

@@ -1,0 +1,168 @@
+//go:build linux
+
+package runner_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// Peak memory against hostile bodies, measured end to end: the child's
+// VmHWM, read from /proc/<pid>/status while it runs (and its getrusage
+// ru_maxrss at exit, the same figure: the larger is taken). The runs are
+// the whole catalogue, and explore over every field deep, each writing all
+// five reports, against a target whose every answer is one hostile body.
+// The bound is the README's: under 128 MiB, whatever the target answers.
+
+// boundsRunLimit kills a run that outlives it: a hang fails the test.
+const boundsRunLimit = 5 * time.Minute
+
+// peakRun runs errconform as errconformMeasured does, within
+// boundsRunLimit, sampling /proc/<pid>/status for VmHWM as it goes.
+func peakRun(t *testing.T, env []string, args ...string) measured {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), boundsRunLimit)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, args...)
+	cmd.Env = append(os.Environ(), env...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
+	require.NoError(t, cmd.Start())
+	var hwm int64
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var err error
+	for waiting := true; waiting; {
+		select {
+		case err = <-done:
+			waiting = false
+		case <-time.After(20 * time.Millisecond):
+			hwm = max(hwm, vmHWMKiB(cmd.Process.Pid))
+		}
+	}
+	wall := time.Since(start)
+	require.NoError(t, ctx.Err(), "errconform did not finish within %s\nstdout:\n%s\nstderr:\n%s", boundsRunLimit, stdout.String(), stderr.String())
+	code := 0
+	var exitErr *exec.ExitError
+	if errors.As(err, &exitErr) {
+		code = exitErr.ExitCode()
+	} else {
+		require.NoError(t, err)
+	}
+	m := measured{outcome: outcome{code, stdout.String(), stderr.String()}, wall: wall, maxRSSKiB: hwm}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		m.maxRSSKiB = max(m.maxRSSKiB, int64(ru.Maxrss))
+	}
+	return m
+}
+
+// vmHWMKiB is the VmHWM line of a process's status, 0 once it is gone.
+func vmHWMKiB(pid int) int64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			return n
+		}
+	}
+	return 0
+}
+
+// hostileBodyServer answers every request with status and the body write
+// produces; the endless one stops at hostileServerLife or when errconform
+// hangs up.
+func hostileBodyServer(t *testing.T, status int, write func(w http.ResponseWriter, r *http.Request)) string {
+	return hostileHTTP(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		write(w, r)
+	})
+}
+
+// endlessBody writes 'A's until the client hangs up or hostileServerLife.
+func endlessBody(w http.ResponseWriter, r *http.Request) {
+	chunk := bytes.Repeat([]byte("A"), 64<<10)
+	stop := time.Now().Add(hostileServerLife)
+	for time.Now().Before(stop) && r.Context().Err() == nil {
+		if _, err := w.Write(chunk); err != nil {
+			return
+		}
+	}
+}
+
+// allReports are the five report flags into dir.
+func allReports(dir string) []string {
+	return []string{"--json", filepath.Join(dir, "r.json"), "--junit", filepath.Join(dir, "r.xml"), "--html", filepath.Join(dir, "r.html"),
+		"--markdown", filepath.Join(dir, "r.md"), "--ctrf", filepath.Join(dir, "r.ctrf.json")}
+}
+
+// TestPeakRSSAgainstHostileBodies: the full catalogue with all five
+// reports against a 1 MiB error.type, 330,000 empty objects and an endless
+// body, and explore over every field deep (and the core set) against an
+// endless 400 body: each run's peak RSS is under 128 MiB, and it ends
+// failed (exit 1) with every report written.
+func TestPeakRSSAgainstHostileBodies(t *testing.T) {
+	if testing.Short() {
+		t.Skip("measures whole runs against megabyte answers")
+	}
+	bigType := fmt.Sprintf(`{"error":{"message":"m","type":"%s","param":null,"code":null}}`, strings.Repeat("x", 1<<20))
+	empties := `{"error":[` + strings.TrimSuffix(strings.Repeat("{},", 330_000), ",") + `]}`
+	deep := filepath.Join(t.TempDir(), "deep.yaml")
+	require.NoError(t, os.WriteFile(deep, []byte("fixtures:\n  model: m\nexplore:\n  deep: true\n  fields:\n    include: [\"*\"]\n"), 0o600))
+	core := filepath.Join(t.TempDir(), "core.yaml")
+	require.NoError(t, os.WriteFile(core, []byte("fixtures:\n  model: m\n"), 0o600))
+	tests := []struct {
+		name  string
+		write func(http.ResponseWriter, *http.Request)
+		args  []string
+	}{
+		{"run, a 1 MiB error.type", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte(bigType)) }, []string{"run"}},
+		{"run, 330,000 empty objects", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte(empties)) }, []string{"run"}},
+		{"run, an endless body", endlessBody, []string{"run"}},
+		{"explore, the core set, an endless body", endlessBody, []string{"explore", "--config", core}},
+		{"explore, every field deep, an endless body", endlessBody, []string{"explore", "--config", deep}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			origin := hostileBodyServer(t, http.StatusBadRequest, tt.write)
+			dir := t.TempDir()
+			args := append(append(tt.args, "--target", origin+"/v1", "--quiet", "--timeout", "10s", "--gateway-timeout", "4s"), allReports(dir)...)
+			m := peakRun(t, []string{"ERRCONFORM_API_KEY=" + hostileKey}, args...)
+			t.Logf("%s: exit %d in %s, peak RSS %.1f MiB", tt.name, m.code, m.wall.Round(time.Millisecond), float64(m.maxRSSKiB)/1024)
+			assert.Equal(t, 1, m.code, "%s%s", m.stdout, m.stderr)
+			assert.Positive(t, m.maxRSSKiB, "VmHWM is read")
+			assert.Less(t, m.maxRSSKiB, int64(hostileMaxRSSKiB), "peak RSS %d KiB", m.maxRSSKiB)
+			for _, name := range []string{"r.json", "r.xml", "r.html", "r.md", "r.ctrf.json"} {
+				info, err := os.Stat(filepath.Join(dir, name))
+				require.NoError(t, err, name)
+				assert.Positive(t, info.Size(), name)
+			}
+			rep := readJSONReport(t, filepath.Join(dir, "r.json"))
+			assert.Positive(t, rep.Summary.Failed)
+			for _, c := range rep.Cases {
+				if c.Response != nil && c.Response.BodyBytes > 64<<10 {
+					assert.Contains(t, c.Response.BodyExcerpt, "bytes in all)", "%s: a cut body says how long it was", c.ID)
+					assert.LessOrEqual(t, len(c.Response.BodyExcerpt), 4<<10, c.ID)
+				}
+			}
+		})
+	}
+}
