@@ -166,3 +166,43 @@ func TestPeakRSSAgainstHostileBodies(t *testing.T) {
 		})
 	}
 }
+
+// A Pushgateway that never answers cannot hold the run past its
+// --deadline: the push is inside it (it had a 30 s timeout of its own).
+// And one that answers 500 with megabytes of terminal escapes gets a
+// bounded, printable line on stderr.
+func TestPushIsInsideTheDeadline(t *testing.T) {
+	release := make(chan struct{})
+	silent := hostileHTTP(t, func(w http.ResponseWriter, r *http.Request) {
+		select { // holds the push until errconform hangs up
+		case <-r.Context().Done():
+		case <-release:
+		case <-time.After(hostileServerLife):
+		}
+	})
+	t.Cleanup(func() { close(release) })
+	m := peakRun(t, nil, "run", "--target", "reference", "--quiet", "--deadline", "5s", "--pushgateway", silent)
+	t.Logf("exit %d in %s\n%s", m.code, m.wall.Round(time.Millisecond), m.stderr)
+	assert.Equal(t, 1, m.code, "a push that did not happen fails the run")
+	assert.Contains(t, m.stderr, "--pushgateway")
+	assert.Contains(t, m.stderr, "--deadline (5s) passed")
+	assert.Less(t, m.wall, 20*time.Second, "the push ends with the deadline, not 30 s later")
+
+	const fake = "\x1b]0;owned\x07\x1b[2J\rall cases passed\n"
+	loud := hostileHTTP(t, func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusInternalServerError)
+		chunk := []byte(strings.Repeat(fake, 1024))
+		for range 4096 {
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+		}
+	})
+	m = peakRun(t, nil, "run", "--target", "reference", "--quiet", "--pushgateway", loud)
+	assert.Equal(t, 1, m.code, m.stderr)
+	assert.Less(t, len(m.stderr), 64<<10, "stderr is bounded")
+	assert.Contains(t, m.stderr, "all cases passed")
+	for _, c := range []string{"\x1b", "\x07", "\r"} {
+		assert.NotContains(t, m.stdout+m.stderr, c)
+	}
+}

@@ -85,7 +85,8 @@ type metricsRun struct {
 	report reports.JSONReport
 }
 
-// pushTimeout bounds a push to the Pushgateway.
+// pushTimeout bounds a push to the Pushgateway (within the run's
+// --deadline, which bounds it too).
 const pushTimeout = 30 * time.Second
 
 // exportMetrics writes --metrics and pushes to --pushgateway, when given.
@@ -107,9 +108,17 @@ func (a App) exportMetrics(ctx context.Context, o runOptions, runs []metricsRun)
 		}
 	}
 	if o.pushgateway != "" {
-		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), pushTimeout)
+		// The push is a network step of the run: inside its --deadline
+		// (and an interrupt), at most pushTimeout.
+		if ctx.Err() != nil {
+			return fmt.Errorf("--pushgateway: not pushed: %v", context.Cause(ctx))
+		}
+		pctx, cancel := context.WithTimeout(ctx, pushTimeout)
 		defer cancel()
 		if err := metrics.Push(pctx, o.pushgateway, mr, &http.Client{Timeout: pushTimeout}); err != nil {
+			if ctx.Err() != nil {
+				err = fmt.Errorf("%w (%v)", err, context.Cause(ctx))
+			}
 			return fmt.Errorf("--pushgateway: %w", err)
 		}
 	}
