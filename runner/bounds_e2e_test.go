@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -205,4 +206,49 @@ func TestPushIsInsideTheDeadline(t *testing.T) {
 	for _, c := range []string{"\x1b", "\x07", "\r"} {
 		assert.NotContains(t, m.stdout+m.stderr, c)
 	}
+}
+
+// monitor's listener holds at most its cap of connections (the rest wait
+// in the kernel's backlog, costing the process nothing), and a client
+// that never sends its request is hung up on after the header timeout
+// (5 s): 300 silent connections neither pile up descriptors nor keep
+// /metrics from answering once they are dropped.
+func TestMonitorListenerIsBounded(t *testing.T) {
+	m := startMonitor(t, nil, "--target", "reference", "--interval", "1h")
+	pid := m.cmd.Process.Pid
+	fds := func() int {
+		entries, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+		require.NoError(t, err)
+		return len(entries)
+	}
+	before := fds()
+	addr := strings.TrimPrefix(m.url, "http://")
+	var conns []net.Conn
+	t.Cleanup(func() {
+		for _, c := range conns {
+			_ = c.Close()
+		}
+	})
+	for range 300 {
+		c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+		require.NoError(t, err)
+		conns = append(conns, c)
+	}
+	time.Sleep(500 * time.Millisecond) // let it accept what it will
+	held := fds() - before
+	t.Logf("300 silent connections: the monitor holds %d more descriptors", held)
+	assert.LessOrEqual(t, held, 64+8, "at most the cap of connections is accepted")
+
+	// The first accepted one is hung up on after the header timeout.
+	_ = conns[0].SetReadDeadline(time.Now().Add(30 * time.Second))
+	start := time.Now()
+	_, err := conns[0].Read(make([]byte, 1))
+	assert.Error(t, err, "the server closes a connection that sends no request")
+	assert.Less(t, time.Since(start), 25*time.Second, "within the header timeout, not never")
+	for _, c := range conns {
+		_ = c.Close()
+	}
+	conns = nil
+	assert.NotEmpty(t, m.scrape(t), "/metrics answers once the silent clients are gone")
+	m.stop(t)
 }
