@@ -51,19 +51,25 @@ type Format struct {
 	// Append adds to an existing file ($GITHUB_STEP_SUMMARY) instead of
 	// replacing it.
 	Append bool
-	Render func(in Input) (string, error)
+	// ForPeople marks a document read as text (HTML, Markdown, and JUnit,
+	// whose messages CI pages show): after
+	// redaction it is made printable as a whole (PrintableLines), so that
+	// no control character a target or a file supplied reaches a browser
+	// or a summary raw, wherever a template placed it.
+	ForPeople bool
+	Render    func(in Input) (string, error)
 }
 
 // Formats lists every report format, in the order they are written.
 func Formats() []Format {
 	return []Format{
-		{Name: "junit", Render: func(in Input) (string, error) { return text(RenderJUnit(in.Ginkgo, in.Run)) }},
+		{Name: "junit", ForPeople: true, Render: func(in Input) (string, error) { return text(RenderJUnit(in.Ginkgo, in.Run)) }},
 		{Name: "json", Render: func(in Input) (string, error) { return text(indentedJSON(in.jsonReport())) }},
 		{Name: "ctrf", Render: func(in Input) (string, error) { return text(indentedJSON(buildCTRF(in.Run, in.jsonReport()))) }},
-		{Name: "html", Render: func(in Input) (string, error) {
+		{Name: "html", ForPeople: true, Render: func(in Input) (string, error) {
 			return written(func(w io.Writer) error { return RenderHTML(w, in.jsonReport(), in.Contract) })
 		}},
-		{Name: "markdown", Append: true, Render: func(in Input) (string, error) {
+		{Name: "markdown", Append: true, ForPeople: true, Render: func(in Input) (string, error) {
 			return written(func(w io.Writer) error { return RenderMarkdown(w, in.jsonReport(), in.Contract) })
 		}},
 	}
@@ -145,11 +151,13 @@ func (f Format) redacted(in Input) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("render %s report: %w", f.Name, err)
 	}
-	if in.Run.Redactor == nil {
-		// A merge of reports errconform wrote: redacted when they were.
-		return rendered, nil
+	if in.Run.Redactor != nil { // nil: a merge of reports errconform wrote, redacted when they were
+		rendered = in.Run.Redactor.StringKeeping(rendered, append(in.Run.craftedCredentials(), in.Keep...)...)
 	}
-	return in.Run.Redactor.StringKeeping(rendered, append(in.Run.craftedCredentials(), in.Keep...)...), nil
+	if f.ForPeople {
+		rendered = PrintableLines(rendered)
+	}
+	return rendered, nil
 }
 
 // xmlDocument is an XML header and the indented document.
@@ -162,7 +170,8 @@ func xmlDocument(v any) ([]byte, error) {
 }
 
 // RedactingWriter redacts everything written to w, a line at a time, so
-// that a secret is never split across two writes. Close writes what is
+// that a secret is never split across two writes, and makes it printable
+// (PrintableLines: nothing but newlines and tabs of control characters). Close writes what is
 // left of an unfinished line.
 type RedactingWriter struct {
 	mu       sync.Mutex
@@ -190,7 +199,7 @@ func (rw *RedactingWriter) Write(p []byte) (int, error) {
 	}
 	lines := string(rw.pending[:end+1])
 	rw.pending = append(rw.pending[:0], rw.pending[end+1:]...)
-	if _, err := io.WriteString(rw.w, rw.redactor.String(lines)); err != nil {
+	if _, err := io.WriteString(rw.w, PrintableLines(rw.redactor.String(lines))); err != nil {
 		return 0, err
 	}
 	return len(p), nil
@@ -205,7 +214,7 @@ func (rw *RedactingWriter) Close() error {
 	}
 	rest := strings.Clone(string(rw.pending))
 	rw.pending = nil
-	_, err := io.WriteString(rw.w, rw.redactor.String(rest))
+	_, err := io.WriteString(rw.w, PrintableLines(rw.redactor.String(rest)))
 	return err
 }
 

@@ -5,6 +5,7 @@ package runner_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -12,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -251,4 +253,118 @@ func TestMonitorListenerIsBounded(t *testing.T) {
 	conns = nil
 	assert.NotEmpty(t, m.scrape(t), "/metrics answers once the silent clients are gone")
 	m.stop(t)
+}
+
+// rawControls are the control characters a hostile file or target plants
+// to steer a terminal: none may reach any output raw.
+var rawControls = []string{"\x1b", "\x07", "\x9b", "\u202e"}
+
+// markdownLive is Markdown that would render as an image, a link or an
+// autolink.
+var markdownLive = []string{"![t](", "](http", "<https://", " www.evil", "(http://", "[x](", "https://evil"}
+
+// assertInert checks that no raw control character reaches text, and,
+// for Markdown, no live link or image syntax.
+func assertInert(t *testing.T, what, text string, markdown bool) {
+	t.Helper()
+	for _, c := range rawControls {
+		assert.NotContains(t, text, c, "%s holds %q raw", what, c)
+	}
+	if markdown {
+		prose := mdProse(text)
+		for _, live := range markdownLive {
+			assert.NotContains(t, prose, live, "%s holds live Markdown %q", what, live)
+		}
+	}
+}
+
+// mdProse is Markdown without its code (fenced blocks, code spans, <code>
+// elements): where links, images and autolinks would render.
+func mdProse(md string) string {
+	spans := regexp.MustCompile("`[^`]*`|<code>.*?</code>")
+	var out []string
+	fence := ""
+	for _, line := range strings.Split(md, "\n") {
+		trimmed := strings.TrimSpace(line)
+		switch {
+		case fence != "":
+			if strings.HasPrefix(trimmed, fence) && strings.Trim(trimmed, "`") == "" {
+				fence = ""
+			}
+		case strings.HasPrefix(trimmed, "```"):
+			fence = trimmed[:len(trimmed)-len(strings.TrimLeft(trimmed, "`"))]
+		default:
+			out = append(out, spans.ReplaceAllString(line, ""))
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// A contract file, a request schema and a target that plant terminal
+// escapes and Markdown links and images: contract check, run and explore
+// print them as visible escapes, and the Markdown summary (a CI step
+// summary) renders no image, link or autolink from them; the HTML, the
+// metrics and the terminal (even with --quiet) hold no raw control.
+func TestFileAndTargetTextIsInert(t *testing.T) {
+	dir := t.TempDir()
+	const planted = `x\e]0;owned\a\x9b\u202e ![t](http://127.0.0.1:1/t.png) [x](http://127.0.0.1:1/) <https://evil.example> www.evil.example`
+	data, err := os.ReadFile(acmeContract)
+	require.NoError(t, err)
+	hostile := strings.Replace(string(data), "    wrong-type:                  {status: 400}\n",
+		`    wrong-type: {not_in_contract: "`+planted+`"}`+"\n", 1)
+	require.NotEqual(t, string(data), hostile, "the fixture still has the line replaced")
+	contract := filepath.Join(dir, "contract.yaml")
+	require.NoError(t, os.WriteFile(contract, []byte(hostile), 0o600))
+
+	out := errconform(t, nil, "contract", "check", contract)
+	require.Equal(t, 0, out.code, out.stdout+out.stderr)
+	assert.Contains(t, out.stdout, `x\x1b]0;owned\x07`, "the reason is shown, escaped")
+	assertInert(t, "contract check", out.stdout+out.stderr, false)
+
+	// A request schema whose field name plants the same (no '/': a
+	// field's name is matched as a path).
+	schema := filepath.Join(dir, "requests.json")
+	field := "x\u001b]0;owned\u0007\u202e ![t](https:evil.example) [x](https:evil.example) www.evil.example"
+	fieldJSON, err := json.Marshal(field)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(schema, []byte(`{"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": {},
+	  "components": {"schemas": {"CreateChatCompletionRequest": {"type": "object", "required": ["model", "messages"], "properties": {
+	    "model": {"type": "string"}, "messages": {"type": "array", "minItems": 1, "items": {"type": "object"}},
+	    `+string(fieldJSON)+`: {"type": "integer", "minimum": 0, "maximum": 3}}}}}}`), 0o600))
+	cfg := filepath.Join(dir, "errconform.yaml")
+	require.NoError(t, os.WriteFile(cfg, []byte("explore:\n  request_schema: "+schema+"\n  fields: {include: [\"x*\"]}\n"), 0o600))
+
+	// A target whose every error plants them in its message.
+	message, err := json.Marshal(planted + " \x1b[2J\x07 ![t](http://127.0.0.1:1/t.png)")
+	require.NoError(t, err)
+	target := hostileBodyServer(t, http.StatusBadRequest, func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = fmt.Fprintf(w, `{"error":{"message":%s,"type":%s,"param":null,"code":null}}`, message, message)
+	})
+
+	tests := []struct {
+		name string
+		args []string
+	}{
+		{"run under the hostile contract", []string{"run", "--target", "reference", "--contract", contract}},
+		{"explore over the hostile schema, quiet", []string{"explore", "--target", "reference", "--config", cfg, "--quiet"}},
+		{"explore over the hostile schema", []string{"explore", "--target", "reference", "--config", cfg}},
+		{"run against the hostile target", []string{"run", "--target", target + "/v1", "--label-filter", hostileFilter, "--timeout", "5s", "--gateway-timeout", "2s"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := t.TempDir()
+			args := append(append(tt.args, allReports(out)...), "--metrics", filepath.Join(out, "m.prom"))
+			m := errconform(t, []string{"ERRCONFORM_API_KEY=" + hostileKey}, args...)
+			require.Contains(t, []int{0, 1}, m.code, m.stdout+m.stderr)
+			assertInert(t, "the terminal", m.stdout+m.stderr, false)
+			for _, name := range []string{"r.md", "r.html", "m.prom", "r.xml"} {
+				data, err := os.ReadFile(filepath.Join(out, name))
+				require.NoError(t, err)
+				assertInert(t, name, string(data), name == "r.md")
+			}
+			md, err := os.ReadFile(filepath.Join(out, "r.md"))
+			require.NoError(t, err)
+			t.Logf("%s: Markdown summary:\n%s", tt.name, md)
+		})
+	}
 }
