@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -33,6 +34,26 @@ type Input struct {
 	// Report is Run's JSON report, built once for every format rendered
 	// from it (JSON, CTRF, HTML, Markdown); nil: each builds its own.
 	Report *JSONReport
+	// Done, when not nil, abandons a rendering once it is closed: the
+	// rendering then ends early with ErrAbandoned (a run cut short renders
+	// its reports again, compact).
+	Done <-chan struct{}
+}
+
+// ErrAbandoned is a rendering's error once its Input's Done is closed.
+var ErrAbandoned = errors.New("report rendering abandoned")
+
+// abandoned reports whether in's rendering is to end early.
+func (in Input) abandoned() bool {
+	if in.Done == nil {
+		return false
+	}
+	select {
+	case <-in.Done:
+		return true
+	default:
+		return false
+	}
 }
 
 // jsonReport is the run's JSON report: Report, else built from Run.
@@ -112,6 +133,15 @@ func (f Format) Write(path string, in Input) error {
 	if err != nil {
 		return err
 	}
+	return f.WriteRendered(path, rendered)
+}
+
+// Rendered is the format's rendering of in after the redaction pass Write
+// applies: what Write writes.
+func (f Format) Rendered(in Input) (string, error) { return f.redacted(in) }
+
+// WriteRendered writes a rendering (Rendered) to path.
+func (f Format) WriteRendered(path, rendered string) error {
 	flags := os.O_CREATE | os.O_WRONLY | os.O_TRUNC
 	if f.Append {
 		flags = os.O_CREATE | os.O_WRONLY | os.O_APPEND
@@ -137,6 +167,11 @@ func (f Format) WriteTo(w io.Writer, in Input) error {
 	if err != nil {
 		return err
 	}
+	return f.WriteRenderedTo(w, rendered)
+}
+
+// WriteRenderedTo writes a rendering (Rendered) to w.
+func (f Format) WriteRenderedTo(w io.Writer, rendered string) error {
 	if _, err := io.WriteString(w, rendered); err != nil {
 		return fmt.Errorf("write %s report to standard output: %w", f.Name, err)
 	}
@@ -150,6 +185,9 @@ func (f Format) redacted(in Input) (string, error) {
 	rendered, err := f.Render(in)
 	if err != nil {
 		return "", fmt.Errorf("render %s report: %w", f.Name, err)
+	}
+	if in.abandoned() { // before the redaction pass, the longest step
+		return "", ErrAbandoned
 	}
 	if in.Run.Redactor != nil { // nil: a merge of reports errconform wrote, redacted when they were
 		rendered = in.Run.Redactor.StringKeeping(rendered, append(in.Run.craftedCredentials(), in.Keep...)...)

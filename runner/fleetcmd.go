@@ -51,10 +51,19 @@ func (a App) runFleetCommand(fl fleetResolution, invoked time.Time) (int, error)
 			fleetTargetsText(plan, redactor))
 	}
 	started := time.Now()
-	out := a.runFleet(ctx, fl, plan, a.Stdout)
+	// The targets' cases end fleetReportReserve before the deadline: the
+	// reports are written within it.
+	reserve := fleetReportReserve(o.deadline)
+	cases, stopCases := context.WithDeadlineCause(ctx, invoked.Add(o.deadline-reserve),
+		fmt.Errorf("the run's --deadline (%s) is near: its last %s are kept for writing the reports", o.deadline, reserve))
+	defer stopCases()
+	out := a.runFleet(cases, fl, plan, a.Stdout)
 	elapsed := time.Since(started)
-	reportErr := writeFleetReports(o, out, redactor, reportOut)
+	compact, reportErr := writeFleetReports(ctx, o, out, redactor, reportOut)
 	printFleetSummary(a.Stdout, out, elapsed)
+	if compact {
+		fmt.Fprintf(a.Stderr, "errconform: %s: the reports were written compact (verdicts and findings, little evidence)\n", context.Cause(ctx))
+	}
 	if reportErr != nil {
 		return ExitFailed, reportErr
 	}
@@ -65,11 +74,19 @@ func (a App) runFleetCommand(fl fleetResolution, invoked time.Time) (int, error)
 	if err := a.exportMetrics(ctx, o, runs); err != nil {
 		return ExitFailed, err
 	}
-	if ctx.Err() != nil && out.code == ExitOK {
+	if cases.Err() != nil && out.code == ExitOK {
 		fmt.Fprintln(a.Stderr, "errconform: the run was cut short: exiting 1")
 		return ExitFailed, nil
 	}
 	return out.code, nil
+}
+
+// fleetReportReserve is how much of a fleet's --deadline is kept for
+// writing its reports: a tenth, at most 10 s. A fleet of hundreds of
+// targets writes megabytes of reports; they are written compact if even
+// that is not enough.
+func fleetReportReserve(deadline time.Duration) time.Duration {
+	return min(deadline/10, 10*time.Second)
 }
 
 // targetAsReport is one target of a fleet's report as a single target's
