@@ -18,7 +18,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -37,58 +36,10 @@ import (
 const boundsRunLimit = 5 * time.Minute
 
 // peakRun runs errconform as errconformMeasured does, within
-// boundsRunLimit, sampling /proc/<pid>/status for VmHWM as it goes.
+// boundsRunLimit, its peak RSS sampled from /proc as it goes.
 func peakRun(t *testing.T, env []string, args ...string) measured {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), boundsRunLimit)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, binary, args...)
-	cmd.Env = append(os.Environ(), env...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	start := time.Now()
-	require.NoError(t, cmd.Start())
-	var hwm int64
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	var err error
-	for waiting := true; waiting; {
-		select {
-		case err = <-done:
-			waiting = false
-		case <-time.After(20 * time.Millisecond):
-			hwm = max(hwm, vmHWMKiB(cmd.Process.Pid))
-		}
-	}
-	wall := time.Since(start)
-	require.NoError(t, ctx.Err(), "errconform did not finish within %s\nstdout:\n%s\nstderr:\n%s", boundsRunLimit, stdout.String(), stderr.String())
-	code := 0
-	var exitErr *exec.ExitError
-	if errors.As(err, &exitErr) {
-		code = exitErr.ExitCode()
-	} else {
-		require.NoError(t, err)
-	}
-	m := measured{outcome: outcome{code, stdout.String(), stderr.String()}, wall: wall, maxRSSKiB: hwm}
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		m.maxRSSKiB = max(m.maxRSSKiB, int64(ru.Maxrss))
-	}
-	return m
-}
-
-// vmHWMKiB is the VmHWM line of a process's status, 0 once it is gone.
-func vmHWMKiB(pid int) int64 {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-			return n
-		}
-	}
-	return 0
+	return measuredWithin(t, boundsRunLimit, env, args...)
 }
 
 // hostileBodyServer answers every request with status and the body write
