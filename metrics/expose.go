@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 
 	"github.com/errconform/errconform/config"
+	"github.com/errconform/errconform/reports"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -33,6 +35,10 @@ func WriteTextfile(path string, g prometheus.Gatherer) error {
 // catalogue leaves the Pushgateway too. client, when not nil, sends the
 // requests. Every group is pushed even when one fails; the errors are
 // joined. ctx bounds the whole: once it is done, no further push starts.
+//
+// What a Pushgateway answers is read up to PushAnswerBytes, and an error
+// quoting it is printable text (reports.Printable): a hostile or broken
+// gateway can neither fill memory nor steer the terminal.
 func Push(ctx context.Context, url string, runs []Run, client *http.Client) error {
 	if url == "" {
 		return errors.New("metrics: push: no Pushgateway URL")
@@ -57,16 +63,52 @@ func Push(ctx context.Context, url string, runs []Run, client *http.Client) erro
 			errs = append(errs, err)
 			continue
 		}
-		p := push.New(url, Job).Grouping("target", target).Grouping("contract", contract).Gatherer(reg)
-		if client != nil {
-			p = p.Client(client)
-		}
+		p := push.New(url, Job).Grouping("target", target).Grouping("contract", contract).Gatherer(reg).Client(boundedClient(client))
 		if err := p.PushContext(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("metrics: push target %q, contract %q to %s: %w", target, contract, config.WithoutUserinfo(url), err))
+			errs = append(errs, fmt.Errorf("metrics: push target %q, contract %q to %s: %w", target, contract, config.WithoutUserinfo(url), printableError{err}))
 		}
 	}
 	return errors.Join(errs...)
 }
+
+// PushAnswerBytes bounds how much of a Pushgateway's answer is read.
+const PushAnswerBytes = 4 << 10
+
+// boundedClient is client (http.DefaultClient when nil) with every
+// response body cut to PushAnswerBytes.
+func boundedClient(client *http.Client) *http.Client {
+	c := http.Client{}
+	if client != nil {
+		c = *client
+	}
+	base := c.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	c.Transport = boundedBodies{base}
+	return &c
+}
+
+// boundedBodies cuts every response body to PushAnswerBytes.
+type boundedBodies struct{ base http.RoundTripper }
+
+func (b boundedBodies) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := b.base.RoundTrip(req)
+	if err == nil && resp.Body != nil {
+		resp.Body = struct {
+			io.Reader
+			io.Closer
+		}{io.LimitReader(resp.Body, PushAnswerBytes), resp.Body}
+	}
+	return resp, err
+}
+
+// printableError is err with its text made printable (the push client
+// quotes the gateway's answer in it); errors.Is and As still see err.
+type printableError struct{ err error }
+
+func (e printableError) Error() string { return reports.Printable(e.err.Error()) }
+func (e printableError) Unwrap() error { return e.err }
 
 // Handler serves the metrics of the runs latest returns, built anew on
 // every request (for errconform monitor's /metrics): latest must be safe to

@@ -243,9 +243,16 @@ func (f *families) add(run Run) error {
 	target, contract := run.TargetName(), run.ContractName()
 	labels := func(values ...string) []string {
 		if f.grouped {
-			return append([]string{target, contract}, values...)
+			values = append([]string{target, contract}, values...)
 		}
-		return values
+		// Names from files and targets (a request schema's field, a
+		// config's target): printable text only, in the textfile and on
+		// /metrics alike.
+		out := make([]string, len(values))
+		for i, v := range values {
+			out[i] = reports.Printable(v)
+		}
+		return out
 	}
 	known := map[check.Verdict]bool{}
 	for _, v := range Verdicts() {

@@ -3,6 +3,7 @@ package metrics_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"sort"
@@ -238,5 +239,35 @@ func TestPushSendsOneGroupPerTargetAndContract(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A hostile Pushgateway answering 500 with megabytes that start with
+// terminal escapes: the error quotes at most PushAnswerBytes of it, as
+// printable text (no ESC, BEL or CR reaches the terminal).
+func TestPushBoundsAndEscapesTheGatewaysAnswer(t *testing.T) {
+	const fake = "\x1b]0;owned\x07\x1b[2J\rall cases passed\n"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.WriteHeader(http.StatusInternalServerError)
+		chunk := []byte(strings.Repeat(fake, 1024))
+		for range 4096 { // up to ~150 MiB, or until the client hangs up
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+		}
+	}))
+	t.Cleanup(srv.Close)
+	require.True(t, strings.HasPrefix(srv.URL, "http://127.0.0.1:"))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	err := metrics.Push(ctx, srv.URL, []metrics.Run{{Report: smallReport()}}, srv.Client())
+	require.Error(t, err)
+	msg := err.Error()
+	assert.Less(t, len(msg), 4*metrics.PushAnswerBytes, "the answer quoted is bounded")
+	assert.Contains(t, msg, "all cases passed", "what it said is shown")
+	assert.Contains(t, msg, `\x1b`, "escapes are shown, not sent")
+	for _, c := range []string{"\x1b", "\x07", "\r", "\n"} {
+		assert.NotContains(t, msg, c)
 	}
 }

@@ -49,6 +49,36 @@ type Response struct {
 	Header    http.Header `json:"header"`
 	Body      []byte      `json:"-"`
 	Truncated bool        `json:"truncated,omitempty"`
+	// Read is how many body bytes were read when Body keeps only their
+	// first ones (Cut); 0 when Body is all that was read.
+	Read int `json:"-"`
+}
+
+// BodyLen is how many body bytes were read, whether or not Body still
+// holds them all.
+func (r *Response) BodyLen() int { return max(r.Read, len(r.Body)) }
+
+// Cut keeps at most n bytes of the body, in a copy of their own (the
+// rest of what was read is then free), remembering how much was read: a
+// judged answer's evidence, bounded whatever the target sent.
+func (r *Response) Cut(n int) {
+	if r == nil || len(r.Body) <= n {
+		return
+	}
+	r.Read = r.BodyLen()
+	r.Body = append([]byte(nil), r.Body[:n]...)
+}
+
+// CutRedacted is Cut keeping the first n bytes of the body once redacted
+// (its first n+RedactMargin bytes are redacted, then cut): a compact
+// excerpt that no later cut can split a secret in.
+func (r *Response) CutRedacted(n int, red *Redactor) {
+	if r == nil || len(r.Body) <= n {
+		return
+	}
+	redacted := red.String(string(r.Body[:min(len(r.Body), n+RedactMargin)]))
+	r.Read = r.BodyLen()
+	r.Body = []byte(redacted[:min(n, len(redacted))])
 }
 
 // FailureKind classifies an exchange that produced no complete response.

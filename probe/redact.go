@@ -1,11 +1,13 @@
 package probe
 
 import (
+	"cmp"
 	"encoding/base64"
 	"encoding/hex"
-	"fmt"
 	"net/http"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"unicode"
@@ -157,28 +159,59 @@ func (r *Redactor) Find(s string) (form string, found bool) {
 // wrong secret, a key shaped like the configured one), which are no
 // secret and which a reproduction command must send exactly. A keep string
 // that holds any configured secret, in any form, is redacted all the same.
+//
+// It runs in time linear in len(s) whatever the number of keep strings (a
+// fleet's report keeps every target's): the keep strings are swapped for
+// placeholders in one pass of one multi-pattern replacer (a trie; at a
+// position where several start, the longest wins), the text is redacted,
+// and the placeholders are swapped back in one more pass.
 func (r *Redactor) StringKeeping(s string, keep ...string) string {
-	type kept struct{ placeholder, literal string }
-	var restore []kept
-	for i, k := range keep {
-		if k == "" || !strings.Contains(s, k) {
+	marker, ok := unusedMarker(s)
+	if !ok {
+		return r.String(s) // the text holds every marker: keep nothing
+	}
+	keep = slices.Clone(keep)
+	slices.SortFunc(keep, func(a, b string) int { return cmp.Or(len(b)-len(a), strings.Compare(a, b)) })
+	keep = slices.Compact(keep)
+	var hide, restore []string
+	for _, k := range keep {
+		if k == "" {
 			continue
 		}
 		if _, secret := r.Find(k); secret {
 			continue
 		}
-		placeholder := fmt.Sprintf("\uE000%d\uE001", i)
-		if strings.Contains(s, placeholder) {
-			continue // the text holds the placeholder itself: keep nothing
+		placeholder := marker + strconv.Itoa(len(hide)/2) + marker
+		hide = append(hide, k, placeholder)
+		restore = append(restore, placeholder, k)
+	}
+	if len(hide) == 0 {
+		return r.String(s)
+	}
+	hidden := strings.NewReplacer(hide...).Replace(s)
+	if hidden == s {
+		return r.String(s) // no keep string occurs
+	}
+	return strings.NewReplacer(restore...).Replace(r.String(hidden))
+}
+
+// unusedMarker is a private-use character s does not hold, to build
+// placeholders no text can forge; false when s holds every one.
+func unusedMarker(s string) (string, bool) {
+	const first, last = 0xE000, 0xF8FF
+	if !strings.ContainsFunc(s, func(c rune) bool { return c >= first && c <= last }) {
+		return string(rune(first)), true
+	}
+	used := make([]bool, last-first+1)
+	for _, c := range s {
+		if c >= first && c <= last {
+			used[c-first] = true
 		}
-		s = strings.ReplaceAll(s, k, placeholder)
-		restore = append(restore, kept{placeholder, k})
 	}
-	s = r.String(s)
-	for _, k := range restore {
-		s = strings.ReplaceAll(s, k.placeholder, k.literal)
+	if i := slices.Index(used, false); i >= 0 {
+		return string(rune(first + i)), true
 	}
-	return s
+	return "", false
 }
 
 // Header returns a redacted copy of a header.

@@ -701,6 +701,43 @@ func TestStringKeeping(t *testing.T) {
 	assert.NotContains(t, r.StringKeeping("key "+holdsKey, holdsKey), key[10:])
 }
 
+// StringKeeping with many keep strings, overlapping ones, and text that
+// holds the placeholders' characters: the kept strings come back exactly,
+// the secret never does, and a text holding every marker keeps nothing.
+func TestStringKeepingManyAndOverlapping(t *testing.T) {
+	const key = "sk-proj-Zq81mX0vPa77LkTTx9"
+	r := probe.NewRedactor(key)
+	jwt := func(i int) string {
+		return fmt.Sprintf("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ0YXJnZXQt%04d.c2lnbmF0dXJlc2lnbmF0dXJl", i)
+	}
+	var keep []string
+	var text strings.Builder
+	for i := range 2000 { // a fleet's worth: one pass, not one per string
+		keep = append(keep, jwt(i), jwt(i)) // duplicates too
+		fmt.Fprintf(&text, "Bearer %s key %s\n", jwt(i), key)
+	}
+	out := r.StringKeeping(text.String(), keep...)
+	assert.Equal(t, 2000, strings.Count(out, "eyJzdWIiOiJ0YXJnZXQt"), "every kept credential is there")
+	assert.Equal(t, 2000, strings.Count(out, probe.Redacted))
+	assert.NotContains(t, out, key[8:])
+
+	long, short := jwt(1)+"ZZ", jwt(1)
+	tests := []struct{ name, text, want string }{
+		{"the longer of two overlapping keeps wins", "a " + long + " b " + short, "a " + long + " b " + short},
+		{"a text holding the first marker", "\uE000 " + short + " \uE0000\uE000", "\uE000 " + short + " \uE0000\uE000"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, r.StringKeeping(tt.text, short, long))
+		})
+	}
+	var every strings.Builder
+	for c := rune(0xE000); c <= 0xF8FF; c++ {
+		every.WriteRune(c)
+	}
+	assert.Equal(t, every.String()+" "+probe.Redacted, r.StringKeeping(every.String()+" "+short, short), "no marker left: nothing is kept")
+}
+
 func TestRedactorCacheBuildsOncePerSecret(t *testing.T) {
 	var c probe.RedactorCache
 	a := c.For("sk-cache-0123456789abcdef")

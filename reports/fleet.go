@@ -361,3 +361,42 @@ func sameList(a, b []string) bool {
 	}
 	return true
 }
+
+// compactExcerptBytes bounds a compact report's body excerpt.
+const compactExcerptBytes = 160
+
+// Compact is the report without most of its evidence: what a run cut
+// short (its --deadline passed, or it was interrupted) writes, complete
+// and valid but smaller and quick to render. Every case keeps its
+// verdict, reasons and findings; a failed or errored one keeps its
+// response's status and the first compactExcerptBytes of its body
+// excerpt; requests, headers, reproduction commands and burst answers are
+// left out.
+func (r JSONReport) Compact() JSONReport {
+	compact := func(cases []CaseReport) []CaseReport {
+		out := make([]CaseReport, len(cases))
+		for i, c := range cases {
+			if c.Response != nil && (c.Verdict == check.Failed || c.Verdict == check.Errored) {
+				resp := *c.Response
+				resp.Headers = nil
+				resp.BodyExcerpt = check.Cut(resp.BodyExcerpt, compactExcerptBytes)
+				c.Response = &resp
+			} else {
+				c.Response = nil
+			}
+			c.Request, c.Reproduce, c.Burst = nil, "", nil
+			out[i] = c
+		}
+		return out
+	}
+	r.Cases = compact(r.Cases)
+	if r.Targets != nil {
+		targets := make([]TargetReport, len(r.Targets))
+		for i, t := range r.Targets {
+			t.Cases = compact(t.Cases)
+			targets[i] = t
+		}
+		r.Targets = targets
+	}
+	return r
+}

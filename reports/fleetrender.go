@@ -30,11 +30,11 @@ func FleetFormats() []Format {
 		return func(in Input) (string, error) { return written(func(w io.Writer) error { return f(w, in.Fleet) }) }
 	}
 	return []Format{
-		{Name: "junit", Render: render(RenderFleetJUnit)},
+		{Name: "junit", ForPeople: true, Render: render(RenderFleetJUnit)},
 		{Name: "json", Render: render(func(r JSONReport) ([]byte, error) { return indentedJSON(r) })},
 		{Name: "ctrf", Render: render(func(r JSONReport) ([]byte, error) { return indentedJSON(BuildFleetCTRF(r)) })},
-		{Name: "html", Render: templated(RenderFleetHTML)},
-		{Name: "markdown", Append: true, Render: templated(RenderFleetMarkdown)},
+		{Name: "html", ForPeople: true, Render: templated(RenderFleetHTML)},
+		{Name: "markdown", Append: true, ForPeople: true, Render: templated(RenderFleetMarkdown)},
 	}
 }
 

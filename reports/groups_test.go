@@ -211,7 +211,7 @@ func TestMarkdownAndHTMLShowExploreGroups(t *testing.T) {
 	var b strings.Builder
 	require.NoError(t, RenderMarkdown(&b, JSONReport{Cases: cases, Summary: Summarize(nil)}, nil))
 	assert.Contains(t, b.String(), "3 failing cases, 1 cause")
-	assert.Contains(t, b.String(), "| 3 | accepted invalid input on 3 fields: n (wrong-type), temperature (wrong-type), top_p (wrong-type) |")
+	assert.Contains(t, b.String(), `| 3 | accepted invalid input on 3 fields: n \(wrong-type\), temperature \(wrong-type\), top_p \(wrong-type\) |`)
 	var h strings.Builder
 	require.NoError(t, RenderHTML(&h, JSONReport{Cases: cases, Summary: Summarize(nil)}, nil))
 	assert.Equal(t, 1, strings.Count(h.String(), "accepted invalid input on 3 fields: n (wrong-type), temperature (wrong-type), top_p (wrong-type)"))

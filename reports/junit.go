@@ -170,7 +170,7 @@ func findingsText(r suites.Result, run Run) string {
 	if ex, ok := r.Judged(); ok {
 		if ex.Response != nil {
 			fmt.Fprintf(&b, "\nResponse: HTTP %d\n%s\n", ex.Response.Status,
-				Printable(RedactedExcerpt(run.Redactor, ex.Response.Body, junitExcerptBytes)))
+				Printable(RedactedBodyExcerpt(run.Redactor, ex.Response, junitExcerptBytes)))
 		}
 		fmt.Fprintf(&b, "\nReproduce:\n%s\n", Reproduce(run.Redactor, run.SecretEnv, ex))
 	}

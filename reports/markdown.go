@@ -2,10 +2,11 @@ package reports
 
 import (
 	"fmt"
+	"html"
 	"io"
+	"regexp"
 	"sort"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/errconform/errconform/check"
@@ -100,7 +101,10 @@ func RenderMarkdown(w io.Writer, rep JSONReport, contract *spec.Contract) error 
 		}
 		first := caseByID(rep.Cases, groups[0].Example)
 		if first.Reproduce != "" {
-			fmt.Fprintf(&b, "\n<details><summary>Reproduce <code>%s</code></summary>\n\n```sh\n%s\n```\n\n</details>\n", first.ID, first.Reproduce)
+			repro := PrintableLines(first.Reproduce)
+			fence := mdFence(repro)
+			fmt.Fprintf(&b, "\n<details><summary>Reproduce <code>%s</code></summary>\n\n%ssh\n%s\n%s\n\n</details>\n",
+				html.EscapeString(Printable(first.ID)), fence, repro, fence)
 		}
 		b.WriteString("\nEvery case of every cause is in the JSON (`groups`) and HTML reports.\n")
 	}
@@ -153,10 +157,13 @@ func caseByID(cases []CaseReport, id string) CaseReport {
 // mdCellBound bounds a table cell's text, in bytes before escaping.
 const mdCellBound = 200
 
-// mdCell makes text safe inside a Markdown table cell: cut on a rune
-// boundary first, then & (so that no &#NNN; entity a target sent renders
-// as a character), pipes, angle brackets and backquotes escaped, line
-// breaks and other control characters made spaces.
+// mdCell makes text safe inside a Markdown table cell (and a list item):
+// cut on a rune boundary first, made printable (Printable: control
+// characters shown as escapes), then & escaped (so that no &#NNN; entity
+// a target sent renders as a character), pipes, angle brackets (HTML and
+// <http…> autolinks) and backquotes escaped, the link and image syntax
+// ([, ], (, ), !) escaped, and bare URLs defanged (mdDefanged), so that
+// no text a target or a file supplied renders as a link or an image.
 func mdCell(s string) string { return mdBounded(s, mdCellBound) }
 
 // mdBounded is mdCell with another bound on the bytes kept.
@@ -168,20 +175,54 @@ func mdBounded(s string, bound int) string {
 		}
 		s = s[:at] + "…"
 	}
-	s = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
-			return ' '
-		}
-		return r
-	}, strings.ToValidUTF8(s, "\uFFFD"))
-	return mdTableEscaped.Replace(s)
+	return mdDefanged(mdTableEscaped.Replace(Printable(s)))
 }
 
 // mdTableEscaped escapes what a Markdown table cell must not hold raw
 // (built once, as a Replacer builds its table on first use).
-var mdTableEscaped = strings.NewReplacer("&", "&amp;", "|", `\|`, "<", "&lt;", ">", "&gt;", "`", "'")
+var mdTableEscaped = strings.NewReplacer("&", "&amp;", "|", `\|`, "<", "&lt;", ">", "&gt;", "`", "'",
+	"[", `\[`, "]", `\]`, "(", `\(`, ")", `\)`, "!", `\!`)
 
-func mdCode(s string) string { return strings.ReplaceAll(s, "`", "'") }
+// mdAutolinked matches what GitHub turns into a link without any markup:
+// a URL scheme's "://" (and mailto:, xmpp:), and "www.".
+var mdAutolinked = regexp.MustCompile(`(?i)://|\b(mailto|xmpp):|\bwww\.`)
+
+// mdDefanged breaks every bare URL so that it stays text, as security
+// tools defang links: "http://x" shows as "http[:]//x", "mailto:x" as
+// "mailto[:]x", "www.x" as "www[.]x" (the brackets escaped: plain text).
+func mdDefanged(s string) string {
+	return mdAutolinked.ReplaceAllStringFunc(s, func(m string) string {
+		switch {
+		case m == "://":
+			return `\[:\]//`
+		case strings.HasSuffix(m, ":"):
+			return m[:len(m)-1] + `\[:\]`
+		}
+		return m[:len(m)-1] + `\[.\]`
+	})
+}
+
+// mdCode makes text safe inside a code span in a table: printable, no
+// backquote to end the span, no pipe to end the cell. A code span renders
+// no link, image or autolink.
+func mdCode(s string) string {
+	return strings.NewReplacer("`", "'", "|", `\|`).Replace(Printable(s))
+}
+
+// mdFence is a code fence longer than any run of backquotes in s, so that
+// s cannot end it.
+func mdFence(s string) string {
+	longest, run := 0, 0
+	for _, c := range s {
+		if c == '`' {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	return strings.Repeat("`", max(3, longest+1))
+}
 
 func sortedKeys(m map[string]int) []string {
 	keys := make([]string, 0, len(m))

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -33,6 +34,26 @@ type Input struct {
 	// Report is Run's JSON report, built once for every format rendered
 	// from it (JSON, CTRF, HTML, Markdown); nil: each builds its own.
 	Report *JSONReport
+	// Done, when not nil, abandons a rendering once it is closed: the
+	// rendering then ends early with ErrAbandoned (a run cut short renders
+	// its reports again, compact).
+	Done <-chan struct{}
+}
+
+// ErrAbandoned is a rendering's error once its Input's Done is closed.
+var ErrAbandoned = errors.New("report rendering abandoned")
+
+// abandoned reports whether in's rendering is to end early.
+func (in Input) abandoned() bool {
+	if in.Done == nil {
+		return false
+	}
+	select {
+	case <-in.Done:
+		return true
+	default:
+		return false
+	}
 }
 
 // jsonReport is the run's JSON report: Report, else built from Run.
@@ -51,19 +72,25 @@ type Format struct {
 	// Append adds to an existing file ($GITHUB_STEP_SUMMARY) instead of
 	// replacing it.
 	Append bool
-	Render func(in Input) (string, error)
+	// ForPeople marks a document read as text (HTML, Markdown, and JUnit,
+	// whose messages CI pages show): after
+	// redaction it is made printable as a whole (PrintableLines), so that
+	// no control character a target or a file supplied reaches a browser
+	// or a summary raw, wherever a template placed it.
+	ForPeople bool
+	Render    func(in Input) (string, error)
 }
 
 // Formats lists every report format, in the order they are written.
 func Formats() []Format {
 	return []Format{
-		{Name: "junit", Render: func(in Input) (string, error) { return text(RenderJUnit(in.Ginkgo, in.Run)) }},
+		{Name: "junit", ForPeople: true, Render: func(in Input) (string, error) { return text(RenderJUnit(in.Ginkgo, in.Run)) }},
 		{Name: "json", Render: func(in Input) (string, error) { return text(indentedJSON(in.jsonReport())) }},
 		{Name: "ctrf", Render: func(in Input) (string, error) { return text(indentedJSON(buildCTRF(in.Run, in.jsonReport()))) }},
-		{Name: "html", Render: func(in Input) (string, error) {
+		{Name: "html", ForPeople: true, Render: func(in Input) (string, error) {
 			return written(func(w io.Writer) error { return RenderHTML(w, in.jsonReport(), in.Contract) })
 		}},
-		{Name: "markdown", Append: true, Render: func(in Input) (string, error) {
+		{Name: "markdown", Append: true, ForPeople: true, Render: func(in Input) (string, error) {
 			return written(func(w io.Writer) error { return RenderMarkdown(w, in.jsonReport(), in.Contract) })
 		}},
 	}
@@ -106,6 +133,15 @@ func (f Format) Write(path string, in Input) error {
 	if err != nil {
 		return err
 	}
+	return f.WriteRendered(path, rendered)
+}
+
+// Rendered is the format's rendering of in after the redaction pass Write
+// applies: what Write writes.
+func (f Format) Rendered(in Input) (string, error) { return f.redacted(in) }
+
+// WriteRendered writes a rendering (Rendered) to path.
+func (f Format) WriteRendered(path, rendered string) error {
 	flags := os.O_CREATE | os.O_WRONLY | os.O_TRUNC
 	if f.Append {
 		flags = os.O_CREATE | os.O_WRONLY | os.O_APPEND
@@ -131,6 +167,11 @@ func (f Format) WriteTo(w io.Writer, in Input) error {
 	if err != nil {
 		return err
 	}
+	return f.WriteRenderedTo(w, rendered)
+}
+
+// WriteRenderedTo writes a rendering (Rendered) to w.
+func (f Format) WriteRenderedTo(w io.Writer, rendered string) error {
 	if _, err := io.WriteString(w, rendered); err != nil {
 		return fmt.Errorf("write %s report to standard output: %w", f.Name, err)
 	}
@@ -145,11 +186,16 @@ func (f Format) redacted(in Input) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("render %s report: %w", f.Name, err)
 	}
-	if in.Run.Redactor == nil {
-		// A merge of reports errconform wrote: redacted when they were.
-		return rendered, nil
+	if in.abandoned() { // before the redaction pass, the longest step
+		return "", ErrAbandoned
 	}
-	return in.Run.Redactor.StringKeeping(rendered, append(in.Run.craftedCredentials(), in.Keep...)...), nil
+	if in.Run.Redactor != nil { // nil: a merge of reports errconform wrote, redacted when they were
+		rendered = in.Run.Redactor.StringKeeping(rendered, append(in.Run.craftedCredentials(), in.Keep...)...)
+	}
+	if f.ForPeople {
+		rendered = PrintableLines(rendered)
+	}
+	return rendered, nil
 }
 
 // xmlDocument is an XML header and the indented document.
@@ -162,7 +208,8 @@ func xmlDocument(v any) ([]byte, error) {
 }
 
 // RedactingWriter redacts everything written to w, a line at a time, so
-// that a secret is never split across two writes. Close writes what is
+// that a secret is never split across two writes, and makes it printable
+// (PrintableLines: nothing but newlines and tabs of control characters). Close writes what is
 // left of an unfinished line.
 type RedactingWriter struct {
 	mu       sync.Mutex
@@ -190,7 +237,7 @@ func (rw *RedactingWriter) Write(p []byte) (int, error) {
 	}
 	lines := string(rw.pending[:end+1])
 	rw.pending = append(rw.pending[:0], rw.pending[end+1:]...)
-	if _, err := io.WriteString(rw.w, rw.redactor.String(lines)); err != nil {
+	if _, err := io.WriteString(rw.w, PrintableLines(rw.redactor.String(lines))); err != nil {
 		return 0, err
 	}
 	return len(p), nil
@@ -205,7 +252,7 @@ func (rw *RedactingWriter) Close() error {
 	}
 	rest := strings.Clone(string(rw.pending))
 	rw.pending = nil
-	_, err := io.WriteString(rw.w, rw.redactor.String(rest))
+	_, err := io.WriteString(rw.w, PrintableLines(rw.redactor.String(rest)))
 	return err
 }
 

@@ -22,8 +22,22 @@ import (
 // own escapes (\" and \n inside a string) stay readable, so a literal
 // "\x1b" in the text looks the same as an escaped ESC. That is harmless:
 // neither reaches the terminal as a control.
-func Printable(s string) string {
-	i := strings.IndexFunc(s, needsEscape)
+func Printable(s string) string { return printable(s, false) }
+
+// PrintableLines is Printable for text of many lines: newlines and tabs
+// are kept as they are, everything else Printable escapes is escaped. It
+// is what the terminal's writers apply to every line errconform prints,
+// so that no name from a file or answer from a target printed anywhere
+// (a request schema's field, a contract's reason) reaches the terminal
+// raw.
+func PrintableLines(s string) string { return printable(s, true) }
+
+func printable(s string, lines bool) string {
+	escape := needsEscape
+	if lines {
+		escape = func(r rune) bool { return r != '\n' && r != '\t' && needsEscape(r) }
+	}
+	i := strings.IndexFunc(s, escape)
 	if i < 0 && utf8.ValidString(s) {
 		return s
 	}
@@ -34,6 +48,8 @@ func Printable(s string) string {
 		switch {
 		case r == utf8.RuneError && size <= 1:
 			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case lines && (r == '\n' || r == '\t'):
+			b.WriteRune(r)
 		case r == '\n':
 			b.WriteString(`\n`)
 		case r == '\r':
@@ -57,7 +73,7 @@ func needsEscape(r rune) bool {
 	switch {
 	case r < 0x20, r == 0x7f, r >= 0x80 && r <= 0x9f:
 		return true
-	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0x200e, r == 0x200f, r == 0x061c:
+	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0x200e, r == 0x200f, r == 0x061c, r == 0x2028, r == 0x2029:
 		return true
 	}
 	return false

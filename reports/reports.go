@@ -496,7 +496,7 @@ func BuildJSON(run Run) JSONReport {
 			for _, ex := range r.Exchanges {
 				a := BurstAnswer{Failure: string(ex.Failure)}
 				if ex.Response != nil {
-					a.Status, a.BodyExcerpt = ex.Response.Status, RedactedExcerpt(run.Redactor, ex.Response.Body, burstExcerptBytes)
+					a.Status, a.BodyExcerpt = ex.Response.Status, RedactedBodyExcerpt(run.Redactor, ex.Response, burstExcerptBytes)
 				}
 				c.Burst = append(c.Burst, a)
 			}
@@ -521,15 +521,31 @@ func requestReport(r *probe.Redactor, ex probe.Exchange) *RequestReport {
 // secret (in any encoding) that starts inside the excerpt ends within the
 // margin, and what lies beyond is never shown.
 func RedactedExcerpt(r *probe.Redactor, body []byte, n int) string {
+	return redactedExcerpt(r, body, len(body), n)
+}
+
+// RedactedBodyExcerpt is RedactedExcerpt of a response's body, which may
+// hold only the first of the bytes read (probe.Response.Cut): the count
+// in all is of every byte read.
+func RedactedBodyExcerpt(r *probe.Redactor, resp *probe.Response, n int) string {
+	return redactedExcerpt(r, resp.Body, resp.BodyLen(), n)
+}
+
+// EvidenceBodyBytes is how much of a response body a result keeps for the
+// reports once judged: every excerpt they show, and the margin redacted
+// past it.
+const EvidenceBodyBytes = ExcerptBytes + probe.RedactMargin
+
+func redactedExcerpt(r *probe.Redactor, body []byte, total, n int) string {
 	window := body
 	if len(window) > n+probe.RedactMargin {
 		window = window[:n+probe.RedactMargin]
 	}
 	redacted := []byte(r.String(string(window)))
-	if len(redacted) <= n {
+	if len(redacted) <= n && total <= len(body) {
 		return Excerpt(redacted, n)
 	}
-	return Excerpt(redacted[:n], n) + fmt.Sprintf("… (%d bytes in all)", len(body))
+	return Excerpt(redacted[:min(n, len(redacted))], n) + fmt.Sprintf("… (%d bytes in all)", max(total, len(body)))
 }
 
 func responseReport(r *probe.Redactor, ex probe.Exchange) *ResponseReport {
@@ -537,8 +553,8 @@ func responseReport(r *probe.Redactor, ex probe.Exchange) *ResponseReport {
 	if ex.Response != nil {
 		out.Status = ex.Response.Status
 		out.Headers = BoundedHeaders(r, ex.Response.Header)
-		out.BodyExcerpt = RedactedExcerpt(r, ex.Response.Body, ExcerptBytes)
-		out.BodyBytes = len(ex.Response.Body)
+		out.BodyExcerpt = RedactedBodyExcerpt(r, ex.Response, ExcerptBytes)
+		out.BodyBytes = ex.Response.BodyLen()
 		out.Truncated = ex.Response.Truncated
 	}
 	return out

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/errconform/errconform/config"
+	"github.com/errconform/errconform/reports"
 	"github.com/errconform/errconform/spec"
 	"github.com/errconform/errconform/suites"
 )
@@ -36,10 +37,11 @@ func (a App) contractCheck(path string) error {
 			covered++
 		}
 	}
-	fmt.Fprintf(a.Stdout, "%s: valid. Contract %s.\n", path, contract.Label())
-	fmt.Fprintf(a.Stdout, "Error members: %s", strings.Join(contract.ErrorFields, ", "))
+	// Every name and reason here is the file's text: printable only.
+	fmt.Fprintf(a.Stdout, "%s: valid. Contract %s.\n", reports.Printable(path), reports.Printable(contract.Label()))
+	fmt.Fprintf(a.Stdout, "Error members: %s", reports.Printable(strings.Join(contract.ErrorFields, ", ")))
 	if len(contract.EqualsStatus) > 0 {
-		fmt.Fprintf(a.Stdout, " (%s: the HTTP status as a number)", strings.Join(contract.EqualsStatus, ", "))
+		fmt.Fprintf(a.Stdout, " (%s: the HTTP status as a number)", reports.Printable(strings.Join(contract.EqualsStatus, ", ")))
 	}
 	fmt.Fprintf(a.Stdout, "; OpenAI SDK compatible: %t.\n", contract.OpenAICompatible)
 	statuses := make([]string, 0, len(contract.Statuses))
@@ -56,7 +58,7 @@ func (a App) contractCheck(path string) error {
 	sort.Strings(notIn)
 	fmt.Fprintf(a.Stdout, "%d of the catalogue's %d cases are in it; situations not in it: %d.\n", covered, len(cases), len(notIn))
 	for _, s := range notIn {
-		fmt.Fprintf(a.Stdout, "  %s\n", s)
+		fmt.Fprintf(a.Stdout, "  %s\n", reports.Printable(s))
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package runner
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/errconform/errconform/reports"
 	"io"
 	"maps"
 	"slices"
@@ -226,10 +227,11 @@ func (c exploreCounts) line(field string) string {
 func (c exploreCounts) write(w io.Writer) {
 	width := len("all fields")
 	for _, f := range c.fields {
-		width = max(width, len(f))
+		width = max(width, len(reports.Printable(f)))
 	}
 	for _, f := range c.fields {
-		fmt.Fprintf(w, "  %-*s %5d  %s\n", width, f, c.fieldTotal(f), c.line(f))
+		// A field's name is the request schema's: a file's text.
+		fmt.Fprintf(w, "  %-*s %5d  %s\n", width, reports.Printable(f), c.fieldTotal(f), c.line(f))
 	}
 	fmt.Fprintf(w, "  %-*s %5d  %s\n", width, "all fields", c.total, c.line(""))
 }

@@ -20,8 +20,18 @@ import (
 // in dropped. A run that
 // writes no report then holds a flag per variant, and otherwise memory
 // that does not grow with the number of variants.
+//
+// Of the results kept, the first fullEvidences failed or errored ones keep
+// what a case's evidence keeps (keptResult); every other keeps its
+// answers' bodies as a redacted excerpt of variantExcerptBytes, so that
+// the memory of a run with thousands of variants stays bounded whatever
+// the target answers.
 type variantResults struct {
 	keepEvery bool
+	// redactor redacts the excerpts; nil cuts them unredacted (a report
+	// redacts what it shows in any case).
+	redactor  *probe.Redactor
+	full      int // results kept with full evidence
 	total     int
 	fields    map[string]*fieldTally
 	sent      exploreCounts // the variants with a result that are not skipped
@@ -31,6 +41,14 @@ type variantResults struct {
 	kept      []positioned
 	dropped   reports.Summary
 }
+
+// fullEvidences is how many failed or errored variants keep their full
+// evidence (each answer's body up to reports.EvidenceBodyBytes); the
+// others keep variantExcerptBytes of each body, redacted.
+const (
+	fullEvidences       = 256
+	variantExcerptBytes = 512
+)
 
 // positioned is a kept result and its variant's position.
 type positioned struct {
@@ -74,6 +92,11 @@ func (v *variantResults) record(at int, r suites.Result) {
 	if v.keepEvery || r.KeepsEvidence() || r.Verdict == check.Waived {
 		// A waived variant is kept too (as few as the waivers name): the
 		// summary lists every waived failure.
+		if r.KeepsEvidence() && v.full < fullEvidences {
+			v.full++
+		} else {
+			r = r.WithBodiesCut(variantExcerptBytes, v.redactor)
+		}
 		v.kept = append(v.kept, positioned{at, r})
 		return
 	}

@@ -64,10 +64,19 @@ func (a App) runFleetCommand(fl fleetResolution, invoked time.Time) (int, error)
 		printLongWaivers(a.Stderr, t.name(), t.res.waivers, t.res.cfg.WaiversMaxDaysOrDefault(), time.Now())
 	}
 	started := time.Now()
-	out := a.runFleet(ctx, fl, plan, a.Stdout)
+	// The targets' cases end fleetReportReserve before the deadline: the
+	// reports are written within it.
+	reserve := fleetReportReserve(o.deadline)
+	cases, stopCases := context.WithDeadlineCause(ctx, invoked.Add(o.deadline-reserve),
+		fmt.Errorf("the run's --deadline (%s) is near: its last %s are kept for writing the reports", o.deadline, reserve))
+	defer stopCases()
+	out := a.runFleet(cases, fl, plan, a.Stdout)
 	elapsed := time.Since(started)
-	reportErr := writeFleetReports(o, out, redactor, reportOut)
+	compact, reportErr := writeFleetReports(ctx, o, out, redactor, reportOut)
 	printFleetSummary(a.Stdout, out, elapsed)
+	if compact {
+		fmt.Fprintf(a.Stderr, "errconform: %s: the reports were written compact (verdicts and findings, little evidence)\n", context.Cause(ctx))
+	}
 	code := out.code
 	defer func() { printLastLine(a.Stdout, out.report.Summary, o.rerunFailed != "", code) }()
 	if reportErr != nil {
@@ -82,11 +91,19 @@ func (a App) runFleetCommand(fl fleetResolution, invoked time.Time) (int, error)
 		code = ExitFailed
 		return code, err
 	}
-	if ctx.Err() != nil && out.code == ExitOK {
+	if cases.Err() != nil && out.code == ExitOK {
 		fmt.Fprintln(a.Stderr, "errconform: the run was cut short: exiting 1")
 		code = ExitFailed
 	}
 	return code, nil
+}
+
+// fleetReportReserve is how much of a fleet's --deadline is kept for
+// writing its reports: a tenth, at most 10 s. A fleet of hundreds of
+// targets writes megabytes of reports; they are written compact if even
+// that is not enough.
+func fleetReportReserve(deadline time.Duration) time.Duration {
+	return min(deadline/10, 10*time.Second)
 }
 
 // targetAsReport is one target of a fleet's report as a single target's
@@ -102,7 +119,8 @@ type metricsRun struct {
 	report reports.JSONReport
 }
 
-// pushTimeout bounds a push to the Pushgateway.
+// pushTimeout bounds a push to the Pushgateway (within the run's
+// --deadline, which bounds it too).
 const pushTimeout = 30 * time.Second
 
 // exportMetrics writes --metrics and pushes to --pushgateway, when given.
@@ -124,9 +142,17 @@ func (a App) exportMetrics(ctx context.Context, o runOptions, runs []metricsRun)
 		}
 	}
 	if o.pushgateway != "" {
-		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), pushTimeout)
+		// The push is a network step of the run: inside its --deadline
+		// (and an interrupt), at most pushTimeout.
+		if ctx.Err() != nil {
+			return fmt.Errorf("--pushgateway: not pushed: %v", context.Cause(ctx))
+		}
+		pctx, cancel := context.WithTimeout(ctx, pushTimeout)
 		defer cancel()
 		if err := metrics.Push(pctx, o.pushgateway, mr, &http.Client{Timeout: pushTimeout}); err != nil {
+			if ctx.Err() != nil {
+				err = fmt.Errorf("%w (%v)", err, context.Cause(ctx))
+			}
 			return fmt.Errorf("--pushgateway: %w", err)
 		}
 	}

@@ -17,6 +17,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -70,16 +71,36 @@ type measured struct {
 // instead of stalling the suite.
 func errconformMeasured(t *testing.T, env []string, args ...string) measured {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 4*hostileWallBound)
+	return measuredWithin(t, 4*hostileWallBound, env, args...)
+}
+
+// measuredWithin is errconformMeasured killing the run after limit. Where
+// /proc is, it also samples the child's VmHWM as it runs; the peak is the
+// larger of that and getrusage's.
+func measuredWithin(t *testing.T, limit time.Duration, env []string, args ...string) measured {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binary, args...)
 	cmd.Env = append(os.Environ(), env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	start := time.Now()
-	err := cmd.Run()
+	require.NoError(t, cmd.Start())
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var err error
+	var hwm int64
+	for waiting := true; waiting; {
+		select {
+		case err = <-done:
+			waiting = false
+		case <-time.After(20 * time.Millisecond):
+			hwm = max(hwm, vmHWMKiB(cmd.Process.Pid))
+		}
+	}
 	wall := time.Since(start)
-	require.NoError(t, ctx.Err(), "errconform did not finish within %s: a hang\nstdout:\n%s\nstderr:\n%s", 4*hostileWallBound, stdout.String(), stderr.String())
+	require.NoError(t, ctx.Err(), "errconform did not finish within %s: a hang\nstdout:\n%s\nstderr:\n%s", limit, stdout.String(), stderr.String())
 	code := 0
 	var exitErr *exec.ExitError
 	if errors.As(err, &exitErr) {
@@ -87,14 +108,31 @@ func errconformMeasured(t *testing.T, env []string, args ...string) measured {
 	} else {
 		require.NoError(t, err)
 	}
-	m := measured{outcome: outcome{code, stdout.String(), stderr.String()}, wall: wall}
+	m := measured{outcome: outcome{code, stdout.String(), stderr.String()}, wall: wall, maxRSSKiB: hwm}
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		m.maxRSSKiB = int64(ru.Maxrss)
+		rss := int64(ru.Maxrss)
 		if runtime.GOOS == "darwin" { // bytes there, KiB on Linux and the BSDs
-			m.maxRSSKiB /= 1024
+			rss /= 1024
 		}
+		m.maxRSSKiB = max(m.maxRSSKiB, rss)
 	}
 	return m
+}
+
+// vmHWMKiB is the VmHWM line of a process's status (its peak RSS so far),
+// 0 where there is no /proc or once the process is gone.
+func vmHWMKiB(pid int) int64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			return n
+		}
+	}
+	return 0
 }
 
 // hostileHTTP serves h on 127.0.0.1. Handlers must return once their

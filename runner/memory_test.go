@@ -1,7 +1,9 @@
 package runner
 
 import (
+	"fmt"
 	"runtime/debug"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -130,4 +132,30 @@ func TestVariantResultsCountTheCancelled(t *testing.T) {
 		v.record(1, suites.Result{Case: suites.Case{ID: "explore/chat/n/wrong-type", Labels: []string{"field:n"}}, Verdict: check.Passed})
 		assert.Equal(t, 1, v.cancelled, "keep every result: %v", keepEvery)
 	}
+}
+
+// Explore keeps full evidence (a body cut to what the reports show) for
+// its first failed variants only; every other keeps a short excerpt of
+// each body, redacted, and the count of bytes read.
+func TestVariantResultsBoundTheirEvidence(t *testing.T) {
+	const secret = "sk-variant-secret-0123456789"
+	body := []byte(strings.Repeat("x", 500) + secret + strings.Repeat("A", 1<<20))
+	v := newVariantResults(fullEvidences+10, true)
+	v.redactor = probe.NewRedactor(secret)
+	for at := range fullEvidences + 10 {
+		r := suites.Result{Case: suites.Case{ID: fmt.Sprintf("explore/chat/n/%d", at), Labels: []string{"field:n"}}, Verdict: check.Failed,
+			Exchanges: []probe.Exchange{{Response: &probe.Response{Status: 400, Body: body}}}}
+		v.record(at, keptResult(runOptions{json: "r.json"}, r))
+	}
+	for i, r := range v.ordered() {
+		resp := r.Exchanges[0].Response
+		assert.Equal(t, len(body), resp.BodyLen(), "the count of bytes read is kept")
+		if i < fullEvidences {
+			assert.Len(t, resp.Body, reports.EvidenceBodyBytes, "variant %d keeps full evidence", i)
+			continue
+		}
+		assert.LessOrEqual(t, len(resp.Body), variantExcerptBytes, "variant %d keeps an excerpt", i)
+		assert.NotContains(t, string(resp.Body), secret[:probe.FragmentLen], "the excerpt is redacted")
+	}
+	assert.Len(t, body, 500+len(secret)+1<<20, "the target's answer itself is left as it was")
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"golang.org/x/net/netutil"
 
 	"github.com/errconform/errconform/metrics"
 	"github.com/errconform/errconform/reports"
@@ -44,6 +45,18 @@ const (
 	// how long monitor waits for them to return, and then for the HTTP
 	// server to close.
 	monitorShutdownWait = time.Second
+
+	// The listener's bounds: a client has monitorReadHeaderTimeout to send
+	// its whole request, monitorWriteTimeout to take the answer (a scrape
+	// is kilobytes), and an idle keep-alive connection is closed after
+	// monitorIdleTimeout; at most monitorMaxConns connections are open at
+	// once (the rest wait to be accepted), and a request's header is at
+	// most monitorMaxHeaderBytes. A scraper every few seconds needs one.
+	monitorReadHeaderTimeout = 5 * time.Second
+	monitorWriteTimeout      = 30 * time.Second
+	monitorIdleTimeout       = 60 * time.Second
+	monitorMaxConns          = 64
+	monitorMaxHeaderBytes    = 16 << 10
 )
 
 // monitorCutShort is the outcome label of a run that was cut short (its
@@ -232,9 +245,10 @@ func (a App) monitor(fs *pflag.FlagSet, op *monitorOptions) (int, error) {
 	fmt.Fprintf(a.Stdout, "errconform %s: monitoring %d targets every %s, serving http://%s/metrics (%s): %s\n", ToolVersion(), len(m.plan), o.interval,
 		ln.Addr(), configText(fl.opts.configFile, len(fl.members) == 1 && fl.members[0].embedded), fleetTargetsText(m.plan, redactor))
 
-	srv := &http.Server{Handler: m.handler(), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: m.handler(), ReadHeaderTimeout: monitorReadHeaderTimeout, ReadTimeout: monitorReadHeaderTimeout,
+		WriteTimeout: monitorWriteTimeout, IdleTimeout: monitorIdleTimeout, MaxHeaderBytes: monitorMaxHeaderBytes}
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	go func() { served <- srv.Serve(netutil.LimitListener(ln, monitorMaxConns)) }()
 
 	signals := make(chan os.Signal, 2)
 	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)

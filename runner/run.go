@@ -192,6 +192,7 @@ func (a App) run(fs *pflag.FlagSet, op *runOptions) (int, error) {
 	}
 	defer client.Close()
 	s.target = suites.Target{Config: cfg, Contract: contract, Client: client, Redactor: redactor, Detectors: &probe.RedactorCache{}}
+	s.explored.redactor = redactor
 
 	ctx, again, stopRun := runContext(deadline, o.deadline)
 	defer stopRun()
@@ -692,11 +693,13 @@ func (s *session) finish(r suites.Result) suites.Result {
 
 // keptResult is what a run keeps of a finished case until its end: all of
 // it when a report is written, else the evidence of a failure only (the
-// summary, failure groups and metrics need no more). A run's memory then
-// grows with its failures, not with its cases.
+// summary, failure groups and metrics need no more), and of each answer's
+// body only what the reports show (reports.EvidenceBodyBytes). A run's
+// memory then grows with its failures, not with its cases, and never with
+// what the target sends.
 func keptResult(o runOptions, r suites.Result) suites.Result {
 	if writesReportFile(o) || r.KeepsEvidence() {
-		return r
+		return r.WithBodiesCut(reports.EvidenceBodyBytes, nil)
 	}
 	return r.WithoutEvidence()
 }
@@ -764,7 +767,7 @@ func printExchanges(w io.Writer, r suites.Result, redactor *probe.Redactor) {
 		}
 		fmt.Fprintf(w, "        < %d (%s)\n", ex.Response.Status, ex.Duration.Round(time.Microsecond))
 		printHeaders(w, "        < ", reports.BoundedHeaders(redactor, ex.Response.Header))
-		fmt.Fprintf(w, "        < %s\n", reports.Printable(reports.RedactedExcerpt(redactor, ex.Response.Body, 300)))
+		fmt.Fprintf(w, "        < %s\n", reports.Printable(reports.RedactedBodyExcerpt(redactor, ex.Response, 300)))
 	}
 }
 

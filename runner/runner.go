@@ -157,7 +157,7 @@ func (a App) exitCode(cmd *cobra.Command, err error) int {
 	if !errors.As(err, &ran) {
 		// cobra's own: the command line is wrong. One line, and where to
 		// read how it should be.
-		fmt.Fprintf(a.Stderr, "errconform: %s\n", redactError(oneLine(err.Error())))
+		fmt.Fprintf(a.Stderr, "errconform: %s\n", reports.Printable(redactError(oneLine(err.Error()))))
 		if cmd == nil {
 			cmd = &cobra.Command{Use: "errconform"}
 		}

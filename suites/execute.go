@@ -78,6 +78,35 @@ func (r Result) WithoutEvidence() Result {
 	return r
 }
 
+// WithBodiesCut is the result with each answer's body cut to its first n
+// bytes (probe.Response.Cut), once it is judged: what a run keeps for its
+// reports, bounded whatever the target sent. With a redactor the n bytes
+// kept are of the redacted body (probe.Response.CutRedacted). The result's
+// own responses are left as they were.
+func (r Result) WithBodiesCut(n int, red *probe.Redactor) Result {
+	cut := false
+	for _, ex := range r.Exchanges {
+		cut = cut || (ex.Response != nil && len(ex.Response.Body) > n)
+	}
+	if !cut {
+		return r
+	}
+	exchanges := slices.Clone(r.Exchanges)
+	for i, ex := range exchanges {
+		if ex.Response != nil && len(ex.Response.Body) > n {
+			resp := *ex.Response
+			if red != nil {
+				resp.CutRedacted(n, red)
+			} else {
+				resp.Cut(n)
+			}
+			exchanges[i].Response = &resp
+		}
+	}
+	r.Exchanges = exchanges
+	return r
+}
+
 // Summary is the result in one line (check.Headline).
 func (r Result) Summary() string { return check.Headline(r.Findings, r.Reason) }
 
