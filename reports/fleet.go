@@ -154,7 +154,7 @@ func fleetContract(parts []TargetReport) ContractInfo {
 func SummarizeCases(cases []CaseReport) Summary {
 	results := make([]suites.Result, len(cases))
 	for i, c := range cases {
-		results[i] = suites.Result{Case: suites.Case{NotInContract: c.NotInContract, Control: isControlCase(c)}, Verdict: c.Verdict, Skip: c.SkipReason,
+		results[i] = suites.Result{Case: suites.Case{NotInContract: c.NotInContract, Control: isControlCase(c), ValidInput: isValidInputCase(c)}, Verdict: c.Verdict, Skip: c.SkipReason,
 			Reason: c.Reason, Missing: c.MissingFixtures}
 	}
 	return Summarize(results)
@@ -332,6 +332,13 @@ func worseOutcome(a, aWhy, b, bWhy string) (string, string) {
 		return b, bWhy
 	}
 	return a, aWhy
+}
+
+// isValidInputCase reports whether a reported case is a valid request
+// judged as a case (explore's valid boundaries, the lower-case scheme): it
+// expects a success and is no preflight control.
+func isValidInputCase(c CaseReport) bool {
+	return !isControlCase(c) && c.Expect.Status >= 200 && c.Expect.Status < 300
 }
 
 func isControlCase(c CaseReport) bool {

@@ -156,7 +156,9 @@ type Summary struct {
 	SkippedByFixture map[string]int `json:"skipped_by_fixture"`
 	// Judged counts the cases whose answer was judged (passed, failed,
 	// warned or waived): "judged N of Total selected". JudgedControls
-	// counts the positive controls among them.
+	// counts the positive controls among them (the preflight's, and the
+	// valid requests judged as cases): they test nothing of the error
+	// contract.
 	Judged         int `json:"judged"`
 	JudgedControls int `json:"judged_controls"`
 	// SkippedByReason counts skipped cases per typed skip reason: its keys
@@ -183,7 +185,9 @@ func (s *Summary) Add(r suites.Result) {
 	s.Total++
 	if judgedVerdict(r.Verdict) {
 		s.Judged++
-		if r.Case.Control {
+		if r.Case.Control || r.Case.ValidInput {
+			// A valid request that must be served (a preflight control, or
+			// one judged as a case) tests nothing of the error contract.
 			s.JudgedControls++
 		}
 	}

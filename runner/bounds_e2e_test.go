@@ -73,7 +73,8 @@ func allReports(dir string) []string {
 // TestPeakRSSAgainstHostileBodies: the full catalogue with all five
 // reports against a 1 MiB error.type, 330,000 empty objects and an endless
 // body, and explore over every field deep (and the core set) against an
-// endless 400 body: each run's peak RSS is under 128 MiB, and it ends
+// endless 422 body (a 400 to every valid request would make the target
+// not testable, and nothing would be judged): each run's peak RSS is under 128 MiB, and it ends
 // failed (exit 1) with every report written.
 func TestPeakRSSAgainstHostileBodies(t *testing.T) {
 	if testing.Short() {
@@ -98,7 +99,7 @@ func TestPeakRSSAgainstHostileBodies(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			origin := hostileBodyServer(t, http.StatusBadRequest, tt.write)
+			origin := hostileBodyServer(t, http.StatusUnprocessableEntity, tt.write)
 			dir := t.TempDir()
 			args := append(append(tt.args, "--target", origin+"/v1", "--quiet", "--timeout", "10s", "--gateway-timeout", "4s"), allReports(dir)...)
 			m := peakRun(t, []string{"ERRCONFORM_API_KEY=" + hostileKey}, args...)
@@ -290,7 +291,7 @@ func TestFileAndTargetTextIsInert(t *testing.T) {
 	// A target whose every error plants them in its message.
 	message, err := json.Marshal(planted + " \x1b[2J\x07 ![t](http://127.0.0.1:1/t.png)")
 	require.NoError(t, err)
-	target := hostileBodyServer(t, http.StatusBadRequest, func(w http.ResponseWriter, _ *http.Request) {
+	target := hostileBodyServer(t, http.StatusUnprocessableEntity, func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = fmt.Fprintf(w, `{"error":{"message":%s,"type":%s,"param":null,"code":null}}`, message, message)
 	})
 
@@ -344,7 +345,7 @@ func TestFleetReportsWithinTheDeadline(t *testing.T) {
 		t.Skip("runs a fleet")
 	}
 	size := fleetScaleSize(t)
-	origin := hostileBodyServer(t, http.StatusBadRequest, func(w http.ResponseWriter, _ *http.Request) {
+	origin := hostileBodyServer(t, http.StatusUnprocessableEntity, func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = io.WriteString(w, `{"error":{"message":"bad","type":"invalid_request_error","param":null,"code":null}}`)
 	})
 	var b strings.Builder

@@ -90,7 +90,8 @@ func lines(s string) []string { return strings.Split(strings.TrimRight(s, "\n"),
 
 // Item 4: a contract that covers nothing runs the three controls only, and
 // used to exit 0 with every other case skipped. Now every output says
-// "judged 3 of N selected", the run exits 1, and every report names the
+// "judged 7 of N selected" (the positive requests only), the run exits 1,
+// and every report names the
 // contract's digest.
 func TestContractCoveringNothingIsNotGreen(t *testing.T) {
 	contract, digest := contractCoveringNothing(t)
@@ -102,23 +103,27 @@ func TestContractCoveringNothingIsNotGreen(t *testing.T) {
 	require.Equal(t, 1, out.code, out.stdout+out.stderr)
 
 	total := len(catalogueIDs())
-	judged := fmt.Sprintf("judged 3 of %d selected", total)
+	// The 3 preflight controls and the 4 valid requests judged as cases
+	// (the lower-case scheme, a charset on application/json, and their
+	// stream twins): positive, so they test nothing of the error contract.
+	const positive = 7
+	judged := fmt.Sprintf("judged %d of %d selected", positive, total)
 	first, last := lines(out.stdout)[0], lines(out.stdout)[len(lines(out.stdout))-1]
-	assert.Contains(t, first, fmt.Sprintf("judging at most 3 of %d selected", total), "the first line")
+	assert.Contains(t, first, fmt.Sprintf("judging at most %d of %d selected", positive, total), "the first line")
 	assert.Contains(t, first, digest, "the first line names the contract's digest")
 	assert.Contains(t, last, judged, "the last line")
 	assert.Contains(t, last, "exit 1")
-	assert.Contains(t, out.stderr, "no case beyond the 3 positive control(s) was judged")
+	assert.Contains(t, out.stderr, fmt.Sprintf("no case beyond the %d positive control(s) was judged", positive))
 
 	rep := readJSONReport(t, path("r.json"))
-	assert.Equal(t, 3, rep.Summary.Judged)
-	assert.Equal(t, 3, rep.Summary.JudgedControls)
+	assert.Equal(t, positive, rep.Summary.Judged)
+	assert.Equal(t, positive, rep.Summary.JudgedControls)
 	assert.Equal(t, total, rep.Summary.Total)
 	assert.Equal(t, digest, rep.Contract.Digest, "sha256 of the contract document's bytes")
 	assert.Equal(t, "2026-11", rep.Contract.Version)
 
 	props := junitProperties(t, path("r.xml"))
-	assert.Equal(t, "3", props["errconform.judged"])
+	assert.Equal(t, fmt.Sprint(positive), props["errconform.judged"])
 	assert.Equal(t, fmt.Sprint(total), props["errconform.selected"])
 	assert.Equal(t, digest, props["errconform.contract.digest"])
 	assert.Equal(t, "aiand", props["errconform.contract.name"])
@@ -139,7 +144,7 @@ func TestContractCoveringNothingIsNotGreen(t *testing.T) {
 	data, err := os.ReadFile(path("r.ctrf.json"))
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(data, &ctrf))
-	assert.EqualValues(t, 3, ctrf.Results.Summary.Extra["judged"])
+	assert.EqualValues(t, positive, ctrf.Results.Summary.Extra["judged"])
 	assert.Equal(t, digest, ctrf.Results.Summary.Extra["contract"].(map[string]any)["digest"])
 
 	// The same run as a fleet member, and the same target under its
@@ -152,17 +157,17 @@ func TestContractCoveringNothingIsNotGreen(t *testing.T) {
 		"--markdown", fpath("f.md"), "--html", fpath("f.html"), "--ctrf", fpath("f.ctrf"))
 	assert.Equal(t, 1, out.code, "one target judging nothing is not hidden by the other: %s", out.stdout+out.stderr)
 	assert.Contains(t, out.stdout, "nothing judged beyond the positive controls")
-	assert.Contains(t, lines(out.stdout)[len(lines(out.stdout))-1], fmt.Sprintf("judged %d of %d selected", total+3, 2*total))
+	assert.Contains(t, lines(out.stdout)[len(lines(out.stdout))-1], fmt.Sprintf("judged %d of %d selected", total+positive, 2*total))
 	frep := readJSONReport(t, fpath("f.json"))
 	require.Len(t, frep.Targets, 2)
 	assert.Equal(t, digest, frep.Targets[0].Contract.Digest)
-	assert.Equal(t, 3, frep.Targets[0].Summary.Judged)
+	assert.Equal(t, positive, frep.Targets[0].Summary.Judged)
 	validateJUnitXSD(t, fpath("f.xml"))
 	for _, f := range []string{"f.xml", "f.md", "f.html", "f.ctrf"} {
 		data, err := os.ReadFile(fpath(f))
 		require.NoError(t, err)
 		assert.Contains(t, string(data), digest, f)
-		assert.Contains(t, string(data), "judged 3 of", f)
+		assert.Contains(t, string(data), fmt.Sprintf("judged %d of", positive), f)
 	}
 	md, err = os.ReadFile(fpath("f.md"))
 	require.NoError(t, err)
@@ -179,7 +184,7 @@ func TestContractCoveringNothingIsNotGreen(t *testing.T) {
 	}
 	out = errconform(t, nil, append([]string{"merge"}, shards...)...)
 	assert.Equal(t, 1, out.code, out.stdout+out.stderr)
-	assert.Contains(t, out.stderr, "no case beyond the 3 positive control(s) was judged")
+	assert.Contains(t, out.stderr, fmt.Sprintf("no case beyond the %d positive control(s) was judged", positive))
 	assert.Contains(t, lines(out.stdout)[len(lines(out.stdout))-1], judged)
 }
 

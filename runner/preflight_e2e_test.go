@@ -233,7 +233,7 @@ func TestTargetThatBreaksDuringTheRunIsReported(t *testing.T) {
 	// The same target, run fresh and with fewer client errors than it
 	// tolerates, holds: no such line.
 	clientErrors.Store(0)
-	out = errconform(t, nil, "run", "--config", cfgPath, "--case", "control/*", "--quiet", "--json", filepath.Join(dir, "ok.json"))
+	out = errconform(t, nil, "run", "--config", cfgPath, "--case", "control/*", "--case", "request/malformed-json", "--quiet", "--json", filepath.Join(dir, "ok.json"))
 	assert.Equal(t, 0, out.code, out.stdout+out.stderr)
 	assert.NotContains(t, out.stdout, "TARGET BROKE")
 	assert.Nil(t, readJSONReport(t, filepath.Join(dir, "ok.json")).TargetBroke)
