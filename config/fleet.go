@@ -126,8 +126,9 @@ const MaxTargets = 256
 // entry, the top level without targets:, with the entry's keys merged over
 // it, decoded into a Config. headerEnv maps a header's path
 // (target.headers.X, targets[0].headers.X) to the variable its value came
-// from.
-func fleetMembers(name string, root *yaml.Node, headerEnv map[string]string) ([]Member, error) {
+// from; refs are every ${VAR} the file read, which every member's
+// outputs redact.
+func fleetMembers(name string, root *yaml.Node, headerEnv map[string]string, refs []EnvRef) ([]Member, error) {
 	doc := root
 	if doc.Kind == yaml.DocumentNode && len(doc.Content) > 0 {
 		doc = doc.Content[0]
@@ -195,6 +196,7 @@ func fleetMembers(name string, root *yaml.Node, headerEnv map[string]string) ([]
 			return nil, &Error{File: name, Field: fmt.Sprintf("targets[%d]", i), Msg: cleanYAMLError(err)}
 		}
 		cfg.Targets = nil
+		cfg.Env = refs
 		env := map[string]string{}
 		for header := range cfg.Target.Headers {
 			if v, ok := headerEnv[fmt.Sprintf("targets[%d].headers.%s", i, header)]; ok {
