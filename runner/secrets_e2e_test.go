@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -93,7 +94,9 @@ func searchOutputs(t *testing.T, outputs map[string]string, secrets map[string]s
 	t.Helper()
 	for where, text := range outputs {
 		for what, s := range secrets {
-			assert.NotContains(t, text, s, "%s holds %s", where, what)
+			if strings.Contains(text, s) {
+				t.Errorf("%s holds %s", where, what)
+			}
 			if form, found := probe.NewRedactor(s).Find(text); found {
 				t.Errorf("%s holds %s (%s)", where, what, form)
 			}
@@ -132,12 +135,18 @@ func TestNoEnvironmentValueOrFaultTokenInAnyOutput(t *testing.T) {
 	}
 	env = append(env, "PLANTED_BUILD_ID=build-20261207-public")
 	dir := t.TempDir()
-	hostile := func(t *testing.T, fault string) string {
+	// The model the target knows stays (the preflight checks it); the
+	// password goes into another model fixture, which the target echoes
+	// in its "does not exist" message.
+	hostileWith := func(t *testing.T, fault string, edit func(*config.Config)) string {
 		_, cfg := serveReferenceWith(t, echo, func(c *config.Config) {
 			c.Target.Headers = map[string]string{"X-Info": "build ${PLANTED_AWS_SECRET_ACCESS_KEY}", "X-Region": "${PLANTED_REGION}", "X-Build": "${PLANTED_BUILD_ID}"}
-			c.Fixtures.Model = "m-${PLANTED_DB_PASSWORD}"
+			c.Fixtures.UnreachableModel = "m-${PLANTED_DB_PASSWORD}"
 			c.Fixtures.InternalErrorHeader = "X-Fault: " + fault
 			c.PublicEnv = []string{"PLANTED_BUILD_ID"}
+			if edit != nil {
+				edit(c)
+			}
 		})
 		data, err := cfg.Marshal()
 		require.NoError(t, err)
@@ -145,6 +154,7 @@ func TestNoEnvironmentValueOrFaultTokenInAnyOutput(t *testing.T) {
 		require.NoError(t, os.WriteFile(p, data, 0o600))
 		return p
 	}
+	hostile := func(t *testing.T, fault string) string { return hostileWith(t, fault, nil) }
 	secretsWith := func(token string) map[string]string {
 		out := map[string]string{"the fault token": token}
 		for name, v := range planted {
@@ -179,7 +189,7 @@ func TestNoEnvironmentValueOrFaultTokenInAnyOutput(t *testing.T) {
 		searchOutputs(t, outputs, secretsWith(tokens[2]))
 		assert.Contains(t, outputs["out.json"], "${PLANTED_AWS_SECRET_ACCESS_KEY}", "reproduction commands name the variable")
 		assert.Contains(t, outputs["out.json"], "${ERRCONFORM_INTERNAL_ERROR_HEADER_VALUE}", "and the fault token's")
-		for _, name := range []string{"PLANTED_AWS_SECRET_ACCESS_KEY in target.headers.X-Info (redacted)", "PLANTED_DB_PASSWORD in fixtures.model (redacted)",
+		for _, name := range []string{"PLANTED_AWS_SECRET_ACCESS_KEY in target.headers.X-Info (redacted)", "PLANTED_DB_PASSWORD in fixtures.unreachable_model (redacted)",
 			"PLANTED_REGION in target.headers.X-Region (redacted)", "PLANTED_BUILD_ID in target.headers.X-Build (public)"} {
 			assert.Contains(t, check.stdout, name, "config check lists the variables by name")
 		}
@@ -201,6 +211,14 @@ func TestNoEnvironmentValueOrFaultTokenInAnyOutput(t *testing.T) {
 				"dry-run": dry.stdout + dry.stderr, "config check": check.stdout + check.stderr}, secretsWith(token))
 			assert.Contains(t, string(data), "X-Fault: ${ERRCONFORM_INTERNAL_ERROR_HEADER_VALUE}", "len %d", len(token))
 		}
+	})
+
+	t.Run("fixtures.model from the environment, refused by the preflight", func(t *testing.T) {
+		cfgPath := hostileWith(t, tokens[0], func(c *config.Config) { c.Fixtures.Model = "m-${PLANTED_DB_PASSWORD}" })
+		out := errconform(t, env, "run", "--config", cfgPath, "--verbose")
+		assert.Equal(t, 2, out.code, out.stderr)
+		assert.Contains(t, out.stderr, "check fixtures.model")
+		searchOutputs(t, map[string]string{"stdout": out.stdout, "stderr": out.stderr}, secretsWith(tokens[0]))
 	})
 
 	t.Run("an error quoting a value from the environment", func(t *testing.T) {
