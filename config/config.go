@@ -423,11 +423,7 @@ var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 // pull request that edits the config must not be able to print a CI
 // secret by calling it public.
 func publicEnv(root *yaml.Node) (map[string]bool, *Error) {
-	doc := root
-	if doc.Kind == yaml.DocumentNode && len(doc.Content) > 0 {
-		doc = doc.Content[0]
-	}
-	list := member(doc, "public_env")
+	list := member(topMapping(root), "public_env")
 	if list == nil {
 		return nil, nil
 	}

@@ -129,10 +129,7 @@ const MaxTargets = 256
 // from; refs are every ${VAR} the file read, which every member's
 // outputs redact.
 func fleetMembers(name string, root *yaml.Node, headerEnv map[string]string, refs []EnvRef) ([]Member, error) {
-	doc := root
-	if doc.Kind == yaml.DocumentNode && len(doc.Content) > 0 {
-		doc = doc.Content[0]
-	}
+	doc := topMapping(root)
 	list := member(doc, "targets")
 	if list == nil {
 		return nil, nil
@@ -216,6 +213,14 @@ func fleetMembers(name string, root *yaml.Node, headerEnv map[string]string, ref
 		members = append(members, Member{Name: targetName, Index: i, Config: cfg, own: dottedKeys(shaped, ""), set: set})
 	}
 	return members, nil
+}
+
+// topMapping is a parsed file's top-level node: the document's content.
+func topMapping(root *yaml.Node) *yaml.Node {
+	if root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
+		return root.Content[0]
+	}
+	return root
 }
 
 // hasKey reports whether the mapping n has section.key.

@@ -32,22 +32,7 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			cfgPath, secrets := startReference(t, wrap)
 			require.Len(t, secrets, 7, "the api key, five fixture keys and the JWT secret")
-			dir := t.TempDir()
-			var files []string
-			args := []string{"run", "--config", cfgPath, "--verbose"}
-			for _, f := range []string{"junit", "json", "html", "markdown", "ctrf"} {
-				p := filepath.Join(dir, "out."+f)
-				files = append(files, p)
-				args = append(args, "--"+f, p)
-			}
-			out := errconform(t, nil, args...)
-			require.Contains(t, []int{0, 1}, out.code, out.stderr)
-			outputs := map[string]string{"stdout": out.stdout, "stderr": out.stderr}
-			for _, f := range files {
-				data, err := os.ReadFile(f)
-				require.NoError(t, err)
-				outputs[filepath.Base(f)] = string(data)
-			}
+			outputs := runWithEveryReport(t, nil, "run", "--config", cfgPath, "--verbose")
 			dry := errconform(t, nil, "run", "--config", cfgPath, "--dry-run")
 			outputs["dry-run"] = dry.stdout + dry.stderr
 			for where, text := range outputs {
@@ -61,6 +46,30 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 			assert.Contains(t, outputs["out.json"], "${ERRCONFORM_API_KEY}", "reproduction commands name the key's variable")
 		})
 	}
+}
+
+// runWithEveryReport runs errconform with the given arguments and every
+// report format and the metrics file, in a directory of its own, and
+// returns every output: stdout, stderr and each file by its name.
+func runWithEveryReport(t *testing.T, env []string, args ...string) map[string]string {
+	t.Helper()
+	dir := t.TempDir()
+	files := []string{filepath.Join(dir, "m.prom")}
+	args = append(args, "--metrics", files[0])
+	for _, f := range []string{"junit", "json", "html", "markdown", "ctrf"} {
+		p := filepath.Join(dir, "out."+f)
+		files = append(files, p)
+		args = append(args, "--"+f, p)
+	}
+	out := errconform(t, env, args...)
+	require.Contains(t, []int{0, 1}, out.code, out.stderr)
+	outputs := map[string]string{"stdout": out.stdout, "stderr": out.stderr}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		require.NoError(t, err)
+		outputs[filepath.Base(f)] = string(data)
+	}
+	return outputs
 }
 
 // tokenShapes are random fault-hook tokens of many shapes, 8 to 64
@@ -134,7 +143,6 @@ func TestNoEnvironmentValueOrFaultTokenInAnyOutput(t *testing.T) {
 		env = append(env, name+"="+v)
 	}
 	env = append(env, "PLANTED_BUILD_ID=build-20261207-public")
-	dir := t.TempDir()
 	// The model the target knows stays (the preflight checks it); the
 	// password goes into another model fixture, which the target echoes
 	// in its "does not exist" message.
@@ -165,21 +173,7 @@ func TestNoEnvironmentValueOrFaultTokenInAnyOutput(t *testing.T) {
 
 	t.Run("full catalogue, every output", func(t *testing.T) {
 		cfgPath := hostile(t, tokens[2])
-		args := []string{"run", "--config", cfgPath, "--verbose", "--metrics", filepath.Join(dir, "m.prom")}
-		var files []string
-		for _, f := range []string{"junit", "json", "html", "markdown", "ctrf"} {
-			p := filepath.Join(dir, "out."+f)
-			files = append(files, p)
-			args = append(args, "--"+f, p)
-		}
-		out := errconform(t, env, args...)
-		require.Contains(t, []int{0, 1}, out.code, out.stderr)
-		outputs := map[string]string{"stdout": out.stdout, "stderr": out.stderr}
-		for _, f := range append(files, filepath.Join(dir, "m.prom")) {
-			data, err := os.ReadFile(f)
-			require.NoError(t, err)
-			outputs[filepath.Base(f)] = string(data)
-		}
+		outputs := runWithEveryReport(t, env, "run", "--config", cfgPath, "--verbose")
 		dry := errconform(t, env, "run", "--config", cfgPath, "--dry-run", "--verbose")
 		require.Equal(t, 0, dry.code, dry.stderr)
 		outputs["dry-run"] = dry.stdout + dry.stderr
