@@ -16,7 +16,6 @@ import (
 	"regexp"
 	"strings"
 	"time"
-	"unicode"
 
 	"go.yaml.in/yaml/v3"
 	"golang.org/x/net/http/httpguts"
@@ -47,12 +46,12 @@ func (d Duration) Std() time.Duration { return time.Duration(d) }
 type Target struct {
 	// BaseURL is the API under test, ending in /v1; ReferenceTarget names
 	// the embedded reference.
-	BaseURL        string   `yaml:"base_url,omitempty"`
+	BaseURL        string   `yaml:"base_url,omitempty" env:"true"`
 	Timeout        Duration `yaml:"timeout,omitempty"`
 	GatewayTimeout Duration `yaml:"gateway_timeout,omitempty"`
 	// Headers are sent on every request (a gateway's routing headers, a
 	// referer). Values may use ${VAR}; secret-looking ones are redacted.
-	Headers map[string]string `yaml:"headers,omitempty"`
+	Headers map[string]string `yaml:"headers,omitempty" env:"true"`
 	// HeaderEnv names, per header, the environment variable its value came
 	// from when the file wrote it as a plain ${VAR}.
 	HeaderEnv map[string]string `yaml:"-"`
@@ -63,7 +62,7 @@ const ReferenceTarget = "reference"
 
 // Auth holds the valid credential and how it is presented.
 type Auth struct {
-	APIKey string `yaml:"api_key,omitempty"`
+	APIKey string `yaml:"api_key,omitempty" env:"true"`
 	// Header is the request header that carries the key. Empty (or
 	// Authorization) sends "Authorization: Bearer <key>"; any other name,
 	// such as Azure's api-key, carries the bare key.
@@ -78,26 +77,26 @@ func (a Auth) BearerAuth() bool {
 // Fixtures are the prepared accounts, resources and faults some cases need.
 // Every field is optional; a case whose fixture is empty is skipped.
 type Fixtures struct {
-	Model               string `yaml:"model,omitempty" fixture:"model"`
+	Model               string `yaml:"model,omitempty" fixture:"model" env:"true"`
 	ContextWindow       int    `yaml:"context_window,omitempty" fixture:"context_window"`
-	TextOnlyModel       string `yaml:"text_only_model,omitempty" fixture:"text_only_model"`
-	NoCreditsAPIKey     string `yaml:"no_credits_api_key,omitempty" fixture:"no_credits_api_key" secret:"true"`
-	RestrictedAPIKey    string `yaml:"restricted_api_key,omitempty" fixture:"restricted_api_key" secret:"true"`
-	RestrictedModel     string `yaml:"restricted_model,omitempty" fixture:"restricted_model"`
-	ForeignFileID       string `yaml:"foreign_file_id,omitempty" fixture:"foreign_file_id"`
-	ExpiredFileID       string `yaml:"expired_file_id,omitempty" fixture:"expired_file_id"`
-	RateLimitedAPIKey   string `yaml:"rate_limited_api_key,omitempty" fixture:"rate_limited_api_key" secret:"true"`
+	TextOnlyModel       string `yaml:"text_only_model,omitempty" fixture:"text_only_model" env:"true"`
+	NoCreditsAPIKey     string `yaml:"no_credits_api_key,omitempty" fixture:"no_credits_api_key" secret:"true" env:"true"`
+	RestrictedAPIKey    string `yaml:"restricted_api_key,omitempty" fixture:"restricted_api_key" secret:"true" env:"true"`
+	RestrictedModel     string `yaml:"restricted_model,omitempty" fixture:"restricted_model" env:"true"`
+	ForeignFileID       string `yaml:"foreign_file_id,omitempty" fixture:"foreign_file_id" env:"true"`
+	ExpiredFileID       string `yaml:"expired_file_id,omitempty" fixture:"expired_file_id" env:"true"`
+	RateLimitedAPIKey   string `yaml:"rate_limited_api_key,omitempty" fixture:"rate_limited_api_key" secret:"true" env:"true"`
 	RateLimitBurst      int    `yaml:"rate_limit_burst,omitempty" fixture:"rate_limit_burst"`
-	UnreachableModel    string `yaml:"unreachable_model,omitempty" fixture:"unreachable_model"`
-	SlowModel           string `yaml:"slow_model,omitempty" fixture:"slow_model"`
-	InternalErrorHeader string `yaml:"internal_error_header,omitempty" fixture:"internal_error_header"`
-	JWTHS256Secret      string `yaml:"jwt_hs256_secret,omitempty" fixture:"jwt_hs256_secret" secret:"true"`
-	DisabledAPIKey      string `yaml:"disabled_api_key,omitempty" fixture:"disabled_api_key" secret:"true"`
-	ExpiredAPIKey       string `yaml:"expired_api_key,omitempty" fixture:"expired_api_key" secret:"true"`
+	UnreachableModel    string `yaml:"unreachable_model,omitempty" fixture:"unreachable_model" env:"true"`
+	SlowModel           string `yaml:"slow_model,omitempty" fixture:"slow_model" env:"true"`
+	InternalErrorHeader string `yaml:"internal_error_header,omitempty" fixture:"internal_error_header" env:"true"`
+	JWTHS256Secret      string `yaml:"jwt_hs256_secret,omitempty" fixture:"jwt_hs256_secret" secret:"true" env:"true"`
+	DisabledAPIKey      string `yaml:"disabled_api_key,omitempty" fixture:"disabled_api_key" secret:"true" env:"true"`
+	ExpiredAPIKey       string `yaml:"expired_api_key,omitempty" fixture:"expired_api_key" secret:"true" env:"true"`
 	// UpstreamRateLimitedModel is a model whose upstream answers 429.
-	UpstreamRateLimitedModel string `yaml:"upstream_rate_limited_model,omitempty" fixture:"upstream_rate_limited_model"`
+	UpstreamRateLimitedModel string `yaml:"upstream_rate_limited_model,omitempty" fixture:"upstream_rate_limited_model" env:"true"`
 	// UpstreamErrorModel is a model whose upstream answers 500.
-	UpstreamErrorModel string `yaml:"upstream_error_model,omitempty" fixture:"upstream_error_model"`
+	UpstreamErrorModel string `yaml:"upstream_error_model,omitempty" fixture:"upstream_error_model" env:"true"`
 	// RateLimitEndpoint is the route the rate-limit burst uses: "models"
 	// (GET /models, the default) or "chat" (one-token chat completions),
 	// for gateways that limit only inference routes.
@@ -125,8 +124,8 @@ type Limits struct {
 
 // TLS configures certificate verification.
 type TLS struct {
-	CACert   string `yaml:"ca_cert,omitempty"`  // a PEM file of extra CAs to trust
-	Insecure bool   `yaml:"insecure,omitempty"` // skip verification (prints a warning)
+	CACert   string `yaml:"ca_cert,omitempty" env:"true"` // a PEM file of extra CAs to trust
+	Insecure bool   `yaml:"insecure,omitempty"`           // skip verification (prints a warning)
 }
 
 // Config is the whole configuration file.
@@ -156,6 +155,61 @@ type Config struct {
 	// Fleet are the members of a targets: list, each with the top level's
 	// settings inherited; empty for a single-target config.
 	Fleet []Member `yaml:"-"`
+	// PublicEnv lists the environment variables whose values are no
+	// secret (a build number, a region): every other variable a ${VAR}
+	// reads is redacted from every output, wherever its value appears.
+	PublicEnv []string `yaml:"public_env,omitempty"`
+	// Env are the ${VAR} references the file made, in file order.
+	Env []EnvRef `yaml:"-"`
+}
+
+// EnvRef is one ${VAR} a configuration file reads: the variable, the field
+// its value went into, whether public_env lists it, and the value (never
+// printed: outputs redact it unless it is public).
+type EnvRef struct {
+	Name   string
+	Field  string
+	Public bool
+	value  string
+}
+
+// EnvVars lists the variables the file reads, each once, in file order,
+// with the fields they go into: what config check prints (names, never
+// values).
+func (c Config) EnvVars() []EnvVar {
+	var out []EnvVar
+	at := map[string]int{}
+	for _, r := range c.Env {
+		i, ok := at[r.Name]
+		if !ok {
+			i = len(out)
+			at[r.Name] = i
+			out = append(out, EnvVar{Name: r.Name, Public: r.Public})
+		}
+		if !contains(out[i].Fields, r.Field) {
+			out[i].Fields = append(out[i].Fields, r.Field)
+		}
+	}
+	return out
+}
+
+// EnvVar is a variable a file reads and the fields it goes into.
+type EnvVar struct {
+	Name   string
+	Fields []string
+	Public bool
+}
+
+// envSecrets are the values of the variables the file reads that are not
+// public: secrets wherever they appear.
+func (c Config) envSecrets() []string {
+	var out []string
+	for _, r := range c.Env {
+		if !r.Public && r.value != "" {
+			out = append(out, r.value)
+		}
+	}
+	return out
 }
 
 // Explore is the explore section: which fields of the request schema
@@ -217,6 +271,10 @@ type Error struct {
 	File  string
 	Field string
 	Msg   string
+	// Hide are the configured secrets (environment values among them) the
+	// message must not show: Error replaces each where it appears whole,
+	// and whoever prints the error redacts their fragments too.
+	Hide []string
 }
 
 func (e *Error) Error() string {
@@ -224,10 +282,16 @@ func (e *Error) Error() string {
 	if where == "" {
 		where = "config"
 	}
-	if e.Field == "" {
-		return fmt.Sprintf("%s: %s", where, e.Msg)
+	msg := e.Msg
+	for _, v := range e.Hide {
+		if v != "" {
+			msg = strings.ReplaceAll(msg, v, "[REDACTED]")
+		}
 	}
-	return fmt.Sprintf("%s: %s: %s", where, e.Field, e.Msg)
+	if e.Field == "" {
+		return fmt.Sprintf("%s: %s", where, msg)
+	}
+	return fmt.Sprintf("%s: %s: %s", where, e.Field, msg)
 }
 
 // LookupEnv resolves environment variables; os.LookupEnv in production.
@@ -283,22 +347,19 @@ func Parse(name string, data []byte, lookup LookupEnv) (Config, error) {
 }
 
 func decode(name string, data []byte, lookup LookupEnv) (Config, error) {
-	var expandedValues []string
-	recording := func(key string) (string, bool) {
-		v, ok := lookup(key)
-		if ok && v != "" {
-			expandedValues = append(expandedValues, v)
-		}
-		return v, ok
-	}
-	cfg, err := decodeExpanded(name, data, recording)
+	var refs []EnvRef
+	cfg, err := decodeExpanded(name, data, lookup, &refs)
 	if err != nil {
 		// Decoder messages quote values: never the ones that came from
 		// the environment (they are usually keys).
 		var ce *Error
 		if errors.As(err, &ce) {
-			for _, v := range expandedValues {
-				ce.Msg = strings.ReplaceAll(ce.Msg, v, "[REDACTED]")
+			for _, r := range refs {
+				if r.Public || r.value == "" {
+					continue
+				}
+				v := r.value
+				ce.Hide = append(ce.Hide, v)
 				if len(v) > 7 {
 					ce.Msg = strings.ReplaceAll(ce.Msg, v[:7]+"...", "[REDACTED]")
 				}
@@ -308,16 +369,30 @@ func decode(name string, data []byte, lookup LookupEnv) (Config, error) {
 	return cfg, err
 }
 
-func decodeExpanded(name string, data []byte, lookup LookupEnv) (Config, error) {
+func decodeExpanded(name string, data []byte, lookup LookupEnv, refs *[]EnvRef) (Config, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
 		return Config{}, &Error{File: name, Msg: cleanYAMLError(err)}
 	}
-	lines := map[int]string{} // line -> field path, to name fields in decode errors
-	headerEnv := map[string]string{}
-	if err := expandNode(&root, "", lookup, lines, headerEnv); err != nil {
-		return Config{}, missingVariables(name, err)
+	public, perr := publicEnv(&root)
+	if perr != nil {
+		perr.File = name
+		return Config{}, perr
 	}
+	ex := expander{lookup: lookup, public: public, lines: map[int]string{}, headerEnv: map[string]string{}}
+	err := ex.expand(&root, "")
+	*refs = ex.refs
+	if err == nil && len(ex.missing) > 0 {
+		return Config{}, missingVariables(name, errors.Join(ex.missing...))
+	}
+	if err != nil {
+		var ce *Error
+		if errors.As(err, &ce) {
+			ce.File = name
+		}
+		return Config{}, err
+	}
+	lines, headerEnv := ex.lines, ex.headerEnv // line -> field path, to name fields in decode errors
 	expanded, err := yaml.Marshal(&root)
 	if err != nil {
 		return Config{}, &Error{File: name, Msg: fmt.Sprintf("re-encode after ${VAR} expansion: %v", err)}
@@ -343,7 +418,8 @@ func decodeExpanded(name string, data []byte, lookup LookupEnv) (Config, error) 
 	if len(own) > 0 {
 		cfg.Target.HeaderEnv = own
 	}
-	if cfg.Fleet, err = fleetMembers(name, &root, headerEnv); err != nil {
+	cfg.Env = ex.refs
+	if cfg.Fleet, err = fleetMembers(name, &root, headerEnv, ex.refs); err != nil {
 		return Config{}, err
 	}
 	cfg.ApplyDefaults()
@@ -383,10 +459,54 @@ func missingVariables(file string, err error) error {
 	return &Error{File: file, Msg: fmt.Sprintf("%d environment variables are not set: %s", len(all), strings.Join(parts, "; "))}
 }
 
-// expandNode replaces ${VAR} in every scalar value, naming the field of
-// each variable that is not set (every one, joined).
-func expandNode(n *yaml.Node, path string, lookup LookupEnv, lines map[int]string, headerEnv map[string]string) error {
-	var errs []error
+// envName is what a variable public_env lists must look like.
+var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// publicEnv reads the top level's public_env before anything is expanded:
+// the variables whose values are no secret. A variable named like a
+// credential (…_KEY, …_TOKEN, …_SECRET, …_PASSWORD) cannot be listed: a
+// pull request that edits the config must not be able to print a CI
+// secret by calling it public.
+func publicEnv(root *yaml.Node) (map[string]bool, *Error) {
+	list := member(topMapping(root), "public_env")
+	if list == nil {
+		return nil, nil
+	}
+	if list.Kind != yaml.SequenceNode {
+		return nil, &Error{Field: "public_env", Msg: fmt.Sprintf("must be a list of environment variable names such as [BUILD_ID] (line %d)", list.Line)}
+	}
+	public := map[string]bool{}
+	for i, n := range list.Content {
+		field := fmt.Sprintf("public_env[%d]", i)
+		switch {
+		case n.Kind != yaml.ScalarNode || !envName.MatchString(n.Value):
+			return nil, &Error{Field: field, Msg: fmt.Sprintf("is not an environment variable name such as BUILD_ID (line %d)", n.Line)}
+		case namesSecret(n.Value):
+			return nil, &Error{Field: field, Msg: fmt.Sprintf("%s is named like a credential (key, token, secret, password, …): such a variable is never public, its value is redacted from every output (line %d)", n.Value, n.Line)}
+		}
+		public[n.Value] = true
+	}
+	return public, nil
+}
+
+// expander replaces ${VAR} in the scalar values of a config's YAML tree,
+// in the fields that take it (see takesEnv), recording every reference.
+type expander struct {
+	lookup LookupEnv
+	public map[string]bool
+	refs   []EnvRef
+	// lines maps a line to the field path on it, to name fields in decode
+	// errors; headerEnv maps a header's path to the variable its value
+	// is when it is a plain ${VAR}.
+	lines     map[int]string
+	headerEnv map[string]string
+	// missing are the variables that are not set, each naming its field.
+	missing []error
+}
+
+// expand replaces ${VAR} under n (at path), naming the field of a variable
+// that is not set or of a ${VAR} where none may be.
+func (ex *expander) expand(n *yaml.Node, path string) error {
 	switch n.Kind {
 	case yaml.DocumentNode, yaml.SequenceNode:
 		for i, c := range n.Content {
@@ -394,7 +514,9 @@ func expandNode(n *yaml.Node, path string, lookup LookupEnv, lines map[int]strin
 			if n.Kind == yaml.SequenceNode {
 				p = fmt.Sprintf("%s[%d]", path, i)
 			}
-			errs = append(errs, expandNode(c, p, lookup, lines, headerEnv))
+			if err := ex.expand(c, p); err != nil {
+				return err
+			}
 		}
 	case yaml.MappingNode:
 		for i := 0; i+1 < len(n.Content); i += 2 {
@@ -403,34 +525,110 @@ func expandNode(n *yaml.Node, path string, lookup LookupEnv, lines map[int]strin
 			if path != "" {
 				p = path + "." + key
 			}
-			errs = append(errs, expandNode(n.Content[i+1], p, lookup, lines, headerEnv))
+			if err := ex.expand(n.Content[i+1], p); err != nil {
+				return err
+			}
 		}
 	case yaml.ScalarNode:
-		lines[n.Line] = path
+		ex.lines[n.Line] = path
+		if !envRef.MatchString(n.Value) {
+			return nil
+		}
+		field := envField(path)
+		if !takesEnv(field) {
+			return &Error{Field: path, Msg: fmt.Sprintf("takes no ${VAR} (line %d): environment variables expand only in %s", n.Line, envFieldsList)}
+		}
 		if strings.Contains(path, "headers.") {
 			if m := wholeEnvRef.FindStringSubmatch(n.Value); m != nil {
-				headerEnv[path] = m[1]
+				ex.headerEnv[path] = m[1]
 			}
 		}
-		before := n.Value
+		var failure *Error
 		n.Value = envRef.ReplaceAllStringFunc(n.Value, func(ref string) string {
 			name := envRef.FindStringSubmatch(ref)[1]
-			v, ok := lookup(name)
-			if !ok {
-				errs = append(errs, &Error{Field: path, Msg: fmt.Sprintf("environment variable %s is not set (line %d)", name, n.Line)})
+			v, ok := ex.lookup(name)
+			switch {
+			case failure != nil:
+			case !ok:
+				// Every missing variable is reported, all at once (missingVariables).
+				ex.missing = append(ex.missing, &Error{Field: path, Msg: fmt.Sprintf("environment variable %s is not set (line %d)", name, n.Line)})
+			case ex.public[name] && secretField(field):
+				failure = &Error{Field: path, Msg: fmt.Sprintf("reads %s, which public_env lists, but this field holds a credential: its value is redacted from every output, so %s cannot be public (line %d)", name, name, n.Line)}
 			}
+			ex.refs = append(ex.refs, EnvRef{Name: name, Field: path, Public: ex.public[name], value: v})
 			return v
 		})
-		if len(errs) > 0 {
-			return errors.Join(errs...)
+		if failure != nil {
+			return failure
 		}
-		if n.Value != before && n.Style == 0 {
-			// A plain ${VAR} takes the type of what it expands to, so that
-			// rate_limit_burst: ${BURST} is a number and strict: ${S} a bool.
-			n.Tag = ""
+		// Every field that takes ${VAR} holds a string: the value stays
+		// one ("123", "true" and "null" included).
+		n.Tag, n.Style = "!!str", yaml.DoubleQuotedStyle
+	}
+	return nil
+}
+
+// envField is a field path of the file in Config's shape: targets[2].base_url
+// is target.base_url, targets[2].auth.api_key is auth.api_key.
+func envField(path string) string {
+	if strings.HasPrefix(path, "targets[") {
+		if i := strings.Index(path, "]."); i >= 0 {
+			rest := path[i+2:]
+			if key, _, _ := strings.Cut(rest, "."); targetKeys[key] {
+				return "target." + rest
+			}
+			return rest
 		}
 	}
-	return errors.Join(errs...)
+	return path
+}
+
+// envSections are the sections with fields that may take ${VAR}.
+var envSections = map[string]reflect.Type{
+	"target": reflect.TypeOf(Target{}), "auth": reflect.TypeOf(Auth{}), "fixtures": reflect.TypeOf(Fixtures{}), "tls": reflect.TypeOf(TLS{}),
+}
+
+// takesEnv reports whether a field (in Config's shape) may take ${VAR}:
+// those tagged env:"true" (the target's URL and headers, the key, the CA
+// file, the fixtures' names, IDs, keys and secrets). A number, a duration,
+// a switch, a list or the contract never does: a pull request must not
+// be able to move a CI secret into a field that is printed as it is.
+func takesEnv(field string) bool {
+	section, rest, _ := strings.Cut(field, ".")
+	t := envSections[section]
+	if t == nil {
+		return false
+	}
+	key, sub, nested := strings.Cut(rest, ".")
+	f, ok := fieldByYAMLName(t, key)
+	if !ok || f.Tag.Get("env") != "true" {
+		return false
+	}
+	if f.Type.Kind() == reflect.Map {
+		return nested && sub != "" // a value of the map, not the map itself
+	}
+	return !nested
+}
+
+// envFieldsList names the fields that take ${VAR}, for error messages.
+const envFieldsList = "target.base_url, target.headers.*, auth.api_key, tls.ca_cert and the fixtures naming a model, a file, a key or a secret " +
+	"(and the same keys under targets:); set any other setting in the file, or with its flag or ERRCONFORM_* variable"
+
+// secretField reports whether a field (in Config's shape) holds a
+// credential: the key, a fixture key or secret, the fault header, a header
+// named like a credential.
+func secretField(field string) bool {
+	if field == "auth.api_key" || field == "fixtures.internal_error_header" {
+		return true
+	}
+	if name, ok := strings.CutPrefix(field, "target.headers."); ok {
+		return namesSecret(name)
+	}
+	if key, ok := strings.CutPrefix(field, "fixtures."); ok {
+		f, ok := fieldByYAMLName(reflect.TypeOf(Fixtures{}), key)
+		return ok && f.Tag.Get("secret") == "true"
+	}
+	return false
 }
 
 // checkWholeNumbers refuses a YAML float (1.5, 2.0, 1e3) where the config
@@ -544,8 +742,19 @@ func (c *Config) ApplyDefaults() {
 	}
 }
 
-// Validate checks values that decode but make no sense.
+// Validate checks values that decode but make no sense. An error's
+// message hides every value that came from the environment (Error.Hide):
+// a value it quotes (a base URL) may be a CI secret put there by ${VAR}.
 func (c Config) Validate() error {
+	err := c.validate()
+	var ce *Error
+	if errors.As(err, &ce) {
+		ce.Hide = append(ce.Hide, c.envSecrets()...)
+	}
+	return err
+}
+
+func (c Config) validate() error {
 	for _, list := range []struct {
 		field string
 		globs []string
@@ -770,7 +979,7 @@ func (f Fixtures) Has(key string) bool {
 // Secrets returns every configured credential: the API key and every
 // fixture marked secret. Outputs redact all of them.
 func (c Config) Secrets() []string {
-	out := []string{}
+	out := append([]string{}, c.envSecrets()...)
 	if c.Auth.APIKey != "" {
 		out = append(out, c.Auth.APIKey)
 	}
@@ -811,6 +1020,14 @@ func contains(list []string, s string) bool {
 // reproduction commands name in its place (ERRCONFORM_API_KEY, ...).
 func (c Config) SecretEnv() map[string]string {
 	out := map[string]string{}
+	// A value from the environment is named by its own variable, unless
+	// it is one of the credentials below, whose variables errconform
+	// reads itself.
+	for _, r := range c.Env {
+		if !r.Public && r.value != "" {
+			out[r.value] = r.Name
+		}
+	}
 	if c.Auth.APIKey != "" {
 		out[c.Auth.APIKey] = "ERRCONFORM_API_KEY"
 	}
@@ -830,37 +1047,20 @@ func (c Config) SecretEnv() map[string]string {
 	return out
 }
 
-// faultHeaderToken is the internal_error_header's value when it is a
-// credential (a fault hook on shared staging is often gated by a token):
-// 8 or more characters under a header whose name says it is one
-// (X-Fault-Token), else 8 or more that look random (a digit, a letter, no
-// run of more than 6 letters), or 24 or more with a digit or mixed case. A
-// word such as "internal", "internal-500" or "please-fail-this-request" is
-// not one: redacting it, and every 8 characters of it, would mangle
-// ordinary text such as the type internal_error.
+// faultHeaderToken is the internal_error_header's value when it is 8 or
+// more characters long: a configured secret whatever it looks like (a
+// fault hook on shared staging is often gated by a token, and a random
+// token may well look like a word). A shorter value ("500", "fail") is a
+// switch, not a token: redacting it, matched whole, would mangle every
+// output.
 func (c Config) faultHeaderToken() string {
-	name, v, err := SplitHeader(c.Fixtures.InternalErrorHeader)
-	if err != nil || len(v) < 8 {
+	_, v, err := SplitHeader(c.Fixtures.InternalErrorHeader)
+	if err != nil || len(v) < FaultTokenMin {
 		return ""
 	}
-	hasDigit, hasLetter := strings.ContainsAny(v, "0123456789"), strings.IndexFunc(v, unicode.IsLetter) >= 0
-	mixedCase := strings.ToLower(v) != v && strings.ToUpper(v) != v
-	if namesSecret(name) || (hasDigit && hasLetter && longestLetterRun(v) <= 6) || (len(v) >= 24 && (hasDigit || mixedCase)) {
-		return v
-	}
-	return ""
+	return v
 }
 
-// longestLetterRun is the length of the longest run of letters in s.
-func longestLetterRun(s string) int {
-	longest, run := 0, 0
-	for _, r := range s {
-		if unicode.IsLetter(r) {
-			run++
-			longest = max(longest, run)
-			continue
-		}
-		run = 0
-	}
-	return longest
-}
+// FaultTokenMin is the length from which internal_error_header's value is
+// a secret.
+const FaultTokenMin = 8

@@ -111,7 +111,7 @@ func TestParseExpansion(t *testing.T) {
 	yml := `
 target:
   base_url: https://${HOST}/v1
-  timeout: ${TO}
+  timeout: 12s
   gateway_timeout: 2s
 auth:
   api_key: ${KEY}
@@ -153,7 +153,6 @@ func TestParseMissingVariable(t *testing.T) {
 		{"target", "target:\n  base_url: https://${HOST}/v1\n", "target.base_url", "HOST"},
 		{"fixture", "fixtures:\n  no_credits_api_key: ${NO_CREDITS}\n", "fixtures.no_credits_api_key", "NO_CREDITS"},
 		{"second of two refs", "fixtures:\n  model: ${SET}${UNSET}\n", "fixtures.model", "UNSET"},
-		{"sequence", "require:\n  - model\n  - ${REQ}\n", "require[1]", "REQ"},
 	}
 	env := fakeEnv(map[string]string{"SET": "x"})
 	for _, tt := range tests {
@@ -552,7 +551,7 @@ func TestSecrets(t *testing.T) {
 		{
 			"everything",
 			fullConfig(),
-			[]string{"sk-main", "nc-key", "rk-key", "rl-key", "jwt-secret"},
+			[]string{"sk-main", "nc-key", "rk-key", "rl-key", "jwt-secret", "internal"},
 		},
 	}
 	for _, tt := range tests {
@@ -585,6 +584,7 @@ func TestSecretEnv(t *testing.T) {
 				"rk-key":     "ERRCONFORM_RESTRICTED_API_KEY",
 				"rl-key":     "ERRCONFORM_RATE_LIMITED_API_KEY",
 				"jwt-secret": "ERRCONFORM_JWT_HS256_SECRET",
+				"internal":   "ERRCONFORM_INTERNAL_ERROR_HEADER_VALUE",
 			},
 		},
 	}
@@ -678,17 +678,38 @@ func TestSplitHeader(t *testing.T) {
 	}
 }
 
-// Known bug (see the report accompanying these tests): a ${VAR} in an
-// integer or boolean field is re-encoded as a quoted string after
-// expansion, so decoding fails with "cannot unmarshal !!str `5` into int".
-func TestParseExpansionIntoTypedFields(t *testing.T) {
-	env := fakeEnv(map[string]string{"BURST": "5", "CW": "8192", "STRICT": "true"})
-	yml := "fixtures:\n  rate_limit_burst: ${BURST}\n  context_window: ${CW}\nstrict: ${STRICT}\n"
-	cfg, err := config.Parse("errconform.yaml", []byte(yml), env)
-	require.NoError(t, err)
-	assert.Equal(t, 5, cfg.Fixtures.RateLimitBurst)
-	assert.Equal(t, 8192, cfg.Fixtures.ContextWindow)
-	assert.True(t, cfg.Strict)
+// ${VAR} expands only in the fields documented to take it; anywhere else
+// (a number, a switch, a list, the contract, public_env itself) it is
+// refused naming the field, before the variable is even read.
+func TestExpansionOutsideItsFieldsIsRefused(t *testing.T) {
+	read := map[string]bool{}
+	env := func(name string) (string, bool) { read[name] = true; return "5", true }
+	tests := []struct{ yaml, field string }{
+		{"fixtures:\n  rate_limit_burst: ${BURST}\n", "fixtures.rate_limit_burst"},
+		{"fixtures:\n  context_window: ${CW}\n", "fixtures.context_window"},
+		{"fixtures:\n  rate_limit_endpoint: ${EP}\n", "fixtures.rate_limit_endpoint"},
+		{"strict: ${STRICT}\n", "strict"},
+		{"target:\n  timeout: ${TO}\n", "target.timeout"},
+		{"require:\n  - model\n  - ${REQ}\n", "require[1]"},
+		{"contract: ${CONTRACT}\n", "contract"},
+		{"limits:\n  concurrency: ${C}\n", "limits.concurrency"},
+		{"auth:\n  header: ${H}\n", "auth.header"},
+		{"auth: ${K}\n", "auth"},
+		{"target:\n  headers: ${H}\n", "target.headers"},
+		{"explore:\n  request_schema: ${RS}\n", "explore.request_schema"},
+		{"targets:\n  - name: a\n    base_url: reference\n    limits: {max_rps: \"${R}\"}\n", "targets[0].limits.max_rps"},
+		{"targets:\n  - name: ${N}\n    base_url: reference\n", "targets[0].name"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.field, func(t *testing.T) {
+			_, err := config.Parse("errconform.yaml", []byte(tt.yaml), env)
+			ce := configError(t, err)
+			assert.Equal(t, tt.field, ce.Field, err.Error())
+			assert.Contains(t, ce.Msg, "takes no ${VAR}")
+			assert.Contains(t, ce.Msg, "auth.api_key")
+		})
+	}
+	assert.Empty(t, read, "no variable was read")
 }
 
 // Known bug: a bad duration is reported with its line but without the

@@ -126,12 +126,10 @@ const MaxTargets = 256
 // entry, the top level without targets:, with the entry's keys merged over
 // it, decoded into a Config. headerEnv maps a header's path
 // (target.headers.X, targets[0].headers.X) to the variable its value came
-// from.
-func fleetMembers(name string, root *yaml.Node, headerEnv map[string]string) ([]Member, error) {
-	doc := root
-	if doc.Kind == yaml.DocumentNode && len(doc.Content) > 0 {
-		doc = doc.Content[0]
-	}
+// from; refs are every ${VAR} the file read, which every member's
+// outputs redact.
+func fleetMembers(name string, root *yaml.Node, headerEnv map[string]string, refs []EnvRef) ([]Member, error) {
+	doc := topMapping(root)
 	list := member(doc, "targets")
 	if list == nil {
 		return nil, nil
@@ -195,6 +193,7 @@ func fleetMembers(name string, root *yaml.Node, headerEnv map[string]string) ([]
 			return nil, &Error{File: name, Field: fmt.Sprintf("targets[%d]", i), Msg: cleanYAMLError(err)}
 		}
 		cfg.Targets = nil
+		cfg.Env = refs
 		env := map[string]string{}
 		for header := range cfg.Target.Headers {
 			if v, ok := headerEnv[fmt.Sprintf("targets[%d].headers.%s", i, header)]; ok {
@@ -214,6 +213,14 @@ func fleetMembers(name string, root *yaml.Node, headerEnv map[string]string) ([]
 		members = append(members, Member{Name: targetName, Index: i, Config: cfg, own: dottedKeys(shaped, ""), set: set})
 	}
 	return members, nil
+}
+
+// topMapping is a parsed file's top-level node: the document's content.
+func topMapping(root *yaml.Node) *yaml.Node {
+	if root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
+		return root.Content[0]
+	}
+	return root
 }
 
 // hasKey reports whether the mapping n has section.key.

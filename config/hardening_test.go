@@ -32,13 +32,13 @@ func TestParseRefusesValuesThatSwitchSafetyOff(t *testing.T) {
 		{"float max_body_bytes", "limits:\n  max_body_bytes: 1048576.5\n", nil, "limits.max_body_bytes", "whole number"},
 		{"float context_window", "fixtures:\n  context_window: 131072.7\n", nil, "fixtures.context_window", "whole number"},
 		{"float rate_limit_burst", "fixtures:\n  rate_limit_burst: 2.5\n", nil, "fixtures.rate_limit_burst", "whole number"},
-		{"float from the environment", "limits:\n  concurrency: ${C}\n", map[string]string{"C": "0.5"}, "limits.concurrency", "whole number"},
+		{"float from the environment", "limits:\n  concurrency: ${C}\n", map[string]string{"C": "0.5"}, "limits.concurrency", "takes no ${VAR}"},
 		{"infinite concurrency", "limits:\n  concurrency: .inf\n", nil, "limits.concurrency", "whole number"},
 		{"NaN rate", "limits:\n  max_rps: .nan\n", nil, "limits.max_rps", "finite"},
 		{"infinite rate", "limits:\n  max_rps: .inf\n", nil, "limits.max_rps", "finite"},
 		{"infinite rate, other spelling", "limits:\n  max_rps: .Inf\n", nil, "limits.max_rps", "finite"},
 		{"negative infinite rate", "limits:\n  max_rps: -.inf\n", nil, "limits.max_rps", "finite"},
-		{"NaN rate from the environment", "limits:\n  max_rps: ${R}\n", map[string]string{"R": ".nan"}, "limits.max_rps", "finite"},
+		{"NaN rate from the environment", "limits:\n  max_rps: ${R}\n", map[string]string{"R": ".nan"}, "limits.max_rps", "takes no ${VAR}"},
 		{"negative rate", "limits:\n  max_rps: -1\n", nil, "limits.max_rps", "0 or more"},
 	}
 	for _, tt := range tests {

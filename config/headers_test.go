@@ -47,13 +47,16 @@ func TestSecretHeaders(t *testing.T) {
 		"    x-portkey-custom-host: http://127.0.0.1:8080/v1\nauth:\n  api_key: ${KEY}\n"
 	cfg, err := config.Parse("c.yaml", []byte(yaml), env)
 	require.NoError(t, err)
+	assert.Contains(t, cfg.Secrets(), "eu-west", "a value from the environment is a secret unless public_env lists its variable")
+	cfg, err = config.Parse("c.yaml", []byte("public_env: [ROUTE]\n"+yaml), env)
+	require.NoError(t, err)
 	assert.Equal(t, map[string]string{
 		"pk-abcdef123456":    "PORTKEY_API_KEY",
 		"literal-token-123":  "ERRCONFORM_HEADER_X_SESSION_TOKEN",
 		"sk-live-0000000000": "KEY",
 	}, cfg.SecretHeaders())
 	assert.Contains(t, cfg.Secrets(), "pk-abcdef123456")
-	assert.NotContains(t, cfg.Secrets(), "eu-west", "a route is not a secret")
+	assert.NotContains(t, cfg.Secrets(), "eu-west", "a route public_env lists is not a secret")
 	assert.NotContains(t, cfg.Secrets(), "openai", "x-portkey-provider: port-key is no key")
 	assert.Equal(t, "PORTKEY_API_KEY", cfg.SecretEnv()["pk-abcdef123456"])
 }

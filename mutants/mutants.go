@@ -182,7 +182,7 @@ var credentialProbe = config.Config{
 	Fixtures: config.Fixtures{Model: "mutants/probe-model", NoCreditsAPIKey: "sk-mutants-probe-1", RestrictedAPIKey: "sk-mutants-probe-2",
 		RestrictedModel: "mutants/probe-restricted", RateLimitedAPIKey: "sk-mutants-probe-3", ForeignFileID: "file-x", ExpiredFileID: "file-y",
 		TextOnlyModel: "mutants/probe-text-only", ContextWindow: 16, UnreachableModel: "mutants/probe-unreachable", SlowModel: "mutants/probe-slow",
-		InternalErrorHeader: "X-Fault: internal", JWTHS256Secret: "mutants-probe-jwt-secret", DisabledAPIKey: "sk-mutants-probe-4",
+		InternalErrorHeader: "X-Fault: 500", JWTHS256Secret: "mutants-probe-jwt-secret", DisabledAPIKey: "sk-mutants-probe-4",
 		ExpiredAPIKey: "sk-mutants-probe-5", UpstreamRateLimitedModel: "mutants/probe-upstream-rate-limited",
 		UpstreamErrorModel: "mutants/probe-upstream-error"},
 }

@@ -114,7 +114,7 @@ func TestOtherContracts(t *testing.T) {
 				{"unknown route falls back to 404", request{method: http.MethodGet, path: unknownRoutePath}, 404, statusCode(404)},
 				{"unknown model falls back to 404", request{method: http.MethodGet, path: "/v1/models/no/such-model"}, 404, statusCode(404)},
 				{"expired file falls back to 410", request{method: http.MethodGet, path: "/v1/files/" + fx.ExpiredFileID}, 410, statusCode(410)},
-				{"internal error falls back to 500", request{method: http.MethodGet, path: "/v1/models", header: map[string]string{"X-Fault": "internal"}}, 500, statusCode(500)},
+				{"internal error falls back to 500", request{method: http.MethodGet, path: "/v1/models", header: map[string]string{"X-Fault": "500"}}, 500, statusCode(500)},
 			}
 		}},
 		{routed, func(*harness) []contractCase {

@@ -55,7 +55,7 @@ const (
 
 // InternalErrorHeader is the request header that makes the reference fail
 // (internal-error: a 500 under the default contract), written as config's internal_error_header fixture.
-const InternalErrorHeader = "X-Fault: internal"
+const InternalErrorHeader = "X-Fault: 500"
 
 const (
 	maxBodyBytes   = 8 << 20

@@ -395,7 +395,7 @@ its labels (field:, constraint:, stream).`,
 		}),
 	}
 	cmd.Flags().StringVar(&o.format, "format", "text", "output `FORMAT`: text, json or markdown")
-	cmd.Flags().StringVar(&o.contract, "contract", "", "the `CONTRACT`: a built-in name ("+strings.Join(spec.BuiltinNames(), ", ")+") or a contract file (default "+spec.DefaultContract+")")
+	cmd.Flags().StringVar(&o.contract, "contract", "", "the `CONTRACT`: a built-in name ("+strings.Join(spec.BuiltinNames(), ", ")+") or a contract file's path (./name, or ending in .yaml; default "+spec.DefaultContract+")")
 	cmd.Flags().BoolVar(&o.rules, "rules", false, "list the rules instead of the cases")
 	cmd.Flags().BoolVar(&o.situations, "situations", false, "list the situations and the contract's outcome for each instead of the cases")
 	cmd.Flags().BoolVar(&o.explore, "explore", false, "count the explore variants of the core set per field and constraint instead (--format json lists them)")
@@ -480,7 +480,7 @@ came from.`,
 		}),
 	}
 	show.Flags().SortFlags = false
-	show.Flags().StringVar(&so.contract, "contract", "", "the `CONTRACT`: a built-in name ("+strings.Join(spec.BuiltinNames(), ", ")+") or a contract file (overrides contract: in the config; default "+spec.DefaultContract+")")
+	show.Flags().StringVar(&so.contract, "contract", "", "the `CONTRACT`: a built-in name ("+strings.Join(spec.BuiltinNames(), ", ")+") or a contract file's path (./name, or ending in .yaml; overrides contract: in the config; default "+spec.DefaultContract+")")
 	show.Flags().StringVar(&so.configFile, "config", "", "read contract: from the config `FILE` (YAML); default: errconform.yaml or .errconform.yaml in the working directory, if present")
 	bindEnv(show.Flags())
 	_ = show.MarkFlagFilename("config", "yaml", "yml")
@@ -512,7 +512,7 @@ in (the file holds the reference's keys).`,
 	fs := cmd.Flags()
 	fs.SortFlags = false
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "`ADDRESS` to listen on")
-	fs.StringVar(&o.contract, "contract", "", "answer as this `CONTRACT` says: a built-in name ("+strings.Join(spec.BuiltinNames(), ", ")+") or a contract file (default "+spec.DefaultContract+")")
+	fs.StringVar(&o.contract, "contract", "", "answer as this `CONTRACT` says: a built-in name ("+strings.Join(spec.BuiltinNames(), ", ")+") or a contract file's path (./name, or ending in .yaml; default "+spec.DefaultContract+")")
 	fs.StringVar(&o.configOut, "config-out", "", "write a config `FILE` pointing at this server, fixtures filled in")
 	fs.DurationVar(&o.gateway, "gateway-timeout", EmbeddedGatewayTimeout, "how long the slow model's requests wait before the 504")
 	fs.DurationVar(&o.latency, "latency", 0, "fixed delay added to every response")
@@ -546,8 +546,11 @@ files each exit 2 naming the file and the field. Every environment variable run
 reads (ERRCONFORM_TARGET, ERRCONFORM_API_KEY, ERRCONFORM_MAX_RPS,
 ERRCONFORM_TIMEOUT, ...) applies as it does for run, and whatever run would
 refuse before sending anything, check refuses too; only the report paths
-(ERRCONFORM_JUNIT, ...) are left for run to check. It then lists how many cases
-the config enables and, per missing fixture, the cases that would be skipped.`,
+(ERRCONFORM_JUNIT, ...) are left for run to check. It then lists the
+environment variables the file reads with ${VAR} (names and the fields they go
+into, never values; redacted from every output unless public_env lists them),
+how many cases the config enables and, per missing fixture, the cases that
+would be skipped.`,
 		Example: `  errconform config check errconform.yaml
   ERRCONFORM_API_KEY=sk-... errconform config check examples/errconform.yaml`,
 		Args: exactArgs(1, "one config file (errconform config check FILE)"),

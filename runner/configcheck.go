@@ -2,6 +2,7 @@ package runner
 
 import (
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 
@@ -97,6 +98,7 @@ func (a App) describeConfig(path string, res resolution) error {
 		keyHeader = cfg.Auth.Header + ": <key>"
 	}
 	fmt.Fprintf(a.Stdout, "The key travels as %s.\n", keyHeader)
+	printEnvVars(a.Stdout, cfg)
 	if notInContract > 0 {
 		fmt.Fprintf(a.Stdout, "Contract %s: %d of the catalogue's %d cases are in it (errconform list --contract %s lists the others and why).\n",
 			res.contract.Label(), len(cases)-notInContract, len(cases), contractArg(res.contract))
@@ -159,4 +161,23 @@ func contractArg(c *spec.Contract) string {
 func redactURL(u string) string {
 	base, _, _ := strings.Cut(u, "?")
 	return base
+}
+
+// printEnvVars says which environment variables the file reads with
+// ${VAR}, by name (never a value), where each goes, and whether its value
+// is redacted from every output (all but those public_env lists).
+func printEnvVars(w io.Writer, cfg config.Config) {
+	vars := cfg.EnvVars()
+	if len(vars) == 0 {
+		fmt.Fprintln(w, "Reads no environment variable (${VAR}).")
+		return
+	}
+	fmt.Fprintf(w, "Reads %d environment variables (${VAR}); their values are redacted from every output unless public_env lists them:\n", len(vars))
+	for _, v := range vars {
+		kind := "redacted"
+		if v.Public {
+			kind = "public"
+		}
+		fmt.Fprintf(w, "  %s in %s (%s)\n", v.Name, strings.Join(v.Fields, ", "), kind)
+	}
 }

@@ -195,3 +195,47 @@ func TestServeConfigNamesAContractFileByItsPath(t *testing.T) {
 	require.NoError(t, err, "%s", got)
 	assert.Contains(t, string(got), "0 failed")
 }
+
+// A file in the working directory named like a built-in contract (one a
+// pull request could add) never replaces the built-in: a bare name is a
+// built-in, a file is named by a path (./aiand). A bare name that is no
+// built-in but names a file is refused, pointing at ./name.
+func TestAFileNamedLikeABuiltinContractDoesNotShadowIt(t *testing.T) {
+	dir := t.TempDir()
+	other, err := os.ReadFile(acmeContract)
+	require.NoError(t, err)
+	for _, name := range []string{"aiand", "openrouter", "mine"} {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), other, 0o644))
+	}
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "errconform.yaml"), []byte("target:\n  base_url: reference\ncontract: aiand\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "mine.yaml"), []byte("target:\n  base_url: reference\ncontract: mine\n"), 0o644))
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"--contract aiand", []string{"contract", "show", "--contract", "aiand"}, 0, "(built-in aiand), chosen by --contract"},
+		{"--contract openrouter", []string{"contract", "show", "--contract", "openrouter"}, 0, "(built-in openrouter)"},
+		{"ERRCONFORM_CONTRACT=aiand", []string{"run", "--target", "reference", "--label-filter", "group:route"}, 0, "against contract aiand 2026-11 (built-in aiand)"},
+		{"contract: aiand", []string{"config", "check", "errconform.yaml"}, 0, "Contract aiand 2026-11 (built-in aiand)"},
+		{"contract check aiand", []string{"contract", "check", "aiand"}, 0, "Contract aiand 2026-11 (built-in aiand)"},
+		{"--contract ./aiand", []string{"contract", "show", "--contract", "./aiand"}, 0, "acme"},
+		{"--contract mine", []string{"run", "--target", "reference", "--contract", "mine"}, 2, "./mine"},
+		{"contract: mine", []string{"config", "check", "mine.yaml"}, 2, "./mine"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var env []string
+			if strings.HasPrefix(tt.name, "ERRCONFORM_CONTRACT") {
+				env = []string{"ERRCONFORM_CONTRACT=aiand"}
+			}
+			out := errconformIn(t, dir, env, tt.args...)
+			assert.Equal(t, tt.code, out.code, out.stdout+out.stderr)
+			assert.Contains(t, out.stdout+out.stderr, tt.want)
+			if tt.code == 0 && !strings.Contains(tt.name, "./") {
+				assert.NotContains(t, out.stdout, "acme", "the file was not read")
+			}
+		})
+	}
+}

@@ -558,6 +558,7 @@ func (a App) resolveTarget(o runOptions, set map[string]bool, cfg config.Config,
 		t.stop = func() { _ = running.Close() }
 		ref := running.Config()
 		ref.Require, ref.Strict, ref.Limits, ref.TLS, ref.Contract, ref.Explore = cfg.Require, cfg.Strict, cfg.Limits, cfg.TLS, cfg.Contract, cfg.Explore
+		ref.PublicEnv, ref.Env = cfg.PublicEnv, cfg.Env // what the file read stays redacted
 		cfg, t.embedded = ref, true
 	} else if !set["gateway-timeout"] && !fileSets["target.gateway_timeout"] {
 		t.gatewayFrom = applyContractTimeout(&cfg, contract, set["timeout"] || fileSets["target.timeout"])

@@ -529,11 +529,15 @@ func (o runOptions) reportPaths() map[string]string {
 	return map[string]string{"junit": o.junit, "json": o.json, "ctrf": o.ctrf, "html": o.html, "markdown": o.markdown}
 }
 
-// checkOutputPaths refuses, before anything is sent, report paths that
+// checkOutputPaths refuses, before anything is sent, output paths that
 // could not be written at the end: a directory, a missing directory, a
-// file or directory without write permission, a pipe nobody reads. Each
-// path is opened for writing (never truncated) and, when it did not exist,
-// removed again.
+// file or directory without write permission, a pipe nobody reads, a
+// device or kernel file that refuses writes (/dev/full, /proc/version), a
+// full disk. Each report path is opened for writing (never truncated) and
+// written to as probeWrite says; a file the check created is removed
+// again. The metrics textfile is replaced whole (written beside it and
+// renamed over it), so its path must be a regular file or none, in a
+// directory where a file can be created.
 func checkOutputPaths(o runOptions) error {
 	paths := o.reportPaths()
 	for _, f := range reports.Formats() {
@@ -542,6 +546,11 @@ func checkOutputPaths(o runOptions) error {
 		}
 		if err := checkWritable(paths[f.Name]); err != nil {
 			return usagef("--%s %s: %v", f.Name, paths[f.Name], err)
+		}
+	}
+	if o.metrics != "" {
+		if err := checkReplaceable(o.metrics); err != nil {
+			return usagef("--metrics %s: %v", o.metrics, err)
 		}
 	}
 	return nil
@@ -563,17 +572,80 @@ func checkWritable(path string) error {
 	// (and would block the report writing at the end); no effect on files.
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|syscall.O_NONBLOCK, 0o644)
 	if err != nil {
-		var pe *os.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
-		return fmt.Errorf("cannot be written: %v", err)
+		return fmt.Errorf("cannot be written: %v", bareError(err))
 	}
+	err = probeWrite(f, existed && info.Mode().IsRegular())
 	_ = f.Close()
 	if !existed {
 		_ = os.Remove(path)
 	}
+	if err != nil {
+		return fmt.Errorf("cannot be written: %v", bareError(err))
+	}
 	return nil
+}
+
+// probeWrite finds out, without changing what a file holds, whether
+// writing it will work: a write of zero bytes reaches the file's own
+// write operation (/dev/full answers ENOSPC, a /proc file EIO) and writes
+// nothing. A file the check just created (existing false) takes one byte
+// more, which fails on a full disk or an exhausted quota; for a regular
+// file that exists, whose content must stay as it is until the report
+// replaces it, reserveSpace asks the file system for a block past its end
+// instead (Linux; elsewhere a full disk shows only when the report is
+// written).
+func probeWrite(f *os.File, existingRegular bool) error {
+	if err := writeNothing(f); err != nil {
+		return err
+	}
+	info, err := f.Stat()
+	if err != nil || !info.Mode().IsRegular() {
+		return err
+	}
+	if existingRegular {
+		return reserveSpace(f, info.Size())
+	}
+	_, err = f.Write([]byte{'\n'})
+	return err
+}
+
+// checkReplaceable checks a path that is written beside and renamed over
+// (the metrics textfile): no directory, no device, FIFO or socket (which
+// the rename would replace with a file), and a file can be created and
+// written in its directory.
+func checkReplaceable(path string) error {
+	info, err := os.Lstat(path)
+	switch {
+	case err == nil && info.IsDir():
+		return errors.New("is a directory; give a file path such as errconform.prom")
+	case err == nil && !info.Mode().IsRegular():
+		return errors.New("is not a regular file: the textfile is written beside it and renamed over it, which would replace it")
+	}
+	dir := filepath.Dir(path)
+	if info, err := os.Stat(dir); err != nil || !info.IsDir() {
+		return fmt.Errorf("directory %s does not exist", dir)
+	}
+	f, err := os.CreateTemp(dir, ".errconform-check-*")
+	if err != nil {
+		return fmt.Errorf("cannot be written: %v", bareError(err))
+	}
+	err = probeWrite(f, false)
+	_ = f.Close()
+	_ = os.Remove(f.Name())
+	if err != nil {
+		return fmt.Errorf("cannot be written: %v", bareError(err))
+	}
+	return nil
+}
+
+// bareError is the system's reason of a path error, without the path
+// (the message names the flag and the path itself).
+func bareError(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 // budget is the request cap: the configured one, or exactly what the

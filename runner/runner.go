@@ -157,7 +157,7 @@ func (a App) exitCode(cmd *cobra.Command, err error) int {
 	if !errors.As(err, &ran) {
 		// cobra's own: the command line is wrong. One line, and where to
 		// read how it should be.
-		fmt.Fprintf(a.Stderr, "errconform: %s\n", reports.Printable(redactError(oneLine(err.Error()))))
+		fmt.Fprintf(a.Stderr, "errconform: %s\n", reports.Printable(redactError(err, oneLine(err.Error()))))
 		if cmd == nil {
 			cmd = &cobra.Command{Use: "errconform"}
 		}
@@ -170,7 +170,7 @@ func (a App) exitCode(cmd *cobra.Command, err error) int {
 	// The last line of a failed command passes the redaction boundary
 	// too: it may quote a URL with credentials (--pushgateway) or a
 	// secret-shaped value.
-	fmt.Fprintf(a.Stderr, "errconform: %s\n", redactError(ran.err.Error()))
+	fmt.Fprintf(a.Stderr, "errconform: %s\n", redactError(ran.err, ran.err.Error()))
 	var ue usageError
 	var ce *config.Error
 	var ee exitError
@@ -184,9 +184,17 @@ func (a App) exitCode(cmd *cobra.Command, err error) int {
 }
 
 // redactError removes URLs' user information and secret-shaped values
-// from the error a command ends with; it knows no configured secret (the
-// command may have failed before reading any).
-func redactError(text string) string { return probe.NewRedactor().String(text) }
+// from the text of the error a command ends with, and the values a
+// configuration error says came from the environment (config.Error.Hide),
+// whole or in fragments; it knows no other configured secret (the command
+// may have failed before reading any).
+func redactError(err error, text string) string {
+	var ce *config.Error
+	if errors.As(err, &ce) {
+		return probe.NewRedactor(ce.Hide...).String(text)
+	}
+	return probe.NewRedactor().String(text)
+}
 
 // oneLine joins a multi-line message into one line.
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

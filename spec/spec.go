@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"os"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -153,6 +154,20 @@ func BuiltinNames() []string {
 	return names
 }
 
+// LooksLikePath reports whether a --contract value is a file's path rather
+// than a built-in's name: it holds a path separator or ends in .yaml, .yml
+// or .json.
+func LooksLikePath(nameOrPath string) bool {
+	if strings.ContainsAny(nameOrPath, `/\`) {
+		return true
+	}
+	switch strings.ToLower(path.Ext(nameOrPath)) {
+	case ".yaml", ".yml", ".json":
+		return true
+	}
+	return false
+}
+
 // Builtin returns the built-in contract of that name.
 func Builtin(name string) (*Contract, error) {
 	data, err := builtinContracts.ReadFile(path.Join("contracts", name+".yaml"))
@@ -168,13 +183,23 @@ func Builtin(name string) (*Contract, error) {
 }
 
 // Open returns the contract a --contract value names: "" for the default,
-// the path of a contract file (when such a file exists), or a built-in
-// name.
+// a built-in name, or the path of a contract file. A bare name is always a
+// built-in, never a file: a file named aiand (added by a pull request, say)
+// must not replace the built-in aiand. A path says it is one: it holds a
+// separator or ends in .yaml, .yml or .json (./aiand reads the file). A
+// bare name that is no built-in but names a file is refused, pointing at
+// ./name.
 func Open(nameOrPath string) (*Contract, error) {
 	if nameOrPath == "" {
 		return Load()
 	}
-	if _, err := os.Stat(nameOrPath); err != nil && !strings.ContainsAny(nameOrPath, `/\.`) {
+	if !LooksLikePath(nameOrPath) {
+		if slices.Contains(BuiltinNames(), nameOrPath) {
+			return Builtin(nameOrPath)
+		}
+		if _, err := os.Stat(nameOrPath); err == nil {
+			return nil, fmt.Errorf("spec: %q is no built-in contract (built in: %s); to read the file of that name, write it as a path: ./%s", nameOrPath, strings.Join(BuiltinNames(), ", "), nameOrPath)
+		}
 		return Builtin(nameOrPath)
 	}
 	data, err := config.ReadFileLimited(nameOrPath, MaxContractBytes)

@@ -299,3 +299,32 @@ func TestJSONAndYAMLDocumentsLoadAlike(t *testing.T) {
 		"components":{"schemas":{"CreateChatCompletionRequest":{"$ref":"http://127.0.0.1:1/schema.json"}}}}`))
 	assert.ErrorContains(t, err, "load OpenAPI document")
 }
+
+// A bare name is a built-in even when a file of that name is in the
+// working directory; a path says it is one; a bare name that is no
+// built-in but names a file is refused, pointing at ./name.
+func TestOpenNeverLetsAFileShadowABuiltin(t *testing.T) {
+	acme, err := os.ReadFile("../testdata/contracts/acme.yaml")
+	require.NoError(t, err)
+	t.Chdir(t.TempDir())
+	for _, name := range []string{"aiand", "openrouter", "mine", "my.contract"} {
+		require.NoError(t, os.WriteFile(name, acme, 0o644))
+	}
+	for _, name := range spec.BuiltinNames() {
+		c, err := spec.Open(name)
+		require.NoError(t, err)
+		assert.Equal(t, name, c.Name)
+		assert.Equal(t, "built-in "+name, c.Origin())
+		c, err = spec.Open("./" + name)
+		require.NoError(t, err)
+		assert.Equal(t, "acme", c.Name, "a path reads the file")
+	}
+	for _, name := range []string{"mine", "my.contract"} {
+		_, err = spec.Open(name)
+		assert.ErrorContains(t, err, "./"+name)
+		assert.ErrorContains(t, err, "no built-in contract")
+	}
+	for path, want := range map[string]bool{"aiand": false, "my.contract": false, "./aiand": true, "c.yaml": true, "c.YML": true, "c.json": true, `dir\c`: true, "/abs/c": true} {
+		assert.Equal(t, want, spec.LooksLikePath(path), path)
+	}
+}
