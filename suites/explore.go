@@ -141,9 +141,6 @@ type variant struct {
 	base       map[string]any // the valid body it edits (with every companion member)
 	// requiredMember: the value edited is a member its object requires.
 	requiredMember bool
-	// capabilityPart: the value is inside a content part that a model
-	// may not accept at all (an image, audio, a file).
-	capabilityPart bool
 	// encoded is the body with DefaultModel, as checked against the schema
 	// and sent (bodyFor puts the run's model in).
 	encoded string
