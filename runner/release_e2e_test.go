@@ -889,8 +889,8 @@ func TestActionlint(t *testing.T) {
 	assert.NoError(t, err, "actionlint:\n%s\naction.yml's steps as linted:\n%s", out, lifted)
 }
 
-// shellcheck on the install script as POSIX sh, and on the GitLab
-// template's script (what GitLab hands the job's shell).
+// shellcheck on the install script as POSIX sh, on the GitLab template's
+// script (what GitLab hands the job's shell), and on .ci/run (bash).
 func TestShellcheck(t *testing.T) {
 	if _, err := exec.LookPath("shellcheck"); err != nil {
 		skipOrFail(t, "shellcheck is not installed (apt-get install shellcheck; .ci/run does)")
@@ -898,6 +898,8 @@ func TestShellcheck(t *testing.T) {
 	root := repoRoot(t)
 	out, err := exec.Command("shellcheck", "--shell=sh", filepath.Join(root, "ci", "install.sh")).CombinedOutput()
 	assert.NoError(t, err, "shellcheck ci/install.sh:\n%s", out)
+	out, err = exec.Command("shellcheck", filepath.Join(root, ".ci", "run")).CombinedOutput()
+	assert.NoError(t, err, "shellcheck .ci/run:\n%s", out)
 
 	job := readGitLabTemplate(t)
 	script := filepath.Join(t.TempDir(), "gitlab-script.sh")
