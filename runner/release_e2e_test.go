@@ -53,11 +53,6 @@ const (
 // platform is one GOOS/GOARCH pair make dist builds.
 type platform struct{ os, arch string }
 
-// allPlatforms is make dist's PLATFORMS: what a release publishes.
-var allPlatforms = []platform{
-	{"linux", "amd64"}, {"linux", "arm64"}, {"darwin", "amd64"}, {"darwin", "arm64"}, {"windows", "amd64"}, {"windows", "arm64"},
-}
-
 // platformList is the platforms as make's PLATFORMS variable takes them.
 func platformList(ps []platform) string {
 	var words []string
