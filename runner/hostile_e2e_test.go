@@ -40,12 +40,15 @@ const (
 	// fixture: one request each, all prefetched concurrently.
 	hostileFilter  = "endpoint:models-list && no-fixture"
 	hostileCases   = 13          // 10 auth variants on GET /models and the 3 positive controls
-	hostileTimeout = time.Second // --gateway-timeout must be shorter: half of it
+	// hostileTimeout: --gateway-timeout must be shorter: half of it. 1 s
+	// was too short to read a 1 MiB body beside a CPU load (the finding
+	// became the timeout instead of the read bound).
+	hostileTimeout = 5 * time.Second
 	// hostileWallBound: nine cases at concurrency 8 are two waves of at most
 	// one request timeout each, plus process start and report writing
-	// (about 3 s); 30 s leaves 10x for a busy machine, while a run that
+	// (about 11 s); 100 s leaves 9x for a busy machine, while a run that
 	// ignored the timeout would be killed at 4x the bound.
-	hostileWallBound = 30 * time.Second
+	hostileWallBound = 100 * time.Second
 	// hostileMaxRSSKiB bounds the peak resident memory of one run: the
 	// README promises under 128 MiB against any single hostile target.
 	hostileMaxRSSKiB = 128 << 10
@@ -588,7 +591,7 @@ func TestHostileDeadlineNeverPasses(t *testing.T) {
 	jsonPath := filepath.Join(t.TempDir(), "r.json")
 	m := errconformMeasured(t, []string{"ERRCONFORM_API_KEY=" + hostileKey},
 		"run", "--target", origin+"/v1", "--label-filter", hostileFilter,
-		"--timeout", "60s", "--gateway-timeout", "30s", "--deadline", "2s", "--json", jsonPath)
+		"--timeout", "10m", "--gateway-timeout", "5m", "--deadline", "2s", "--json", jsonPath)
 	t.Logf("exit %d in %s\n%s%s", m.code, m.wall.Round(time.Millisecond), m.stdout, m.stderr)
 	assert.Equal(t, 1, m.code, "a run cut short by --deadline fails the gate")
 	assert.Less(t, m.wall, hostileWallBound)
