@@ -134,7 +134,9 @@ func TestFilesAreReadWithASizeCap(t *testing.T) {
 			t.Run(loader+"/"+name, func(t *testing.T) {
 				start := time.Now()
 				ce := configError(t, load(path))
-				assert.Less(t, time.Since(start), 5*time.Second)
+				// Refused after a bounded read (milliseconds): 30 s is a busy
+				// machine's headroom, /dev/zero read to its end never ends.
+				assert.Less(t, time.Since(start), 30*time.Second)
 				assert.Equal(t, path, ce.File)
 				if name == "directory" {
 					assert.Contains(t, ce.Msg, "directory")

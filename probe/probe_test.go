@@ -284,10 +284,10 @@ func TestDoBoundsStreamedBody(t *testing.T) {
 			}
 		}
 	})
-	c := newClient(t, srv.URL, 2*time.Second, 4096)
-	start := time.Now()
+	// No wall-clock bound (a busy machine breaks one): FailureNone shows
+	// the body bound ended the read, not the (generous) request timeout.
+	c := newClient(t, srv.URL, time.Minute, 4096)
 	ex := c.Do(context.Background(), probe.Request{Method: http.MethodGet, Path: "/stream"})
-	assert.Less(t, time.Since(start), time.Second)
 	assert.Equal(t, probe.FailureNone, ex.Failure, ex.Err)
 	require.NotNil(t, ex.Response)
 	assert.True(t, ex.Response.Truncated)
@@ -352,17 +352,17 @@ func TestDoGzip(t *testing.T) {
 				w.WriteHeader(http.StatusBadRequest)
 				_, _ = w.Write(payload)
 			})
-			c := newClient(t, srv.URL, 2*time.Second, tt.maxBody)
+			// The body bound, not a wall-clock one (a busy machine breaks
+			// that), shows the bomb was not inflated in full.
+			c := newClient(t, srv.URL, time.Minute, tt.maxBody)
 			bound := tt.maxBody
 			if bound == 0 {
 				bound = probe.DefaultMaxBody
 			}
-			start := time.Now()
 			var ex probe.Exchange
 			require.NotPanics(t, func() {
 				ex = c.Do(context.Background(), probe.Request{Method: http.MethodPost, Path: "/x", Header: tt.reqHdr})
 			})
-			assert.Less(t, time.Since(start), time.Second)
 			require.NotNil(t, ex.Response, ex.Err)
 			assert.Equal(t, http.StatusBadRequest, ex.Response.Status)
 			assert.LessOrEqual(t, int64(len(ex.Response.Body)), bound)
@@ -428,7 +428,9 @@ func TestDoTimeoutBeforeHeaders(t *testing.T) {
 	ex := c.Do(context.Background(), probe.Request{Method: http.MethodGet, Path: "/slow"})
 	elapsed := time.Since(start)
 
-	assert.Less(t, elapsed, 2*time.Second)
+	// The server never answers: the timeout ended it (50x headroom for a
+	// busy machine), and not before it was due.
+	assert.Less(t, elapsed, 50*timeout)
 	assert.GreaterOrEqual(t, elapsed, timeout-20*time.Millisecond)
 	assert.Equal(t, probe.FailureTimeout, ex.Failure, ex.Err)
 	assert.Nil(t, ex.Response)
@@ -456,7 +458,7 @@ func TestDoTimeoutMidBody(t *testing.T) {
 	ex := c.Do(context.Background(), probe.Request{Method: http.MethodGet, Path: "/stall"})
 	elapsed := time.Since(start)
 
-	assert.Less(t, elapsed, 2*time.Second)
+	assert.Less(t, elapsed, 50*timeout, "the server never finishes the body: the timeout ended it")
 	assert.Equal(t, probe.FailureTimeout, ex.Failure, ex.Err)
 	assert.True(t, strings.HasPrefix(ex.Err, "reading the body: "), ex.Err)
 	require.NotNil(t, ex.Response, "headers arrived, so the response is recorded")
@@ -474,12 +476,12 @@ func TestDoTimeoutFromCallerContext(t *testing.T) {
 			}
 		}
 	})
-	c := newClient(t, srv.URL, 5*time.Second, 0)
+	c := newClient(t, srv.URL, time.Hour, 0)
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	start := time.Now()
 	ex := c.Do(ctx, probe.Request{Method: http.MethodGet, Path: "/slow"})
-	assert.Less(t, time.Since(start), time.Second, "the caller's shorter deadline wins")
+	assert.Less(t, time.Since(start), 10*time.Second, "the caller's shorter deadline wins (100x headroom; the client's is an hour)")
 	// The caller's deadline is the run's: errconform gave up, a harness
 	// outcome (errored), not the target's timeout.
 	assert.Equal(t, probe.FailureCancelled, ex.Failure, ex.Err)
@@ -545,13 +547,14 @@ func TestDoBrokenConnection(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := hijackServer(t, tt.raw)
-			c := newClient(t, srv.URL, time.Second, 0)
-			start := time.Now()
+			// FailureBroken, not FailureTimeout, shows the closed
+			// connection ended it: no wall-clock bound, which a busy
+			// machine breaks.
+			c := newClient(t, srv.URL, time.Minute, 0)
 			var ex probe.Exchange
 			require.NotPanics(t, func() {
 				ex = c.Do(context.Background(), probe.Request{Method: http.MethodGet, Path: "/x"})
 			})
-			assert.Less(t, time.Since(start), time.Second)
 			assert.Equal(t, probe.FailureBroken, ex.Failure, ex.Err)
 			assert.NotEmpty(t, ex.Err)
 			if !tt.wantResponse {
@@ -572,10 +575,9 @@ func TestDoConnectionRefused(t *testing.T) {
 	addr := ln.Addr().String()
 	require.NoError(t, ln.Close())
 
-	c := newClient(t, "http://"+addr+"/v1", time.Second, 0)
-	start := time.Now()
+	// FailureUnreachable, not FailureTimeout, shows the refusal ended it.
+	c := newClient(t, "http://"+addr+"/v1", time.Minute, 0)
 	ex := c.Do(context.Background(), probe.Request{Method: http.MethodGet, Path: "/models"})
-	assert.Less(t, time.Since(start), time.Second)
 	assert.Equal(t, probe.FailureUnreachable, ex.Failure, ex.Err)
 	assert.Contains(t, ex.Err, "connection refused")
 	assert.Nil(t, ex.Response)

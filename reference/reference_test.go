@@ -514,7 +514,7 @@ func TestGatewayTimeout(t *testing.T) {
 	elapsed := time.Since(start)
 	h.expectError(t, res, http.StatusGatewayTimeout, "", "")
 	assert.GreaterOrEqual(t, elapsed, testGatewayTimeout)
-	assert.Less(t, elapsed, testGatewayTimeout+time.Second)
+	assert.Less(t, elapsed, testGatewayTimeout+10*time.Second, "answered at its gateway timeout, not never (headroom for a busy machine)")
 	assert.Equal(t, testGatewayTimeout, h.cfg.Target.GatewayTimeout.Std())
 }
 
@@ -827,7 +827,7 @@ func TestLatency(t *testing.T) {
 		slow := New(h.contract, Options{Latency: time.Hour})
 		start := time.Now()
 		slow.ServeHTTP(rec, req)
-		assert.Less(t, time.Since(start), time.Second)
+		assert.Less(t, time.Since(start), 30*time.Second, "the hour's latency was not waited out")
 		assert.Empty(t, rec.Body.String(), "nothing is written for a client that left")
 	})
 }

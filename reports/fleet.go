@@ -64,7 +64,7 @@ type ShardInfo struct {
 	Count int `json:"count"`
 }
 
-// FleetTarget is one target's run within a fleet, for BuildFleet.
+// FleetTarget is one target's run within a fleet, for TargetPart.
 type FleetTarget struct {
 	Name    string
 	Outcome string
@@ -72,16 +72,6 @@ type FleetTarget struct {
 	Run     Run
 	// Selected lists every case selected for the target, unsharded.
 	Selected []string
-}
-
-// BuildFleet assembles a fleet's JSON report (schema version 3) from its
-// targets' runs, in the order given; shard is nil for an unsharded run.
-func BuildFleet(toolVersion string, targets []FleetTarget, shard *ShardInfo) JSONReport {
-	parts := make([]TargetReport, len(targets))
-	for i, t := range targets {
-		parts[i] = TargetPart(t)
-	}
-	return AssembleFleet(toolVersion, parts, shard)
 }
 
 // TargetPart is one target's part of a fleet's report. A runner builds

@@ -14,7 +14,7 @@ import (
 	"github.com/errconform/errconform/check"
 )
 
-// A fleet's reports are rendered from its JSON report alone (BuildFleet's,
+// A fleet's reports are rendered from its JSON report alone (AssembleFleet's,
 // or errconform merge's), so that merged shards render exactly as one
 // unsharded run would have.
 

@@ -14,7 +14,7 @@ import (
 )
 
 // configCheck is "errconform config check FILE": the configuration run
-// would resolve with --config FILE (resolveConfig, the same environment
+// would resolve with --config FILE (resolveFleet, the same environment
 // variables and checks), described without sending anything.
 func (a App) configCheck(path string) error {
 	if path == "" {

@@ -98,10 +98,10 @@ func TestConfigFileInWorkingDirectoryIsRead(t *testing.T) {
 // (not testable), instead of dozens of "expected 400, got 401" failures.
 func TestRejectedKeyOrModelStopsInPreflight(t *testing.T) {
 	cfgPath, _ := serveReferenceWith(t, func(h http.Handler) http.Handler { return h }, nil)
-	start := time.Now()
+	// Stopped in the preflight: exit 2 with its one message and no case's
+	// verdict (no wall-clock bound, which a busy machine breaks).
 	out := errconform(t, []string{"ERRCONFORM_API_KEY=sk-ref-00000000000000000000000000000000"}, "run", "--config", cfgPath)
 	assert.Equal(t, 3, out.code, out.stdout+out.stderr)
-	assert.Less(t, time.Since(start), 5*time.Second)
 	assert.Contains(t, out.stdout, "NOT TESTABLE (key): the target rejected the configured API key")
 	assert.Equal(t, 1, strings.Count(out.stdout+out.stderr, "rejected the configured API key"), "one message: %s", out.stdout+out.stderr)
 	assert.NotContains(t, out.stdout, "FAIL")

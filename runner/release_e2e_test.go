@@ -3,6 +3,10 @@ package runner_test
 // The release side: `make dist` builds what a release publishes, ci/install.sh
 // installs it (verified against checksums.txt) for the GitHub Action and the
 // GitLab template, and actionlint and shellcheck keep the CI files clean.
+//
+// make test builds the host's platform only (release_host_test.go);
+// make test-release builds with the release tag, and TestReleaseDist then
+// builds all six (release_matrix_test.go).
 
 import (
 	"archive/tar"
@@ -46,8 +50,16 @@ const (
 	distCommit        = "0123456789abcdef0123456789abcdef01234567"
 )
 
-var platforms = []struct{ os, arch string }{
-	{"linux", "amd64"}, {"linux", "arm64"}, {"darwin", "amd64"}, {"darwin", "arm64"}, {"windows", "amd64"}, {"windows", "arm64"},
+// platform is one GOOS/GOARCH pair make dist builds.
+type platform struct{ os, arch string }
+
+// platformList is the platforms as make's PLATFORMS variable takes them.
+func platformList(ps []platform) string {
+	var words []string
+	for _, p := range ps {
+		words = append(words, p.os+"/"+p.arch)
+	}
+	return strings.Join(words, " ")
 }
 
 func archiveName(version, goos, goarch string) string {
@@ -64,10 +76,11 @@ func repoRoot(t *testing.T) string {
 	return root
 }
 
-// onCI: tools .ci/run installs must be there; locally a missing tool skips.
+// On CI and under make test-release, the tools .ci/run installs must be
+// there; in a local make test a missing tool skips.
 func skipOrFail(t *testing.T, format string, args ...any) {
 	t.Helper()
-	if os.Getenv("CI") == "true" {
+	if os.Getenv("CI") == "true" || releaseTag {
 		t.Fatalf(format, args...)
 	}
 	t.Skipf(format, args...)
@@ -81,8 +94,9 @@ var dist struct {
 	out  []byte
 }
 
-// buildDist runs `make dist` once per test process (six cross-compiles) and
-// hands every caller the same output directory.
+// buildDist runs `make dist` once per test process for distPlatforms (the
+// host's alone in make test, all six under make test-release) and hands
+// every caller the same output directory.
 func buildDist(t *testing.T) string {
 	t.Helper()
 	dist.once.Do(func() {
@@ -93,7 +107,7 @@ func buildDist(t *testing.T) string {
 			ctx, cancel = context.WithDeadline(ctx, deadline.Add(-20*time.Second))
 			defer cancel()
 		}
-		cmd := exec.CommandContext(ctx, "make", "-C", repoRoot(t), "dist", "DIST="+dist.dir, "VERSION="+distVersion, "COMMIT="+distCommit)
+		cmd := exec.CommandContext(ctx, "make", "-C", repoRoot(t), "dist", "DIST="+dist.dir, "VERSION="+distVersion, "COMMIT="+distCommit, "PLATFORMS="+platformList(distPlatforms))
 		cmd.WaitDelay = 5 * time.Second
 		for _, kv := range os.Environ() { // a make test around this go test must not steer the inner make
 			if !strings.HasPrefix(kv, "MAKEFLAGS=") && !strings.HasPrefix(kv, "MFLAGS=") && !strings.HasPrefix(kv, "MAKELEVEL=") {
@@ -104,7 +118,7 @@ func buildDist(t *testing.T) string {
 		dist.out, dist.err = cmd.CombinedOutput()
 		dist.took = time.Since(start)
 		if ctx.Err() != nil {
-			dist.err = fmt.Errorf("make dist did not finish before go test's deadline (%v): a cold build cache needs about 9 minutes on 2 cores; run `make dist` once first (.ci/run does) or raise -timeout: %w", dist.took.Round(time.Second), dist.err)
+			dist.err = fmt.Errorf("make dist (%s) did not finish before go test's deadline (%v): a cold build cache needs about 1.5 minutes per platform on 2 cores; raise -timeout: %w", platformList(distPlatforms), dist.took.Round(time.Second), dist.err)
 		}
 	})
 	require.NoError(t, dist.err, "%s", dist.out)
@@ -261,13 +275,14 @@ func checkExecutable(t *testing.T, goos, goarch, exe, root string) {
 	assert.False(t, fileContains(t, exe, []byte(root+string(filepath.Separator))), "-trimpath: the binary holds no path of the checkout %s", root)
 }
 
-// TestReleaseDist: `make dist` (run once) makes six archives and a
+// TestReleaseDist: `make dist` (run once) makes an archive per platform
+// (six under make test-release, the host's in make test) and a
 // checksums.txt that verifies, each archive holds a static binary for its
 // platform with LICENSE and README.md, the binary reports the injected
 // version and commit, and ci/install.sh installs it from a local release.
 func TestReleaseDist(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short: make dist cross-compiles six binaries")
+	if testing.Short() && !releaseTag {
+		t.Skip("-short: make dist builds a release binary")
 	}
 	dir := buildDist(t)
 	root := repoRoot(t)
@@ -277,12 +292,12 @@ func TestReleaseDist(t *testing.T) {
 	require.NoError(t, err)
 
 	var want []string
-	for _, p := range platforms {
+	for _, p := range distPlatforms {
 		want = append(want, archiveName(distVersion, p.os, p.arch))
 	}
 	sort.Strings(want)
 
-	t.Run("six archives and checksums.txt, nothing else", func(t *testing.T) {
+	t.Run("an archive per platform and checksums.txt, nothing else", func(t *testing.T) {
 		entries, err := os.ReadDir(dir)
 		require.NoError(t, err)
 		var got []string
@@ -313,7 +328,7 @@ func TestReleaseDist(t *testing.T) {
 		}
 	})
 
-	for _, p := range platforms {
+	for _, p := range distPlatforms {
 		name := archiveName(distVersion, p.os, p.arch)
 		t.Run(name, func(t *testing.T) {
 			files, modes := extractArchive(t, filepath.Join(dir, name))
@@ -869,8 +884,8 @@ func TestActionlint(t *testing.T) {
 	assert.NoError(t, err, "actionlint:\n%s\naction.yml's steps as linted:\n%s", out, lifted)
 }
 
-// shellcheck on the install script as POSIX sh, and on the GitLab
-// template's script (what GitLab hands the job's shell).
+// shellcheck on the install script as POSIX sh, on the GitLab template's
+// script (what GitLab hands the job's shell), and on .ci/run (bash).
 func TestShellcheck(t *testing.T) {
 	if _, err := exec.LookPath("shellcheck"); err != nil {
 		skipOrFail(t, "shellcheck is not installed (apt-get install shellcheck; .ci/run does)")
@@ -878,6 +893,8 @@ func TestShellcheck(t *testing.T) {
 	root := repoRoot(t)
 	out, err := exec.Command("shellcheck", "--shell=sh", filepath.Join(root, "ci", "install.sh")).CombinedOutput()
 	assert.NoError(t, err, "shellcheck ci/install.sh:\n%s", out)
+	out, err = exec.Command("shellcheck", filepath.Join(root, ".ci", "run")).CombinedOutput()
+	assert.NoError(t, err, "shellcheck .ci/run:\n%s", out)
 
 	job := readGitLabTemplate(t)
 	script := filepath.Join(t.TempDir(), "gitlab-script.sh")
@@ -984,4 +1001,58 @@ func TestInstallScriptFromSource(t *testing.T) {
 	code, out = runInstall(t, "ERRCONFORM_INSTALL=source", "ERRCONFORM_VERSION=0.7.8", "ERRCONFORM_INSTALL_DIR="+bin,
 		"GOPROXY=file://"+filepath.ToSlash(proxy), "GOSUMDB=off", "GOMODCACHE="+modcache, "GOTOOLCHAIN=local", "GOFLAGS=")
 	assert.NotEqual(t, 0, code, "a version the proxy does not have: %s", out)
+}
+
+// make test-release runs go test -tags release -run '^TestRelease' over
+// the Makefile's RELEASE_PKGS: a test only the release tag builds must be
+// named TestRelease* and live in one of those packages, or no target would
+// ever run it.
+func TestReleaseTestsAreWhereMakeTestReleaseRunsThem(t *testing.T) {
+	root := repoRoot(t)
+	makefile, err := os.ReadFile(filepath.Join(root, "Makefile"))
+	require.NoError(t, err)
+	m := regexp.MustCompile(`(?m)^RELEASE_PKGS := (.+)$`).FindSubmatch(makefile)
+	require.NotNil(t, m, "the Makefile sets RELEASE_PKGS")
+	pkgs := map[string]bool{}
+	for _, p := range strings.Fields(string(m[1])) {
+		pkgs[filepath.Clean(strings.TrimPrefix(p, "./"))] = true
+	}
+	require.Contains(t, string(makefile), `-tags release -count=1 -timeout $(RELEASE_TIMEOUT) -run '^TestRelease' $(RELEASE_PKGS)`)
+
+	testFunc := regexp.MustCompile(`(?m)^func (Test\w*)\(`)
+	found := map[string]bool{}
+	err = filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && path != root && (strings.HasPrefix(d.Name(), ".") || d.Name() == "testdata" || d.Name() == "node_modules") {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(root, path)
+		if err != nil {
+			return err
+		}
+		tagged := bytes.HasPrefix(data, []byte("//go:build release\n"))
+		for _, f := range testFunc.FindAllSubmatch(data, -1) {
+			name := string(f[1])
+			if !strings.HasPrefix(name, "TestRelease") {
+				assert.False(t, tagged, "%s: %s is built only with -tags release but make test-release runs only TestRelease*", rel, name)
+				continue
+			}
+			assert.True(t, pkgs[filepath.Dir(rel)], "%s: %s is in a package make test-release does not run (RELEASE_PKGS)", rel, name)
+			found[filepath.Dir(rel)] = true
+		}
+		return nil
+	})
+	require.NoError(t, err)
+	for p := range pkgs {
+		assert.True(t, found[p], "RELEASE_PKGS names %s, which holds no TestRelease* test", p)
+	}
 }

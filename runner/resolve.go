@@ -55,30 +55,6 @@ type resolution struct {
 	gatewayFrom string
 }
 
-// resolveConfig is the one configuration-resolution path, shared by run
-// and config check: from the command line's flags (fs, parsed into op),
-// the ERRCONFORM_ environment variables and the config file to a validated
-// configuration, refusing (exit 2, naming the flag, variable or field) what
-// run would refuse before it sends anything. config check passes run's
-// flags with only --config set, so that every variable run reads, and
-// every check run makes, applies to it too. The one exception is the
-// report paths (checkOutputPaths), which run checks by opening them: a
-// check must not create files.
-//
-// On success the caller must call res.stop, which stops the embedded
-// reference if one was started. On error nothing is left running.
-func (a App) resolveConfig(fs *pflag.FlagSet, op *runOptions) (res resolution, err error) {
-	fl, err := a.resolveFleet(fs, op)
-	if err != nil {
-		return res, err
-	}
-	if fl.isFleet() {
-		fl.stop()
-		return res, usagef("%s holds a targets: list: it is resolved as a fleet", fl.opts.configFile)
-	}
-	return fl.members[0], nil
-}
-
 // fleetResolution is a run's configuration when it may hold many targets:
 // one resolution per target (a single-target config is a fleet of one,
 // unnamed), resolved through the same steps as a single target's.

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sort"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/errconform/errconform/check"
+	"github.com/errconform/errconform/config"
 	"github.com/errconform/errconform/mutants"
 	"github.com/errconform/errconform/probe"
 	"github.com/errconform/errconform/reference"
@@ -56,6 +58,13 @@ func referenceTarget(t *testing.T, wrap func(http.Handler) http.Handler, concurr
 	srv := httptest.NewServer(wrap(ref))
 	t.Cleanup(srv.Close)
 	cfg := ref.Config(srv.URL + "/v1")
+	// The slow model's 504 comes after the reference's 50 ms; the contract's
+	// bound on it (gateway timeout + slack) is what the check compares with
+	// the exchange's wall time. At 16 requests in flight under -race on a
+	// busy machine that 50 ms + 250 ms slack was overrun (the verdict then
+	// differed from the serial run's), so the bound is set far above it:
+	// 5 s + 2.5 s slack, 150 times the reference's delay.
+	cfg.Target.GatewayTimeout = config.Duration(5 * time.Second)
 	client, err := probe.New(probe.Options{BaseURL: cfg.Target.BaseURL, Timeout: cfg.Target.Timeout.Std(), Concurrency: concurrency})
 	require.NoError(t, err)
 	t.Cleanup(client.Close)
@@ -106,11 +115,23 @@ func TestConcurrentVerdictsEqualSerial(t *testing.T) {
 func TestExecuteAllBoundsRequestsInFlight(t *testing.T) {
 	var inFlight, peak int64
 	var mu = make(chan struct{}, 1)
+	// The first requests wait until three are in flight at once (or 30 s
+	// pass, then peak falls short and the test fails): a busy machine
+	// cannot keep the bound from being reached, and a fourth in flight
+	// would still show in peak.
+	full, fullOnce := make(chan struct{}), sync.Once{}
 	slow := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu <- struct{}{}
 		inFlight++
 		peak = max(peak, inFlight)
+		if inFlight >= 3 {
+			fullOnce.Do(func() { close(full) })
+		}
 		<-mu
+		select {
+		case <-full:
+		case <-time.After(30 * time.Second):
+		}
 		time.Sleep(20 * time.Millisecond)
 		mu <- struct{}{}
 		inFlight--

@@ -157,9 +157,6 @@ type variant struct {
 	base       map[string]any // the valid body it edits (with every companion member)
 	// requiredMember: the value edited is a member its object requires.
 	requiredMember bool
-	// capabilityPart: the value is inside a content part that a model
-	// may not accept at all (an image, audio, a file).
-	capabilityPart bool
 	// deepOnly: the value is inside an optional nested member, which only
 	// a deep walk reaches.
 	deepOnly bool

@@ -343,7 +343,6 @@ func (o *Options) image(p v1.Platform, bin string, caPEM []byte) (v1.Image, erro
 	cf.Variant = p.Variant
 	cf.Author = ""
 	cf.Container = ""
-	cf.DockerVersion = ""
 	cf.Config = v1.Config{
 		User:       User,
 		Entrypoint: []string{Binary},
