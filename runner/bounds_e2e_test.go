@@ -26,8 +26,8 @@ import (
 )
 
 // Peak memory against hostile bodies, measured end to end: the child's
-// VmHWM, read from /proc/<pid>/status while it runs (and its getrusage
-// ru_maxrss at exit, the same figure: the larger is taken). The runs are
+// VmHWM, read from /proc/<pid>/status while it runs (measuredWithin). The
+// runs are
 // the whole catalogue, and explore over every field deep, each writing all
 // five reports, against a target whose every answer is one hostile body.
 // The bound is the README's: under 128 MiB, whatever the target answers.

@@ -210,8 +210,9 @@ func TestNoEnvironmentValueOrFaultTokenInAnyOutput(t *testing.T) {
 	t.Run("fixtures.model from the environment, refused by the preflight", func(t *testing.T) {
 		cfgPath := hostileWith(t, tokens[0], func(c *config.Config) { c.Fixtures.Model = "m-${PLANTED_DB_PASSWORD}" })
 		out := errconform(t, env, "run", "--config", cfgPath, "--verbose")
-		assert.Equal(t, 2, out.code, out.stderr)
-		assert.Contains(t, out.stderr, "check fixtures.model")
+		assert.Equal(t, 3, out.code, "a rejected model is a setup stop: not testable\n%s", out.stdout+out.stderr)
+		assert.Contains(t, out.stdout, "NOT TESTABLE (model)")
+		assert.Contains(t, out.stdout, "fixtures.model")
 		searchOutputs(t, map[string]string{"stdout": out.stdout, "stderr": out.stderr}, secretsWith(tokens[0]))
 	})
 
