@@ -289,11 +289,11 @@ var authVariants = []authVariant{
 	// them. Each carries the configured key almost whole, so each is a
 	// secret for every output.
 	{slug: "key-appended", title: "the valid key with a character appended", sends: "the configured key with one character appended",
-		situation: "unknown-key", secretCredential: always, key: func(cfg config.Config) string { return AlteredKey(cfg.Auth.APIKey, KeyAppended) }},
+		situation: "unknown-key", secretCredential: always, key: func(cfg config.Config) string { return alteredKey(cfg.Auth.APIKey, keyAppended) }},
 	{slug: "key-truncated", title: "the valid key with its last character cut", sends: "the configured key without its last character",
-		situation: "unknown-key", secretCredential: always, key: func(cfg config.Config) string { return AlteredKey(cfg.Auth.APIKey, KeyTruncated) }},
+		situation: "unknown-key", secretCredential: always, key: func(cfg config.Config) string { return alteredKey(cfg.Auth.APIKey, keyTruncated) }},
 	{slug: "key-char-changed", title: "the valid key with its last character changed", sends: "the configured key with its last character replaced",
-		situation: "unknown-key", secretCredential: always, key: func(cfg config.Config) string { return AlteredKey(cfg.Auth.APIKey, KeyCharChanged) }},
+		situation: "unknown-key", secretCredential: always, key: func(cfg config.Config) string { return alteredKey(cfg.Auth.APIKey, keyCharChanged) }},
 	{slug: "key-twice", title: "the valid key twice in one Authorization header", sends: "Authorization: Bearer <valid key> <valid key>",
 		situation: "malformed-credential", secretCredential: always,
 		authorization: rawAuth(func(cfg config.Config) (string, string) {

@@ -8,59 +8,38 @@ import (
 	"github.com/errconform/errconform/probe"
 )
 
-// KeyAlteration is one way of altering the valid key by a character.
-type KeyAlteration int
-
-// The alterations of the credential-variant cases.
-const (
-	// KeyAppended adds a character after the key.
-	KeyAppended KeyAlteration = iota
-	// KeyTruncated cuts the key's last character.
-	KeyTruncated
-	// KeyCharChanged replaces the key's last character by another of its
-	// class (a digit by a digit, a letter by a letter), so that a format
-	// check still passes it.
-	KeyCharChanged
-)
-
-// AlteredKey is key altered by one character: a key nobody holds that a
-// gateway comparing only a prefix of the token, or trimming it, serves.
-// An empty key (a target without authentication) gives the unknown key.
-func AlteredKey(key string, how KeyAlteration) string {
+// alteredKey is key altered by one character (alter): a key nobody holds
+// that a gateway comparing only a prefix of the token, or trimming it,
+// serves. A key too short to alter (a target without authentication)
+// gives the unknown key.
+func alteredKey(key string, alter func(string) string) string {
 	if len(key) < 2 {
 		return unknownKey
 	}
-	last := key[len(key)-1]
-	switch how {
-	case KeyAppended:
-		return key + "x"
-	case KeyTruncated:
-		return key[:len(key)-1]
-	default:
-		return key[:len(key)-1] + string(changedChar(last))
-	}
+	return alter(key)
 }
 
-// changedChar is another character of c's class.
-func changedChar(c byte) byte {
+// The alterations of the credential-variant cases. keyCharChanged replaces
+// the last character by another of its class (a digit by a digit, a letter
+// by a letter), so that a format check still passes it.
+func keyAppended(key string) string  { return key + "x" }
+func keyTruncated(key string) string { return key[:len(key)-1] }
+func keyCharChanged(key string) string {
+	c := key[len(key)-1]
 	switch {
 	case c >= '0' && c <= '8', c >= 'a' && c <= 'y', c >= 'A' && c <= 'Y':
-		return c + 1
+		c++
 	case c == '9':
-		return '0'
+		c = '0'
 	case c == 'z':
-		return 'a'
+		c = 'a'
 	case c == 'Z':
-		return 'A'
-	case c == 'x':
-		return 'y'
+		c = 'A'
 	default:
-		return 'x'
+		c = 'x'
 	}
+	return key[:len(key)-1] + string(c)
 }
-
-// ProbeModel names a model that no target serves.
-const ProbeModel = probeModel
 
 // gateCases are the case classes real gateways get wrong that the first
 // catalogue did not send: an unknown model on a route that takes one,

@@ -156,3 +156,27 @@ func TestWithMembers(t *testing.T) {
 		})
 	}
 }
+
+// Each credential variant is one character away from the key and never the
+// key itself; a key too short to alter gives the unknown key.
+func TestAlteredKeys(t *testing.T) {
+	tests := []struct {
+		key, appended, truncated, changed string
+	}{
+		{"sk-ref-0123456789abcdef", "sk-ref-0123456789abcdefx", "sk-ref-0123456789abcde", "sk-ref-0123456789abcdeg"},
+		{"sk-proj-AbZ", "sk-proj-AbZx", "sk-proj-Ab", "sk-proj-AbA"},
+		{"key-9", "key-9x", "key-", "key-0"},
+		{"key_z", "key_zx", "key_", "key_a"},
+		{"tok.-", "tok.-x", "tok.", "tok.x"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.key, func(t *testing.T) {
+			assert.Equal(t, tt.appended, alteredKey(tt.key, keyAppended))
+			assert.Equal(t, tt.truncated, alteredKey(tt.key, keyTruncated))
+			assert.Equal(t, tt.changed, alteredKey(tt.key, keyCharChanged))
+		})
+	}
+	for _, short := range []string{"", "k"} {
+		assert.Equal(t, unknownKey, alteredKey(short, keyCharChanged))
+	}
+}
