@@ -201,6 +201,7 @@ type scenario struct {
 	rss                           int64
 }
 
+// measureAll runs every benchmark scenario and prints their ratios.
 func measureAll(bin string, runs, fleetSize, fleetRuns, fleetSingles int) error {
 	dir, err := os.MkdirTemp("", "errconform-bench")
 	if err != nil {
@@ -266,6 +267,26 @@ func measureAll(bin string, runs, fleetSize, fleetRuns, fleetSingles int) error 
 		}
 		fleet = &f
 	}
+	return benchReport{runs: runs, embedded: embedded, embeddedRSS: embeddedRSS, list: list,
+		results: results, explored: explored, fleet: fleet}.print()
+}
+
+// benchReport is what measureAll measured, to print.
+type benchReport struct {
+	runs           int
+	embedded, list time.Duration
+	embeddedRSS    int64
+	results        []scenario
+	explored       []exploration
+	fleet          *fleetResult
+}
+
+// print prints the ratios, the times, explore's memory and the fleet's;
+// it fails when the merged shards' verdicts differ from the unsharded
+// run's.
+func (b benchReport) print() error {
+	runs, embedded, embeddedRSS, list := b.runs, b.embedded, b.embeddedRSS, b.list
+	results, explored, fleet := b.results, b.explored, b.fleet
 	host, _ := os.Hostname()
 	fmt.Printf("errconform bench (%d runs each, medians; whole processes, build excluded; %s, %d cores)\n\n", runs, host, numCPU())
 	fmt.Println("ratios:")

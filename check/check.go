@@ -600,6 +600,12 @@ func checkResponse(in *input) []Finding {
 	return nil
 }
 
+// checkStatus finds a status other than the expected one and says what
+// the observed status means for this case.
+//
+// Complexity: a flat decision list, one case per way a status can be
+// wrong, in priority order (the first that holds words the finding);
+// split apart, the order would be spread over several functions.
 func checkStatus(in *input) []Finding {
 	if in.resp == nil || in.resp.Status == in.expect.Status || in.midStream {
 		return nil

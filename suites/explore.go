@@ -387,6 +387,11 @@ func (e *explorer) nodeVariants(sh shape, p []string, display string, base map[s
 }
 
 // valueVariants: the constraints on a value of the right type.
+//
+// Complexity: one flat section per JSON Schema keyword family (enum,
+// numeric range, integrality, string length, array length, object members,
+// unions), each guarded by the shape having it; the sections share the
+// add closure and nothing else.
 func (e *explorer) valueVariants(sh shape, p []string, display string, base map[string]any, required bool) {
 	add := func(constraint, what string, value any) {
 		e.add(variant{path: p, display: display, constraint: constraint, value: value, base: base, what: what, requiredMember: required})
@@ -451,6 +456,9 @@ func (e *explorer) valueVariants(sh shape, p []string, display string, base map[
 // walkInside walks the members of an object, the first item of an array
 // and each branch of a union, each in a base holding a valid value there;
 // a top-level array's second item is given the wrong type too.
+//
+// Complexity: three walks (union branches, object members, array items)
+// each with the guards that keep a base valid outside the walked value.
 func (e *explorer) walkInside(sh shape, p []string, display string, base map[string]any, required bool, depth int, onStack map[*openapi3.Schema]bool) {
 	current, _ := getAt(base, p)
 	if len(sh.branches) > 1 {
@@ -543,6 +551,9 @@ func (e *explorer) walkInside(sh shape, p []string, display string, base map[str
 // name something the body would have to declare (a custom tool, a list of
 // allowed tools): only response_format's forms and a tool_choice naming
 // the companion function are sent.
+//
+// Complexity: like valueVariants, one guarded section per keyword family
+// whose boundary value is a valid control.
 func (e *explorer) controls(s *openapi3.Schema, field string, base map[string]any) {
 	if field == "messages" || field == "model" {
 		return
