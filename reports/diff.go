@@ -31,7 +31,7 @@ type Change struct {
 type Diff struct {
 	Regressions     []Change `json:"regressions"`      // passed (or warned) before, failed or errored now
 	Fixes           []Change `json:"fixes"`            // failed before, passing now
-	ChangedFindings []Change `json:"changed_findings"` // failing in both, for other reasons
+	ChangedFindings []Change `json:"changed_findings"` // failing in both, for other reasons (check.ObservationKey: volatile values do not count)
 	OtherChanges    []Change `json:"other_changes"`    // e.g. skipped <-> passed
 	Added           []string `json:"added"`
 	Removed         []string `json:"removed"`
@@ -247,7 +247,7 @@ func Compare(old, new JSONReport) Diff {
 		case failing(o.Verdict) && passing(n.Verdict):
 			d.Fixes = append(d.Fixes, Change{ID: n.ID, Old: o.Verdict, New: n.Verdict, Detail: firstFinding(o)})
 		case failing(o.Verdict) && failing(n.Verdict):
-			if a, b := findingKeys(o), findingKeys(n); a != b {
+			if a, b := check.ObservationKey(o.Findings), check.ObservationKey(n.Findings); a != b {
 				d.ChangedFindings = append(d.ChangedFindings, Change{ID: n.ID, Old: o.Verdict, New: n.Verdict,
 					Detail: fmt.Sprintf("was: %s; now: %s", firstFinding(o), firstFinding(n))})
 			}
@@ -298,15 +298,6 @@ func changeDetail(c CaseReport) string {
 		return NotInContractText(c.NotInContract)
 	}
 	return c.Reason
-}
-
-func findingKeys(c CaseReport) string {
-	keys := make([]string, len(c.Findings))
-	for i, f := range c.Findings {
-		keys[i] = f.Rule + "|" + f.Expected + "|" + f.Actual
-	}
-	sort.Strings(keys)
-	return strings.Join(keys, "\n")
 }
 
 func firstFinding(c CaseReport) string { return check.Headline(c.Findings, c.Reason) }

@@ -75,3 +75,27 @@ func TestDiffTextEscapesControls(t *testing.T) {
 	assert.Contains(t, out.String(), `\x1b]0;pwned\x07\r\n  PASS  fake\u202e`)
 	assert.Contains(t, out.String(), `old\x1b.json`)
 }
+
+func TestDiffIgnoresVolatileValues(t *testing.T) {
+	failedWith := func(actual string) reports.JSONReport {
+		run := junitRun(t, 1)
+		run.Results[0].Verdict = check.Failed
+		run.Results[0].Findings = []check.Finding{{Rule: "status", Severity: check.Must, Expected: "400", Actual: actual, Message: "accepted: " + actual}}
+		return reports.BuildJSON(run)
+	}
+	tests := []struct {
+		name          string
+		old, new      string
+		changedReport bool
+	}{
+		{"only the completion id and created differ", `200 {"id":"chatcmpl-9a8B7c6D5e4F","created":1733600000}`, `200 {"id":"chatcmpl-Q1w2E3r4T5y6","created":1733600042}`, false},
+		{"only the request id differs", `200 (x-request-id 3f2b6c1e-8d4a-4b7e-9c1d-2a3b4c5d6e7f)`, `200 (x-request-id 00000000-1111-4222-8333-444444444444)`, false},
+		{"the observed status differs", `200 {"id":"chatcmpl-9a8B7c6D5e4F"}`, `500 {"id":"chatcmpl-9a8B7c6D5e4F"}`, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := reports.Compare(failedWith(tt.old), failedWith(tt.new))
+			assert.Equal(t, tt.changedReport, len(d.ChangedFindings) == 1, "changed findings: %v", d.ChangedFindings)
+		})
+	}
+}

@@ -1,0 +1,76 @@
+package check
+
+import (
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// Volatile values are the parts of an observation that differ from one
+// request to the next without saying anything about conformance: ids the
+// target mints (chatcmpl-…, resp_…, request ids, UUIDs), timestamps
+// (created, Date, RFC 3339), durations and rate-limit counters. Two
+// findings that differ only there are the same observation: diff and the
+// baseline classification compare findings through ObservationKey.
+
+// volatilePatterns replace volatile values by a placeholder naming their
+// kind, in order: the more specific patterns first, so a UUID inside a
+// request id header is one <uuid>, not <id>.
+var volatilePatterns = []struct {
+	re          *regexp.Regexp
+	replacement string
+	// minted, when set, keeps a match that is not a minted id: an id is
+	// at least 6 characters long after its prefix and carries a digit or
+	// a capital letter; a code name such as request_too_large does not.
+	minted bool
+}{
+	// Rate-limit counters and waits, in header or JSON form: the number
+	// changes with every request.
+	{regexp.MustCompile(`(?i)((?:x-)?ratelimit-[a-z-]+"?\s*[:=]\s*"?)[0-9][0-9.]*(?:m?s)?`), "${1}<n>", false},
+	{regexp.MustCompile(`(?i)(retry-after(?:-ms)?"?\s*[:=]\s*"?)[0-9][0-9.]*`), "${1}<n>", false},
+	// Timestamps: RFC 3339, HTTP dates, and Unix seconds or milliseconds
+	// in the members that carry them.
+	{regexp.MustCompile(`\b[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:Z|[+-][0-9]{2}:?[0-9]{2})?`), "<time>", false},
+	{regexp.MustCompile(`\b(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), [0-9]{2} [A-Z][a-z]{2} [0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2} GMT`), "<time>", false},
+	{regexp.MustCompile(`("(?:created|created_at|completed_at|expires_at|timestamp|failed_at|started_at)"\s*:\s*)[0-9]{9,13}`), "${1}<time>", false},
+	// Ids: UUIDs, the prefixed ids OpenAI-compatible APIs mint, and long
+	// hexadecimal or mixed alphanumeric tokens.
+	{regexp.MustCompile(`\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b`), "<uuid>", false},
+	{regexp.MustCompile(`\b(chatcmpl|cmpl|resp|msg|req|request|file|batch|run|thread|asst|call|ftjob|modr|embd|img|gen|trace)([-_])[A-Za-z0-9_-]{6,}`), "${1}${2}<id>", true},
+	{regexp.MustCompile(`\b[0-9a-fA-F]{16,}\b`), "<hex>", false},
+	// Durations: a number with a time unit attached.
+	{regexp.MustCompile(`\b[0-9]+(?:\.[0-9]+)?(?:ns|µs|us|ms|s)\b`), "<duration>", false},
+}
+
+// NormalizeVolatile replaces the volatile values in s by placeholders
+// (<id>, <uuid>, <hex>, <time>, <duration>, <n>), so that two observations
+// of the same behaviour compare equal.
+func NormalizeVolatile(s string) string {
+	for _, p := range volatilePatterns {
+		if !p.minted {
+			s = p.re.ReplaceAllString(s, p.replacement)
+			continue
+		}
+		s = p.re.ReplaceAllStringFunc(s, func(match string) string {
+			sub := p.re.FindStringSubmatch(match)
+			tail := match[len(sub[1])+len(sub[2]):]
+			if len(tail) < 6 || !strings.ContainsAny(tail, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ") {
+				return match
+			}
+			return sub[1] + sub[2] + "<id>"
+		})
+	}
+	return s
+}
+
+// ObservationKey is the comparable form of findings: each finding's rule,
+// expected and observed value with volatile values normalised, sorted, one
+// per line. Two cases whose findings have the same key failed the same way.
+func ObservationKey(findings []Finding) string {
+	keys := make([]string, len(findings))
+	for i, f := range findings {
+		keys[i] = f.Rule + "|" + NormalizeVolatile(f.Expected) + "|" + NormalizeVolatile(f.Actual)
+	}
+	sort.Strings(keys)
+	return strings.Join(keys, "\n")
+}
