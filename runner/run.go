@@ -90,8 +90,8 @@ func (o *runOptions) register(fs *pflag.FlagSet) {
 	fs.StringVar(&o.ctrf, "ctrf", "", "write a CTRF JSON report to `PATH` (- for standard output)")
 	fs.StringVar(&o.metrics, "metrics", "", "write the run's Prometheus metrics to `FILE` (text format, for node_exporter's textfile collector: a name ending in .prom)")
 	fs.StringVar(&o.pushgateway, "pushgateway", "", "push the run's Prometheus metrics to the Pushgateway at `URL`, grouped by target and contract")
-	fs.BoolVar(&o.quiet, "quiet", false, "print only the summary")
-	fs.BoolVar(&o.verbose, "verbose", false, "print each exchange (redacted)")
+	fs.BoolVarP(&o.quiet, "quiet", "q", false, "print only the config file used and the summary")
+	fs.BoolVarP(&o.verbose, "verbose", "v", false, "print each exchange (redacted)")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "print every request that would be sent (redacted) and send none")
 	fs.DurationVar(&o.deadline, "deadline", 30*time.Minute, fmt.Sprintf("deadline for the whole run, report writing included (at least %s); when it passes, unfinished cases are errored, the reports are written from what is known within %s, and the run exits 1", MinDeadline, CutShortGrace))
 	fs.DurationVar(&o.timeout, "timeout", 0, "per-request timeout, positive (overrides target.timeout; default 40s)")
@@ -207,6 +207,8 @@ func (a App) run(fs *pflag.FlagSet, op *runOptions) (int, error) {
 		if counts := s.selected.exploreCounts(); counts.total > 0 && s.selected.plan != nil {
 			fmt.Fprintf(a.Stdout, "explore: %d variants over %d fields of %s\n", counts.total, len(counts.fields), s.selected.plan.Origin())
 		}
+	} else {
+		printQuietFirstLine(a.Stdout, o, embedded)
 	}
 	printLongWaivers(a.Stderr, "", s.waivers, cfg.WaiversMaxDaysOrDefault(), time.Now())
 	started := time.Now()
@@ -245,14 +247,14 @@ func (a App) run(fs *pflag.FlagSet, op *runOptions) (int, error) {
 	}
 	defer func() { printLastLine(a.Stdout, summary, o.rerunFailed != "", code) }()
 	if reportErr != nil {
-		code = ExitFailed
+		code, reportErr = signalExit(ctx, ExitFailed, reportErr)
 		return code, reportErr
 	}
 	if o.metrics != "" || o.pushgateway != "" {
 		// Metrics read verdicts and findings, not evidence.
 		run.FailureEvidenceOnly = true
 		if err := a.exportMetrics(ctx, o, []metricsRun{{name: "", report: reports.BuildJSON(run)}}); err != nil {
-			code = ExitFailed
+			code, err = signalExit(ctx, ExitFailed, err)
 			return code, err
 		}
 	}
@@ -265,6 +267,7 @@ func (a App) run(fs *pflag.FlagSet, op *runOptions) (int, error) {
 		fmt.Fprintln(a.Stderr, "errconform: the Ginkgo suite did not pass although no case failed (interrupted?): exiting 1")
 		code = ExitFailed
 	}
+	code, _ = signalExit(ctx, code, nil)
 	return code, nil
 }
 
@@ -351,7 +354,7 @@ func runContext(deadline time.Time, d time.Duration) (ctx context.Context, again
 			select {
 			case sig := <-signals:
 				if n == 1 {
-					cancel(fmt.Errorf("the run was interrupted (%s)", signalName(sig)))
+					cancel(interruptedBy{sig})
 					continue
 				}
 				close(second)
@@ -367,6 +370,33 @@ func runContext(deadline time.Time, d time.Duration) (ctx context.Context, again
 		cancelDeadline()
 		cancel(nil)
 	}
+}
+
+// interruptedBy is the cause of a run stopped by a signal.
+type interruptedBy struct{ sig os.Signal }
+
+func (i interruptedBy) Error() string {
+	return fmt.Sprintf("the run was interrupted (%s)", signalName(i.sig))
+}
+
+// signalExit is a run's outcome once its reports are written: when a
+// signal stopped it, 128 plus the signal's number (130 for SIGINT, 143
+// for SIGTERM), as shells and CI runners expect of an interrupted
+// command, whatever the cases' verdicts; else code and err as they are.
+func signalExit(ctx context.Context, code int, err error) (int, error) {
+	var in interruptedBy
+	if !errors.As(context.Cause(ctx), &in) {
+		return code, err
+	}
+	sig, ok := in.sig.(syscall.Signal)
+	if !ok {
+		return code, err
+	}
+	code = 128 + int(sig)
+	if err != nil {
+		err = exitError{code: code, err: err}
+	}
+	return code, err
 }
 
 func signalName(sig os.Signal) string {
@@ -454,6 +484,12 @@ func (s *session) collect(ctx context.Context) (ordered []suites.Result, notComp
 	s.mu.Unlock()
 	held(s.selected.tail)
 	return ordered, notCompleted, ginkgoReport
+}
+
+// printQuietFirstLine is a --quiet run's one line before its summary:
+// which config file it used.
+func printQuietFirstLine(w io.Writer, o runOptions, embedded bool) {
+	fmt.Fprintf(w, "errconform: %s\n", configText(o.configFile, embedded))
 }
 
 // configText names the config file a run used, for its first line.
