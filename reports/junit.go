@@ -131,6 +131,9 @@ func enrichJUnit(doc *reporters.JUnitTestSuites, run Run) {
 	for _, p := range gateProperties(summary, run.contractInfo(), run.Settings.Partial, run.WaivedFailures()) {
 		setProperty(&suite.Properties, p.Name, p.Value)
 	}
+	for _, k := range sortedTagKeys(run.Settings.Tags) {
+		setProperty(&suite.Properties, "errconform.tag."+k, run.Redactor.String(run.Settings.Tags[k]))
+	}
 	setProblems(&suite.Properties, run.NotTestable.redacted(run.Redactor), run.TargetBroke.redacted(run.Redactor))
 	doc.Tests, doc.Failures, doc.Errors, doc.Disabled = suite.Tests, suite.Failures, suite.Errors, suite.Skipped
 	doc.Time = suite.Time

@@ -54,8 +54,11 @@ type runOptions struct {
 	// targetFilter chooses among a config's targets (globs); shard is
 	// "i/n"; metrics and pushgateway say where the run's metrics go.
 	targetFilter, shard, metrics, pushgateway string
-	cases                                     []string
-	strict, quiet, verbose, dryRun, insecure  bool
+	// name names a single target (--name); tags are --tag's k=v pairs.
+	name                                     string
+	tags                                     map[string]string
+	cases                                    []string
+	strict, quiet, verbose, dryRun, insecure bool
 	// explore adds the explore variants to the catalogue's cases (run
 	// --explore); exploreOnly runs them instead (errconform explore),
 	// with the positive controls.
@@ -90,6 +93,8 @@ func (o *runOptions) register(fs *pflag.FlagSet) {
 	fs.StringVar(&o.ctrf, "ctrf", "", "write a CTRF JSON report to `PATH` (- for standard output)")
 	fs.StringVar(&o.metrics, "metrics", "", "write the run's Prometheus metrics to `FILE` (text format, for node_exporter's textfile collector: a name ending in .prom)")
 	fs.StringVar(&o.pushgateway, "pushgateway", "", "push the run's Prometheus metrics to the Pushgateway at `URL`, grouped by target and contract")
+	fs.StringVar(&o.name, "name", "", "`NAME` the target in every report and metric: the metrics' target label, the Pushgateway's grouping key, the JUnit suite (label-safe: letters, digits, '.', '_', '-'; overrides target.name; default: the base URL's host[:port], \"reference\" for the embedded reference; a targets: list names its own)")
+	fs.StringToStringVar(&o.tags, "tag", nil, "tag the run with `KEY=VALUE` in every report and metric (a label of every series and of the Pushgateway's grouping key; repeatable or comma-separated; wins over tags: in the config, key by key)")
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "print only the config file used and the summary")
 	fs.BoolVarP(&o.verbose, "verbose", "v", false, "print each exchange (redacted)")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "print every request that would be sent (redacted) and send none")
@@ -113,6 +118,8 @@ type session struct {
 	target   suites.Target
 	waivers  map[string]config.Waiver
 	selected caseList
+	// progress numbers the case lines (nil: unnumbered).
+	progress *progress
 
 	// ctx bounds the whole run: its deadline is --deadline, and an
 	// interrupt cancels it (with the cause). Every request derives from it.
@@ -164,7 +171,7 @@ func (a App) run(fs *pflag.FlagSet, op *runOptions) (int, error) {
 		a.Stdout = a.Stderr
 	}
 	s := &session{app: a, opts: o, cfg: cfg, selected: res.selected, waivers: res.waivers, results: map[string]suites.Result{}, prefetch: map[string]suites.Result{},
-		explored: newVariantResults(res.selected.variants.total, keepsEveryResult(o))}
+		explored: newVariantResults(res.selected.variants.total, keepsEveryResult(o)), progress: newProgress(res.selected.Len(), res.selected.variants.total)}
 	if err := checkOutputPaths(o); err != nil {
 		return ExitUsage, err
 	}
@@ -229,7 +236,7 @@ func (a App) run(fs *pflag.FlagSet, op *runOptions) (int, error) {
 	explored := s.explored
 	run := reports.Run{ToolVersion: version, ContractName: contract.Name, ContractVersion: contract.Version, ContractDigest: contract.Digest(),
 		BaseURL: cfg.Target.BaseURL, Embedded: embedded, Started: started, Duration: elapsed, Results: ordered, Redactor: redactor,
-		SecretEnv: cfg.SecretEnv(), FailureEvidenceOnly: !writesReportFile(o), Settings: reportSettings("", o, cfg, s.waivers),
+		SecretEnv: cfg.SecretEnv(), FailureEvidenceOnly: !writesReportFile(o), Settings: reportSettings(res.name, o, cfg, s.waivers),
 		NotTestable: s.notTestable, TargetBroke: broke}
 	reportErr := writeReports(o, ginkgoReport, run, contract, reportOut)
 	summary := reports.Summarize(run.Results).Plus(explored.dropped)
@@ -253,7 +260,7 @@ func (a App) run(fs *pflag.FlagSet, op *runOptions) (int, error) {
 	if o.metrics != "" || o.pushgateway != "" {
 		// Metrics read verdicts and findings, not evidence.
 		run.FailureEvidenceOnly = true
-		if err := a.exportMetrics(ctx, o, []metricsRun{{name: "", report: reports.BuildJSON(run)}}); err != nil {
+		if err := a.exportMetrics(ctx, o, []metricsRun{{name: res.name, report: reports.BuildJSON(run)}}); err != nil {
 			code, err = signalExit(ctx, ExitFailed, err)
 			return code, err
 		}
@@ -446,7 +453,7 @@ func (s *session) collect(ctx context.Context) (ordered []suites.Result, notComp
 			notCompleted++
 		}
 		if !s.opts.quiet {
-			printCaseLine(s.app.Stdout, r)
+			s.progress.line(s.app.Stdout, r)
 		}
 		return r
 	}
@@ -791,7 +798,7 @@ func (s *session) finish(r suites.Result) suites.Result {
 		if s.closed {
 			return keptResult(s.opts, r) // the run's results are collected: the summary is out
 		}
-		printCaseLine(s.app.Stdout, r)
+		s.progress.line(s.app.Stdout, r)
 		if s.opts.verbose {
 			printExchanges(s.app.Stdout, r, s.target.Redactor)
 		}
@@ -890,10 +897,14 @@ var verdictWords = map[check.Verdict]string{
 	check.Passed: "PASS", check.Failed: "FAIL", check.Warned: "WARN", check.Skipped: "SKIP", check.Errored: "ERR ", check.Waived: "WAIV",
 }
 
-// printCaseLine prints a case's one line. Findings quote the target, so
-// the summary and reason pass through reports.Printable.
-func printCaseLine(w io.Writer, r suites.Result) {
-	line := fmt.Sprintf("  %s  %-56s %8.1fms", verdictWords[r.Verdict], r.Case.ID, float64(r.Duration.Microseconds())/1000)
+// printCaseLine prints a case's one line, after counter ([n/N]) when
+// there is one. Findings quote the target, so the summary and reason pass
+// through reports.Printable.
+func printCaseLine(w io.Writer, counter string, r suites.Result) {
+	if counter != "" {
+		counter += " "
+	}
+	line := fmt.Sprintf("  %s%s  %-56s %8.1fms", counter, verdictWords[r.Verdict], r.Case.ID, float64(r.Duration.Microseconds())/1000)
 	if r.Verdict != check.Passed || r.Reason != "" {
 		line += "  " + reports.Printable(r.Summary())
 		if r.Reason != "" && r.Reason != r.Summary() {
