@@ -2,9 +2,10 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"net/url"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 	"unicode"
 )
@@ -49,12 +50,7 @@ func ValidTag(key, value string) string {
 
 // ReservedTagKeys lists the keys no tag may have, sorted.
 func ReservedTagKeys() []string {
-	out := make([]string, 0, len(reservedTagKeys))
-	for k := range reservedTagKeys {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(reservedTagKeys))
 }
 
 // checkNameAndTags validates target.name and tags.
@@ -67,12 +63,7 @@ func checkNameAndTags(c Config) error {
 	if len(c.Tags) > MaxTags {
 		return &Error{Field: "tags", Msg: fmt.Sprintf("has %d tags; at most %d (each is a label on every metric series)", len(c.Tags), MaxTags)}
 	}
-	keys := make([]string, 0, len(c.Tags))
-	for k := range c.Tags {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(c.Tags)) {
 		if why := ValidTag(k, c.Tags[k]); why != "" {
 			return &Error{Field: "tags." + k, Msg: why}
 		}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -56,7 +58,7 @@ func RenderFleetJUnit(rep JSONReport) ([]byte, error) {
 		suite.Properties.Properties = append(suite.Properties.Properties,
 			gateProperties(t.Summary, t.Contract, partialOf(t.Settings), waivedCases(t.Name, t.Cases, t.Settings))...)
 		tags := tagsOf(t.Settings)
-		for _, k := range sortedTagKeys(tags) {
+		for _, k := range slices.Sorted(maps.Keys(tags)) {
 			setProperty(&suite.Properties, "errconform.tag."+k, tags[k]) // redacted when the report was built
 		}
 		setProblems(&suite.Properties, t.NotTestable, t.TargetBroke)

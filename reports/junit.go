@@ -3,8 +3,10 @@ package reports
 import (
 	"encoding/xml"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -131,7 +133,7 @@ func enrichJUnit(doc *reporters.JUnitTestSuites, run Run) {
 	for _, p := range gateProperties(summary, run.contractInfo(), run.Settings.Partial, run.WaivedFailures()) {
 		setProperty(&suite.Properties, p.Name, p.Value)
 	}
-	for _, k := range sortedTagKeys(run.Settings.Tags) {
+	for _, k := range slices.Sorted(maps.Keys(run.Settings.Tags)) {
 		setProperty(&suite.Properties, "errconform.tag."+k, run.Redactor.String(run.Settings.Tags[k]))
 	}
 	setProblems(&suite.Properties, run.NotTestable.redacted(run.Redactor), run.TargetBroke.redacted(run.Redactor))

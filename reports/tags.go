@@ -24,13 +24,3 @@ func tagsOf(s *Settings) map[string]string {
 	}
 	return s.Tags
 }
-
-// sortedTagKeys are the tags' keys in order.
-func sortedTagKeys(tags map[string]string) []string {
-	keys := make([]string, 0, len(tags))
-	for k := range tags {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}

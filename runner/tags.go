@@ -2,7 +2,7 @@ package runner
 
 import (
 	"maps"
-	"sort"
+	"slices"
 
 	"github.com/errconform/errconform/config"
 	"github.com/errconform/errconform/reports"
@@ -16,8 +16,7 @@ func checkNameAndTagFlags(o runOptions, set map[string]bool, source func(string)
 			return usagef("%s: %s", source("name"), why)
 		}
 	}
-	keys := sortedKeys(o.tags)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(o.tags)) {
 		if why := config.ValidTag(k, o.tags[k]); why != "" {
 			return usagef("%s %s: %s", source("tag"), reports.Printable(k+"="+o.tags[k]), why)
 		}
@@ -39,14 +38,4 @@ func overrideNameAndTags(cfg *config.Config, o runOptions, set map[string]bool) 
 		maps.Copy(tags, o.tags)
 		cfg.Tags = tags
 	}
-}
-
-// sortedKeys are a map's keys in order.
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
