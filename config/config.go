@@ -46,7 +46,11 @@ func (d Duration) Std() time.Duration { return time.Duration(d) }
 type Target struct {
 	// BaseURL is the API under test, ending in /v1; ReferenceTarget names
 	// the embedded reference.
-	BaseURL        string   `yaml:"base_url,omitempty" env:"true"`
+	BaseURL string `yaml:"base_url,omitempty" env:"true"`
+	// Name names a single target in every report and metric (label-safe,
+	// as a fleet target's name); empty: the base URL's host[:port], or
+	// "reference" for the embedded reference (see TargetName).
+	Name           string   `yaml:"name,omitempty" env:"true"`
 	Timeout        Duration `yaml:"timeout,omitempty"`
 	GatewayTimeout Duration `yaml:"gateway_timeout,omitempty"`
 	// Headers are sent on every request (a gateway's routing headers, a
@@ -161,6 +165,9 @@ type Config struct {
 	PublicEnv []string `yaml:"public_env,omitempty"`
 	// Env are the ${VAR} references the file made, in file order.
 	Env []EnvRef `yaml:"-"`
+	// Tags are the run's tags (k: v), copied into every report and
+	// metric: keys are Prometheus label names (ValidTag).
+	Tags map[string]string `yaml:"tags,omitempty" env:"true"`
 }
 
 // EnvRef is one ${VAR} a configuration file reads: the variable, the field
@@ -595,6 +602,9 @@ var envSections = map[string]reflect.Type{
 // be able to move a CI secret into a field that is printed as it is.
 func takesEnv(field string) bool {
 	section, rest, _ := strings.Cut(field, ".")
+	if section == "tags" {
+		return rest != "" // a tag's value (redacted unless public_env lists it)
+	}
 	t := envSections[section]
 	if t == nil {
 		return false
@@ -611,7 +621,7 @@ func takesEnv(field string) bool {
 }
 
 // envFieldsList names the fields that take ${VAR}, for error messages.
-const envFieldsList = "target.base_url, target.headers.*, auth.api_key, tls.ca_cert and the fixtures naming a model, a file, a key or a secret " +
+const envFieldsList = "target.base_url, target.name, target.headers.*, tags.*, auth.api_key, tls.ca_cert and the fixtures naming a model, a file, a key or a secret " +
 	"(and the same keys under targets:); set any other setting in the file, or with its flag or ERRCONFORM_* variable"
 
 // secretField reports whether a field (in Config's shape) holds a
@@ -775,6 +785,9 @@ func (c Config) validate() error {
 		}
 	}
 	if err := checkHeaders(c); err != nil {
+		return err
+	}
+	if err := checkNameAndTags(c); err != nil {
 		return err
 	}
 	switch c.Fixtures.RateLimitEndpoint {

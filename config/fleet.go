@@ -149,6 +149,9 @@ func fleetMembers(name string, root *yaml.Node, headerEnv map[string]string, ref
 	if t := member(top, "target"); t != nil && member(t, "base_url") != nil {
 		return nil, &Error{File: name, Field: "target.base_url", Msg: "cannot be set beside targets: each target names its own base_url (target: keeps the settings they share: timeout, gateway_timeout, headers)"}
 	}
+	if t := member(top, "target"); t != nil && member(t, "name") != nil {
+		return nil, &Error{File: name, Field: "target.name", Msg: "cannot be set beside targets: each entry of targets: has its own name"}
+	}
 	topSet := dottedKeys(top, "")
 	seen := map[string]int{}
 	var members []Member

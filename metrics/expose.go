@@ -28,9 +28,10 @@ func WriteTextfile(path string, g prometheus.Gatherer) error {
 }
 
 // Push pushes the runs to the Pushgateway at url under the job "errconform"
-// (Job), one push per run, grouped by its target and contract: the
-// grouping key {job="errconform", target=…, contract=…} carries those
-// labels, and each push carries only that run's series. A push replaces
+// (Job), one push per run, grouped by its target, contract and tags: the
+// grouping key {job="errconform", target=…, contract=…, <tag>=…} carries
+// those labels, and each push carries only that run's series: runs of two
+// targets (two --name) keep a group each. A push replaces
 // the group's previous metrics (HTTP PUT), so a case that left the
 // catalogue leaves the Pushgateway too. client, when not nil, sends the
 // requests. Every group is pushed even when one fails; the errors are
@@ -63,7 +64,11 @@ func Push(ctx context.Context, url string, runs []Run, client *http.Client) erro
 			errs = append(errs, err)
 			continue
 		}
-		p := push.New(url, Job).Grouping("target", target).Grouping("contract", contract).Gatherer(reg).Client(boundedClient(client))
+		p := push.New(url, Job).Grouping("target", target).Grouping("contract", contract)
+		for k, v := range run.Tags() {
+			p = p.Grouping(k, reports.Printable(v))
+		}
+		p = p.Gatherer(reg).Client(boundedClient(client))
 		if err := p.PushContext(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("metrics: push target %q, contract %q to %s: %w", target, contract, config.WithoutUserinfo(url), printableError{err}))
 		}

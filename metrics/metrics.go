@@ -8,7 +8,9 @@
 // # Metrics
 //
 // Every series carries the labels target and contract (the target's name,
-// "default" when it has none, and the contract's short name):
+// "default" when it has none, and the contract's short name), and one label
+// per run tag (--tag KEY=VALUE; "" on a run without that tag); a push
+// carries them in its grouping key instead:
 //
 //	errconform_case_verdict{target,contract,case,group,status,code,verdict}  1 per catalogue case
 //	errconform_cases{target,contract,verdict}                                cases per verdict, all six
@@ -161,7 +163,7 @@ func IsExplore(caseID string) bool {
 // are errors: the exposition would be ambiguous or unbounded.
 func Registry(runs []Run) (*prometheus.Registry, error) {
 	reg := prometheus.NewRegistry()
-	fam := newFamilies(true)
+	fam := newFamilies(true, tagKeys(runs))
 	seen := map[[2]string]int{}
 	for i, run := range runs {
 		key := [2]string{run.TargetName(), run.ContractName()}
@@ -183,7 +185,7 @@ func Registry(runs []Run) (*prometheus.Registry, error) {
 // contract labels: the Pushgateway's grouping key carries them.
 func groupRegistry(run Run) (*prometheus.Registry, error) {
 	reg := prometheus.NewRegistry()
-	fam := newFamilies(false)
+	fam := newFamilies(false, nil)
 	if err := fam.add(run); err != nil {
 		return nil, err
 	}
@@ -193,9 +195,35 @@ func groupRegistry(run Run) (*prometheus.Registry, error) {
 	return reg, nil
 }
 
+// Tags are the run's tags, from its report's settings (--tag, tags:).
+func (r Run) Tags() map[string]string {
+	if r.Report.Settings == nil {
+		return nil
+	}
+	return r.Report.Settings.Tags
+}
+
+// tagKeys are the tag keys of any of the runs, sorted: every series of a
+// registry carries a label for each.
+func tagKeys(runs []Run) []string {
+	seen := map[string]bool{}
+	var keys []string
+	for _, r := range runs {
+		for k := range r.Tags() {
+			if !seen[k] {
+				seen[k] = true
+				keys = append(keys, k)
+			}
+		}
+	}
+	sort.Strings(keys)
+	return keys
+}
+
 // families are the metric vectors of one registry.
 type families struct {
-	grouped      bool // the series carry target and contract labels
+	grouped      bool     // the series carry target and contract labels
+	tags         []string // and these tag labels
 	caseVerdict  *prometheus.GaugeVec
 	cases        *prometheus.GaugeVec
 	ruleFailures *prometheus.GaugeVec
@@ -206,15 +234,16 @@ type families struct {
 	info         *prometheus.GaugeVec
 }
 
-func newFamilies(grouped bool) *families {
+func newFamilies(grouped bool, tags []string) *families {
 	vec := func(name, help string, labels ...string) *prometheus.GaugeVec {
 		if grouped {
-			labels = append([]string{"target", "contract"}, labels...)
+			labels = append(append([]string{"target", "contract"}, tags...), labels...)
 		}
 		return prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: name, Help: help}, labels)
 	}
 	return &families{
 		grouped: grouped,
+		tags:    tags,
 		caseVerdict: vec(CaseVerdictName, "1 for each catalogue case (explore variants aside), labelled with its verdict in the last run, the expected status and the expected error code.",
 			"case", "group", "status", "code", "verdict"),
 		cases: vec(CasesName, "Cases per verdict in the last run (all six verdicts, explore variants included).", "verdict"),
@@ -243,7 +272,11 @@ func (f *families) add(run Run) error {
 	target, contract := run.TargetName(), run.ContractName()
 	labels := func(values ...string) []string {
 		if f.grouped {
-			values = append([]string{target, contract}, values...)
+			prefix := []string{target, contract}
+			for _, k := range f.tags {
+				prefix = append(prefix, run.Tags()[k])
+			}
+			values = append(prefix, values...)
 		}
 		// Names from files and targets (a request schema's field, a
 		// config's target): printable text only, in the textfile and on

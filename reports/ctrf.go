@@ -137,6 +137,12 @@ func buildCTRF(run Run, rep JSONReport) CTRF {
 	extra := ctrfGateExtra(rep.Summary, rep.WaivedFailures())
 	extra["not_in_contract"], extra["skipped_by_reason"] = rep.Summary.NotInContract, rep.Summary.SkippedByReason
 	extra["contract"] = rep.Contract
+	if name, _ := runLabels(rep.Settings); name != "" {
+		extra["target"] = name
+	}
+	if tags := tagsOf(rep.Settings); len(tags) > 0 {
+		extra["tags"] = tags
+	}
 	if partial := partialOf(rep.Settings); partial != "" {
 		extra["partial"] = partial
 	}

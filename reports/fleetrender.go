@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -55,6 +57,10 @@ func RenderFleetJUnit(rep JSONReport) ([]byte, error) {
 		}
 		suite.Properties.Properties = append(suite.Properties.Properties,
 			gateProperties(t.Summary, t.Contract, partialOf(t.Settings), waivedCases(t.Name, t.Cases, t.Settings))...)
+		tags := tagsOf(t.Settings)
+		for _, k := range slices.Sorted(maps.Keys(tags)) {
+			setProperty(&suite.Properties, "errconform.tag."+k, tags[k]) // redacted when the report was built
+		}
 		setProblems(&suite.Properties, t.NotTestable, t.TargetBroke)
 		for _, c := range t.Cases {
 			tc := reporters.JUnitTestCase{Name: c.ID, Classname: c.Group, Status: string(c.Verdict)}

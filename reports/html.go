@@ -83,6 +83,8 @@ type htmlView struct {
 	Tool      Tool
 	Contract  string
 	Target    TargetInfo
+	Name      string   // the target's name (--name)
+	Tags      []string // the run's tags, "k=v"
 	StartedAt string
 	Duration  string
 	Overall   string // "passed" or "failed": whether a case failed or errored, or nothing was judged
@@ -241,6 +243,7 @@ func buildHTMLView(rep JSONReport, contract *spec.Contract) htmlView {
 	for _, line := range problemLines(rep.NotTestable, rep.TargetBroke) {
 		v.Problems = append(v.Problems, [2]string{line[0], htmlVisible(line[1])})
 	}
+	v.Name, v.Tags = runLabels(rep.Settings)
 	v.Digest, v.Judged, v.Partial, v.Waived = orUnknown(rep.Contract.Digest), rep.Summary.JudgedText(), partialOf(rep.Settings), rep.WaivedFailures()
 	for i, w := range v.Waived {
 		v.Waived[i] = WaivedFailure{Target: htmlVisible(w.Target), Case: htmlVisible(w.Case), Expires: htmlVisible(w.Expires),
@@ -745,6 +748,12 @@ const htmlBody = `<!DOCTYPE html>
 {{- end}}
 {{- if .NothingJudged}}
 <dt>Not green</dt><dd id="nothing-judged">{{.NothingJudged}}</dd>
+{{- end}}
+{{- if .Name}}
+<dt>Name</dt><dd class="mono" id="target-name">{{.Name}}</dd>
+{{- end}}
+{{- if .Tags}}
+<dt>Tags</dt><dd class="mono" id="tags">{{range $i, $t := .Tags}}{{if $i}}, {{end}}{{$t}}{{end}}</dd>
 {{- end}}
 <dt>Target</dt><dd class="mono" id="target-url">{{.Target.BaseURL}}{{if .Target.Embedded}} <span class="none">(embedded reference)</span>{{end}}</dd>
 <dt>Started</dt><dd>{{if .StartedAt}}{{.StartedAt}}{{else}}<span class="none">unknown</span>{{end}}</dd>

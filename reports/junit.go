@@ -3,8 +3,10 @@ package reports
 import (
 	"encoding/xml"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -130,6 +132,9 @@ func enrichJUnit(doc *reporters.JUnitTestSuites, run Run) {
 	setProperty(&suite.Properties, "errconform.not_in_contract", strconv.Itoa(summary.NotInContract))
 	for _, p := range gateProperties(summary, run.contractInfo(), run.Settings.Partial, run.WaivedFailures()) {
 		setProperty(&suite.Properties, p.Name, p.Value)
+	}
+	for _, k := range slices.Sorted(maps.Keys(run.Settings.Tags)) {
+		setProperty(&suite.Properties, "errconform.tag."+k, run.Redactor.String(run.Settings.Tags[k]))
 	}
 	setProblems(&suite.Properties, run.NotTestable.redacted(run.Redactor), run.TargetBroke.redacted(run.Redactor))
 	doc.Tests, doc.Failures, doc.Errors, doc.Disabled = suite.Tests, suite.Failures, suite.Errors, suite.Skipped

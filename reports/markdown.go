@@ -36,8 +36,16 @@ func RenderMarkdown(w io.Writer, rep JSONReport, contract *spec.Contract) error 
 	for _, line := range problemLines(rep.NotTestable, rep.TargetBroke) {
 		fmt.Fprintf(&b, "**%s** (%s)\n\n", line[0], mdBounded(line[1], 4*mdCellBound))
 	}
-	fmt.Fprintf(&b, "Target `%s` · contract %s · errconform %s · %d cases in %.1fs\n\n",
-		mdCode(rep.Target.BaseURL), mdCell(rep.Contract.String()), rep.Tool.Version, s.Total, float64(rep.DurationMS)/1000)
+	named := ""
+	if name, tags := runLabels(rep.Settings); name != "" || len(tags) > 0 {
+		named = "`" + mdCode(name) + "` "
+		for _, tag := range tags {
+			named += "· tag `" + mdCode(tag) + "` "
+		}
+		named += "· "
+	}
+	fmt.Fprintf(&b, "%sTarget `%s` · contract %s · errconform %s · %d cases in %.1fs\n\n",
+		named, mdCode(rep.Target.BaseURL), mdCell(rep.Contract.String()), rep.Tool.Version, s.Total, float64(rep.DurationMS)/1000)
 	mdGate(&b, s, []ContractInfo{rep.Contract}, partialOf(rep.Settings), rep.WaivedFailures())
 	fmt.Fprintf(&b, "| ✅ passed | ❌ failed | ⚠️ warned | 🕊️ waived | ⏭️ skipped | 💥 errored |\n|---:|---:|---:|---:|---:|---:|\n")
 	fmt.Fprintf(&b, "| %d | %d | %d | %d | %s | %d |\n\n", s.Passed, s.Failed, s.Warned, s.Waived, mdSkipped(s), s.Errored)

@@ -113,11 +113,13 @@ func (p *Problem) redacted(r *probe.Redactor) *Problem {
 type Settings struct {
 	// Name is the target's name, when it has one (a config's or a matrix
 	// job's); reports use it to keep a matrix's results apart.
-	Name        string   `json:"name,omitempty"`
-	Model       string   `json:"model,omitempty"`
-	Strict      bool     `json:"strict"`
-	Require     []string `json:"require"`
-	LabelFilter string   `json:"label_filter,omitempty"`
+	Name string `json:"name,omitempty"`
+	// Tags are the run's tags (--tag, tags:), redacted.
+	Tags        map[string]string `json:"tags,omitempty"`
+	Model       string            `json:"model,omitempty"`
+	Strict      bool              `json:"strict"`
+	Require     []string          `json:"require"`
+	LabelFilter string            `json:"label_filter,omitempty"`
 	// Selected lists the IDs of the cases the run selected.
 	Selected []string `json:"selected_cases"`
 	// Waivers are the waivers the run applied (its --waivers file), each
@@ -437,6 +439,14 @@ func settingsOf(run Run) *Settings {
 	s := run.Settings
 	s.Model = run.Redactor.String(s.Model)
 	s.LabelFilter = run.Redactor.String(s.LabelFilter)
+	s.Name = run.Redactor.String(s.Name)
+	if len(s.Tags) > 0 {
+		tags := make(map[string]string, len(s.Tags))
+		for k, v := range s.Tags {
+			tags[k] = run.Redactor.String(v)
+		}
+		s.Tags = tags
+	}
 	if s.Require == nil {
 		s.Require = []string{}
 	}

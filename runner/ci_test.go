@@ -2,6 +2,7 @@ package runner_test
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -40,6 +42,9 @@ func runScript(t *testing.T, script string, env []string) (int, string) {
 }
 
 type action struct {
+	Outputs map[string]struct {
+		Value string `yaml:"value"`
+	} `yaml:"outputs"`
 	Inputs map[string]struct {
 		Default string `yaml:"default"`
 	} `yaml:"inputs"`
@@ -116,9 +121,32 @@ func TestGitHubActionRunStepWorks(t *testing.T) {
 			md, err := os.ReadFile(summary)
 			require.NoError(t, err)
 			assert.Contains(t, string(md), "## errconform:")
-			outputs, err := os.ReadFile(output)
+			data, err := os.ReadFile(output)
 			require.NoError(t, err)
-			assert.Contains(t, string(outputs), "json-report=")
+			outputs := map[string]string{}
+			for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+				k, v, ok := strings.Cut(line, "=")
+				require.True(t, ok, line)
+				outputs[k] = v
+			}
+			rep := readJSONReport(t, filepath.Join(dir, "errconform-reports", "errconform.json"))
+			assert.Equal(t, map[string]string{
+				"json-report":     filepath.Join(dir, "errconform-reports", "errconform.json"),
+				"junit-report":    filepath.Join(dir, "errconform-reports", "junit.xml"),
+				"html-report":     filepath.Join(dir, "errconform-reports", "errconform.html"),
+				"markdown-report": filepath.Join(dir, "errconform-reports", "summary.md"),
+				"exit-code":       strconv.Itoa(tt.code),
+				"passed":          strconv.Itoa(rep.Summary.Passed),
+				"failed":          strconv.Itoa(rep.Summary.Failed),
+				"errored":         strconv.Itoa(rep.Summary.Errored),
+				"skipped":         strconv.Itoa(rep.Summary.Skipped),
+			}, outputs, "the action's outputs")
+			if tt.code == 1 {
+				assert.NotEqual(t, "0", outputs["failed"], "a broken target's failures are counted")
+			}
+			for name := range outputs {
+				assert.Equal(t, "${{ steps.run.outputs."+name+" }}", a.Outputs[name].Value, "action.yml declares the output %s", name)
+			}
 		})
 	}
 }
@@ -147,13 +175,22 @@ func TestGitLabTemplateScriptWorks(t *testing.T) {
 	release := serveRelease(t, job.Variables["ERRCONFORM_VERSION"], hostRelease(t, job.Variables["ERRCONFORM_VERSION"], binary))
 	good, _ := startReference(t, func(h http.Handler) http.Handler { return h })
 	broken, _ := startReference(t, mutantByName(t, "code-null").Wrap)
+	const filter = "status:401 && !slow"
 	for _, tt := range []struct {
 		name, config, extra string
+		env                 []string
 		code                int
+		// filter is the label filter the run's report must record.
+		filter string
 	}{
-		{"conforming", good, "--require all", 0},
-		{"broken", broken, "", 1},
-		{"bad extra args", good, "--no-such-flag", 2},
+		{"conforming", good, "--require all", nil, 0, ""},
+		{"broken", broken, "", nil, 1, ""},
+		{"bad extra args", good, "--no-such-flag", nil, 2, ""},
+		// It once ended "run takes no arguments, got \"&&\"": the quotes are
+		// the shell's, as on a command line.
+		{"a quoted label filter in the extra args", good, "--label-filter '" + filter + "' --require all", nil, 0, filter},
+		{"a double-quoted one", good, `--label-filter "` + filter + `"`, nil, 0, filter},
+		{"ERRCONFORM_LABEL_FILTER", good, "", []string{"ERRCONFORM_LABEL_FILTER=" + filter}, 0, filter},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			project := t.TempDir()
@@ -164,12 +201,34 @@ func TestGitLabTemplateScriptWorks(t *testing.T) {
 				}
 				env = append(env, k+"="+strings.ReplaceAll(v, "$CI_PROJECT_DIR", project))
 			}
+			env = append(env, tt.env...)
 			env = append(env, "PATH="+os.Getenv("PATH")) // the installed errconform, not the test's
 			script := strings.Join(lines, "\n") + "\ntest -s " + job.Artifacts.Reports.JUnit
-			code, out := runScript(t, script, env)
+			// The job's shell is the image's /bin/sh (alpine's busybox ash;
+			// here dash, as strict a POSIX sh), as GitLab runs it: errexit.
+			cmd := exec.Command("/bin/sh", "-e", "-c", script)
+			cmd.Dir = t.TempDir()
+			cmd.Env = append(os.Environ(), env...)
+			data, err := cmd.CombinedOutput()
+			out, code := string(data), 0
+			var exitErr *exec.ExitError
+			if errors.As(err, &exitErr) {
+				code = exitErr.ExitCode()
+			} else {
+				require.NoError(t, err)
+			}
 			assert.Equal(t, tt.code, code, out)
 			assert.Contains(t, out, "matches checksums.txt")
 			assert.FileExists(t, filepath.Join(project, ".errconform", "bin", "errconform"))
+			if tt.code == 2 {
+				return
+			}
+			rep := readJSONReport(t, filepath.Join(cmd.Dir, job.Variables["ERRCONFORM_REPORTS"], "errconform.json"))
+			if tt.filter != "" {
+				require.NotNil(t, rep.Settings)
+				assert.Equal(t, tt.filter, rep.Settings.LabelFilter)
+				assert.Less(t, rep.Summary.Total, len(catalogueIDs()), "the filter selected")
+			}
 		})
 	}
 }

@@ -35,16 +35,21 @@ comes only from ERRCONFORM_API_KEY or auth.api_key, never a flag.
 errconform prints no colour codes (NO_COLOR is always honoured).
 
 Exit codes:
-  0  every MUST rule held (warnings and waived failures may have been printed)
-     and some case beyond the positive controls was judged
-  1  a case failed, errconform could not complete a case (errored), the
-     target broke during the run, or no case beyond the positive controls
-     was judged (nothing was tested)
-  2  usage or configuration error (a waiver beyond its lifetime, a
-     --rerun-failed report with nothing to re-run); nothing was sent
-  3  the target is not testable: unreachable, or its positive controls
-     cannot pass (wrong path, scheme, TLS, key, model, routing headers);
-     no case was judged, every case is errored with the one cause`
+  0    every MUST rule held (warnings and waived failures may have been
+       printed) and some case beyond the positive controls was judged
+  1    a case failed, errconform could not complete a case (errored), the
+       target broke during the run, no case beyond the positive controls
+       was judged (nothing was tested), the run's --deadline passed, or a
+       report or the metrics could not be written or pushed
+  2    usage or configuration error (a waiver beyond its lifetime, a
+       --rerun-failed report with nothing to re-run), found before anything
+       is sent: no request was sent
+  3    the target is not testable: unreachable, or its positive controls
+       were sent and cannot pass (wrong path, scheme, TLS, key, model,
+       routing headers); no other case was sent or judged, every case is
+       errored with the one cause
+  130  interrupted by SIGINT (Ctrl-C), 143 by SIGTERM: the reports were
+       written with every case, the unfinished ones errored`
 
 const rootExample = `  errconform run --target reference
   errconform run --target https://staging.example.com/v1 --junit junit.xml --json errconform.json
@@ -216,7 +221,7 @@ func exactArgs(n int, what string) cobra.PositionalArgs {
 	}
 }
 
-func (a App) newRoot() *cobra.Command {
+func (a App) newRoot(args []string) *cobra.Command {
 	cobra.EnableCommandSorting = false // help lists the commands in the order added
 	var showVersion bool
 	root := &cobra.Command{
@@ -230,11 +235,7 @@ func (a App) newRoot() *cobra.Command {
 			if len(args) == 0 {
 				return nil
 			}
-			msg := fmt.Sprintf("unknown command %q (commands: %s)", args[0], strings.Join(commandNames(cmd), ", "))
-			if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
-				msg += fmt.Sprintf("; did you mean %s?", strings.Join(s, " or "))
-			}
-			return errors.New(msg)
+			return unknownCommand(cmd, args[0])
 		},
 		ValidArgsFunction: cobra.NoFileCompletions,
 		RunE: ran(func(cmd *cobra.Command, _ []string) (int, error) {
@@ -248,6 +249,7 @@ func (a App) newRoot() *cobra.Command {
 		}),
 	}
 	root.SuggestionsMinimumDistance = 2
+	root.SetFlagErrorFunc(flagError(args))
 	root.SetOut(a.Stdout)
 	root.SetErr(a.Stderr)
 	root.Flags().BoolVar(&showVersion, "version", false, "print the version, as errconform version does")
@@ -264,6 +266,60 @@ func (a App) newRoot() *cobra.Command {
 		}
 	}
 	return root
+}
+
+// unknownCommand is the error for a first argument that names no
+// command, suggesting the nearest ones (errconform rn: did you mean run?).
+func unknownCommand(root *cobra.Command, name string) error {
+	msg := fmt.Sprintf("unknown command %q (commands: %s)", name, strings.Join(commandNames(root), ", "))
+	if s := root.SuggestionsFor(name); len(s) > 0 {
+		msg += fmt.Sprintf("; did you mean %s?", strings.Join(s, " or "))
+	}
+	return errors.New(msg)
+}
+
+// flagError is every command's answer to a flag cobra could not parse
+// (args are the command line). On the root, whose only flag is
+// --version, a first argument that is no command is the mistake
+// (errconform rn --target …: an unknown command, not an unknown flag);
+// elsewhere an unknown flag gets the command's nearest flags as
+// suggestions.
+func flagError(args []string) func(*cobra.Command, error) error {
+	return func(cmd *cobra.Command, err error) error {
+		if !cmd.HasParent() && len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+			return unknownCommand(cmd, args[0])
+		}
+		var missing *pflag.NotExistError
+		if !errors.As(err, &missing) {
+			return err
+		}
+		if s := suggestFlags(cmd, missing.GetSpecifiedName()); len(s) > 0 {
+			return fmt.Errorf("%w; did you mean %s?", err, strings.Join(s, " or "))
+		}
+		return err
+	}
+}
+
+// suggestFlags lists the flags of cmd whose names are near name, by
+// cobra's own measure for commands (Levenshtein distance at most
+// SuggestionsMinimumDistance, or a prefix): a command is made per flag to
+// ask it.
+func suggestFlags(cmd *cobra.Command, name string) []string {
+	if len(name) < 2 {
+		return nil // a shorthand: -x is too short to be near anything
+	}
+	names := &cobra.Command{Use: "flags"}
+	names.SuggestionsMinimumDistance = 2
+	cmd.Flags().VisitAll(func(f *pflag.Flag) {
+		if !f.Hidden {
+			names.AddCommand(&cobra.Command{Use: f.Name, Run: func(*cobra.Command, []string) {}})
+		}
+	})
+	var out []string
+	for _, s := range names.SuggestionsFor(name) {
+		out = append(out, "--"+s)
+	}
+	return out
 }
 
 // commandNames lists the visible commands.

@@ -51,6 +51,14 @@ func TestCommandLineMistakesAreOneLineAndExit2(t *testing.T) {
 		{[]string{"run", "--frobnicate"}, "unknown flag: --frobnicate", "errconform run --help"},
 		{[]string{"run", "--target", "reference", "extra"}, `run takes no arguments, got "extra"`, "errconform run --help"},
 		{[]string{"rnu"}, `unknown command "rnu"`, "errconform --help"},
+		// A mistyped command followed by flags blames the command, not
+		// the first flag the root does not know.
+		{[]string{"rn", "--target", "reference"}, `unknown command "rn" (commands: run, `, "errconform --help"},
+		{[]string{"rn", "--target", "reference"}, "did you mean run?", "errconform --help"},
+		{[]string{"run", "--tagret", "reference"}, "unknown flag: --tagret; did you mean --target?", "errconform run --help"},
+		{[]string{"run", "--lable-filter", "x"}, "did you mean --label-filter?", "errconform run --help"},
+		{[]string{"monitor", "--intervall", "1m"}, "unknown flag: --intervall; did you mean --interval?", "errconform monitor --help"},
+		{[]string{"run", "-x"}, "unknown shorthand flag: 'x' in -x", "errconform run --help"},
 		{[]string{"diff", "only-one.json"}, "diff takes two JSON reports", "errconform diff --help"},
 		{[]string{"config", "chek", "x.yaml"}, `unknown command "chek" for config`, "errconform config --help"},
 		{[]string{"completion", "tcsh"}, `"tcsh"`, "errconform completion --help"},
@@ -142,6 +150,28 @@ func TestInterspersedFlags(t *testing.T) {
 	out = errconform(t, nil, "run", "--target", "reference", "--label-filter", "-quiet")
 	assert.Equal(t, 2, out.code, "a flag's value is never rewritten")
 	assert.Contains(t, out.stderr, `--label-filter "-quiet"`)
+}
+
+// -q and -v are --quiet and --verbose; --quiet prints one line before
+// the summary: the config file the run used.
+func TestQuietAndVerboseShortForms(t *testing.T) {
+	cfgPath, _ := startReference(t, func(h http.Handler) http.Handler { return h })
+	quiet := errconform(t, nil, "run", "--config", cfgPath, "-q", "--case", "auth/*/models-list")
+	require.Equal(t, 0, quiet.code, quiet.stdout+quiet.stderr)
+	first, _, _ := strings.Cut(quiet.stdout, "\n")
+	assert.Equal(t, "errconform: config "+cfgPath, first, "the first line names the config file")
+	assert.NotContains(t, quiet.stdout, "  PASS  ", "no case lines")
+	assert.Equal(t, 1, strings.Count(quiet.stdout, cfgPath), quiet.stdout)
+
+	reference := errconform(t, nil, "run", "--target", "reference", "--quiet", "--case", "auth/*/models-list")
+	require.Equal(t, 0, reference.code, reference.stdout+reference.stderr)
+	first, _, _ = strings.Cut(reference.stdout, "\n")
+	assert.Equal(t, "errconform: no config file: the embedded reference's own", first)
+
+	verbose := errconform(t, nil, "run", "--config", cfgPath, "-v", "--case", "auth/missing-header/models-list")
+	require.Equal(t, 0, verbose.code, verbose.stdout+verbose.stderr)
+	assert.Contains(t, verbose.stdout, "        > GET ", "-v prints each exchange")
+	assert.Contains(t, verbose.stdout, "        < 401 ")
 }
 
 // The completion scripts come from cobra; bash sources the script without

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -32,7 +33,7 @@ import (
 // Runs cut short: --deadline covers the whole run, report writing
 // included, and a run stopped by its deadline or by SIGINT/SIGTERM writes
 // every report with every selected case in it (the unfinished ones
-// errored), then exits 1.
+// errored), then exits 1 (the deadline), 130 (SIGINT) or 143 (SIGTERM).
 
 // cutShortSlack is what a cut-short run may take beyond its deadline (or
 // signal) and runner.CutShortGrace: process start and report writing on a
@@ -170,10 +171,11 @@ func TestCutShortRunsReportEverySelectedCase(t *testing.T) {
 		deadline time.Duration
 		signal   syscall.Signal
 		stderr   string
+		code     int // 128 + the signal, as shells report an interrupted command
 	}{
-		{"deadline", 3 * time.Second, 0, "--deadline (3s) passed"},
-		{"SIGTERM", 0, syscall.SIGTERM, "interrupted (SIGTERM)"},
-		{"SIGINT", 0, syscall.SIGINT, "interrupted (SIGINT)"},
+		{"deadline", 3 * time.Second, 0, "--deadline (3s) passed", 1},
+		{"SIGTERM", 0, syscall.SIGTERM, "interrupted (SIGTERM)", 143},
+		{"SIGINT", 0, syscall.SIGINT, "interrupted (SIGINT)", 130},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -212,7 +214,8 @@ func TestCutShortRunsReportEverySelectedCase(t *testing.T) {
 			var exitErr *exec.ExitError
 			require.True(t, errors.As(err, &exitErr), "exit status: %v\n%s%s", err, stdout.String(), stderr.String())
 			t.Logf("exit %d, %s after the stop\n%s", exitErr.ExitCode(), ended.Sub(stopped).Round(time.Millisecond), stderr.String())
-			assert.Equal(t, 1, exitErr.ExitCode(), stdout.String()+stderr.String())
+			assert.Equal(t, tt.code, exitErr.ExitCode(), stdout.String()+stderr.String())
+			assert.Contains(t, stdout.String(), fmt.Sprintf(": exit %d\n", tt.code), "the last line says the exit code")
 			assert.Less(t, ended.Sub(stopped), runner.CutShortGrace+cutShortSlack, "the reports are written within the grace")
 			assert.Contains(t, stderr.String(), tt.stderr)
 			assert.NotContains(t, stderr.String(), "panic")

@@ -287,7 +287,7 @@ func (t *fleetTarget) printAll(o runOptions, out io.Writer, printMu *sync.Mutex)
 // printFleetCaseLine is printCaseLine with the target's name.
 func printFleetCaseLine(w io.Writer, name string, r suites.Result) {
 	var b strings.Builder
-	printCaseLine(&b, r)
+	printCaseLine(&b, "", r)
 	line := strings.TrimPrefix(b.String(), "  ")
 	fmt.Fprintf(w, "  [%s] %s", name, line)
 }

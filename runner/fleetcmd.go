@@ -59,6 +59,8 @@ func (a App) runFleetCommand(fl fleetResolution, invoked time.Time) (int, error)
 		}
 		fmt.Fprintf(a.Stdout, "errconform %s: checking %d targets concurrently (%s%s; judging at most %d of %d selected cases): %s\n", ToolVersion(), len(plan),
 			configText(o.configFile, false), shard, judging, selected, fleetTargetsText(plan, redactor))
+	} else {
+		printQuietFirstLine(a.Stdout, o, false)
 	}
 	for _, t := range plan {
 		printLongWaivers(a.Stderr, t.name(), t.res.waivers, t.res.cfg.WaiversMaxDaysOrDefault(), time.Now())
@@ -80,7 +82,7 @@ func (a App) runFleetCommand(fl fleetResolution, invoked time.Time) (int, error)
 	code := out.code
 	defer func() { printLastLine(a.Stdout, out.report.Summary, o.rerunFailed != "", code) }()
 	if reportErr != nil {
-		code = ExitFailed
+		code, reportErr = signalExit(ctx, ExitFailed, reportErr)
 		return code, reportErr
 	}
 	var runs []metricsRun
@@ -88,13 +90,14 @@ func (a App) runFleetCommand(fl fleetResolution, invoked time.Time) (int, error)
 		runs = append(runs, metricsRun{name: t.Name, report: targetAsReport(out.report, t)})
 	}
 	if err := a.exportMetrics(ctx, o, runs); err != nil {
-		code = ExitFailed
+		code, err = signalExit(ctx, ExitFailed, err)
 		return code, err
 	}
 	if cases.Err() != nil && out.code == ExitOK {
 		fmt.Fprintln(a.Stderr, "errconform: the run was cut short: exiting 1")
 		code = ExitFailed
 	}
+	code, _ = signalExit(ctx, code, nil)
 	return code, nil
 }
 

@@ -3,6 +3,7 @@ package runner
 import (
 	"fmt"
 	"io"
+	"maps"
 	"sort"
 	"time"
 
@@ -20,7 +21,7 @@ import (
 // reportSettings are the settings a run's reports record.
 func reportSettings(name string, o runOptions, cfg config.Config, waivers map[string]config.Waiver) reports.Settings {
 	s := reports.Settings{Name: name, Model: suites.ModelOf(cfg), Strict: cfg.Strict, Require: cfg.Require, LabelFilter: o.labelFilter,
-		WaiversMaxDays: cfg.WaiversMaxDaysOrDefault(), Partial: partialText(o)}
+		WaiversMaxDays: cfg.WaiversMaxDaysOrDefault(), Partial: partialText(o), Tags: maps.Clone(cfg.Tags)} // redacted as the reports are built
 	for _, w := range sortedWaivers(waivers) {
 		s.Waivers = append(s.Waivers, reports.WaiverInfo{Case: w.Case, Reason: w.Reason, Expires: w.Expires})
 	}

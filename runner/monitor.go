@@ -195,7 +195,7 @@ func (a App) monitorCmd() *cobra.Command {
 				return fmt.Errorf("%w: monitor does not take --%s: its results are served on /metrics (and written by --metrics, pushed by --pushgateway); errconform run writes reports", err, name)
 			}
 		}
-		return err
+		return c.Root().FlagErrorFunc()(c, err) // the suggestions every command gives
 	})
 	completeRunFlags(cmd, suites.Catalogue)
 	return cmd

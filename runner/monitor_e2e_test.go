@@ -230,7 +230,7 @@ func TestMonitorServesTheLatestRunOfEachTarget(t *testing.T) {
 			out := errconform(t, nil, "run", "--target", "reference", "--quiet", "--json", path, "--label-filter", "!alone")
 			require.Equal(t, 0, out.code, out.stdout+out.stderr)
 			rep := readJSONReport(t, path)
-			return map[string]expectedTarget{"default": {rep.Summary, rep.Cases, reports.OutcomeCompleted}}
+			return map[string]expectedTarget{"reference": {rep.Summary, rep.Cases, reports.OutcomeCompleted}}
 		}},
 		{"a fleet with one target down", []string{"--config", fleet}, func(t *testing.T) map[string]expectedTarget {
 			path := filepath.Join(t.TempDir(), "r.json")
@@ -327,15 +327,15 @@ func TestMonitorNeverOverlapsRunsOfOneTarget(t *testing.T) {
 	// than the 1s interval. Two runs at once would put two requests in
 	// flight.
 	cfg, maxInFlight := slowTarget(t, 400*time.Millisecond)
-	m := startMonitor(t, nil, "--config", cfg, "--interval", "1s", "--concurrency", "1", "--case", "auth/missing-header/models-list")
+	m := startMonitor(t, nil, "--config", cfg, "--name", "slow", "--interval", "1s", "--concurrency", "1", "--case", "auth/missing-header/models-list")
 	fams := m.waitFor(t, "two runs and a skipped tick", func(f families) bool {
-		return f.runs("default") >= 2 && f.value("errconform_monitor_skipped_ticks_total", map[string]string{"target": "default"}) >= 1
+		return f.runs("slow") >= 2 && f.value("errconform_monitor_skipped_ticks_total", map[string]string{"target": "slow"}) >= 1
 	})
 	assert.Equal(t, int64(1), maxInFlight(), "never two runs of one target at once: %s", m.output())
-	assert.Equal(t, fams.runs("default"), fams.value("errconform_monitor_runs_total", map[string]string{"target": "default", "outcome": reports.OutcomeCompleted}))
-	assert.LessOrEqual(t, fams.value("errconform_monitor_running", map[string]string{"target": "default"}), 1.0)
+	assert.Equal(t, fams.runs("slow"), fams.value("errconform_monitor_runs_total", map[string]string{"target": "slow", "outcome": reports.OutcomeCompleted}))
+	assert.LessOrEqual(t, fams.value("errconform_monitor_running", map[string]string{"target": "slow"}), 1.0)
 	assert.Contains(t, m.stdout.String(), "tick skipped: its previous run is still going")
-	assert.Equal(t, 4.0, fams.value("errconform_cases", map[string]string{"target": "default", "verdict": "passed"}), "the three controls and the one case")
+	assert.Equal(t, 4.0, fams.value("errconform_cases", map[string]string{"target": "slow", "verdict": "passed"}), "the three controls and the one case")
 	m.stop(t)
 	assert.Equal(t, int64(1), maxInFlight(), "not at shutdown either")
 }
@@ -344,9 +344,9 @@ func TestMonitorStopsWithinItsGraceWhileARunIsInFlight(t *testing.T) {
 	// A run that takes far longer than the grace: SIGTERM cancels it and
 	// the monitor still exits 0 within the bound.
 	cfg, _ := slowTarget(t, 3*time.Second)
-	m := startMonitor(t, nil, "--config", cfg, "--interval", "1s", "--concurrency", "1", "--case", "auth/missing-header/models-list")
+	m := startMonitor(t, nil, "--config", cfg, "--name", "slow", "--interval", "1s", "--concurrency", "1", "--case", "auth/missing-header/models-list")
 	m.waitFor(t, "a run in flight", func(f families) bool {
-		return f.value("errconform_monitor_running", map[string]string{"target": "default"}) == 1
+		return f.value("errconform_monitor_running", map[string]string{"target": "slow"}) == 1
 	})
 	m.stop(t)
 	assert.Contains(t, m.stderr.String(), "the monitor was stopped (SIGTERM)")
@@ -392,7 +392,7 @@ func TestRunPushesToARealPushgateway(t *testing.T) {
 		targets func(rep reports.JSONReport) map[string]reports.TargetReport
 	}{
 		{"one target", []string{"--target", "reference"}, func(rep reports.JSONReport) map[string]reports.TargetReport {
-			return map[string]reports.TargetReport{"default": {Contract: rep.Contract, Summary: rep.Summary, Cases: rep.Cases}}
+			return map[string]reports.TargetReport{"reference": {Contract: rep.Contract, Summary: rep.Summary, Cases: rep.Cases}}
 		}},
 		{"a fleet under two contracts", []string{"--config", fleet}, func(rep reports.JSONReport) map[string]reports.TargetReport {
 			out := map[string]reports.TargetReport{}

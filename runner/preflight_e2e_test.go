@@ -24,11 +24,16 @@ import (
 )
 
 // firstSummaryLine is the first non-empty line of a --quiet run's
-// standard output: the summary's first line.
+// standard output after the one naming its config file: the summary's
+// first line.
 func firstSummaryLine(stdout string) string {
 	sc := bufio.NewScanner(strings.NewReader(stdout))
 	for sc.Scan() {
-		if line := strings.TrimSpace(sc.Text()); line != "" {
+		line := strings.TrimSpace(sc.Text())
+		if strings.HasPrefix(line, "errconform: config ") || strings.HasPrefix(line, "errconform: no config file") {
+			continue
+		}
+		if line != "" {
 			return line
 		}
 	}

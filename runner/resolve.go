@@ -126,7 +126,7 @@ func (a App) resolveFleet(fs *pflag.FlagSet, op *runOptions) (fl fleetResolution
 		if err != nil {
 			return fl, err
 		}
-		res := resolution{opts: o, contract: t.contract, cfg: t.cfg, embedded: t.embedded, stop: t.stop, toStdout: toStdout, gatewayFrom: t.gatewayFrom}
+		res := resolution{opts: o, name: t.cfg.TargetName(t.embedded), contract: t.contract, cfg: t.cfg, embedded: t.embedded, stop: t.stop, toStdout: toStdout, gatewayFrom: t.gatewayFrom}
 		if err := res.check(); err != nil {
 			t.stop()
 			return fleetResolution{}, err
@@ -137,6 +137,9 @@ func (a App) resolveFleet(fs *pflag.FlagSet, op *runOptions) (fl fleetResolution
 	fl.named = true
 	if set["target"] {
 		return fl, usagef("%s (--target) cannot be combined with the targets: list of %s: choose among them with --target-filter", source(set, fromCommandLine, "target"), o.configFile)
+	}
+	if set["name"] {
+		return fl, usagef("%s names a single target: each entry of the targets: list of %s has its own name", source(set, fromCommandLine, "name"), o.configFile)
 	}
 	if o.rerunFailed != "" {
 		return fl, usagef("--rerun-failed is not supported with a targets: list yet: run the failed cases with --target-filter and --case")
@@ -396,7 +399,7 @@ func checkRunFlags(o runOptions, set, fromCommandLine map[string]bool) error {
 	if set["max-rps"] && (math.IsNaN(o.maxRPS) || math.IsInf(o.maxRPS, 0) || o.maxRPS < 0) {
 		return usagef("%s %v: must be a finite number of requests per second, 0 or more (0: no cap)", source("max-rps"), o.maxRPS)
 	}
-	return nil
+	return checkNameAndTagFlags(o, set, source)
 }
 
 // applyEnv sets every flag the command line left unset from its
@@ -535,6 +538,7 @@ func (a App) resolveTarget(o runOptions, set map[string]bool, cfg config.Config,
 		ref := running.Config()
 		ref.Require, ref.Strict, ref.Limits, ref.TLS, ref.Contract, ref.Explore = cfg.Require, cfg.Strict, cfg.Limits, cfg.TLS, cfg.Contract, cfg.Explore
 		ref.PublicEnv, ref.Env = cfg.PublicEnv, cfg.Env // what the file read stays redacted
+		ref.Target.Name, ref.Tags = cfg.Target.Name, cfg.Tags
 		cfg, t.embedded = ref, true
 	} else if !set["gateway-timeout"] && !fileSets["target.gateway_timeout"] {
 		t.gatewayFrom = applyContractTimeout(&cfg, contract, set["timeout"] || fileSets["target.timeout"])
@@ -696,6 +700,7 @@ func overrideFromFlags(cfg *config.Config, o runOptions, set map[string]bool) {
 	if set["insecure"] {
 		cfg.TLS.Insecure = o.insecure
 	}
+	overrideNameAndTags(cfg, o, set)
 }
 
 // applyTrafficDefaults fills the limits left unset: a modest rate for a

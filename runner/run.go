@@ -54,8 +54,11 @@ type runOptions struct {
 	// targetFilter chooses among a config's targets (globs); shard is
 	// "i/n"; metrics and pushgateway say where the run's metrics go.
 	targetFilter, shard, metrics, pushgateway string
-	cases                                     []string
-	strict, quiet, verbose, dryRun, insecure  bool
+	// name names a single target (--name); tags are --tag's k=v pairs.
+	name                                     string
+	tags                                     map[string]string
+	cases                                    []string
+	strict, quiet, verbose, dryRun, insecure bool
 	// explore adds the explore variants to the catalogue's cases (run
 	// --explore); exploreOnly runs them instead (errconform explore),
 	// with the positive controls.
@@ -90,8 +93,10 @@ func (o *runOptions) register(fs *pflag.FlagSet) {
 	fs.StringVar(&o.ctrf, "ctrf", "", "write a CTRF JSON report to `PATH` (- for standard output)")
 	fs.StringVar(&o.metrics, "metrics", "", "write the run's Prometheus metrics to `FILE` (text format, for node_exporter's textfile collector: a name ending in .prom)")
 	fs.StringVar(&o.pushgateway, "pushgateway", "", "push the run's Prometheus metrics to the Pushgateway at `URL`, grouped by target and contract")
-	fs.BoolVar(&o.quiet, "quiet", false, "print only the summary")
-	fs.BoolVar(&o.verbose, "verbose", false, "print each exchange (redacted)")
+	fs.StringVar(&o.name, "name", "", "`NAME` the target in every report and metric: the metrics' target label, the Pushgateway's grouping key, the JUnit suite (label-safe: letters, digits, '.', '_', '-'; overrides target.name; default: the base URL's host[:port], \"reference\" for the embedded reference; a targets: list names its own)")
+	fs.StringToStringVar(&o.tags, "tag", nil, "tag the run with `KEY=VALUE` in every report and metric (a label of every series and of the Pushgateway's grouping key; repeatable or comma-separated; wins over tags: in the config, key by key)")
+	fs.BoolVarP(&o.quiet, "quiet", "q", false, "print only the config file used and the summary")
+	fs.BoolVarP(&o.verbose, "verbose", "v", false, "print each exchange (redacted)")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "print every request that would be sent (redacted) and send none")
 	fs.DurationVar(&o.deadline, "deadline", 30*time.Minute, fmt.Sprintf("deadline for the whole run, report writing included (at least %s); when it passes, unfinished cases are errored, the reports are written from what is known within %s, and the run exits 1", MinDeadline, CutShortGrace))
 	fs.DurationVar(&o.timeout, "timeout", 0, "per-request timeout, positive (overrides target.timeout; default 40s)")
@@ -113,6 +118,8 @@ type session struct {
 	target   suites.Target
 	waivers  map[string]config.Waiver
 	selected caseList
+	// progress numbers the case lines (nil: unnumbered).
+	progress *progress
 
 	// ctx bounds the whole run: its deadline is --deadline, and an
 	// interrupt cancels it (with the cause). Every request derives from it.
@@ -164,7 +171,7 @@ func (a App) run(fs *pflag.FlagSet, op *runOptions) (int, error) {
 		a.Stdout = a.Stderr
 	}
 	s := &session{app: a, opts: o, cfg: cfg, selected: res.selected, waivers: res.waivers, results: map[string]suites.Result{}, prefetch: map[string]suites.Result{},
-		explored: newVariantResults(res.selected.variants.total, keepsEveryResult(o))}
+		explored: newVariantResults(res.selected.variants.total, keepsEveryResult(o)), progress: newProgress(res.selected.Len(), res.selected.variants.total)}
 	if err := checkOutputPaths(o); err != nil {
 		return ExitUsage, err
 	}
@@ -207,6 +214,8 @@ func (a App) run(fs *pflag.FlagSet, op *runOptions) (int, error) {
 		if counts := s.selected.exploreCounts(); counts.total > 0 && s.selected.plan != nil {
 			fmt.Fprintf(a.Stdout, "explore: %d variants over %d fields of %s\n", counts.total, len(counts.fields), s.selected.plan.Origin())
 		}
+	} else {
+		printQuietFirstLine(a.Stdout, o, embedded)
 	}
 	printLongWaivers(a.Stderr, "", s.waivers, cfg.WaiversMaxDaysOrDefault(), time.Now())
 	started := time.Now()
@@ -227,7 +236,7 @@ func (a App) run(fs *pflag.FlagSet, op *runOptions) (int, error) {
 	explored := s.explored
 	run := reports.Run{ToolVersion: version, ContractName: contract.Name, ContractVersion: contract.Version, ContractDigest: contract.Digest(),
 		BaseURL: cfg.Target.BaseURL, Embedded: embedded, Started: started, Duration: elapsed, Results: ordered, Redactor: redactor,
-		SecretEnv: cfg.SecretEnv(), FailureEvidenceOnly: !writesReportFile(o), Settings: reportSettings("", o, cfg, s.waivers),
+		SecretEnv: cfg.SecretEnv(), FailureEvidenceOnly: !writesReportFile(o), Settings: reportSettings(res.name, o, cfg, s.waivers),
 		NotTestable: s.notTestable, TargetBroke: broke}
 	reportErr := writeReports(o, ginkgoReport, run, contract, reportOut)
 	summary := reports.Summarize(run.Results).Plus(explored.dropped)
@@ -245,14 +254,14 @@ func (a App) run(fs *pflag.FlagSet, op *runOptions) (int, error) {
 	}
 	defer func() { printLastLine(a.Stdout, summary, o.rerunFailed != "", code) }()
 	if reportErr != nil {
-		code = ExitFailed
+		code, reportErr = signalExit(ctx, ExitFailed, reportErr)
 		return code, reportErr
 	}
 	if o.metrics != "" || o.pushgateway != "" {
 		// Metrics read verdicts and findings, not evidence.
 		run.FailureEvidenceOnly = true
-		if err := a.exportMetrics(ctx, o, []metricsRun{{name: "", report: reports.BuildJSON(run)}}); err != nil {
-			code = ExitFailed
+		if err := a.exportMetrics(ctx, o, []metricsRun{{name: res.name, report: reports.BuildJSON(run)}}); err != nil {
+			code, err = signalExit(ctx, ExitFailed, err)
 			return code, err
 		}
 	}
@@ -265,6 +274,7 @@ func (a App) run(fs *pflag.FlagSet, op *runOptions) (int, error) {
 		fmt.Fprintln(a.Stderr, "errconform: the Ginkgo suite did not pass although no case failed (interrupted?): exiting 1")
 		code = ExitFailed
 	}
+	code, _ = signalExit(ctx, code, nil)
 	return code, nil
 }
 
@@ -351,7 +361,7 @@ func runContext(deadline time.Time, d time.Duration) (ctx context.Context, again
 			select {
 			case sig := <-signals:
 				if n == 1 {
-					cancel(fmt.Errorf("the run was interrupted (%s)", signalName(sig)))
+					cancel(interruptedBy{sig})
 					continue
 				}
 				close(second)
@@ -367,6 +377,33 @@ func runContext(deadline time.Time, d time.Duration) (ctx context.Context, again
 		cancelDeadline()
 		cancel(nil)
 	}
+}
+
+// interruptedBy is the cause of a run stopped by a signal.
+type interruptedBy struct{ sig os.Signal }
+
+func (i interruptedBy) Error() string {
+	return fmt.Sprintf("the run was interrupted (%s)", signalName(i.sig))
+}
+
+// signalExit is a run's outcome once its reports are written: when a
+// signal stopped it, 128 plus the signal's number (130 for SIGINT, 143
+// for SIGTERM), as shells and CI runners expect of an interrupted
+// command, whatever the cases' verdicts; else code and err as they are.
+func signalExit(ctx context.Context, code int, err error) (int, error) {
+	var in interruptedBy
+	if !errors.As(context.Cause(ctx), &in) {
+		return code, err
+	}
+	sig, ok := in.sig.(syscall.Signal)
+	if !ok {
+		return code, err
+	}
+	code = 128 + int(sig)
+	if err != nil {
+		err = exitError{code: code, err: err}
+	}
+	return code, err
 }
 
 func signalName(sig os.Signal) string {
@@ -416,7 +453,7 @@ func (s *session) collect(ctx context.Context) (ordered []suites.Result, notComp
 			notCompleted++
 		}
 		if !s.opts.quiet {
-			printCaseLine(s.app.Stdout, r)
+			s.progress.line(s.app.Stdout, r)
 		}
 		return r
 	}
@@ -454,6 +491,12 @@ func (s *session) collect(ctx context.Context) (ordered []suites.Result, notComp
 	s.mu.Unlock()
 	held(s.selected.tail)
 	return ordered, notCompleted, ginkgoReport
+}
+
+// printQuietFirstLine is a --quiet run's one line before its summary:
+// which config file it used.
+func printQuietFirstLine(w io.Writer, o runOptions, embedded bool) {
+	fmt.Fprintf(w, "errconform: %s\n", configText(o.configFile, embedded))
 }
 
 // configText names the config file a run used, for its first line.
@@ -755,7 +798,7 @@ func (s *session) finish(r suites.Result) suites.Result {
 		if s.closed {
 			return keptResult(s.opts, r) // the run's results are collected: the summary is out
 		}
-		printCaseLine(s.app.Stdout, r)
+		s.progress.line(s.app.Stdout, r)
 		if s.opts.verbose {
 			printExchanges(s.app.Stdout, r, s.target.Redactor)
 		}
@@ -854,10 +897,14 @@ var verdictWords = map[check.Verdict]string{
 	check.Passed: "PASS", check.Failed: "FAIL", check.Warned: "WARN", check.Skipped: "SKIP", check.Errored: "ERR ", check.Waived: "WAIV",
 }
 
-// printCaseLine prints a case's one line. Findings quote the target, so
-// the summary and reason pass through reports.Printable.
-func printCaseLine(w io.Writer, r suites.Result) {
-	line := fmt.Sprintf("  %s  %-56s %8.1fms", verdictWords[r.Verdict], r.Case.ID, float64(r.Duration.Microseconds())/1000)
+// printCaseLine prints a case's one line, after counter ([n/N]) when
+// there is one. Findings quote the target, so the summary and reason pass
+// through reports.Printable.
+func printCaseLine(w io.Writer, counter string, r suites.Result) {
+	if counter != "" {
+		counter += " "
+	}
+	line := fmt.Sprintf("  %s%s  %-56s %8.1fms", counter, verdictWords[r.Verdict], r.Case.ID, float64(r.Duration.Microseconds())/1000)
 	if r.Verdict != check.Passed || r.Reason != "" {
 		line += "  " + reports.Printable(r.Summary())
 		if r.Reason != "" && r.Reason != r.Summary() {

@@ -31,8 +31,15 @@ import (
 const (
 	ExitOK          = 0 // every MUST held
 	ExitFailed      = 1 // a case failed or errored
-	ExitUsage       = 2 // usage or configuration error
-	ExitUnreachable = 3 // the target could not be reached at all
+	ExitUsage       = 2 // usage or configuration error, before anything is sent
+	ExitUnreachable = 3 // the target is not testable: unreachable, or its positive controls cannot pass
+)
+
+// A run stopped by a signal exits 128 plus the signal's number, after
+// writing its reports (signalExit).
+const (
+	ExitInterrupted = 130 // SIGINT (Ctrl-C)
+	ExitTerminated  = 143 // SIGTERM
 )
 
 // defaultVersion is Version when nothing injected another.
@@ -141,7 +148,7 @@ func (a App) Main(args []string) int {
 	// errconform prints no colour: whatever NO_COLOR says, nothing it or
 	// Ginkgo formats (a label filter's syntax error, say) carries ANSI codes.
 	noColour()
-	root := a.newRoot()
+	root := a.newRoot(args)
 	root.SetArgs(doubleDash(root, args))
 	cmd, err := root.ExecuteC()
 	return a.exitCode(cmd, err)
