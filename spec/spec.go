@@ -137,6 +137,7 @@ type Contract struct {
 	statusKnown    map[int]bool
 	statusOf       map[string]int
 	gatewayTimeout time.Duration
+	routes         []Route
 }
 
 // Load returns the default built-in contract.
@@ -259,6 +260,9 @@ func Parse(data []byte) (*Contract, error) {
 		return nil, fmt.Errorf("decode %s: %w", ContractExtension, err)
 	}
 	if err := c.index(); err != nil {
+		return nil, err
+	}
+	if err := c.indexRoutes(); err != nil {
 		return nil, err
 	}
 	ref := doc.Components.Schemas["ErrorResponse"]

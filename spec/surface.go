@@ -1,0 +1,379 @@
+package spec
+
+import (
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"sigs.k8s.io/yaml"
+)
+
+// The OpenAI surface: the ten POST operations of OpenAI's published API
+// that take a request body, each with its operationId and request schema,
+// and the 260 schemas they reference (OpenAPI 3.1, MIT;
+// spec/requests/README.md says where it comes from, and
+// spec/requests/LICENSE.openai-openapi holds the notice).
+//
+//go:embed requests/openai-surface.json
+var openAISurface []byte
+
+// Media types of a route's request body.
+const (
+	MediaJSON      = "application/json"
+	MediaMultipart = "multipart/form-data"
+)
+
+// Route is one POST route of an API that takes a request body: what
+// suites, explore and the reference need to know of it.
+type Route struct {
+	// Path is the route's path template under the base URL: "/embeddings".
+	Path string `json:"path"`
+	// OperationID is the operation's id in OpenAI's API: "createEmbedding".
+	OperationID string `json:"operation_id"`
+	// Multipart says the body is multipart/form-data, not JSON.
+	Multipart bool `json:"multipart,omitempty"`
+	// Streams says the request schema has a stream member.
+	Streams bool `json:"streams,omitempty"`
+	// HasModel says the request schema has a model member.
+	HasModel bool `json:"has_model,omitempty"`
+	// SchemaName names the request schema: the component's name
+	// ("CreateEmbeddingRequest"), or "" for an inline schema.
+	SchemaName string `json:"schema_name,omitempty"`
+	// SchemaOrigin says where the schema comes from: "contract" or
+	// "openai-surface".
+	SchemaOrigin string `json:"schema_origin"`
+	// Schema is the request body's schema. Read it, never modify it: it
+	// may be shared between contracts.
+	Schema *openapi3.Schema `json:"-"`
+}
+
+// Schema origins of a route.
+const (
+	SchemaFromContract = "contract"
+	SchemaFromSurface  = "openai-surface"
+)
+
+// MediaType is the route's request media type.
+func (r Route) MediaType() string {
+	if r.Multipart {
+		return MediaMultipart
+	}
+	return MediaJSON
+}
+
+// Validate validates a decoded request body (encoding/json into an any;
+// a multipart body as an object of its fields) against the route's
+// request schema, reporting every violation.
+func (r Route) Validate(body any) error {
+	if r.Schema == nil {
+		return nil
+	}
+	return r.Schema.VisitJSON(body, openapi3.MultiErrors())
+}
+
+// Valid reports whether a decoded request body is valid, without building
+// the violations' messages.
+func (r Route) Valid(body any) bool {
+	return r.Schema == nil || r.Schema.VisitJSON(body, openapi3.FailFast()) == nil
+}
+
+// Property returns the schema of a member of the route's request body,
+// looking through allOf; nil when the schema has no such member.
+func (r Route) Property(name string) *openapi3.Schema { return property(r.Schema, name, 0) }
+
+// Required reports whether the route's request schema requires a member
+// (directly or through allOf).
+func (r Route) Required(name string) bool { return required(r.Schema, name, 0) }
+
+// maxAllOfDepth bounds how deep property and required follow allOf.
+const maxAllOfDepth = 16
+
+func property(s *openapi3.Schema, name string, depth int) *openapi3.Schema {
+	if s == nil || depth > maxAllOfDepth {
+		return nil
+	}
+	if ref, ok := s.Properties[name]; ok && ref != nil && ref.Value != nil {
+		return ref.Value
+	}
+	for _, ref := range s.AllOf {
+		if ref != nil {
+			if p := property(ref.Value, name, depth+1); p != nil {
+				return p
+			}
+		}
+	}
+	return nil
+}
+
+func required(s *openapi3.Schema, name string, depth int) bool {
+	if s == nil || depth > maxAllOfDepth {
+		return false
+	}
+	if slices.Contains(s.Required, name) {
+		return true
+	}
+	for _, ref := range s.AllOf {
+		if ref != nil && required(ref.Value, name, depth+1) {
+			return true
+		}
+	}
+	return false
+}
+
+// Paths of the routes that take a request body.
+const (
+	PathChatCompletions     = "/chat/completions"
+	PathCompletions         = "/completions"
+	PathEmbeddings          = "/embeddings"
+	PathResponses           = "/responses"
+	PathModerations         = "/moderations"
+	PathImagesGenerations   = "/images/generations"
+	PathAudioSpeech         = "/audio/speech"
+	PathAudioTranscriptions = "/audio/transcriptions"
+	PathBatches             = "/batches"
+	PathFiles               = "/files"
+)
+
+// SurfacePaths lists the paths of the OpenAI surface's POST routes, in the
+// order errconform reports them.
+func SurfacePaths() []string {
+	return []string{
+		PathChatCompletions, PathCompletions, PathEmbeddings, PathResponses, PathModerations,
+		PathImagesGenerations, PathAudioSpeech, PathAudioTranscriptions, PathBatches, PathFiles,
+	}
+}
+
+// otherPaths are the routes without a request body that a contract may
+// list besides the surface's (the built-in contracts' models and files
+// routes).
+var otherPaths = []string{"/models", "/models/{model}", "/files/{file_id}", "/files/{file_id}/content"}
+
+// KnownPaths lists every path template a contract's paths may hold.
+func KnownPaths() []string { return append(SurfacePaths(), otherPaths...) }
+
+// surface is the loaded OpenAI surface document: its routes by path.
+type surface struct {
+	routes map[string]Route
+}
+
+// loadSurface loads the embedded surface document once: it is immutable,
+// and loading it costs far more than a contract.
+var loadSurface = sync.OnceValues(func() (*surface, error) {
+	loader := openapi3.NewLoader()
+	loader.IsExternalRefsAllowed = false
+	// The document is not validated as a whole: doc.Validate refuses one
+	// $recursiveRef that CreateResponse reaches, which loading and body
+	// validation handle.
+	doc, err := loadDocument(loader, openAISurface)
+	if err != nil {
+		return nil, fmt.Errorf("spec: the embedded OpenAI surface: %w", err)
+	}
+	sf := &surface{routes: map[string]Route{}}
+	for _, path := range SurfacePaths() {
+		item := doc.Paths.Find(path)
+		if item == nil || item.Post == nil {
+			return nil, fmt.Errorf("spec: the embedded OpenAI surface lacks POST %s", path)
+		}
+		r, ok := routeOf(path, item.Post, SchemaFromSurface)
+		if !ok {
+			return nil, fmt.Errorf("spec: the embedded OpenAI surface's POST %s has no request schema", path)
+		}
+		sf.routes[path] = r
+	}
+	return sf, nil
+})
+
+// SurfaceRoutes returns the ten routes of the OpenAI surface, each with
+// its schema from the embedded surface document, in SurfacePaths' order.
+func SurfaceRoutes() ([]Route, error) {
+	sf, err := loadSurface()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Route, 0, len(sf.routes))
+	for _, path := range SurfacePaths() {
+		out = append(out, sf.routes[path])
+	}
+	return out, nil
+}
+
+// routeOf reads the route of a POST operation: its media type and the
+// schema it names, if any (ok is false when it names none).
+func routeOf(path string, op *openapi3.Operation, origin string) (Route, bool) {
+	r := Route{Path: path, OperationID: op.OperationID, SchemaOrigin: origin}
+	if op.RequestBody == nil || op.RequestBody.Value == nil {
+		return r, false
+	}
+	content := op.RequestBody.Value.Content
+	mt := content.Get(MediaJSON)
+	if mt == nil {
+		if mt = content.Get(MediaMultipart); mt != nil {
+			r.Multipart = true
+		}
+	}
+	if mt == nil || mt.Schema == nil || mt.Schema.Value == nil || !namesSchema(mt.Schema) {
+		return r, false
+	}
+	r.Schema = mt.Schema.Value
+	if ref := mt.Schema.Ref; ref != "" {
+		r.SchemaName = ref[strings.LastIndex(ref, "/")+1:]
+	}
+	r.Streams = r.Property("stream") != nil
+	r.HasModel = r.Property("model") != nil
+	return r, true
+}
+
+// namesSchema reports whether a request body's schema says something of
+// the body: a reference, or an inline schema with members, required
+// members or allOf/anyOf/oneOf. A bare {type: object} names none.
+func namesSchema(ref *openapi3.SchemaRef) bool {
+	if ref.Ref != "" {
+		return true
+	}
+	s := ref.Value
+	return len(s.Properties) > 0 || len(s.Required) > 0 || len(s.AllOf) > 0 || len(s.AnyOf) > 0 || len(s.OneOf) > 0
+}
+
+// indexRoutes checks the contract's paths and builds its routes: every
+// path must be one errconform knows, and a surface path's POST operation
+// takes its schema from the contract or, naming none, from the surface
+// document by its path's operationId.
+func (c *Contract) indexRoutes() error {
+	if c.doc.Paths == nil {
+		return fmt.Errorf("paths: is missing: a contract lists the routes of its API")
+	}
+	known := KnownPaths()
+	for path := range c.doc.Paths.Map() {
+		if !slices.Contains(known, path) {
+			return fmt.Errorf("paths.%s: is not a route errconform knows (known: %s)", path, strings.Join(known, ", "))
+		}
+	}
+	var sf *surface
+	for _, path := range SurfacePaths() {
+		item := c.doc.Paths.Value(path)
+		if item == nil || item.GetOperation(http.MethodPost) == nil {
+			continue
+		}
+		if sf == nil {
+			var err error
+			if sf, err = loadSurface(); err != nil {
+				return err
+			}
+		}
+		builtin := sf.routes[path]
+		op := item.Post
+		if op.OperationID != "" && op.OperationID != builtin.OperationID {
+			return fmt.Errorf("paths.%s.post.operationId: %q is not the route's operation (%s)", path, op.OperationID, builtin.OperationID)
+		}
+		r, ok := routeOf(path, op, SchemaFromContract)
+		switch {
+		case !ok:
+			r = builtin
+		case r.Multipart != builtin.Multipart:
+			return fmt.Errorf("paths.%s.post.requestBody: the route's body is %s", path, builtin.MediaType())
+		}
+		r.OperationID = builtin.OperationID
+		c.routes = append(c.routes, r)
+	}
+	return nil
+}
+
+// Routes returns the POST routes with a request body that the contract's
+// paths list, in SurfacePaths' order.
+func (c *Contract) Routes() []Route { return slices.Clone(c.routes) }
+
+// Route returns the contract's route of that path ("/embeddings"); false
+// when the contract does not list it.
+func (c *Contract) Route(path string) (Route, bool) {
+	for _, r := range c.routes {
+		if r.Path == path {
+			return r, true
+		}
+	}
+	return Route{}, false
+}
+
+// ValidBody reports whether a decoded request body is valid for a route:
+// a chat completion body against the chat request schema of these request
+// schemas (which a config or contract may replace), any other against the
+// route's own schema.
+func (rs *RequestSchemas) ValidBody(route Route, body any) bool {
+	if route.Path == PathChatCompletions && rs.Chat != nil {
+		return rs.ValidChat(body)
+	}
+	return route.Valid(body)
+}
+
+// ValidateBody validates a decoded request body for a route as ValidBody
+// judges it, reporting every violation.
+func (rs *RequestSchemas) ValidateBody(route Route, body any) error {
+	if route.Path == PathChatCompletions && rs.Chat != nil {
+		return rs.ValidateChat(body)
+	}
+	return route.Validate(body)
+}
+
+// WithRoutes returns a contract document (YAML or JSON) with POST routes
+// of the OpenAI surface added to its paths, as a JSON document: each
+// added route takes the chat completion route's responses and names no
+// request schema of its own (so the surface's applies). A path the
+// document lists already is left as it is. It is how a contract grows from
+// the built-in ones' three routes to any of the ten.
+func WithRoutes(doc []byte, paths ...string) ([]byte, error) {
+	sf, err := loadSurface()
+	if err != nil {
+		return nil, err
+	}
+	if len(doc) > MaxContractBytes {
+		return nil, fmt.Errorf("spec: the contract document exceeds %d bytes", MaxContractBytes)
+	}
+	var root map[string]any
+	if err := yaml.Unmarshal(doc, &root); err != nil {
+		return nil, fmt.Errorf("spec: read the contract document: %w", err)
+	}
+	docPaths, _ := root["paths"].(map[string]any)
+	if docPaths == nil {
+		docPaths = map[string]any{}
+		root["paths"] = docPaths
+	}
+	var responses any = map[string]any{"200": map[string]any{"description": "A success (not checked by errconform)."}}
+	var security any
+	if chat, ok := docPaths[PathChatCompletions].(map[string]any); ok {
+		if post, ok := chat["post"].(map[string]any); ok {
+			if post["responses"] != nil {
+				responses = post["responses"]
+			}
+			security = post["security"]
+		}
+	}
+	for _, path := range paths {
+		r, ok := sf.routes[path]
+		if !ok {
+			return nil, fmt.Errorf("spec: %s is not a route of the OpenAI surface (%s)", path, strings.Join(SurfacePaths(), ", "))
+		}
+		if _, listed := docPaths[path]; listed {
+			continue
+		}
+		op := map[string]any{
+			"operationId": r.OperationID,
+			"requestBody": map[string]any{"required": true, "content": map[string]any{
+				r.MediaType(): map[string]any{"schema": map[string]any{"type": "object"}},
+			}},
+			"responses": responses,
+		}
+		if security != nil {
+			op["security"] = security
+		}
+		docPaths[path] = map[string]any{"post": op}
+	}
+	out, err := json.Marshal(root)
+	if err != nil {
+		return nil, fmt.Errorf("spec: write the contract document: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,146 @@
+package spec_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/errconform/errconform/spec"
+)
+
+// surfaceBodies are, per route, a minimal valid body and one that is not
+// valid: missing a required member or, for /responses (whose schema
+// requires none), with a member of the wrong type. Multipart bodies are
+// objects of their fields.
+var surfaceBodies = []struct {
+	path, operationID string
+	multipart, stream bool
+	valid, invalid    string
+}{
+	{spec.PathChatCompletions, "createChatCompletion", false, true, `{"model":"m","messages":[{"role":"user","content":"hi"}]}`, `{"model":"m"}`},
+	{spec.PathCompletions, "createCompletion", false, true, `{"model":"m","prompt":"hi"}`, `{"model":"m"}`},
+	{spec.PathEmbeddings, "createEmbedding", false, false, `{"model":"m","input":"hi"}`, `{"model":"m"}`},
+	{spec.PathResponses, "createResponse", false, true, `{"model":"m","input":"hi"}`, `{"model":5}`},
+	{spec.PathModerations, "createModeration", false, false, `{"input":"hi"}`, `{"model":"m"}`},
+	{spec.PathImagesGenerations, "createImage", false, true, `{"prompt":"a cat"}`, `{"model":"m"}`},
+	{spec.PathAudioSpeech, "createSpeech", false, false, `{"model":"m","input":"hi","voice":"alloy"}`, `{"model":"m","input":"hi"}`},
+	{spec.PathAudioTranscriptions, "createTranscription", true, true, `{"file":"RIFF","model":"m"}`, `{"model":"m"}`},
+	{spec.PathBatches, "createBatch", false, false, `{"input_file_id":"file-1","endpoint":"/v1/chat/completions","completion_window":"24h"}`, `{"input_file_id":"file-1","completion_window":"24h"}`},
+	{spec.PathFiles, "createFile", true, false, `{"file":"data","purpose":"batch"}`, `{"file":"data"}`},
+}
+
+func decoded(t *testing.T, body string) any {
+	t.Helper()
+	var v any
+	require.NoError(t, json.Unmarshal([]byte(body), &v))
+	return v
+}
+
+func TestSurfaceRoutesValidateTheirBodies(t *testing.T) {
+	routes, err := spec.SurfaceRoutes()
+	require.NoError(t, err)
+	require.Len(t, routes, len(surfaceBodies))
+	rs, err := spec.DefaultRequestSchemas()
+	require.NoError(t, err)
+	for i, tc := range surfaceBodies {
+		t.Run(tc.path, func(t *testing.T) {
+			r := routes[i]
+			assert.Equal(t, tc.path, r.Path)
+			assert.Equal(t, tc.operationID, r.OperationID)
+			assert.Equal(t, tc.multipart, r.Multipart, "multipart")
+			assert.Equal(t, tc.stream, r.Streams, "stream")
+			assert.Equal(t, spec.SchemaFromSurface, r.SchemaOrigin)
+			require.NotNil(t, r.Schema)
+			assert.NoError(t, r.Validate(decoded(t, tc.valid)))
+			assert.True(t, r.Valid(decoded(t, tc.valid)))
+			assert.Error(t, r.Validate(decoded(t, tc.invalid)))
+			assert.False(t, r.Valid(decoded(t, tc.invalid)))
+			assert.True(t, rs.ValidBody(r, decoded(t, tc.valid)))
+			assert.False(t, rs.ValidBody(r, decoded(t, tc.invalid)))
+			assert.Error(t, rs.ValidateBody(r, decoded(t, tc.invalid)))
+			assert.False(t, r.Valid(decoded(t, `{"model":5}`)), "a numeric model is valid on no route")
+		})
+	}
+}
+
+func TestBuiltinContractsKeepTheirRoutes(t *testing.T) {
+	for _, name := range spec.BuiltinNames() {
+		t.Run(name, func(t *testing.T) {
+			c, err := spec.Builtin(name)
+			require.NoError(t, err)
+			routes := c.Routes()
+			require.NotEmpty(t, routes)
+			assert.Equal(t, spec.PathChatCompletions, routes[0].Path)
+			assert.Equal(t, spec.SchemaFromSurface, routes[0].SchemaOrigin, "{type: object} names no schema")
+			if files, ok := c.Route(spec.PathFiles); ok {
+				require.Len(t, routes, 2)
+				assert.True(t, files.Multipart)
+				assert.Equal(t, spec.SchemaFromContract, files.SchemaOrigin, "the contract's own multipart schema")
+				assert.True(t, files.Required("purpose"))
+			} else {
+				require.Len(t, routes, 1, "openrouter lists chat completions and models only")
+			}
+			_, ok := c.Route(spec.PathEmbeddings)
+			assert.False(t, ok)
+			assert.True(t, c.HasOperation("GET", "/models"))
+		})
+	}
+}
+
+func TestAContractMayListEveryRoute(t *testing.T) {
+	for _, name := range spec.BuiltinNames() {
+		t.Run(name, func(t *testing.T) {
+			base, err := spec.Builtin(name)
+			require.NoError(t, err)
+			doc, err := spec.WithRoutes(base.Raw(), spec.SurfacePaths()...)
+			require.NoError(t, err)
+			c, err := spec.Parse(doc)
+			require.NoError(t, err)
+			var paths []string
+			for _, r := range c.Routes() {
+				paths = append(paths, r.Path)
+				require.NotNil(t, r.Schema, r.Path)
+			}
+			assert.Equal(t, spec.SurfacePaths(), paths)
+			for _, tc := range surfaceBodies {
+				r, ok := c.Route(tc.path)
+				require.True(t, ok, tc.path)
+				assert.Equal(t, tc.operationID, r.OperationID)
+				if tc.path != spec.PathFiles { // the contract's own schema requires no more than the surface's
+					assert.True(t, r.Valid(decoded(t, tc.valid)), tc.path)
+					assert.False(t, r.Valid(decoded(t, tc.invalid)), tc.path)
+				}
+			}
+			assert.Equal(t, base.SituationNames(), c.SituationNames(), "the tables are the base contract's")
+		})
+	}
+}
+
+func TestContractRoutesAreRefusedNamingTheMember(t *testing.T) {
+	base, err := spec.Builtin(spec.DefaultContract)
+	require.NoError(t, err)
+	yamlDoc := string(base.Raw())
+	tests := []struct {
+		name, doc, want string
+	}{
+		{"unknown route", strings.Replace(yamlDoc, "  /models:\n", "  /assistants:\n    post:\n      operationId: createAssistant\n      responses:\n        \"200\": {description: ok}\n  /models:\n", 1),
+			"paths./assistants: is not a route errconform knows"},
+		{"wrong operation", strings.Replace(yamlDoc, "operationId: createChatCompletion", "operationId: createEmbedding", 1),
+			"paths./chat/completions.post.operationId"},
+		{"wrong media type", strings.Replace(yamlDoc, "          multipart/form-data:\n", "          application/json:\n", 1),
+			"paths./files.post.requestBody"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			require.NotEqual(t, yamlDoc, tc.doc, "the edit applies")
+			_, err := spec.Parse([]byte(tc.doc))
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+		})
+	}
+	_, err = spec.WithRoutes(base.Raw(), "/assistants")
+	assert.ErrorContains(t, err, "/assistants is not a route of the OpenAI surface")
+}
