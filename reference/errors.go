@@ -101,6 +101,23 @@ func outcomeOf(c, fallback *spec.Contract, sit situation) spec.Outcome {
 // from its status table, the body from its error template. secret, the
 // credential the request presented, is removed from the message and param.
 func (s *Server) writeError(w http.ResponseWriter, e *apiError, secret string) {
+	status, data := s.renderError(e, secret)
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-store")
+	if e.retryAfter > 0 {
+		h.Set("Retry-After", strconv.Itoa(e.retryAfter))
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write(append(data, '\n')) // a failed write means the client left
+}
+
+// renderError is an error's status and body under the contract: the
+// status and code from the outcome of its situation, the type from the
+// status table, the body from the error template, with secret removed
+// from the message and param.
+func (s *Server) renderError(e *apiError, secret string) (int, []byte) {
 	o := outcomeOf(s.contract, s.fallback, e.situation)
 	status := o.Status
 	if status == 0 { // unreachable: New checked that every situation resolves
@@ -112,15 +129,7 @@ func (s *Server) writeError(w http.ResponseWriter, e *apiError, secret string) {
 	if err != nil { // unreachable: New rendered the template once
 		data = []byte(`{"error":{"message":"The server had an error while rendering its error."}}`)
 	}
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Cache-Control", "no-store")
-	if e.retryAfter > 0 {
-		h.Set("Retry-After", strconv.Itoa(e.retryAfter))
-	}
-	w.WriteHeader(status)
-	_, _ = w.Write(append(data, '\n')) // a failed write means the client left
+	return status, data
 }
 
 // writeJSON writes a successful JSON response.

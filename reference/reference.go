@@ -1,6 +1,9 @@
 // Package reference owns errconform's conforming, in-process target: an
-// OpenAI-compatible inference API (chat completions, models, files) whose
-// every error follows the contract it is given. Each error names a situation
+// OpenAI-compatible inference API (chat completions, models, files, and
+// every other route of the OpenAI surface the contract lists: completions,
+// embeddings, responses, moderations, image generations, speech,
+// transcriptions, batches) whose every error follows the contract it is
+// given. Each error names a situation
 // of errconform's catalogue (malformed-body, unknown-key, upstream-timeout…);
 // the contract decides its status and code, its status table the type, and
 // its error_template the body. A situation the contract does not cover is
@@ -111,6 +114,9 @@ type Server struct {
 	// requests holds the chat request schema every chat request must
 	// also satisfy.
 	requests *spec.RequestSchemas
+	// surface holds the contract's routes beyond chat completions and
+	// files, by path ("/embeddings"): the generic handler serves them.
+	surface map[string]spec.Route
 
 	// Immutable after New.
 	models     []model
@@ -166,6 +172,7 @@ func newServer(c, fallback *spec.Contract, requests *spec.RequestSchemas, opts O
 		contract:    c,
 		fallback:    fallback,
 		requests:    requests,
+		surface:     surfaceRoutes(c),
 		opts:        opts,
 		created:     opts.Now(),
 		validKey:    newKey(),
@@ -305,17 +312,24 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // unauthenticated is the answer to a request without a valid credential:
-// the authentication error, or, for a chat request whose body is invalid
-// too, the unauthenticated-invalid-body situation. Its outcome says which
+// the authentication error, or, for a chat request (or a JSON request of
+// another surface route the contract lists) whose body is invalid too, the
+// unauthenticated-invalid-body situation. Its outcome says which
 // check comes first: where its status is the authentication error's, the
 // answer keeps that error's words; otherwise it is the validation error.
 func (s *Server) unauthenticated(r *http.Request, authErr *apiError) *apiError {
-	if r.Method != http.MethodPost || r.URL.Path != "/v1/chat/completions" {
+	if r.Method != http.MethodPost {
+		return authErr
+	}
+	parse := func(body []byte) *apiError { _, aerr := s.parseChatRequest(body); return aerr }
+	if route, ok := s.surface[strings.TrimPrefix(r.URL.Path, "/v1")]; ok && !route.Multipart {
+		parse = func(body []byte) *apiError { _, aerr := parseRouteJSON(route, body); return aerr }
+	} else if r.URL.Path != "/v1/chat/completions" {
 		return authErr
 	}
 	body, bodyErr := readBody(r.Body)
 	if bodyErr == nil {
-		_, bodyErr = s.parseChatRequest(body)
+		bodyErr = parse(body)
 	}
 	if bodyErr == nil {
 		return authErr
@@ -338,6 +352,9 @@ func (s *Server) route(method, path string) handler {
 			return h
 		}
 		return nil
+	}
+	if route, ok := s.surface["/"+rest]; ok {
+		return on(http.MethodPost, s.serveRoute(route))
 	}
 	switch {
 	case rest == "chat/completions":

@@ -27,13 +27,26 @@ const maxEnumShown = 8
 // (see fromSchemaErrors).
 func (s *Server) validateChatSchema(body map[string]any) *apiError {
 	view := schemaView(body)
-	err := s.requests.ValidateChat(view)
+	return schemaFailure(s.requests.Chat, s.requests.ValidateChat(view), view)
+}
+
+// validateRouteSchema validates a decoded request body against a route's
+// request schema and names its first violation, as validateChatSchema
+// does for a chat request.
+func validateRouteSchema(route spec.Route, body map[string]any) *apiError {
+	return schemaFailure(route.Schema, route.Validate(body), body)
+}
+
+// schemaFailure is the error a body answers with when kin-openapi refused
+// it against schema (err; nil for none): its first violation, named by
+// classify or, where the walk finds none, by kin-openapi's own errors.
+func schemaFailure(schema *openapi3.Schema, err error, body any) *apiError {
 	if err == nil {
 		return nil
 	}
-	v, ok := classify(s.requests.Chat, view)
+	v, ok := classify(schema, body)
 	if !ok {
-		v = fromSchemaErrors(err, view)
+		v = fromSchemaErrors(err, body)
 	}
 	return fail(v.situation, v.at.String(), v.message())
 }
