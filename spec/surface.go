@@ -244,8 +244,8 @@ func namesSchema(ref *openapi3.SchemaRef) bool {
 // takes its schema from the contract or, naming none, from the surface
 // document by its path's operationId.
 func (c *Contract) indexRoutes() error {
-	if c.doc.Paths == nil {
-		return fmt.Errorf("paths: is missing: a contract lists the routes of its API")
+	if c.doc.Paths == nil { // OpenAPI 3.1 lets a document have no paths: an API without routes
+		return nil
 	}
 	known := KnownPaths()
 	for path := range c.doc.Paths.Map() {
