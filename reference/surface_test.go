@@ -20,9 +20,7 @@ func allRoutes(t *testing.T, name string) *spec.Contract {
 	t.Helper()
 	base, err := spec.Builtin(name)
 	require.NoError(t, err)
-	doc, err := spec.WithRoutes(base.Raw(), spec.SurfacePaths()...)
-	require.NoError(t, err)
-	c, err := spec.Parse(doc)
+	c, err := base.WithRoutes(spec.SurfacePaths()...)
 	require.NoError(t, err)
 	require.Len(t, c.Routes(), len(spec.SurfacePaths()))
 	return c

@@ -377,3 +377,19 @@ func WithRoutes(doc []byte, paths ...string) ([]byte, error) {
 	}
 	return out, nil
 }
+
+// WithRoutes returns the contract grown to list these routes of the
+// OpenAI surface besides its own (see the function WithRoutes): its
+// tables unchanged, its origin saying what was added.
+func (c *Contract) WithRoutes(paths ...string) (*Contract, error) {
+	doc, err := WithRoutes(c.raw, paths...)
+	if err != nil {
+		return nil, err
+	}
+	grown, err := Parse(doc)
+	if err != nil {
+		return nil, fmt.Errorf("spec: contract %s with routes %s: %w", c.Name, strings.Join(paths, ", "), err)
+	}
+	grown.origin = c.origin + " with routes " + strings.Join(paths, ", ")
+	return grown, nil
+}

@@ -95,10 +95,14 @@ func TestAContractMayListEveryRoute(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			base, err := spec.Builtin(name)
 			require.NoError(t, err)
-			doc, err := spec.WithRoutes(base.Raw(), spec.SurfacePaths()...)
+			c, err := base.WithRoutes(spec.SurfacePaths()...)
 			require.NoError(t, err)
-			c, err := spec.Parse(doc)
+			assert.Contains(t, c.Origin(), "with routes /chat/completions")
+			doc, err := spec.WithRoutes(base.Raw(), spec.PathEmbeddings)
 			require.NoError(t, err)
+			one, err := spec.Parse(doc)
+			require.NoError(t, err)
+			assert.Len(t, one.Routes(), len(base.Routes())+1)
 			var paths []string
 			for _, r := range c.Routes() {
 				paths = append(paths, r.Path)
