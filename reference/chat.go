@@ -116,21 +116,31 @@ func decodeJSON(data []byte) (any, error) {
 	return v, nil
 }
 
+// decodeObject decodes a body that must be one JSON object; an empty one
+// is answered by asking for what (what the route's body is).
+func decodeObject(body []byte, what string) (map[string]any, *apiError) {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, fail(sitMalformedBody, "", "The request body is empty. Send "+what+".")
+	}
+	v, err := decodeJSON(body)
+	if err != nil {
+		return nil, fail(sitMalformedBody, "", "We could not parse the JSON body of your request. The body must be a single valid JSON object.")
+	}
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return nil, fail(sitMalformedBody, "", "The request body must be a JSON object.")
+	}
+	return obj, nil
+}
+
 // parseChatRequest validates a chat request body: by hand first (the
 // members the reference reads, with the situations and params the
 // catalogue expects), then against the chat request schema.
 func (s *Server) parseChatRequest(body []byte) (chatRequest, *apiError) {
 	var req chatRequest
-	if len(bytes.TrimSpace(body)) == 0 {
-		return req, fail(sitMalformedBody, "", "The request body is empty. Send a JSON object with 'model' and 'messages'.")
-	}
-	v, err := decodeJSON(body)
-	if err != nil {
-		return req, fail(sitMalformedBody, "", "We could not parse the JSON body of your request. The body must be a single valid JSON object.")
-	}
-	obj, ok := v.(map[string]any)
-	if !ok {
-		return req, fail(sitMalformedBody, "", "The request body must be a JSON object.")
+	obj, aerr := decodeObject(body, "a JSON object with 'model' and 'messages'")
+	if aerr != nil {
+		return req, aerr
 	}
 
 	switch model := obj["model"].(type) {

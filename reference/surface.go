@@ -6,7 +6,6 @@
 package reference
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -94,16 +93,9 @@ func (s *Server) readRouteBody(route spec.Route, w http.ResponseWriter, r *http.
 
 // parseRouteJSON validates a JSON body against the route's schema.
 func parseRouteJSON(route spec.Route, data []byte) (map[string]any, *apiError) {
-	if len(bytes.TrimSpace(data)) == 0 {
-		return nil, fail(sitMalformedBody, "", "The request body is empty. Send a JSON object.")
-	}
-	v, err := decodeJSON(data)
-	if err != nil {
-		return nil, fail(sitMalformedBody, "", "We could not parse the JSON body of your request. The body must be a single valid JSON object.")
-	}
-	obj, ok := v.(map[string]any)
-	if !ok {
-		return nil, fail(sitMalformedBody, "", "The request body must be a JSON object.")
+	obj, aerr := decodeObject(data, "a JSON object")
+	if aerr != nil {
+		return nil, aerr
 	}
 	if aerr := requireNonNull(route, obj); aerr != nil {
 		return nil, aerr
