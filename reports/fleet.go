@@ -283,7 +283,7 @@ func checkStatedVerdict(c CaseReport, t TargetReport) error {
 	if settings == nil {
 		settings = &Settings{}
 	}
-	var waiver *config.Waiver
+	var waiver *check.Waiver
 	if info, ok := waiverOf(settings, c.ID); ok {
 		w, err := config.ParseWaiver(info.Case, info.Reason, info.Expires)
 		if err != nil {
@@ -296,7 +296,8 @@ func checkStatedVerdict(c CaseReport, t TargetReport) error {
 		if !w.WithinDays(t.StartedAt, maxDays) {
 			return fmt.Errorf("its waiver expires %s, beyond the %d days a waiver may run from the run's date %s", w.Expires, maxDays, t.StartedAt.UTC().Format(time.DateOnly))
 		}
-		waiver = &w
+		cw := suites.WaiverOf(w)
+		waiver = &cw
 	}
 	required := false
 	for _, key := range c.MissingFixtures {

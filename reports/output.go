@@ -16,7 +16,7 @@ import (
 	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/errconform/errconform/check"
-	"github.com/errconform/errconform/probe"
+	"github.com/errconform/errconform/redact"
 	"github.com/errconform/errconform/spec"
 )
 
@@ -214,12 +214,12 @@ func xmlDocument(v any) ([]byte, error) {
 type RedactingWriter struct {
 	mu       sync.Mutex
 	w        io.Writer
-	redactor *probe.Redactor
+	redactor *redact.Redactor
 	pending  []byte
 }
 
 // NewRedactingWriter wraps w.
-func NewRedactingWriter(w io.Writer, r *probe.Redactor) *RedactingWriter {
+func NewRedactingWriter(w io.Writer, r *redact.Redactor) *RedactingWriter {
 	return &RedactingWriter{w: w, redactor: r}
 }
 
@@ -267,7 +267,7 @@ const (
 // character boundary, marked as cut, invalid UTF-8 replaced) and at most
 // headerBlockValues values in all, by name; the rest are counted under the
 // name "…".
-func BoundedHeaders(r *probe.Redactor, h http.Header) http.Header {
+func BoundedHeaders(r *redact.Redactor, h http.Header) http.Header {
 	redacted := r.Header(h)
 	names := make([]string, 0, len(redacted))
 	for name := range redacted {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/errconform/errconform/check"
 	"github.com/errconform/errconform/probe"
+	"github.com/errconform/errconform/redact"
 	"github.com/errconform/errconform/reports"
 )
 
@@ -23,7 +24,7 @@ import (
 func TestEveryFormatPassesTheRedactionBoundary(t *testing.T) {
 	const secret = "sk-boundary-Zq81mX0vPa77LkTT"
 	run := junitRun(t, 4)
-	run.Redactor = probe.NewRedactor(secret)
+	run.Redactor = redact.New(secret)
 	planted := []string{secret, strings.ToUpper(secret), base64.StdEncoding.EncodeToString([]byte(secret)), secret[len(secret)-12:]}
 	for i := range run.Results {
 		r := &run.Results[i]
@@ -42,8 +43,8 @@ func TestEveryFormatPassesTheRedactionBoundary(t *testing.T) {
 		require.NoError(t, f.Write(path, reports.Input{Run: run}), f.Name)
 		data, err := os.ReadFile(path)
 		require.NoError(t, err)
-		assert.Contains(t, string(data), probe.Redacted, "%s: the planted secrets were replaced", f.Name)
-		if form, found := probe.NewRedactor(secret).Find(string(data)); found {
+		assert.Contains(t, string(data), redact.Redacted, "%s: the planted secrets were replaced", f.Name)
+		if form, found := redact.New(secret).Find(string(data)); found {
 			t.Errorf("%s: the secret survives (%s)", f.Name, form)
 		}
 	}
@@ -54,7 +55,7 @@ func TestEveryFormatPassesTheRedactionBoundary(t *testing.T) {
 func TestRedactingWriter(t *testing.T) {
 	const secret = "sk-terminal-Zq81mX0vPa77LkTT"
 	var out bytes.Buffer
-	w := reports.NewRedactingWriter(&out, probe.NewRedactor(secret))
+	w := reports.NewRedactingWriter(&out, redact.New(secret))
 	for _, piece := range []string{"  FAIL  auth/x  echoed sk-term", "inal-Zq81mX0v", "Pa77LkTT in the body\n", "no newline: " + secret} {
 		_, err := w.Write([]byte(piece))
 		require.NoError(t, err)
@@ -70,7 +71,7 @@ func TestRedactingWriter(t *testing.T) {
 func TestJUnitFailureCarriesTheResponse(t *testing.T) {
 	const secret = "sk-junit-Zq81mX0vPa77LkTT"
 	run := junitRun(t, 2)
-	run.Redactor = probe.NewRedactor(secret)
+	run.Redactor = redact.New(secret)
 	body := `{"status":"failure","message":"key ` + secret + `"}` + strings.Repeat(" ", 5000)
 	run.Results[1].Exchanges = []probe.Exchange{{URL: "http://127.0.0.1:9/v1/models", Request: probe.Request{Method: "GET"},
 		Response: &probe.Response{Status: 500, Body: []byte(body)}}}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/errconform/errconform/check"
 	"github.com/errconform/errconform/probe"
+	"github.com/errconform/errconform/redact"
 	"github.com/errconform/errconform/suites"
 )
 
@@ -43,7 +44,7 @@ type Run struct {
 	Started        time.Time
 	Duration       time.Duration
 	Results        []suites.Result
-	Redactor       *probe.Redactor
+	Redactor       *redact.Redactor
 	// SecretEnv maps each configured secret to the environment variable a
 	// reproduction command uses in its place.
 	SecretEnv map[string]string
@@ -102,7 +103,7 @@ func problemLines(notTestable, broke *Problem) [][2]string {
 }
 
 // redacted is the problem with the run's secrets redacted; nil stays nil.
-func (p *Problem) redacted(r *probe.Redactor) *Problem {
+func (p *Problem) redacted(r *redact.Redactor) *Problem {
 	if p == nil {
 		return nil
 	}
@@ -514,36 +515,36 @@ func BuildJSON(run Run) JSONReport {
 	return rep
 }
 
-func requestReport(r *probe.Redactor, ex probe.Exchange) *RequestReport {
+func requestReport(r *redact.Redactor, ex probe.Exchange) *RequestReport {
 	return &RequestReport{Method: ex.Request.Method, URL: r.String(ex.URL), Headers: BoundedHeaders(r, ex.Request.Header),
 		BodyExcerpt: RedactedExcerpt(r, ex.Request.Body, ExcerptBytes), BodyBytes: len(ex.Request.Body)}
 }
 
 // RedactedExcerpt redacts the whole body, then cuts the excerpt: cutting
 // first could leave half a secret that no longer matches redaction.
-// Only the excerpt and probe.RedactMargin bytes after it are redacted: a
+// Only the excerpt and redact.Margin bytes after it are redacted: a
 // secret (in any encoding) that starts inside the excerpt ends within the
 // margin, and what lies beyond is never shown.
-func RedactedExcerpt(r *probe.Redactor, body []byte, n int) string {
+func RedactedExcerpt(r *redact.Redactor, body []byte, n int) string {
 	return redactedExcerpt(r, body, len(body), n)
 }
 
 // RedactedBodyExcerpt is RedactedExcerpt of a response's body, which may
 // hold only the first of the bytes read (probe.Response.Cut): the count
 // in all is of every byte read.
-func RedactedBodyExcerpt(r *probe.Redactor, resp *probe.Response, n int) string {
+func RedactedBodyExcerpt(r *redact.Redactor, resp *probe.Response, n int) string {
 	return redactedExcerpt(r, resp.Body, resp.BodyLen(), n)
 }
 
 // EvidenceBodyBytes is how much of a response body a result keeps for the
 // reports once judged: every excerpt they show, and the margin redacted
 // past it.
-const EvidenceBodyBytes = ExcerptBytes + probe.RedactMargin
+const EvidenceBodyBytes = ExcerptBytes + redact.Margin
 
-func redactedExcerpt(r *probe.Redactor, body []byte, total, n int) string {
+func redactedExcerpt(r *redact.Redactor, body []byte, total, n int) string {
 	window := body
-	if len(window) > n+probe.RedactMargin {
-		window = window[:n+probe.RedactMargin]
+	if len(window) > n+redact.Margin {
+		window = window[:n+redact.Margin]
 	}
 	redacted := []byte(r.String(string(window)))
 	if len(redacted) <= n && total <= len(body) {
@@ -552,7 +553,7 @@ func redactedExcerpt(r *probe.Redactor, body []byte, total, n int) string {
 	return Excerpt(redacted[:min(n, len(redacted))], n) + fmt.Sprintf("… (%d bytes in all)", max(total, len(body)))
 }
 
-func responseReport(r *probe.Redactor, ex probe.Exchange) *ResponseReport {
+func responseReport(r *redact.Redactor, ex probe.Exchange) *ResponseReport {
 	out := &ResponseReport{DurationMS: float64(ex.Duration.Microseconds()) / 1000, Failure: string(ex.Failure), Error: r.String(ex.Err)}
 	if ex.Response != nil {
 		out.Status = ex.Response.Status
@@ -607,7 +608,7 @@ func (run Run) craftedCredentials() []string {
 // the request the case sent. Configured secrets become environment
 // variables; credentials errconform crafted are printed as they are;
 // anything else secret-shaped is redacted.
-func Reproduce(r *probe.Redactor, secretEnv map[string]string, ex probe.Exchange) string {
+func Reproduce(r *redact.Redactor, secretEnv map[string]string, ex probe.Exchange) string {
 	// Longest secrets first, so one containing another is replaced whole.
 	secrets := make([]string, 0, len(secretEnv))
 	for secret := range secretEnv {

@@ -14,6 +14,7 @@ import (
 	"github.com/errconform/errconform/check"
 	"github.com/errconform/errconform/config"
 	"github.com/errconform/errconform/probe"
+	"github.com/errconform/errconform/redact"
 	"github.com/errconform/errconform/reports"
 	"github.com/errconform/errconform/suites"
 )
@@ -39,7 +40,7 @@ type fleetTarget struct {
 	started         time.Time
 	elapsed         time.Duration
 	sent            int64
-	redactor        *probe.Redactor
+	redactor        *redact.Redactor
 	// notTestable and broke are what the controls found of the target
 	// (reports.Run's NotTestable and TargetBroke).
 	notTestable, broke *reports.Problem
@@ -96,12 +97,12 @@ func planFleet(fl fleetResolution) []*fleetTarget {
 
 // fleetRedactor redacts every target's secrets: the terminal and the
 // reports of a fleet carry them all.
-func fleetRedactor(fl fleetResolution) *probe.Redactor {
+func fleetRedactor(fl fleetResolution) *redact.Redactor {
 	var secrets []string
 	for _, m := range fl.members {
 		secrets = append(secrets, m.cfg.Secrets()...)
 	}
-	return probe.NewRedactor(secrets...)
+	return redact.New(secrets...)
 }
 
 // runFleet runs every target of plan concurrently within ctx and returns
@@ -176,7 +177,7 @@ func fleetRank(code int) int {
 // cause; the other targets go on.
 func (a App) runTarget(ctx context.Context, o runOptions, t *fleetTarget, out io.Writer, printMu *sync.Mutex) {
 	cfg := t.res.cfg
-	t.redactor = probe.NewRedactor(cfg.Secrets()...)
+	t.redactor = redact.New(cfg.Secrets()...)
 	t.started = time.Now()
 	t.outcome = reports.OutcomeCompleted
 	defer func() { t.elapsed = time.Since(t.started) }()
@@ -201,7 +202,7 @@ func (a App) runTarget(ctx context.Context, o runOptions, t *fleetTarget, out io
 	}
 	defer client.Close()
 	defer func() { t.sent = client.Sent() }()
-	target := suites.Target{Config: cfg, Contract: t.res.contract, Client: client, Redactor: t.redactor, Detectors: &probe.RedactorCache{}}
+	target := suites.Target{Config: cfg, Contract: t.res.contract, Client: client, Redactor: t.redactor, Detectors: &redact.Cache{}}
 
 	controls, problem := runControls(ctx, controlCases(t.run), target, cfg)
 	if problem != nil {
@@ -293,7 +294,7 @@ func printFleetCaseLine(w io.Writer, name string, r suites.Result) {
 }
 
 // fleetTargetsText lists a fleet's targets for its first line.
-func fleetTargetsText(plan []*fleetTarget, redactor *probe.Redactor) string {
+func fleetTargetsText(plan []*fleetTarget, redactor *redact.Redactor) string {
 	var parts []string
 	for _, t := range plan {
 		where := redactor.String(config.WithoutUserinfo(t.res.cfg.Target.BaseURL))
@@ -313,7 +314,7 @@ func fleetTargetsText(plan []*fleetTarget, redactor *probe.Redactor) string {
 // rendered, are written compact (reports.JSONReport.Compact: complete and
 // valid, without most evidence, quick to render); compact reports whether
 // any was.
-func writeFleetReports(ctx context.Context, o runOptions, out fleetOutcome, redactor *probe.Redactor, stdout io.Writer) (compact bool, err error) {
+func writeFleetReports(ctx context.Context, o runOptions, out fleetOutcome, redactor *redact.Redactor, stdout io.Writer) (compact bool, err error) {
 	var keep []string
 	for _, t := range out.targets {
 		keep = append(keep, reports.Run{Results: t.results, SecretEnv: t.res.cfg.SecretEnv()}.CraftedCredentials()...)

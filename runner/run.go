@@ -21,6 +21,7 @@ import (
 	"github.com/errconform/errconform/check"
 	"github.com/errconform/errconform/config"
 	"github.com/errconform/errconform/probe"
+	"github.com/errconform/errconform/redact"
 	"github.com/errconform/errconform/reports"
 	"github.com/errconform/errconform/spec"
 	"github.com/errconform/errconform/suites"
@@ -168,7 +169,7 @@ func (a App) run(fs *pflag.FlagSet, op *runOptions) (int, error) {
 	if err := checkOutputPaths(o); err != nil {
 		return ExitUsage, err
 	}
-	redactor := probe.NewRedactor(cfg.Secrets()...)
+	redactor := redact.New(cfg.Secrets()...)
 	// The terminal's redaction boundary: everything this run prints from
 	// here on passes through the redactor, a line at a time, whatever
 	// printed it.
@@ -191,7 +192,7 @@ func (a App) run(fs *pflag.FlagSet, op *runOptions) (int, error) {
 		return ExitUsage, usageError{err}
 	}
 	defer client.Close()
-	s.target = suites.Target{Config: cfg, Contract: contract, Client: client, Redactor: redactor, Detectors: &probe.RedactorCache{}}
+	s.target = suites.Target{Config: cfg, Contract: contract, Client: client, Redactor: redactor, Detectors: &redact.Cache{}}
 	s.explored.redactor = redactor
 
 	ctx, again, stopRun := runContext(deadline, o.deadline)
@@ -776,7 +777,7 @@ func keptResult(o runOptions, r suites.Result) suites.Result {
 	return r.WithoutEvidence()
 }
 
-func (s *session) printDryRun(redactor *probe.Redactor) {
+func (s *session) printDryRun(redactor *redact.Redactor) {
 	w := s.app.Stdout
 	fmt.Fprintf(w, "errconform %s: dry run against %s: %d cases selected, nothing is sent (a real run: concurrency %d, %s, at most %d requests)\n",
 		ToolVersion(), reports.Printable(redactor.String(s.cfg.Target.BaseURL)), s.selected.Len(), s.cfg.Limits.Concurrency, rateText(s.cfg.Limits.MaxRPS), s.budget())
@@ -823,7 +824,7 @@ func printHeaders(w io.Writer, prefix string, h map[string][]string) {
 // response, redacted, with everything the target controls (URL, headers,
 // body, transport errors quoting it) passed through reports.Printable, so
 // that a body cannot retitle the terminal, clear it or print fake lines.
-func printExchanges(w io.Writer, r suites.Result, redactor *probe.Redactor) {
+func printExchanges(w io.Writer, r suites.Result, redactor *redact.Redactor) {
 	for i, ex := range r.Exchanges {
 		if len(r.Exchanges) > 1 {
 			fmt.Fprintf(w, "        exchange %d of %d\n", i+1, len(r.Exchanges))

@@ -1,4 +1,4 @@
-package probe
+package redact
 
 import (
 	"cmp"
@@ -14,10 +14,10 @@ import (
 	"unicode/utf8"
 )
 
-// RedactMargin is how far past the end of an excerpt text is redacted
+// Margin is how far past the end of an excerpt text is redacted
 // before it is cut: a configured secret that starts inside the excerpt, in
 // any form the redactor knows (hex, base64, \u escapes), ends within it.
-const RedactMargin = 4096
+const Margin = 4096
 
 // Redacted is what replaces a secret in every output.
 const Redacted = "[REDACTED]"
@@ -58,24 +58,24 @@ type Redactor struct {
 	det *detector
 }
 
-// NewRedactor returns a Redactor for the given secrets (empty ones
+// New returns a Redactor for the given secrets (empty ones
 // ignored). It is cheap (a few KiB per secret length), so building one per
-// credential, e.g. NewRedactor(cred).Find(body), is fine.
-func NewRedactor(secrets ...string) *Redactor {
+// credential, e.g. New(cred).Find(body), is fine.
+func New(secrets ...string) *Redactor {
 	return &Redactor{det: newDetector(secrets)}
 }
 
-// RedactorCache hands out one Redactor per secret, built once: a run's
+// Cache hands out one Redactor per secret, built once: a run's
 // cases mostly send the same few credentials, and building a detector of
 // every encoding of a secret costs more than using it. Safe for
 // concurrent use; the zero value is ready.
-type RedactorCache struct {
+type Cache struct {
 	mu sync.Mutex
 	m  map[string]*Redactor
 }
 
 // For returns the Redactor of one secret.
-func (c *RedactorCache) For(secret string) *Redactor {
+func (c *Cache) For(secret string) *Redactor {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if r, ok := c.m[secret]; ok {
@@ -87,12 +87,12 @@ func (c *RedactorCache) For(secret string) *Redactor {
 	if len(c.m) >= maxCachedRedactors {
 		clear(c.m) // a hostile run of ever-new credentials stays bounded
 	}
-	r := NewRedactor(secret)
+	r := New(secret)
 	c.m[secret] = r
 	return r
 }
 
-// maxCachedRedactors bounds a RedactorCache.
+// maxCachedRedactors bounds a Cache.
 const maxCachedRedactors = 256
 
 // String redacts a string: every configured secret in any form, every
@@ -135,7 +135,7 @@ func (r *Redactor) String(s string) string {
 // FormHex, FormPercent, FormJSONEscaped, FormBackslashX, FormHTML,
 // FormReversed, FormSpaced, FormZeroWidth or FormFragment (the first in
 // that order when several are there). It is what the no-secret-echo rule
-// uses: NewRedactor(credential).Find(string(body)).
+// uses: New(credential).Find(string(body)).
 func (r *Redactor) Find(s string) (form string, found bool) {
 	if r == nil || r.det == nil {
 		return "", false
