@@ -1,13 +1,11 @@
 package redact
 
 import (
-	"cmp"
 	"encoding/base64"
 	"encoding/hex"
 	"net/http"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"unicode"
@@ -170,35 +168,16 @@ func (r *Redactor) StringKeeping(s string, keep ...string) string {
 	if !ok {
 		return r.String(s) // the text holds every marker: keep nothing
 	}
-	keep = slices.Clone(keep)
-	slices.SortFunc(keep, func(a, b string) int { return cmp.Or(len(b)-len(a), strings.Compare(a, b)) })
-	keep = slices.Compact(keep)
-	var hide, restore []string
-	for _, k := range keep {
-		if k == "" {
-			continue
-		}
-		if _, secret := r.Find(k); secret {
-			continue
-		}
-		placeholder := marker + strconv.Itoa(len(hide)/2) + marker
-		hide = append(hide, k, placeholder)
-		restore = append(restore, placeholder, k)
-	}
-	if len(hide) == 0 {
-		return r.String(s)
-	}
-	hidden := strings.NewReplacer(hide...).Replace(s)
-	if hidden == s {
-		return r.String(s) // no keep string occurs
-	}
-	return strings.NewReplacer(restore...).Replace(r.String(hidden))
+	return r.keeper(keep, marker).string(s)
 }
+
+// The private-use characters placeholders are built of.
+const privateUseFirst, privateUseLast = 0xE000, 0xF8FF
 
 // unusedMarker is a private-use character s does not hold, to build
 // placeholders no text can forge; false when s holds every one.
 func unusedMarker(s string) (string, bool) {
-	const first, last = 0xE000, 0xF8FF
+	const first, last = privateUseFirst, privateUseLast
 	if !strings.ContainsFunc(s, func(c rune) bool { return c >= first && c <= last }) {
 		return string(rune(first)), true
 	}

@@ -371,30 +371,39 @@ const compactExcerptBytes = 160
 // excerpt; requests, headers, reproduction commands and burst answers are
 // left out.
 func (r JSONReport) Compact() JSONReport {
-	compact := func(cases []CaseReport) []CaseReport {
-		out := make([]CaseReport, len(cases))
-		for i, c := range cases {
-			if c.Response != nil && (c.Verdict == check.Failed || c.Verdict == check.Errored) {
-				resp := *c.Response
-				resp.Headers = nil
-				resp.BodyExcerpt = check.Cut(resp.BodyExcerpt, compactExcerptBytes)
-				c.Response = &resp
-			} else {
-				c.Response = nil
-			}
-			c.Request, c.Reproduce, c.Burst = nil, "", nil
-			out[i] = c
-		}
-		return out
-	}
-	r.Cases = compact(r.Cases)
+	r.Cases = compactCases(r.Cases)
+	r.compact = true
 	if r.Targets != nil {
 		targets := make([]TargetReport, len(r.Targets))
 		for i, t := range r.Targets {
-			t.Cases = compact(t.Cases)
-			targets[i] = t
+			targets[i] = t.Compact()
 		}
 		r.Targets = targets
 	}
 	return r
+}
+
+// Compact is the target's part as a compact report holds it (JSONReport's
+// Compact): a fleet cut short makes each part so as its target stops.
+func (t TargetReport) Compact() TargetReport {
+	t.Cases = compactCases(t.Cases)
+	return t
+}
+
+// compactCases are cases without most of their evidence (Compact).
+func compactCases(cases []CaseReport) []CaseReport {
+	out := make([]CaseReport, len(cases))
+	for i, c := range cases {
+		if c.Response != nil && (c.Verdict == check.Failed || c.Verdict == check.Errored) {
+			resp := *c.Response
+			resp.Headers = nil
+			resp.BodyExcerpt = check.Cut(resp.BodyExcerpt, compactExcerptBytes)
+			c.Response = &resp
+		} else {
+			c.Response = nil
+		}
+		c.Request, c.Reproduce, c.Burst = nil, "", nil
+		out[i] = c
+	}
+	return out
 }

@@ -140,6 +140,12 @@ type session struct {
 // were parsed into (the environment fills in the rest here).
 func (a App) run(fs *pflag.FlagSet, op *runOptions) (int, error) {
 	invoked := time.Now()
+	// A signal is caught from the start (resolving a fleet of hundreds of
+	// targets takes a moment): one that arrives before the run begins
+	// ends it at once, with its reports.
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(signals)
 	fl, err := a.resolveFleet(fs, op)
 	var none nothingToRerun
 	if errors.As(err, &none) {
@@ -153,7 +159,7 @@ func (a App) run(fs *pflag.FlagSet, op *runOptions) (int, error) {
 	}
 	defer fl.stop()
 	if fl.isFleet() {
-		return a.runFleetCommand(fl, invoked)
+		return a.runFleetCommand(fl, invoked, signals)
 	}
 	res := fl.members[0]
 	o, cfg, contract, embedded := res.opts, res.cfg, res.contract, res.embedded
@@ -195,7 +201,7 @@ func (a App) run(fs *pflag.FlagSet, op *runOptions) (int, error) {
 	s.target = suites.Target{Config: cfg, Contract: contract, Client: client, Redactor: redactor, Detectors: &redact.Cache{}}
 	s.explored.redactor = redactor
 
-	ctx, again, stopRun := runContext(deadline, o.deadline)
+	ctx, again, stopRun := runContext(deadline, o.deadline, signals)
 	defer stopRun()
 	s.ctx = ctx
 
@@ -338,13 +344,12 @@ func stdoutReport(o runOptions) (string, error) {
 }
 
 // runContext is the run's context: done at the deadline, or at the first
-// SIGINT or SIGTERM, with the reason as its cause. again is closed by a
+// SIGINT or SIGTERM on signals (signal.Notify'd by the caller, since the
+// command began), with the reason as its cause. again is closed by a
 // second signal. stop releases the signal handler.
-func runContext(deadline time.Time, d time.Duration) (ctx context.Context, again <-chan struct{}, stop func()) {
+func runContext(deadline time.Time, d time.Duration, signals chan os.Signal) (ctx context.Context, again <-chan struct{}, stop func()) {
 	interrupted, cancel := context.WithCancelCause(context.Background())
 	ctx, cancelDeadline := context.WithDeadlineCause(interrupted, deadline, fmt.Errorf("the run's --deadline (%s) passed", d))
-	signals := make(chan os.Signal, 2)
-	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
 	second := make(chan struct{})
 	done := make(chan struct{})
 	go func() {
