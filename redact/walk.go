@@ -62,10 +62,10 @@ func (k *keeping) string(s string) string {
 	if strings.Contains(s, k.marker) {
 		return k.r.StringKeeping(s, k.keep...) // with a marker s does not hold
 	}
-	hidden := k.hide.Replace(s)
-	if hidden == s {
-		return k.r.String(s)
+	if !slices.ContainsFunc(k.keep, func(keep string) bool { return strings.Contains(s, keep) }) {
+		return k.r.String(s) // most strings: the replacer is not even built
 	}
+	hidden := k.hide.Replace(s)
 	return k.restore.Replace(k.r.String(hidden))
 }
 

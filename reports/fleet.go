@@ -86,7 +86,7 @@ func TargetPart(t FleetTarget) TargetReport {
 	if t.Selected != nil {
 		settings.Selected = t.Selected
 	}
-	return TargetReport{Name: t.Name, Outcome: t.Outcome, Reason: t.Run.Redactor.String(t.Reason), Contract: rep.Contract,
+	return TargetReport{Name: t.Name, Outcome: t.Outcome, Reason: t.Reason, Contract: rep.Contract,
 		Target: rep.Target, StartedAt: rep.StartedAt, DurationMS: rep.DurationMS, Settings: settings, Summary: rep.Summary,
 		Groups: rep.Groups, Cases: rep.Cases, NotTestable: rep.NotTestable, TargetBroke: rep.TargetBroke}
 }

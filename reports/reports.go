@@ -55,6 +55,10 @@ type Run struct {
 	// that writes no report file, whose summary and failure groups need
 	// no more.
 	FailureEvidenceOnly bool
+	// Compact builds no request, reproduction or burst evidence: what a
+	// compact report (JSONReport.Compact) leaves out anyway, for a fleet's
+	// target cut short.
+	Compact bool
 	// NotTestable says why the positive controls could not pass at the
 	// start (nil when they could): no case was judged.
 	NotTestable *Problem
@@ -439,8 +443,6 @@ const ExcerptBytes = 2048
 // case listed (the results' cases when the runner named none).
 func settingsOf(run Run) *Settings {
 	s := run.Settings
-	s.Model = run.Redactor.String(s.Model)
-	s.LabelFilter = run.Redactor.String(s.LabelFilter)
 	if s.Require == nil {
 		s.Require = []string{}
 	}
@@ -472,7 +474,7 @@ func BuildJSON(run Run) JSONReport {
 		SchemaVersion: SchemaVersion,
 		Tool:          Tool{Name: "errconform", Version: run.ToolVersion},
 		Contract:      run.contractInfo(),
-		Target:        TargetInfo{BaseURL: run.Redactor.String(run.BaseURL), Embedded: run.Embedded},
+		Target:        TargetInfo{BaseURL: run.BaseURL, Embedded: run.Embedded},
 		StartedAt:     run.Started.UTC(),
 		DurationMS:    run.Duration.Milliseconds(),
 		Summary:       Summarize(run.Results),
@@ -483,8 +485,8 @@ func BuildJSON(run Run) JSONReport {
 	}
 	for _, r := range run.Results {
 		c := CaseReport{ID: r.Case.ID, Title: r.Case.Title, Group: r.Case.Group, Labels: r.Case.Labels, Expect: r.Case.Expect,
-			Situation: r.Case.Situation, Verdict: r.Verdict, NotInContract: run.Redactor.String(r.Case.NotInContract),
-			Reason: run.Redactor.String(r.Reason), Findings: r.Findings, Requests: len(r.Exchanges)}
+			Situation: r.Case.Situation, Verdict: r.Verdict, NotInContract: r.Case.NotInContract,
+			Reason: r.Reason, Findings: r.Findings, Requests: len(r.Exchanges)}
 		if r.Verdict == check.Skipped {
 			c.SkipReason = skipReasonOf(r.Skip, r.Reason)
 			if c.SkipReason == check.NotInContract && c.NotInContract == "" {
@@ -496,11 +498,13 @@ func BuildJSON(run Run) JSONReport {
 			c.Findings = []check.Finding{}
 		}
 		if ex, ok := r.Judged(); ok && (!run.FailureEvidenceOnly || r.KeepsEvidence()) {
-			c.Request = requestReport(run.Redactor, ex)
 			c.Response = responseReport(run.Redactor, ex)
-			c.Reproduce = Reproduce(run.Redactor, run.SecretEnv, ex)
+			if !run.Compact {
+				c.Request = requestReport(run.Redactor, ex)
+				c.Reproduce = Reproduce(run.Redactor, run.SecretEnv, ex)
+			}
 		}
-		if len(r.Exchanges) > 1 {
+		if len(r.Exchanges) > 1 && !run.Compact {
 			for _, ex := range r.Exchanges {
 				a := BurstAnswer{Failure: string(ex.Failure)}
 				if ex.Response != nil {

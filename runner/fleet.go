@@ -125,10 +125,12 @@ func (a App) runFleet(ctx context.Context, fl fleetResolution, plan []*fleetTarg
 			// every target's secrets (the reports' redaction boundary for
 			// a fleet: its formats render from these parts alone), keeping
 			// the credentials errconform crafted for it.
-			part := reports.TargetPart(t.fleetTarget(fl.opts))
-			if ctx.Err() != nil {
-				// Cut short: the reports will be written compact; the
-				// part is made so now, while the others still finish.
+			ft := t.fleetTarget(fl.opts)
+			// Cut short, the reports will be written compact: the part is
+			// made so now, while the others still finish.
+			ft.Run.Compact = ctx.Err() != nil
+			part := reports.TargetPart(ft)
+			if ft.Run.Compact {
 				part = part.Compact()
 			}
 			redactor.Walk(&part, reports.Run{Results: t.results, SecretEnv: t.res.cfg.SecretEnv()}.CraftedCredentials()...)
@@ -209,7 +211,7 @@ func (a App) runTarget(ctx context.Context, o runOptions, t *fleetTarget, out io
 		MaxRPS: cfg.Limits.MaxRPS, MaxRequests: s.budget(), Concurrency: cfg.Limits.Concurrency, MaxBody: cfg.Limits.MaxBodyBytes,
 		Header: targetHeaders(cfg)})
 	if err != nil {
-		t.fail(&reports.Problem{Cause: reports.CauseUnreachable, Reason: fmt.Sprintf("the client for %s cannot be made: %v", t.redactor.String(cfg.Target.BaseURL), err)}, nil)
+		t.fail(&reports.Problem{Cause: reports.CauseUnreachable, Reason: fmt.Sprintf("the client for %s cannot be made: %v", cfg.Target.BaseURL, err)}, nil)
 		return
 	}
 	defer client.Close()
@@ -310,10 +312,10 @@ func printFleetCaseLine(w io.Writer, name string, r suites.Result) {
 }
 
 // fleetTargetsText lists a fleet's targets for its first line.
-func fleetTargetsText(plan []*fleetTarget, redactor *redact.Redactor) string {
+func fleetTargetsText(plan []*fleetTarget) string {
 	var parts []string
 	for _, t := range plan {
-		where := redactor.String(config.WithoutUserinfo(t.res.cfg.Target.BaseURL))
+		where := config.WithoutUserinfo(t.res.cfg.Target.BaseURL)
 		if t.res.embedded {
 			where = "embedded reference"
 		}

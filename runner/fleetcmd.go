@@ -59,7 +59,7 @@ func (a App) runFleetCommand(fl fleetResolution, invoked time.Time, signals chan
 			shard = fmt.Sprintf(", shard %s", fl.shard)
 		}
 		fmt.Fprintf(a.Stdout, "errconform %s: checking %d targets concurrently (%s%s; judging at most %d of %d selected cases): %s\n", ToolVersion(), len(plan),
-			configText(o.configFile, false), shard, judging, selected, fleetTargetsText(plan, redactor))
+			configText(o.configFile, false), shard, judging, selected, fleetTargetsText(plan))
 	}
 	for _, t := range plan {
 		printLongWaivers(a.Stderr, t.name(), t.res.waivers, t.res.cfg.WaiversMaxDaysOrDefault(), time.Now())

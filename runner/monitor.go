@@ -243,7 +243,7 @@ func (a App) monitor(fs *pflag.FlagSet, op *monitorOptions) (int, error) {
 		}
 	}
 	fmt.Fprintf(a.Stdout, "errconform %s: monitoring %d targets every %s, serving http://%s/metrics (%s): %s\n", ToolVersion(), len(m.plan), o.interval,
-		ln.Addr(), configText(fl.opts.configFile, len(fl.members) == 1 && fl.members[0].embedded), fleetTargetsText(m.plan, redactor))
+		ln.Addr(), configText(fl.opts.configFile, len(fl.members) == 1 && fl.members[0].embedded), fleetTargetsText(m.plan))
 
 	srv := &http.Server{Handler: m.handler(), ReadHeaderTimeout: monitorReadHeaderTimeout, ReadTimeout: monitorReadHeaderTimeout,
 		WriteTimeout: monitorWriteTimeout, IdleTimeout: monitorIdleTimeout, MaxHeaderBytes: monitorMaxHeaderBytes}

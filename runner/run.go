@@ -209,7 +209,7 @@ func (a App) run(fs *pflag.FlagSet, op *runOptions) (int, error) {
 	printPartial(a.Stdout, o)
 	if !o.quiet {
 		fmt.Fprintf(a.Stdout, "errconform %s: checking %s against contract %s %s (%s; judging at most %d of %d selected cases, concurrency %d, %s)\n", version,
-			redactor.String(cfg.Target.BaseURL), contract.Label(), contract.Digest(), configText(o.configFile, embedded), judgeable(s.selected, cfg), s.selected.Len(),
+			cfg.Target.BaseURL, contract.Label(), contract.Digest(), configText(o.configFile, embedded), judgeable(s.selected, cfg), s.selected.Len(),
 			client.Concurrency(), rateText(cfg.Limits.MaxRPS))
 		if counts := s.selected.exploreCounts(); counts.total > 0 && s.selected.plan != nil {
 			fmt.Fprintf(a.Stdout, "explore: %d variants over %d fields of %s\n", counts.total, len(counts.fields), s.selected.plan.Origin())
