@@ -21,8 +21,9 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 
-	"github.com/errconform/errconform/probe"
+	"github.com/errconform/errconform/redact"
 	"github.com/errconform/errconform/spec"
+	"github.com/errconform/errconform/wire"
 )
 
 // Severity says whether a finding fails a case (MUST) or warns (SHOULD).
@@ -70,9 +71,10 @@ type Expectation struct {
 	// error, where the contract lets an error arrive after the model
 	// started.
 	MidStream bool `json:"mid_stream,omitempty"`
-	// GatewayTimeout bounds how long the contract's timeout status may take
-	// (plus config.TimeoutSlackFor).
+	// GatewayTimeout bounds how long the contract's timeout status may take,
+	// plus GatewaySlack (the config's TimeoutSlackFor the timeout).
 	GatewayTimeout time.Duration `json:"-"`
+	GatewaySlack   time.Duration `json:"-"`
 	// Note explains the circumstances, e.g. "after 6 requests".
 	Note string `json:"-"`
 	// IfAccepted says what a success answer means where the request was
@@ -92,7 +94,7 @@ type Expectation struct {
 	Scrub func(string) string `json:"-"`
 	// Detectors, when set, hands out the detector of a credential's
 	// secret part for the no-secret-echo rule, built once per run.
-	Detectors *probe.RedactorCache `json:"-"`
+	Detectors *redact.Cache `json:"-"`
 }
 
 // Rule is one thing checked on a response.
@@ -132,8 +134,8 @@ func (r Rule) SeverityUnder(c *spec.Contract) Severity {
 
 // input is an exchange with its body decoded once for all rules.
 type input struct {
-	ex       probe.Exchange
-	resp     *probe.Response
+	ex       wire.Exchange
+	resp     *wire.Response
 	expect   Expectation
 	contract *spec.Contract
 
@@ -222,7 +224,7 @@ func RuleByID(id string) (Rule, bool) {
 // error's shape, type, stream or SDK parse, which would each fire on the
 // success body, are not run. Only the rules that hold for any answer
 // (a complete response, no echoed credential, no leaked internals) run beside it.
-func Evaluate(ex probe.Exchange, expect Expectation, contract *spec.Contract) []Finding {
+func Evaluate(ex wire.Exchange, expect Expectation, contract *spec.Contract) []Finding {
 	in := newInput(ex, expect, contract)
 	accepted := in.acceptedInvalid()
 	var findings []Finding
@@ -250,7 +252,7 @@ func Evaluate(ex probe.Exchange, expect Expectation, contract *spec.Contract) []
 // judge and stay silent instead of restating it.
 func (in *input) acceptedInvalid() bool {
 	return in.resp != nil && !in.expect.success() && in.resp.Status >= 200 && in.resp.Status < 300 &&
-		in.errorObject == nil && !in.midStream && in.ex.Failure == probe.FailureNone && !in.resp.Truncated
+		in.errorObject == nil && !in.midStream && in.ex.Failure == wire.FailureNone && !in.resp.Truncated
 }
 
 // judgesAccepted: the rules that still judge a served invalid request:
@@ -270,7 +272,7 @@ func (e Expectation) success() bool { return e.Status >= 200 && e.Status < 300 }
 // the last of a multi-request case (the rate-limit burst) must be a 2xx or
 // itself keep the contract; the last is judged as a single exchange is.
 // Findings on earlier answers say which answer they are about.
-func EvaluateAll(exchanges []probe.Exchange, expect Expectation, contract *spec.Contract) []Finding {
+func EvaluateAll(exchanges []wire.Exchange, expect Expectation, contract *spec.Contract) []Finding {
 	if len(exchanges) == 0 {
 		return nil
 	}
@@ -278,7 +280,7 @@ func EvaluateAll(exchanges []probe.Exchange, expect Expectation, contract *spec.
 	n := len(exchanges)
 	judged, unjudged := 0, map[string]int{}
 	for i, ex := range exchanges[:n-1] {
-		if ex.Response != nil && ex.Response.Status >= 200 && ex.Response.Status < 300 && ex.Failure == probe.FailureNone {
+		if ex.Response != nil && ex.Response.Status >= 200 && ex.Response.Status < 300 && ex.Failure == wire.FailureNone {
 			continue
 		}
 		if judged == MaxJudgedBurstAnswers {
@@ -317,7 +319,7 @@ func EvaluateAll(exchanges []probe.Exchange, expect Expectation, contract *spec.
 // last are judged rule by rule; the others are counted.
 const MaxJudgedBurstAnswers = 5
 
-func newInput(ex probe.Exchange, expect Expectation, contract *spec.Contract) *input {
+func newInput(ex wire.Exchange, expect Expectation, contract *spec.Contract) *input {
 	in := &input{ex: ex, resp: ex.Response, expect: expect, contract: contract}
 	if in.resp == nil {
 		return in
@@ -329,7 +331,7 @@ func newInput(ex probe.Exchange, expect Expectation, contract *spec.Contract) *i
 		in.jsonProblem = validOne(in.resp.Body)
 		return in
 	}
-	if expect.MidStream && in.resp.Status == http.StatusOK && ex.Failure == probe.FailureNone {
+	if expect.MidStream && in.resp.Status == http.StatusOK && ex.Failure == wire.FailureNone {
 		if raw, doc, errObj, ok := midStreamError(in.resp.Body); ok {
 			in.midStream, in.documentRaw, in.document, in.errorObject = true, raw, doc, errObj
 			return in
@@ -539,8 +541,8 @@ func describeJSONError(err error) string {
 // excerpt quotes at most n bytes of a body for a finding, scrubbing it
 // first: a secret cut in half by the excerpt would escape redaction later.
 func (in *input) excerpt(b []byte, n int) string {
-	if len(b) > n+probe.RedactMargin {
-		b = b[:n+probe.RedactMargin] // what lies beyond is never quoted
+	if len(b) > n+redact.Margin {
+		b = b[:n+redact.Margin] // what lies beyond is never quoted
 	}
 	text := string(b)
 	if in.expect.Scrub != nil {
@@ -587,7 +589,7 @@ func checkResponse(in *input) []Finding {
 	switch {
 	case in.resp == nil:
 		return []Finding{{Expected: "an HTTP response", Actual: string(in.ex.Failure), Message: in.ex.Err}}
-	case in.ex.Failure != probe.FailureNone:
+	case in.ex.Failure != wire.FailureNone:
 		return []Finding{{Expected: "a complete response body", Actual: string(in.ex.Failure), Message: in.ex.Err}}
 	case in.resp.Truncated:
 		what := "an error body"
@@ -651,7 +653,7 @@ func checkStatus(in *input) []Finding {
 // streamCutShort reports whether a response is an event stream that
 // ended without its [DONE] terminator (and was read whole): the stream
 // was cut short, which says nothing of how far the request got.
-func streamCutShort(resp *probe.Response) bool {
+func streamCutShort(resp *wire.Response) bool {
 	mediaType, _, _ := strings.Cut(resp.Header.Get("Content-Type"), ";")
 	if !strings.EqualFold(strings.TrimSpace(mediaType), "text/event-stream") || resp.Truncated {
 		return false

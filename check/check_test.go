@@ -8,16 +8,16 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/errconform/errconform/check"
-	"github.com/errconform/errconform/probe"
 	"github.com/errconform/errconform/spec"
+	"github.com/errconform/errconform/wire"
 )
 
-func exchange(status int, contentType, body string) probe.Exchange {
+func exchange(status int, contentType, body string) wire.Exchange {
 	h := http.Header{}
 	if contentType != "" {
 		h.Set("Content-Type", contentType)
 	}
-	return probe.Exchange{Response: &probe.Response{Status: status, Header: h, Body: []byte(body)}}
+	return wire.Exchange{Response: &wire.Response{Status: status, Header: h, Body: []byte(body)}}
 }
 
 const good401 = `{"error":{"message":"Invalid API key provided.","type":"authentication_error","param":null,"code":"invalid_api_key"}}`
@@ -37,7 +37,7 @@ func TestEvaluate(t *testing.T) {
 	expect400 := check.Expectation{Status: 400, Code: "invalid_value", Param: "temperature"}
 	tests := []struct {
 		name   string
-		ex     probe.Exchange
+		ex     wire.Exchange
 		expect check.Expectation
 		rules  []string // exactly the rules that must report
 	}{
@@ -67,8 +67,8 @@ func TestEvaluate(t *testing.T) {
 			check.Expectation{Status: 400, Param: "messages"}, nil},
 		{"param prefix is not a path", exchange(400, "application/json", `{"error":{"message":"Bad role.","type":"invalid_request_error","param":"messages_extra"}}`),
 			check.Expectation{Status: 400, Param: "messages"}, []string{"param"}},
-		{"no response", probe.Exchange{Failure: probe.FailureTimeout, Err: "no complete response within 1s"}, expect401, []string{"response"}},
-		{"truncated", func() probe.Exchange {
+		{"no response", wire.Exchange{Failure: wire.FailureTimeout, Err: "no complete response within 1s"}, expect401, []string{"response"}},
+		{"truncated", func() wire.Exchange {
 			ex := exchange(401, "application/json", good401)
 			ex.Response.Truncated = true
 			return ex

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/errconform/errconform/check"
-	"github.com/errconform/errconform/probe"
 	"github.com/errconform/errconform/spec"
+	"github.com/errconform/errconform/wire"
 )
 
 // fuzzCredential is the key every fuzzed exchange claims to have sent, so
@@ -19,7 +19,7 @@ const fuzzCredential = "sk-fuzz-credential-0000000000"
 
 var fuzzContract = sync.OnceValues(spec.Load)
 
-// fuzzStatus maps any int onto the statuses a probe.Response can hold: Go's
+// fuzzStatus maps any int onto the statuses a wire.Response can hold: Go's
 // HTTP client only returns three-digit codes from 100 to 999.
 func fuzzStatus(n int) int {
 	if n >= 100 && n <= 999 {
@@ -52,13 +52,13 @@ func FuzzEvaluate(f *testing.F) {
 		if status == http.StatusTooManyRequests && len(contentType)%2 == 1 {
 			header.Set("Retry-After", contentType) // exercise retry-after with arbitrary text too
 		}
-		ex := probe.Exchange{
-			Request:  probe.Request{Method: http.MethodGet, Path: "/models", Credential: fuzzCredential},
+		ex := wire.Exchange{
+			Request:  wire.Request{Method: http.MethodGet, Path: "/models", Credential: fuzzCredential},
 			URL:      "http://127.0.0.1:9/v1/models",
-			Response: &probe.Response{Status: status, Header: header, Body: body},
+			Response: &wire.Response{Status: status, Header: header, Body: body},
 			Duration: time.Duration(len(body)) * time.Millisecond,
 		}
-		expect := check.Expectation{Status: expectStatus, Code: code, Param: param, Stream: stream, GatewayTimeout: 300 * time.Millisecond}
+		expect := check.Expectation{Status: expectStatus, Code: code, Param: param, Stream: stream, GatewayTimeout: 300 * time.Millisecond, GatewaySlack: 250 * time.Millisecond}
 
 		findings := check.Evaluate(ex, expect, contract)
 

@@ -12,8 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/errconform/errconform/config"
-	"github.com/errconform/errconform/probe"
+	"github.com/errconform/errconform/redact"
 )
 
 func checkRetryAfter(in *input) []Finding {
@@ -39,16 +38,16 @@ func checkTimeout(in *input) []Finding {
 	if in.expect.Status != in.contract.Rules.TimeoutStatus || in.expect.GatewayTimeout <= 0 {
 		return nil
 	}
-	limit := in.expect.GatewayTimeout + config.TimeoutSlackFor(in.expect.GatewayTimeout)
+	limit := in.expect.GatewayTimeout + in.expect.GatewaySlack
 	switch {
 	case in.resp == nil && in.ex.Failure == "timeout":
 		return []Finding{{Expected: fmt.Sprintf("a %d within %s", in.expect.Status, limit), Actual: "no response before errconform's request timeout",
 			Message: fmt.Sprintf("no %d arrived before errconform gave up after %s; the contract's gateway timeout is %s", in.expect.Status, in.ex.Duration.Round(time.Millisecond), in.expect.GatewayTimeout)}}
 	case in.resp != nil && in.ex.Duration > limit:
-		return []Finding{{Expected: fmt.Sprintf("within %s (gateway timeout %s + %s slack)", limit, in.expect.GatewayTimeout, config.TimeoutSlackFor(in.expect.GatewayTimeout)),
+		return []Finding{{Expected: fmt.Sprintf("within %s (gateway timeout %s + %s slack)", limit, in.expect.GatewayTimeout, in.expect.GatewaySlack),
 			Actual: in.ex.Duration.Round(time.Millisecond).String(),
 			Message: fmt.Sprintf("the %d took %s, longer than the gateway timeout %s plus %s slack", in.resp.Status,
-				in.ex.Duration.Round(time.Millisecond), in.expect.GatewayTimeout, config.TimeoutSlackFor(in.expect.GatewayTimeout))}}
+				in.ex.Duration.Round(time.Millisecond), in.expect.GatewayTimeout, in.expect.GatewaySlack)}}
 	}
 	return nil
 }
@@ -74,11 +73,11 @@ func checkNoSecretEcho(in *input) []Finding {
 	if in.resp == nil || len(secret) < 8 {
 		return nil
 	}
-	var detector *probe.Redactor
+	var detector *redact.Redactor
 	if in.expect.Detectors != nil {
 		detector = in.expect.Detectors.For(secret)
 	} else {
-		detector = probe.NewRedactor(secret)
+		detector = redact.New(secret)
 	}
 	var where []string
 	if form, found := detector.Find(string(in.resp.Body)); found {
@@ -109,7 +108,7 @@ func checkNoSecretEcho(in *input) []Finding {
 // echoSecret is the part of a credential whose echo gives it away: a JWT's
 // signature (its header and claims are errconform's own, and every HS256
 // JWT's header is the same), the second half of its claims when it has no
-// signature, else a key after its type prefix (probe.KeyPrefix: "sk-proj-"
+// signature, else a key after its type prefix (redact.KeyPrefix: "sk-proj-"
 // is every key's, and a masked echo such as "sk-proj-****VwXy" shows it).
 func echoSecret(credential string) string {
 	if parts := strings.Split(credential, "."); len(parts) == 3 && strings.HasPrefix(credential, "eyJ") {
@@ -118,7 +117,7 @@ func echoSecret(credential string) string {
 		}
 		return parts[1][len(parts[1])/2:]
 	}
-	return credential[len(probe.KeyPrefix(credential)):]
+	return credential[len(redact.KeyPrefix(credential)):]
 }
 
 // leakPatterns are internals an error message must not expose. Each has a

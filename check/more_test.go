@@ -14,11 +14,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/errconform/errconform/check"
-	"github.com/errconform/errconform/probe"
 	"github.com/errconform/errconform/spec"
+	"github.com/errconform/errconform/wire"
 )
 
-func withMessage(status int, typ, msg string) probe.Exchange {
+func withMessage(status int, typ, msg string) wire.Exchange {
 	body := `{"error":{"message":` + quote(msg) + `,"type":"` + typ + `","param":null,"code":null}}`
 	return exchange(status, "application/json", body)
 }
@@ -33,18 +33,18 @@ func quote(s string) string {
 func TestRulesBeyondTheShape(t *testing.T) {
 	contract, err := spec.Load()
 	require.NoError(t, err)
-	retryAfter := func(v string) probe.Exchange {
+	retryAfter := func(v string) wire.Exchange {
 		ex := withMessage(429, "rate_limit_error", "Rate limit exceeded, retry later.")
 		if v != "" {
 			ex.Response.Header.Set("Retry-After", v)
 		}
 		return ex
 	}
-	timed := func(ex probe.Exchange, d time.Duration) probe.Exchange { ex.Duration = d; return ex }
+	timed := func(ex wire.Exchange, d time.Duration) wire.Exchange { ex.Duration = d; return ex }
 	sse := exchange(400, "text/event-stream", "data: {\"error\":{}}\n\n")
 	tests := []struct {
 		name   string
-		ex     probe.Exchange
+		ex     wire.Exchange
 		expect check.Expectation
 		rule   string
 		broken bool
@@ -53,9 +53,9 @@ func TestRulesBeyondTheShape(t *testing.T) {
 		{"retry-after date", retryAfter("Wed, 25 Nov 2026 03:00:00 GMT"), check.Expectation{Status: 429}, "retry-after", false},
 		{"retry-after missing", retryAfter(""), check.Expectation{Status: 429}, "retry-after", true},
 		{"retry-after words", retryAfter("soon"), check.Expectation{Status: 429}, "retry-after", true},
-		{"504 in time", timed(withMessage(504, "gateway_timeout", "The model timed out."), 300*time.Millisecond), check.Expectation{Status: 504, GatewayTimeout: 200 * time.Millisecond}, "timeout", false},
-		{"504 late", timed(withMessage(504, "gateway_timeout", "The model timed out."), time.Second), check.Expectation{Status: 504, GatewayTimeout: 200 * time.Millisecond}, "timeout", true},
-		{"504 never", probe.Exchange{Failure: probe.FailureTimeout, Err: "no complete response", Duration: 2 * time.Second}, check.Expectation{Status: 504, GatewayTimeout: 200 * time.Millisecond}, "timeout", true},
+		{"504 in time", timed(withMessage(504, "gateway_timeout", "The model timed out."), 300*time.Millisecond), check.Expectation{Status: 504, GatewayTimeout: 200 * time.Millisecond, GatewaySlack: 250 * time.Millisecond}, "timeout", false},
+		{"504 late", timed(withMessage(504, "gateway_timeout", "The model timed out."), time.Second), check.Expectation{Status: 504, GatewayTimeout: 200 * time.Millisecond, GatewaySlack: 250 * time.Millisecond}, "timeout", true},
+		{"504 never", wire.Exchange{Failure: wire.FailureTimeout, Err: "no complete response", Duration: 2 * time.Second}, check.Expectation{Status: 504, GatewayTimeout: 200 * time.Millisecond, GatewaySlack: 250 * time.Millisecond}, "timeout", true},
 		{"stream error as JSON", withMessage(400, "invalid_request_error", "Bad temperature."), check.Expectation{Status: 400, Stream: true}, "no-stream", false},
 		{"stream error as SSE", sse, check.Expectation{Status: 400, Stream: true}, "no-stream", true},
 		{"plain message", withMessage(401, "authentication_error", "Invalid API key."), check.Expectation{Status: 401}, "no-internal-leak", false},
@@ -102,7 +102,7 @@ func TestRulesBeyondTheShape(t *testing.T) {
 	}
 }
 
-func headered(ex probe.Exchange, name, value string) probe.Exchange {
+func headered(ex wire.Exchange, name, value string) wire.Exchange {
 	ex.Response.Header.Set(name, value)
 	return ex
 }
@@ -132,7 +132,7 @@ func TestStatusWording(t *testing.T) {
 	ok := exchange(200, "application/json", `{"id":"chatcmpl-1"}`)
 	tests := []struct {
 		name   string
-		ex     probe.Exchange
+		ex     wire.Exchange
 		expect check.Expectation
 		want   string
 	}{
@@ -185,8 +185,8 @@ func TestEveryBurstAnswerIsJudged(t *testing.T) {
 	limited := headered(withMessage(429, "rate_limit_error", "Rate limit reached, retry later."), "Retry-After", "3")
 	failure := exchange(500, "application/json", `{"status":"failure"}`)
 	expect := check.Expectation{Status: 429}
-	assert.Empty(t, check.EvaluateAll([]probe.Exchange{ok, ok, limited}, expect, contract))
-	findings := check.EvaluateAll([]probe.Exchange{ok, failure, ok, limited}, expect, contract)
+	assert.Empty(t, check.EvaluateAll([]wire.Exchange{ok, ok, limited}, expect, contract))
+	findings := check.EvaluateAll([]wire.Exchange{ok, failure, ok, limited}, expect, contract)
 	require.NotEmpty(t, findings)
 	assert.Equal(t, "status", findings[0].Rule)
 	assert.Contains(t, findings[0].Message, "answer 2 of 4")
@@ -383,7 +383,7 @@ func TestBurstFindingsAreBounded(t *testing.T) {
 	require.NoError(t, err)
 	failure := exchange(500, "text/html", "<html>boom</html>")
 	limited := headered(withMessage(429, "rate_limit_error", "Rate limit reached, retry later."), "Retry-After", "3")
-	var burst []probe.Exchange
+	var burst []wire.Exchange
 	for range 1000 {
 		burst = append(burst, failure)
 	}
@@ -442,7 +442,7 @@ func TestAcceptedInvalidRequestIsOneFinding(t *testing.T) {
 	require.NoError(t, err)
 	stream := exchange(200, "text/event-stream", "data: {\"id\":\"chatcmpl-1\",\"choices\":[{\"delta\":{\"content\":\"hi\"}}]}\n\ndata: [DONE]\n\n")
 	plain := exchange(200, "application/json", `{"id":"chatcmpl-1","object":"chat.completion","choices":[]}`)
-	for name, ex := range map[string]probe.Exchange{"stream": stream, "json": plain} {
+	for name, ex := range map[string]wire.Exchange{"stream": stream, "json": plain} {
 		t.Run(name, func(t *testing.T) {
 			findings := check.Evaluate(ex, check.Expectation{Status: 400, Code: "invalid_value", Param: "temperature", Stream: name == "stream"}, contract)
 			require.Len(t, findings, 1, "%+v", findings)

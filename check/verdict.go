@@ -5,8 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/errconform/errconform/config"
-	"github.com/errconform/errconform/probe"
+	"github.com/errconform/errconform/wire"
 )
 
 // Verdict is a case's outcome.
@@ -112,16 +111,16 @@ func Before(p Preconditions) (Decision, bool) {
 // to judge: cut by the request budget (not run; errored when every case
 // is required), or unreachable or cancelled (errored). sent counts the
 // case's exchanges before the last; false means judge the exchanges.
-func Interrupted(last probe.Exchange, sent int, requireAll bool) (Decision, bool) {
+func Interrupted(last wire.Exchange, sent int, requireAll bool) (Decision, bool) {
 	switch last.Failure {
-	case probe.FailureBudget:
+	case wire.FailureBudget:
 		d := Decision{Skipped, NotRun, fmt.Sprintf("not run: %s (after %d of its requests)", last.Err, sent)}
 		if requireAll {
 			// The whole contract was asked for: a case left unrun is not a pass.
 			d = Decision{Errored, "", d.Reason + "; --require all asks for every case"}
 		}
 		return d, true
-	case probe.FailureUnreachable, probe.FailureCancelled:
+	case wire.FailureUnreachable, wire.FailureCancelled:
 		return Decision{Errored, "", last.Err}, true
 	}
 	return Decision{}, false
@@ -135,8 +134,8 @@ const AlreadyLimited = "precondition not met: the key was already limited (the f
 // BurstPrecondition decides a burst whose precondition did not hold: some
 // requests must succeed before the limit answers. exchanges are the
 // burst's, want the limit's status; false means judge the burst.
-func BurstPrecondition(exchanges []probe.Exchange, want int) (Decision, bool) {
-	if len(exchanges) == 0 || exchanges[0].Response == nil || exchanges[0].Failure != probe.FailureNone || exchanges[0].Response.Status != want {
+func BurstPrecondition(exchanges []wire.Exchange, want int) (Decision, bool) {
+	if len(exchanges) == 0 || exchanges[0].Response == nil || exchanges[0].Failure != wire.FailureNone || exchanges[0].Response.Status != want {
 		return Decision{}, false
 	}
 	return Decision{Errored, "", fmt.Sprintf(AlreadyLimited, want)}, true
@@ -165,10 +164,22 @@ func Judge(findings []Finding, strict bool) Verdict {
 	return verdict
 }
 
+// Waiver is what Waive needs of a case's waiver (config.Waiver as the
+// config or waiver file gave it; suites.WaiverOf): why, the date it
+// expires on as written, and the instant it lapses.
+type Waiver struct {
+	Reason  string
+	Expires string
+	Until   time.Time
+}
+
+// Active reports whether the waiver still holds at now.
+func (w Waiver) Active(now time.Time) bool { return now.Before(w.Until) }
+
 // Waive turns a failure into a waived verdict while the case's waiver is
 // active; an expired waiver leaves the failure standing and says so, and a
 // waiver on a passing case is reported as no longer needed.
-func Waive(d Decision, w config.Waiver, now time.Time) Decision {
+func Waive(d Decision, w Waiver, now time.Time) Decision {
 	switch {
 	case d.Verdict == Failed && w.Active(now):
 		d.Verdict = Waived
@@ -187,7 +198,7 @@ func Waive(d Decision, w config.Waiver, now time.Time) Decision {
 // stated verdict with it. A case decided before or without judging an
 // answer has no findings: skipped and errored keep the stated verdict, and
 // a case failed for a fixture --require names (requiredMissing) is failed.
-func Redecide(stated Verdict, findings []Finding, strict, requiredMissing bool, w *config.Waiver, at time.Time) Verdict {
+func Redecide(stated Verdict, findings []Finding, strict, requiredMissing bool, w *Waiver, at time.Time) Verdict {
 	verdict := Judge(findings, strict)
 	if len(findings) == 0 {
 		switch {

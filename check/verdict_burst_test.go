@@ -6,11 +6,11 @@ import (
 	"github.com/stretchr/testify/assert"
 
 	"github.com/errconform/errconform/check"
-	"github.com/errconform/errconform/probe"
+	"github.com/errconform/errconform/wire"
 )
 
-func answer(status int) probe.Exchange {
-	return probe.Exchange{Response: &probe.Response{Status: status}}
+func answer(status int) wire.Exchange {
+	return wire.Exchange{Response: &wire.Response{Status: status}}
 }
 
 // A burst whose first request is refused with the limit's status did not
@@ -18,14 +18,14 @@ func answer(status int) probe.Exchange {
 func TestBurstPrecondition(t *testing.T) {
 	tests := []struct {
 		name      string
-		exchanges []probe.Exchange
+		exchanges []wire.Exchange
 		decided   bool
 	}{
-		{"limited from the first request", []probe.Exchange{answer(429)}, true},
-		{"successes, then the limit", []probe.Exchange{answer(200), answer(200), answer(429)}, false},
-		{"never limited", []probe.Exchange{answer(200), answer(200)}, false},
-		{"first answer another error", []probe.Exchange{answer(500), answer(429)}, false},
-		{"no answer", []probe.Exchange{{Failure: probe.FailureUnreachable, Err: "connection refused"}}, false},
+		{"limited from the first request", []wire.Exchange{answer(429)}, true},
+		{"successes, then the limit", []wire.Exchange{answer(200), answer(200), answer(429)}, false},
+		{"never limited", []wire.Exchange{answer(200), answer(200)}, false},
+		{"first answer another error", []wire.Exchange{answer(500), answer(429)}, false},
+		{"no answer", []wire.Exchange{{Failure: wire.FailureUnreachable, Err: "connection refused"}}, false},
 		{"nothing sent", nil, false},
 	}
 	for _, tt := range tests {

@@ -5,10 +5,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 
 	"github.com/errconform/errconform/check"
-	"github.com/errconform/errconform/config"
 )
 
 // Redecide gives what the run decided (Judge, then Waive), and nothing
@@ -17,17 +15,15 @@ func TestRedecide(t *testing.T) {
 	now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
 	must := []check.Finding{{Rule: "status", Severity: check.Must}}
 	should := []check.Finding{{Rule: "content-type", Severity: check.Should}}
-	active, err := config.ParseWaiver("a/b", "ticket", "2027-01-01")
-	require.NoError(t, err)
-	expired, err := config.ParseWaiver("a/b", "ticket", "2026-12-01")
-	require.NoError(t, err)
+	active := check.Waiver{Reason: "ticket", Expires: "2027-01-01", Until: time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)}
+	expired := check.Waiver{Reason: "ticket", Expires: "2026-12-01", Until: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)}
 	tests := []struct {
 		name     string
 		stated   check.Verdict
 		findings []check.Finding
 		strict   bool
 		required bool
-		waiver   *config.Waiver
+		waiver   *check.Waiver
 		want     check.Verdict
 	}{
 		{"a MUST finding fails", check.Passed, must, false, false, nil, check.Failed},

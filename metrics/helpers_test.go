@@ -23,6 +23,7 @@ import (
 	"github.com/errconform/errconform/metrics"
 	"github.com/errconform/errconform/mutants"
 	"github.com/errconform/errconform/probe"
+	"github.com/errconform/errconform/redact"
 	"github.com/errconform/errconform/reference"
 	"github.com/errconform/errconform/reports"
 	"github.com/errconform/errconform/spec"
@@ -107,7 +108,7 @@ func runReference(t *testing.T, contract *spec.Contract, wrap func(http.Handler)
 	client, err := probe.New(probe.Options{BaseURL: cfg.Target.BaseURL, Timeout: cfg.Target.Timeout.Std()})
 	require.NoError(t, err)
 	t.Cleanup(client.Close)
-	target := suites.Target{Config: cfg, Contract: contract, Client: client, Redactor: probe.NewRedactor(cfg.Secrets()...)}
+	target := suites.Target{Config: cfg, Contract: contract, Client: client, Redactor: redact.New(cfg.Secrets()...)}
 	cases, err := suites.For(contract)
 	require.NoError(t, err)
 	if explore {

@@ -15,6 +15,7 @@ import (
 	"github.com/errconform/errconform/config"
 	"github.com/errconform/errconform/mutants"
 	"github.com/errconform/errconform/probe"
+	"github.com/errconform/errconform/redact"
 	"github.com/errconform/errconform/reference"
 	"github.com/errconform/errconform/spec"
 	"github.com/errconform/errconform/suites"
@@ -54,7 +55,7 @@ func runBurst(t *testing.T, wrap func(http.Handler) http.Handler, endpoint strin
 	client, err := probe.New(probe.Options{BaseURL: cfg.Target.BaseURL, Timeout: cfg.Target.Timeout.Std()})
 	require.NoError(t, err)
 	t.Cleanup(client.Close)
-	target := suites.Target{Config: cfg, Contract: contract, Client: client, Redactor: probe.NewRedactor(cfg.Secrets()...)}
+	target := suites.Target{Config: cfg, Contract: contract, Client: client, Redactor: redact.New(cfg.Secrets()...)}
 	return suites.Execute(context.Background(), caseNamed(t, "ratelimit/burst"), target, false), cfg
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/errconform/errconform/check"
 	"github.com/errconform/errconform/mutants"
 	"github.com/errconform/errconform/probe"
+	"github.com/errconform/errconform/redact"
 	"github.com/errconform/errconform/reference"
 	"github.com/errconform/errconform/spec"
 	"github.com/errconform/errconform/suites"
@@ -47,7 +48,7 @@ func runExploreOf(t *testing.T, contract *spec.Contract, sel suites.ExploreSelec
 	require.NoError(t, err)
 	cases, err := suites.ExploreFor(contract, rs, sel)
 	require.NoError(t, err)
-	target := suites.Target{Config: cfg, Contract: contract, Client: client, Redactor: probe.NewRedactor(cfg.Secrets()...)}
+	target := suites.Target{Config: cfg, Contract: contract, Client: client, Redactor: redact.New(cfg.Secrets()...)}
 	return suites.ExecuteAll(context.Background(), cases, target, false)
 }
 

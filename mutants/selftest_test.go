@@ -18,6 +18,7 @@ import (
 	"github.com/errconform/errconform/check"
 	"github.com/errconform/errconform/mutants"
 	"github.com/errconform/errconform/probe"
+	"github.com/errconform/errconform/redact"
 	"github.com/errconform/errconform/reference"
 	"github.com/errconform/errconform/spec"
 	"github.com/errconform/errconform/suites"
@@ -35,7 +36,7 @@ func runCatalogue(t *testing.T, contract *spec.Contract, wrap func(http.Handler)
 	client, err := probe.New(probe.Options{BaseURL: cfg.Target.BaseURL, Timeout: cfg.Target.Timeout.Std()})
 	require.NoError(t, err)
 	t.Cleanup(client.Close)
-	target := suites.Target{Config: cfg, Contract: contract, Client: client, Redactor: probe.NewRedactor(cfg.Secrets()...)}
+	target := suites.Target{Config: cfg, Contract: contract, Client: client, Redactor: redact.New(cfg.Secrets()...)}
 	cases, err := suites.For(contract)
 	require.NoError(t, err)
 	var results []suites.Result

@@ -1,8 +1,7 @@
 // Package probe is the only code that talks to the target. It builds HTTP
 // requests from a case's Request, sends them without following redirects,
 // reads response bodies up to a bound under a per-request timeout, and
-// records everything as an Exchange for check/ to judge. It also owns
-// redaction of secrets from anything that leaves the process.
+// records everything as an Exchange (package wire) for check/ to judge.
 package probe
 
 import (
@@ -22,80 +21,30 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/errconform/errconform/wire"
 )
 
 // DefaultMaxBody is the default bound on how much of a response body is read.
 const DefaultMaxBody = 1 << 20
 
-// Request is one crafted request, relative to the target's base URL.
-type Request struct {
-	Method string      `json:"method"`
-	Path   string      `json:"path"`
-	Header http.Header `json:"header,omitempty"`
-	Body   []byte      `json:"-"`
-	// Credential is the secret this request carries (API key or bearer
-	// token), so that checks can prove it is never echoed back.
-	Credential string `json:"-"`
-	// CredentialIsSecret marks a credential made from a configured secret
-	// (a JWT signed with fixtures.jwt_hs256_secret): unlike the others
-	// errconform crafts, it may work against the target, so outputs
-	// redact it.
-	CredentialIsSecret bool `json:"-"`
-}
+// The records probe makes are wire's types (check judges them without
+// importing probe); these names keep probe's callers' spelling.
+type (
+	Request     = wire.Request
+	Response    = wire.Response
+	Exchange    = wire.Exchange
+	FailureKind = wire.FailureKind
+)
 
-// Response is what came back, with the body read up to the bound.
-type Response struct {
-	Status    int         `json:"status"`
-	Header    http.Header `json:"header"`
-	Body      []byte      `json:"-"`
-	Truncated bool        `json:"truncated,omitempty"`
-	// Read is how many body bytes were read when Body keeps only their
-	// first ones (Cut); 0 when Body is all that was read.
-	Read int `json:"-"`
-}
-
-// BodyLen is how many body bytes were read, whether or not Body still
-// holds them all.
-func (r *Response) BodyLen() int { return max(r.Read, len(r.Body)) }
-
-// Cut keeps at most n bytes of the body, in a copy of their own (the
-// rest of what was read is then free), remembering how much was read: a
-// judged answer's evidence, bounded whatever the target sent.
-func (r *Response) Cut(n int) {
-	if r == nil || len(r.Body) <= n {
-		return
-	}
-	r.Read = r.BodyLen()
-	r.Body = append([]byte(nil), r.Body[:n]...)
-}
-
-// CutRedacted is Cut keeping the first n bytes of the body once redacted
-// (its first n+RedactMargin bytes are redacted, then cut): a compact
-// excerpt that no later cut can split a secret in.
-func (r *Response) CutRedacted(n int, red *Redactor) {
-	if r == nil || len(r.Body) <= n {
-		return
-	}
-	redacted := red.String(string(r.Body[:min(len(r.Body), n+RedactMargin)]))
-	r.Read = r.BodyLen()
-	r.Body = []byte(redacted[:min(n, len(redacted))])
-}
-
-// FailureKind classifies an exchange that produced no complete response.
-type FailureKind string
-
-// Failure kinds. Unreachable means no connection could be made at all: a
-// harness problem ("errored"), not a contract violation.
+// Failure kinds (wire.FailureNone and the others).
 const (
-	FailureNone        FailureKind = ""
-	FailureUnreachable FailureKind = "unreachable"
-	FailureTimeout     FailureKind = "timeout"
-	FailureBroken      FailureKind = "broken"
-	// FailureCancelled means errconform itself gave up (run cancelled or
-	// deadline passed): a harness outcome, not the target's fault.
-	FailureCancelled FailureKind = "cancelled"
-	// FailureBudget means the request was never sent: --max-requests spent.
-	FailureBudget FailureKind = "budget"
+	FailureNone        = wire.FailureNone
+	FailureUnreachable = wire.FailureUnreachable
+	FailureTimeout     = wire.FailureTimeout
+	FailureBroken      = wire.FailureBroken
+	FailureCancelled   = wire.FailureCancelled
+	FailureBudget      = wire.FailureBudget
 )
 
 // The words an unreachable exchange's Err begins with when no HTTP
@@ -107,18 +56,6 @@ const (
 	// PlainHTTPAnswer: an https:// base URL whose port speaks plain HTTP.
 	PlainHTTPAnswer = "the target answered in plain HTTP to an HTTPS request"
 )
-
-// Exchange is one request and what the target did with it.
-type Exchange struct {
-	Request  Request       `json:"request"`
-	URL      string        `json:"url"`
-	Response *Response     `json:"response,omitempty"`
-	Duration time.Duration `json:"duration"`
-	// Failure says why Response is missing or incomplete; Err carries the
-	// transport's words for it.
-	Failure FailureKind `json:"failure,omitempty"`
-	Err     string      `json:"error,omitempty"`
-}
 
 // Options configure a Client.
 type Options struct {

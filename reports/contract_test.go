@@ -19,6 +19,7 @@ import (
 
 	"github.com/errconform/errconform/check"
 	"github.com/errconform/errconform/probe"
+	"github.com/errconform/errconform/redact"
 	"github.com/errconform/errconform/reference"
 	"github.com/errconform/errconform/reports"
 	"github.com/errconform/errconform/spec"
@@ -75,7 +76,7 @@ func contractRun(t *testing.T, builtin string, name string) (reports.Run, *spec.
 		results = append(results, r)
 	}
 	return reports.Run{ToolVersion: "0.0.0-test", ContractName: name, ContractVersion: contract.Version, BaseURL: "http://127.0.0.1:9/v1",
-		Started: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC), Duration: time.Second, Results: results, Redactor: probe.NewRedactor()}, contract
+		Started: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC), Duration: time.Second, Results: results, Redactor: redact.New()}, contract
 }
 
 // countNotInContract counts the results the contract does not cover.
@@ -427,7 +428,7 @@ func TestOpenRouterRunAgainstTheReference(t *testing.T) {
 	client, err := probe.New(probe.Options{BaseURL: cfg.Target.BaseURL, Timeout: cfg.Target.Timeout.Std()})
 	require.NoError(t, err)
 	defer client.Close()
-	target := suites.Target{Config: cfg, Contract: contract, Client: client, Redactor: probe.NewRedactor(cfg.Secrets()...)}
+	target := suites.Target{Config: cfg, Contract: contract, Client: client, Redactor: redact.New(cfg.Secrets()...)}
 	var results []suites.Result
 	for _, c := range cases {
 		results = append(results, suites.Execute(context.Background(), c, target, false))
@@ -494,7 +495,7 @@ func TestDiffReadsVersion1(t *testing.T) {
 	require.NotEmpty(t, byID["files/unknown-id/files-get"].NotInContract, "files are not in OpenRouter's contract")
 	newPath := filepath.Join(t.TempDir(), "new.json")
 	run := reports.Run{ToolVersion: "0.2.0", ContractName: contract.Name, ContractVersion: contract.Version, BaseURL: old.Target.BaseURL,
-		Started: time.Now(), Results: results, Redactor: probe.NewRedactor()}
+		Started: time.Now(), Results: results, Redactor: redact.New()}
 	require.NoError(t, reports.WriteFormat("json", newPath, reports.Input{Run: run}))
 	current, err := reports.ReadJSON(newPath)
 	require.NoError(t, err)

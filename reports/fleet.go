@@ -86,7 +86,7 @@ func TargetPart(t FleetTarget) TargetReport {
 	if t.Selected != nil {
 		settings.Selected = t.Selected
 	}
-	return TargetReport{Name: t.Name, Outcome: t.Outcome, Reason: t.Run.Redactor.String(t.Reason), Contract: rep.Contract,
+	return TargetReport{Name: t.Name, Outcome: t.Outcome, Reason: t.Reason, Contract: rep.Contract,
 		Target: rep.Target, StartedAt: rep.StartedAt, DurationMS: rep.DurationMS, Settings: settings, Summary: rep.Summary,
 		Groups: rep.Groups, Cases: rep.Cases, NotTestable: rep.NotTestable, TargetBroke: rep.TargetBroke}
 }
@@ -283,7 +283,7 @@ func checkStatedVerdict(c CaseReport, t TargetReport) error {
 	if settings == nil {
 		settings = &Settings{}
 	}
-	var waiver *config.Waiver
+	var waiver *check.Waiver
 	if info, ok := waiverOf(settings, c.ID); ok {
 		w, err := config.ParseWaiver(info.Case, info.Reason, info.Expires)
 		if err != nil {
@@ -296,7 +296,8 @@ func checkStatedVerdict(c CaseReport, t TargetReport) error {
 		if !w.WithinDays(t.StartedAt, maxDays) {
 			return fmt.Errorf("its waiver expires %s, beyond the %d days a waiver may run from the run's date %s", w.Expires, maxDays, t.StartedAt.UTC().Format(time.DateOnly))
 		}
-		waiver = &w
+		cw := suites.WaiverOf(w)
+		waiver = &cw
 	}
 	required := false
 	for _, key := range c.MissingFixtures {
@@ -370,30 +371,39 @@ const compactExcerptBytes = 160
 // excerpt; requests, headers, reproduction commands and burst answers are
 // left out.
 func (r JSONReport) Compact() JSONReport {
-	compact := func(cases []CaseReport) []CaseReport {
-		out := make([]CaseReport, len(cases))
-		for i, c := range cases {
-			if c.Response != nil && (c.Verdict == check.Failed || c.Verdict == check.Errored) {
-				resp := *c.Response
-				resp.Headers = nil
-				resp.BodyExcerpt = check.Cut(resp.BodyExcerpt, compactExcerptBytes)
-				c.Response = &resp
-			} else {
-				c.Response = nil
-			}
-			c.Request, c.Reproduce, c.Burst = nil, "", nil
-			out[i] = c
-		}
-		return out
-	}
-	r.Cases = compact(r.Cases)
+	r.Cases = compactCases(r.Cases)
+	r.compact = true
 	if r.Targets != nil {
 		targets := make([]TargetReport, len(r.Targets))
 		for i, t := range r.Targets {
-			t.Cases = compact(t.Cases)
-			targets[i] = t
+			targets[i] = t.Compact()
 		}
 		r.Targets = targets
 	}
 	return r
+}
+
+// Compact is the target's part as a compact report holds it (JSONReport's
+// Compact): a fleet cut short makes each part so as its target stops.
+func (t TargetReport) Compact() TargetReport {
+	t.Cases = compactCases(t.Cases)
+	return t
+}
+
+// compactCases are cases without most of their evidence (Compact).
+func compactCases(cases []CaseReport) []CaseReport {
+	out := make([]CaseReport, len(cases))
+	for i, c := range cases {
+		if c.Response != nil && (c.Verdict == check.Failed || c.Verdict == check.Errored) {
+			resp := *c.Response
+			resp.Headers = nil
+			resp.BodyExcerpt = check.Cut(resp.BodyExcerpt, compactExcerptBytes)
+			c.Response = &resp
+		} else {
+			c.Response = nil
+		}
+		c.Request, c.Reproduce, c.Burst = nil, "", nil
+		out[i] = c
+	}
+	return out
 }

@@ -2,6 +2,7 @@ package reports
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"html/template"
 	"io"
@@ -31,13 +32,27 @@ func FleetFormats() []Format {
 	templated := func(f func(io.Writer, JSONReport) error) func(Input) (string, error) {
 		return func(in Input) (string, error) { return written(func(w io.Writer) error { return f(w, in.Fleet) }) }
 	}
-	return []Format{
+	formats := []Format{
 		{Name: "junit", ForPeople: true, Render: render(RenderFleetJUnit)},
-		{Name: "json", Render: render(func(r JSONReport) ([]byte, error) { return indentedJSON(r) })},
-		{Name: "ctrf", Render: render(func(r JSONReport) ([]byte, error) { return indentedJSON(BuildFleetCTRF(r)) })},
+		{Name: "json", Render: render(func(r JSONReport) ([]byte, error) { return reportJSON(r, r) })},
+		{Name: "ctrf", Render: render(func(r JSONReport) ([]byte, error) { return reportJSON(r, BuildFleetCTRF(r)) })},
 		{Name: "html", ForPeople: true, Render: templated(RenderFleetHTML)},
 		{Name: "markdown", Append: true, ForPeople: true, Render: templated(RenderFleetMarkdown)},
 	}
+	for i := range formats {
+		formats[i].FromFleet = true
+	}
+	return formats
+}
+
+// reportJSON is v, rendered from rep, as JSON: indented, unless rep is
+// compact (Compact).
+func reportJSON(rep JSONReport, v any) ([]byte, error) {
+	if !rep.compact {
+		return indentedJSON(v)
+	}
+	data, err := json.Marshal(v)
+	return append(data, '\n'), err
 }
 
 // RenderFleetJUnit renders a fleet's JUnit XML: one testsuite per target,

@@ -21,6 +21,7 @@ import (
 	"github.com/errconform/errconform/check"
 	"github.com/errconform/errconform/mutants"
 	"github.com/errconform/errconform/probe"
+	"github.com/errconform/errconform/redact"
 	"github.com/errconform/errconform/reference"
 	"github.com/errconform/errconform/reports"
 	"github.com/errconform/errconform/spec"
@@ -52,7 +53,7 @@ func htmlRealReport(t *testing.T, mutant string) (reports.JSONReport, *spec.Cont
 	client, err := probe.New(probe.Options{BaseURL: cfg.Target.BaseURL, Timeout: cfg.Target.Timeout.Std()})
 	require.NoError(t, err)
 	defer client.Close()
-	redactor := probe.NewRedactor(cfg.Secrets()...)
+	redactor := redact.New(cfg.Secrets()...)
 	target := suites.Target{Config: cfg, Contract: contract, Client: client, Redactor: redactor}
 
 	started := time.Now()
@@ -233,7 +234,7 @@ func TestHTMLMatrixWorstVerdictAndSkips(t *testing.T) {
 
 func TestWriteHTML(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "report.html")
-	in := reports.Input{Run: reports.Run{Redactor: probe.NewRedactor()}}
+	in := reports.Input{Run: reports.Run{Redactor: redact.New()}}
 	require.NoError(t, reports.WriteFormat("html", path, in))
 	data, err := os.ReadFile(path)
 	require.NoError(t, err)

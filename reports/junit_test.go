@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/errconform/errconform/check"
-	"github.com/errconform/errconform/probe"
+	"github.com/errconform/errconform/redact"
 	"github.com/errconform/errconform/reports"
 	"github.com/errconform/errconform/suites"
 )
@@ -37,7 +37,7 @@ func junitRun(t *testing.T, n int) reports.Run {
 		results = append(results, r)
 	}
 	return reports.Run{ToolVersion: "0.0.0-test", ContractVersion: "test", BaseURL: "http://127.0.0.1:9/v1",
-		Started: time.Now(), Duration: 3 * time.Second, Results: results, Redactor: probe.NewRedactor()}
+		Started: time.Now(), Duration: 3 * time.Second, Results: results, Redactor: redact.New()}
 }
 
 func readJUnit(t *testing.T, path string) reporters.JUnitTestSuites {

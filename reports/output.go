@@ -16,7 +16,7 @@ import (
 	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/errconform/errconform/check"
-	"github.com/errconform/errconform/probe"
+	"github.com/errconform/errconform/redact"
 	"github.com/errconform/errconform/spec"
 )
 
@@ -25,12 +25,14 @@ type Input struct {
 	Run      Run
 	Ginkgo   types.Report
 	Contract *spec.Contract
-	// Keep are further crafted credentials the redaction keeps (a
-	// fleet's, from every target's run).
-	Keep []string
 	// Fleet is a fleet's JSON report (FleetFormats render from it alone;
 	// Run then only carries the Redactor).
 	Fleet JSONReport
+	// FleetRedacted says that every string of Fleet has been through the
+	// run's Redactor (redact.Walk, each target's part as it finished):
+	// what FleetFormats render from it then takes no second pass as a
+	// whole document. Their templates add no text from anywhere else.
+	FleetRedacted bool
 	// Report is Run's JSON report, built once for every format rendered
 	// from it (JSON, CTRF, HTML, Markdown); nil: each builds its own.
 	Report *JSONReport
@@ -78,6 +80,9 @@ type Format struct {
 	// no control character a target or a file supplied reaches a browser
 	// or a summary raw, wherever a template placed it.
 	ForPeople bool
+	// FromFleet marks a format rendered from Input.Fleet alone
+	// (FleetFormats).
+	FromFleet bool
 	Render    func(in Input) (string, error)
 }
 
@@ -189,8 +194,10 @@ func (f Format) redacted(in Input) (string, error) {
 	if in.abandoned() { // before the redaction pass, the longest step
 		return "", ErrAbandoned
 	}
-	if in.Run.Redactor != nil { // nil: a merge of reports errconform wrote, redacted when they were
-		rendered = in.Run.Redactor.StringKeeping(rendered, append(in.Run.craftedCredentials(), in.Keep...)...)
+	// nil: a merge of reports errconform wrote, redacted when they were;
+	// a fleet's report redacted part by part is not redacted again.
+	if in.Run.Redactor != nil && !(f.FromFleet && in.FleetRedacted) {
+		rendered = in.Run.Redactor.StringKeeping(rendered, in.Run.craftedCredentials()...)
 	}
 	if f.ForPeople {
 		rendered = PrintableLines(rendered)
@@ -214,12 +221,12 @@ func xmlDocument(v any) ([]byte, error) {
 type RedactingWriter struct {
 	mu       sync.Mutex
 	w        io.Writer
-	redactor *probe.Redactor
+	redactor *redact.Redactor
 	pending  []byte
 }
 
 // NewRedactingWriter wraps w.
-func NewRedactingWriter(w io.Writer, r *probe.Redactor) *RedactingWriter {
+func NewRedactingWriter(w io.Writer, r *redact.Redactor) *RedactingWriter {
 	return &RedactingWriter{w: w, redactor: r}
 }
 
@@ -267,7 +274,7 @@ const (
 // character boundary, marked as cut, invalid UTF-8 replaced) and at most
 // headerBlockValues values in all, by name; the rest are counted under the
 // name "…".
-func BoundedHeaders(r *probe.Redactor, h http.Header) http.Header {
+func BoundedHeaders(r *redact.Redactor, h http.Header) http.Header {
 	redacted := r.Header(h)
 	names := make([]string, 0, len(redacted))
 	for name := range redacted {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/errconform/errconform/check"
 	"github.com/errconform/errconform/probe"
+	"github.com/errconform/errconform/redact"
 	"github.com/errconform/errconform/reports"
 )
 
@@ -23,7 +24,7 @@ import (
 func TestEveryFormatPassesTheRedactionBoundary(t *testing.T) {
 	const secret = "sk-boundary-Zq81mX0vPa77LkTT"
 	run := junitRun(t, 4)
-	run.Redactor = probe.NewRedactor(secret)
+	run.Redactor = redact.New(secret)
 	planted := []string{secret, strings.ToUpper(secret), base64.StdEncoding.EncodeToString([]byte(secret)), secret[len(secret)-12:]}
 	for i := range run.Results {
 		r := &run.Results[i]
@@ -42,10 +43,65 @@ func TestEveryFormatPassesTheRedactionBoundary(t *testing.T) {
 		require.NoError(t, f.Write(path, reports.Input{Run: run}), f.Name)
 		data, err := os.ReadFile(path)
 		require.NoError(t, err)
-		assert.Contains(t, string(data), probe.Redacted, "%s: the planted secrets were replaced", f.Name)
-		if form, found := probe.NewRedactor(secret).Find(string(data)); found {
+		assert.Contains(t, string(data), redact.Redacted, "%s: the planted secrets were replaced", f.Name)
+		if form, found := redact.New(secret).Find(string(data)); found {
 			t.Errorf("%s: the secret survives (%s)", f.Name, form)
 		}
+	}
+}
+
+// A fleet's boundary is each target's part, walked once (redact.Walk) as
+// the target finishes: the fleet's formats render from the parts alone and
+// take no second pass. The same planted secrets appear in no fleet format;
+// and the parts not walked, they do (the walk is what removes them).
+func TestEveryFleetFormatRendersFromWalkedParts(t *testing.T) {
+	const secret = "sk-fleet-boundary-Zq81mX0vPa77LkTT"
+	planted := []string{secret, strings.ToUpper(secret), base64.StdEncoding.EncodeToString([]byte(secret)), secret[len(secret)-12:]}
+	fleet := func(walk bool) reports.JSONReport {
+		run := junitRun(t, 4) // its Redactor knows no secret: no field-level redaction helps
+		for i := range run.Results {
+			r := &run.Results[i]
+			r.Case.Title += " " + planted[i%len(planted)]
+			r.Case.Labels = append(r.Case.Labels, "note:"+planted[(i+1)%len(planted)])
+			r.Reason += " " + planted[(i+2)%len(planted)]
+			r.Verdict = check.Failed
+			r.Findings = append(r.Findings, check.Finding{Rule: "status", Severity: check.Must, Expected: "401", Actual: planted[(i+3)%len(planted)],
+				Message: "echoed " + planted[i%len(planted)]})
+		}
+		part := reports.TargetPart(reports.FleetTarget{Name: "t " + secret, Reason: "why " + secret, Run: run})
+		if walk {
+			redact.New(secret).Walk(&part)
+		}
+		return reports.AssembleFleet("0.0.0-test", []reports.TargetReport{part}, nil)
+	}
+	tests := []struct {
+		name  string
+		walk  bool
+		leaks bool
+	}{
+		{"the parts walked", true, false},
+		{"the parts not walked", false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := reports.Input{Run: reports.Run{Redactor: redact.New(secret)}, Fleet: fleet(tt.walk), FleetRedacted: true}
+			leaked := 0
+			for _, f := range reports.FleetFormats() {
+				text, err := f.Rendered(in)
+				require.NoError(t, err, f.Name)
+				form, found := redact.New(secret).Find(text)
+				if found {
+					leaked++
+				}
+				if !tt.leaks {
+					assert.False(t, found, "%s: the secret survives (%s)", f.Name, form)
+					assert.Contains(t, text, redact.Redacted, f.Name)
+				}
+			}
+			if tt.leaks {
+				assert.Equal(t, len(reports.FleetFormats()), leaked, "every format renders the parts as given")
+			}
+		})
 	}
 }
 
@@ -54,7 +110,7 @@ func TestEveryFormatPassesTheRedactionBoundary(t *testing.T) {
 func TestRedactingWriter(t *testing.T) {
 	const secret = "sk-terminal-Zq81mX0vPa77LkTT"
 	var out bytes.Buffer
-	w := reports.NewRedactingWriter(&out, probe.NewRedactor(secret))
+	w := reports.NewRedactingWriter(&out, redact.New(secret))
 	for _, piece := range []string{"  FAIL  auth/x  echoed sk-term", "inal-Zq81mX0v", "Pa77LkTT in the body\n", "no newline: " + secret} {
 		_, err := w.Write([]byte(piece))
 		require.NoError(t, err)
@@ -70,7 +126,7 @@ func TestRedactingWriter(t *testing.T) {
 func TestJUnitFailureCarriesTheResponse(t *testing.T) {
 	const secret = "sk-junit-Zq81mX0vPa77LkTT"
 	run := junitRun(t, 2)
-	run.Redactor = probe.NewRedactor(secret)
+	run.Redactor = redact.New(secret)
 	body := `{"status":"failure","message":"key ` + secret + `"}` + strings.Repeat(" ", 5000)
 	run.Results[1].Exchanges = []probe.Exchange{{URL: "http://127.0.0.1:9/v1/models", Request: probe.Request{Method: "GET"},
 		Response: &probe.Response{Status: 500, Body: []byte(body)}}}

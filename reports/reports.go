@@ -14,6 +14,7 @@ import (
 
 	"github.com/errconform/errconform/check"
 	"github.com/errconform/errconform/probe"
+	"github.com/errconform/errconform/redact"
 	"github.com/errconform/errconform/suites"
 )
 
@@ -43,7 +44,7 @@ type Run struct {
 	Started        time.Time
 	Duration       time.Duration
 	Results        []suites.Result
-	Redactor       *probe.Redactor
+	Redactor       *redact.Redactor
 	// SecretEnv maps each configured secret to the environment variable a
 	// reproduction command uses in its place.
 	SecretEnv map[string]string
@@ -54,6 +55,10 @@ type Run struct {
 	// that writes no report file, whose summary and failure groups need
 	// no more.
 	FailureEvidenceOnly bool
+	// Compact builds no request, reproduction or burst evidence: what a
+	// compact report (JSONReport.Compact) leaves out anyway, for a fleet's
+	// target cut short.
+	Compact bool
 	// NotTestable says why the positive controls could not pass at the
 	// start (nil when they could): no case was judged.
 	NotTestable *Problem
@@ -102,7 +107,7 @@ func problemLines(notTestable, broke *Problem) [][2]string {
 }
 
 // redacted is the problem with the run's secrets redacted; nil stays nil.
-func (p *Problem) redacted(r *probe.Redactor) *Problem {
+func (p *Problem) redacted(r *redact.Redactor) *Problem {
 	if p == nil {
 		return nil
 	}
@@ -326,6 +331,9 @@ type JSONReport struct {
 	NotTestable *Problem `json:"not_testable,omitempty"`
 	// TargetBroke: the controls passed at the start and failed at the end.
 	TargetBroke *Problem `json:"target_broke,omitempty"`
+	// compact: the report is Compact's, and its JSON renderings are not
+	// indented (a third smaller, quicker to write).
+	compact bool
 }
 
 // Tool names the producer.
@@ -437,16 +445,6 @@ const ExcerptBytes = 2048
 // case listed (the results' cases when the runner named none).
 func settingsOf(run Run) *Settings {
 	s := run.Settings
-	s.Model = run.Redactor.String(s.Model)
-	s.LabelFilter = run.Redactor.String(s.LabelFilter)
-	s.Name = run.Redactor.String(s.Name)
-	if len(s.Tags) > 0 {
-		tags := make(map[string]string, len(s.Tags))
-		for k, v := range s.Tags {
-			tags[k] = run.Redactor.String(v)
-		}
-		s.Tags = tags
-	}
 	if s.Require == nil {
 		s.Require = []string{}
 	}
@@ -478,7 +476,7 @@ func BuildJSON(run Run) JSONReport {
 		SchemaVersion: SchemaVersion,
 		Tool:          Tool{Name: "errconform", Version: run.ToolVersion},
 		Contract:      run.contractInfo(),
-		Target:        TargetInfo{BaseURL: run.Redactor.String(run.BaseURL), Embedded: run.Embedded},
+		Target:        TargetInfo{BaseURL: run.BaseURL, Embedded: run.Embedded},
 		StartedAt:     run.Started.UTC(),
 		DurationMS:    run.Duration.Milliseconds(),
 		Summary:       Summarize(run.Results),
@@ -489,8 +487,8 @@ func BuildJSON(run Run) JSONReport {
 	}
 	for _, r := range run.Results {
 		c := CaseReport{ID: r.Case.ID, Title: r.Case.Title, Group: r.Case.Group, Labels: r.Case.Labels, Expect: r.Case.Expect,
-			Situation: r.Case.Situation, Verdict: r.Verdict, NotInContract: run.Redactor.String(r.Case.NotInContract),
-			Reason: run.Redactor.String(r.Reason), Findings: r.Findings, Requests: len(r.Exchanges)}
+			Situation: r.Case.Situation, Verdict: r.Verdict, NotInContract: r.Case.NotInContract,
+			Reason: r.Reason, Findings: r.Findings, Requests: len(r.Exchanges)}
 		if r.Verdict == check.Skipped {
 			c.SkipReason = skipReasonOf(r.Skip, r.Reason)
 			if c.SkipReason == check.NotInContract && c.NotInContract == "" {
@@ -502,11 +500,13 @@ func BuildJSON(run Run) JSONReport {
 			c.Findings = []check.Finding{}
 		}
 		if ex, ok := r.Judged(); ok && (!run.FailureEvidenceOnly || r.KeepsEvidence()) {
-			c.Request = requestReport(run.Redactor, ex)
 			c.Response = responseReport(run.Redactor, ex)
-			c.Reproduce = Reproduce(run.Redactor, run.SecretEnv, ex)
+			if !run.Compact {
+				c.Request = requestReport(run.Redactor, ex)
+				c.Reproduce = Reproduce(run.Redactor, run.SecretEnv, ex)
+			}
 		}
-		if len(r.Exchanges) > 1 {
+		if len(r.Exchanges) > 1 && !run.Compact {
 			for _, ex := range r.Exchanges {
 				a := BurstAnswer{Failure: string(ex.Failure)}
 				if ex.Response != nil {
@@ -524,36 +524,36 @@ func BuildJSON(run Run) JSONReport {
 	return rep
 }
 
-func requestReport(r *probe.Redactor, ex probe.Exchange) *RequestReport {
+func requestReport(r *redact.Redactor, ex probe.Exchange) *RequestReport {
 	return &RequestReport{Method: ex.Request.Method, URL: r.String(ex.URL), Headers: BoundedHeaders(r, ex.Request.Header),
 		BodyExcerpt: RedactedExcerpt(r, ex.Request.Body, ExcerptBytes), BodyBytes: len(ex.Request.Body)}
 }
 
 // RedactedExcerpt redacts the whole body, then cuts the excerpt: cutting
 // first could leave half a secret that no longer matches redaction.
-// Only the excerpt and probe.RedactMargin bytes after it are redacted: a
+// Only the excerpt and redact.Margin bytes after it are redacted: a
 // secret (in any encoding) that starts inside the excerpt ends within the
 // margin, and what lies beyond is never shown.
-func RedactedExcerpt(r *probe.Redactor, body []byte, n int) string {
+func RedactedExcerpt(r *redact.Redactor, body []byte, n int) string {
 	return redactedExcerpt(r, body, len(body), n)
 }
 
 // RedactedBodyExcerpt is RedactedExcerpt of a response's body, which may
 // hold only the first of the bytes read (probe.Response.Cut): the count
 // in all is of every byte read.
-func RedactedBodyExcerpt(r *probe.Redactor, resp *probe.Response, n int) string {
+func RedactedBodyExcerpt(r *redact.Redactor, resp *probe.Response, n int) string {
 	return redactedExcerpt(r, resp.Body, resp.BodyLen(), n)
 }
 
 // EvidenceBodyBytes is how much of a response body a result keeps for the
 // reports once judged: every excerpt they show, and the margin redacted
 // past it.
-const EvidenceBodyBytes = ExcerptBytes + probe.RedactMargin
+const EvidenceBodyBytes = ExcerptBytes + redact.Margin
 
-func redactedExcerpt(r *probe.Redactor, body []byte, total, n int) string {
+func redactedExcerpt(r *redact.Redactor, body []byte, total, n int) string {
 	window := body
-	if len(window) > n+probe.RedactMargin {
-		window = window[:n+probe.RedactMargin]
+	if len(window) > n+redact.Margin {
+		window = window[:n+redact.Margin]
 	}
 	redacted := []byte(r.String(string(window)))
 	if len(redacted) <= n && total <= len(body) {
@@ -562,7 +562,7 @@ func redactedExcerpt(r *probe.Redactor, body []byte, total, n int) string {
 	return Excerpt(redacted[:min(n, len(redacted))], n) + fmt.Sprintf("… (%d bytes in all)", max(total, len(body)))
 }
 
-func responseReport(r *probe.Redactor, ex probe.Exchange) *ResponseReport {
+func responseReport(r *redact.Redactor, ex probe.Exchange) *ResponseReport {
 	out := &ResponseReport{DurationMS: float64(ex.Duration.Microseconds()) / 1000, Failure: string(ex.Failure), Error: r.String(ex.Err)}
 	if ex.Response != nil {
 		out.Status = ex.Response.Status
@@ -617,7 +617,7 @@ func (run Run) craftedCredentials() []string {
 // the request the case sent. Configured secrets become environment
 // variables; credentials errconform crafted are printed as they are;
 // anything else secret-shaped is redacted.
-func Reproduce(r *probe.Redactor, secretEnv map[string]string, ex probe.Exchange) string {
+func Reproduce(r *redact.Redactor, secretEnv map[string]string, ex probe.Exchange) string {
 	// Longest secrets first, so one containing another is replaced whole.
 	secrets := make([]string, 0, len(secretEnv))
 	for secret := range secretEnv {

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/errconform/errconform/probe"
+	"github.com/errconform/errconform/redact"
 )
 
 // A reproduction command is POSIX sh: a body with control bytes is fed by
@@ -18,7 +19,7 @@ func TestReproduceIsPOSIX(t *testing.T) {
 	body := "--b\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\n100% it's \\ fine\x01\r\n--b--\r\n"
 	ex := probe.Exchange{URL: "http://127.0.0.1:9/v1/files", Request: probe.Request{Method: http.MethodPost,
 		Header: http.Header{"Content-Type": {"multipart/form-data; boundary=b"}}, Body: []byte(body)}}
-	cmd := Reproduce(probe.NewRedactor(), nil, ex)
+	cmd := Reproduce(redact.New(), nil, ex)
 	require.True(t, strings.HasPrefix(cmd, "printf '%b' '"), cmd)
 	assert.NotContains(t, cmd, "$'", "no bash-only quoting")
 	printf, _, ok := strings.Cut(cmd, " | curl ")
@@ -28,7 +29,7 @@ func TestReproduceIsPOSIX(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, body, string(out))
 
-	plain := Reproduce(probe.NewRedactor(), nil, probe.Exchange{URL: "http://127.0.0.1:9/v1/chat/completions",
+	plain := Reproduce(redact.New(), nil, probe.Exchange{URL: "http://127.0.0.1:9/v1/chat/completions",
 		Request: probe.Request{Method: http.MethodPost, Body: []byte(`{"content":"it's"}`)}})
 	assert.Contains(t, plain, `--data-binary '{"content":"it'\''s"}'`)
 }

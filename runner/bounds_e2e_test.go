@@ -164,6 +164,30 @@ func TestPushIsInsideTheDeadline(t *testing.T) {
 	}
 }
 
+// monitor's push is inside each run's --deadline too (it had a 30 s
+// timeout of its own, outside it): against a Pushgateway that never
+// answers, the run's push fails with the deadline's cause within it.
+func TestMonitorPushIsInsideTheRunsDeadline(t *testing.T) {
+	release := make(chan struct{})
+	silent := hostileHTTP(t, func(w http.ResponseWriter, r *http.Request) {
+		select { // holds the push until errconform hangs up
+		case <-r.Context().Done():
+		case <-release:
+		case <-time.After(hostileServerLife):
+		}
+	})
+	t.Cleanup(func() { close(release) })
+	start := time.Now()
+	m := startMonitor(t, nil, "--target", "reference", "--interval", "1h", "--deadline", "5s", "--pushgateway", silent)
+	for !strings.Contains(m.stderr.String(), "--pushgateway") {
+		require.Less(t, time.Since(start), 25*time.Second, "the push ends with the run's deadline, not 30 s after it: %s", m.output())
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Logf("push failed after %s: %s", time.Since(start).Round(time.Millisecond), m.stderr.String())
+	assert.Contains(t, m.stderr.String(), "--deadline (5s) passed")
+	m.stop(t)
+}
+
 // monitor's listener holds at most its cap of connections (the rest wait
 // in the kernel's backlog, costing the process nothing), and a client
 // that never sends its request is hung up on after the header timeout

@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/errconform/errconform/config"
-	"github.com/errconform/errconform/probe"
+	"github.com/errconform/errconform/redact"
 	"github.com/errconform/errconform/reports"
 	"github.com/errconform/errconform/spec"
 	"github.com/errconform/errconform/suites"
@@ -58,7 +58,7 @@ func memberNames(fl fleetResolution) []string {
 func (a App) describeConfig(path string, res resolution) error {
 	cfg := res.cfg
 	// The terminal's redaction boundary, as for run.
-	stdout := reports.NewRedactingWriter(a.Stdout, probe.NewRedactor(cfg.Secrets()...))
+	stdout := reports.NewRedactingWriter(a.Stdout, redact.New(cfg.Secrets()...))
 	defer stdout.Close()
 	a.Stdout = stdout
 	cases, err := suites.For(res.contract)
@@ -92,7 +92,7 @@ func (a App) describeConfig(path string, res resolution) error {
 	}
 	fmt.Fprintf(a.Stdout, "%s: valid. Target %s (timeout %s, gateway timeout %s%s). Nothing was sent.\n", path,
 		target, cfg.Target.Timeout.Std(), cfg.Target.GatewayTimeout.Std(), gatewayFrom)
-	redactor := probe.NewRedactor(cfg.Secrets()...)
+	redactor := redact.New(cfg.Secrets()...)
 	keyHeader := "Authorization: Bearer <key>"
 	if !cfg.Auth.BearerAuth() {
 		keyHeader = cfg.Auth.Header + ": <key>"
@@ -116,7 +116,7 @@ func (a App) describeConfig(path string, res resolution) error {
 		for _, name := range names {
 			value := redactor.String(cfg.Target.Headers[name])
 			if _, ok := secret[cfg.Target.Headers[name]]; ok {
-				value = probe.Redacted
+				value = redact.Redacted
 			}
 			fmt.Fprintf(a.Stdout, "  %s: %s\n", name, value)
 		}

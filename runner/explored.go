@@ -7,6 +7,7 @@ import (
 
 	"github.com/errconform/errconform/check"
 	"github.com/errconform/errconform/probe"
+	"github.com/errconform/errconform/redact"
 	"github.com/errconform/errconform/reports"
 	"github.com/errconform/errconform/suites"
 )
@@ -30,7 +31,7 @@ type variantResults struct {
 	keepEvery bool
 	// redactor redacts the excerpts; nil cuts them unredacted (a report
 	// redacts what it shows in any case).
-	redactor  *probe.Redactor
+	redactor  *redact.Redactor
 	full      int // results kept with full evidence
 	total     int
 	fields    map[string]*fieldTally

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"runtime/debug"
 	"sort"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/errconform/errconform/check"
 	"github.com/errconform/errconform/config"
 	"github.com/errconform/errconform/probe"
+	"github.com/errconform/errconform/redact"
 	"github.com/errconform/errconform/reports"
 	"github.com/errconform/errconform/suites"
 )
@@ -39,7 +41,7 @@ type fleetTarget struct {
 	started         time.Time
 	elapsed         time.Duration
 	sent            int64
-	redactor        *probe.Redactor
+	redactor        *redact.Redactor
 	// notTestable and broke are what the controls found of the target
 	// (reports.Run's NotTestable and TargetBroke).
 	notTestable, broke *reports.Problem
@@ -96,12 +98,12 @@ func planFleet(fl fleetResolution) []*fleetTarget {
 
 // fleetRedactor redacts every target's secrets: the terminal and the
 // reports of a fleet carry them all.
-func fleetRedactor(fl fleetResolution) *probe.Redactor {
+func fleetRedactor(fl fleetResolution) *redact.Redactor {
 	var secrets []string
 	for _, m := range fl.members {
 		secrets = append(secrets, m.cfg.Secrets()...)
 	}
-	return probe.NewRedactor(secrets...)
+	return redact.New(secrets...)
 }
 
 // runFleet runs every target of plan concurrently within ctx and returns
@@ -111,6 +113,7 @@ func fleetRedactor(fl fleetResolution) *probe.Redactor {
 func (a App) runFleet(ctx context.Context, fl fleetResolution, plan []*fleetTarget, out io.Writer) fleetOutcome {
 	var wg sync.WaitGroup
 	var printMu sync.Mutex
+	redactor := fleetRedactor(fl)
 	parts := make([]reports.TargetReport, len(plan))
 	for i, t := range plan {
 		wg.Add(1)
@@ -118,8 +121,20 @@ func (a App) runFleet(ctx context.Context, fl fleetResolution, plan []*fleetTarg
 			defer wg.Done()
 			a.runTarget(ctx, fl.opts, t, out, &printMu)
 			// The target's part of the report is built as it finishes,
-			// while the others still run.
-			parts[i] = reports.TargetPart(t.fleetTarget(fl.opts))
+			// while the others still run, and redacted then, once, with
+			// every target's secrets (the reports' redaction boundary for
+			// a fleet: its formats render from these parts alone), keeping
+			// the credentials errconform crafted for it.
+			ft := t.fleetTarget(fl.opts)
+			// Cut short, the reports will be written compact: the part is
+			// made so now, while the others still finish.
+			ft.Run.Compact = ctx.Err() != nil
+			part := reports.TargetPart(ft)
+			if ft.Run.Compact {
+				part = part.Compact()
+			}
+			redactor.Walk(&part, reports.Run{Results: t.results, SecretEnv: t.res.cfg.SecretEnv()}.CraftedCredentials()...)
+			parts[i] = part
 		}(i, t)
 	}
 	wg.Wait()
@@ -176,7 +191,7 @@ func fleetRank(code int) int {
 // cause; the other targets go on.
 func (a App) runTarget(ctx context.Context, o runOptions, t *fleetTarget, out io.Writer, printMu *sync.Mutex) {
 	cfg := t.res.cfg
-	t.redactor = probe.NewRedactor(cfg.Secrets()...)
+	t.redactor = redact.New(cfg.Secrets()...)
 	t.started = time.Now()
 	t.outcome = reports.OutcomeCompleted
 	defer func() { t.elapsed = time.Since(t.started) }()
@@ -196,14 +211,18 @@ func (a App) runTarget(ctx context.Context, o runOptions, t *fleetTarget, out io
 		MaxRPS: cfg.Limits.MaxRPS, MaxRequests: s.budget(), Concurrency: cfg.Limits.Concurrency, MaxBody: cfg.Limits.MaxBodyBytes,
 		Header: targetHeaders(cfg)})
 	if err != nil {
-		t.fail(&reports.Problem{Cause: reports.CauseUnreachable, Reason: fmt.Sprintf("the client for %s cannot be made: %v", t.redactor.String(cfg.Target.BaseURL), err)}, nil)
+		t.fail(&reports.Problem{Cause: reports.CauseUnreachable, Reason: fmt.Sprintf("the client for %s cannot be made: %v", cfg.Target.BaseURL, err)}, nil)
 		return
 	}
 	defer client.Close()
 	defer func() { t.sent = client.Sent() }()
-	target := suites.Target{Config: cfg, Contract: t.res.contract, Client: client, Redactor: t.redactor, Detectors: &probe.RedactorCache{}}
+	target := suites.Target{Config: cfg, Contract: t.res.contract, Client: client, Redactor: t.redactor, Detectors: &redact.Cache{}}
 
-	controls, problem := runControls(ctx, controlCases(t.run), target, cfg)
+	var controls []suites.Result
+	var problem *reports.Problem
+	if ctx.Err() == nil { // else cut short before it began: every case is unfinished
+		controls, problem = runControls(ctx, controlCases(t.run), target, cfg)
+	}
 	if problem != nil {
 		t.fail(problem, controls)
 		t.printAll(o, out, printMu)
@@ -293,10 +312,10 @@ func printFleetCaseLine(w io.Writer, name string, r suites.Result) {
 }
 
 // fleetTargetsText lists a fleet's targets for its first line.
-func fleetTargetsText(plan []*fleetTarget, redactor *probe.Redactor) string {
+func fleetTargetsText(plan []*fleetTarget) string {
 	var parts []string
 	for _, t := range plan {
-		where := redactor.String(config.WithoutUserinfo(t.res.cfg.Target.BaseURL))
+		where := config.WithoutUserinfo(t.res.cfg.Target.BaseURL)
 		if t.res.embedded {
 			where = "embedded reference"
 		}
@@ -313,12 +332,9 @@ func fleetTargetsText(plan []*fleetTarget, redactor *probe.Redactor) string {
 // rendered, are written compact (reports.JSONReport.Compact: complete and
 // valid, without most evidence, quick to render); compact reports whether
 // any was.
-func writeFleetReports(ctx context.Context, o runOptions, out fleetOutcome, redactor *probe.Redactor, stdout io.Writer) (compact bool, err error) {
-	var keep []string
-	for _, t := range out.targets {
-		keep = append(keep, reports.Run{Results: t.results, SecretEnv: t.res.cfg.SecretEnv()}.CraftedCredentials()...)
-	}
-	in := reports.Input{Run: reports.Run{Redactor: redactor}, Fleet: out.report, Keep: keep}
+func writeFleetReports(ctx context.Context, o runOptions, out fleetOutcome, redactor *redact.Redactor, stdout io.Writer) (compact bool, err error) {
+	// runFleet redacted each target's part of the report as it finished.
+	in := reports.Input{Run: reports.Run{Redactor: redactor}, Fleet: out.report, FleetRedacted: true}
 	return writeFormatsWithin(ctx, o.reportPaths(), reports.FleetFormats(), in, stdout)
 }
 
@@ -330,7 +346,9 @@ func withDone(in reports.Input, done <-chan struct{}) reports.Input {
 
 // writeFormatsWithin is writeFormats bounded by ctx (writeFleetReports):
 // a format still rendering when ctx ends is rendered again compact (the
-// first rendering is left to finish unseen), and so is every later one.
+// first rendering is left to finish unseen), and so is every later one;
+// the compact ones are rendered side by side, as many at once as the
+// machine has processors (they are what a run out of time writes).
 func writeFormatsWithin(ctx context.Context, paths map[string]string, formats []reports.Format, in reports.Input, stdout io.Writer) (compact bool, err error) {
 	for _, f := range formats {
 		if paths[f.Name] != "" {
@@ -338,49 +356,61 @@ func writeFormatsWithin(ctx context.Context, paths map[string]string, formats []
 			break
 		}
 	}
-	toCompact := func() {
-		if !compact {
-			compact = true
-			in.Fleet = in.Fleet.Compact()
+	var errs []error
+	write := func(f reports.Format, text string, err error) error {
+		path := paths[f.Name]
+		switch {
+		case err != nil:
+			return err
+		case path == "-":
+			return f.WriteRenderedTo(stdout, text)
+		default:
+			return f.WriteRendered(path, text)
 		}
 	}
-	type rendering struct {
-		text string
-		err  error
-	}
-	var errs []error
+	var late []reports.Format // rendered compact
 	for _, f := range formats {
-		path := paths[f.Name]
-		if path == "" {
+		if paths[f.Name] == "" {
 			continue
 		}
-		if ctx.Err() != nil {
-			toCompact()
+		if compact || ctx.Err() != nil {
+			compact = true
+			late = append(late, f)
+			continue
 		}
-		var r rendering
-		if compact {
-			r.text, r.err = f.Rendered(in)
-		} else {
-			done := make(chan rendering, 1)
-			go func(in reports.Input) {
+		type rendering struct {
+			text string
+			err  error
+		}
+		done := make(chan rendering, 1)
+		go func(in reports.Input) {
+			text, err := f.Rendered(in)
+			done <- rendering{text, err}
+		}(withDone(in, ctx.Done()))
+		select {
+		case r := <-done:
+			errs = append(errs, write(f, r.text, r.err))
+		case <-ctx.Done():
+			compact = true
+			late = append(late, f)
+		}
+	}
+	if compact {
+		in.Fleet = in.Fleet.Compact()
+		results := make([]error, len(late))
+		sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+		var wg sync.WaitGroup
+		for i, f := range late {
+			wg.Add(1)
+			sem <- struct{}{}
+			go func() {
+				defer func() { <-sem; wg.Done() }()
 				text, err := f.Rendered(in)
-				done <- rendering{text, err}
-			}(withDone(in, ctx.Done()))
-			select {
-			case r = <-done:
-			case <-ctx.Done():
-				toCompact()
-				r.text, r.err = f.Rendered(in)
-			}
+				results[i] = write(f, text, err)
+			}()
 		}
-		switch {
-		case r.err != nil:
-			errs = append(errs, r.err)
-		case path == "-":
-			errs = append(errs, f.WriteRenderedTo(stdout, r.text))
-		default:
-			errs = append(errs, f.WriteRendered(path, r.text))
-		}
+		wg.Wait()
+		errs = append(errs, results...)
 	}
 	return compact, errors.Join(errs...)
 }

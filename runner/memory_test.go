@@ -11,6 +11,7 @@ import (
 
 	"github.com/errconform/errconform/check"
 	"github.com/errconform/errconform/probe"
+	"github.com/errconform/errconform/redact"
 	"github.com/errconform/errconform/reports"
 	"github.com/errconform/errconform/suites"
 )
@@ -141,7 +142,7 @@ func TestVariantResultsBoundTheirEvidence(t *testing.T) {
 	const secret = "sk-variant-secret-0123456789"
 	body := []byte(strings.Repeat("x", 500) + secret + strings.Repeat("A", 1<<20))
 	v := newVariantResults(fullEvidences+10, true)
-	v.redactor = probe.NewRedactor(secret)
+	v.redactor = redact.New(secret)
 	for at := range fullEvidences + 10 {
 		r := suites.Result{Case: suites.Case{ID: fmt.Sprintf("explore/chat/n/%d", at), Labels: []string{"field:n"}}, Verdict: check.Failed,
 			Exchanges: []probe.Exchange{{Response: &probe.Response{Status: 400, Body: body}}}}
@@ -155,7 +156,7 @@ func TestVariantResultsBoundTheirEvidence(t *testing.T) {
 			continue
 		}
 		assert.LessOrEqual(t, len(resp.Body), variantExcerptBytes, "variant %d keeps an excerpt", i)
-		assert.NotContains(t, string(resp.Body), secret[:probe.FragmentLen], "the excerpt is redacted")
+		assert.NotContains(t, string(resp.Body), secret[:redact.FragmentLen], "the excerpt is redacted")
 	}
 	assert.Len(t, body, 500+len(secret)+1<<20, "the target's answer itself is left as it was")
 }

@@ -243,7 +243,7 @@ func (a App) monitor(fs *pflag.FlagSet, op *monitorOptions) (int, error) {
 		}
 	}
 	fmt.Fprintf(a.Stdout, "errconform %s: monitoring %d targets every %s, serving http://%s/metrics (%s): %s\n", ToolVersion(), len(m.plan), o.interval,
-		ln.Addr(), configText(fl.opts.configFile, len(fl.members) == 1 && fl.members[0].embedded), fleetTargetsText(m.plan, redactor))
+		ln.Addr(), configText(fl.opts.configFile, len(fl.members) == 1 && fl.members[0].embedded), fleetTargetsText(m.plan))
 
 	srv := &http.Server{Handler: m.handler(), ReadHeaderTimeout: monitorReadHeaderTimeout, ReadTimeout: monitorReadHeaderTimeout,
 		WriteTimeout: monitorWriteTimeout, IdleTimeout: monitorIdleTimeout, MaxHeaderBytes: monitorMaxHeaderBytes}
@@ -472,15 +472,15 @@ func (m *monitorState) runOne(ctx context.Context, tmpl *fleetTarget, n int, las
 		}
 		m.printf(m.app.Stdout, "%s\n", line)
 	}
-	if err := m.export(ctx, run); err != nil {
+	if err := m.export(runCtx, run); err != nil {
 		m.exportFailures.WithLabelValues(name).Inc()
 		m.printf(m.app.Stderr, "errconform: [%s] run %d: %v\n", name, n, err)
 	}
 }
 
 // export writes --metrics (every target's latest run) and pushes the run
-// to --pushgateway, when given.
-func (m *monitorState) export(ctx context.Context, run metrics.Run) error {
+// to --pushgateway, when given, within the run's context.
+func (m *monitorState) export(runCtx context.Context, run metrics.Run) error {
 	o := m.fl.opts
 	var errs []error
 	if o.metrics != "" {
@@ -497,10 +497,9 @@ func (m *monitorState) export(ctx context.Context, run metrics.Run) error {
 		}
 	}
 	if o.pushgateway != "" {
-		pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), pushTimeout)
-		defer cancel()
-		if err := metrics.Push(pctx, o.pushgateway, []metrics.Run{run}, &http.Client{Timeout: pushTimeout}); err != nil {
-			errs = append(errs, fmt.Errorf("--pushgateway: %w", err))
+		// Within the run's --deadline (runCtx), like every network step.
+		if err := pushMetrics(runCtx, o.pushgateway, []metrics.Run{run}); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)

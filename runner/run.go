@@ -21,6 +21,7 @@ import (
 	"github.com/errconform/errconform/check"
 	"github.com/errconform/errconform/config"
 	"github.com/errconform/errconform/probe"
+	"github.com/errconform/errconform/redact"
 	"github.com/errconform/errconform/reports"
 	"github.com/errconform/errconform/spec"
 	"github.com/errconform/errconform/suites"
@@ -146,6 +147,12 @@ type session struct {
 // were parsed into (the environment fills in the rest here).
 func (a App) run(fs *pflag.FlagSet, op *runOptions) (int, error) {
 	invoked := time.Now()
+	// A signal is caught from the start (resolving a fleet of hundreds of
+	// targets takes a moment): one that arrives before the run begins
+	// ends it at once, with its reports.
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(signals)
 	fl, err := a.resolveFleet(fs, op)
 	var none nothingToRerun
 	if errors.As(err, &none) {
@@ -159,7 +166,7 @@ func (a App) run(fs *pflag.FlagSet, op *runOptions) (int, error) {
 	}
 	defer fl.stop()
 	if fl.isFleet() {
-		return a.runFleetCommand(fl, invoked)
+		return a.runFleetCommand(fl, invoked, signals)
 	}
 	res := fl.members[0]
 	o, cfg, contract, embedded := res.opts, res.cfg, res.contract, res.embedded
@@ -175,7 +182,7 @@ func (a App) run(fs *pflag.FlagSet, op *runOptions) (int, error) {
 	if err := checkOutputPaths(o); err != nil {
 		return ExitUsage, err
 	}
-	redactor := probe.NewRedactor(cfg.Secrets()...)
+	redactor := redact.New(cfg.Secrets()...)
 	// The terminal's redaction boundary: everything this run prints from
 	// here on passes through the redactor, a line at a time, whatever
 	// printed it.
@@ -198,10 +205,10 @@ func (a App) run(fs *pflag.FlagSet, op *runOptions) (int, error) {
 		return ExitUsage, usageError{err}
 	}
 	defer client.Close()
-	s.target = suites.Target{Config: cfg, Contract: contract, Client: client, Redactor: redactor, Detectors: &probe.RedactorCache{}}
+	s.target = suites.Target{Config: cfg, Contract: contract, Client: client, Redactor: redactor, Detectors: &redact.Cache{}}
 	s.explored.redactor = redactor
 
-	ctx, again, stopRun := runContext(deadline, o.deadline)
+	ctx, again, stopRun := runContext(deadline, o.deadline, signals)
 	defer stopRun()
 	s.ctx = ctx
 
@@ -209,7 +216,7 @@ func (a App) run(fs *pflag.FlagSet, op *runOptions) (int, error) {
 	printPartial(a.Stdout, o)
 	if !o.quiet {
 		fmt.Fprintf(a.Stdout, "errconform %s: checking %s against contract %s %s (%s; judging at most %d of %d selected cases, concurrency %d, %s)\n", version,
-			redactor.String(cfg.Target.BaseURL), contract.Label(), contract.Digest(), configText(o.configFile, embedded), judgeable(s.selected, cfg), s.selected.Len(),
+			cfg.Target.BaseURL, contract.Label(), contract.Digest(), configText(o.configFile, embedded), judgeable(s.selected, cfg), s.selected.Len(),
 			client.Concurrency(), rateText(cfg.Limits.MaxRPS))
 		if counts := s.selected.exploreCounts(); counts.total > 0 && s.selected.plan != nil {
 			fmt.Fprintf(a.Stdout, "explore: %d variants over %d fields of %s\n", counts.total, len(counts.fields), s.selected.plan.Origin())
@@ -347,13 +354,12 @@ func stdoutReport(o runOptions) (string, error) {
 }
 
 // runContext is the run's context: done at the deadline, or at the first
-// SIGINT or SIGTERM, with the reason as its cause. again is closed by a
+// SIGINT or SIGTERM on signals (signal.Notify'd by the caller, since the
+// command began), with the reason as its cause. again is closed by a
 // second signal. stop releases the signal handler.
-func runContext(deadline time.Time, d time.Duration) (ctx context.Context, again <-chan struct{}, stop func()) {
+func runContext(deadline time.Time, d time.Duration, signals chan os.Signal) (ctx context.Context, again <-chan struct{}, stop func()) {
 	interrupted, cancel := context.WithCancelCause(context.Background())
 	ctx, cancelDeadline := context.WithDeadlineCause(interrupted, deadline, fmt.Errorf("the run's --deadline (%s) passed", d))
-	signals := make(chan os.Signal, 2)
-	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
 	second := make(chan struct{})
 	done := make(chan struct{})
 	go func() {
@@ -819,7 +825,7 @@ func keptResult(o runOptions, r suites.Result) suites.Result {
 	return r.WithoutEvidence()
 }
 
-func (s *session) printDryRun(redactor *probe.Redactor) {
+func (s *session) printDryRun(redactor *redact.Redactor) {
 	w := s.app.Stdout
 	fmt.Fprintf(w, "errconform %s: dry run against %s: %d cases selected, nothing is sent (a real run: concurrency %d, %s, at most %d requests)\n",
 		ToolVersion(), reports.Printable(redactor.String(s.cfg.Target.BaseURL)), s.selected.Len(), s.cfg.Limits.Concurrency, rateText(s.cfg.Limits.MaxRPS), s.budget())
@@ -866,7 +872,7 @@ func printHeaders(w io.Writer, prefix string, h map[string][]string) {
 // response, redacted, with everything the target controls (URL, headers,
 // body, transport errors quoting it) passed through reports.Printable, so
 // that a body cannot retitle the terminal, clear it or print fake lines.
-func printExchanges(w io.Writer, r suites.Result, redactor *probe.Redactor) {
+func printExchanges(w io.Writer, r suites.Result, redactor *redact.Redactor) {
 	for i, ex := range r.Exchanges {
 		if len(r.Exchanges) > 1 {
 			fmt.Fprintf(w, "        exchange %d of %d\n", i+1, len(r.Exchanges))

@@ -21,7 +21,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/errconform/errconform/config"
-	"github.com/errconform/errconform/probe"
+	"github.com/errconform/errconform/redact"
 	"github.com/errconform/errconform/reference"
 	"github.com/errconform/errconform/reports"
 	"github.com/errconform/errconform/spec"
@@ -198,9 +198,9 @@ func (a App) exitCode(cmd *cobra.Command, err error) int {
 func redactError(err error, text string) string {
 	var ce *config.Error
 	if errors.As(err, &ce) {
-		return probe.NewRedactor(ce.Hide...).String(text)
+		return redact.New(ce.Hide...).String(text)
 	}
-	return probe.NewRedactor().String(text)
+	return redact.New().String(text)
 }
 
 // oneLine joins a multi-line message into one line.

@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/errconform/errconform/config"
-	"github.com/errconform/errconform/probe"
+	"github.com/errconform/errconform/redact"
 )
 
 // Every configured secret stays out of every output, in every form the
@@ -38,7 +38,7 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 			for where, text := range outputs {
 				for _, s := range secrets {
 					assert.NotContains(t, text, s, "%s holds a configured secret", where)
-					if form, found := probe.NewRedactor(s).Find(text); found {
+					if form, found := redact.New(s).Find(text); found {
 						t.Errorf("%s holds a configured secret (%s)", where, form)
 					}
 				}
@@ -106,7 +106,7 @@ func searchOutputs(t *testing.T, outputs map[string]string, secrets map[string]s
 			if strings.Contains(text, s) {
 				t.Errorf("%s holds %s", where, what)
 			}
-			if form, found := probe.NewRedactor(s).Find(text); found {
+			if form, found := redact.New(s).Find(text); found {
 				t.Errorf("%s holds %s (%s)", where, what, form)
 			}
 		}

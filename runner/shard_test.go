@@ -3,6 +3,7 @@ package runner
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -94,6 +95,27 @@ func TestShardSelectDealsEveryPairOnce(t *testing.T) {
 					}
 				}
 			}
+		})
+	}
+}
+
+// A fleet keeps a tenth of its --deadline for its reports, more for many
+// cases, never more than a third.
+func TestFleetReportReserve(t *testing.T) {
+	tests := []struct {
+		name     string
+		deadline time.Duration
+		cases    int
+		want     time.Duration
+	}{
+		{"a small fleet: a tenth", 30 * time.Second, 150, 3 * time.Second},
+		{"256 targets of the full catalogue", 30 * time.Second, 54016, 5401600 * time.Microsecond},
+		{"at most a third", 30 * time.Second, 1_000_000, 10 * time.Second},
+		{"a tenth, at most 10 s", time.Hour, 150, 10 * time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, fleetReportReserve(tt.deadline, tt.cases))
 		})
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/errconform/errconform/check"
 	"github.com/errconform/errconform/config"
 	"github.com/errconform/errconform/probe"
+	"github.com/errconform/errconform/redact"
 	"github.com/errconform/errconform/reference"
 	"github.com/errconform/errconform/spec"
 	"github.com/errconform/errconform/suites"
@@ -209,7 +210,7 @@ func TestNotInContractCasesSendNothing(t *testing.T) {
 	client, err := probe.New(probe.Options{BaseURL: srv.URL + "/v1", Timeout: time.Second})
 	require.NoError(t, err)
 	t.Cleanup(client.Close)
-	tgt := suites.Target{Config: config.Config{Auth: config.Auth{APIKey: "sk-test-0123456789"}}, Contract: contract, Client: client, Redactor: probe.NewRedactor()}
+	tgt := suites.Target{Config: config.Config{Auth: config.Auth{APIKey: "sk-test-0123456789"}}, Contract: contract, Client: client, Redactor: redact.New()}
 	n := 0
 	for _, c := range cases {
 		if c.NotInContract == "" {
@@ -253,7 +254,7 @@ func target(t *testing.T, h http.Handler, cfg func(base string) config.Config) s
 	c := cfg(srv.URL + "/v1")
 	client, err := probe.New(probe.Options{BaseURL: c.Target.BaseURL, Timeout: c.Target.Timeout.Std()})
 	require.NoError(t, err)
-	return suites.Target{Config: c, Contract: mustContract(t), Client: client, Redactor: probe.NewRedactor(c.Secrets()...)}
+	return suites.Target{Config: c, Contract: mustContract(t), Client: client, Redactor: redact.New(c.Secrets()...)}
 }
 
 func caseByID(t *testing.T, id string) suites.Case {

@@ -18,6 +18,7 @@ import (
 	"github.com/errconform/errconform/config"
 	"github.com/errconform/errconform/mutants"
 	"github.com/errconform/errconform/probe"
+	"github.com/errconform/errconform/redact"
 	"github.com/errconform/errconform/reference"
 	"github.com/errconform/errconform/spec"
 	"github.com/errconform/errconform/suites"
@@ -68,7 +69,7 @@ func referenceTarget(t *testing.T, wrap func(http.Handler) http.Handler, concurr
 	client, err := probe.New(probe.Options{BaseURL: cfg.Target.BaseURL, Timeout: cfg.Target.Timeout.Std(), Concurrency: concurrency})
 	require.NoError(t, err)
 	t.Cleanup(client.Close)
-	return suites.Target{Config: cfg, Contract: mustContract(t), Client: client, Redactor: probe.NewRedactor(cfg.Secrets()...)}
+	return suites.Target{Config: cfg, Contract: mustContract(t), Client: client, Redactor: redact.New(cfg.Secrets()...)}
 }
 
 // runWith runs the catalogue the way the CLI does: the cases that need not
@@ -145,7 +146,7 @@ func TestExecuteAllBoundsRequestsInFlight(t *testing.T) {
 	defer client.Close()
 	ref := reference.New(mustContract(t), reference.Options{})
 	cfg := ref.Config(srv.URL + "/v1")
-	target := suites.Target{Config: cfg, Contract: mustContract(t), Client: client, Redactor: probe.NewRedactor()}
+	target := suites.Target{Config: cfg, Contract: mustContract(t), Client: client, Redactor: redact.New()}
 	var cases []suites.Case
 	for _, c := range suites.Catalogue() {
 		if !c.Alone && len(cases) < 24 {

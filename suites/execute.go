@@ -11,6 +11,7 @@ import (
 	"github.com/errconform/errconform/check"
 	"github.com/errconform/errconform/config"
 	"github.com/errconform/errconform/probe"
+	"github.com/errconform/errconform/redact"
 	"github.com/errconform/errconform/spec"
 )
 
@@ -21,10 +22,10 @@ type Target struct {
 	Contract *spec.Contract
 	Client   *probe.Client
 	// Redactor scrubs secrets from findings before they leave Execute.
-	Redactor *probe.Redactor
+	Redactor *redact.Redactor
 	// Detectors, when set, builds each credential's echo detector once for
 	// the run (check's no-secret-echo rule); nil builds one per case.
-	Detectors *probe.RedactorCache
+	Detectors *redact.Cache
 }
 
 // Result is a case's outcome with the evidence for it.
@@ -83,7 +84,7 @@ func (r Result) WithoutEvidence() Result {
 // reports, bounded whatever the target sent. With a redactor the n bytes
 // kept are of the redacted body (probe.Response.CutRedacted). The result's
 // own responses are left as they were.
-func (r Result) WithBodiesCut(n int, red *probe.Redactor) Result {
+func (r Result) WithBodiesCut(n int, red *redact.Redactor) Result {
 	cut := false
 	for _, ex := range r.Exchanges {
 		cut = cut || (ex.Response != nil && len(ex.Response.Body) > n)
@@ -114,6 +115,7 @@ func (r Result) Summary() string { return check.Headline(r.Findings, r.Reason) }
 func (c Case) Expectation(cfg config.Config) check.Expectation {
 	e := c.Expect
 	e.GatewayTimeout = cfg.Target.GatewayTimeout.Std()
+	e.GatewaySlack = config.TimeoutSlackFor(e.GatewayTimeout)
 	return e
 }
 
@@ -217,7 +219,7 @@ func (r Result) decided(d check.Decision) Result {
 	return r
 }
 
-func redactFinding(r *probe.Redactor, f check.Finding) check.Finding {
+func redactFinding(r *redact.Redactor, f check.Finding) check.Finding {
 	f.Expected, f.Actual, f.Message = r.String(f.Expected), r.String(f.Actual), r.String(f.Message)
 	return f
 }
@@ -229,7 +231,12 @@ func ApplyWaiver(r Result, w config.Waiver, ok bool, now time.Time) Result {
 	if !ok {
 		return r
 	}
-	return r.decided(check.Waive(check.Decision{Verdict: r.Verdict, Skip: r.Skip, Reason: r.Reason}, w, now))
+	return r.decided(check.Waive(check.Decision{Verdict: r.Verdict, Skip: r.Skip, Reason: r.Reason}, WaiverOf(w), now))
+}
+
+// WaiverOf is a config's waiver as check decides with it.
+func WaiverOf(w config.Waiver) check.Waiver {
+	return check.Waiver{Reason: w.Reason, Expires: w.Expires, Until: w.Until}
 }
 
 // ExecuteAll runs cases concurrently (each under the client's bound on

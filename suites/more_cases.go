@@ -12,10 +12,11 @@ import (
 	"github.com/errconform/errconform/check"
 	"github.com/errconform/errconform/config"
 	"github.com/errconform/errconform/probe"
+	"github.com/errconform/errconform/redact"
 )
 
 // ShapedUnknownKey returns a key nobody holds that a gateway's own format
-// check accepts: the configured key's type prefix (probe.KeyPrefix:
+// check accepts: the configured key's type prefix (redact.KeyPrefix:
 // "sk-proj-"), the same length, and a random tail drawn from the character
 // classes its tail uses. A gateway that rejects malformed keys first only
 // reaches its unknown-key path (where keys get echoed back) with such a key.
@@ -26,7 +27,7 @@ func ShapedUnknownKey(key string) string {
 	// Only the key type's prefix is kept: keys of the base64url alphabet
 	// hold - and _ throughout, and a prefix up to the last of them would
 	// send nearly the whole valid key.
-	prefix := probe.KeyPrefix(key)
+	prefix := redact.KeyPrefix(key)
 	tail := key[len(prefix):]
 	alphabet := tailAlphabet(tail)
 	for {

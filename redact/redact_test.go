@@ -1,4 +1,4 @@
-package probe_test
+package redact_test
 
 import (
 	"encoding/base64"
@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/errconform/errconform/probe"
+	"github.com/errconform/errconform/redact"
 )
 
 const jwtSample = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"
@@ -89,7 +89,7 @@ func TestRedactorStringConfiguredSecrets(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := probe.NewRedactor(tt.secrets...).String(tt.in)
+			got := redact.New(tt.secrets...).String(tt.in)
 			assert.Equal(t, tt.want, got)
 			for _, s := range tt.secrets {
 				if s != "" && strings.Contains(tt.want, "[REDACTED]") {
@@ -128,14 +128,14 @@ func TestRedactorStringShapes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			// Shapes are redacted without being configured.
-			assert.Equal(t, tt.want, probe.NewRedactor().String(tt.in))
-			assert.Equal(t, tt.want, probe.NewRedactor("unrelated-secret").String(tt.in))
+			assert.Equal(t, tt.want, redact.New().String(tt.in))
+			assert.Equal(t, tt.want, redact.New("unrelated-secret").String(tt.in))
 		})
 	}
 }
 
 func TestRedactorStringLeavesOrdinaryTextAlone(t *testing.T) {
-	r := probe.NewRedactor("Q9x7Z2w")
+	r := redact.New("Q9x7Z2w")
 	for _, in := range []string{
 		"",
 		"plain text",
@@ -157,14 +157,14 @@ func TestRedactorStringLeavesOrdinaryTextAlone(t *testing.T) {
 }
 
 func TestRedactorIdempotent(t *testing.T) {
-	r := probe.NewRedactor("Q9x7Z2w")
+	r := redact.New("Q9x7Z2w")
 	in := "Q9x7Z2w Bearer abcdefgh12345678 " + jwtSample + " sk-abcdefgh12"
 	once := r.String(in)
 	assert.Equal(t, once, r.String(once))
 }
 
 func TestNilRedactor(t *testing.T) {
-	var r *probe.Redactor
+	var r *redact.Redactor
 	tests := []struct {
 		in   string
 		want string
@@ -269,7 +269,7 @@ func TestRedactorHeader(t *testing.T) {
 			want: http.Header{},
 		},
 	}
-	r := probe.NewRedactor(secret)
+	r := redact.New(secret)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			orig := tt.in.Clone()
@@ -287,11 +287,11 @@ func TestRedactorHeader(t *testing.T) {
 
 func TestRedactorHeaderIsACopy(t *testing.T) {
 	in := http.Header{"X-A": {"1"}}
-	out := probe.NewRedactor().Header(in)
+	out := redact.New().Header(in)
 	require.NotNil(t, out)
 	out.Set("X-A", "2")
 	assert.Equal(t, "1", in.Get("X-A"))
-	assert.NotNil(t, probe.NewRedactor().Header(nil))
+	assert.NotNil(t, redact.New().Header(nil))
 }
 
 // Known bug: redactHeaderValue keeps the first word of a sensitive header
@@ -299,7 +299,7 @@ func TestRedactorHeaderIsACopy(t *testing.T) {
 // so a key sent without a scheme but followed by a space leaks.
 func TestRedactorHeaderSchemeSlotLeak(t *testing.T) {
 	const secret = "a1b2c3d4"
-	got := probe.NewRedactor(secret).Header(http.Header{
+	got := redact.New(secret).Header(http.Header{
 		"Authorization": {secret + " extra"},
 		"X-Api-Key":     {secret + " " + secret},
 	})
@@ -311,7 +311,7 @@ func TestRedactorHeaderSchemeSlotLeak(t *testing.T) {
 }
 
 func TestOverlappingSecretsLeaveNoFragment(t *testing.T) {
-	r := probe.NewRedactor("abc12345", "c12345xyz")
+	r := redact.New("abc12345", "c12345xyz")
 	assert.Equal(t, "key [REDACTED] end", r.String("key abc12345xyz end"))
 	assert.Equal(t, "[REDACTED] and [REDACTED]", r.String("abc12345 and c12345xyz"))
 }
@@ -425,7 +425,7 @@ func TestRedactorStringForms(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := probe.NewRedactor(tt.secret)
+			r := redact.New(tt.secret)
 			got := r.String(tt.in)
 			assert.Equal(t, tt.want, got)
 			assert.Equal(t, got, r.String(got), "redacting twice changes nothing")
@@ -436,7 +436,7 @@ func TestRedactorStringForms(t *testing.T) {
 // TestRedactorStringLeavesWordsAlone: secrets holding English words, and
 // placeholders in documentation, do not cost ordinary text a character.
 func TestRedactorStringLeavesWordsAlone(t *testing.T) {
-	r := probe.NewRedactor(keyA, hsSecret, ampSecret, "sk-test-echo-0123456789")
+	r := redact.New(keyA, hsSecret, ampSecret, "sk-test-echo-0123456789")
 	for _, in := range []string{
 		"TokenStatusExhausted",
 		`{"error":{"code":"TokenStatusExhausted","message":"Token status: exhausted"}}`,
@@ -477,8 +477,8 @@ func TestRedactorStringURLUserinfo(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			assert.Equal(t, tt.want, probe.NewRedactor().String(tt.in))
-			assert.Equal(t, tt.want, probe.NewRedactor(keyA).String(tt.in))
+			assert.Equal(t, tt.want, redact.New().String(tt.in))
+			assert.Equal(t, tt.want, redact.New(keyA).String(tt.in))
 		})
 	}
 }
@@ -505,7 +505,7 @@ func benchText(n int) string {
 // BenchmarkRedactorString: String on ~64 KiB and 1 MiB of report text with
 // three configured secrets (report with -benchmem for allocations).
 func BenchmarkRedactorString(b *testing.B) {
-	r := probe.NewRedactor(keyA, hsSecret, ampSecret)
+	r := redact.New(keyA, hsSecret, ampSecret)
 	for _, size := range []int{64 << 10, 1 << 20} {
 		text := benchText(size)
 		b.Run(fmt.Sprintf("%dKiB", size>>10), func(b *testing.B) {
@@ -528,25 +528,25 @@ func TestRedactorFind(t *testing.T) {
 		in     string
 		form   string // "" for not found
 	}{
-		{"verbatim", keyA, `{"message":"Incorrect API key provided: ` + keyA + `."}`, probe.FormVerbatim},
-		{"verbatim beats a fragment", keyA, keyA[:10] + " " + keyA, probe.FormVerbatim},
-		{"case-changed", keyA, strings.ToUpper(keyA), probe.FormCaseChanged},
-		{"base64", keyA, b64([]byte(keyA)), probe.FormBase64},
-		{"base64 URL alphabet, embedded", hsSecret + "??>", base64.RawURLEncoding.EncodeToString([]byte("x" + hsSecret + "??>")), probe.FormBase64},
-		{"hex", keyA, strings.ToUpper(hex.EncodeToString([]byte(keyA))), probe.FormHex},
-		{"percent-encoded", keyA, pctEncode(keyA), probe.FormPercent},
-		{"JSON-escaped", keyA, uEscape(keyA, func(i int) bool { return i%2 == 0 }), probe.FormJSONEscaped},
-		{"backslash-escaped", keyA, strings.ReplaceAll(uEscape(keyA, func(int) bool { return true }), `\u00`, `\x`), probe.FormBackslashX},
-		{"HTML entities", keyA, entities(keyA, "&#x%X;"), probe.FormHTML},
-		{"HTML named entities", ampSecret, "Tk9&amp;Rq4&lt;Mz7&gt;Lp2", probe.FormHTML},
-		{"reversed", keyA, reverse(keyA), probe.FormReversed},
-		{"spaced", keyA, interleave(keyA, " "), probe.FormSpaced},
-		{"zero-width split", keyA, interleave(keyA, "\u200b"), probe.FormZeroWidth},
-		{"fragment", keyA, "key_" + keyA[:12], probe.FormFragment},
-		{"last 12", keyA, keyA[len(keyA)-12:], probe.FormFragment},
-		{"8 characters", keyA, "..." + keyA[10:18] + "...", probe.FormFragment},
-		{"short secret, whole", "Q9x7Z2w", "got Q9x7Z2w", probe.FormVerbatim},
-		{"short secret, other case", "Q9x7Z2w", "got q9x7z2w", probe.FormCaseChanged},
+		{"verbatim", keyA, `{"message":"Incorrect API key provided: ` + keyA + `."}`, redact.FormVerbatim},
+		{"verbatim beats a fragment", keyA, keyA[:10] + " " + keyA, redact.FormVerbatim},
+		{"case-changed", keyA, strings.ToUpper(keyA), redact.FormCaseChanged},
+		{"base64", keyA, b64([]byte(keyA)), redact.FormBase64},
+		{"base64 URL alphabet, embedded", hsSecret + "??>", base64.RawURLEncoding.EncodeToString([]byte("x" + hsSecret + "??>")), redact.FormBase64},
+		{"hex", keyA, strings.ToUpper(hex.EncodeToString([]byte(keyA))), redact.FormHex},
+		{"percent-encoded", keyA, pctEncode(keyA), redact.FormPercent},
+		{"JSON-escaped", keyA, uEscape(keyA, func(i int) bool { return i%2 == 0 }), redact.FormJSONEscaped},
+		{"backslash-escaped", keyA, strings.ReplaceAll(uEscape(keyA, func(int) bool { return true }), `\u00`, `\x`), redact.FormBackslashX},
+		{"HTML entities", keyA, entities(keyA, "&#x%X;"), redact.FormHTML},
+		{"HTML named entities", ampSecret, "Tk9&amp;Rq4&lt;Mz7&gt;Lp2", redact.FormHTML},
+		{"reversed", keyA, reverse(keyA), redact.FormReversed},
+		{"spaced", keyA, interleave(keyA, " "), redact.FormSpaced},
+		{"zero-width split", keyA, interleave(keyA, "\u200b"), redact.FormZeroWidth},
+		{"fragment", keyA, "key_" + keyA[:12], redact.FormFragment},
+		{"last 12", keyA, keyA[len(keyA)-12:], redact.FormFragment},
+		{"8 characters", keyA, "..." + keyA[10:18] + "...", redact.FormFragment},
+		{"short secret, whole", "Q9x7Z2w", "got Q9x7Z2w", redact.FormVerbatim},
+		{"short secret, other case", "Q9x7Z2w", "got q9x7z2w", redact.FormCaseChanged},
 		{"7 characters of a long secret", keyA, keyA[10:17], ""},
 		{"masked like OpenAI", keyA, "Incorrect API key provided: sk-proj-****************3Vh.", ""},
 		{"masked, public prefix only", "sk-test-echo-0123456789", "Incorrect API key provided: sk-test-***6789.", ""},
@@ -557,7 +557,7 @@ func TestRedactorFind(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			form, found := probe.NewRedactor(tt.secret).Find(tt.in)
+			form, found := redact.New(tt.secret).Find(tt.in)
 			assert.Equal(t, tt.form != "", found)
 			assert.Equal(t, tt.form, form)
 			if found {
@@ -565,9 +565,9 @@ func TestRedactorFind(t *testing.T) {
 			}
 		})
 	}
-	form, found := (*probe.Redactor)(nil).Find(keyA)
+	form, found := (*redact.Redactor)(nil).Find(keyA)
 	assert.False(t, found, form)
-	form, found = probe.NewRedactor().Find(keyA)
+	form, found = redact.New().Find(keyA)
 	assert.False(t, found, form)
 }
 
@@ -579,7 +579,7 @@ func TestRedactorFind(t *testing.T) {
 // nothing in it.
 func TestRedactorStringLeavesSecretFreeTextAlone(t *testing.T) {
 	secrets := []string{keyA, hsSecret, ampSecret, "sk-test-echo-0123456789", "Q9x7Z2w"}
-	with, without := probe.NewRedactor(secrets...), probe.NewRedactor()
+	with, without := redact.New(secrets...), redact.New()
 	rng := rand.New(rand.NewPCG(1, 2))
 	randomBytes := func(n int) []byte {
 		b := make([]byte, n)
@@ -627,7 +627,7 @@ func TestRedactorStringIsLinear(t *testing.T) {
 	if testing.Short() {
 		t.Skip("1 MiB inputs")
 	}
-	r := probe.NewRedactor(keyA, hsSecret, ampSecret, "sk-test-0000000001")
+	r := redact.New(keyA, hsSecret, ampSecret, "sk-test-0000000001")
 	inputs := map[string]string{
 		"spaced letters":    "a b ",
 		"percent escapes":   "%41",
@@ -665,7 +665,7 @@ func BenchmarkRedactorFind(b *testing.B) {
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, found := probe.NewRedactor(keyA).Find(body); found {
+		if _, found := redact.New(keyA).Find(body); found {
 			b.Fatal("found a secret that is not there")
 		}
 	}
@@ -673,7 +673,7 @@ func BenchmarkRedactorFind(b *testing.B) {
 
 func TestRedactorStringBase64InAPathKeepsTheHost(t *testing.T) {
 	in := "https://h/v1/files/" + base64.StdEncoding.EncodeToString([]byte(keyA)) + "/content"
-	assert.Equal(t, "https://h/v1/files/[REDACTED]/content", probe.NewRedactor(keyA).String(in))
+	assert.Equal(t, "https://h/v1/files/[REDACTED]/content", redact.New(keyA).String(in))
 }
 
 // A key echoed as a response header's name is redacted too.
@@ -682,7 +682,7 @@ func TestHeaderNamesAreRedacted(t *testing.T) {
 	h := http.Header{}
 	h[key] = []string{"1"}
 	h["X-Ok"] = []string{"fine"}
-	out := probe.NewRedactor(key).Header(h)
+	out := redact.New(key).Header(h)
 	for name := range out {
 		assert.NotContains(t, name, "Zq81mX0v")
 	}
@@ -693,7 +693,7 @@ func TestHeaderNamesAreRedacted(t *testing.T) {
 // secrets, and a crafted string holding one, never do.
 func TestStringKeeping(t *testing.T) {
 	const key = "sk-proj-Zq81mX0vPa77LkTTx9"
-	r := probe.NewRedactor(key)
+	r := redact.New(key)
 	jwt := "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJlcnJjb25mb3JtIn0.c2lnbmF0dXJlc2lnbmF0dXJl"
 	text := "Authorization: Bearer " + jwt + " and " + key
 	assert.Equal(t, "Authorization: Bearer [REDACTED] and [REDACTED]", r.String(text))
@@ -709,7 +709,7 @@ func TestStringKeeping(t *testing.T) {
 // the secret never does, and a text holding every marker keeps nothing.
 func TestStringKeepingManyAndOverlapping(t *testing.T) {
 	const key = "sk-proj-Zq81mX0vPa77LkTTx9"
-	r := probe.NewRedactor(key)
+	r := redact.New(key)
 	jwt := func(i int) string {
 		return fmt.Sprintf("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ0YXJnZXQt%04d.c2lnbmF0dXJlc2lnbmF0dXJl", i)
 	}
@@ -721,7 +721,7 @@ func TestStringKeepingManyAndOverlapping(t *testing.T) {
 	}
 	out := r.StringKeeping(text.String(), keep...)
 	assert.Equal(t, 2000, strings.Count(out, "eyJzdWIiOiJ0YXJnZXQt"), "every kept credential is there")
-	assert.Equal(t, 2000, strings.Count(out, probe.Redacted))
+	assert.Equal(t, 2000, strings.Count(out, redact.Redacted))
 	assert.NotContains(t, out, key[8:])
 
 	long, short := jwt(1)+"ZZ", jwt(1)
@@ -738,11 +738,11 @@ func TestStringKeepingManyAndOverlapping(t *testing.T) {
 	for c := rune(0xE000); c <= 0xF8FF; c++ {
 		every.WriteRune(c)
 	}
-	assert.Equal(t, every.String()+" "+probe.Redacted, r.StringKeeping(every.String()+" "+short, short), "no marker left: nothing is kept")
+	assert.Equal(t, every.String()+" "+redact.Redacted, r.StringKeeping(every.String()+" "+short, short), "no marker left: nothing is kept")
 }
 
 func TestRedactorCacheBuildsOncePerSecret(t *testing.T) {
-	var c probe.RedactorCache
+	var c redact.Cache
 	a := c.For("sk-cache-0123456789abcdef")
 	assert.Same(t, a, c.For("sk-cache-0123456789abcdef"), "one detector per secret")
 	assert.NotSame(t, a, c.For("sk-cache-fedcba9876543210"))

@@ -1,23 +1,21 @@
-package probe
+package redact
 
 import (
-	"cmp"
 	"encoding/base64"
 	"encoding/hex"
 	"net/http"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"unicode"
 	"unicode/utf8"
 )
 
-// RedactMargin is how far past the end of an excerpt text is redacted
+// Margin is how far past the end of an excerpt text is redacted
 // before it is cut: a configured secret that starts inside the excerpt, in
 // any form the redactor knows (hex, base64, \u escapes), ends within it.
-const RedactMargin = 4096
+const Margin = 4096
 
 // Redacted is what replaces a secret in every output.
 const Redacted = "[REDACTED]"
@@ -58,24 +56,24 @@ type Redactor struct {
 	det *detector
 }
 
-// NewRedactor returns a Redactor for the given secrets (empty ones
+// New returns a Redactor for the given secrets (empty ones
 // ignored). It is cheap (a few KiB per secret length), so building one per
-// credential, e.g. NewRedactor(cred).Find(body), is fine.
-func NewRedactor(secrets ...string) *Redactor {
+// credential, e.g. New(cred).Find(body), is fine.
+func New(secrets ...string) *Redactor {
 	return &Redactor{det: newDetector(secrets)}
 }
 
-// RedactorCache hands out one Redactor per secret, built once: a run's
+// Cache hands out one Redactor per secret, built once: a run's
 // cases mostly send the same few credentials, and building a detector of
 // every encoding of a secret costs more than using it. Safe for
 // concurrent use; the zero value is ready.
-type RedactorCache struct {
+type Cache struct {
 	mu sync.Mutex
 	m  map[string]*Redactor
 }
 
 // For returns the Redactor of one secret.
-func (c *RedactorCache) For(secret string) *Redactor {
+func (c *Cache) For(secret string) *Redactor {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if r, ok := c.m[secret]; ok {
@@ -87,12 +85,12 @@ func (c *RedactorCache) For(secret string) *Redactor {
 	if len(c.m) >= maxCachedRedactors {
 		clear(c.m) // a hostile run of ever-new credentials stays bounded
 	}
-	r := NewRedactor(secret)
+	r := New(secret)
 	c.m[secret] = r
 	return r
 }
 
-// maxCachedRedactors bounds a RedactorCache.
+// maxCachedRedactors bounds a Cache.
 const maxCachedRedactors = 256
 
 // String redacts a string: every configured secret in any form, every
@@ -135,7 +133,7 @@ func (r *Redactor) String(s string) string {
 // FormHex, FormPercent, FormJSONEscaped, FormBackslashX, FormHTML,
 // FormReversed, FormSpaced, FormZeroWidth or FormFragment (the first in
 // that order when several are there). It is what the no-secret-echo rule
-// uses: NewRedactor(credential).Find(string(body)).
+// uses: New(credential).Find(string(body)).
 func (r *Redactor) Find(s string) (form string, found bool) {
 	if r == nil || r.det == nil {
 		return "", false
@@ -170,35 +168,16 @@ func (r *Redactor) StringKeeping(s string, keep ...string) string {
 	if !ok {
 		return r.String(s) // the text holds every marker: keep nothing
 	}
-	keep = slices.Clone(keep)
-	slices.SortFunc(keep, func(a, b string) int { return cmp.Or(len(b)-len(a), strings.Compare(a, b)) })
-	keep = slices.Compact(keep)
-	var hide, restore []string
-	for _, k := range keep {
-		if k == "" {
-			continue
-		}
-		if _, secret := r.Find(k); secret {
-			continue
-		}
-		placeholder := marker + strconv.Itoa(len(hide)/2) + marker
-		hide = append(hide, k, placeholder)
-		restore = append(restore, placeholder, k)
-	}
-	if len(hide) == 0 {
-		return r.String(s)
-	}
-	hidden := strings.NewReplacer(hide...).Replace(s)
-	if hidden == s {
-		return r.String(s) // no keep string occurs
-	}
-	return strings.NewReplacer(restore...).Replace(r.String(hidden))
+	return r.keeper(keep, marker).string(s)
 }
+
+// The private-use characters placeholders are built of.
+const privateUseFirst, privateUseLast = 0xE000, 0xF8FF
 
 // unusedMarker is a private-use character s does not hold, to build
 // placeholders no text can forge; false when s holds every one.
 func unusedMarker(s string) (string, bool) {
-	const first, last = 0xE000, 0xF8FF
+	const first, last = privateUseFirst, privateUseLast
 	if !strings.ContainsFunc(s, func(c rune) bool { return c >= first && c <= last }) {
 		return string(rune(first)), true
 	}

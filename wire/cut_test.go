@@ -1,4 +1,4 @@
-package probe_test
+package wire_test
 
 import (
 	"strings"
@@ -6,19 +6,20 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
-	"github.com/errconform/errconform/probe"
+	"github.com/errconform/errconform/redact"
+	"github.com/errconform/errconform/wire"
 )
 
 // A judged answer's body is cut to a bounded prefix of its own, counting
 // every byte read; the redacted cut never keeps a secret, whole or split.
 func TestResponseCut(t *testing.T) {
 	secret := "sk-cut-secret-0123456789abcdef"
-	red := probe.NewRedactor(secret)
+	red := redact.New(secret)
 	tests := []struct {
 		name     string
 		body     string
 		n        int
-		redactor *probe.Redactor
+		redactor *redact.Redactor
 		want     string
 		read     int
 	}{
@@ -29,7 +30,7 @@ func TestResponseCut(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			resp := &probe.Response{Body: []byte(tt.body)}
+			resp := &wire.Response{Body: []byte(tt.body)}
 			if tt.redactor != nil {
 				resp.CutRedacted(tt.n, tt.redactor)
 			} else {
@@ -38,7 +39,7 @@ func TestResponseCut(t *testing.T) {
 			assert.Equal(t, tt.want, string(resp.Body))
 			assert.Equal(t, tt.read, resp.Read)
 			assert.Equal(t, len(tt.body), resp.BodyLen())
-			assert.NotContains(t, string(resp.Body), secret[:probe.FragmentLen])
+			assert.NotContains(t, string(resp.Body), secret[:redact.FragmentLen])
 		})
 	}
 }
