@@ -253,49 +253,86 @@ func (c *Contract) indexRoutes() error {
 			return fmt.Errorf("paths.%s: is not a route errconform knows (known: %s)", path, strings.Join(known, ", "))
 		}
 	}
-	var sf *surface
 	for _, path := range SurfacePaths() {
 		item := c.doc.Paths.Value(path)
 		if item == nil || item.GetOperation(http.MethodPost) == nil {
 			continue
 		}
-		if sf == nil {
-			var err error
-			if sf, err = loadSurface(); err != nil {
-				return err
-			}
-		}
-		builtin := sf.routes[path]
+		builtin := surfaceOperations[path]
 		op := item.Post
-		if op.OperationID != "" && op.OperationID != builtin.OperationID {
-			return fmt.Errorf("paths.%s.post.operationId: %q is not the route's operation (%s)", path, op.OperationID, builtin.OperationID)
+		if op.OperationID != "" && op.OperationID != builtin.operationID {
+			return fmt.Errorf("paths.%s.post.operationId: %q is not the route's operation (%s)", path, op.OperationID, builtin.operationID)
 		}
 		r, ok := routeOf(path, op, SchemaFromContract)
 		switch {
 		case !ok:
-			r = builtin
-		case r.Multipart != builtin.Multipart:
-			return fmt.Errorf("paths.%s.post.requestBody: the route's body is %s", path, builtin.MediaType())
+			// The surface's schema, filled in when the routes are read:
+			// loading the surface document costs more than most runs
+			// need (a run of the catalogue reads no route's schema).
+			r = Route{Path: path, Multipart: builtin.multipart, SchemaOrigin: SchemaFromSurface}
+		case r.Multipart != builtin.multipart:
+			return fmt.Errorf("paths.%s.post.requestBody: the route's body is %s", path, Route{Multipart: builtin.multipart}.MediaType())
 		}
-		r.OperationID = builtin.OperationID
+		r.OperationID = builtin.operationID
 		c.routes = append(c.routes, r)
 	}
 	return nil
 }
 
 // Routes returns the POST routes with a request body that the contract's
-// paths list, in SurfacePaths' order.
-func (c *Contract) Routes() []Route { return slices.Clone(c.routes) }
+// paths list, in SurfacePaths' order. A route whose schema comes from the
+// surface document loads that document (once per process).
+func (c *Contract) Routes() []Route {
+	out := slices.Clone(c.routes)
+	for i := range out {
+		out[i] = withSurfaceSchema(out[i])
+	}
+	return out
+}
 
 // Route returns the contract's route of that path ("/embeddings"); false
 // when the contract does not list it.
 func (c *Contract) Route(path string) (Route, bool) {
 	for _, r := range c.routes {
 		if r.Path == path {
-			return r, true
+			return withSurfaceSchema(r), true
 		}
 	}
 	return Route{}, false
+}
+
+// withSurfaceSchema fills in a route's schema from the surface document
+// when the contract names none. The document is embedded and checked by
+// the tests, so failing to load it is a broken build, not bad input.
+func withSurfaceSchema(r Route) Route {
+	if r.SchemaOrigin != SchemaFromSurface || r.Schema != nil {
+		return r
+	}
+	sf, err := loadSurface()
+	if err != nil {
+		panic(err)
+	}
+	return sf.routes[r.Path]
+}
+
+// surfaceOperations is what a contract's routes are checked against
+// without loading the surface document: each surface path's operationId
+// and whether its body is multipart. TestSurfaceOperationsMatchTheDocument
+// holds it to the document.
+var surfaceOperations = map[string]struct {
+	operationID string
+	multipart   bool
+}{
+	PathChatCompletions:     {"createChatCompletion", false},
+	PathCompletions:         {"createCompletion", false},
+	PathEmbeddings:          {"createEmbedding", false},
+	PathResponses:           {"createResponse", false},
+	PathModerations:         {"createModeration", false},
+	PathImagesGenerations:   {"createImage", false},
+	PathAudioSpeech:         {"createSpeech", false},
+	PathAudioTranscriptions: {"createTranscription", true},
+	PathBatches:             {"createBatch", false},
+	PathFiles:               {"createFile", true},
 }
 
 // ValidBody reports whether a decoded request body is valid for a route:
