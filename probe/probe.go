@@ -22,6 +22,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/errconform/errconform/config"
 )
 
 // DefaultMaxBody is the default bound on how much of a response body is read.
@@ -155,8 +157,8 @@ type Client struct {
 
 // New returns a Client for the base URL (e.g. https://host/v1).
 func New(opts Options) (*Client, error) {
-	base, err := url.Parse(strings.TrimRight(opts.BaseURL, "/"))
-	if err != nil || base.Host == "" || (base.Scheme != "http" && base.Scheme != "https") || base.RawQuery != "" || base.Fragment != "" {
+	base, err := config.ParseBaseURL(opts.BaseURL)
+	if err != nil {
 		return nil, fmt.Errorf("probe: base URL %q is not an absolute http(s) URL without query or fragment", opts.BaseURL)
 	}
 	if opts.Timeout <= 0 {
@@ -203,7 +205,7 @@ func New(opts Options) (*Client, error) {
 
 // URL returns the absolute URL of a path relative to the base URL.
 func (c *Client) URL(path string) string {
-	return c.base.String() + path
+	return config.JoinURL(c.base.String(), path)
 }
 
 // Close releases idle connections.

@@ -522,6 +522,7 @@ in (the file holds the reference's keys).`,
 }
 
 func (a App) configCmd() *cobra.Command {
+	var explain bool
 	cmd := &cobra.Command{
 		Use:     "config",
 		Short:   "Work with config files",
@@ -552,15 +553,17 @@ into, never values; redacted from every output unless public_env lists them),
 how many cases the config enables and, per missing fixture, the cases that
 would be skipped.`,
 		Example: `  errconform config check errconform.yaml
-  ERRCONFORM_API_KEY=sk-... errconform config check examples/errconform.yaml`,
+  ERRCONFORM_API_KEY=sk-... errconform config check examples/errconform.yaml
+  ERRCONFORM_MAX_RPS=2 errconform config check --explain errconform.yaml`,
 		Args: exactArgs(1, "one config file (errconform config check FILE)"),
 		ValidArgsFunction: func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
 			return []cobra.Completion{"yaml", "yml"}, cobra.ShellCompDirectiveFilterFileExt
 		},
 		RunE: ranErr(func(_ *cobra.Command, args []string) error {
-			return a.configCheck(args[0])
+			return a.configCheck(args[0], explain)
 		}),
 	}
+	check.Flags().BoolVar(&explain, "explain", false, "also print every resolved value and where it came from (FILE:field, $VARIABLE, --flag, the contract, default); secrets print as [REDACTED] or set (from $VAR)")
 	cmd.AddCommand(check)
 	return cmd
 }

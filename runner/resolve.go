@@ -6,16 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"net"
-	"net/url"
 	"os"
 	"path"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/errconform/errconform/config"
 	"github.com/errconform/errconform/reference"
@@ -53,6 +51,8 @@ type resolution struct {
 	// gatewayFrom says where target.gateway_timeout came from, for config
 	// check: "" (a flag, its variable or the file), or "the contract's".
 	gatewayFrom string
+	// sources say where each field of cfg came from (config.Resolve).
+	sources map[string]config.Source
 }
 
 // fleetResolution is a run's configuration when it may hold many targets:
@@ -61,6 +61,8 @@ type resolution struct {
 type fleetResolution struct {
 	opts     runOptions
 	toStdout string
+	// settings are the flags given, by the command line or a variable.
+	settings config.Settings
 	// named: the config has a targets: list (every member has a name).
 	named   bool
 	members []resolution
@@ -92,12 +94,11 @@ func (fl fleetResolution) stop() {
 // On success the caller must call stop, which stops the embedded
 // references started. On error nothing is left running.
 func (a App) resolveFleet(fs *pflag.FlagSet, op *runOptions) (fl fleetResolution, err error) {
-	fromCommandLine := map[string]bool{}
-	fs.Visit(func(f *pflag.Flag) { fromCommandLine[f.Name] = true })
-	set, err := applyEnv(fs, a.LookupEnv)
+	settings, err := config.FlagSettings(fs, a.LookupEnv, envOf)
 	if err != nil {
-		return fl, err
+		return fl, asUsage(err)
 	}
+	set, fromCommandLine := settingsSets(settings)
 	o := *op
 	if err := checkRunFlags(o, set, fromCommandLine); err != nil {
 		return fl, err
@@ -105,7 +106,7 @@ func (a App) resolveFleet(fs *pflag.FlagSet, op *runOptions) (fl fleetResolution
 	if fl.shard, err = parseShard(o.shard, set, fromCommandLine); err != nil {
 		return fl, err
 	}
-	if o.configFile, err = findConfig(o, set); err != nil {
+	if o.configFile, err = a.findConfig(o, set); err != nil {
 		return fl, err
 	}
 	toStdout, err := stdoutReport(o)
@@ -113,8 +114,8 @@ func (a App) resolveFleet(fs *pflag.FlagSet, op *runOptions) (fl fleetResolution
 		return fl, err
 	}
 	o.contracts = contractMemo{} // a fleet's targets share each contract, parsed once
-	fl.opts, fl.toStdout = o, toStdout
-	cfg, fileSets, err := a.loadConfig(o)
+	fl.opts, fl.toStdout, fl.settings = o, toStdout, settings
+	cfg, err := a.loadConfig(o)
 	if err != nil {
 		return fl, err
 	}
@@ -122,11 +123,11 @@ func (a App) resolveFleet(fs *pflag.FlagSet, op *runOptions) (fl fleetResolution
 		if set["target-filter"] {
 			return fl, usagef("--target-filter %q: the config has no targets: list to choose from", o.targetFilter)
 		}
-		t, err := a.resolveTarget(o, set, cfg, fileSets, nil)
+		t, err := a.resolveTarget(o, settings, cfg, nil)
 		if err != nil {
 			return fl, err
 		}
-		res := resolution{opts: o, contract: t.contract, cfg: t.cfg, embedded: t.embedded, stop: t.stop, toStdout: toStdout, gatewayFrom: t.gatewayFrom}
+		res := resolution{opts: o, contract: t.contract, cfg: t.cfg, embedded: t.embedded, stop: t.stop, toStdout: toStdout, gatewayFrom: t.gatewayFrom, sources: t.sources}
 		if err := res.check(); err != nil {
 			t.stop()
 			return fleetResolution{}, err
@@ -152,12 +153,11 @@ func (a App) resolveFleet(fs *pflag.FlagSet, op *runOptions) (fl fleetResolution
 		}
 	}()
 	for _, m := range chosen {
-		sets := map[string]bool{"target.timeout": m.Sets("target.timeout"), "target.gateway_timeout": m.Sets("target.gateway_timeout")}
-		t, err := a.resolveTarget(o, set, m.Config, sets, &m)
+		t, err := a.resolveTarget(o, settings, m.Config, &m)
 		if err != nil {
 			return fl, err
 		}
-		res := resolution{opts: o, name: m.Name, contract: t.contract, cfg: t.cfg, embedded: t.embedded, stop: t.stop, toStdout: toStdout, gatewayFrom: t.gatewayFrom}
+		res := resolution{opts: o, name: m.Name, contract: t.contract, cfg: t.cfg, embedded: t.embedded, stop: t.stop, toStdout: toStdout, gatewayFrom: t.gatewayFrom, sources: t.sources}
 		fl.members = append(fl.members, res)
 		if err := fl.members[len(fl.members)-1].check(); err != nil {
 			return fl, m.Rename(prefixed(err, m))
@@ -399,239 +399,161 @@ func checkRunFlags(o runOptions, set, fromCommandLine map[string]bool) error {
 	return nil
 }
 
-// applyEnv sets every flag the command line left unset from its
-// ERRCONFORM_<FLAG> environment variable, and returns the flags set by
-// either, so that both win over the config file.
-func applyEnv(fs *pflag.FlagSet, lookup config.LookupEnv) (map[string]bool, error) {
-	set := map[string]bool{}
-	fs.Visit(func(f *pflag.Flag) { set[f.Name] = true })
-	var err error
-	fs.VisitAll(func(f *pflag.Flag) {
-		name := envOf(f)
-		if set[f.Name] || err != nil || name == "" {
-			return
-		}
-		if v, ok := lookup(name); ok {
-			if e := fs.Set(f.Name, v); e != nil {
-				var invalid *pflag.InvalidValueError
-				if errors.As(e, &invalid) && invalid.Unwrap() != nil {
-					e = invalid.Unwrap()
-				}
-				err = usagef("environment variable %s=%q (--%s): %v", name, v, f.Name, e)
-				return
-			}
-			set[f.Name] = true
-		}
-	})
-	return set, err
-}
-
 // EnvName is the environment variable for a flag: --max-rps is
 // ERRCONFORM_MAX_RPS.
-func EnvName(flagName string) string {
-	return "ERRCONFORM_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+func EnvName(flagName string) string { return config.EnvName(flagName) }
+
+// asUsage makes a refused flag or variable (config.SettingError) a usage
+// error: exit 2.
+func asUsage(err error) error {
+	var se *config.SettingError
+	if errors.As(err, &se) {
+		return usageError{err}
+	}
+	return err
 }
 
-// configFiles are read from the working directory when no --config is
-// given, in this order.
+// settingsSets are the flags given (by the command line or a variable),
+// and those the command line gave.
+func settingsSets(settings config.Settings) (set, fromCommandLine map[string]bool) {
+	set, fromCommandLine = map[string]bool{}, map[string]bool{}
+	for name, st := range settings {
+		set[name] = true
+		fromCommandLine[name] = st.Source.Kind == config.FromFlag
+	}
+	return set, fromCommandLine
+}
+
+// configFiles are looked for when no --config is given, in this order,
+// in the working directory and then in each parent up to the
+// repository's root (the directory holding .git), as golangci-lint does.
 var configFiles = []string{"errconform.yaml", ".errconform.yaml"}
 
-// findConfig returns the config file to use: --config (or ERRCONFORM_CONFIG),
-// else the first of configFiles in the working directory, else "".
-func findConfig(o runOptions, set map[string]bool) (string, error) {
+// findConfig returns the config file to use: --config (or
+// ERRCONFORM_CONFIG), else the nearest of configFiles (discoverConfig),
+// else "". A file found by looking is named on standard error (one line,
+// --quiet too): which file a run used must never be a guess.
+func (a App) findConfig(o runOptions, set map[string]bool) (string, error) {
 	if set["config"] {
 		if o.configFile == "" {
 			return "", usagef("--config is empty (ERRCONFORM_CONFIG set to an empty string?)")
 		}
 		return o.configFile, nil
 	}
-	for _, name := range configFiles {
-		if info, err := os.Stat(name); err == nil && !info.IsDir() {
-			return name, nil
-		}
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", nil
 	}
-	return "", nil
+	found := discoverConfig(wd)
+	if found != "" {
+		fmt.Fprintf(a.Stderr, "errconform: using config %s (found by looking from the working directory up to the repository root; --config names another)\n", found)
+	}
+	return found, nil
 }
 
-// errNoTarget explains how to name a target; a missing CI secret must never
-// quietly turn into a green run against the embedded reference.
-const errNoTarget = "no target to check: give the API's base URL with --target, ERRCONFORM_TARGET or target.base_url in the config (" +
-	"--target reference runs against the embedded reference)"
+// discoverConfig is the first of configFiles in dir, else in its parents
+// up to and including the first that holds .git (the repository's root)
+// or the file system's root; "" when there is none. A file in the working
+// directory is named as it is (errconform.yaml); one above by a relative
+// path (../errconform.yaml).
+func discoverConfig(dir string) string {
+	for up := ""; ; up += ".." + string(filepath.Separator) {
+		for _, name := range configFiles {
+			if info, err := os.Stat(filepath.Join(dir, name)); err == nil && !info.IsDir() {
+				return up + name
+			}
+		}
+		if _, err := os.Stat(filepath.Join(dir, ".git")); err == nil {
+			return ""
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return ""
+		}
+		dir = parent
+	}
+}
 
 // resolvedTarget is what resolveTarget resolves: the merged and
-// validated configuration, the contract, whether the target is the
-// embedded reference (stop releases it), and where the gateway timeout
-// came from.
+// validated configuration with its sources, the contract, whether the
+// target is the embedded reference (stop releases it), and where the
+// gateway timeout came from.
 type resolvedTarget struct {
 	cfg         config.Config
+	sources     map[string]config.Source
 	contract    *spec.Contract
 	embedded    bool
 	stop        func()
 	gatewayFrom string
 }
 
-// loadConfig reads the config file (validated later, once flags and
-// environment are merged in), or gives the defaults when there is none,
-// and says which of target.timeout and target.gateway_timeout the file
-// sets itself.
-func (a App) loadConfig(o runOptions) (config.Config, map[string]bool, error) {
-	var cfg config.Config
+// loadConfig reads the config file (validated by config.Resolve, once
+// flags and environment are merged in), or gives the zero Config when
+// there is none.
+func (a App) loadConfig(o runOptions) (config.Config, error) {
 	if o.configFile == "" {
-		cfg.ApplyDefaults()
-		return cfg, map[string]bool{}, nil
+		return config.Config{}, nil
 	}
-	cfg, err := config.Load(o.configFile, a.LookupEnv)
-	if err != nil {
-		return cfg, nil, err
-	}
-	fileSets, err := keysSetIn(o.configFile, "target.timeout", "target.gateway_timeout")
-	if err != nil {
-		return cfg, nil, err
-	}
-	return cfg, fileSets, nil
+	return config.Load(o.configFile, a.LookupEnv)
 }
 
-// resolveTarget merges flags and environment over a target's configuration
-// from the file (cfg; in that order of precedence), loads the contract they
-// name, and starts the embedded reference (speaking that contract) when the
-// target is "reference"; stop releases it. Where none of them sets
-// target.gateway_timeout, the contract's own gateway timeout applies (and
-// target.timeout, when no one set it either, grows to leave room for it).
-// m is the fleet member being resolved (nil for a single target): errors
-// then name its fields (targets[2].base_url).
-func (a App) resolveTarget(o runOptions, set map[string]bool, cfg config.Config, fileSets map[string]bool, m *config.Member) (resolvedTarget, error) {
-	none := resolvedTarget{stop: func() {}}
-	rename := func(err error) error {
-		if m != nil {
-			return m.Rename(err)
-		}
-		return err
-	}
-	contract, err := openContract(o, set, cfg)
+// resolveTarget resolves one target's configuration with config.Resolve
+// (flags, environment, file, defaults: the one precedence), loading the
+// contract it names and starting the embedded reference (speaking that
+// contract) when the target is "reference"; stop releases it. m is the
+// fleet member being resolved (nil for a single target): errors then name
+// its fields (targets[2].base_url).
+func (a App) resolveTarget(o runOptions, settings config.Settings, cfg config.Config, m *config.Member) (resolvedTarget, error) {
+	t := resolvedTarget{stop: func() {}}
+	r, err := config.Resolve(config.Input{
+		File: o.configFile, Config: cfg, Member: m, Settings: settings, Lookup: a.LookupEnv,
+		Contract: func(name string) (time.Duration, error) {
+			c, err := o.contracts.load(name)
+			if err != nil {
+				return 0, err
+			}
+			t.contract = c
+			return c.GatewayTimeout(), nil
+		},
+		Reference: func() (config.Config, error) {
+			running, err := reference.Start(t.contract, reference.Options{GatewayTimeout: EmbeddedGatewayTimeout}, "")
+			if err != nil {
+				return config.Config{}, fmt.Errorf("start the embedded reference: %w", err)
+			}
+			t.stop = func() { _ = running.Close() }
+			return running.Config(), nil
+		},
+	})
 	if err != nil {
-		return none, rename(err)
-	}
-	if set["target"] {
-		if strings.TrimSpace(o.target) == "" {
-			return none, usagef("the target is empty: --target or ERRCONFORM_TARGET is set to an empty string (a CI secret that is not set?); %s", errNoTarget)
-		}
-		cfg.Target.BaseURL = o.target
-	}
-	if cfg.Target.BaseURL == "" {
-		if o.configFile != "" {
-			return none, rename(&config.Error{File: o.configFile, Field: "target.base_url", Msg: errNoTarget})
-		}
-		return none, usagef("%s", errNoTarget)
-	}
-	a.applyKeyFromEnv(&cfg)
-	t := resolvedTarget{contract: contract, stop: func() {}}
-	if cfg.Target.BaseURL == config.ReferenceTarget {
-		opts := reference.Options{GatewayTimeout: EmbeddedGatewayTimeout}
-		running, err := reference.Start(contract, opts, "")
-		if err != nil {
-			return none, fmt.Errorf("start the embedded reference: %w", err)
-		}
-		t.stop = func() { _ = running.Close() }
-		ref := running.Config()
-		ref.Require, ref.Strict, ref.Limits, ref.TLS, ref.Contract, ref.Explore = cfg.Require, cfg.Strict, cfg.Limits, cfg.TLS, cfg.Contract, cfg.Explore
-		ref.PublicEnv, ref.Env = cfg.PublicEnv, cfg.Env // what the file read stays redacted
-		cfg, t.embedded = ref, true
-	} else if !set["gateway-timeout"] && !fileSets["target.gateway_timeout"] {
-		t.gatewayFrom = applyContractTimeout(&cfg, contract, set["timeout"] || fileSets["target.timeout"])
-	}
-	overrideFromFlags(&cfg, o, set)
-	applyTrafficDefaults(&cfg, set["max-rps"])
-	if err := cfg.Validate(); err != nil {
 		t.stop()
-		var ce *config.Error
-		if errors.As(err, &ce) && o.configFile != "" && ce.File == "" {
-			ce.File = o.configFile
-		}
-		return none, rename(err)
+		return resolvedTarget{stop: func() {}}, asUsage(err)
 	}
-	t.cfg = cfg
+	t.cfg, t.sources, t.embedded = r.Config, r.Sources, r.Embedded
+	if r.Source("target.gateway_timeout").Kind == config.FromContract {
+		t.gatewayFrom = "the contract's"
+	}
 	return t, nil
 }
 
-// timeoutMargin is what target.timeout leaves beyond the gateway timeout
-// and its slack by default (40s = 30s + 5s + 5s).
-const timeoutMargin = config.DefaultTimeout - config.DefaultGatewayTimeout - config.TimeoutSlack
-
-// applyContractTimeout sets the gateway timeout to the contract's, where
-// it names one, and says so ("the contract's"; "" when it names none).
-// Unless timeoutSet (a flag, its variable or the file set target.timeout),
-// the per-request timeout grows to leave room for a late 504.
-func applyContractTimeout(cfg *config.Config, contract *spec.Contract, timeoutSet bool) string {
-	gateway := contract.GatewayTimeout()
-	if gateway <= 0 {
-		return ""
-	}
-	cfg.Target.GatewayTimeout = config.Duration(gateway)
-	if need := gateway + config.TimeoutSlackFor(gateway) + timeoutMargin; !timeoutSet && cfg.Target.Timeout.Std() < need {
-		cfg.Target.Timeout = config.Duration(need)
-	}
-	return "the contract's"
-}
-
-// keysSetIn reports which of the dotted keys ("target.timeout") a config
-// file sets itself, whatever the value: config.Load fills in defaults,
-// and a default must not hide the contract's own value.
-func keysSetIn(path string, keys ...string) (map[string]bool, error) {
-	data, err := config.ReadFileLimited(path, config.MaxFileBytes)
+// openContract loads the contract a run is judged by, as config.Resolve
+// chooses it (--contract, ERRCONFORM_CONTRACT, the config file's
+// contract:, the default); one the catalogue cannot speak is refused like
+// any bad setting, naming where it came from.
+func openContract(o runOptions, settings config.Settings, cfg config.Config) (*spec.Contract, config.Source, error) {
+	name, from, err := config.ResolveContract(settings, cfg, o.configFile)
 	if err != nil {
-		return nil, &config.Error{File: path, Msg: err.Error()}
-	}
-	var root yaml.Node
-	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, &config.Error{File: path, Msg: err.Error()} // config.Load read it already: not expected
-	}
-	found := map[string]bool{}
-	for _, key := range keys {
-		node := &root
-		if node.Kind == yaml.DocumentNode && len(node.Content) > 0 {
-			node = node.Content[0]
-		}
-		for _, part := range strings.Split(key, ".") {
-			node = member(node, part)
-		}
-		found[key] = node != nil
-	}
-	return found, nil
-}
-
-// member is the value of a mapping node's member, or nil.
-func member(n *yaml.Node, name string) *yaml.Node {
-	if n == nil || n.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == name {
-			return n.Content[i+1]
-		}
-	}
-	return nil
-}
-
-// openContract loads the contract a run is judged by: --contract (or
-// ERRCONFORM_CONTRACT), else the config file's contract, else the
-// default; one the catalogue cannot speak (an unknown situation) is
-// refused like any bad setting, naming where it came from.
-func openContract(o runOptions, set map[string]bool, cfg config.Config) (*spec.Contract, error) {
-	name, from := cfg.Contract, "contract"
-	if set["contract"] {
-		if strings.TrimSpace(o.contract) == "" {
-			return nil, usagef("--contract is empty (ERRCONFORM_CONTRACT set to an empty string?): name a built-in contract (%s) or a contract file", strings.Join(spec.BuiltinNames(), ", "))
-		}
-		name, from = o.contract, "--contract"
+		return nil, from, asUsage(err)
 	}
 	contract, err := o.contracts.load(name)
-	if err == nil {
-		return contract, nil
+	switch {
+	case err == nil:
+		return contract, from, nil
+	case from.Kind == config.FromFile:
+		return nil, from, &config.Error{File: o.configFile, Field: "contract", Msg: err.Error()}
+	case from.Kind == config.FromDefault:
+		return nil, from, usagef("contract %s: %v", name, err)
 	}
-	if from == "contract" && o.configFile != "" {
-		return nil, &config.Error{File: o.configFile, Field: "contract", Msg: err.Error()}
-	}
-	return nil, usagef("%s %s: %v", from, name, err)
+	return nil, from, usagef("--contract %s: %v", name, err)
 }
 
 // contractMemo keeps the contracts one resolution has loaded, by name or
@@ -663,65 +585,6 @@ func loadContract(nameOrPath string) (*spec.Contract, error) {
 	return contract, nil
 }
 
-// overrideFromFlags applies the flags (or their environment variables)
-// that were given over the config file's values.
-func overrideFromFlags(cfg *config.Config, o runOptions, set map[string]bool) {
-	if set["require"] {
-		cfg.Require = splitList(o.require)
-	}
-	if set["strict"] {
-		cfg.Strict = o.strict
-	}
-	if set["timeout"] {
-		cfg.Target.Timeout = config.Duration(o.timeout)
-	}
-	if set["gateway-timeout"] {
-		cfg.Target.GatewayTimeout = config.Duration(o.gatewayTimeout)
-	}
-	if set["max-rps"] {
-		cfg.Limits.MaxRPS = o.maxRPS
-	}
-	if set["max-requests"] {
-		cfg.Limits.MaxRequests = o.maxRequests
-	}
-	if set["concurrency"] {
-		cfg.Limits.Concurrency = o.concurrency
-	}
-	if set["max-body"] {
-		cfg.Limits.MaxBodyBytes = o.maxBody
-	}
-	if set["ca-cert"] {
-		cfg.TLS.CACert = o.caCert
-	}
-	if set["insecure"] {
-		cfg.TLS.Insecure = o.insecure
-	}
-}
-
-// applyTrafficDefaults fills the limits left unset: a modest rate for a
-// remote target, none on loopback. An explicit --max-rps 0 means no cap.
-func applyTrafficDefaults(cfg *config.Config, rateGiven bool) {
-	if cfg.Limits.Concurrency == 0 {
-		cfg.Limits.Concurrency = DefaultConcurrency
-	}
-	if cfg.Limits.MaxRPS == 0 && !rateGiven && !isLoopback(cfg.Target.BaseURL) {
-		cfg.Limits.MaxRPS = DefaultMaxRPS
-	}
-}
-
-func isLoopback(baseURL string) bool {
-	u, err := url.Parse(baseURL)
-	if err != nil {
-		return false
-	}
-	host := u.Hostname()
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
 // maxCAFileBytes bounds a --ca-cert file: a whole system bundle is about
 // 200 KiB.
 const maxCAFileBytes = 4 << 20
@@ -746,12 +609,4 @@ func tlsConfigFor(t config.TLS) (*tls.Config, error) {
 		c.RootCAs = pool
 	}
 	return c, nil
-}
-
-// applyKeyFromEnv lets ERRCONFORM_API_KEY win over auth.api_key: the key
-// is never a flag, so the environment is its highest source.
-func (a App) applyKeyFromEnv(cfg *config.Config) {
-	if key, ok := a.LookupEnv("ERRCONFORM_API_KEY"); ok && key != "" {
-		cfg.Auth.APIKey = key
-	}
 }

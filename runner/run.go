@@ -29,8 +29,8 @@ import (
 // Traffic defaults. A remote target gets a modest rate; a target on
 // loopback (the embedded reference, errconform serve) gets none.
 const (
-	DefaultMaxRPS      = 10
-	DefaultConcurrency = 8
+	DefaultMaxRPS      = config.DefaultMaxRPS
+	DefaultConcurrency = config.DefaultConcurrency
 )
 
 // MinDeadline is the shortest --deadline accepted: anything shorter leaves
@@ -784,7 +784,7 @@ func (s *session) printDryRun(redactor *probe.Redactor) {
 		fmt.Fprintln(w, "  every request also carries (target.headers):")
 		printHeaders(w, "        > ", reports.BoundedHeaders(redactor, targetHeaders(s.cfg)))
 	}
-	base := strings.TrimRight(s.cfg.Target.BaseURL, "/")
+	base := s.cfg.Target.BaseURL
 	for _, c := range s.selected.All() {
 		if missing := c.MissingFixtures(s.cfg); len(missing) > 0 {
 			fmt.Fprintf(w, "  SKIP  %-56s fixture not configured: fixtures.%s\n", c.ID, strings.Join(missing, ", fixtures."))
@@ -795,7 +795,7 @@ func (s *session) printDryRun(redactor *probe.Redactor) {
 		if c.Burst {
 			repeat = fmt.Sprintf(" (repeated up to %d times)", s.cfg.Fixtures.RateLimitBurst)
 		}
-		fmt.Fprintf(w, "  SEND  %-56s %s %s%s\n", c.ID, r.Method, reports.Printable(redactor.String(base+r.Path)), repeat)
+		fmt.Fprintf(w, "  SEND  %-56s %s %s%s\n", c.ID, r.Method, reports.Printable(redactor.String(config.JoinURL(base, r.Path))), repeat)
 		printHeaders(w, "        > ", reports.BoundedHeaders(redactor, r.Header))
 		if len(r.Body) > 0 {
 			fmt.Fprintf(w, "        > body (%d bytes): %s\n", len(r.Body), reports.Printable(reports.RedactedExcerpt(redactor, r.Body, 160)))
