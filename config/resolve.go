@@ -65,6 +65,9 @@ func (s Source) String() string {
 		}
 		return out
 	case FromContract:
+		if s.Name == "" {
+			return "the default contract"
+		}
 		return "contract " + s.Name
 	case FromReference:
 		return "the embedded reference"
@@ -456,9 +459,6 @@ func (r *resolver) identity() error {
 	// timeout and its slack by default (40s = 30s + 5s + 5s).
 	const timeoutMargin = DefaultTimeout - DefaultGatewayTimeout - TimeoutSlack
 	src := Source{Kind: FromContract, Name: r.cfg.Contract}
-	if src.Name == "" {
-		src.Name = "(default)"
-	}
 	r.cfg.Target.GatewayTimeout = Duration(r.gateway)
 	r.sources["target.gateway_timeout"] = src
 	timeoutSet := r.in.Settings.Has("timeout") || r.sets("target.timeout")

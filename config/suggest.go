@@ -40,8 +40,8 @@ func didYouMean(key, typeName string) string {
 	best, bestDist := "", 0
 	for _, k := range yamlKeys(t) {
 		d := editDistance(strings.ToLower(key), k)
-		// Up to a third of the key's letters wrong, at most 3.
-		if limit := min(3, max(1, len(k)/3)); d <= limit && (best == "" || d < bestDist) {
+		// Two letters wrong (a swap), or up to a third of a long key's, at most 3.
+		if limit := min(3, max(2, len(k)/3)); d <= limit && (best == "" || d < bestDist) {
 			best, bestDist = k, d
 		}
 	}

@@ -597,19 +597,35 @@ and 2 when either file is not a valid errconform JSON report.`,
 }
 
 func (a App) schemaCmd() *cobra.Command {
-	return &cobra.Command{
+	var configSchema bool
+	cmd := &cobra.Command{
 		Use:   "schema",
-		Short: "Print the JSON report's JSON Schema",
+		Short: "Print the JSON report's JSON Schema, or the config file's (--config)",
 		Long: `schema prints the JSON Schema of the report run --json writes
-(spec/report.schema.json), for dashboards that read it.`,
-		Example:           `  errconform schema > report.schema.json`,
+(spec/report.schema.json), for dashboards that read it. With --config it
+prints the JSON Schema (draft 2020-12) of the config file instead, derived
+from the config's own types: every key errconform knows and none other, for
+editors that validate and complete YAML (yaml-language-server: put
+"# yaml-language-server: $schema=errconform.schema.json" on the first line).`,
+		Example: `  errconform schema > report.schema.json
+  errconform schema --config > errconform.schema.json`,
 		Args:              noArgs,
 		ValidArgsFunction: cobra.NoFileCompletions,
 		RunE: ranErr(func(*cobra.Command, []string) error {
-			_, err := a.Stdout.Write(spec.ReportSchema())
+			if !configSchema {
+				_, err := a.Stdout.Write(spec.ReportSchema())
+				return err
+			}
+			doc, err := config.Schema()
+			if err != nil {
+				return fmt.Errorf("config schema: %w", err)
+			}
+			_, err = fmt.Fprintf(a.Stdout, "%s\n", doc)
 			return err
 		}),
 	}
+	cmd.Flags().BoolVar(&configSchema, "config", false, "print the config file's JSON Schema instead of the report's")
+	return cmd
 }
 
 func (a App) versionCmd() *cobra.Command {

@@ -3,6 +3,7 @@ package runner
 import (
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -199,7 +200,12 @@ func (a App) explainConfig(fl fleetResolution, res resolution) error {
 	stdout := reports.NewRedactingWriter(a.Stdout, probe.NewRedactor(res.cfg.Secrets()...))
 	defer stdout.Close()
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-	lines := config.Resolved{Config: res.cfg, Sources: res.sources}.Explain()
+	r := config.Resolved{Config: res.cfg, Sources: res.sources}
+	lines := r.Explain()
+	if !slices.ContainsFunc(lines, func(l config.Explained) bool { return l.Field == "contract" }) {
+		// The default contract: named, not left out.
+		lines = slices.Insert(lines, 0, config.Explained{Field: "contract", Value: contractArg(res.contract), Source: r.Source("contract"), Target: true})
+	}
 	heading := ""
 	for _, l := range lines {
 		h := "How to run:"
@@ -208,7 +214,7 @@ func (a App) explainConfig(fl fleetResolution, res resolution) error {
 		}
 		if h != heading {
 			heading = h
-			fmt.Fprintf(tw, "%s\n", h)
+			fmt.Fprintf(tw, "%s\t\t\n", h)
 		}
 		fmt.Fprintf(tw, "  %s\t%s\t%s\n", l.Field, reports.Printable(l.Value), l.Source)
 	}
@@ -219,7 +225,7 @@ func (a App) explainConfig(fl fleetResolution, res resolution) error {
 		}
 	}
 	sort.Strings(names)
-	fmt.Fprintf(tw, "Run settings (flags and ERRCONFORM_ variables that are no config field):\n")
+	fmt.Fprintf(tw, "Run settings (no config field):\t\t\n")
 	deadline := config.Setting{Value: fl.opts.deadline.String(), Source: config.Source{Kind: config.FromDefault}}
 	if st, ok := fl.settings["deadline"]; ok {
 		deadline = st
