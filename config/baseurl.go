@@ -52,3 +52,10 @@ func IsLoopback(raw string) bool {
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
 }
+
+// SameBaseURL reports whether two base URLs name the same API: equal but
+// for trailing slashes and user information.
+func SameBaseURL(a, b string) bool {
+	norm := func(u string) string { return strings.TrimRight(WithoutUserinfo(u), "/") }
+	return norm(a) == norm(b)
+}

@@ -241,6 +241,8 @@ func TestBaseURLParsedAndJoinedInOnePlace(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, tt.joined, config.JoinURL(u.String(), "/models"))
 			assert.Equal(t, tt.joined, config.JoinURL(tt.raw, "/models"))
+			assert.True(t, config.SameBaseURL(tt.raw, u.String()+"/"))
+			assert.False(t, config.SameBaseURL(tt.raw, u.String()+"/x"))
 		})
 	}
 }

@@ -57,8 +57,10 @@ const runLong = `run sends every selected case to the target and judges the answ
 The target is always named: --target URL (the API's base URL, ending in /v1),
 ERRCONFORM_TARGET, or target.base_url in the config file; --target reference
 runs against the embedded reference. Nothing named exits 2 and sends nothing.
-Without --config, errconform.yaml (or .errconform.yaml) in the working
-directory is read; the run's first line says which config file it used. The
+Without --config, errconform.yaml (or .errconform.yaml) is looked for in the
+working directory, then in each parent up to the repository's root (the
+directory holding .git); a file found so is named on standard error (with
+--quiet too), and the run's first line says which config file it used. The
 API key comes from ERRCONFORM_API_KEY or auth.api_key.
 
 Selecting cases: --label-filter (a Ginkgo label expression), --case (a case ID
@@ -481,7 +483,7 @@ came from.`,
 	}
 	show.Flags().SortFlags = false
 	show.Flags().StringVar(&so.contract, "contract", "", "the `CONTRACT`: a built-in name ("+strings.Join(spec.BuiltinNames(), ", ")+") or a contract file's path (./name, or ending in .yaml; overrides contract: in the config; default "+spec.DefaultContract+")")
-	show.Flags().StringVar(&so.configFile, "config", "", "read contract: from the config `FILE` (YAML); default: errconform.yaml or .errconform.yaml in the working directory, if present")
+	show.Flags().StringVar(&so.configFile, "config", "", "read contract: from the config `FILE` (YAML); default: errconform.yaml or .errconform.yaml in the working directory or the nearest parent up to the repository root, if present")
 	bindEnv(show.Flags())
 	_ = show.MarkFlagFilename("config", "yaml", "yml")
 	completeContract(show)

@@ -73,7 +73,7 @@ func (a App) contractShow(fs *pflag.FlagSet, op *runOptions) error {
 	if err != nil {
 		return asUsage(err)
 	}
-	set, _ := settingsSets(settings)
+	set := settingsSet(settings)
 	o := *op // with the environment applied
 	if o.configFile, err = a.findConfig(o, set); err != nil {
 		return err

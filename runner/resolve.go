@@ -98,12 +98,12 @@ func (a App) resolveFleet(fs *pflag.FlagSet, op *runOptions) (fl fleetResolution
 	if err != nil {
 		return fl, asUsage(err)
 	}
-	set, fromCommandLine := settingsSets(settings)
+	set := settingsSet(settings)
 	o := *op
-	if err := checkRunFlags(o, set, fromCommandLine); err != nil {
+	if err := checkRunFlags(o, settings); err != nil {
 		return fl, err
 	}
-	if fl.shard, err = parseShard(o.shard, set, fromCommandLine); err != nil {
+	if fl.shard, err = parseShard(o.shard, settings); err != nil {
 		return fl, err
 	}
 	if o.configFile, err = a.findConfig(o, set); err != nil {
@@ -137,7 +137,7 @@ func (a App) resolveFleet(fs *pflag.FlagSet, op *runOptions) (fl fleetResolution
 	}
 	fl.named = true
 	if set["target"] {
-		return fl, usagef("%s (--target) cannot be combined with the targets: list of %s: choose among them with --target-filter", source(set, fromCommandLine, "target"), o.configFile)
+		return fl, usagef("%s cannot be combined with the targets: list of %s: choose among them with --target-filter", settings.Named("target"), o.configFile)
 	}
 	if o.rerunFailed != "" {
 		return fl, usagef("--rerun-failed is not supported with a targets: list yet: run the failed cases with --target-filter and --case")
@@ -178,14 +178,6 @@ func prefixed(err error, m config.Member) error {
 		return usagef("target %s: %v", m.Name, ue.err)
 	}
 	return fmt.Errorf("target %s: %w", m.Name, err)
-}
-
-// source names where a flag's value came from: the flag, or its variable.
-func source(set, fromCommandLine map[string]bool, name string) string {
-	if fromCommandLine[name] {
-		return "--" + name
-	}
-	return EnvName(name)
 }
 
 // filterMembers keeps the members whose names match the --target-filter
@@ -377,23 +369,18 @@ func exploreConfigured(e config.Explore) bool {
 // checkRunFlags refuses flag (or environment) values that would switch a
 // safety off rather than tighten it, naming the flag and, when the value
 // came from the environment, the variable.
-func checkRunFlags(o runOptions, set, fromCommandLine map[string]bool) error {
-	source := func(name string) string {
-		if fromCommandLine[name] {
-			return "--" + name
-		}
-		return EnvName(name) + " (--" + name + ")"
-	}
+func checkRunFlags(o runOptions, settings config.Settings) error {
+	source, set := settings.Named, settings.Has
 	if o.deadline < MinDeadline {
 		return usagef("%s %s: must be at least %s: the whole run, report writing included, must fit in it", source("deadline"), o.deadline, MinDeadline)
 	}
-	if set["timeout"] && o.timeout <= 0 {
+	if set("timeout") && o.timeout <= 0 {
 		return usagef("%s %s: must be a positive duration such as 40s", source("timeout"), o.timeout)
 	}
-	if set["gateway-timeout"] && o.gatewayTimeout <= 0 {
+	if set("gateway-timeout") && o.gatewayTimeout <= 0 {
 		return usagef("%s %s: must be a positive duration such as 30s: the 504 rule needs it", source("gateway-timeout"), o.gatewayTimeout)
 	}
-	if set["max-rps"] && (math.IsNaN(o.maxRPS) || math.IsInf(o.maxRPS, 0) || o.maxRPS < 0) {
+	if set("max-rps") && (math.IsNaN(o.maxRPS) || math.IsInf(o.maxRPS, 0) || o.maxRPS < 0) {
 		return usagef("%s %v: must be a finite number of requests per second, 0 or more (0: no cap)", source("max-rps"), o.maxRPS)
 	}
 	return nil
@@ -413,15 +400,13 @@ func asUsage(err error) error {
 	return err
 }
 
-// settingsSets are the flags given (by the command line or a variable),
-// and those the command line gave.
-func settingsSets(settings config.Settings) (set, fromCommandLine map[string]bool) {
-	set, fromCommandLine = map[string]bool{}, map[string]bool{}
-	for name, st := range settings {
+// settingsSet are the flags given, by the command line or a variable.
+func settingsSet(settings config.Settings) map[string]bool {
+	set := map[string]bool{}
+	for name := range settings {
 		set[name] = true
-		fromCommandLine[name] = st.Source.Kind == config.FromFlag
 	}
-	return set, fromCommandLine
+	return set
 }
 
 // configFiles are looked for when no --config is given, in this order,

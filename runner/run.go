@@ -72,7 +72,7 @@ type runOptions struct {
 // back-quoted word names the flag's value in the help.
 func (o *runOptions) register(fs *pflag.FlagSet) {
 	fs.StringVar(&o.target, "target", "", "base `URL` of the API under test, ending in /v1 (e.g. https://staging.example.com/v1), or \"reference\" for the embedded reference; the key comes from ERRCONFORM_API_KEY")
-	fs.StringVar(&o.configFile, "config", "", "read the config from `FILE` (YAML); default: errconform.yaml or .errconform.yaml in the working directory, if present")
+	fs.StringVar(&o.configFile, "config", "", "read the config from `FILE` (YAML); default: errconform.yaml or .errconform.yaml in the working directory or the nearest parent up to the repository root, if present")
 	fs.StringVar(&o.contract, "contract", "", "judge the target by this error `CONTRACT`: a built-in name ("+strings.Join(spec.BuiltinNames(), ", ")+") or a contract file (overrides contract: in the config; default "+spec.DefaultContract+")")
 	fs.StringVar(&o.labelFilter, "label-filter", "", "run only the cases whose labels match `EXPR`, a Ginkgo label expression such as 'status:401 && !slow' (errconform list --format json shows every case's labels)")
 	fs.StringSliceVar(&o.cases, "case", nil, "run only the case with this `ID`, or the cases whose IDs match it as a glob (path.Match: * does not cross /); repeatable or comma-separated")
@@ -280,8 +280,7 @@ func (t reportTarget) same(info reports.TargetInfo) bool {
 	if t.embedded || info.Embedded {
 		return t.embedded == info.Embedded
 	}
-	norm := func(u string) string { return strings.TrimRight(config.WithoutUserinfo(u), "/") }
-	return norm(t.baseURL) == norm(info.BaseURL)
+	return config.SameBaseURL(t.baseURL, info.BaseURL)
 }
 
 func (t reportTarget) String() string {
