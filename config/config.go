@@ -1,6 +1,9 @@
 // Package config owns errconform's configuration file: its schema (target,
 // auth, fixtures), ${VAR} expansion from the environment, and validation
-// errors that name the offending field. It performs no network I/O.
+// errors that name the offending field; and the resolution of every
+// setting: Resolve merges flags, ERRCONFORM_ variables, the file and the
+// defaults (the only precedence code), recording each value's source. It
+// performs no network I/O.
 package config
 
 import (
