@@ -181,7 +181,9 @@ func (r *resolver) rename(err error) error {
 
 // fieldName is a field as the file wrote it.
 func (r *resolver) fieldName(field string) string {
-	if m := r.in.Member; m != nil && m.owns(field) {
+	if m := r.in.Member; m != nil && m.own[field] {
+		// The entry's own key (exactly: the entry's target: section,
+		// made of its base_url, does not hold the top level's timeout).
 		return m.Field(field)
 	}
 	return field

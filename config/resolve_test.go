@@ -124,7 +124,7 @@ func TestResolveReferenceKeepsHowToRun(t *testing.T) {
 // A fleet member's sources and errors name its fields as the file wrote
 // them: its own entry's, or the top level's it inherits.
 func TestResolveFleetMemberSources(t *testing.T) {
-	file := "limits:\n  max_rps: 2\ntargets:\n  - name: a\n    base_url: https://a.example.com/v1\n    auth:\n      api_key: sk-a-0000000000001\n  - name: b\n    base_url: https://b.example.com/v1\n"
+	file := "target:\n  timeout: 45s\nlimits:\n  max_rps: 2\ntargets:\n  - name: a\n    base_url: https://a.example.com/v1\n    auth:\n      api_key: sk-a-0000000000001\n  - name: b\n    base_url: https://b.example.com/v1\n"
 	cfg, err := config.Load(writeTemp(t, file), noEnv)
 	require.NoError(t, err)
 	require.Len(t, cfg.Fleet, 2)
@@ -133,6 +133,7 @@ func TestResolveFleetMemberSources(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "fleet.yaml:targets[0].base_url", r.Source("target.base_url").String())
 	assert.Equal(t, "fleet.yaml:limits.max_rps", r.Source("limits.max_rps").String())
+	assert.Equal(t, "fleet.yaml:target.timeout", r.Source("target.timeout").String(), "inherited from the top level")
 
 	b := cfg.Fleet[1]
 	_, err = config.Resolve(config.Input{File: "fleet.yaml", Config: b.Config, Member: &b, Lookup: noEnv})
