@@ -103,9 +103,11 @@ func (r Resolved) Source(field string) Source {
 }
 
 // Identity is what the target is: where it is, what every request
-// carries and the prepared fixtures. Everything else in a Config (limits,
-// TLS, require, strict, explore, the contract, the waivers' bound) is how
-// to run against it.
+// carries and the prepared fixtures. The contract it is judged by belongs
+// with it (Explain lists it there) but stays outside Identity: the
+// embedded reference speaks whichever contract the run names. Everything
+// else in a Config (limits, TLS, require, strict, explore, the waivers'
+// bound) is how to run against it.
 type Identity struct {
 	Target   Target
 	Auth     Auth
