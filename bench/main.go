@@ -399,7 +399,7 @@ func replay(cfgPath string, concurrency int, explore bool) error {
 	client := &http.Client{Timeout: cfg.Target.Timeout.Std(), CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	send := func(c suites.Case) (int, error) {
 		r := c.Request(cfg)
-		req, err := http.NewRequestWithContext(context.Background(), r.Method, strings.TrimRight(cfg.Target.BaseURL, "/")+r.Path, strings.NewReader(string(r.Body)))
+		req, err := http.NewRequestWithContext(context.Background(), r.Method, config.JoinURL(cfg.Target.BaseURL, r.Path), strings.NewReader(string(r.Body)))
 		if err != nil {
 			return 0, err
 		}

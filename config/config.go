@@ -1,6 +1,9 @@
 // Package config owns errconform's configuration file: its schema (target,
 // auth, fixtures), ${VAR} expansion from the environment, and validation
-// errors that name the offending field. It performs no network I/O.
+// errors that name the offending field; and the resolution of every
+// setting: Resolve merges flags, ERRCONFORM_ variables, the file and the
+// defaults (the only precedence code), recording each value's source. It
+// performs no network I/O.
 package config
 
 import (
@@ -168,6 +171,9 @@ type Config struct {
 	// Tags are the run's tags (k: v), copied into every report and
 	// metric: keys are Prometheus label names (ValidTag).
 	Tags map[string]string `yaml:"tags,omitempty" env:"true"`
+	// set are the dotted keys the file sets (target, target.timeout):
+	// Resolve lets a value the file gives win over the contract's.
+	set map[string]bool
 }
 
 // EnvRef is one ${VAR} a configuration file reads: the variable, the field
@@ -426,6 +432,7 @@ func decodeExpanded(name string, data []byte, lookup LookupEnv, refs *[]EnvRef) 
 		cfg.Target.HeaderEnv = own
 	}
 	cfg.Env = ex.refs
+	cfg.set = dottedKeys(topMapping(&root), "")
 	if cfg.Fleet, err = fleetMembers(name, &root, headerEnv, ex.refs); err != nil {
 		return Config{}, err
 	}
@@ -735,7 +742,10 @@ func fieldOfYAMLError(err error, lines map[int]string) string {
 func cleanYAMLError(err error) string {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	msg = strings.ReplaceAll(msg, "unmarshal errors:\n  ", "")
-	msg = yamlFieldNotFound.ReplaceAllString(msg, "unknown key $1")
+	msg = yamlFieldNotFound.ReplaceAllStringFunc(msg, func(m string) string {
+		parts := yamlFieldNotFound.FindStringSubmatch(m)
+		return "unknown key " + parts[1] + didYouMean(parts[1], parts[2])
+	})
 	return msg
 }
 
@@ -776,12 +786,13 @@ func (c Config) validate() error {
 		}
 	}
 	if c.Target.BaseURL != "" && c.Target.BaseURL != ReferenceTarget {
-		u, err := url.Parse(c.Target.BaseURL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return &Error{Field: "target.base_url", Msg: fmt.Sprintf("%q is not an http(s) URL such as https://staging.example.com/v1 (or %q for the embedded reference)", WithoutUserinfo(c.Target.BaseURL), ReferenceTarget)}
-		}
-		if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		_, err := ParseBaseURL(c.Target.BaseURL)
+		switch {
+		case errors.Is(err, ErrBaseURLExtras):
+			u, _ := url.Parse(c.Target.BaseURL)
 			return &Error{Field: "target.base_url", Msg: "must not carry credentials, a query or a fragment (put the key in auth.api_key): " + u.Scheme + "://" + u.Host + u.Path}
+		case err != nil:
+			return &Error{Field: "target.base_url", Msg: fmt.Sprintf("%q is not an http(s) URL such as https://staging.example.com/v1 (or %q for the embedded reference)", WithoutUserinfo(c.Target.BaseURL), ReferenceTarget)}
 		}
 	}
 	if err := checkHeaders(c); err != nil {

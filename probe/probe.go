@@ -22,6 +22,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/errconform/errconform/config"
 	"github.com/errconform/errconform/wire"
 )
 
@@ -92,8 +93,8 @@ type Client struct {
 
 // New returns a Client for the base URL (e.g. https://host/v1).
 func New(opts Options) (*Client, error) {
-	base, err := url.Parse(strings.TrimRight(opts.BaseURL, "/"))
-	if err != nil || base.Host == "" || (base.Scheme != "http" && base.Scheme != "https") || base.RawQuery != "" || base.Fragment != "" {
+	base, err := config.ParseBaseURL(opts.BaseURL)
+	if err != nil {
 		return nil, fmt.Errorf("probe: base URL %q is not an absolute http(s) URL without query or fragment", opts.BaseURL)
 	}
 	if opts.Timeout <= 0 {
@@ -140,7 +141,7 @@ func New(opts Options) (*Client, error) {
 
 // URL returns the absolute URL of a path relative to the base URL.
 func (c *Client) URL(path string) string {
-	return c.base.String() + path
+	return config.JoinURL(c.base.String(), path)
 }
 
 // Close releases idle connections.

@@ -62,8 +62,10 @@ const runLong = `run sends every selected case to the target and judges the answ
 The target is always named: --target URL (the API's base URL, ending in /v1),
 ERRCONFORM_TARGET, or target.base_url in the config file; --target reference
 runs against the embedded reference. Nothing named exits 2 and sends nothing.
-Without --config, errconform.yaml (or .errconform.yaml) in the working
-directory is read; the run's first line says which config file it used. The
+Without --config, errconform.yaml (or .errconform.yaml) is looked for in the
+working directory, then in each parent up to the repository's root (the
+directory holding .git); a file found so is named on standard error (with
+--quiet too), and the run's first line says which config file it used. The
 API key comes from ERRCONFORM_API_KEY or auth.api_key.
 
 Selecting cases: --label-filter (a Ginkgo label expression), --case (a case ID
@@ -537,7 +539,7 @@ came from.`,
 	}
 	show.Flags().SortFlags = false
 	show.Flags().StringVar(&so.contract, "contract", "", "the `CONTRACT`: a built-in name ("+strings.Join(spec.BuiltinNames(), ", ")+") or a contract file's path (./name, or ending in .yaml; overrides contract: in the config; default "+spec.DefaultContract+")")
-	show.Flags().StringVar(&so.configFile, "config", "", "read contract: from the config `FILE` (YAML); default: errconform.yaml or .errconform.yaml in the working directory, if present")
+	show.Flags().StringVar(&so.configFile, "config", "", "read contract: from the config `FILE` (YAML); default: errconform.yaml or .errconform.yaml in the working directory or the nearest parent up to the repository root, if present")
 	bindEnv(show.Flags())
 	_ = show.MarkFlagFilename("config", "yaml", "yml")
 	completeContract(show)
@@ -578,6 +580,7 @@ in (the file holds the reference's keys).`,
 }
 
 func (a App) configCmd() *cobra.Command {
+	var explain bool
 	cmd := &cobra.Command{
 		Use:     "config",
 		Short:   "Work with config files",
@@ -608,15 +611,17 @@ into, never values; redacted from every output unless public_env lists them),
 how many cases the config enables and, per missing fixture, the cases that
 would be skipped.`,
 		Example: `  errconform config check errconform.yaml
-  ERRCONFORM_API_KEY=sk-... errconform config check examples/errconform.yaml`,
+  ERRCONFORM_API_KEY=sk-... errconform config check examples/errconform.yaml
+  ERRCONFORM_MAX_RPS=2 errconform config check --explain errconform.yaml`,
 		Args: exactArgs(1, "one config file (errconform config check FILE)"),
 		ValidArgsFunction: func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
 			return []cobra.Completion{"yaml", "yml"}, cobra.ShellCompDirectiveFilterFileExt
 		},
 		RunE: ranErr(func(_ *cobra.Command, args []string) error {
-			return a.configCheck(args[0])
+			return a.configCheck(args[0], explain)
 		}),
 	}
+	check.Flags().BoolVar(&explain, "explain", false, "also print every resolved value and where it came from (FILE:field, $VARIABLE, --flag, the contract, default); secrets print as [REDACTED] or set (from $VAR)")
 	cmd.AddCommand(check)
 	return cmd
 }
@@ -650,19 +655,35 @@ and 2 when either file is not a valid errconform JSON report.`,
 }
 
 func (a App) schemaCmd() *cobra.Command {
-	return &cobra.Command{
+	var configSchema bool
+	cmd := &cobra.Command{
 		Use:   "schema",
-		Short: "Print the JSON report's JSON Schema",
+		Short: "Print the JSON report's JSON Schema, or the config file's (--config)",
 		Long: `schema prints the JSON Schema of the report run --json writes
-(spec/report.schema.json), for dashboards that read it.`,
-		Example:           `  errconform schema > report.schema.json`,
+(spec/report.schema.json), for dashboards that read it. With --config it
+prints the JSON Schema (draft 2020-12) of the config file instead, derived
+from the config's own types: every key errconform knows and none other, for
+editors that validate and complete YAML (yaml-language-server: put
+"# yaml-language-server: $schema=errconform.schema.json" on the first line).`,
+		Example: `  errconform schema > report.schema.json
+  errconform schema --config > errconform.schema.json`,
 		Args:              noArgs,
 		ValidArgsFunction: cobra.NoFileCompletions,
 		RunE: ranErr(func(*cobra.Command, []string) error {
-			_, err := a.Stdout.Write(spec.ReportSchema())
+			if !configSchema {
+				_, err := a.Stdout.Write(spec.ReportSchema())
+				return err
+			}
+			doc, err := config.Schema()
+			if err != nil {
+				return fmt.Errorf("config schema: %w", err)
+			}
+			_, err = fmt.Fprintf(a.Stdout, "%s\n", doc)
 			return err
 		}),
 	}
+	cmd.Flags().BoolVar(&configSchema, "config", false, "print the config file's JSON Schema instead of the report's")
+	return cmd
 }
 
 func (a App) versionCmd() *cobra.Command {

@@ -3,8 +3,10 @@ package runner
 import (
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/errconform/errconform/config"
 	"github.com/errconform/errconform/redact"
@@ -16,7 +18,7 @@ import (
 // configCheck is "errconform config check FILE": the configuration run
 // would resolve with --config FILE (resolveFleet, the same environment
 // variables and checks), described without sending anything.
-func (a App) configCheck(path string) error {
+func (a App) configCheck(path string, explain bool) error {
 	if path == "" {
 		return usagef("config check: FILE is empty (errconform config check FILE)")
 	}
@@ -32,13 +34,21 @@ func (a App) configCheck(path string) error {
 	}
 	defer fl.stop()
 	if !fl.named {
-		return a.describeConfig(path, fl.members[0])
+		if err := a.describeConfig(path, fl.members[0]); err != nil || !explain {
+			return err
+		}
+		return a.explainConfig(fl, fl.members[0])
 	}
 	fmt.Fprintf(a.Stdout, "%s: valid: %d targets (%s). Nothing was sent.\n", path, len(fl.members), strings.Join(memberNames(fl), ", "))
 	for _, res := range fl.members {
 		fmt.Fprintf(a.Stdout, "\ntarget %s:\n", res.name)
 		if err := a.describeConfig(path+" targets "+res.name, res); err != nil {
 			return err
+		}
+		if explain {
+			if err := a.explainConfig(fl, res); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -180,4 +190,51 @@ func printEnvVars(w io.Writer, cfg config.Config) {
 		}
 		fmt.Fprintf(w, "  %s in %s (%s)\n", v.Name, strings.Join(v.Fields, ", "), kind)
 	}
+}
+
+// explainConfig prints every value of one target's resolved configuration
+// and where it came from (config check --explain): what the target is,
+// then how to run, then the run's own settings given by a variable (the
+// deadline, the report paths). A secret's value is never printed.
+func (a App) explainConfig(fl fleetResolution, res resolution) error {
+	stdout := reports.NewRedactingWriter(a.Stdout, redact.New(res.cfg.Secrets()...))
+	defer stdout.Close()
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	r := config.Resolved{Config: res.cfg, Sources: res.sources}
+	lines := r.Explain()
+	if !slices.ContainsFunc(lines, func(l config.Explained) bool { return l.Field == "contract" }) {
+		// The default contract: named, not left out.
+		lines = slices.Insert(lines, 0, config.Explained{Field: "contract", Value: contractArg(res.contract), Source: r.Source("contract"), Target: true})
+	}
+	heading := ""
+	for _, l := range lines {
+		h := "How to run:"
+		if l.Target {
+			h = "What the target is:"
+		}
+		if h != heading {
+			heading = h
+			fmt.Fprintf(tw, "%s\t\t\n", h)
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", l.Field, reports.Printable(l.Value), l.Source)
+	}
+	names := make([]string, 0, len(fl.settings))
+	for name := range fl.settings {
+		if config.FieldOfFlag(name) == "" && name != "config" {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	fmt.Fprintf(tw, "Run settings (no config field):\t\t\n")
+	deadline := config.Setting{Value: fl.opts.deadline.String(), Source: config.Source{Kind: config.FromDefault}}
+	if st, ok := fl.settings["deadline"]; ok {
+		deadline = st
+	}
+	fmt.Fprintf(tw, "  --deadline\t%s\t%s\n", deadline.Value, deadline.Source)
+	for _, name := range names {
+		if name != "deadline" {
+			fmt.Fprintf(tw, "  --%s\t%s\t%s\n", name, reports.Printable(fl.settings[name].Value), fl.settings[name].Source)
+		}
+	}
+	return tw.Flush()
 }

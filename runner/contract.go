@@ -69,13 +69,13 @@ func (a App) contractCheck(path string) error {
 // the parsed flags, op the values they were parsed into), after a
 // comment line naming it and where the choice came from.
 func (a App) contractShow(fs *pflag.FlagSet, op *runOptions) error {
-	onCommandLine := fs.Changed("contract") // before the environment sets it too
-	set, err := applyEnv(fs, a.LookupEnv)
+	settings, err := config.FlagSettings(fs, a.LookupEnv, envOf)
 	if err != nil {
-		return err
+		return asUsage(err)
 	}
+	set := settingsSet(settings)
 	o := *op // with the environment applied
-	if o.configFile, err = findConfig(o, set); err != nil {
+	if o.configFile, err = a.findConfig(o, set); err != nil {
 		return err
 	}
 	var cfg config.Config
@@ -84,17 +84,17 @@ func (a App) contractShow(fs *pflag.FlagSet, op *runOptions) error {
 			return err
 		}
 	}
-	contract, err := openContract(o, set, cfg)
+	contract, source, err := openContract(o, settings, cfg)
 	if err != nil {
 		return err
 	}
 	from := "the default"
-	switch {
-	case onCommandLine:
+	switch source.Kind {
+	case config.FromFlag:
 		from = "--contract"
-	case set["contract"]:
-		from = EnvName("contract")
-	case cfg.Contract != "":
+	case config.FromEnv:
+		from = source.Name
+	case config.FromFile:
 		from = "contract: in " + o.configFile
 	}
 	fmt.Fprintf(a.Stdout, "# errconform contract %s, chosen by %s\n", contract.Label(), from)

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"unicode/utf8"
 
@@ -138,8 +137,8 @@ func notTestable(results []suites.Result, cfg config.Config) *reports.Problem {
 		return &reports.Problem{Cause: reports.CauseUnreachable, Reason: fmt.Sprintf("the target %s cannot be reached: %s", base, ex.Err)}
 	case answered > 0 && notFound == answered:
 		hint := "check the path of the base URL (target.base_url): it should be the API's root, where /models and /chat/completions are served"
-		if u, err := url.Parse(base); err == nil && !strings.HasSuffix(u.Path, "/v1") {
-			hint = "the base URL lacks the API's path: try " + base + "/v1"
+		if u, err := config.ParseBaseURL(base); err == nil && !strings.HasSuffix(u.Path, "/v1") {
+			hint = "the base URL lacks the API's path: try " + config.JoinURL(base, "/v1")
 		}
 		return &reports.Problem{Cause: reports.CauseWrongPath, Reason: fmt.Sprintf("every positive control answered 404 (%s): %s", controlAnswer(results), hint)}
 	case chat > 0 && chatRefused == chat:
@@ -159,7 +158,7 @@ func firstOf(p *reports.Problem, cause, reason string) *reports.Problem {
 
 // withScheme is the base URL with another scheme.
 func withScheme(base, scheme string) string {
-	u, err := url.Parse(base)
+	u, err := config.ParseBaseURL(base)
 	if err != nil {
 		return scheme + "://…"
 	}

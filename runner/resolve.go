@@ -6,16 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"net"
-	"net/url"
 	"os"
 	"path"
-	"slices"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/errconform/errconform/config"
 	"github.com/errconform/errconform/reference"
@@ -53,6 +50,8 @@ type resolution struct {
 	// gatewayFrom says where target.gateway_timeout came from, for config
 	// check: "" (a flag, its variable or the file), or "the contract's".
 	gatewayFrom string
+	// sources say where each field of cfg came from (config.Resolve).
+	sources map[string]config.Source
 }
 
 // fleetResolution is a run's configuration when it may hold many targets:
@@ -61,6 +60,8 @@ type resolution struct {
 type fleetResolution struct {
 	opts     runOptions
 	toStdout string
+	// settings are the flags given, by the command line or a variable.
+	settings config.Settings
 	// named: the config has a targets: list (every member has a name).
 	named   bool
 	members []resolution
@@ -92,20 +93,19 @@ func (fl fleetResolution) stop() {
 // On success the caller must call stop, which stops the embedded
 // references started. On error nothing is left running.
 func (a App) resolveFleet(fs *pflag.FlagSet, op *runOptions) (fl fleetResolution, err error) {
-	fromCommandLine := map[string]bool{}
-	fs.Visit(func(f *pflag.Flag) { fromCommandLine[f.Name] = true })
-	set, err := applyEnv(fs, a.LookupEnv)
+	settings, err := config.FlagSettings(fs, a.LookupEnv, envOf)
 	if err != nil {
-		return fl, err
+		return fl, asUsage(err)
 	}
+	set := settingsSet(settings)
 	o := *op
-	if err := checkRunFlags(o, set, fromCommandLine); err != nil {
+	if err := checkRunFlags(o, settings); err != nil {
 		return fl, err
 	}
-	if fl.shard, err = parseShard(o.shard, set, fromCommandLine); err != nil {
+	if fl.shard, err = parseShard(o.shard, settings); err != nil {
 		return fl, err
 	}
-	if o.configFile, err = findConfig(o, set); err != nil {
+	if o.configFile, err = a.findConfig(o, set); err != nil {
 		return fl, err
 	}
 	toStdout, err := stdoutReport(o)
@@ -113,8 +113,8 @@ func (a App) resolveFleet(fs *pflag.FlagSet, op *runOptions) (fl fleetResolution
 		return fl, err
 	}
 	o.contracts = contractMemo{} // a fleet's targets share each contract, parsed once
-	fl.opts, fl.toStdout = o, toStdout
-	cfg, fileSets, err := a.loadConfig(o)
+	fl.opts, fl.toStdout, fl.settings = o, toStdout, settings
+	cfg, err := a.loadConfig(o)
 	if err != nil {
 		return fl, err
 	}
@@ -122,11 +122,11 @@ func (a App) resolveFleet(fs *pflag.FlagSet, op *runOptions) (fl fleetResolution
 		if set["target-filter"] {
 			return fl, usagef("--target-filter %q: the config has no targets: list to choose from", o.targetFilter)
 		}
-		t, err := a.resolveTarget(o, set, cfg, fileSets, nil)
+		t, err := a.resolveTarget(o, settings, cfg, nil)
 		if err != nil {
 			return fl, err
 		}
-		res := resolution{opts: o, name: t.cfg.TargetName(t.embedded), contract: t.contract, cfg: t.cfg, embedded: t.embedded, stop: t.stop, toStdout: toStdout, gatewayFrom: t.gatewayFrom}
+		res := resolution{opts: o, name: t.cfg.TargetName(t.embedded), contract: t.contract, cfg: t.cfg, embedded: t.embedded, stop: t.stop, toStdout: toStdout, gatewayFrom: t.gatewayFrom, sources: t.sources}
 		if err := res.check(); err != nil {
 			t.stop()
 			return fleetResolution{}, err
@@ -136,10 +136,10 @@ func (a App) resolveFleet(fs *pflag.FlagSet, op *runOptions) (fl fleetResolution
 	}
 	fl.named = true
 	if set["target"] {
-		return fl, usagef("%s (--target) cannot be combined with the targets: list of %s: choose among them with --target-filter", source(set, fromCommandLine, "target"), o.configFile)
+		return fl, usagef("%s cannot be combined with the targets: list of %s: choose among them with --target-filter", settings.Named("target"), o.configFile)
 	}
 	if set["name"] {
-		return fl, usagef("%s names a single target: each entry of the targets: list of %s has its own name", source(set, fromCommandLine, "name"), o.configFile)
+		return fl, usagef("%s names a single target: each entry of the targets: list of %s has its own name", settings.Named("name"), o.configFile)
 	}
 	if o.rerunFailed != "" {
 		return fl, usagef("--rerun-failed is not supported with a targets: list yet: run the failed cases with --target-filter and --case")
@@ -155,12 +155,11 @@ func (a App) resolveFleet(fs *pflag.FlagSet, op *runOptions) (fl fleetResolution
 		}
 	}()
 	for _, m := range chosen {
-		sets := map[string]bool{"target.timeout": m.Sets("target.timeout"), "target.gateway_timeout": m.Sets("target.gateway_timeout")}
-		t, err := a.resolveTarget(o, set, m.Config, sets, &m)
+		t, err := a.resolveTarget(o, settings, m.Config, &m)
 		if err != nil {
 			return fl, err
 		}
-		res := resolution{opts: o, name: m.Name, contract: t.contract, cfg: t.cfg, embedded: t.embedded, stop: t.stop, toStdout: toStdout, gatewayFrom: t.gatewayFrom}
+		res := resolution{opts: o, name: m.Name, contract: t.contract, cfg: t.cfg, embedded: t.embedded, stop: t.stop, toStdout: toStdout, gatewayFrom: t.gatewayFrom, sources: t.sources}
 		fl.members = append(fl.members, res)
 		if err := fl.members[len(fl.members)-1].check(); err != nil {
 			return fl, m.Rename(prefixed(err, m))
@@ -181,14 +180,6 @@ func prefixed(err error, m config.Member) error {
 		return usagef("target %s: %v", m.Name, ue.err)
 	}
 	return fmt.Errorf("target %s: %w", m.Name, err)
-}
-
-// source names where a flag's value came from: the flag, or its variable.
-func source(set, fromCommandLine map[string]bool, name string) string {
-	if fromCommandLine[name] {
-		return "--" + name
-	}
-	return EnvName(name)
 }
 
 // filterMembers keeps the members whose names match the --target-filter
@@ -227,415 +218,179 @@ func filterMembers(members []config.Member, filter string, given bool) ([]config
 	return out, nil
 }
 
-// check completes a resolution with what depends on the merged
-// configuration: the TLS settings, the cases to choose from (the
-// catalogue, the explore variants, or both), the selected ones (whose
-// positive controls the request budget must leave room for) and the
-// waivers. A config's explore section is checked whenever it has one, so
-// that run and config check refuse a bad one alike, and explore does not
-// find out later.
-func (res *resolution) check() error {
-	var err error
-	if res.tls, err = tlsConfigFor(res.cfg.TLS); err != nil {
-		return err
-	}
-	catalogue, err := suites.For(res.contract)
-	if err != nil {
-		return usageError{err}
-	}
-	exploring := res.opts.explore || res.opts.exploreOnly
-	var plan *suites.ExplorePlan
-	if exploring || exploreConfigured(res.cfg.Explore) {
-		if plan, err = res.explorePlan(); err != nil {
-			return err
-		}
-	}
-	if exploreConfigured(res.cfg.Explore) && !exploring {
-		// Walked here only to refuse a selection with too many variants.
-		if err := plan.Walk(func(suites.Case) bool { return true }); err != nil {
-			return res.exploreFieldsError(err)
-		}
-	}
-	head, tail := catalogue, []suites.Case(nil)
-	switch {
-	case res.opts.exploreOnly && !res.cfg.Fixtures.Has("model"):
-		// Every variant names the configured model: without it each would
-		// be skipped, and explore would end green having judged nothing.
-		return &config.Error{File: res.opts.configFile, Field: "fixtures.model",
-			Msg: "is not set: explore sends one-token chat requests for a model the target serves; name it"}
-	case res.opts.exploreOnly:
-		head = controlCases(catalogue)
-	case exploring:
-		// The variants go before the cases that run alone, which stay last.
-		at := slices.IndexFunc(catalogue, func(c suites.Case) bool { return c.Alone })
-		if at >= 0 {
-			head, tail = catalogue[:at], catalogue[at:]
-		}
-	default:
-		plan = nil
-	}
-	if res.selected, err = selectCases(res.opts, head, tail, plan, reportTarget{res.cfg.Target.BaseURL, res.embedded}); err != nil {
-		if isTooManyVariants(err) {
-			return res.exploreFieldsError(err)
-		}
-		return err
-	}
-	if err := checkControlsCovered(res.contract, res.selected.held()); err != nil {
-		return err
-	}
-	if controls := int64(len(controlCases(res.selected.held()))); res.cfg.Limits.MaxRequests > 0 && res.cfg.Limits.MaxRequests < controls {
-		return usagef("a request budget of %d (--max-requests, limits.max_requests) leaves no room for the %d positive controls, which prove the run tests the target",
-			res.cfg.Limits.MaxRequests, controls)
-	}
-	if res.opts.waivers != "" {
-		// A waiver file may name explore variants whether or not this run
-		// explores: one file serves run and explore alike.
-		known := map[string]bool{}
-		for _, c := range catalogue {
-			known[c.ID] = true
-		}
-		walked := false
-		isKnown := func(id string) bool {
-			if !known[id] && !walked {
-				// Walked once, for the first waiver naming no case of the
-				// catalogue; the IDs are let go with the waivers loaded.
-				walked = true
-				if plan, err := res.explorePlan(); err == nil {
-					// Its one error, too many variants, was returned
-					// above: a configured selection is walked there
-					// (check or selectCases); the default has ~500.
-					_ = plan.Walk(func(c suites.Case) bool {
-						known[c.ID] = true
-						return true
-					})
-				}
-			}
-			return known[id]
-		}
-		if res.waivers, err = config.LoadWaivers(res.opts.waivers, isKnown, time.Now(), res.cfg.WaiversMaxDaysOrDefault()); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// checkControlsCovered refuses a contract that covers none of the
-// selected positive controls (suites marks a control not in the contract
-// when the contract has no route for it): with no control to run, the run
-// cannot prove it tests the intended target with a working key and
-// model, and a gate would go green on nothing.
-func checkControlsCovered(contract *spec.Contract, selected []suites.Case) error {
-	controls := controlCases(selected)
-	if len(controls) == 0 {
-		return nil
-	}
-	var why []string
-	for _, c := range controls {
-		if c.NotInContract == "" {
-			return nil
-		}
-		why = append(why, c.ID+": "+c.NotInContract)
-	}
-	return usagef("the contract %s covers none of the positive controls (%s): a run under it cannot prove it tests the target with a working key and model; add GET /models or POST /chat/completions to its paths",
-		contract.Label(), strings.Join(why, "; "))
-}
-
-// explorePlan returns the plan of the explore variants the configuration
-// selects under the contract (made once): from the request schema
-// explore.request_schema names, else the one the contract names
-// (request_schema), else the embedded OpenAI schemas; the fields
-// explore.fields selects. A schema that does not load, or a selection
-// matching no field, is a configuration error naming the field.
-func (res *resolution) explorePlan() (*suites.ExplorePlan, error) {
-	if res.plan != nil {
-		return res.plan, nil
-	}
-	e := res.cfg.Explore
-	path, field := e.RequestSchema, "explore.request_schema"
-	if path == "" && res.contract.RequestSchema != "" {
-		path, field = res.contract.RequestSchema, "contract ("+res.contract.Label()+") request_schema"
-	}
-	rs, err := spec.OpenRequestSchemas(path)
-	if err != nil {
-		return nil, &config.Error{File: res.opts.configFile, Field: field, Msg: err.Error()}
-	}
-	plan, err := suites.NewExplorePlan(res.contract, rs, suites.SelectionOf(e))
-	if err != nil {
-		return nil, res.exploreFieldsError(err)
-	}
-	res.plan = plan
-	return plan, nil
-}
-
-// exploreFieldsError is a selection's error as the config's.
-func (res *resolution) exploreFieldsError(err error) error {
-	return &config.Error{File: res.opts.configFile, Field: "explore.fields", Msg: err.Error()}
-}
-
-// exploreConfigured reports whether a config has an explore section.
-func exploreConfigured(e config.Explore) bool {
-	return e.RequestSchema != "" || len(e.Fields.Include) > 0 || len(e.Fields.Exclude) > 0 || len(e.Unsupported) > 0 || len(e.Implements) > 0 || e.Deep
-}
-
 // checkRunFlags refuses flag (or environment) values that would switch a
 // safety off rather than tighten it, naming the flag and, when the value
 // came from the environment, the variable.
-func checkRunFlags(o runOptions, set, fromCommandLine map[string]bool) error {
-	source := func(name string) string {
-		if fromCommandLine[name] {
-			return "--" + name
-		}
-		return EnvName(name) + " (--" + name + ")"
-	}
+func checkRunFlags(o runOptions, settings config.Settings) error {
+	source, set := settings.Named, settings.Has
 	if o.deadline < MinDeadline {
 		return usagef("%s %s: must be at least %s: the whole run, report writing included, must fit in it", source("deadline"), o.deadline, MinDeadline)
 	}
-	if set["timeout"] && o.timeout <= 0 {
+	if set("timeout") && o.timeout <= 0 {
 		return usagef("%s %s: must be a positive duration such as 40s", source("timeout"), o.timeout)
 	}
-	if set["gateway-timeout"] && o.gatewayTimeout <= 0 {
+	if set("gateway-timeout") && o.gatewayTimeout <= 0 {
 		return usagef("%s %s: must be a positive duration such as 30s: the 504 rule needs it", source("gateway-timeout"), o.gatewayTimeout)
 	}
-	if set["max-rps"] && (math.IsNaN(o.maxRPS) || math.IsInf(o.maxRPS, 0) || o.maxRPS < 0) {
+	if set("max-rps") && (math.IsNaN(o.maxRPS) || math.IsInf(o.maxRPS, 0) || o.maxRPS < 0) {
 		return usagef("%s %v: must be a finite number of requests per second, 0 or more (0: no cap)", source("max-rps"), o.maxRPS)
 	}
 	return checkNameAndTagFlags(o, set, source)
 }
 
-// applyEnv sets every flag the command line left unset from its
-// ERRCONFORM_<FLAG> environment variable, and returns the flags set by
-// either, so that both win over the config file.
-func applyEnv(fs *pflag.FlagSet, lookup config.LookupEnv) (map[string]bool, error) {
-	set := map[string]bool{}
-	fs.Visit(func(f *pflag.Flag) { set[f.Name] = true })
-	var err error
-	fs.VisitAll(func(f *pflag.Flag) {
-		name := envOf(f)
-		if set[f.Name] || err != nil || name == "" {
-			return
-		}
-		if v, ok := lookup(name); ok {
-			if e := fs.Set(f.Name, v); e != nil {
-				var invalid *pflag.InvalidValueError
-				if errors.As(e, &invalid) && invalid.Unwrap() != nil {
-					e = invalid.Unwrap()
-				}
-				err = usagef("environment variable %s=%q (--%s): %v", name, v, f.Name, e)
-				return
-			}
-			set[f.Name] = true
-		}
-	})
-	return set, err
-}
-
 // EnvName is the environment variable for a flag: --max-rps is
 // ERRCONFORM_MAX_RPS.
-func EnvName(flagName string) string {
-	return "ERRCONFORM_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+func EnvName(flagName string) string { return config.EnvName(flagName) }
+
+// asUsage makes a refused flag or variable (config.SettingError) a usage
+// error: exit 2.
+func asUsage(err error) error {
+	var se *config.SettingError
+	if errors.As(err, &se) {
+		return usageError{err}
+	}
+	return err
 }
 
-// configFiles are read from the working directory when no --config is
-// given, in this order.
+// settingsSet are the flags given, by the command line or a variable.
+func settingsSet(settings config.Settings) map[string]bool {
+	set := map[string]bool{}
+	for name := range settings {
+		set[name] = true
+	}
+	return set
+}
+
+// configFiles are looked for when no --config is given, in this order,
+// in the working directory and then in each parent up to the
+// repository's root (the directory holding .git), as golangci-lint does.
 var configFiles = []string{"errconform.yaml", ".errconform.yaml"}
 
-// findConfig returns the config file to use: --config (or ERRCONFORM_CONFIG),
-// else the first of configFiles in the working directory, else "".
-func findConfig(o runOptions, set map[string]bool) (string, error) {
+// findConfig returns the config file to use: --config (or
+// ERRCONFORM_CONFIG), else the nearest of configFiles (discoverConfig),
+// else "". A file found by looking is named on standard error (one line,
+// --quiet too): which file a run used must never be a guess.
+func (a App) findConfig(o runOptions, set map[string]bool) (string, error) {
 	if set["config"] {
 		if o.configFile == "" {
 			return "", usagef("--config is empty (ERRCONFORM_CONFIG set to an empty string?)")
 		}
 		return o.configFile, nil
 	}
-	for _, name := range configFiles {
-		if info, err := os.Stat(name); err == nil && !info.IsDir() {
-			return name, nil
-		}
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", nil
 	}
-	return "", nil
+	found := discoverConfig(wd)
+	if found != "" {
+		fmt.Fprintf(a.Stderr, "errconform: using config %s (found by looking from the working directory up to the repository root; --config names another)\n", found)
+	}
+	return found, nil
 }
 
-// errNoTarget explains how to name a target; a missing CI secret must never
-// quietly turn into a green run against the embedded reference.
-const errNoTarget = "no target to check: give the API's base URL with --target, ERRCONFORM_TARGET or target.base_url in the config (" +
-	"--target reference runs against the embedded reference)"
+// discoverConfig is the first of configFiles in dir, else in its parents
+// up to and including the first that holds .git (the repository's root)
+// or the file system's root; "" when there is none. A file in the working
+// directory is named as it is (errconform.yaml); one above by a relative
+// path (../errconform.yaml).
+func discoverConfig(dir string) string {
+	for up := ""; ; up += ".." + string(filepath.Separator) {
+		for _, name := range configFiles {
+			if info, err := os.Stat(filepath.Join(dir, name)); err == nil && !info.IsDir() {
+				return up + name
+			}
+		}
+		if _, err := os.Stat(filepath.Join(dir, ".git")); err == nil {
+			return ""
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return ""
+		}
+		dir = parent
+	}
+}
 
 // resolvedTarget is what resolveTarget resolves: the merged and
-// validated configuration, the contract, whether the target is the
-// embedded reference (stop releases it), and where the gateway timeout
-// came from.
+// validated configuration with its sources, the contract, whether the
+// target is the embedded reference (stop releases it), and where the
+// gateway timeout came from.
 type resolvedTarget struct {
 	cfg         config.Config
+	sources     map[string]config.Source
 	contract    *spec.Contract
 	embedded    bool
 	stop        func()
 	gatewayFrom string
 }
 
-// loadConfig reads the config file (validated later, once flags and
-// environment are merged in), or gives the defaults when there is none,
-// and says which of target.timeout and target.gateway_timeout the file
-// sets itself.
-func (a App) loadConfig(o runOptions) (config.Config, map[string]bool, error) {
-	var cfg config.Config
+// loadConfig reads the config file (validated by config.Resolve, once
+// flags and environment are merged in), or gives the zero Config when
+// there is none.
+func (a App) loadConfig(o runOptions) (config.Config, error) {
 	if o.configFile == "" {
-		cfg.ApplyDefaults()
-		return cfg, map[string]bool{}, nil
+		return config.Config{}, nil
 	}
-	cfg, err := config.Load(o.configFile, a.LookupEnv)
-	if err != nil {
-		return cfg, nil, err
-	}
-	fileSets, err := keysSetIn(o.configFile, "target.timeout", "target.gateway_timeout")
-	if err != nil {
-		return cfg, nil, err
-	}
-	return cfg, fileSets, nil
+	return config.Load(o.configFile, a.LookupEnv)
 }
 
-// resolveTarget merges flags and environment over a target's configuration
-// from the file (cfg; in that order of precedence), loads the contract they
-// name, and starts the embedded reference (speaking that contract) when the
-// target is "reference"; stop releases it. Where none of them sets
-// target.gateway_timeout, the contract's own gateway timeout applies (and
-// target.timeout, when no one set it either, grows to leave room for it).
-// m is the fleet member being resolved (nil for a single target): errors
-// then name its fields (targets[2].base_url).
-func (a App) resolveTarget(o runOptions, set map[string]bool, cfg config.Config, fileSets map[string]bool, m *config.Member) (resolvedTarget, error) {
-	none := resolvedTarget{stop: func() {}}
-	rename := func(err error) error {
-		if m != nil {
-			return m.Rename(err)
-		}
-		return err
-	}
-	contract, err := openContract(o, set, cfg)
+// resolveTarget resolves one target's configuration with config.Resolve
+// (flags, environment, file, defaults: the one precedence), loading the
+// contract it names and starting the embedded reference (speaking that
+// contract) when the target is "reference"; stop releases it. m is the
+// fleet member being resolved (nil for a single target): errors then name
+// its fields (targets[2].base_url).
+func (a App) resolveTarget(o runOptions, settings config.Settings, cfg config.Config, m *config.Member) (resolvedTarget, error) {
+	t := resolvedTarget{stop: func() {}}
+	r, err := config.Resolve(config.Input{
+		File: o.configFile, Config: cfg, Member: m, Settings: settings, Lookup: a.LookupEnv, Tags: o.tags,
+		Contract: func(name string) (time.Duration, error) {
+			c, err := o.contracts.load(name)
+			if err != nil {
+				return 0, err
+			}
+			t.contract = c
+			return c.GatewayTimeout(), nil
+		},
+		Reference: func() (config.Config, error) {
+			running, err := reference.Start(t.contract, reference.Options{GatewayTimeout: EmbeddedGatewayTimeout}, "")
+			if err != nil {
+				return config.Config{}, fmt.Errorf("start the embedded reference: %w", err)
+			}
+			t.stop = func() { _ = running.Close() }
+			return running.Config(), nil
+		},
+	})
 	if err != nil {
-		return none, rename(err)
-	}
-	if set["target"] {
-		if strings.TrimSpace(o.target) == "" {
-			return none, usagef("the target is empty: --target or ERRCONFORM_TARGET is set to an empty string (a CI secret that is not set?); %s", errNoTarget)
-		}
-		cfg.Target.BaseURL = o.target
-	}
-	if cfg.Target.BaseURL == "" {
-		if o.configFile != "" {
-			return none, rename(&config.Error{File: o.configFile, Field: "target.base_url", Msg: errNoTarget})
-		}
-		return none, usagef("%s", errNoTarget)
-	}
-	a.applyKeyFromEnv(&cfg)
-	t := resolvedTarget{contract: contract, stop: func() {}}
-	if cfg.Target.BaseURL == config.ReferenceTarget {
-		opts := reference.Options{GatewayTimeout: EmbeddedGatewayTimeout}
-		running, err := reference.Start(contract, opts, "")
-		if err != nil {
-			return none, fmt.Errorf("start the embedded reference: %w", err)
-		}
-		t.stop = func() { _ = running.Close() }
-		ref := running.Config()
-		ref.Require, ref.Strict, ref.Limits, ref.TLS, ref.Contract, ref.Explore = cfg.Require, cfg.Strict, cfg.Limits, cfg.TLS, cfg.Contract, cfg.Explore
-		ref.PublicEnv, ref.Env = cfg.PublicEnv, cfg.Env // what the file read stays redacted
-		ref.Target.Name, ref.Tags = cfg.Target.Name, cfg.Tags
-		cfg, t.embedded = ref, true
-	} else if !set["gateway-timeout"] && !fileSets["target.gateway_timeout"] {
-		t.gatewayFrom = applyContractTimeout(&cfg, contract, set["timeout"] || fileSets["target.timeout"])
-	}
-	overrideFromFlags(&cfg, o, set)
-	applyTrafficDefaults(&cfg, set["max-rps"])
-	if err := cfg.Validate(); err != nil {
 		t.stop()
-		var ce *config.Error
-		if errors.As(err, &ce) && o.configFile != "" && ce.File == "" {
-			ce.File = o.configFile
-		}
-		return none, rename(err)
+		return resolvedTarget{stop: func() {}}, asUsage(err)
 	}
-	t.cfg = cfg
+	t.cfg, t.sources, t.embedded = r.Config, r.Sources, r.Embedded
+	if r.Source("target.gateway_timeout").Kind == config.FromContract {
+		t.gatewayFrom = "the contract's"
+	}
 	return t, nil
 }
 
-// timeoutMargin is what target.timeout leaves beyond the gateway timeout
-// and its slack by default (40s = 30s + 5s + 5s).
-const timeoutMargin = config.DefaultTimeout - config.DefaultGatewayTimeout - config.TimeoutSlack
-
-// applyContractTimeout sets the gateway timeout to the contract's, where
-// it names one, and says so ("the contract's"; "" when it names none).
-// Unless timeoutSet (a flag, its variable or the file set target.timeout),
-// the per-request timeout grows to leave room for a late 504.
-func applyContractTimeout(cfg *config.Config, contract *spec.Contract, timeoutSet bool) string {
-	gateway := contract.GatewayTimeout()
-	if gateway <= 0 {
-		return ""
-	}
-	cfg.Target.GatewayTimeout = config.Duration(gateway)
-	if need := gateway + config.TimeoutSlackFor(gateway) + timeoutMargin; !timeoutSet && cfg.Target.Timeout.Std() < need {
-		cfg.Target.Timeout = config.Duration(need)
-	}
-	return "the contract's"
-}
-
-// keysSetIn reports which of the dotted keys ("target.timeout") a config
-// file sets itself, whatever the value: config.Load fills in defaults,
-// and a default must not hide the contract's own value.
-func keysSetIn(path string, keys ...string) (map[string]bool, error) {
-	data, err := config.ReadFileLimited(path, config.MaxFileBytes)
+// openContract loads the contract a run is judged by, as config.Resolve
+// chooses it (--contract, ERRCONFORM_CONTRACT, the config file's
+// contract:, the default); one the catalogue cannot speak is refused like
+// any bad setting, naming where it came from.
+func openContract(o runOptions, settings config.Settings, cfg config.Config) (*spec.Contract, config.Source, error) {
+	name, from, err := config.ResolveContract(settings, cfg, o.configFile)
 	if err != nil {
-		return nil, &config.Error{File: path, Msg: err.Error()}
-	}
-	var root yaml.Node
-	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, &config.Error{File: path, Msg: err.Error()} // config.Load read it already: not expected
-	}
-	found := map[string]bool{}
-	for _, key := range keys {
-		node := &root
-		if node.Kind == yaml.DocumentNode && len(node.Content) > 0 {
-			node = node.Content[0]
-		}
-		for _, part := range strings.Split(key, ".") {
-			node = member(node, part)
-		}
-		found[key] = node != nil
-	}
-	return found, nil
-}
-
-// member is the value of a mapping node's member, or nil.
-func member(n *yaml.Node, name string) *yaml.Node {
-	if n == nil || n.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == name {
-			return n.Content[i+1]
-		}
-	}
-	return nil
-}
-
-// openContract loads the contract a run is judged by: --contract (or
-// ERRCONFORM_CONTRACT), else the config file's contract, else the
-// default; one the catalogue cannot speak (an unknown situation) is
-// refused like any bad setting, naming where it came from.
-func openContract(o runOptions, set map[string]bool, cfg config.Config) (*spec.Contract, error) {
-	name, from := cfg.Contract, "contract"
-	if set["contract"] {
-		if strings.TrimSpace(o.contract) == "" {
-			return nil, usagef("--contract is empty (ERRCONFORM_CONTRACT set to an empty string?): name a built-in contract (%s) or a contract file", strings.Join(spec.BuiltinNames(), ", "))
-		}
-		name, from = o.contract, "--contract"
+		return nil, from, asUsage(err)
 	}
 	contract, err := o.contracts.load(name)
-	if err == nil {
-		return contract, nil
+	switch {
+	case err == nil:
+		return contract, from, nil
+	case from.Kind == config.FromFile:
+		return nil, from, &config.Error{File: o.configFile, Field: "contract", Msg: err.Error()}
+	case from.Kind == config.FromDefault:
+		return nil, from, usagef("contract %s: %v", name, err)
 	}
-	if from == "contract" && o.configFile != "" {
-		return nil, &config.Error{File: o.configFile, Field: "contract", Msg: err.Error()}
-	}
-	return nil, usagef("%s %s: %v", from, name, err)
+	return nil, from, usagef("--contract %s: %v", name, err)
 }
 
 // contractMemo keeps the contracts one resolution has loaded, by name or
@@ -667,66 +422,6 @@ func loadContract(nameOrPath string) (*spec.Contract, error) {
 	return contract, nil
 }
 
-// overrideFromFlags applies the flags (or their environment variables)
-// that were given over the config file's values.
-func overrideFromFlags(cfg *config.Config, o runOptions, set map[string]bool) {
-	if set["require"] {
-		cfg.Require = splitList(o.require)
-	}
-	if set["strict"] {
-		cfg.Strict = o.strict
-	}
-	if set["timeout"] {
-		cfg.Target.Timeout = config.Duration(o.timeout)
-	}
-	if set["gateway-timeout"] {
-		cfg.Target.GatewayTimeout = config.Duration(o.gatewayTimeout)
-	}
-	if set["max-rps"] {
-		cfg.Limits.MaxRPS = o.maxRPS
-	}
-	if set["max-requests"] {
-		cfg.Limits.MaxRequests = o.maxRequests
-	}
-	if set["concurrency"] {
-		cfg.Limits.Concurrency = o.concurrency
-	}
-	if set["max-body"] {
-		cfg.Limits.MaxBodyBytes = o.maxBody
-	}
-	if set["ca-cert"] {
-		cfg.TLS.CACert = o.caCert
-	}
-	if set["insecure"] {
-		cfg.TLS.Insecure = o.insecure
-	}
-	overrideNameAndTags(cfg, o, set)
-}
-
-// applyTrafficDefaults fills the limits left unset: a modest rate for a
-// remote target, none on loopback. An explicit --max-rps 0 means no cap.
-func applyTrafficDefaults(cfg *config.Config, rateGiven bool) {
-	if cfg.Limits.Concurrency == 0 {
-		cfg.Limits.Concurrency = DefaultConcurrency
-	}
-	if cfg.Limits.MaxRPS == 0 && !rateGiven && !isLoopback(cfg.Target.BaseURL) {
-		cfg.Limits.MaxRPS = DefaultMaxRPS
-	}
-}
-
-func isLoopback(baseURL string) bool {
-	u, err := url.Parse(baseURL)
-	if err != nil {
-		return false
-	}
-	host := u.Hostname()
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
 // maxCAFileBytes bounds a --ca-cert file: a whole system bundle is about
 // 200 KiB.
 const maxCAFileBytes = 4 << 20
@@ -751,12 +446,4 @@ func tlsConfigFor(t config.TLS) (*tls.Config, error) {
 		c.RootCAs = pool
 	}
 	return c, nil
-}
-
-// applyKeyFromEnv lets ERRCONFORM_API_KEY win over auth.api_key: the key
-// is never a flag, so the environment is its highest source.
-func (a App) applyKeyFromEnv(cfg *config.Config) {
-	if key, ok := a.LookupEnv("ERRCONFORM_API_KEY"); ok && key != "" {
-		cfg.Auth.APIKey = key
-	}
 }

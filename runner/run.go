@@ -30,8 +30,8 @@ import (
 // Traffic defaults. A remote target gets a modest rate; a target on
 // loopback (the embedded reference, errconform serve) gets none.
 const (
-	DefaultMaxRPS      = 10
-	DefaultConcurrency = 8
+	DefaultMaxRPS      = config.DefaultMaxRPS
+	DefaultConcurrency = config.DefaultConcurrency
 )
 
 // MinDeadline is the shortest --deadline accepted: anything shorter leaves
@@ -76,7 +76,7 @@ type runOptions struct {
 // back-quoted word names the flag's value in the help.
 func (o *runOptions) register(fs *pflag.FlagSet) {
 	fs.StringVar(&o.target, "target", "", "base `URL` of the API under test, ending in /v1 (e.g. https://staging.example.com/v1), or \"reference\" for the embedded reference; the key comes from ERRCONFORM_API_KEY")
-	fs.StringVar(&o.configFile, "config", "", "read the config from `FILE` (YAML); default: errconform.yaml or .errconform.yaml in the working directory, if present")
+	fs.StringVar(&o.configFile, "config", "", "read the config from `FILE` (YAML); default: errconform.yaml or .errconform.yaml in the working directory or the nearest parent up to the repository root, if present")
 	fs.StringVar(&o.contract, "contract", "", "judge the target by this error `CONTRACT`: a built-in name ("+strings.Join(spec.BuiltinNames(), ", ")+") or a contract file (overrides contract: in the config; default "+spec.DefaultContract+")")
 	fs.StringVar(&o.labelFilter, "label-filter", "", "run only the cases whose labels match `EXPR`, a Ginkgo label expression such as 'status:401 && !slow' (errconform list --format json shows every case's labels)")
 	fs.StringSliceVar(&o.cases, "case", nil, "run only the case with this `ID`, or the cases whose IDs match it as a glob (path.Match: * does not cross /); repeatable or comma-separated")
@@ -267,7 +267,11 @@ func (a App) run(fs *pflag.FlagSet, op *runOptions) (int, error) {
 	if o.metrics != "" || o.pushgateway != "" {
 		// Metrics read verdicts and findings, not evidence.
 		run.FailureEvidenceOnly = true
-		if err := a.exportMetrics(ctx, o, []metricsRun{{name: res.name, report: reports.BuildJSON(run)}}); err != nil {
+		// The metrics' boundary: the report they read, redacted whole as
+		// every other output is (tags from a secret ${VAR} among it).
+		rep := reports.BuildJSON(run)
+		run.Redactor.Walk(&rep, run.CraftedCredentials()...)
+		if err := a.exportMetrics(ctx, o, []metricsRun{{name: res.name, report: rep}}); err != nil {
 			code, err = signalExit(ctx, ExitFailed, err)
 			return code, err
 		}
@@ -297,8 +301,7 @@ func (t reportTarget) same(info reports.TargetInfo) bool {
 	if t.embedded || info.Embedded {
 		return t.embedded == info.Embedded
 	}
-	norm := func(u string) string { return strings.TrimRight(config.WithoutUserinfo(u), "/") }
-	return norm(t.baseURL) == norm(info.BaseURL)
+	return config.SameBaseURL(t.baseURL, info.BaseURL)
 }
 
 func (t reportTarget) String() string {
@@ -833,7 +836,7 @@ func (s *session) printDryRun(redactor *redact.Redactor) {
 		fmt.Fprintln(w, "  every request also carries (target.headers):")
 		printHeaders(w, "        > ", reports.BoundedHeaders(redactor, targetHeaders(s.cfg)))
 	}
-	base := strings.TrimRight(s.cfg.Target.BaseURL, "/")
+	base := s.cfg.Target.BaseURL
 	for _, c := range s.selected.All() {
 		if missing := c.MissingFixtures(s.cfg); len(missing) > 0 {
 			fmt.Fprintf(w, "  SKIP  %-56s fixture not configured: fixtures.%s\n", c.ID, strings.Join(missing, ", fixtures."))
@@ -844,7 +847,7 @@ func (s *session) printDryRun(redactor *redact.Redactor) {
 		if c.Burst {
 			repeat = fmt.Sprintf(" (repeated up to %d times)", s.cfg.Fixtures.RateLimitBurst)
 		}
-		fmt.Fprintf(w, "  SEND  %-56s %s %s%s\n", c.ID, r.Method, reports.Printable(redactor.String(base+r.Path)), repeat)
+		fmt.Fprintf(w, "  SEND  %-56s %s %s%s\n", c.ID, r.Method, reports.Printable(redactor.String(config.JoinURL(base, r.Path))), repeat)
 		printHeaders(w, "        > ", reports.BoundedHeaders(redactor, r.Header))
 		if len(r.Body) > 0 {
 			fmt.Fprintf(w, "        > body (%d bytes): %s\n", len(r.Body), reports.Printable(reports.RedactedExcerpt(redactor, r.Body, 160)))

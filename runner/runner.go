@@ -266,17 +266,6 @@ func (a App) serve(o serveOptions) error {
 	return nil
 }
 
-// splitList splits a comma-separated flag value.
-func splitList(s string) []string {
-	var out []string
-	for _, part := range strings.Split(s, ",") {
-		if part = strings.TrimSpace(part); part != "" {
-			out = append(out, part)
-		}
-	}
-	return out
-}
-
 func (a App) diff(oldPath, newPath string, asJSON bool) (int, error) {
 	old, err := reports.ReadJSON(oldPath)
 	if err != nil {

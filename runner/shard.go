@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/errconform/errconform/config"
 	"github.com/errconform/errconform/suites"
 )
 
@@ -20,12 +21,12 @@ func (s shardSpec) String() string { return fmt.Sprintf("%d/%d", s.index, s.coun
 
 // parseShard parses --shard (or ERRCONFORM_SHARD): "i/n" with 0 <= i < n.
 // CI_NODE_INDEX is 1-based on GitLab: write --shard $((CI_NODE_INDEX-1))/$CI_NODE_TOTAL.
-func parseShard(value string, set, fromCommandLine map[string]bool) (shardSpec, error) {
-	if !set["shard"] {
+func parseShard(value string, settings config.Settings) (shardSpec, error) {
+	if !settings.Has("shard") {
 		return shardSpec{}, nil
 	}
 	bad := func(why string) error {
-		return usagef("%s %q: %s (--shard I/N, 0 <= I < N <= %d: I is 0-based; GitLab's CI_NODE_INDEX is 1-based)", source(set, fromCommandLine, "shard"), value, why, maxShards)
+		return usagef("%s %q: %s (--shard I/N, 0 <= I < N <= %d: I is 0-based; GitLab's CI_NODE_INDEX is 1-based)", settings.Named("shard"), value, why, maxShards)
 	}
 	i, n, ok := strings.Cut(strings.TrimSpace(value), "/")
 	if !ok {

@@ -8,11 +8,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/errconform/errconform/config"
 	"github.com/errconform/errconform/suites"
 )
 
 func TestParseShard(t *testing.T) {
-	set := map[string]bool{"shard": true}
+	set := config.Settings{"shard": {Value: "given", Source: config.Source{Kind: config.FromFlag, Name: "shard"}}}
 	tests := []struct {
 		value   string
 		want    shardSpec
@@ -30,7 +31,7 @@ func TestParseShard(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.value, func(t *testing.T) {
-			got, err := parseShard(tt.value, set, set)
+			got, err := parseShard(tt.value, set)
 			if tt.wantErr != "" {
 				require.Error(t, err)
 				assert.Contains(t, err.Error(), tt.wantErr)
@@ -40,7 +41,7 @@ func TestParseShard(t *testing.T) {
 			assert.Equal(t, tt.want, got)
 		})
 	}
-	got, err := parseShard("garbage", map[string]bool{}, nil)
+	got, err := parseShard("garbage", config.Settings{})
 	require.NoError(t, err)
 	assert.Equal(t, shardSpec{}, got, "not given: not sharded")
 }

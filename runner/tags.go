@@ -10,8 +10,8 @@ import (
 
 // checkNameAndTagFlags refuses a --name that is not label-safe and a
 // --tag that could not be a label, naming the flag (or its variable).
-func checkNameAndTagFlags(o runOptions, set map[string]bool, source func(string) string) error {
-	if set["name"] {
+func checkNameAndTagFlags(o runOptions, set func(flag string) bool, source func(flag string) string) error {
+	if set("name") {
 		if why := config.ValidTargetName(o.name); why != "" {
 			return usagef("%s: %s", source("name"), why)
 		}
@@ -22,20 +22,4 @@ func checkNameAndTagFlags(o runOptions, set map[string]bool, source func(string)
 		}
 	}
 	return nil
-}
-
-// overrideNameAndTags applies --name over target.name, and --tag over
-// tags:, key by key.
-func overrideNameAndTags(cfg *config.Config, o runOptions, set map[string]bool) {
-	if set["name"] {
-		cfg.Target.Name = o.name
-	}
-	if set["tag"] && len(o.tags) > 0 {
-		tags := maps.Clone(cfg.Tags)
-		if tags == nil {
-			tags = map[string]string{}
-		}
-		maps.Copy(tags, o.tags)
-		cfg.Tags = tags
-	}
 }
