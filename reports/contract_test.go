@@ -340,9 +340,11 @@ func TestMarkdownShowsNotInContractAsSkips(t *testing.T) {
 		builtin   string
 		want, not []string
 	}{
-		{"openrouter", []string{"contract openrouter ", "not in this contract)", "not in this contract", "- the contract openrouter has no POST /files: ",
-			"| status | \\(code = status\\) |\n", "| 408 | ⏭️ 2 |", "not in this contract have no cell"}, []string{"| 404 |", "| 410 |", "invalid_api_key", "| type |"}},
-		{"aiand", []string{"contract aiand ", "| status | type |", "| 404 | invalid_request_error |", "invalid_api_key", "`fixtures.slow_model`: 1 case\n"},
+		{"openrouter", []string{"contract openrouter ", "skipped (107 not in this contract)", "- the contract openrouter has no POST /files: ",
+			"| status | code | cases |\n", "| 400 | \\(code = status\\) | ❌ 40 |", "⏭️ 3 cells skipped", "not in this contract have no cell"},
+			[]string{"| 404 |", "| 410 |", "invalid_api_key", "| type |"}},
+		{"aiand", []string{"contract aiand ", "| status | type | code | cases |", "| 400 | invalid_request_error | `invalid_value` | ❌ 21 |", "✅ 12 cells passed",
+			"`fixtures.slow_model`: 1 case\n"},
 			[]string{"not in this contract", "| 408 |", `\(code = status\)`}},
 	}
 	for _, tt := range tests {

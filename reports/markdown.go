@@ -19,10 +19,14 @@ var markdownEmoji = map[check.Verdict]string{
 	check.Passed: "✅", check.Failed: "❌", check.Warned: "⚠️", check.Waived: "🕊️", check.Skipped: "⏭️", check.Errored: "💥",
 }
 
-// RenderMarkdown writes a short summary fit for a CI step summary: the
-// verdict counts, the contract matrix, every cause of failure (the cases
-// grouped by their headline finding) with an example, its evidence and the
-// first group's reproduction command.
+// RenderMarkdown writes a short summary fit for a CI step summary, the
+// most telling first, in at most four narrow columns (it reads at 800 px):
+// the verdict word, the counts with the failing ones first, the run-level
+// problems and warnings each on a line of its own, every cause of failure
+// (the cases grouped by their headline finding) with an example, its
+// evidence and the first group's reproduction command, then the contract's
+// status × code cells that did not pass (the passing ones counted in one
+// line), then where the run went and why cases were not run.
 func RenderMarkdown(w io.Writer, rep JSONReport, contract *spec.Contract) error {
 	var b strings.Builder
 	s := rep.Summary
@@ -32,10 +36,17 @@ func RenderMarkdown(w io.Writer, rep JSONReport, contract *spec.Contract) error 
 	} else if rep.TargetBroke != nil && s.Failed == 0 && s.Errored == 0 {
 		headline = "❌ target broke during the run"
 	}
-	fmt.Fprintf(&b, "## errconform: %s\n\n", headline)
+	fmt.Fprintf(&b, "## errconform: %s\n\n%s\n\n", headline, mdCounts(s))
 	for _, line := range problemLines(rep.NotTestable, rep.TargetBroke) {
 		fmt.Fprintf(&b, "**%s** (%s)\n\n", line[0], mdBounded(line[1], 4*mdCellBound))
 	}
+	if s.Warned > 0 {
+		fmt.Fprintf(&b, "> ⚠️ **%s**: a SHOULD of the contract not kept; the gate stays green for them (`--strict` fails it).\n\n", plural(s.Warned, "case warned"))
+	}
+	mdGate(&b, s, []ContractInfo{rep.Contract}, partialOf(rep.Settings), rep.WaivedFailures())
+	mdFailureGroups(&b, rep)
+	mdCells(&b, buildMatrix(rep, contract), s.NotInContract)
+
 	named := ""
 	if name, tags := runLabels(rep.Settings); name != "" || len(tags) > 0 {
 		named = "`" + mdCode(name) + "` "
@@ -44,78 +55,8 @@ func RenderMarkdown(w io.Writer, rep JSONReport, contract *spec.Contract) error 
 		}
 		named += "· "
 	}
-	fmt.Fprintf(&b, "%sTarget `%s` · contract %s · errconform %s · %d cases in %.1fs\n\n",
+	fmt.Fprintf(&b, "\n%sTarget `%s` · contract %s · errconform %s · %d cases in %.1fs\n",
 		named, mdCode(rep.Target.BaseURL), mdCell(rep.Contract.String()), rep.Tool.Version, s.Total, float64(rep.DurationMS)/1000)
-	mdGate(&b, s, []ContractInfo{rep.Contract}, partialOf(rep.Settings), rep.WaivedFailures())
-	fmt.Fprintf(&b, "| ✅ passed | ❌ failed | ⚠️ warned | 🕊️ waived | ⏭️ skipped | 💥 errored |\n|---:|---:|---:|---:|---:|---:|\n")
-	fmt.Fprintf(&b, "| %d | %d | %d | %d | %s | %d |\n\n", s.Passed, s.Failed, s.Warned, s.Waived, mdSkipped(s), s.Errored)
-
-	matrix := buildMatrix(rep, contract)
-	// A contract without types (OpenRouter's) has no type column.
-	typed := false
-	for _, row := range matrix.Rows {
-		typed = typed || row.Type != ""
-	}
-	b.WriteString("| status |")
-	if typed {
-		b.WriteString(" type |")
-	}
-	for _, col := range matrix.Columns {
-		fmt.Fprintf(&b, " %s |", mdCell(strings.Join(col.Label, "")))
-	}
-	b.WriteString("\n|---|")
-	if typed {
-		b.WriteString("---|")
-	}
-	for range matrix.Columns {
-		b.WriteString(":---:|")
-	}
-	b.WriteString("\n")
-	for _, row := range matrix.Rows {
-		fmt.Fprintf(&b, "| %d |", row.Status)
-		if typed {
-			fmt.Fprintf(&b, " %s |", mdCell(row.Type))
-		}
-		for _, cell := range row.Cells {
-			switch {
-			case cell.Total > 0:
-				fmt.Fprintf(&b, " %s %d |", markdownEmoji[check.Verdict(cell.Verdict)], cell.Total)
-			case cell.Paired:
-				b.WriteString(" · |")
-			default:
-				b.WriteString("  |")
-			}
-		}
-		b.WriteString("\n")
-	}
-	b.WriteString("\nEach cell: the worst verdict of the cases expecting that status and code, and how many there are; · a pairing no case covers.")
-	if s.NotInContract > 0 {
-		fmt.Fprintf(&b, " The %s not in this contract have no cell.", plural(s.NotInContract, "case"))
-	}
-	b.WriteString("\n")
-
-	groups := rep.Groups
-	if groups == nil {
-		groups = GroupFailures(rep.Cases)
-	}
-	if len(groups) > 0 {
-		failing := 0
-		for _, g := range groups {
-			failing += g.Count
-		}
-		fmt.Fprintf(&b, "\n### %s, %s\n\n| cases | cause | example | evidence |\n|---:|---|---|---|\n", plural(failing, "failing case"), plural(len(groups), "cause"))
-		for _, g := range groups {
-			fmt.Fprintf(&b, "| %d | %s | `%s` | %s |\n", g.Count, mdCell(g.Headline), mdCode(g.Example), mdCell(g.Evidence))
-		}
-		first := caseByID(rep.Cases, groups[0].Example)
-		if first.Reproduce != "" {
-			repro := PrintableLines(first.Reproduce)
-			fence := mdFence(repro)
-			fmt.Fprintf(&b, "\n<details><summary>Reproduce <code>%s</code></summary>\n\n%ssh\n%s\n%s\n\n</details>\n",
-				html.EscapeString(Printable(first.ID)), fence, repro, fence)
-		}
-		b.WriteString("\nEvery case of every cause is in the JSON (`groups`) and HTML reports.\n")
-	}
 	if reasons := notInContractReasons(rep.Cases); len(reasons) > 0 {
 		n := 0
 		for _, r := range reasons {
@@ -134,6 +75,162 @@ func RenderMarkdown(w io.Writer, rep JSONReport, contract *spec.Contract) error 
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// mdCounts is the verdict counts on one line, the ones that fail the gate
+// first and in bold: "**❌ 70 failed · 💥 2 errored** · ✅ 120 passed · …".
+func mdCounts(s Summary) string {
+	var bad, rest []string
+	add := func(n int, text string, failing bool) {
+		switch {
+		case failing && n > 0:
+			bad = append(bad, text)
+		case !failing:
+			rest = append(rest, text)
+		}
+	}
+	add(s.Failed, fmt.Sprintf("❌ %d failed", s.Failed), true)
+	add(s.Errored, fmt.Sprintf("💥 %d errored", s.Errored), true)
+	add(s.Passed, fmt.Sprintf("✅ %d passed", s.Passed), false)
+	if s.Failed == 0 {
+		add(0, "❌ 0 failed", false)
+	}
+	if s.Errored == 0 {
+		add(0, "💥 0 errored", false)
+	}
+	add(s.Warned, fmt.Sprintf("⚠️ %d warned", s.Warned), false)
+	add(s.Waived, fmt.Sprintf("🕊️ %d waived", s.Waived), false)
+	skipped := fmt.Sprintf("⏭️ %d skipped", s.Skipped)
+	if s.NotInContract > 0 {
+		skipped += fmt.Sprintf(" (%d not in this contract)", s.NotInContract)
+	}
+	add(s.Skipped, skipped, false)
+	line := strings.Join(rest, " · ")
+	if len(bad) > 0 {
+		line = "**" + strings.Join(bad, " · ") + "** · " + line
+	}
+	return line
+}
+
+// mdFailureGroups writes the causes of failure: a row per cause, with an
+// example case and its evidence, and the first cause's reproduction.
+func mdFailureGroups(b *strings.Builder, rep JSONReport) {
+	groups := rep.Groups
+	if groups == nil {
+		groups = GroupFailures(rep.Cases)
+	}
+	if len(groups) == 0 {
+		return
+	}
+	failing := 0
+	for _, g := range groups {
+		failing += g.Count
+	}
+	fmt.Fprintf(b, "### %s, %s\n\n| cases | cause | example | evidence |\n|---:|---|---|---|\n", plural(failing, "failing case"), plural(len(groups), "cause"))
+	for _, g := range groups {
+		fmt.Fprintf(b, "| %d | %s | `%s` | %s |\n", g.Count, mdCell(g.Headline), mdCode(g.Example), mdCell(g.Evidence))
+	}
+	first := caseByID(rep.Cases, groups[0].Example)
+	if first.Reproduce != "" {
+		repro := PrintableLines(first.Reproduce)
+		fence := mdFence(repro)
+		fmt.Fprintf(b, "\n<details><summary>Reproduce <code>%s</code></summary>\n\n%ssh\n%s\n%s\n\n</details>\n",
+			html.EscapeString(Printable(first.ID)), fence, repro, fence)
+	}
+	b.WriteString("\nEvery case of every cause is in the JSON (`groups`) and HTML reports.\n\n")
+}
+
+// mdCellRank orders the contract's cells in the summary: those that fail
+// the gate first, then those that warn; the others are only counted.
+var mdCellRank = map[check.Verdict]int{check.Errored: 1, check.Failed: 2, check.Warned: 3}
+
+// mdCells writes the contract's status × code cells transposed, a row per
+// cell that did not pass (errored and failed first, then warned), and
+// counts the rest in one line, so that the table fits a narrow page and a
+// red cell is never off to the right.
+func mdCells(b *strings.Builder, matrix matrixView, notInContract int) {
+	type row struct {
+		status    int
+		typ, code string
+		verdict   check.Verdict
+		total     int
+	}
+	var shown []row
+	others := map[check.Verdict]int{}
+	uncovered := 0
+	typed := false
+	for _, r := range matrix.Rows {
+		typed = typed || r.Type != ""
+		for j, cell := range r.Cells {
+			v := check.Verdict(cell.Verdict)
+			switch {
+			case cell.Total > 0 && mdCellRank[v] > 0:
+				code := "`" + mdCode(cell.Code) + "`"
+				if cell.Code == "" && j < len(matrix.Columns) {
+					code = mdCell(strings.Join(matrix.Columns[j].Label, "")) // "(no code)", "(code = status)"
+				}
+				shown = append(shown, row{status: r.Status, typ: r.Type, code: code, verdict: v, total: cell.Total})
+			case cell.Total > 0:
+				others[v]++
+			case cell.Paired:
+				uncovered++
+			}
+		}
+	}
+	sort.SliceStable(shown, func(i, j int) bool { return mdCellRank[shown[i].verdict] < mdCellRank[shown[j].verdict] })
+	b.WriteString("### Status × code\n\n")
+	if len(shown) > 0 {
+		b.WriteString("| status |")
+		if typed {
+			b.WriteString(" type |")
+		}
+		b.WriteString(" code | cases |\n|---|")
+		if typed {
+			b.WriteString("---|")
+		}
+		b.WriteString("---|---|\n")
+		for _, r := range shown {
+			fmt.Fprintf(b, "| %d |", r.status)
+			if typed {
+				fmt.Fprintf(b, " %s |", mdCell(r.typ))
+			}
+			fmt.Fprintf(b, " %s | %s %d |\n", r.code, markdownEmoji[r.verdict], r.total)
+		}
+		b.WriteString("\n")
+	}
+	var rest []string
+	for _, v := range []check.Verdict{check.Passed, check.Waived, check.Skipped} {
+		if n := others[v]; n > 0 {
+			word := "cells"
+			if n == 1 {
+				word = "cell"
+			}
+			rest = append(rest, fmt.Sprintf("%s %d %s %s", markdownEmoji[v], n, word, v))
+		}
+	}
+	switch {
+	case len(shown) > 0 && len(rest) > 0:
+		fmt.Fprintf(b, "%d more: %s.", sumOf(others), strings.Join(rest, ", "))
+	case len(rest) > 0:
+		fmt.Fprintf(b, "Every cell: %s.", strings.Join(rest, ", "))
+	}
+	if uncovered > 0 {
+		fmt.Fprintf(b, " %s of the contract no case covers.", plural(uncovered, "pairing"))
+	}
+	b.WriteString(" A cell is a status and code of the contract; its verdict is the worst of its cases'.")
+	if notInContract > 0 {
+		fmt.Fprintf(b, " The %s not in this contract have no cell.", plural(notInContract, "case"))
+	}
+	b.WriteString("\n")
+}
+
+// sumOf adds a map's counts.
+func sumOf(m map[check.Verdict]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
 }
 
 // mdSkipped is the skipped count, with the cases not in the contract
