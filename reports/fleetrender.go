@@ -363,16 +363,21 @@ func buildFleetMatrix(rep JSONReport) fleetMatrix {
 func RenderFleetMarkdown(w io.Writer, rep JSONReport) error {
 	var b strings.Builder
 	s := rep.Summary
-	fmt.Fprintf(&b, "## errconform fleet: %s\n\n", fleetHeadline(rep))
-	fmt.Fprintf(&b, "%d targets · errconform %s · %d cases in %.1fs\n\n", len(rep.Targets), rep.Tool.Version, s.Total, float64(rep.DurationMS)/1000)
+	fmt.Fprintf(&b, "## errconform fleet: %s\n\n%s\n\n", fleetHeadline(rep), mdCounts(s))
+	if s.Warned > 0 {
+		fmt.Fprintf(&b, "> ⚠️ **%s**: a SHOULD of the contract not kept; the gate stays green for them (`--strict` fails it).\n\n", plural(s.Warned, "case warned"))
+	}
 	var contracts []ContractInfo
 	for _, t := range rep.Targets {
 		contracts = append(contracts, t.Contract)
 	}
 	mdGate(&b, s, distinctContracts(contracts), fleetPartial(rep), rep.WaivedFailures())
-	b.WriteString("| target | contract | outcome | judged | ✅ passed | ❌ failed | ⚠️ warned | 🕊️ waived | ⏭️ skipped | 💥 errored |\n|---|---|---|---|---:|---:|---:|---:|---:|---:|\n")
-	for _, t := range rep.Targets {
-		ts := t.Summary
+	// A row per target, the ones that failed first; four columns, so that
+	// the table fits a narrow page.
+	targets := slices.Clone(rep.Targets)
+	sort.SliceStable(targets, func(i, j int) bool { return !targets[i].Summary.Green() && targets[j].Summary.Green() })
+	b.WriteString("| target | outcome | judged | cases |\n|---|---|---|---|\n")
+	for _, t := range targets {
 		outcome := t.Outcome
 		if t.Reason != "" {
 			outcome += ": " + t.Reason
@@ -380,31 +385,31 @@ func RenderFleetMarkdown(w io.Writer, rep JSONReport) error {
 		if t.TargetBroke != nil {
 			outcome += "; " + TargetBrokeHeadline + ": " + t.TargetBroke.Reason
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %d | %d | %d | %d | %s | %d |\n", mdCell(t.Name), mdCell(t.Contract.Described()), mdCell(outcome),
-			mdCell(ts.JudgedText()), ts.Passed, ts.Failed, ts.Warned, ts.Waived, mdSkipped(ts), ts.Errored)
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", mdCell(t.Name), mdCell(outcome), mdCell(t.Summary.JudgedText()), mdCounts(t.Summary))
 	}
 	m := buildFleetMatrix(rep)
-	if len(m.Columns) > 0 {
-		b.WriteString("\n| target |")
-		for _, col := range m.Columns {
-			fmt.Fprintf(&b, " %s |", mdCell(col.String()))
-		}
-		b.WriteString("\n|---|")
-		for range m.Columns {
-			b.WriteString(":---:|")
-		}
-		b.WriteString("\n")
-		for _, row := range m.Rows {
-			fmt.Fprintf(&b, "| %s |", mdCell(row.Target.Name))
-			for _, cell := range row.Cells {
-				if cell.Anchor != "" {
-					fmt.Fprintf(&b, " [%s](#%s) |", cell.Text, cell.Anchor)
-				} else {
-					fmt.Fprintf(&b, " %s |", cell.Text)
-				}
+	// The cells transposed: a row per (target, cell) that failed, linking
+	// to its failures; the others counted in one line.
+	var failing []string
+	passed, other := 0, 0
+	for _, row := range m.Rows {
+		for i, cell := range row.Cells {
+			switch cell.Class {
+			case "failed":
+				failing = append(failing, fmt.Sprintf("| %s | %s | [%s](#%s) |\n", mdCell(row.Target.Name), mdCell(m.Columns[i].String()), cell.Text, cell.Anchor))
+			case "passed":
+				passed++
+			case "skipped":
+				other++
 			}
-			b.WriteString("\n")
 		}
+	}
+	if len(failing) > 0 {
+		b.WriteString("\n### Failing cells\n\n| target | status and code | failed/cases |\n|---|---|---|\n")
+		b.WriteString(strings.Join(failing, ""))
+	}
+	if passed+other > 0 {
+		fmt.Fprintf(&b, "\n%s (a target's status and code): ✓ %d passed, – %d skipped.\n", plural(passed+other, "more cell"), passed, other)
 	}
 	for _, row := range m.Rows {
 		for _, f := range row.Failing {
@@ -414,6 +419,7 @@ func RenderFleetMarkdown(w io.Writer, rep JSONReport) error {
 			}
 		}
 	}
+	fmt.Fprintf(&b, "\n%d targets · errconform %s · %d cases in %.1fs\n", len(rep.Targets), rep.Tool.Version, s.Total, float64(rep.DurationMS)/1000)
 	_, err := io.WriteString(w, b.String())
 	return err
 }
