@@ -18,6 +18,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -384,7 +385,9 @@ func TestFleetReportsWithinTheDeadline(t *testing.T) {
 		t.Skip("runs a fleet")
 	}
 	size := fleetScaleSize(t)
+	var served atomic.Int64
 	origin := hostileBodyServer(t, http.StatusUnprocessableEntity, func(w http.ResponseWriter, _ *http.Request) {
+		served.Add(1)
 		_, _ = io.WriteString(w, `{"error":{"message":"bad","type":"invalid_request_error","param":null,"code":null}}`)
 	})
 	var b strings.Builder
@@ -412,11 +415,16 @@ func TestFleetReportsWithinTheDeadline(t *testing.T) {
 			cmd.Env = append(os.Environ(), "ERRCONFORM_API_KEY="+hostileKey)
 			var stdout, stderr bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			before := served.Load()
 			start := time.Now()
 			require.NoError(t, cmd.Start())
 			stopped := start.Add(deadline)
 			if tt.interrupt > 0 {
 				time.Sleep(tt.interrupt)
+				// Interrupt a run that is sending: on a busy machine 1.5 s
+				// passed before errconform was that far (the SIGINT then
+				// killed it before it handled signals, and wrote nothing).
+				require.Eventually(t, func() bool { return served.Load() > before }, boundsRunLimit/2, 10*time.Millisecond, "no request reached the fleet")
 				stopped = time.Now()
 				if err := cmd.Process.Signal(os.Interrupt); errors.Is(err, os.ErrProcessDone) {
 					t.Skip("the fleet ended before the interrupt: nothing to cut short")
