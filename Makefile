@@ -23,7 +23,7 @@ timed = start=$$(date +%s); status=0; \
 	$(MAKE) --no-print-directory $(1) || status=$$?; \
 	echo "make $(2): $$(( $$(date +%s) - start )) s"; exit $$status
 
-.PHONY: run test test-steps test-release test-release-steps build lint static bench fuzz clean dist image
+.PHONY: run test test-steps test-release test-release-steps build lint static bench fuzz clean dist release-snapshot release-notes release release-tools image stress-timing
 
 ## run: check every case against the embedded reference target
 run:
@@ -48,9 +48,12 @@ static:
 	if [ -n "$$out" ]; then echo "deadcode: unreachable functions:"; echo "$$out"; exit 1; fi
 
 ## test: lint, then every test (unit, self-tests against mutants, end-to-end
-## CLI, hostile targets, browser, one release build for this machine), the
-## concurrent paths again under -race, and the mutant score; prints its wall
-## time last. The six cross-compiles and the image are make test-release.
+## CLI through the one errconform binary the runner tests build, hostile
+## targets, browser, the install script and CI templates), the concurrent
+## paths again under -race, and the mutant score; prints its wall time last.
+## The goreleaser build (six cross-compiles) and the image are
+## make test-release: a cold make test compiles each package once, plus actionlint,
+## and the race build of probe, suites and check and their dependencies.
 test:
 	@$(call timed,test-steps,test)
 
@@ -60,11 +63,13 @@ test-steps: lint
 	$(GO) test -count=1 -timeout $(RACE_TIMEOUT) -race ./probe ./suites ./check
 	@cat out/mutant-score.txt
 
-## test-release: the slow release checks, built with -tags release: make
-## dist's six cross-compiles checked archive by archive (TestReleaseDist)
-## and the container image built twice and inspected with skopeo
-## (TestReleaseImage). A missing tool fails them; a package where no
-## TestRelease* test ran fails the target. Prints its wall time last.
+## test-release: the slow release checks, built with -tags release:
+## make release-snapshot run twice by goreleaser (six cross-compiles, SBOMs,
+## the same checksums both times) and checked archive by archive
+## (TestReleaseGoreleaser), and the container image built twice and
+## inspected with skopeo (TestReleaseImage). A missing tool fails them; a
+## package where no TestRelease* test ran fails the target. Prints its wall
+## time last.
 test-release:
 	@$(call timed,test-release-steps,test-release)
 
@@ -73,6 +78,13 @@ test-release-steps:
 	{ $(GO) test -tags release -count=1 -timeout $(RELEASE_TIMEOUT) -run '^TestRelease' $(RELEASE_PKGS) 2>&1; echo $$? > out/test-release.rc; } | tee out/test-release.log; \
 	status=$$(cat out/test-release.rc); [ "$$status" = 0 ] || exit "$$status"; \
 	if grep -q 'no tests to run' out/test-release.log; then echo "test-release: a package in RELEASE_PKGS ran no TestRelease* test" >&2; exit 1; fi
+
+## stress-timing: every timing-sensitive test COUNT times in a row (default
+## 10) beside LOAD busy loops (default twice the cores): tools/stress-timing.sh
+## lists them. Not part of make test; run it after touching a test that
+## sleeps, waits or bounds a duration.
+stress-timing:
+	GO='$(GO)' sh tools/stress-timing.sh
 
 ## bench: errconform against the floor (bench/), ratios first
 bench: build
@@ -87,42 +99,77 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzReadResponse$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZETIME) ./probe
 	$(GO) test -run '^$$' -fuzz '^FuzzRedact$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZETIME) ./redact
 
-## dist: release archives in DIST (default dist/): errconform_<version>_<os>_<arch>.tar.gz
-## (.zip for windows) with the binary, LICENSE and README.md, for linux, darwin and
-## windows on amd64 and arm64 (static: CGO_ENABLED=0, -trimpath, stripped), and
-## checksums.txt in sha256sum format. VERSION defaults to git describe (without
-## the leading v) or 0.0.0-dev; a release version (X.Y.Z) must be the one that
-## action.yml and ci/errconform.gitlab-ci.yml install and the GitLab example includes.
-DIST      ?= dist
+## dist, release-snapshot: everything up to the tag, offline, in one command:
+## goreleaser (.goreleaser.yaml; pinned, see release-tools) builds into DIST (default dist/) the six archives
+## errconform_<version>_<os>_<arch>.tar.gz (.zip for windows) with the binary,
+## LICENSE and README.md (linux, darwin and windows on amd64 and arm64; static,
+## -trimpath, stripped), checksums.txt in sha256sum format and a CycloneDX SBOM
+## per binary (errconform_<version>_<os>_<arch>.cdx.json), reproducibly: every
+## timestamp is the commit's, so the same commit gives the same checksums. The
+## version is the snapshot's (<next patch>-snapshot); release-notes.md is
+## written beside them. make test-release runs it twice (TestReleaseGoreleaser).
+DIST               ?= dist
+# The release tools, pinned, installed from the Go module proxy into TOOLS
+# once (again only when the pin changes): after that every release target
+# runs offline. goreleaser hands the SBOM command PATH but not GOFLAGS or
+# GOPROXY, so cyclonedx-gomod is a binary on PATH, not a go run.
+TOOLS                   := $(CURDIR)/bin/tools
+GORELEASER_VERSION      := v2.17.0
+CYCLONEDX_GOMOD_VERSION := v1.10.0
+GORELEASER              ?= $(TOOLS)/goreleaser
+# goreleaser takes its output directory from its config alone: for another
+# DIST it is handed a copy of .goreleaser.yaml with dist: set. It reads the
+# commit, its date and the tag only where git names a remote (else it
+# stamps "none" and the file dates go unset): a checkout without one (a
+# worktree of a local repository) is given the project's URL through git's
+# environment, the repository left untouched.
+goreleaser = export PATH="$(TOOLS):$$PATH"; cfg=.goreleaser.yaml; \
+	if [ -z "$$(git remote)" ]; then export GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=remote.origin.url \
+	  GIT_CONFIG_VALUE_0=https://github.com/errconform/errconform.git; fi; \
+	if [ '$(DIST)' != dist ]; then cfg=$$(mktemp); trap 'rm -f "$$cfg"' EXIT; \
+	  { cat .goreleaser.yaml; printf 'dist: %s\n' '$(DIST)'; } > "$$cfg"; fi; \
+	$(GORELEASER) $(1) --config "$$cfg"
+
+## release-tools: goreleaser and cyclonedx-gomod, pinned, into bin/tools
+release-tools:
+	@mkdir -p '$(TOOLS)'
+	@'$(TOOLS)/goreleaser' --version 2>/dev/null | grep -q '^GitVersion: *$(GORELEASER_VERSION)$$' || \
+	  { echo "installing goreleaser $(GORELEASER_VERSION) into $(TOOLS)"; GOBIN='$(TOOLS)' $(GO) install github.com/goreleaser/goreleaser/v2@$(GORELEASER_VERSION); }
+	@'$(TOOLS)/cyclonedx-gomod' version 2>/dev/null | grep -q '$(CYCLONEDX_GOMOD_VERSION)' || \
+	  { echo "installing cyclonedx-gomod $(CYCLONEDX_GOMOD_VERSION) into $(TOOLS)"; GOBIN='$(TOOLS)' $(GO) install github.com/CycloneDX/cyclonedx-gomod/cmd/cyclonedx-gomod@$(CYCLONEDX_GOMOD_VERSION); }
+
+# VERSION and COMMIT: what make image compiles in (the tag without its v,
+# else git describe, else 0.0.0-dev).
 VERSION    = $(or $(patsubst v%,%,$(shell git describe --tags --always --dirty 2>/dev/null)),0.0.0-dev)
 COMMIT     = $(or $(shell git rev-parse HEAD 2>/dev/null),unknown)
-PLATFORMS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64
-dist:
-	@set -eu; version='$(VERSION)'; commit='$(COMMIT)'; dist='$(DIST)'; \
-	case "$$version" in ''|*[!A-Za-z0-9.+_-]*) echo "dist: VERSION '$$version' may hold only letters, digits and . + _ -" >&2; exit 2;; esac; \
-	case "$$commit" in ''|*[!A-Za-z0-9._-]*) echo "dist: COMMIT '$$commit' may hold only letters, digits and . _ -" >&2; exit 2;; esac; \
-	if expr "$$version" : '[0-9][0-9]*\.[0-9][0-9]*\.[0-9][0-9]*$$' >/dev/null; then \
-	  grep -q "^    default: \"$$version\"" action.yml || { echo "dist: action.yml does not install $$version (inputs.version.default): bump it before releasing" >&2; exit 2; }; \
-	  grep -q "^    ERRCONFORM_VERSION: \"$$version\"" ci/errconform.gitlab-ci.yml || { echo "dist: ci/errconform.gitlab-ci.yml does not install $$version (ERRCONFORM_VERSION): bump it before releasing" >&2; exit 2; }; \
-	  grep -q "errconform/errconform/v$$version/ci/errconform.gitlab-ci.yml" examples/gitlab/.gitlab-ci.yml || { echo "dist: examples/gitlab/.gitlab-ci.yml does not include the template at v$$version: bump it before releasing" >&2; exit 2; }; \
-	fi; \
-	command -v zip >/dev/null || { echo "dist: zip is needed for the windows archives (apt-get install zip)" >&2; exit 2; }; \
-	mkdir -p "$$dist"; rm -rf "$$dist"/errconform_* "$$dist/checksums.txt" "$$dist/.stage"; \
-	for platform in $(PLATFORMS); do \
-	  os=$${platform%/*}; arch=$${platform#*/}; exe=errconform; [ "$$os" = windows ] && exe=errconform.exe; \
-	  name="errconform_$${version}_$${os}_$${arch}"; stage="$$dist/.stage/$$name"; mkdir -p "$$stage"; \
-	  echo "dist: $$name"; \
-	  CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -buildvcs=false \
-	    -ldflags "-s -w -X github.com/errconform/errconform/runner.Version=$$version -X github.com/errconform/errconform/runner.Commit=$$commit" \
-	    -o "$$stage/$$exe" ./cmd/errconform; \
-	  cp LICENSE README.md "$$stage/"; \
-	  if [ "$$os" = windows ]; then (cd "$$stage" && zip -q -X "../../$$name.zip" "$$exe" LICENSE README.md); \
-	  else tar -C "$$stage" -czf "$$dist/$$name.tar.gz" "$$exe" LICENSE README.md; fi; \
-	done; \
-	rm -rf "$$dist/.stage"; \
-	cd "$$dist"; \
-	if command -v sha256sum >/dev/null; then sha256sum errconform_* > checksums.txt; else shasum -a 256 errconform_* > checksums.txt; fi; \
-	cat checksums.txt
+
+dist: release-snapshot
+
+release-snapshot: release-tools
+	@set -eu; $(call goreleaser,release --snapshot --clean); \
+	version=$$(sed -n 's/.*"version":"\([^"]*\)".*/\1/p' '$(DIST)/metadata.json'); \
+	sh tools/release/notes.sh "$$version" '$(DIST)/release-notes.md'; \
+	cat '$(DIST)/checksums.txt'
+
+## release-notes: RELEASE_NOTES (default out/release-notes.md) for VERSION
+## from docs/release-notes.md and CHANGELOG.md's section for that version
+RELEASE_NOTES ?= out/release-notes.md
+release-notes:
+	sh tools/release/notes.sh '$(VERSION)' '$(RELEASE_NOTES)'
+
+## release: on a commit tagged vX.Y.Z (after make release-snapshot passed):
+## refuses unless action.yml, ci/errconform.gitlab-ci.yml and the GitLab
+## example install X.Y.Z and CHANGELOG.md has its section, then goreleaser
+## builds and publishes the draft GitHub release (needs GITHUB_TOKEN).
+release: release-tools
+	@set -eu; tag=$$(git describe --tags --exact-match 2>/dev/null) || { echo "release: HEAD has no tag: tag it vX.Y.Z first (make release-snapshot builds everything up to that)" >&2; exit 2; }; \
+	version=$${tag#v}; \
+	expr "$$version" : '[0-9][0-9]*\.[0-9][0-9]*\.[0-9][0-9]*$$' >/dev/null || { echo "release: tag $$tag is not vX.Y.Z" >&2; exit 2; }; \
+	grep -q "^    default: \"$$version\"" action.yml || { echo "release: action.yml does not install $$version (inputs.version.default): bump it before releasing" >&2; exit 2; }; \
+	grep -q "^    ERRCONFORM_VERSION: \"$$version\"" ci/errconform.gitlab-ci.yml || { echo "release: ci/errconform.gitlab-ci.yml does not install $$version (ERRCONFORM_VERSION): bump it before releasing" >&2; exit 2; }; \
+	grep -q "errconform/errconform/v$$version/ci/errconform.gitlab-ci.yml" examples/gitlab/.gitlab-ci.yml || { echo "release: examples/gitlab/.gitlab-ci.yml does not include the template at v$$version: bump it before releasing" >&2; exit 2; }; \
+	sh tools/release/notes.sh "$$version" '$(RELEASE_NOTES)'; \
+	$(call goreleaser,release --clean --release-notes '$(RELEASE_NOTES)')
 
 ## image: the container image as an OCI archive, $(DIST)/errconform-image.tar,
 ## tagged ghcr.io/errconform/errconform:<VERSION> (tools/image: the static binary

@@ -33,6 +33,12 @@ func serveReferenceWith(t *testing.T, wrap func(http.Handler) http.Handler, edit
 	srv := httptest.NewServer(wrap(ref))
 	t.Cleanup(srv.Close)
 	cfg = ref.Config(srv.URL + "/v1")
+	// The slow model's 504 comes after the reference's 100 ms; the bound
+	// the timeout rule holds it to (gateway timeout + slack) is set far
+	// above that, as in suites' concurrency test: on a busy machine the
+	// 504 took 619 ms, over 100 ms + 250 ms slack, and a run meant to fail
+	// by one cause failed by two.
+	cfg.Target.GatewayTimeout = config.Duration(5 * time.Second)
 	if edit != nil {
 		edit(&cfg)
 	}

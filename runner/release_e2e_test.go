@@ -1,24 +1,22 @@
 package runner_test
 
-// The release side: `make dist` builds what a release publishes, ci/install.sh
-// installs it (verified against checksums.txt) for the GitHub Action and the
-// GitLab template, and actionlint and shellcheck keep the CI files clean.
+// The release side: goreleaser (.goreleaser.yaml, run by make release-snapshot)
+// builds what a release publishes, ci/install.sh installs it (verified
+// against checksums.txt) for the GitHub Action and the GitLab template, and
+// actionlint and shellcheck keep the CI files clean.
 //
-// make test builds the host's platform only (release_host_test.go);
-// make test-release builds with the release tag, and TestReleaseDist then
-// builds all six (release_matrix_test.go).
+// make test checks the install script, the action and the template against
+// releases made from the test binary, and .goreleaser.yaml against what
+// install.sh downloads; the goreleaser build itself (six cross-compiles,
+// twice, and the SBOMs) is TestReleaseGoreleaser, under make test-release
+// (go test -tags release, release_goreleaser_test.go).
 
 import (
 	"archive/tar"
 	"archive/zip"
-	"bufio"
 	"bytes"
 	"compress/gzip"
-	"context"
 	"crypto/sha256"
-	"debug/elf"
-	"debug/macho"
-	"debug/pe"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -30,37 +28,18 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
-	"sort"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
-
-	"github.com/errconform/errconform/spec"
 )
 
 const (
 	// actionlintVersion is fetched from the Go module proxy by TestActionlint.
 	actionlintVersion = "v1.7.12"
-	distVersion       = "0.0.0-e2e"
-	distCommit        = "0123456789abcdef0123456789abcdef01234567"
 )
-
-// platform is one GOOS/GOARCH pair make dist builds.
-type platform struct{ os, arch string }
-
-// platformList is the platforms as make's PLATFORMS variable takes them.
-func platformList(ps []platform) string {
-	var words []string
-	for _, p := range ps {
-		words = append(words, p.os+"/"+p.arch)
-	}
-	return strings.Join(words, " ")
-}
 
 func archiveName(version, goos, goarch string) string {
 	if goos == "windows" {
@@ -84,62 +63,6 @@ func skipOrFail(t *testing.T, format string, args ...any) {
 		t.Fatalf(format, args...)
 	}
 	t.Skipf(format, args...)
-}
-
-var dist struct {
-	once sync.Once
-	dir  string
-	took time.Duration
-	err  error
-	out  []byte
-}
-
-// buildDist runs `make dist` once per test process for distPlatforms (the
-// host's alone in make test, all six under make test-release) and hands
-// every caller the same output directory.
-func buildDist(t *testing.T) string {
-	t.Helper()
-	dist.once.Do(func() {
-		dist.dir = filepath.Join(filepath.Dir(binary), "dist") // removed with the binary by TestMain
-		ctx := context.Background()
-		if deadline, ok := t.Deadline(); ok {
-			var cancel context.CancelFunc
-			ctx, cancel = context.WithDeadline(ctx, deadline.Add(-20*time.Second))
-			defer cancel()
-		}
-		cmd := exec.CommandContext(ctx, "make", "-C", repoRoot(t), "dist", "DIST="+dist.dir, "VERSION="+distVersion, "COMMIT="+distCommit, "PLATFORMS="+platformList(distPlatforms))
-		cmd.WaitDelay = 5 * time.Second
-		for _, kv := range os.Environ() { // a make test around this go test must not steer the inner make
-			if !strings.HasPrefix(kv, "MAKEFLAGS=") && !strings.HasPrefix(kv, "MFLAGS=") && !strings.HasPrefix(kv, "MAKELEVEL=") {
-				cmd.Env = append(cmd.Env, kv)
-			}
-		}
-		start := time.Now()
-		dist.out, dist.err = cmd.CombinedOutput()
-		dist.took = time.Since(start)
-		if ctx.Err() != nil {
-			dist.err = fmt.Errorf("make dist (%s) did not finish before go test's deadline (%v): a cold build cache needs about 1.5 minutes per platform on 2 cores; raise -timeout: %w", platformList(distPlatforms), dist.took.Round(time.Second), dist.err)
-		}
-	})
-	require.NoError(t, dist.err, "%s", dist.out)
-	t.Logf("make dist took %v", dist.took.Round(100*time.Millisecond))
-	return dist.dir
-}
-
-// parseChecksums reads sha256sum's format, "<64 hex>  <name>" per line.
-func parseChecksums(t *testing.T, data []byte) map[string]string {
-	t.Helper()
-	line := regexp.MustCompile(`^([0-9a-f]{64})  (\S+)$`)
-	sums := map[string]string{}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for sc.Scan() {
-		m := line.FindStringSubmatch(sc.Text())
-		require.NotNil(t, m, "checksums.txt line %q is not sha256sum's format", sc.Text())
-		_, dup := sums[m[2]]
-		require.False(t, dup, "%s listed twice", m[2])
-		sums[m[2]] = m[1]
-	}
-	return sums
 }
 
 // The release tests stream archives and binaries through files, never
@@ -170,227 +93,6 @@ func copyFile(t *testing.T, src, dst string) {
 	_, err = io.Copy(out, in)
 	require.NoError(t, err)
 	require.NoError(t, out.Close())
-}
-
-// extractArchive unpacks a .tar.gz or .zip into a new directory and
-// returns it with each entry's mode.
-func extractArchive(t *testing.T, archive string) (string, map[string]os.FileMode) {
-	t.Helper()
-	dir, modes := t.TempDir(), map[string]os.FileMode{}
-	write := func(name string, r io.Reader) {
-		require.False(t, strings.ContainsAny(name, `/\`) || name == ".." || name == ".", "entry %q is a plain name at the archive's top", name)
-		out, err := os.Create(filepath.Join(dir, name))
-		require.NoError(t, err)
-		_, err = io.Copy(out, r)
-		require.NoError(t, err)
-		require.NoError(t, out.Close())
-	}
-	if strings.HasSuffix(archive, ".zip") {
-		zr, err := zip.OpenReader(archive)
-		require.NoError(t, err)
-		defer zr.Close()
-		for _, f := range zr.File {
-			rc, err := f.Open()
-			require.NoError(t, err)
-			write(f.Name, rc)
-			require.NoError(t, rc.Close())
-			modes[f.Name] = f.Mode()
-		}
-		return dir, modes
-	}
-	f, err := os.Open(archive)
-	require.NoError(t, err)
-	defer f.Close()
-	gz, err := gzip.NewReader(f)
-	require.NoError(t, err)
-	tr := tar.NewReader(gz)
-	for {
-		h, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		require.NoError(t, err)
-		require.Equal(t, byte(tar.TypeReg), h.Typeflag, "%s is a regular file", h.Name)
-		write(h.Name, tr)
-		modes[h.Name] = h.FileInfo().Mode()
-	}
-	return dir, modes
-}
-
-// fileContains reports whether needle occurs in the file, reading it a
-// megabyte at a time.
-func fileContains(t *testing.T, path string, needle []byte) bool {
-	t.Helper()
-	f, err := os.Open(path)
-	require.NoError(t, err)
-	defer f.Close()
-	buf := make([]byte, 0, 1<<20+len(needle))
-	chunk := make([]byte, 1<<20)
-	for {
-		n, err := f.Read(chunk)
-		buf = append(buf, chunk[:n]...)
-		if bytes.Contains(buf, needle) {
-			return true
-		}
-		if keep := len(needle) - 1; len(buf) > keep {
-			buf = append(buf[:0], buf[len(buf)-keep:]...)
-		}
-		if errors.Is(err, io.EOF) {
-			return false
-		}
-		require.NoError(t, err)
-	}
-}
-
-// checkExecutable: the binary is for the platform its archive names, static
-// where the platform allows it, stripped, and holds no path of this checkout.
-func checkExecutable(t *testing.T, goos, goarch, exe, root string) {
-	t.Helper()
-	switch goos {
-	case "linux":
-		f, err := elf.Open(exe)
-		require.NoError(t, err)
-		defer f.Close()
-		assert.Equal(t, map[string]elf.Machine{"amd64": elf.EM_X86_64, "arm64": elf.EM_AARCH64}[goarch], f.Machine)
-		for _, p := range f.Progs {
-			assert.NotEqual(t, elf.PT_INTERP, p.Type, "statically linked (CGO_ENABLED=0): no dynamic loader")
-		}
-		libs, err := f.ImportedLibraries()
-		require.NoError(t, err)
-		assert.Empty(t, libs, "statically linked")
-		assert.Nil(t, f.Section(".symtab"), "stripped (-s)")
-		assert.Nil(t, f.Section(".debug_info"), "no DWARF (-w)")
-	case "darwin":
-		f, err := macho.Open(exe)
-		require.NoError(t, err)
-		defer f.Close()
-		assert.Equal(t, map[string]macho.Cpu{"amd64": macho.CpuAmd64, "arm64": macho.CpuArm64}[goarch], f.Cpu)
-		assert.Nil(t, f.Section("__debug_info"), "no DWARF (-w)")
-	case "windows":
-		f, err := pe.Open(exe)
-		require.NoError(t, err)
-		defer f.Close()
-		assert.Equal(t, map[string]uint16{"amd64": pe.IMAGE_FILE_MACHINE_AMD64, "arm64": pe.IMAGE_FILE_MACHINE_ARM64}[goarch], f.Machine)
-	}
-	assert.False(t, fileContains(t, exe, []byte(root+string(filepath.Separator))), "-trimpath: the binary holds no path of the checkout %s", root)
-}
-
-// TestReleaseDist: `make dist` (run once) makes an archive per platform
-// (six under make test-release, the host's in make test) and a
-// checksums.txt that verifies, each archive holds a static binary for its
-// platform with LICENSE and README.md, the binary reports the injected
-// version and commit, and ci/install.sh installs it from a local release.
-func TestReleaseDist(t *testing.T) {
-	if testing.Short() && !releaseTag {
-		t.Skip("-short: make dist builds a release binary")
-	}
-	dir := buildDist(t)
-	root := repoRoot(t)
-	license, err := os.ReadFile(filepath.Join(root, "LICENSE"))
-	require.NoError(t, err)
-	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
-	require.NoError(t, err)
-
-	var want []string
-	for _, p := range distPlatforms {
-		want = append(want, archiveName(distVersion, p.os, p.arch))
-	}
-	sort.Strings(want)
-
-	t.Run("an archive per platform and checksums.txt, nothing else", func(t *testing.T) {
-		entries, err := os.ReadDir(dir)
-		require.NoError(t, err)
-		var got []string
-		for _, e := range entries {
-			got = append(got, e.Name())
-		}
-		all := append(append([]string{}, want...), "checksums.txt")
-		sort.Strings(all)
-		assert.Equal(t, all, got)
-	})
-
-	t.Run("checksums.txt verifies", func(t *testing.T) {
-		data, err := os.ReadFile(filepath.Join(dir, "checksums.txt"))
-		require.NoError(t, err)
-		sums := parseChecksums(t, data)
-		var names []string
-		for name, sum := range sums {
-			names = append(names, name)
-			assert.Equal(t, sum, sha256File(t, filepath.Join(dir, name)), name)
-		}
-		sort.Strings(names)
-		assert.Equal(t, want, names, "one line per archive")
-		if _, err := exec.LookPath("sha256sum"); err == nil {
-			cmd := exec.Command("sha256sum", "--check", "--strict", "checksums.txt")
-			cmd.Dir = dir
-			out, err := cmd.CombinedOutput()
-			assert.NoError(t, err, "sha256sum --check: %s", out)
-		}
-	})
-
-	for _, p := range distPlatforms {
-		name := archiveName(distVersion, p.os, p.arch)
-		t.Run(name, func(t *testing.T) {
-			files, modes := extractArchive(t, filepath.Join(dir, name))
-			exe := "errconform"
-			if p.os == "windows" {
-				exe = "errconform.exe"
-			}
-			var got []string
-			for f := range modes {
-				got = append(got, f)
-			}
-			sort.Strings(got)
-			require.Equal(t, []string{"LICENSE", "README.md", exe}, got, "the binary, LICENSE and README.md at the archive's top")
-			for _, doc := range []struct {
-				name string
-				want []byte
-			}{{"LICENSE", license}, {"README.md", readme}} {
-				content, err := os.ReadFile(filepath.Join(files, doc.name))
-				require.NoError(t, err)
-				assert.Equal(t, string(doc.want), string(content), doc.name)
-			}
-			if p.os != "windows" {
-				assert.Equal(t, os.FileMode(0o111), modes[exe]&0o111, "%s is executable", exe)
-			}
-			checkExecutable(t, p.os, p.arch, filepath.Join(files, exe), root)
-		})
-	}
-
-	contract, err := spec.Load()
-	require.NoError(t, err)
-	wantVersion := fmt.Sprintf("errconform %s (contract %s, commit %s)\n", distVersion, contract.Version, distCommit)
-
-	t.Run("the host's binary reports the injected version", func(t *testing.T) {
-		files, _ := extractArchive(t, filepath.Join(dir, archiveName(distVersion, runtime.GOOS, runtime.GOARCH)))
-		exe := filepath.Join(files, "errconform")
-		require.NoError(t, os.Chmod(exe, 0o755))
-		out, err := exec.Command(exe, "version").CombinedOutput()
-		require.NoError(t, err, "%s", out)
-		assert.Equal(t, wantVersion, string(out))
-	})
-
-	t.Run("install.sh installs it from a release server", func(t *testing.T) {
-		bin := filepath.Join(t.TempDir(), "bin")
-		code, out := runInstall(t, "ERRCONFORM_VERSION=v"+distVersion, "ERRCONFORM_RELEASE_BASE_URL="+serveRelease(t, distVersion, dir), "ERRCONFORM_INSTALL_DIR="+bin)
-		require.Equal(t, 0, code, out)
-		assert.Contains(t, out, "matches checksums.txt")
-		got, err := exec.Command(filepath.Join(bin, "errconform"), "version").CombinedOutput()
-		require.NoError(t, err, "%s", got)
-		assert.Equal(t, wantVersion, string(got))
-
-		// The same archive with one byte changed after its checksum was taken.
-		host := archiveName(distVersion, runtime.GOOS, runtime.GOARCH)
-		tampered := t.TempDir()
-		copyFile(t, filepath.Join(dir, "checksums.txt"), filepath.Join(tampered, "checksums.txt"))
-		copyFile(t, filepath.Join(dir, host), filepath.Join(tampered, host))
-		flipByte(t, filepath.Join(tampered, host))
-		bin = filepath.Join(t.TempDir(), "bin")
-		code, out = runInstall(t, "ERRCONFORM_VERSION="+distVersion, "ERRCONFORM_RELEASE_BASE_URL="+serveRelease(t, distVersion, tampered), "ERRCONFORM_INSTALL_DIR="+bin)
-		assert.Equal(t, 1, code, out)
-		assert.Contains(t, out, "SHA-256 checksum mismatch for "+host)
-		assert.NoFileExists(t, filepath.Join(bin, "errconform"))
-	})
 }
 
 // flipByte changes one byte in the middle of a file.
@@ -1054,5 +756,98 @@ func TestReleaseTestsAreWhereMakeTestReleaseRunsThem(t *testing.T) {
 	require.NoError(t, err)
 	for p := range pkgs {
 		assert.True(t, found[p], "RELEASE_PKGS names %s, which holds no TestRelease* test", p)
+	}
+}
+
+// .goreleaser.yaml builds what ci/install.sh downloads and verifies, for
+// every platform install.sh knows, reproducibly: the archive names, the
+// Windows zip, checksums.txt, and the flags and timestamps that make two
+// builds of one commit identical (TestReleaseGoreleaser, under make
+// test-release, builds it twice).
+func TestGoreleaserConfigBuildsWhatInstallScriptDownloads(t *testing.T) {
+	root := repoRoot(t)
+	data, err := os.ReadFile(filepath.Join(root, ".goreleaser.yaml"))
+	require.NoError(t, err)
+	type fileInfo struct {
+		MTime string `yaml:"mtime"`
+	}
+	var cfg struct {
+		Version int `yaml:"version"`
+		Builds  []struct {
+			Main         string   `yaml:"main"`
+			Binary       string   `yaml:"binary"`
+			Env          []string `yaml:"env"`
+			Goos         []string `yaml:"goos"`
+			Goarch       []string `yaml:"goarch"`
+			Flags        []string `yaml:"flags"`
+			Ldflags      []string `yaml:"ldflags"`
+			ModTimestamp string   `yaml:"mod_timestamp"`
+		} `yaml:"builds"`
+		Archives []struct {
+			NameTemplate    string   `yaml:"name_template"`
+			Formats         []string `yaml:"formats"`
+			FormatOverrides []struct {
+				Goos    string   `yaml:"goos"`
+				Formats []string `yaml:"formats"`
+			} `yaml:"format_overrides"`
+			BuildsInfo fileInfo `yaml:"builds_info"`
+			Files      []struct {
+				Src  string   `yaml:"src"`
+				Info fileInfo `yaml:"info"`
+			} `yaml:"files"`
+		} `yaml:"archives"`
+		Checksum struct {
+			NameTemplate string `yaml:"name_template"`
+			Algorithm    string `yaml:"algorithm"`
+		} `yaml:"checksum"`
+		SBOMs []struct {
+			Cmd  string   `yaml:"cmd"`
+			Args []string `yaml:"args"`
+		} `yaml:"sboms"`
+	}
+	require.NoError(t, yaml.Unmarshal(data, &cfg))
+	assert.Equal(t, 2, cfg.Version)
+	require.Len(t, cfg.Builds, 1)
+	b := cfg.Builds[0]
+	assert.Equal(t, "./cmd/errconform", b.Main)
+	assert.Equal(t, "errconform", b.Binary)
+	assert.Contains(t, b.Env, "CGO_ENABLED=0", "static binaries")
+	assert.ElementsMatch(t, []string{"linux", "darwin", "windows"}, b.Goos)
+	assert.ElementsMatch(t, []string{"amd64", "arm64"}, b.Goarch)
+	assert.Contains(t, b.Flags, "-trimpath")
+	assert.Contains(t, b.Flags, "-buildvcs=false", "no VCS stamp: a dirty work tree would change the bytes")
+	ldflags := strings.Join(b.Ldflags, " ")
+	assert.Contains(t, ldflags, "-s -w", "stripped")
+	assert.Contains(t, ldflags, "-X github.com/errconform/errconform/runner.Version={{ .Version }}")
+	assert.Contains(t, ldflags, "-X github.com/errconform/errconform/runner.Commit={{ .FullCommit }}")
+	assert.Equal(t, "{{ .CommitTimestamp }}", b.ModTimestamp)
+
+	require.Len(t, cfg.Archives, 1)
+	a := cfg.Archives[0]
+	assert.Equal(t, "{{ .ProjectName }}_{{ .Version }}_{{ .Os }}_{{ .Arch }}", a.NameTemplate, "install.sh downloads errconform_<version>_<os>_<arch>")
+	assert.Equal(t, []string{"tar.gz"}, a.Formats)
+	require.Len(t, a.FormatOverrides, 1)
+	assert.Equal(t, "windows", a.FormatOverrides[0].Goos)
+	assert.Equal(t, []string{"zip"}, a.FormatOverrides[0].Formats)
+	assert.Equal(t, "{{ .CommitDate }}", a.BuildsInfo.MTime)
+	var docs []string
+	for _, f := range a.Files {
+		docs = append(docs, f.Src)
+		assert.Equal(t, "{{ .CommitDate }}", f.Info.MTime, "%s is dated at the commit", f.Src)
+	}
+	assert.Equal(t, []string{"LICENSE", "README.md"}, docs)
+	assert.Equal(t, "checksums.txt", cfg.Checksum.NameTemplate, "install.sh downloads checksums.txt")
+	assert.Equal(t, "sha256", cfg.Checksum.Algorithm)
+	require.Len(t, cfg.SBOMs, 1)
+	assert.Contains(t, cfg.SBOMs[0].Args, "-noserial")
+	assert.Contains(t, cfg.SBOMs[0].Args, "-notimestamp")
+
+	// install.sh names the archive as the template does and knows the same
+	// platforms.
+	script, err := os.ReadFile(filepath.Join(root, "ci", "install.sh"))
+	require.NoError(t, err)
+	for _, want := range []string{"archive=errconform_${version}_${os}_${arch}.$ext", "ext=tar.gz", "ext=zip", `"$url/checksums.txt"`,
+		"os=linux", "os=darwin", "os=windows", "arch=amd64", "arch=arm64"} {
+		assert.Contains(t, string(script), want)
 	}
 }

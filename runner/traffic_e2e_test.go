@@ -70,11 +70,21 @@ func TestRequestBudgetIsNeverExceeded(t *testing.T) {
 func TestRateCapHolds(t *testing.T) {
 	var seen arrivals
 	cfgPath, _ := startReference(t, seen.wrap)
+	start := time.Now()
 	out := errconform(t, nil, "run", "--config", cfgPath, "--max-rps", "20", "--label-filter", "group:auth && !endpoint:files-upload && !endpoint:chat")
+	took := time.Since(start)
 	require.Equal(t, 0, out.code, out.stdout+out.stderr)
-	require.GreaterOrEqual(t, seen.count(), 40)
-	// A token bucket of one: at most 20 requests start in any second.
-	assert.LessOrEqual(t, seen.maxInWindow(time.Second), 21)
+	n := seen.count()
+	require.GreaterOrEqual(t, n, 40)
+	// A token bucket of one: the n requests start at least 50 ms apart, so
+	// the run lasts at least (n-1)/20 s, a bound a busy machine can only
+	// lengthen.
+	assert.GreaterOrEqual(t, took, time.Duration(n-1)*time.Second/20, "%d requests at most 20/s", n)
+	// And no burst: at most 21 start in any second. The arrivals are
+	// timed at the server, where a busy machine delays some and bunches
+	// them (22 and 23 seen at a load of 25 on 2 cores); without the cap
+	// all of them arrive within one second.
+	assert.LessOrEqual(t, seen.maxInWindow(time.Second), 30)
 	assert.Contains(t, out.stdout, "at most 20 requests/s")
 }
 
