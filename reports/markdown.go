@@ -233,15 +233,6 @@ func sumOf(m map[check.Verdict]int) int {
 	return n
 }
 
-// mdSkipped is the skipped count, with the cases not in the contract
-// counted apart: "37 (12 not in this contract)".
-func mdSkipped(s Summary) string {
-	if s.NotInContract == 0 {
-		return fmt.Sprint(s.Skipped)
-	}
-	return fmt.Sprintf("%d (%d not in this contract)", s.Skipped, s.NotInContract)
-}
-
 // plural is "1 cause", "2 causes".
 func plural(n int, word string) string {
 	if n == 1 {
