@@ -246,7 +246,7 @@ func buildHTMLView(rep JSONReport, contract *spec.Contract) htmlView {
 	if !rep.StartedAt.IsZero() {
 		v.StartedAt = rep.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC")
 	}
-	if !rep.Summary.Green() || rep.TargetBroke != nil {
+	if !rep.Summary.Green() || rep.TargetBroke != nil || rep.NotTestable != nil {
 		v.Overall = "failed"
 	}
 	for _, line := range problemLines(rep.NotTestable, rep.TargetBroke) {

@@ -35,13 +35,7 @@ var htmlCSPMeta = regexp.MustCompile(`<meta http-equiv="Content-Security-Policy"
 // screenshots in the test's temporary directory, and copies them to
 // $ERRCONFORM_SCREENSHOTS when that is set.
 func TestHTMLFailingRunFirstScreen(t *testing.T) {
-	browser := findChromium()
-	if browser == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("chromium is not installed; CI must provide it (.ci/run installs it with apt-get install chromium)")
-		}
-		t.Skip("chromium is not installed; to run this test: apt-get install chromium")
-	}
+	browser := chromiumOrSkip(t)
 	rep, contract := htmlRealReport(t, "openai-401-type")
 	require.Positive(t, rep.Summary.Failed, "the mutant fails the 401 cases")
 	var rendered bytes.Buffer
@@ -155,4 +149,62 @@ func countMissing(verdicts map[string]int) int {
 		}
 	}
 	return n
+}
+
+// TestHTMLVerdictWord: the single target's page and the fleet's page name
+// their verdict in the title and the header, in the Markdown summary's
+// words, whatever the run's outcome.
+func TestHTMLVerdictWord(t *testing.T) {
+	judged := reports.Summary{Total: 2, Passed: 2, Judged: 2}
+	tests := []struct {
+		name string
+		rep  reports.JSONReport
+		want string
+	}{
+		{"kept", reports.JSONReport{Summary: judged}, "contract kept"},
+		{"broken", reports.JSONReport{Summary: reports.Summary{Total: 2, Passed: 1, Failed: 1, Judged: 2}}, "contract broken"},
+		{"nothing judged", reports.JSONReport{Summary: reports.Summary{Total: 2, Skipped: 2}}, "nothing judged"},
+		{"not testable", reports.JSONReport{Summary: judged, NotTestable: &reports.Problem{Cause: "key", Reason: "401 on every control"}}, "not testable"},
+		{"target broke", reports.JSONReport{Summary: judged, TargetBroke: &reports.Problem{Cause: "broken", Reason: "503 at the end"}}, "target broke during the run"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			require.NoError(t, reports.RenderHTML(&buf, tt.rep, nil))
+			doc, err := html.Parse(&buf)
+			require.NoError(t, err)
+			titles := domElements(doc, func(n *html.Node) bool { return n.Data == "title" })
+			require.Len(t, titles, 1)
+			assert.True(t, strings.HasPrefix(domText(titles[0]), tt.want+" · "), "title %q", domText(titles[0]))
+			verdict := domElements(doc, func(n *html.Node) bool { return domAttr(n, "id") == "verdict" })
+			require.Len(t, verdict, 1)
+			assert.Equal(t, tt.want, domAttr(verdict[0], "data-verdict"))
+			assert.Contains(t, domText(verdict[0]), tt.want)
+			header := domElements(doc, func(n *html.Node) bool { return n.Data == "header" })
+			require.Len(t, header, 1)
+			assert.Equal(t, tt.want != "contract kept", domHasClass(header[0], "failed"), "the header is red unless the contract was kept")
+		})
+	}
+
+	t.Run("fleet", func(t *testing.T) {
+		part := reports.TargetPart(reports.FleetTarget{Name: "one", Run: junitRun(t, 3)})
+		var buf bytes.Buffer
+		require.NoError(t, reports.RenderFleetHTML(&buf, reports.AssembleFleet("0.0.0-test", []reports.TargetReport{part}, nil)))
+		doc, err := html.Parse(&buf)
+		require.NoError(t, err)
+		titles := domElements(doc, func(n *html.Node) bool { return n.Data == "title" })
+		require.Len(t, titles, 1)
+		assert.True(t, strings.HasPrefix(domText(titles[0]), "contract broken · "), "title %q", domText(titles[0]))
+		h1 := domElements(doc, func(n *html.Node) bool { return n.Data == "h1" })
+		require.Len(t, h1, 1)
+		assert.Contains(t, domText(h1[0]), "contract broken")
+		details := domElements(doc, func(n *html.Node) bool { return n.Data == "details" })
+		require.NotEmpty(t, details)
+		for _, d := range details {
+			_, open := domAttrOK(d, "open")
+			assert.False(t, open, "failures are collapsed")
+		}
+		assert.Len(t, domElements(doc, func(n *html.Node) bool { return n.Data == "table" && domHasClass(n.Parent, "scroll") }), 2,
+			"the fleet's tables scroll in their own box")
+	})
 }
