@@ -19,9 +19,10 @@ import (
 
 // htmlScrollProbe is added to the test's copy of the page only (the
 // product's Content-Security-Policy admits its own script alone): it
-// records how wide the laid-out page is, so the DOM Chromium dumps says
-// whether anything sticks out of the window.
+// opens every <details> and records how wide the laid-out page is, so the
+// DOM Chromium dumps says whether anything sticks out of the window.
 const htmlScrollProbe = `<script>addEventListener("load",function(){var r=document.documentElement;` +
+	`document.querySelectorAll("details").forEach(function(d){d.open=true;});` +
 	`r.setAttribute("data-scroll-width",String(r.scrollWidth));r.setAttribute("data-client-width",String(r.clientWidth));` +
 	`var m=document.querySelector(".panel");r.setAttribute("data-matrix-scroll-width",String(m.scrollWidth));` +
 	`r.setAttribute("data-matrix-client-width",String(m.clientWidth));});</script>`
@@ -38,6 +39,9 @@ func TestHTMLFailingRunFirstScreen(t *testing.T) {
 	browser := chromiumOrSkip(t)
 	rep, contract := htmlRealReport(t, "openai-401-type")
 	require.Positive(t, rep.Summary.Failed, "the mutant fails the 401 cases")
+	// A hostile case's long tokens must break, not widen the page.
+	rep = htmlWithHostileContent(rep)
+	rep.Groups = reports.GroupFailures(rep.Cases)
 	var rendered bytes.Buffer
 	require.NoError(t, reports.RenderHTML(&rendered, rep, contract))
 	dir := t.TempDir()
