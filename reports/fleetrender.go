@@ -454,26 +454,27 @@ var fleetHTMLTemplate = template.Must(template.New("fleet").Funcs(template.FuncM
 }).Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
-<title>errconform fleet: {{len .Report.Targets}} targets</title>
+<title>{{visible .Headline}} · errconform fleet: {{len .Report.Targets}} targets</title>
 <style>
 body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}
 table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #ccc;padding:.3em .6em;text-align:center}
 th.t,td.t{text-align:left}.passed{background:#e6f4ea}.failed{background:#fce8e6}.skipped{background:#f1f3f4}.none{color:#999}
-a{color:inherit}pre{white-space:pre-wrap;background:#f8f8f8;padding:.5em;border:1px solid #eee}
+a{color:inherit}pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#f8f8f8;padding:.5em;border:1px solid #eee}
+.scroll{overflow-x:auto;max-width:100%}summary{overflow-wrap:anywhere}
 </style></head><body>
 <h1 class="{{if .Failed}}failed{{else}}passed{{end}}">errconform fleet: {{visible .Headline}}</h1>
 <p>{{len .Report.Targets}} targets · errconform {{.Report.Tool.Version}} · {{.Report.Summary.Total}} cases · {{.Report.DurationMS}} ms · <b id="judged">{{.Report.Summary.JudgedText}}</b></p>
 {{if .Partial}}<p id="partial"><b>Partial run</b>: {{visible .Partial}}</p>
-{{end}}<table><tr><th class="t">target</th><th>contract</th><th>outcome</th><th>judged</th><th>passed</th><th>failed</th><th>warned</th><th>waived</th><th>skipped</th><th>errored</th></tr>
+{{end}}<div class="scroll"><table id="targets"><tr><th class="t">target</th><th>contract</th><th>outcome</th><th>judged</th><th>passed</th><th>failed</th><th>warned</th><th>waived</th><th>skipped</th><th>errored</th></tr>
 {{range .Report.Targets}}<tr><td class="t">{{.Name}}</td><td>{{visible .Contract.Described}}</td><td>{{.Outcome}}{{if .Reason}}: {{visible .Reason}}{{end}}{{if .TargetBroke}}; Target broke during the run: {{visible .TargetBroke.Reason}}{{end}}</td><td{{if .Summary.NothingJudged}} class="failed" title="{{.Summary.NothingJudgedText}}"{{end}}>{{.Summary.JudgedText}}</td><td>{{.Summary.Passed}}</td><td>{{.Summary.Failed}}</td><td>{{.Summary.Warned}}</td><td>{{.Summary.Waived}}</td><td>{{.Summary.Skipped}}</td><td>{{.Summary.Errored}}</td></tr>
-{{end}}</table>
+{{end}}</table></div>
 {{if .Waived}}<h2 id="waived-failures">Waived failures ({{len .Waived}})</h2>
 <ul>{{range .Waived}}<li><code>{{.Target}}: {{.Case}}</code> waived until {{.Expires}} ({{visible .Reason}}): {{visible .Finding}}</li>
 {{end}}</ul>
 {{end}}<h2>Targets × contract cells</h2>
-<table><tr><th class="t">target</th>{{range .Matrix.Columns}}<th>{{.}}</th>{{end}}</tr>
+<div class="scroll"><table id="cells"><tr><th class="t">target</th>{{range .Matrix.Columns}}<th>{{.}}</th>{{end}}</tr>
 {{range .Matrix.Rows}}<tr><td class="t">{{.Target.Name}}</td>{{range .Cells}}<td class="{{.Class}}">{{if .Anchor}}<a href="#{{.Anchor}}">{{.Text}}</a>{{else}}{{.Text}}{{end}}</td>{{end}}</tr>
-{{end}}</table>
+{{end}}</table></div>
 {{range .Matrix.Rows}}{{range .Failing}}<h3 id="{{.Anchor}}">{{.Title}}</h3>
 {{range .Cases}}<details><summary><code>{{.ID}}</code> {{.Verdict}}: {{visible (headline .)}}</summary><pre>{{body .}}</pre></details>
 {{end}}{{end}}{{end}}</body></html>

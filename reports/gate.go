@@ -178,6 +178,28 @@ func mdHeadline(s Summary, kept string) string {
 	return kept
 }
 
+// runHeadline is a single target's verdict, as the summaries word it: not
+// testable, target broke during the run, contract broken, nothing judged,
+// or kept (the caller's words), each after its symbol.
+func runHeadline(rep JSONReport, kept string) string {
+	s := rep.Summary
+	switch {
+	case rep.NotTestable != nil:
+		return "⛔ not testable"
+	case rep.TargetBroke != nil && s.Failed == 0 && s.Errored == 0:
+		return "❌ target broke during the run"
+	}
+	return mdHeadline(s, kept)
+}
+
+// headlineWords is a headline without its symbol: "contract broken".
+func headlineWords(headline string) string {
+	if _, words, ok := strings.Cut(headline, " "); ok {
+		return words
+	}
+	return headline
+}
+
 // Green reports whether a report means a green gate: for a fleet, every
 // target's summary is green (a target that judged nothing is not hidden
 // by the others' counts).

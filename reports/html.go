@@ -88,6 +88,11 @@ type htmlView struct {
 	StartedAt string
 	Duration  string
 	Overall   string // "passed" or "failed": whether a case failed or errored, or nothing was judged
+	// Verdict is the run's verdict in words ("contract broken"), as the
+	// Markdown summary words it, and VerdictSymbol its symbol.
+	Verdict, VerdictSymbol string
+	// Filters are the case filter buttons, each with how many cases it shows.
+	Filters []htmlFilter
 	// Digest is the contract document's digest; Judged "judged N of M
 	// selected"; NothingJudged says why a run that judged nothing is not
 	// green; Partial a partial run's note; Waived every waived failure.
@@ -122,6 +127,11 @@ type htmlCauseView struct {
 }
 
 type htmlCauseCase struct{ ID, Anchor string }
+
+type htmlFilter struct {
+	Verdict string // "all" or a verdict
+	Count   int
+}
 
 type htmlSummaryTile struct {
 	Key, Label, Class string
@@ -192,7 +202,6 @@ type htmlGroupView struct {
 type htmlCaseView struct {
 	ID, Anchor, Title, Verdict, VerdictClass, Symbol, Reason string
 	SkipReason, Situation                                    string
-	Open                                                     bool
 	Expect                                                   string
 	Labels                                                   []string
 	Findings                                                 []check.Finding
@@ -237,11 +246,17 @@ func buildHTMLView(rep JSONReport, contract *spec.Contract) htmlView {
 	if !rep.StartedAt.IsZero() {
 		v.StartedAt = rep.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC")
 	}
-	if !rep.Summary.Green() || rep.TargetBroke != nil {
+	if !rep.Summary.Green() || rep.TargetBroke != nil || rep.NotTestable != nil {
 		v.Overall = "failed"
 	}
 	for _, line := range problemLines(rep.NotTestable, rep.TargetBroke) {
 		v.Problems = append(v.Problems, [2]string{line[0], htmlVisible(line[1])})
+	}
+	// The headline's emoji are not in every browser's fonts; the page
+	// marks the verdict with the symbols its matrix uses.
+	v.Verdict, v.VerdictSymbol = headlineWords(runHeadline(rep, "✅ contract kept")), htmlVerdictSymbol[check.Passed]
+	if v.Overall == "failed" {
+		v.VerdictSymbol = htmlVerdictSymbol[check.Failed]
 	}
 	v.Name, v.Tags = runLabels(rep.Settings)
 	v.Digest, v.Judged, v.Partial, v.Waived = orUnknown(rep.Contract.Digest), rep.Summary.JudgedText(), partialOf(rep.Settings), rep.WaivedFailures()
@@ -289,10 +304,26 @@ func buildHTMLView(rep JSONReport, contract *spec.Contract) htmlView {
 		vd := htmlVerdictOrder[i]
 		v.Legend = append(v.Legend, htmlLegendEntry{string(vd), htmlVerdictSymbol[vd], string(vd), verdictMeaning(vd)})
 	}
+	v.Filters = htmlFilters(rep.Cases)
 	v.Matrix = buildMatrix(rep, contract)
 	v.HasMatrix = len(v.Matrix.Rows) > 0
 	v.Groups = buildHTMLGroups(rep.Cases)
 	return v
+}
+
+// htmlFilters are the case filter buttons: all, then each verdict worst
+// first, each with how many cases it shows.
+func htmlFilters(cases []CaseReport) []htmlFilter {
+	counts := map[string]int{}
+	for _, c := range cases {
+		counts[string(c.Verdict)]++
+	}
+	filters := []htmlFilter{{"all", len(cases)}}
+	for i := len(htmlVerdictOrder) - 1; i >= 0; i-- {
+		vd := string(htmlVerdictOrder[i])
+		filters = append(filters, htmlFilter{vd, counts[vd]})
+	}
+	return filters
 }
 
 // verdictMeaning is a verdict's meaning, as check.VerdictTable words it.
@@ -504,7 +535,6 @@ func buildHTMLCase(c CaseReport) htmlCaseView {
 		ID: c.ID, Anchor: htmlCaseAnchor(c.ID), Title: c.Title, Verdict: string(c.Verdict),
 		VerdictClass: htmlVerdictClass(c.Verdict), Symbol: htmlVerdictSymbol[c.Verdict], Reason: htmlVisible(caseSkipText(c)),
 		SkipReason: string(c.SkipReason), Situation: c.Situation,
-		Open:   c.Verdict == check.Failed || c.Verdict == check.Errored,
 		Expect: htmlExpectText(c), Labels: c.Labels, Findings: htmlVisibleFindings(c.Findings), Requests: c.Requests,
 	}
 	if c.Reproduce != "" {
@@ -616,6 +646,14 @@ code,pre,.mono{font-family:ui-monospace,SFMono-Regular,"SF Mono",Menlo,Consolas,
 h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 10px}h3{font-size:15px;margin:20px 0 8px}
 header.top{background:#fff;border:1px solid var(--line);border-left:6px solid var(--pass);border-radius:8px;padding:16px 20px}
 header.top.failed{border-left-color:var(--fail)}
+h1 .verdict{display:inline-block;padding:1px 10px;border-radius:6px;background:var(--pass-bg);color:var(--pass)}
+header.top.failed h1 .verdict{background:var(--fail-bg);color:var(--fail)}
+h1 .sub{font-weight:400;color:var(--muted);font-size:15px}
+h2 .c{font-weight:400;color:var(--muted);font-size:12px}
+ol.causes{padding-left:22px}ol.causes li{margin:4px 0;overflow-wrap:anywhere}
+details.cause>summary{cursor:pointer}
+details.cause .evidence,details.cause .cause-cases{margin:4px 0 4px 16px}
+.scroll{overflow-x:auto;max-width:100%}
 .meta{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px;margin:10px 0 0;color:var(--muted)}
 .meta dt{font-weight:600}.meta dd{margin:0;color:var(--ink);overflow-wrap:anywhere}
 .tiles{display:flex;flex-wrap:wrap;gap:10px;margin-top:14px}
@@ -676,7 +714,11 @@ table.findings{border-collapse:collapse;width:100%;margin:6px 0;font-size:13px}
 .findings td:nth-child(-n+2),.findings th:nth-child(-n+2){white-space:nowrap;overflow-wrap:normal}
 .findings td.sev-MUST{color:var(--fail);font-weight:600}.findings td.sev-SHOULD{color:var(--warn);font-weight:600}
 .exchange{display:grid;grid-template-columns:1fr 1fr;gap:12px}
-@media (max-width:900px){.exchange{grid-template-columns:1fr}}
+@media (max-width:900px){.exchange{grid-template-columns:1fr}
+main{padding:12px 10px 32px}header.top{padding:12px}.panel{padding:10px 8px}
+td.cell{min-width:40px;height:42px}td.cell .n{font-size:14px}.matrix thead th{font-size:10.5px;padding:3px 2px}
+.tile{min-width:72px;padding:6px 10px}.tile b{font-size:18px}
+.findings td:nth-child(-n+2),.findings th:nth-child(-n+2){white-space:normal}}
 .exchange>div{min-width:0}
 pre{background:#f6f8fa;border:1px solid var(--line);border-radius:6px;padding:8px 10px;margin:4px 0;white-space:pre-wrap;overflow-wrap:anywhere;max-height:360px;overflow:auto}
 pre.repro{background:#1f2328;color:#e6edf3;border-color:#1f2328;user-select:all;-webkit-user-select:all}
@@ -709,8 +751,9 @@ document.querySelectorAll("button.copy").forEach(function(b){b.addEventListener(
 var pre=document.getElementById(b.getAttribute("data-for"));if(!pre||!navigator.clipboard){return;}
 navigator.clipboard.writeText(pre.textContent).then(function(){b.textContent="Copied";setTimeout(function(){b.textContent="Copy";},1500);});
 });});
-if(location.hash){var t=document.getElementById(decodeURIComponent(location.hash.slice(1)));if(t&&t.tagName==="DETAILS"){t.open=true;}}
-document.querySelectorAll("td.cell a").forEach(function(a){a.addEventListener("click",function(){
+function openHash(){if(!location.hash){return;}var t=document.getElementById(decodeURIComponent(location.hash.slice(1)));if(t&&t.tagName==="DETAILS"){t.open=true;}}
+openHash();addEventListener("hashchange",openHash);
+document.querySelectorAll("td.cell a,a.cause-case,.evidence a").forEach(function(a){a.addEventListener("click",function(){
 var t=document.getElementById(decodeURIComponent(a.getAttribute("href").slice(1)));if(t){t.open=true;}});});
 })();
 `
@@ -732,13 +775,13 @@ const htmlBody = `<!DOCTYPE html>
 <meta http-equiv="Content-Security-Policy" content="@CSP@">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
-<title>{{.Title}}: {{.Target.BaseURL}}</title>
+<title>{{.Verdict}} · {{.Title}}: {{if .Name}}{{.Name}} {{end}}{{.Target.BaseURL}}</title>
 <style>@CSS@</style>
 </head>
 <body>
 <main>
 <header class="top {{.Overall}}" id="top">
-<h1>{{.Tool.Name}} report</h1>
+<h1><span class="verdict" id="verdict" data-verdict="{{.Verdict}}">{{.VerdictSymbol}} {{.Verdict}}</span> <span class="sub">{{.Tool.Name}} report</span></h1>
 <dl class="meta">
 <dt>Tool</dt><dd>{{.Tool.Name}} {{.Tool.Version}}</dd>
 <dt>Contract</dt><dd>{{.Contract}} <span class="mono" id="contract-digest">{{.Digest}}</span></dd>
@@ -793,15 +836,13 @@ const htmlBody = `<!DOCTYPE html>
 </header>
 {{- if .Causes}}
 
-<h2 id="causes">Failing cases by cause</h2>
+<h2 id="causes">Failing cases by cause <span class="c">(click a cause for its cases)</span></h2>
 <ol class="causes">
 {{- range .Causes}}
-<li class="cause" data-count="{{.Count}}"><b>{{.Count}}</b> × <span class="mono">{{.Headline}}</span>
+<li class="cause" data-count="{{.Count}}"><details class="cause"><summary><b>{{.Count}}</b> × <span class="mono">{{.Headline}}</span></summary>
 <div class="evidence mono">e.g. <a href="#{{.ExampleAnchor}}">{{.Example}}</a>{{if .Evidence}}: {{.Evidence}}{{end}}</div>
-{{- if gt .Count 1}}
-<details><summary>all {{.Count}} cases</summary>{{range $i, $c := .Cases}}{{if $i}}, {{end}}<a href="#{{$c.Anchor}}" class="mono">{{$c.ID}}</a>{{end}}</details>
-{{- end}}
-</li>
+<div class="cause-cases">{{range $i, $c := .Cases}}{{if $i}}, {{end}}<a href="#{{$c.Anchor}}" class="mono cause-case">{{$c.ID}}</a>{{end}}</div>
+</details></li>
 {{- end}}
 </ol>
 {{- end}}
@@ -850,14 +891,13 @@ failed &gt; errored &gt; warned &gt; waived &gt; skipped &gt; passed. Click a ce
 <div class="toolbar js-only">
 <button type="button" id="expand-all">Expand all</button><button type="button" id="collapse-all">Collapse all</button>
 <span class="label">Show</span>
-<button type="button" data-filter="all" aria-pressed="true">all</button>
-{{- range .Legend}}<button type="button" data-filter="{{.Label}}" aria-pressed="false">{{.Label}}</button>{{end}}
+{{- range .Filters}}<button type="button" data-filter="{{.Verdict}}" data-count="{{.Count}}" aria-pressed="{{eq .Verdict "all"}}">{{.Verdict}} ({{.Count}})</button>{{end}}
 </div>
 {{- range .Groups}}
 <section class="group" id="{{.Anchor}}" data-group="{{.Name}}">
 <h3>{{.Name}}<span class="c">{{range $i, $c := .Counts}}{{if $i}} · {{end}}{{$c.Count}} {{$c.Verdict}}{{end}}</span></h3>
 {{- range .Cases}}
-<details class="case v-{{.VerdictClass}}" id="{{.Anchor}}" data-case-id="{{.ID}}" data-verdict="{{.Verdict}}"{{if .SkipReason}} data-skip-reason="{{.SkipReason}}"{{end}}{{if .Open}} open{{end}}>
+<details class="case v-{{.VerdictClass}}" id="{{.Anchor}}" data-case-id="{{.ID}}" data-verdict="{{.Verdict}}"{{if .SkipReason}} data-skip-reason="{{.SkipReason}}"{{end}}>
 <summary><span class="badge v-{{.VerdictClass}}">{{.Symbol}} {{.Verdict}}</span><span class="id mono">{{.ID}}</span><span class="title">{{.Title}}</span>{{if and .Headline (ne .Verdict "passed")}}<span class="why">{{.Headline}}</span>{{end}}</summary>
 <div class="body">
 <dl class="kv">
@@ -878,6 +918,7 @@ failed &gt; errored &gt; warned &gt; waived &gt; skipped &gt; passed. Click a ce
 </dl>
 {{- if .Findings}}
 <div class="label">Findings</div>
+<div class="scroll">
 <table class="findings">
 <thead><tr><th>rule</th><th>severity</th><th>expected</th><th>actual</th><th>pointer</th><th>message</th></tr></thead>
 <tbody>
@@ -886,6 +927,7 @@ failed &gt; errored &gt; warned &gt; waived &gt; skipped &gt; passed. Click a ce
 {{- end}}
 </tbody>
 </table>
+</div>
 {{- else}}
 <p class="none">No findings.</p>
 {{- end}}
