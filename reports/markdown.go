@@ -30,13 +30,7 @@ var markdownEmoji = map[check.Verdict]string{
 func RenderMarkdown(w io.Writer, rep JSONReport, contract *spec.Contract) error {
 	var b strings.Builder
 	s := rep.Summary
-	headline := mdHeadline(s, "✅ contract kept")
-	if rep.NotTestable != nil {
-		headline = "⛔ not testable"
-	} else if rep.TargetBroke != nil && s.Failed == 0 && s.Errored == 0 {
-		headline = "❌ target broke during the run"
-	}
-	fmt.Fprintf(&b, "## errconform: %s\n\n%s\n\n", headline, mdCounts(s))
+	fmt.Fprintf(&b, "## errconform: %s\n\n%s\n\n", runHeadline(rep, "✅ contract kept"), mdCounts(s))
 	for _, line := range problemLines(rep.NotTestable, rep.TargetBroke) {
 		fmt.Fprintf(&b, "**%s** (%s)\n\n", line[0], mdBounded(line[1], 4*mdCellBound))
 	}

@@ -44,13 +44,7 @@ addEventListener('load', () => {
 // failure are on the first screen, and nothing is laid out wider than
 // the window. Screenshots go to out/markdown-summary-<width>.png.
 func TestMarkdownSummaryInChromium(t *testing.T) {
-	browser := findChromium()
-	if browser == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("chromium is not installed; CI must provide it (.ci/run installs it with apt-get install chromium)")
-		}
-		t.Skip("chromium is not installed; to run this test: apt-get install chromium")
-	}
+	browser := chromiumOrSkip(t)
 	rep, contract := htmlRealReport(t, "openai-401-type")
 	var md bytes.Buffer
 	require.NoError(t, reports.RenderMarkdown(&md, rep, contract))
