@@ -34,6 +34,9 @@ type fleetTarget struct {
 	// all are the target's selected cases, unsharded; run those of them
 	// this shard performs.
 	all, run []suites.Case
+	// progress numbers the fleet's case lines, one count over every
+	// target (nil: unnumbered).
+	progress *progress
 	// outcome, reason: how the target's run ended (reports.Outcome*).
 	outcome, reason string
 	code            int
@@ -115,7 +118,13 @@ func (a App) runFleet(ctx context.Context, fl fleetResolution, plan []*fleetTarg
 	var printMu sync.Mutex
 	redactor := fleetRedactor(fl)
 	parts := make([]reports.TargetReport, len(plan))
+	total := 0
+	for _, t := range plan {
+		total += len(t.run)
+	}
+	counted := newProgress(total, 0)
 	for i, t := range plan {
+		t.progress = counted
 		wg.Add(1)
 		go func(i int, t *fleetTarget) {
 			defer wg.Done()
@@ -202,7 +211,7 @@ func (a App) runTarget(ctx context.Context, o runOptions, t *fleetTarget, out io
 		r = suites.ApplyWaiver(r, w, ok, time.Now())
 		if !o.quiet {
 			printMu.Lock()
-			printFleetCaseLine(out, t.name(), r)
+			printFleetCaseLine(out, t.name(), t.progress.tick(), r)
 			printMu.Unlock()
 		}
 		return keptResult(o, r)
@@ -299,14 +308,14 @@ func (t *fleetTarget) printAll(o runOptions, out io.Writer, printMu *sync.Mutex)
 	defer printMu.Unlock()
 	fmt.Fprintf(out, "  [%s] %s\n", t.name(), t.reason)
 	for _, r := range t.results {
-		printFleetCaseLine(out, t.name(), r)
+		printFleetCaseLine(out, t.name(), t.progress.tick(), r)
 	}
 }
 
 // printFleetCaseLine is printCaseLine with the target's name.
-func printFleetCaseLine(w io.Writer, name string, r suites.Result) {
+func printFleetCaseLine(w io.Writer, name string, counter string, r suites.Result) {
 	var b strings.Builder
-	printCaseLine(&b, "", r)
+	printCaseLine(&b, counter, r)
 	line := strings.TrimPrefix(b.String(), "  ")
 	fmt.Fprintf(w, "  [%s] %s", name, line)
 }

@@ -52,6 +52,18 @@ func (p *progress) line(w io.Writer, r suites.Result) {
 	}
 }
 
+// tick counts one more line and returns its counter ("" for a nil
+// progress): a fleet's lines, printed by each target, share one count.
+func (p *progress) tick() string {
+	if p == nil {
+		return ""
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.n++
+	return p.counter()
+}
+
 // counter is "[ n/N]", n padded to N's width so that the lines align.
 func (p *progress) counter() string {
 	width := len(strconv.Itoa(p.total))

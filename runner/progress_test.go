@@ -1,7 +1,10 @@
 package runner
 
 import (
+	"fmt"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -85,4 +88,37 @@ func TestEstimate(t *testing.T) {
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, estimate(tt.judged, tt.total, tt.elapsed))
 	}
+}
+
+// A fleet's targets print their lines concurrently under one count: each
+// line's counter is unique and the last is the total.
+func TestFleetLinesShareOneCount(t *testing.T) {
+	p := newProgress(40, 0)
+	var mu sync.Mutex
+	var b strings.Builder
+	var wg sync.WaitGroup
+	for target := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 10 {
+				counter := p.tick()
+				mu.Lock()
+				printFleetCaseLine(&b, fmt.Sprintf("t%d", target), counter, suites.Result{Case: suites.Case{ID: fmt.Sprintf("auth/%d", i)}, Verdict: check.Passed})
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	seen := map[string]bool{}
+	for _, l := range strings.Split(strings.TrimRight(b.String(), "\n"), "\n") {
+		m := regexp.MustCompile(`^  \[t\d\] (\[[ \d]+/40\]) PASS`).FindStringSubmatch(l)
+		require.NotNil(t, m, l)
+		assert.False(t, seen[m[1]], "counter %s twice", m[1])
+		seen[m[1]] = true
+	}
+	assert.Len(t, seen, 40)
+	assert.True(t, seen["[40/40]"])
+	var none *progress
+	assert.Empty(t, none.tick(), "a nil progress numbers nothing")
 }
