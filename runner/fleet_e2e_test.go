@@ -76,7 +76,7 @@ func TestFleetRunWritesOneReportOfEveryTarget(t *testing.T) {
 	out := errconform(t, nil, "run", "--config", cfg, "--json", p("r.json"), "--junit", p("r.xml"), "--html", p("r.html"), "--markdown", p("r.md"), "--ctrf", p("r.ctrf"))
 	require.Equal(t, 1, out.code, out.stdout+out.stderr)
 	assert.Contains(t, out.stdout, "checking 3 targets concurrently")
-	assert.Contains(t, out.stdout, "[gamma] FAIL")
+	assert.Regexp(t, `\[gamma\] \[ *\d+/\d+\] FAIL`, out.stdout, "a fleet line names its target and is numbered")
 
 	rep := readJSONReport(t, p("r.json")) // validated against the schema
 	require.Equal(t, reports.FleetSchemaVersion, rep.SchemaVersion)
