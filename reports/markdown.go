@@ -74,34 +74,28 @@ func RenderMarkdown(w io.Writer, rep JSONReport, contract *spec.Contract) error 
 // mdCounts is the verdict counts on one line, the ones that fail the gate
 // first and in bold: "**❌ 70 failed · 💥 2 errored** · ✅ 120 passed · …".
 func mdCounts(s Summary) string {
-	var bad, rest []string
-	add := func(n int, text string, failing bool) {
-		switch {
-		case failing && n > 0:
-			bad = append(bad, text)
-		case !failing:
-			rest = append(rest, text)
-		}
+	var failing, rest []string
+	if s.Failed > 0 {
+		failing = append(failing, fmt.Sprintf("❌ %d failed", s.Failed))
 	}
-	add(s.Failed, fmt.Sprintf("❌ %d failed", s.Failed), true)
-	add(s.Errored, fmt.Sprintf("💥 %d errored", s.Errored), true)
-	add(s.Passed, fmt.Sprintf("✅ %d passed", s.Passed), false)
+	if s.Errored > 0 {
+		failing = append(failing, fmt.Sprintf("💥 %d errored", s.Errored))
+	}
+	rest = append(rest, fmt.Sprintf("✅ %d passed", s.Passed))
 	if s.Failed == 0 {
-		add(0, "❌ 0 failed", false)
+		rest = append(rest, "❌ 0 failed")
 	}
 	if s.Errored == 0 {
-		add(0, "💥 0 errored", false)
+		rest = append(rest, "💥 0 errored")
 	}
-	add(s.Warned, fmt.Sprintf("⚠️ %d warned", s.Warned), false)
-	add(s.Waived, fmt.Sprintf("🕊️ %d waived", s.Waived), false)
 	skipped := fmt.Sprintf("⏭️ %d skipped", s.Skipped)
 	if s.NotInContract > 0 {
 		skipped += fmt.Sprintf(" (%d not in this contract)", s.NotInContract)
 	}
-	add(s.Skipped, skipped, false)
+	rest = append(rest, fmt.Sprintf("⚠️ %d warned", s.Warned), fmt.Sprintf("🕊️ %d waived", s.Waived), skipped)
 	line := strings.Join(rest, " · ")
-	if len(bad) > 0 {
-		line = "**" + strings.Join(bad, " · ") + "** · " + line
+	if len(failing) > 0 {
+		line = "**" + strings.Join(failing, " · ") + "** · " + line
 	}
 	return line
 }
