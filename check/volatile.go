@@ -26,7 +26,7 @@ var volatilePatterns = []struct {
 }{
 	// Rate-limit counters and waits, in header or JSON form: the number
 	// changes with every request.
-	{regexp.MustCompile(`(?i)((?:x-)?ratelimit-[a-z-]+"?\s*[:=]\s*"?)[0-9][0-9.]*(?:m?s)?`), "${1}<n>", false},
+	{regexp.MustCompile(`(?i)((?:x-)?ratelimit-[a-z-]+"?\s*[:=]\s*"?)(?:` + goDuration + `|[0-9][0-9.]*)`), "${1}<n>", false},
 	{regexp.MustCompile(`(?i)(retry-after(?:-ms)?"?\s*[:=]\s*"?)[0-9][0-9.]*`), "${1}<n>", false},
 	// Timestamps: RFC 3339, HTTP dates, and Unix seconds or milliseconds
 	// in the members that carry them.
@@ -38,9 +38,26 @@ var volatilePatterns = []struct {
 	{regexp.MustCompile(`\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b`), "<uuid>", false},
 	{regexp.MustCompile(`\b(chatcmpl|cmpl|resp|msg|req|request|file|batch|run|thread|asst|call|ftjob|modr|embd|img|gen|trace)([-_])[A-Za-z0-9_-]{6,}`), "${1}${2}<id>", true},
 	{regexp.MustCompile(`\b[0-9a-fA-F]{16,}\b`), "<hex>", false},
-	// Durations: a number with a time unit attached.
-	{regexp.MustCompile(`\b[0-9]+(?:\.[0-9]+)?(?:ns|µs|us|ms|s)\b`), "<duration>", false},
+	// Durations, where the text is about time: a number with a time unit
+	// is a measured time only there. Elsewhere (a target's message, a
+	// model's name, "the 400s") it is what it says, and two findings that
+	// differ in it are two observations.
+	//
+	// A whole value that is a duration (the timeout rule's observed time).
+	{regexp.MustCompile(`^\s*` + goDuration + `\s*$`), "<duration>", false},
+	// After a word about time: "within 1.25s", "took 6.2s", "try again in
+	// 20s", "after the 10s request timeout".
+	{regexp.MustCompile(`(?i)(\b(?:within|after|took|taking|in|elapsed|latency|waited|wait|delay|timeout|duration|over)\s+(?:the\s+|about\s+|~)?)` + goDuration + `\b`), "${1}<duration>", false},
+	// Before one: "1s slack", "3s ago".
+	{regexp.MustCompile(`(?i)\b` + goDuration + `(\s+(?:slack|ago|later|elapsed)\b)`), "<duration>${1}", false},
+	// In a JSON member or header named for a time: "latency":"12ms",
+	// processing-time: 0.4s.
+	{regexp.MustCompile(`(?i)("?[a-z0-9_-]*(?:duration|latency|elapsed|took|timeout|delay|wait|[_-]time)"?\s*[:=]\s*"?)` + goDuration + `\b`), "${1}<duration>", false},
 }
+
+// goDuration is a duration as Go and most servers write it: 250ms, 1.5s,
+// 1m2.5s, 1h0m0s, 12µs.
+const goDuration = `(?:[0-9]+h)?(?:[0-9]+m)?[0-9]+(?:\.[0-9]+)?(?:ns|µs|us|ms|s)`
 
 // NormalizeVolatile replaces the volatile values in s by placeholders
 // (<id>, <uuid>, <hex>, <time>, <duration>, <n>), so that two observations

@@ -23,6 +23,15 @@ func TestNormalizeVolatileMakesRequestsComparable(t *testing.T) {
 		{"rate-limit counter", `x-ratelimit-remaining-requests: 57`, `x-ratelimit-remaining-requests: 12`},
 		{"retry-after", `Retry-After: 20`, `Retry-After: 3`},
 		{"json rate-limit counter", `"x-ratelimit-reset-tokens":"6ms"`, `"x-ratelimit-reset-tokens":"1s"`},
+		{"rate-limit reset in minutes", `x-ratelimit-reset-requests: 6m0s`, `x-ratelimit-reset-requests: 1m30.5s`},
+		{"the timeout rule's observed time", `6.2s`, `1m2.5s`},
+		{"the timeout rule's observed time in hours", `1h0m3s`, `912ms`},
+		{"took", `the 504 took 6.2s, longer than the gateway timeout 4s plus 1s slack`, `the 504 took 7.913s, longer than the gateway timeout 4s plus 1s slack`},
+		{"after the request timeout", `no answer after the 10s request timeout`, `no answer after the 30s request timeout`},
+		{"try again in", `"message":"Rate limit reached, please try again in 20s"`, `"message":"Rate limit reached, please try again in 1.5s"`},
+		{"slack", `within 5s (gateway timeout 4s + 1s slack)`, `within 6s (gateway timeout 4s + 2s slack)`},
+		{"a latency member", `{"latency":"12ms","object":"error"}`, `{"latency":"0.4s","object":"error"}`},
+		{"a processing time header", `x-processing-time: 12ms`, `x-processing-time: 1.2s`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -43,6 +52,13 @@ func TestNormalizeVolatileKeepsWhatConformanceIsAbout(t *testing.T) {
 		{"content type", "text/html", "application/json"},
 		{"a number that is no time", `max_tokens is 4097, above its maximum 4096`, `max_tokens is 2049, above its maximum 2048`},
 		{"an error code name with an id-like prefix", `"code":"request_too_large"`, `"code":"request_timeout"`},
+		// A number with s or ms attached that is no time: only a text about
+		// time makes it a duration.
+		{"status classes in a message", `"message":"retry the 500s, not the 400s"`, `"message":"retry the 400s, not the 500s"`},
+		{"a model name", `"model":"tiny-2s"`, `"model":"tiny-7s"`},
+		{"a count in a message", `"message":"n is 12s above its maximum"`, `"message":"n is 3s above its maximum"`},
+		{"an observed status quoting a body", `200 with body {"choices":[{"text":"4s"}]}`, `200 with body {"choices":[{"text":"9s"}]}`},
+		{"a parameter value", `"param":"stop[10ms]"`, `"param":"stop[20ms]"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
