@@ -14,8 +14,10 @@ import (
 // baseline classification compare findings through ObservationKey.
 
 // volatilePatterns replace volatile values by a placeholder naming their
-// kind, in order: the more specific patterns first, so a UUID inside a
-// request id header is one <uuid>, not <id>.
+// kind, in order: the more specific patterns first, so a UUID is one
+// <id>, not two. Every id is <id> whatever its form: a release that mints
+// hexadecimal request ids where the one before minted UUIDs fails the same
+// way.
 var volatilePatterns = []struct {
 	re          *regexp.Regexp
 	replacement string
@@ -35,9 +37,9 @@ var volatilePatterns = []struct {
 	{regexp.MustCompile(`("(?:created|created_at|completed_at|expires_at|timestamp|failed_at|started_at)"\s*:\s*)[0-9]{9,13}`), "${1}<time>", false},
 	// Ids: UUIDs, the prefixed ids OpenAI-compatible APIs mint, and long
 	// hexadecimal or mixed alphanumeric tokens.
-	{regexp.MustCompile(`\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b`), "<uuid>", false},
+	{regexp.MustCompile(`\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b`), "<id>", false},
 	{regexp.MustCompile(`\b(chatcmpl|cmpl|resp|msg|req|request|file|batch|run|thread|asst|call|ftjob|modr|embd|img|gen|trace)([-_])[A-Za-z0-9_-]{6,}`), "${1}${2}<id>", true},
-	{regexp.MustCompile(`\b[0-9a-fA-F]{16,}\b`), "<hex>", false},
+	{regexp.MustCompile(`\b[0-9a-fA-F]{16,}\b`), "<id>", false},
 	// Durations, where the text is about time: a number with a time unit
 	// is a measured time only there. Elsewhere (a target's message, a
 	// model's name, "the 400s") it is what it says, and two findings that
@@ -60,7 +62,7 @@ var volatilePatterns = []struct {
 const goDuration = `(?:[0-9]+h)?(?:[0-9]+m)?[0-9]+(?:\.[0-9]+)?(?:ns|µs|us|ms|s)`
 
 // NormalizeVolatile replaces the volatile values in s by placeholders
-// (<id>, <uuid>, <hex>, <time>, <duration>, <n>), so that two observations
+// (<id>, <time>, <duration>, <n>), so that two observations
 // of the same behaviour compare equal.
 func NormalizeVolatile(s string) string {
 	for _, p := range volatilePatterns {

@@ -17,6 +17,7 @@ func TestNormalizeVolatileMakesRequestsComparable(t *testing.T) {
 		{"created in milliseconds", `{"created_at":1733600000000}`, `{"created_at":1733600999999}`},
 		{"request id uuid", `x-request-id: 3f2b6c1e-8d4a-4b7e-9c1d-2a3b4c5d6e7f`, `x-request-id: 00000000-1111-4222-8333-444444444444`},
 		{"request id hex", `request 0123456789abcdef0123 failed`, `request fedcba9876543210fedc failed`},
+		{"request id minted another way", `x-request-id: 3f2b6c1e-8d4a-4b7e-9c1d-2a3b4c5d6e7f`, `x-request-id: 0123456789abcdef0123456789abcdef`},
 		{"rfc3339", `at 2026-12-07T19:51:03Z`, `at 2026-12-08T01:02:03.123+01:00`},
 		{"http date", `Date: Mon, 07 Dec 2026 19:51:03 GMT`, `Date: Tue, 08 Dec 2026 01:02:03 GMT`},
 		{"duration", `no answer within 1.25s`, `no answer within 980ms`},
