@@ -84,10 +84,10 @@ func benchTargetPart(i int) benchPart {
 			Findings: []struct{ Rule, Severity, Expected, Actual, Message string }{
 				{"status", "MUST", "400", "422", "expected 400, got 422"},
 				{"code", "MUST", `"invalid_value"`, "null", `expected "invalid_value", got null`}},
-			RequestHeaders: map[string][]string{"Accept-Encoding": {"gzip"}, "Authorization": {"Bearer sk-errconform-test-key-0001"}, "Content-Type": {"application/json"}},
+			RequestHeaders:  map[string][]string{"Accept-Encoding": {"gzip"}, "Authorization": {"Bearer sk-errconform-test-key-0001"}, "Content-Type": {"application/json"}},
 			ResponseHeaders: map[string][]string{"Content-Length": {"83"}, "Content-Type": {"application/json"}, "Date": {"Mon, 07 Dec 2026 22:47:48 GMT"}},
-			Body: fmt.Sprintf(`{"error":{"message":"bad request %d","type":"invalid_request_error","param":null,"code":null}}`, c),
-			Reproduce: fmt.Sprintf(`curl -sS -i --compressed -X POST 'http://127.0.0.1:33401/v1/chat/completions' -H "Accept-Encoding: gzip" -H "Authorization: Bearer ${ERRCONFORM_API_KEY}" -H "Content-Type: application/json" --data-binary '{"model":"m","case":%d}'`, c)})
+			Body:            fmt.Sprintf(`{"error":{"message":"bad request %d","type":"invalid_request_error","param":null,"code":null}}`, c),
+			Reproduce:       fmt.Sprintf(`curl -sS -i --compressed -X POST 'http://127.0.0.1:33401/v1/chat/completions' -H "Accept-Encoding: gzip" -H "Authorization: Bearer ${ERRCONFORM_API_KEY}" -H "Content-Type: application/json" --data-binary '{"model":"m","case":%d}'`, c)})
 	}
 	return p
 }
