@@ -247,3 +247,27 @@ func SummarizeClasses(cases []Classification, strict bool) ClassSummary {
 	}
 	return s
 }
+
+// CaseFindings is what a run or a report states of one case or explored
+// variant: its ID, verdict and findings.
+type CaseFindings struct {
+	ID       string
+	Verdict  Verdict
+	Findings []Finding
+}
+
+// ClassifyAll classifies each of the target's cases against the
+// baseline's case with the same ID (a case the baseline lacks has nothing
+// to inherit: BaselineCase{}). Cases only the baseline has are not the
+// target's and are left out.
+func ClassifyAll(target, baseline []CaseFindings) map[string]Classification {
+	base := make(map[string]BaselineCase, len(baseline))
+	for _, c := range baseline {
+		base[c.ID] = BaselineOf(c.Verdict, c.Findings)
+	}
+	out := make(map[string]Classification, len(target))
+	for _, c := range target {
+		out[c.ID] = Classify(c.Findings, base[c.ID])
+	}
+	return out
+}

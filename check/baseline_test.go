@@ -291,3 +291,77 @@ func TestSummarizeClasses(t *testing.T) {
 	assert.Equal(t, 1, s.NotCompared)
 	assert.Equal(t, []Class{New, Inherited, Fixed}, Classes())
 }
+
+// The issue's two runs in small: a mutant against the reference as
+// baseline (its findings are new, and fail a --fail-on new gate), and the
+// mutant as its own baseline (all inherited: the gate passes); cases and
+// explored variants are paired by ID.
+func TestClassifyAll(t *testing.T) {
+	typeFinding := must("type", `"authentication_error"`, `"invalid_request_error"`)
+	mutant := []CaseFindings{
+		{ID: "auth/unknown-key/chat", Verdict: Failed, Findings: []Finding{typeFinding}},
+		{ID: "auth/missing-header/chat", Verdict: Failed, Findings: []Finding{typeFinding}},
+		{ID: "request/missing-model", Verdict: Passed},
+		{ID: "explore: chat temperature=-1", Verdict: Failed, Findings: []Finding{must("status", "400", `200 {"id":"chatcmpl-9a8B7c6D5e4F"}`)}},
+		{ID: "only/in-the-target", Verdict: Failed, Findings: []Finding{must("status", "404", "500")}},
+	}
+	reference := []CaseFindings{
+		{ID: "auth/unknown-key/chat", Verdict: Passed},
+		{ID: "auth/missing-header/chat", Verdict: Passed},
+		{ID: "request/missing-model", Verdict: Passed},
+		{ID: "explore: chat temperature=-1", Verdict: Failed, Findings: []Finding{must("status", "400", `200 {"id":"chatcmpl-Q1w2E3r4T5y6"}`)}},
+		{ID: "only/in-the-baseline", Verdict: Failed, Findings: []Finding{must("status", "404", "500")}},
+	}
+	gateFails := func(cases []CaseFindings, classes map[string]Classification, failOn FailOn) []string {
+		var failing []string
+		for _, c := range cases {
+			class := classes[c.ID]
+			if FailsGate(c.Verdict, &class, failOn, false) {
+				failing = append(failing, c.ID)
+			}
+		}
+		return failing
+	}
+	tests := []struct {
+		name          string
+		target, base  []CaseFindings
+		caseClasses   map[string]Class
+		failingOnNew  []string
+		failingOnAny  []string
+		summaryByCase map[Class]int
+	}{
+		{"the mutant against the reference", mutant, reference,
+			map[string]Class{"auth/unknown-key/chat": New, "auth/missing-header/chat": New, "request/missing-model": "",
+				"explore: chat temperature=-1": Inherited, "only/in-the-target": New},
+			[]string{"auth/unknown-key/chat", "auth/missing-header/chat", "only/in-the-target"},
+			[]string{"auth/unknown-key/chat", "auth/missing-header/chat", "explore: chat temperature=-1", "only/in-the-target"},
+			map[Class]int{New: 3, Inherited: 1}},
+		{"the mutant as its own baseline", mutant, mutant,
+			map[string]Class{"auth/unknown-key/chat": Inherited, "auth/missing-header/chat": Inherited, "request/missing-model": "",
+				"explore: chat temperature=-1": Inherited, "only/in-the-target": Inherited},
+			nil,
+			[]string{"auth/unknown-key/chat", "auth/missing-header/chat", "explore: chat temperature=-1", "only/in-the-target"},
+			map[Class]int{Inherited: 4}},
+		{"the reference against the mutant", reference, mutant,
+			map[string]Class{"auth/unknown-key/chat": Fixed, "auth/missing-header/chat": Fixed, "request/missing-model": "",
+				"explore: chat temperature=-1": Inherited, "only/in-the-baseline": New},
+			[]string{"only/in-the-baseline"},
+			[]string{"explore: chat temperature=-1", "only/in-the-baseline"},
+			map[Class]int{Fixed: 2, Inherited: 1, New: 1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			classes := ClassifyAll(tt.target, tt.base)
+			got := map[string]Class{}
+			var all []Classification
+			for id, c := range classes {
+				got[id] = c.CaseClass(false)
+				all = append(all, c)
+			}
+			assert.Equal(t, tt.caseClasses, got)
+			assert.Equal(t, tt.failingOnNew, gateFails(tt.target, classes, FailOnNew))
+			assert.Equal(t, tt.failingOnAny, gateFails(tt.target, classes, FailOnAny))
+			assert.Equal(t, tt.summaryByCase, SummarizeClasses(all, false).Cases)
+		})
+	}
+}
