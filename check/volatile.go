@@ -39,6 +39,10 @@ var volatilePatterns = []struct {
 	// hexadecimal or mixed alphanumeric tokens.
 	{regexp.MustCompile(`\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b`), "<id>", false},
 	{regexp.MustCompile(`\b(chatcmpl|cmpl|resp|msg|req|request|file|batch|run|thread|asst|call|ftjob|modr|embd|img|gen|trace)([-_])[A-Za-z0-9_-]{6,}`), "${1}${2}<id>", true},
+	// Whatever follows a label naming an id ("request id: 7f3a9c01bd",
+	// "request_id":"Ab12cd34", trace-id=…): the value is the target's id
+	// whatever its form, when it is one (minted: a digit or a capital).
+	{regexp.MustCompile(`(?i)(\b(?:x-)?(?:request|req|trace|correlation|span)[ _-]?id"?\s*[:=]?\s*"?)()[A-Za-z0-9][A-Za-z0-9._-]{5,}`), "${1}<id>", true},
 	{regexp.MustCompile(`\b[0-9a-fA-F]{16,}\b`), "<id>", false},
 	// Durations, where the text is about time: a number with a time unit
 	// is a measured time only there. Elsewhere (a target's message, a

@@ -17,6 +17,9 @@ func TestNormalizeVolatileMakesRequestsComparable(t *testing.T) {
 		{"created in milliseconds", `{"created_at":1733600000000}`, `{"created_at":1733600999999}`},
 		{"request id uuid", `x-request-id: 3f2b6c1e-8d4a-4b7e-9c1d-2a3b4c5d6e7f`, `x-request-id: 00000000-1111-4222-8333-444444444444`},
 		{"request id hex", `request 0123456789abcdef0123 failed`, `request fedcba9876543210fedc failed`},
+		{"a labelled request id in a message", `"message":"upstream failed (request id: 7f3a9c01bd)"`, `"message":"upstream failed (request id: 0b1e22aa93)"`},
+		{"a request_id member", `{"request_id":"Ab12cd34ef","error":{}}`, `{"request_id":"Zz98yx76wv","error":{}}`},
+		{"a trace id header", `X-Trace-Id: 1-5f84c7a1-0e7e6c2a`, `X-Trace-Id: 1-5f84c7b2-9a1b2c3d`},
 		{"request id minted another way", `x-request-id: 3f2b6c1e-8d4a-4b7e-9c1d-2a3b4c5d6e7f`, `x-request-id: 0123456789abcdef0123456789abcdef`},
 		{"rfc3339", `at 2026-12-07T19:51:03Z`, `at 2026-12-08T01:02:03.123+01:00`},
 		{"http date", `Date: Mon, 07 Dec 2026 19:51:03 GMT`, `Date: Tue, 08 Dec 2026 01:02:03 GMT`},
@@ -60,6 +63,7 @@ func TestNormalizeVolatileKeepsWhatConformanceIsAbout(t *testing.T) {
 		{"a count in a message", `"message":"n is 12s above its maximum"`, `"message":"n is 3s above its maximum"`},
 		{"an observed status quoting a body", `200 with body {"choices":[{"text":"4s"}]}`, `200 with body {"choices":[{"text":"9s"}]}`},
 		{"a parameter value", `"param":"stop[10ms]"`, `"param":"stop[20ms]"`},
+		{"a word after an id label is no id", `"request_id":"missing_header"`, `"request_id":"malformed_value"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
