@@ -85,3 +85,23 @@ func TestObservationKey(t *testing.T) {
 	c := []Finding{{Rule: "status", Expected: "400", Actual: "500"}}
 	assert.NotEqual(t, ObservationKey(a[:1]), ObservationKey(c), "the observed status does")
 }
+
+// FuzzNormalizeVolatile: normalising is idempotent: a normalised text is
+// its own key, so a key compared again (a merged report's, a baseline
+// read from a report) compares the same.
+func FuzzNormalizeVolatile(f *testing.F) {
+	for _, seed := range []string{
+		`200 with body {"id":"chatcmpl-9a8B7c6D5e4F","created":1733600000}`,
+		`x-request-id: 3f2b6c1e-8d4a-4b7e-9c1d-2a3b4c5d6e7f`, `request id: req_7f3a9c01bd`,
+		`the 504 took 1m2.5s, longer than the gateway timeout 4s plus 1s slack`, `x-ratelimit-reset-requests: 6m0s`,
+		`"message":"retry the 500s, not the 400s"`, `at 2026-12-07T19:51:03Z`, `Retry-After: 20`,
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		once := NormalizeVolatile(s)
+		if twice := NormalizeVolatile(once); twice != once {
+			t.Fatalf("not idempotent:\n%q\n%q\n%q", s, once, twice)
+		}
+	})
+}
