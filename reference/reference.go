@@ -172,7 +172,6 @@ func newServer(c, fallback *spec.Contract, requests *spec.RequestSchemas, opts O
 		contract:    c,
 		fallback:    fallback,
 		requests:    requests,
-		surface:     surfaceRoutes(c),
 		opts:        opts,
 		created:     opts.Now(),
 		validKey:    newKey(),
@@ -189,6 +188,7 @@ func newServer(c, fallback *spec.Contract, requests *spec.RequestSchemas, opts O
 		files:       map[string]*storedFile{},
 		windows:     map[string]*rateWindow{},
 	}
+	s.surface, _ = surfaceRoutes(c) // checkContract loaded them
 	s.keys = []apiKey{
 		{key: s.validKey, principal: principal{id: "key:valid", org: orgMain}},
 		{key: s.brokeKey, principal: principal{id: "key:no-credits", org: orgBroke}},
@@ -221,6 +221,9 @@ func checkContract(c *spec.Contract) (*spec.Contract, error) {
 			return nil, fmt.Errorf("reference: neither the contract %s nor the default contract %s gives an outcome for the situation %s",
 				c.Name, fallback.Name, sit)
 		}
+	}
+	if _, err := surfaceRoutes(c); err != nil {
+		return nil, err
 	}
 	sample := spec.ErrorValues{Status: http.StatusBadRequest, Message: "A sample message.", Type: "sample_type", Param: "sample", Code: "sample_code"}
 	if _, err := c.RenderError(sample); err != nil {

@@ -279,40 +279,60 @@ func (c *Contract) indexRoutes() error {
 	return nil
 }
 
-// Routes returns the POST routes with a request body that the contract's
-// paths list, in SurfacePaths' order. A route whose schema comes from the
-// surface document loads that document (once per process).
-func (c *Contract) Routes() []Route {
-	out := slices.Clone(c.routes)
-	for i := range out {
-		out[i] = withSurfaceSchema(out[i])
+// RoutePaths returns the paths of the POST routes with a request body that
+// the contract's paths list, in SurfacePaths' order, without reading any
+// route's schema (so without loading the surface document).
+func (c *Contract) RoutePaths() []string {
+	out := make([]string, len(c.routes))
+	for i, r := range c.routes {
+		out[i] = r.Path
 	}
 	return out
 }
 
+// Lists reports whether the contract's paths list that POST route.
+func (c *Contract) Lists(path string) bool { return slices.Contains(c.RoutePaths(), path) }
+
+// Routes returns the POST routes with a request body that the contract's
+// paths list, in SurfacePaths' order. A route whose schema comes from the
+// surface document loads that document (once per process); failing to
+// load it is the error.
+func (c *Contract) Routes() ([]Route, error) {
+	out := slices.Clone(c.routes)
+	for i := range out {
+		r, err := withSurfaceSchema(out[i])
+		if err != nil {
+			return nil, err
+		}
+		out[i] = r
+	}
+	return out, nil
+}
+
 // Route returns the contract's route of that path ("/embeddings"); false
-// when the contract does not list it.
-func (c *Contract) Route(path string) (Route, bool) {
+// when the contract does not list it. The error is the surface document's
+// failing to load, where the route's schema comes from it.
+func (c *Contract) Route(path string) (Route, bool, error) {
 	for _, r := range c.routes {
 		if r.Path == path {
-			return withSurfaceSchema(r), true
+			r, err := withSurfaceSchema(r)
+			return r, err == nil, err
 		}
 	}
-	return Route{}, false
+	return Route{}, false, nil
 }
 
 // withSurfaceSchema fills in a route's schema from the surface document
-// when the contract names none. The document is embedded and checked by
-// the tests, so failing to load it is a broken build, not bad input.
-func withSurfaceSchema(r Route) Route {
+// when the contract names none.
+func withSurfaceSchema(r Route) (Route, error) {
 	if r.SchemaOrigin != SchemaFromSurface || r.Schema != nil {
-		return r
+		return r, nil
 	}
 	sf, err := loadSurface()
 	if err != nil {
-		panic(err)
+		return Route{}, fmt.Errorf("spec: the schema of POST %s: %w", r.Path, err)
 	}
-	return sf.routes[r.Path]
+	return sf.routes[r.Path], nil
 }
 
 // surfaceOperations is what a contract's routes are checked against
