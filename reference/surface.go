@@ -263,6 +263,10 @@ func (s *Server) writeRouteSuccess(w http.ResponseWriter, call routeCall) *apiEr
 		return s.writeJSON(w, map[string]any{"id": "modr-" + randomHex(12), "model": call.model.id,
 			"results": []any{map[string]any{"flagged": false, "categories": map[string]bool{}, "category_scores": map[string]float64{}}}})
 	case spec.PathImagesGenerations:
+		if call.stream {
+			return s.writeEvents(w, []event{{name: "image_generation.completed", data: map[string]any{"type": "image_generation.completed",
+				"b64_json": onePixelPNG, "created_at": now}}})
+		}
 		return s.writeJSON(w, map[string]any{"created": now, "data": []any{map[string]any{"b64_json": onePixelPNG}}})
 	case spec.PathAudioSpeech:
 		w.Header().Set("Content-Type", "audio/mpeg")

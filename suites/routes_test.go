@@ -199,3 +199,77 @@ func TestEveryRouteCasePassesAgainstTheReference(t *testing.T) {
 		})
 	}
 }
+
+// Explore walks every JSON route a contract lists, from its schema, with
+// the route's core set; against the reference speaking the contract every
+// variant passes (each invalid body refused as its situation says, each
+// valid boundary value served).
+func TestExploreCoversEveryListedRoute(t *testing.T) {
+	rs, err := spec.DefaultRequestSchemas()
+	require.NoError(t, err)
+	for _, contract := range allRoutesContracts(t) {
+		t.Run(contract.Name, func(t *testing.T) {
+			variants, err := suites.ExploreFor(contract, rs, suites.ExploreSelection{})
+			require.NoError(t, err)
+			perRoute := map[string]int{}
+			for _, c := range variants {
+				perRoute[c.Route()]++
+				if c.Route() != spec.PathChatCompletions {
+					assert.True(t, strings.HasPrefix(c.ID, "explore/"+suites.RouteSlug(c.Route())+"/"), c.ID)
+				}
+			}
+			for _, path := range suites.GeneratedRoutes(contract) {
+				if path == spec.PathAudioTranscriptions {
+					assert.Zero(t, perRoute[path], "a multipart route is not walked")
+					continue
+				}
+				assert.Positive(t, perRoute[path], "%s is explored", path)
+			}
+			t.Logf("variants per route: %v", perRoute)
+			ref := reference.New(contract, reference.Options{GatewayTimeout: 50 * time.Millisecond})
+			srv := httptest.NewServer(ref)
+			t.Cleanup(srv.Close)
+			cfg := ref.Config(srv.URL + "/v1")
+			client, err := probe.New(probe.Options{BaseURL: cfg.Target.BaseURL, Timeout: cfg.Target.Timeout.Std(), Concurrency: 4})
+			require.NoError(t, err)
+			t.Cleanup(client.Close)
+			target := suites.Target{Config: cfg, Contract: contract, Client: client, Redactor: redact.New(cfg.Secrets()...)}
+			var routeVariants []suites.Case
+			for _, c := range variants {
+				if c.Route() != spec.PathChatCompletions {
+					routeVariants = append(routeVariants, c)
+				}
+			}
+			passed, controls := 0, 0
+			for _, r := range suites.ExecuteAll(context.Background(), routeVariants, target, false) {
+				if r.Case.NotInContract != "" {
+					continue
+				}
+				assert.Equal(t, check.Passed, r.Verdict, "%s: %s", r.Case.ID, r.Summary())
+				if r.Verdict == check.Passed {
+					passed++
+					if r.Case.ValidInput {
+						controls++
+					}
+				}
+			}
+			assert.Greater(t, passed, 150)
+			assert.Positive(t, controls, "valid boundary values of the routes were served")
+		})
+	}
+}
+
+// The built-in contracts' explore is chat completions' alone.
+func TestBuiltinContractsExploreChatAlone(t *testing.T) {
+	rs, err := spec.DefaultRequestSchemas()
+	require.NoError(t, err)
+	for _, name := range spec.BuiltinNames() {
+		c, err := spec.Builtin(name)
+		require.NoError(t, err)
+		variants, err := suites.ExploreFor(c, rs, suites.ExploreSelection{})
+		require.NoError(t, err)
+		for _, v := range variants {
+			require.True(t, strings.HasPrefix(v.ID, "explore/chat/"), v.ID)
+		}
+	}
+}
