@@ -438,14 +438,22 @@ docs/<contract>/rules.md) hold. The labels it shows are what run
 
 With --explore it counts the explore variants of the core set (errconform
 explore --help) per field and constraint; --format json lists every one, with
-its labels (field:, constraint:, stream).`,
+its labels (field:, constraint:, stream).
+
+With --routes it lists the routes the catalogue sends to under the contract:
+each route's operation, request body and schema (the contract's own, or
+OpenAI's published one by operationId), and how many cases and explore
+variants it has. A contract's paths say which routes it has; the cases of a
+route beyond chat completions, models and files are generated from its
+request schema. The case list ends with the cases per route.`,
 		Example: `  errconform list
   errconform list --contract openrouter
   errconform list --format json | jq '.[].id'
   errconform list --rules
   errconform list --situations --contract my-contract.yaml
   errconform list --explore
-  errconform list --explore --format json | jq -r '.[].id'`,
+  errconform list --explore --format json | jq -r '.[].id'
+  errconform list --routes --contract testdata/contracts/all-routes.yaml`,
 		Args:              noArgs,
 		ValidArgsFunction: cobra.NoFileCompletions,
 		RunE: ranErr(func(*cobra.Command, []string) error {
@@ -457,6 +465,7 @@ its labels (field:, constraint:, stream).`,
 	cmd.Flags().BoolVar(&o.rules, "rules", false, "list the rules instead of the cases")
 	cmd.Flags().BoolVar(&o.situations, "situations", false, "list the situations and the contract's outcome for each instead of the cases")
 	cmd.Flags().BoolVar(&o.explore, "explore", false, "count the explore variants of the core set per field and constraint instead (--format json lists them)")
+	cmd.Flags().BoolVar(&o.routes, "routes", false, "list the routes instead: each route's operation, request schema, case and explore variant counts")
 	_ = cmd.RegisterFlagCompletionFunc("format", func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
 		return []cobra.Completion{"text", "json", "markdown"}, cobra.ShellCompDirectiveNoFileComp
 	})

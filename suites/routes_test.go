@@ -273,3 +273,29 @@ func TestBuiltinContractsExploreChatAlone(t *testing.T) {
 		}
 	}
 }
+
+func TestRoutesJudgedNamesEveryRouteWithACase(t *testing.T) {
+	def := suites.Catalogue()
+	assert.Equal(t, "routes judged: /chat/completions 113, /files 17, /models 16, /models/{model} 15, /files/{file_id} 32, /files/{file_id}/content 17",
+		suites.RoutesJudged(def))
+	all, err := suites.For(allRoutesContracts(t)[0])
+	require.NoError(t, err)
+	line := suites.RoutesJudged(all)
+	for _, path := range spec.SurfacePaths() {
+		assert.Contains(t, line, " "+path+" ", path)
+	}
+	var embeddings []suites.Case
+	for _, c := range all {
+		if c.Route() == spec.PathEmbeddings {
+			embeddings = append(embeddings, c)
+		}
+	}
+	assert.Equal(t, "routes judged: /embeddings 28", suites.RoutesJudged(embeddings))
+	assert.Equal(t, "routes judged: none", suites.RoutesJudged(nil))
+	groups := suites.ByRoute(all)
+	total := 0
+	for _, g := range groups {
+		total += len(g.Cases)
+	}
+	assert.Equal(t, len(all), total, "every case is under one route")
+}
