@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -81,6 +82,11 @@ type Options struct {
 	RateWindow time.Duration
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+	// Routes, when set, are the only POST routes with a body it serves
+	// (of chat completions, files and the contract's other routes): any
+	// other answers as an unknown route, as a target that does not serve
+	// it. Nil serves every one.
+	Routes []string
 }
 
 func (o Options) withDefaults() Options {
@@ -355,6 +361,9 @@ func (s *Server) route(method, path string) handler {
 			return h
 		}
 		return nil
+	}
+	if method == http.MethodPost && s.opts.Routes != nil && slices.Contains(spec.SurfacePaths(), "/"+rest) && !slices.Contains(s.opts.Routes, "/"+rest) {
+		return nil // a route it does not serve (Options.Routes)
 	}
 	if route, ok := s.surface["/"+rest]; ok {
 		return on(http.MethodPost, s.serveRoute(route))

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -279,4 +280,22 @@ func TestUnlistedRoutesAreUnknown(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Options.Routes serves only the routes it names: the others answer as
+// unknown routes, as a target that does not serve them; GET routes are
+// served as before.
+func TestOptionsRoutesServesOnlyThoseRoutes(t *testing.T) {
+	c := allRoutes(t, spec.DefaultContract)
+	served := []string{spec.PathChatCompletions, spec.PathEmbeddings, spec.PathAudioTranscriptions}
+	h := newHarnessWith(t, c, Options{Routes: served})
+	for _, path := range spec.SurfacePaths() {
+		res := h.do(t, request{path: "/v1" + path, body: ""})
+		if slices.Contains(served, path) {
+			assert.Equal(t, http.StatusBadRequest, res.status, "%s is served: an empty body is refused", path)
+		} else {
+			h.expectSituation(t, res, sitUnknownRoute, "")
+		}
+	}
+	assert.Equal(t, http.StatusOK, h.do(t, request{method: http.MethodGet, path: "/v1/models"}).status)
 }

@@ -489,7 +489,7 @@ func completeContract(cmd *cobra.Command) {
 func (a App) contractCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "contract",
-		Short: "Check a contract file, or show the contract in use",
+		Short: "Check a contract file, show the contract in use, or write one from a target's routes",
 		Long: `contract holds the commands that work with error contracts. A contract is
 data: an OpenAPI 3 document with errconform's x-errconform-contract extension
 (the error schema, statuses and their types, codes and their statuses, each
@@ -498,15 +498,16 @@ Built in: ` + strings.Join(spec.BuiltinNames(), ", ") + `. The default is ` + sp
 with --contract (ERRCONFORM_CONTRACT) or contract: in the config, by a
 built-in name or a contract file's path.`,
 		Example: `  errconform contract check my-contract.yaml
-  errconform contract show --contract openrouter`,
+  errconform contract show --contract openrouter
+  errconform contract init --from-target https://api.example.com/v1 --out example.yaml`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
-				return fmt.Errorf("unknown command %q for contract (commands: check, show)", args[0])
+				return fmt.Errorf("unknown command %q for contract (commands: check, show, init)", args[0])
 			}
 			return nil
 		},
 		RunE: ran(func(*cobra.Command, []string) (int, error) {
-			return ExitUsage, usagef("contract needs a command: errconform contract check FILE, or errconform contract show")
+			return ExitUsage, usagef("contract needs a command: errconform contract check FILE, errconform contract show, or errconform contract init --from-target URL")
 		}),
 	}
 	check := &cobra.Command{
@@ -552,7 +553,7 @@ came from.`,
 	bindEnv(show.Flags())
 	_ = show.MarkFlagFilename("config", "yaml", "yml")
 	completeContract(show)
-	cmd.AddCommand(check, show)
+	cmd.AddCommand(check, show, a.contractInitCmd())
 	return cmd
 }
 

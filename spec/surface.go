@@ -377,15 +377,24 @@ func (rs *RequestSchemas) ValidateBody(route Route, body any) error {
 
 // WithRoutes returns a contract document (YAML or JSON) with POST routes
 // of the OpenAI surface added to its paths, as a JSON document: each
-// added route takes the chat completion route's responses and names no
-// request schema of its own (so the surface's applies). A path the
-// document lists already is left as it is. It is how a contract grows from
-// the built-in ones' three routes to any of the ten.
-func WithRoutes(doc []byte, paths ...string) ([]byte, error) {
-	sf, err := loadSurface()
-	if err != nil {
-		return nil, err
-	}
+// added route takes the chat completion route's responses and security
+// and names no request schema of its own (so the surface's applies). A
+// path the document lists already is left as it is. It is how a contract
+// grows from the built-in ones' three routes to any of the ten.
+func WithRoutes(doc []byte, paths ...string) ([]byte, error) { return editPaths(doc, paths, false) }
+
+// WithPaths returns a contract document (YAML or JSON) whose paths are
+// exactly these, as a JSON document: a path the document lists is kept as
+// it is, a POST route of the OpenAI surface it does not list is added as
+// WithRoutes adds it, and every other path of the document is removed.
+// A path that is neither is an error. It is how errconform contract init
+// writes a contract of the routes a target serves, from a base
+// contract's tables.
+func WithPaths(doc []byte, paths ...string) ([]byte, error) { return editPaths(doc, paths, true) }
+
+// editPaths adds the surface routes of paths the document does not list
+// and, when exact, removes every path not in paths.
+func editPaths(doc []byte, paths []string, exact bool) ([]byte, error) {
 	if len(doc) > MaxContractBytes {
 		return nil, fmt.Errorf("spec: the contract document exceeds %d bytes", MaxContractBytes)
 	}
@@ -409,17 +418,20 @@ func WithRoutes(doc []byte, paths ...string) ([]byte, error) {
 		}
 	}
 	for _, path := range paths {
-		r, ok := sf.routes[path]
-		if !ok {
-			return nil, fmt.Errorf("spec: %s is not a route of the OpenAI surface (%s)", path, strings.Join(SurfacePaths(), ", "))
-		}
 		if _, listed := docPaths[path]; listed {
 			continue
 		}
+		builtin, ok := surfaceOperations[path]
+		if !ok && exact {
+			return nil, fmt.Errorf("spec: %s is neither in the contract document nor a POST route of the OpenAI surface (%s)", path, strings.Join(SurfacePaths(), ", "))
+		}
+		if !ok {
+			return nil, fmt.Errorf("spec: %s is not a route of the OpenAI surface (%s)", path, strings.Join(SurfacePaths(), ", "))
+		}
 		op := map[string]any{
-			"operationId": r.OperationID,
+			"operationId": builtin.operationID,
 			"requestBody": map[string]any{"required": true, "content": map[string]any{
-				r.MediaType(): map[string]any{"schema": map[string]any{"type": "object"}},
+				Route{Multipart: builtin.multipart}.MediaType(): map[string]any{"schema": map[string]any{"type": "object"}},
 			}},
 			"responses": responses,
 		}
@@ -427,6 +439,13 @@ func WithRoutes(doc []byte, paths ...string) ([]byte, error) {
 			op["security"] = security
 		}
 		docPaths[path] = map[string]any{"post": op}
+	}
+	if exact {
+		for path := range docPaths {
+			if !slices.Contains(paths, path) {
+				delete(docPaths, path)
+			}
+		}
 	}
 	out, err := json.Marshal(root)
 	if err != nil {

@@ -166,3 +166,25 @@ func TestContractRoutesAreRefusedNamingTheMember(t *testing.T) {
 	_, err = spec.WithRoutes(base.Raw(), "/assistants")
 	assert.ErrorContains(t, err, "/assistants is not a route of the OpenAI surface")
 }
+
+func TestWithPathsKeepsExactlyThePathsGiven(t *testing.T) {
+	base, err := spec.Builtin(spec.DefaultContract)
+	require.NoError(t, err)
+	doc, err := spec.WithPaths(base.Raw(), spec.PathChatCompletions, spec.PathEmbeddings, spec.PathAudioTranscriptions, "/models", "/models/{model}")
+	require.NoError(t, err)
+	c, err := spec.Parse(doc)
+	require.NoError(t, err)
+	assert.Equal(t, []string{spec.PathChatCompletions, spec.PathEmbeddings, spec.PathAudioTranscriptions}, c.RoutePaths())
+	assert.True(t, c.HasOperation("GET", "/models/{model}"))
+	assert.False(t, c.HasOperation("GET", "/files/{file_id}"), "a path not given is removed")
+	assert.False(t, c.Lists(spec.PathFiles))
+	tr, ok := routeOf(t, c, spec.PathAudioTranscriptions)
+	require.True(t, ok)
+	assert.True(t, tr.Multipart)
+	assert.Equal(t, base.SituationNames(), c.SituationNames(), "the base's tables")
+
+	openrouter, err := spec.Builtin("openrouter")
+	require.NoError(t, err)
+	_, err = spec.WithPaths(openrouter.Raw(), "/files/{file_id}")
+	assert.ErrorContains(t, err, "/files/{file_id} is neither in the contract document nor a POST route")
+}
