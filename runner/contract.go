@@ -151,6 +151,7 @@ func writeDocs(dir string, root *cobra.Command) error {
 // contractInitOptions are contract init's flags.
 type contractInitOptions struct {
 	target, base, apiKey, out, name string
+	headers                         []string
 	timeout                         time.Duration
 }
 
@@ -174,13 +175,27 @@ func (p routeProbe) refused() bool {
 	return p.status == http.StatusUnauthorized || p.status == http.StatusForbidden
 }
 
-// probeRoutes sends each known route's cheapest request: POST with an
-// empty body (JSON, or a multipart form of no part) to every POST route
-// of the OpenAI surface, GET /models; with the key, where one is given.
+// probeBody is the JSON body every route's probe sends: one every route
+// refuses (a model that is not a string), so that nothing is ever
+// generated, yet a JSON object a gateway passes on to its upstream (an
+// empty body is refused by some gateways before they route it, whatever
+// the path: Portkey answers 500 to any).
+const probeBody = `{"model": 0}`
+
+// probeRoutes sends each known route's cheapest request: POST with a body
+// every route refuses (JSON, or a multipart form of no part) to every
+// POST route of the OpenAI surface, GET /models; with the key, where one
+// is given.
 func probeRoutes(ctx context.Context, client *probe.Client, key string) []routeProbe {
 	var probes []routeProbe
 	send := func(method, path, contentType string) {
-		r := probe.Request{Method: method, Path: path, Header: http.Header{}, Body: []byte{}}
+		r := probe.Request{Method: method, Path: path, Header: http.Header{}}
+		switch {
+		case contentType == spec.MediaJSON:
+			r.Body = []byte(probeBody)
+		case contentType != "":
+			r.Body = []byte{}
+		}
 		if contentType != "" {
 			r.Header.Set("Content-Type", contentType)
 		}
@@ -250,14 +265,22 @@ func (a App) contractInit(ctx context.Context, o contractInitOptions) error {
 	if o.apiKey == "" {
 		o.apiKey, _ = a.LookupEnv("ERRCONFORM_API_KEY")
 	}
-	client, err := probe.New(probe.Options{BaseURL: o.target, Timeout: o.timeout, MaxRequests: int64(len(spec.SurfacePaths()) + 1)})
+	header := http.Header{}
+	for _, h := range o.headers {
+		name, value, err := config.SplitHeader(h)
+		if err != nil {
+			return usagef("contract init --header: %v", err)
+		}
+		header.Add(name, value)
+	}
+	client, err := probe.New(probe.Options{BaseURL: o.target, Timeout: o.timeout, MaxRequests: int64(len(spec.SurfacePaths()) + 1), Header: header})
 	if err != nil {
 		return usagef("contract init --from-target: %v", err)
 	}
 	defer client.Close()
 	red := redact.New(o.apiKey)
 	target := config.WithoutUserinfo(o.target)
-	fmt.Fprintf(a.Stderr, "errconform: which known routes %s serves (an empty body to each; 404 or 405: not served):\n", reports.Printable(red.String(target)))
+	fmt.Fprintf(a.Stderr, "errconform: which known routes %s serves (a body each refuses; 404 or 405: not served):\n", reports.Printable(red.String(target)))
 	probes := probeRoutes(ctx, client, o.apiKey)
 	served, refused, failed := 0, 0, 0
 	for _, p := range probes {
@@ -363,8 +386,9 @@ a built-in name or a contract file; default ` + spec.DefaultContract + `), for t
 review and commit. Each POST route of OpenAI's surface (chat completions,
 completions, embeddings, responses, moderations, image generations, speech,
 transcriptions, batches, files) gets the cheapest request that should not
-answer 404: an empty body, with the key (--api-key, or ERRCONFORM_API_KEY);
-GET /models likewise. A 404 or 405 means the route is absent; any other answer
+answer 404: a body every route refuses ({"model": 0}, or an empty form), with
+the key (--api-key, or ERRCONFORM_API_KEY) and any --header (a gateway's
+routing headers); GET /models likewise. A 404 or 405 means the route is absent; any other answer
 means it is served. A target that refuses the key on every route, answers
 nothing or serves none of them exits 3.
 
@@ -387,6 +411,7 @@ it.`,
 	fs.StringVar(&o.base, "base", "", "the `CONTRACT` whose tables the written one takes: a built-in name ("+strings.Join(spec.BuiltinNames(), ", ")+") or a contract file's path (default "+spec.DefaultContract+")")
 	fs.StringVar(&o.apiKey, "api-key", "", "the target's API `KEY`, sent as a Bearer token"+envSuffix("ERRCONFORM_API_KEY"))
 	fs.Lookup("api-key").Annotations = map[string][]string{envAnnotation: {"ERRCONFORM_API_KEY"}}
+	fs.StringArrayVar(&o.headers, "header", nil, "send the header `\"NAME: VALUE\"` with every probe (a gateway's routing headers); repeatable")
 	fs.StringVar(&o.out, "out", "", "write the contract to `FILE` (default: standard output)")
 	fs.StringVar(&o.name, "name", "", "the written contract's `NAME` (default: the base contract's)")
 	fs.DurationVar(&o.timeout, "timeout", o.timeout, "how long each probe waits for its answer")
