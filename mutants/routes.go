@@ -99,8 +99,9 @@ func routeMutants() []Mutant {
 	}
 }
 
-// credentialSituations are the situations of a bad credential.
-var credentialSituations = []string{"missing-credential", "malformed-credential", "unknown-key", "invalid-jwt", "disabled-key", "expired-key"}
+// credentialSituations are the situations of a bad credential (with a
+// valid body, or with an invalid one: authentication before validation).
+var credentialSituations = []string{"missing-credential", "malformed-credential", "unknown-key", "invalid-jwt", "disabled-key", "expired-key", "unauthenticated-invalid-body"}
 
 // onRoute reports whether a request is a POST to that route under the
 // reference's /v1 (not to a route ending like it: /chat/completions is

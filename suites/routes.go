@@ -162,10 +162,15 @@ func casesOfRoute(r spec.Route) []Case {
 		cases = append(cases, rs.modelCases()...)
 	}
 	cases = append(cases, rs.credentialCases()...)
+	if !r.Multipart {
+		cases = append(cases, rs.authBeforeValidationCases()...)
+	}
 	if r.Streams && !r.Multipart {
+		probeCfg := twinProbeConfig()
 		for _, c := range slices.Clone(cases) {
-			if c.Situation != malformedBody {
-				cases = append(cases, streamTwin(c))
+			var body map[string]any
+			if json.Unmarshal(c.Request(probeCfg).Body, &body) == nil {
+				cases = append(cases, streamTwin(c)) // a JSON object: it can ask for a stream
 			}
 		}
 	}
@@ -452,6 +457,28 @@ func (rs routeSpec) credentialCases() []Case {
 		cases = append(cases, Case{ID: rs.slug + "/auth/" + k.slug, Endpoint: rs.slug, Fixtures: []string{k.fixture},
 			Title: k.what + " on POST " + rs.route.Path, Sends: "POST " + rs.route.Path + " with fixtures." + k.fixture, Situation: k.slug,
 			build: func(cfg config.Config) probe.Request { return rs.e.keyed(cfg, k.key(cfg)) }})
+	}
+	return cases
+}
+
+// authBeforeValidationCases send a body that is not valid JSON without a
+// valid key: the answer must be the authentication error, as on chat
+// completions (authBeforeValidationCases).
+func (rs routeSpec) authBeforeValidationCases() []Case {
+	malformed := []byte(`{"model": "` + DefaultModel + `", "input": [`)
+	var cases []Case
+	for _, k := range []struct {
+		slug, sends string
+		key         func(cfg config.Config) string
+	}{
+		{"no-key", "no credential", func(config.Config) string { return "" }},
+		{"unknown-key", "an unknown key shaped like the configured one", func(cfg config.Config) string { return ShapedUnknownKey(cfg.Auth.APIKey) }},
+	} {
+		cases = append(cases, Case{ID: rs.slug + "/auth/before-validation/" + k.slug, Endpoint: rs.slug,
+			Title:     fmt.Sprintf("a body that is not valid JSON with %s on POST %s: authentication comes before validation", k.sends, rs.route.Path),
+			Sends:     fmt.Sprintf("POST %s with %s and truncated JSON", rs.route.Path, k.sends),
+			Situation: "unauthenticated-invalid-body",
+			build:     func(cfg config.Config) probe.Request { return rs.raw(cfg, k.key(cfg), "application/json", malformed) }})
 	}
 	return cases
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -94,6 +95,9 @@ func TestEveryListedRouteGetsItsCases(t *testing.T) {
 					assert.Positive(t, got["missing-field"], "%s has missing-field cases", path)
 				}
 				assert.Positive(t, got["wrong-type"], "%s has wrong-type cases", path)
+				if path != spec.PathAudioTranscriptions {
+					assert.Positive(t, got["unauthenticated-invalid-body"], "%s has authentication-before-validation cases", path)
+				}
 				for _, sit := range []string{"malformed-body", "unknown-key", "missing-credential", "malformed-credential", "invalid-jwt", "disabled-key", "expired-key"} {
 					assert.Positive(t, got[sit], "%s has %s cases", path, sit)
 				}
@@ -290,7 +294,7 @@ func TestRoutesJudgedNamesEveryRouteWithACase(t *testing.T) {
 			embeddings = append(embeddings, c)
 		}
 	}
-	assert.Equal(t, "routes judged: /embeddings 28", suites.RoutesJudged(embeddings))
+	assert.Equal(t, "routes judged: /embeddings 30", suites.RoutesJudged(embeddings))
 	assert.Equal(t, "routes judged: none", suites.RoutesJudged(nil))
 	groups := suites.ByRoute(all)
 	total := 0
@@ -298,4 +302,47 @@ func TestRoutesJudgedNamesEveryRouteWithACase(t *testing.T) {
 		total += len(g.Cases)
 	}
 	assert.Equal(t, len(all), total, "every case is under one route")
+}
+
+// A route whose request schema is the contract's own gets its cases from
+// that schema, and the reference validates with it: every case passes.
+func TestARouteTakesItsCasesFromTheContractsOwnSchema(t *testing.T) {
+	raw, err := os.ReadFile(allRoutesFile)
+	require.NoError(t, err)
+	doc := string(raw)
+	at := strings.Index(doc, "  /embeddings:\n")
+	require.Positive(t, at)
+	own := `schema: {type: object, required: [model, input, user], properties: {model: {type: string}, input: {type: string}, user: {type: string}, ` +
+		`dimensions: {type: integer, minimum: 1, maximum: 64}, encoding_format: {type: string, enum: [float, base64]}}}`
+	doc = doc[:at] + strings.Replace(doc[at:], "schema: {type: object}", own, 1)
+	contract, err := spec.Parse([]byte(doc))
+	require.NoError(t, err)
+	route, ok, err := contract.Route(spec.PathEmbeddings)
+	require.NoError(t, err)
+	require.True(t, ok)
+	assert.Equal(t, spec.SchemaFromContract, route.SchemaOrigin)
+	cases, err := suites.For(contract)
+	require.NoError(t, err)
+	ids := map[string]bool{}
+	var embeddings []suites.Case
+	for _, c := range cases {
+		if c.Route() == spec.PathEmbeddings {
+			ids[c.ID] = true
+			embeddings = append(embeddings, c)
+		}
+	}
+	for _, id := range []string{"embeddings/missing/user", "embeddings/null/user", "embeddings/wrong-type/user", "embeddings/invalid-value/dimensions", "embeddings/invalid-value/encoding_format"} {
+		assert.True(t, ids[id], "%s is generated from the contract's schema", id)
+	}
+	ref := reference.New(contract, reference.Options{GatewayTimeout: 50 * time.Millisecond})
+	srv := httptest.NewServer(ref)
+	t.Cleanup(srv.Close)
+	cfg := ref.Config(srv.URL + "/v1")
+	client, err := probe.New(probe.Options{BaseURL: cfg.Target.BaseURL, Timeout: cfg.Target.Timeout.Std()})
+	require.NoError(t, err)
+	t.Cleanup(client.Close)
+	target := suites.Target{Config: cfg, Contract: contract, Client: client, Redactor: redact.New(cfg.Secrets()...)}
+	for _, r := range suites.ExecuteAll(context.Background(), embeddings, target, false) {
+		assert.Equal(t, check.Passed, r.Verdict, "%s: %s", r.Case.ID, r.Summary())
+	}
 }
