@@ -644,6 +644,9 @@ func checkStatus(in *input) []Finding {
 	case s >= 500 && in.expect.Status < 500:
 		f.Message += ": " + serverErrorOnInvalid(s)
 	}
+	if failure := responsesFailure(in.resp.Body); failure != "" && in.resp.Status == http.StatusOK && !in.expect.success() {
+		f.Message += "; the stream reported the failure in " + failure
+	}
 	if in.expect.Note != "" {
 		f.Message += " (" + in.expect.Note + ")"
 	}

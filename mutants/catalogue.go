@@ -37,6 +37,14 @@ func ByName(name string) (Mutant, bool) {
 // closures in the entries (each a few lines of one rewrite), not branching
 // in All itself.
 func All() []Mutant {
+	return append(builtinRouteMutants(), routeMutants()...)
+}
+
+// builtinRouteMutants are the mutants of the built-in routes' cases (chat
+// completions, models, files).
+//
+// Complexity: as All's.
+func builtinRouteMutants() []Mutant {
 	return []Mutant{
 		{Name: "go-default-404", Description: "every request answered by Go's http.NotFound: 404 text/plain \"404 page not found\"",
 			Breaks: []string{"status", "content-type", "json"}, Affects: all,

@@ -83,9 +83,22 @@ func untouched(r suites.Result) bool {
 	return r.Verdict == check.Passed || r.Verdict == check.Skipped && r.Skip == check.NotInContract
 }
 
+// routedContracts are the built-in contracts grown to list every route
+// of the OpenAI surface: the route mutants apply under them.
+func routedContracts(t *testing.T) []*spec.Contract {
+	t.Helper()
+	var out []*spec.Contract
+	for _, base := range builtinContracts(t) {
+		c, err := base.WithRoutes(spec.SurfacePaths()...)
+		require.NoError(t, err)
+		out = append(out, c)
+	}
+	return out
+}
+
 func TestReferenceConformsWithoutFindings(t *testing.T) {
-	for _, contract := range builtinContracts(t) {
-		t.Run(contract.Name, func(t *testing.T) {
+	for _, contract := range append(builtinContracts(t), routedContracts(t)...) {
+		t.Run(contract.Origin(), func(t *testing.T) {
 			passed := 0
 			for _, r := range runCatalogue(t, contract, func(h http.Handler) http.Handler { return h }) {
 				if r.Case.NotInContract != "" {
@@ -126,48 +139,75 @@ func TestEveryMutantIsDetectedWithoutCollateral(t *testing.T) {
 	}
 	var scores []score
 	for _, contract := range builtinContracts(t) {
-		sc := score{contract: contract.Name}
-		cases, err := suites.For(contract)
-		require.NoError(t, err)
+		scores = append(scores, scoreUnder(t, contract, contract.Name, all))
+	}
+	// The route mutants, under each built-in contract grown to list every
+	// route: the mutants that apply there and not under the contract itself.
+	var routeScores []score
+	for i, contract := range routedContracts(t) {
+		base := builtinContracts(t)[i]
+		var routeOnly []mutants.Mutant
 		for _, m := range all {
-			if why := m.NotApplicableUnder(contract); why != "" {
-				t.Logf("%s under %s: not applicable: %s", m.Name, contract.Name, why)
-				sc.notApplied++
-				continue
+			if m.NotApplicableUnder(base) != "" && m.NotApplicableUnder(contract) == "" {
+				routeOnly = append(routeOnly, m)
 			}
-			touches := 0
-			for _, c := range cases {
-				if c.NotInContract == "" && m.Affects(c) {
-					touches++
-				}
-			}
-			if touches == 0 {
-				// The default contract covers every situation: each mutant
-				// must touch one of its cases.
-				assert.NotEqual(t, spec.DefaultContract, contract.Name, "%s touches no case of the default contract", m.Name)
-				t.Logf("%s under %s: not applicable: it touches no case the contract covers", m.Name, contract.Name)
-				sc.notApplied++
-				continue
-			}
-			sc.applied++
-			t.Run(contract.Name+"/"+m.Name, func(t *testing.T) {
-				caught, collateral := judgeMutant(t, m, contract)
-				if caught {
-					sc.detected++
-				}
-				if collateral {
-					sc.falsePositives++
-				}
-			})
 		}
-		scores = append(scores, sc)
+		require.NotEmpty(t, routeOnly, "route mutants apply under %s", contract.Origin())
+		routeScores = append(routeScores, scoreUnder(t, contract, base.Name+"+routes", routeOnly))
 	}
 	assert.GreaterOrEqual(t, len(all), 20, "at least 20 mutants")
-	var parts []string
+	var parts, routeParts []string
 	for _, sc := range scores {
 		parts = append(parts, sc.String())
 	}
+	for _, sc := range routeScores {
+		routeParts = append(routeParts, sc.String())
+		assert.Equal(t, sc.applied, sc.detected, "every route mutant is detected under %s", sc.contract)
+		assert.Zero(t, sc.falsePositives, sc.contract)
+	}
 	writeScore(t, "mutants: "+strings.Join(parts, "; "))
+	writeScore(t, "route mutants: "+strings.Join(routeParts, "; "))
+}
+
+// scoreUnder judges each of the mutants that applies under the contract
+// (named name in the score) and scores them.
+func scoreUnder(t *testing.T, contract *spec.Contract, name string, all []mutants.Mutant) score {
+	t.Helper()
+	sc := score{contract: name}
+	cases, err := suites.For(contract)
+	require.NoError(t, err)
+	for _, m := range all {
+		if why := m.NotApplicableUnder(contract); why != "" {
+			t.Logf("%s under %s: not applicable: %s", m.Name, name, why)
+			sc.notApplied++
+			continue
+		}
+		touches := 0
+		for _, c := range cases {
+			if c.NotInContract == "" && m.Affects(c) {
+				touches++
+			}
+		}
+		if touches == 0 {
+			// The default contract covers every situation: each mutant
+			// must touch one of its cases.
+			assert.NotEqual(t, spec.DefaultContract, name, "%s touches no case of the default contract", m.Name)
+			t.Logf("%s under %s: not applicable: it touches no case the contract covers", m.Name, name)
+			sc.notApplied++
+			continue
+		}
+		sc.applied++
+		t.Run(name+"/"+m.Name, func(t *testing.T) {
+			caught, collateral := judgeMutant(t, m, contract)
+			if caught {
+				sc.detected++
+			}
+			if collateral {
+				sc.falsePositives++
+			}
+		})
+	}
+	return sc
 }
 
 // writeScore logs a score line and appends it to $ERRCONFORM_SCORE_FILE,

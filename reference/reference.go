@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -81,6 +82,11 @@ type Options struct {
 	RateWindow time.Duration
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+	// Routes, when set, are the only POST routes with a body it serves
+	// (of chat completions, files and the contract's other routes): any
+	// other answers as an unknown route, as a target that does not serve
+	// it. Nil serves every one.
+	Routes []string
 }
 
 func (o Options) withDefaults() Options {
@@ -172,7 +178,6 @@ func newServer(c, fallback *spec.Contract, requests *spec.RequestSchemas, opts O
 		contract:    c,
 		fallback:    fallback,
 		requests:    requests,
-		surface:     surfaceRoutes(c),
 		opts:        opts,
 		created:     opts.Now(),
 		validKey:    newKey(),
@@ -189,6 +194,7 @@ func newServer(c, fallback *spec.Contract, requests *spec.RequestSchemas, opts O
 		files:       map[string]*storedFile{},
 		windows:     map[string]*rateWindow{},
 	}
+	s.surface, _ = surfaceRoutes(c) // checkContract loaded them
 	s.keys = []apiKey{
 		{key: s.validKey, principal: principal{id: "key:valid", org: orgMain}},
 		{key: s.brokeKey, principal: principal{id: "key:no-credits", org: orgBroke}},
@@ -221,6 +227,9 @@ func checkContract(c *spec.Contract) (*spec.Contract, error) {
 			return nil, fmt.Errorf("reference: neither the contract %s nor the default contract %s gives an outcome for the situation %s",
 				c.Name, fallback.Name, sit)
 		}
+	}
+	if _, err := surfaceRoutes(c); err != nil {
+		return nil, err
 	}
 	sample := spec.ErrorValues{Status: http.StatusBadRequest, Message: "A sample message.", Type: "sample_type", Param: "sample", Code: "sample_code"}
 	if _, err := c.RenderError(sample); err != nil {
@@ -352,6 +361,9 @@ func (s *Server) route(method, path string) handler {
 			return h
 		}
 		return nil
+	}
+	if method == http.MethodPost && s.opts.Routes != nil && slices.Contains(spec.SurfacePaths(), "/"+rest) && !slices.Contains(s.opts.Routes, "/"+rest) {
+		return nil // a route it does not serve (Options.Routes)
 	}
 	if route, ok := s.surface["/"+rest]; ok {
 		return on(http.MethodPost, s.serveRoute(route))

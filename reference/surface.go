@@ -28,14 +28,21 @@ const maxFieldBytes = 64 << 10
 // surfaceRoutes are the contract's routes the generic handler serves: all
 // but chat completions and files, which have their own handlers (and are
 // served under every contract, as before routes were the contract's).
-func surfaceRoutes(c *spec.Contract) map[string]spec.Route {
+// A route whose schema does not load is an error (checkContract reports
+// it before the server is built).
+func surfaceRoutes(c *spec.Contract) (map[string]spec.Route, error) {
 	out := map[string]spec.Route{}
-	for _, r := range c.Routes() {
-		if r.Path != spec.PathChatCompletions && r.Path != spec.PathFiles {
-			out[r.Path] = r
+	for _, path := range c.RoutePaths() {
+		if path == spec.PathChatCompletions || path == spec.PathFiles {
+			continue
 		}
+		r, _, err := c.Route(path)
+		if err != nil {
+			return nil, fmt.Errorf("reference: contract %s: %w", c.Name, err)
+		}
+		out[path] = r
 	}
-	return out
+	return out, nil
 }
 
 // routeCall is a validated request of a surface route.
@@ -256,6 +263,10 @@ func (s *Server) writeRouteSuccess(w http.ResponseWriter, call routeCall) *apiEr
 		return s.writeJSON(w, map[string]any{"id": "modr-" + randomHex(12), "model": call.model.id,
 			"results": []any{map[string]any{"flagged": false, "categories": map[string]bool{}, "category_scores": map[string]float64{}}}})
 	case spec.PathImagesGenerations:
+		if call.stream {
+			return s.writeEvents(w, []event{{name: "image_generation.completed", data: map[string]any{"type": "image_generation.completed",
+				"b64_json": onePixelPNG, "created_at": now}}})
+		}
 		return s.writeJSON(w, map[string]any{"created": now, "data": []any{map[string]any{"b64_json": onePixelPNG}}})
 	case spec.PathAudioSpeech:
 		w.Header().Set("Content-Type", "audio/mpeg")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -22,7 +23,7 @@ func allRoutes(t *testing.T, name string) *spec.Contract {
 	require.NoError(t, err)
 	c, err := base.WithRoutes(spec.SurfacePaths()...)
 	require.NoError(t, err)
-	require.Len(t, c.Routes(), len(spec.SurfacePaths()))
+	require.Equal(t, spec.SurfacePaths(), c.RoutePaths())
 	return c
 }
 
@@ -272,11 +273,29 @@ func TestUnlistedRoutesAreUnknown(t *testing.T) {
 			require.NoError(t, err)
 			h := newHarnessWith(t, c, Options{})
 			for _, path := range spec.SurfacePaths() {
-				if _, listed := c.Route(path); listed || path == spec.PathFiles {
+				if c.Lists(path) || path == spec.PathFiles {
 					continue // the files route is served under every contract, as before
 				}
 				h.expectSituation(t, h.do(t, request{path: "/v1" + path, body: `{"model":"` + MainModel + `","input":"hi"}`}), sitUnknownRoute, "")
 			}
 		})
 	}
+}
+
+// Options.Routes serves only the routes it names: the others answer as
+// unknown routes, as a target that does not serve them; GET routes are
+// served as before.
+func TestOptionsRoutesServesOnlyThoseRoutes(t *testing.T) {
+	c := allRoutes(t, spec.DefaultContract)
+	served := []string{spec.PathChatCompletions, spec.PathEmbeddings, spec.PathAudioTranscriptions}
+	h := newHarnessWith(t, c, Options{Routes: served})
+	for _, path := range spec.SurfacePaths() {
+		res := h.do(t, request{path: "/v1" + path, body: ""})
+		if slices.Contains(served, path) {
+			assert.Equal(t, http.StatusBadRequest, res.status, "%s is served: an empty body is refused", path)
+		} else {
+			h.expectSituation(t, res, sitUnknownRoute, "")
+		}
+	}
+	assert.Equal(t, http.StatusOK, h.do(t, request{method: http.MethodGet, path: "/v1/models"}).status)
 }

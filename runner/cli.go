@@ -438,14 +438,22 @@ docs/<contract>/rules.md) hold. The labels it shows are what run
 
 With --explore it counts the explore variants of the core set (errconform
 explore --help) per field and constraint; --format json lists every one, with
-its labels (field:, constraint:, stream).`,
+its labels (field:, constraint:, stream).
+
+With --routes it lists the routes the catalogue sends to under the contract:
+each route's operation, request body and schema (the contract's own, or
+OpenAI's published one by operationId), and how many cases and explore
+variants it has. A contract's paths say which routes it has; the cases of a
+route beyond chat completions, models and files are generated from its
+request schema. The case list ends with the cases per route.`,
 		Example: `  errconform list
   errconform list --contract openrouter
   errconform list --format json | jq '.[].id'
   errconform list --rules
   errconform list --situations --contract my-contract.yaml
   errconform list --explore
-  errconform list --explore --format json | jq -r '.[].id'`,
+  errconform list --explore --format json | jq -r '.[].id'
+  errconform list --routes --contract testdata/contracts/all-routes.yaml`,
 		Args:              noArgs,
 		ValidArgsFunction: cobra.NoFileCompletions,
 		RunE: ranErr(func(*cobra.Command, []string) error {
@@ -457,6 +465,7 @@ its labels (field:, constraint:, stream).`,
 	cmd.Flags().BoolVar(&o.rules, "rules", false, "list the rules instead of the cases")
 	cmd.Flags().BoolVar(&o.situations, "situations", false, "list the situations and the contract's outcome for each instead of the cases")
 	cmd.Flags().BoolVar(&o.explore, "explore", false, "count the explore variants of the core set per field and constraint instead (--format json lists them)")
+	cmd.Flags().BoolVar(&o.routes, "routes", false, "list the routes instead: each route's operation, request schema, case and explore variant counts")
 	_ = cmd.RegisterFlagCompletionFunc("format", func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
 		return []cobra.Completion{"text", "json", "markdown"}, cobra.ShellCompDirectiveNoFileComp
 	})
@@ -480,7 +489,7 @@ func completeContract(cmd *cobra.Command) {
 func (a App) contractCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "contract",
-		Short: "Check a contract file, or show the contract in use",
+		Short: "Check a contract file, show the contract in use, or write one from a target's routes",
 		Long: `contract holds the commands that work with error contracts. A contract is
 data: an OpenAPI 3 document with errconform's x-errconform-contract extension
 (the error schema, statuses and their types, codes and their statuses, each
@@ -489,15 +498,16 @@ Built in: ` + strings.Join(spec.BuiltinNames(), ", ") + `. The default is ` + sp
 with --contract (ERRCONFORM_CONTRACT) or contract: in the config, by a
 built-in name or a contract file's path.`,
 		Example: `  errconform contract check my-contract.yaml
-  errconform contract show --contract openrouter`,
+  errconform contract show --contract openrouter
+  errconform contract init --from-target https://api.example.com/v1 --out example.yaml`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
-				return fmt.Errorf("unknown command %q for contract (commands: check, show)", args[0])
+				return fmt.Errorf("unknown command %q for contract (commands: check, show, init)", args[0])
 			}
 			return nil
 		},
 		RunE: ran(func(*cobra.Command, []string) (int, error) {
-			return ExitUsage, usagef("contract needs a command: errconform contract check FILE, or errconform contract show")
+			return ExitUsage, usagef("contract needs a command: errconform contract check FILE, errconform contract show, or errconform contract init --from-target URL")
 		}),
 	}
 	check := &cobra.Command{
@@ -543,7 +553,7 @@ came from.`,
 	bindEnv(show.Flags())
 	_ = show.MarkFlagFilename("config", "yaml", "yml")
 	completeContract(show)
-	cmd.AddCommand(check, show)
+	cmd.AddCommand(check, show, a.contractInitCmd())
 	return cmd
 }
 

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -14,16 +15,16 @@ import (
 
 // listOptions are list's flags.
 type listOptions struct {
-	format, contract           string
-	rules, situations, explore bool
+	format, contract                   string
+	rules, situations, explore, routes bool
 }
 
 func (a App) list(o listOptions) error {
 	if o.format != "text" && o.format != "json" && o.format != "markdown" {
 		return usagef("list --format %q: not text, json or markdown", o.format)
 	}
-	if n := countTrue(o.rules, o.situations, o.explore); n > 1 {
-		return usagef("list: --rules, --situations and --explore list different things; give one")
+	if n := countTrue(o.rules, o.situations, o.explore, o.routes); n > 1 {
+		return usagef("list: --rules, --situations, --explore and --routes list different things; give one")
 	}
 	contract, err := loadContract(o.contract)
 	if err != nil {
@@ -36,6 +37,8 @@ func (a App) list(o listOptions) error {
 		return writeSituations(a.Stdout, contract, o.format)
 	case o.explore:
 		return writeExploreList(a.Stdout, contract, o.format)
+	case o.routes:
+		return writeRoutes(a.Stdout, contract, o.format)
 	}
 	cases, err := suites.For(contract)
 	if err != nil {
@@ -83,7 +86,11 @@ func (a App) list(o listOptions) error {
 			fmt.Fprintf(a.Stdout, "  [%d] %s\n", i+1, r)
 		}
 	}
-	fmt.Fprintf(a.Stdout, "\n%d cases, %d of them not in this contract. Contract %s coverage:\n", len(cases), notInContract, contract.Label())
+	fmt.Fprintf(a.Stdout, "\n%d cases, %d of them not in this contract. Cases per route:\n", len(cases), notInContract)
+	for _, rc := range suites.ByRoute(cases) {
+		fmt.Fprintf(a.Stdout, "  %-26s %4d cases (%d in this contract)\n", routeName(rc.Route), len(rc.Cases), rc.InContract())
+	}
+	fmt.Fprintf(a.Stdout, "Contract %s coverage:\n", contract.Label())
 	for _, s := range contract.Statuses {
 		fmt.Fprintf(a.Stdout, "  status %d %-22s %3d cases%s\n", s.Status, s.Type, statuses[s.Status], missingMark(statuses[s.Status]))
 	}
@@ -136,22 +143,34 @@ func writeCasesMarkdown(w io.Writer, cases []suites.Case, contract *spec.Contrac
 	}
 	fmt.Fprintf(&b, "%d cases against contract %s %s (%s), %d of them not in this contract (listed, never run). ", len(cases), contract.Name, contract.Version, mdEscape(contract.Source), notIn)
 	b.WriteString("A case's ID never changes once released. A case whose fixtures are not configured is skipped with a reason naming them.\n")
-	group := ""
-	for _, c := range cases {
-		if c.Group != group {
-			group = c.Group
-			fmt.Fprintf(&b, "\n## %s\n\n| ID | what it sends | situation | the contract expects | fixtures | labels |\n|---|---|---|---|---|---|\n", group)
+	b.WriteString("\nCases per route: ")
+	perRoute := suites.ByRoute(cases)
+	for i, rc := range perRoute {
+		if i > 0 {
+			b.WriteString(", ")
 		}
-		fixtures := "—"
-		if len(c.Fixtures) > 0 {
-			fixtures = "`" + strings.Join(c.Fixtures, "`, `") + "`"
+		fmt.Fprintf(&b, "`%s` %d", routeName(rc.Route), len(rc.Cases))
+	}
+	b.WriteString(".\n")
+	for _, rc := range perRoute {
+		fmt.Fprintf(&b, "\n## Route `%s`\n", routeName(rc.Route))
+		group := ""
+		for _, c := range rc.Cases {
+			if c.Group != group {
+				group = c.Group
+				fmt.Fprintf(&b, "\n### %s\n\n| ID | what it sends | situation | the contract expects | fixtures | labels |\n|---|---|---|---|---|---|\n", group)
+			}
+			fixtures := "—"
+			if len(c.Fixtures) > 0 {
+				fixtures = "`" + strings.Join(c.Fixtures, "`, `") + "`"
+			}
+			situation := "—"
+			if c.Situation != "" {
+				situation = "`" + c.Situation + "`"
+			}
+			fmt.Fprintf(&b, "| `%s` | %s: %s | %s | %s | %s | %s |\n", c.ID, mdEscape(c.Title), mdEscape(c.Sends), situation, expectMarkdown(c, contract), fixtures,
+				"`"+strings.Join(c.Labels, "` `")+"`")
 		}
-		situation := "—"
-		if c.Situation != "" {
-			situation = "`" + c.Situation + "`"
-		}
-		fmt.Fprintf(&b, "| `%s` | %s: %s | %s | %s | %s | %s |\n", c.ID, mdEscape(c.Title), mdEscape(c.Sends), situation, expectMarkdown(c, contract), fixtures,
-			"`"+strings.Join(c.Labels, "` `")+"`")
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -270,3 +289,121 @@ func writeSituations(w io.Writer, contract *spec.Contract, format string) error 
 }
 
 func mdEscape(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
+
+// routeName is a route as a listing shows it.
+func routeName(path string) string {
+	if path == "" {
+		return "(no route of the API)"
+	}
+	return path
+}
+
+// routeEntry is one route of list --routes.
+type routeEntry struct {
+	Path         string `json:"path"`
+	OperationID  string `json:"operation_id,omitempty"`
+	MediaType    string `json:"media_type,omitempty"`
+	Schema       string `json:"schema,omitempty"`
+	SchemaOrigin string `json:"schema_origin,omitempty"`
+	Streams      bool   `json:"streams,omitempty"`
+	// Generated says the route's cases are generated from its schema.
+	Generated  bool `json:"generated,omitempty"`
+	Cases      int  `json:"cases"`
+	InContract int  `json:"in_contract"`
+	// ExploreVariants counts the route's explore variants of the core set.
+	ExploreVariants int `json:"explore_variants"`
+}
+
+// routeEntries describes the routes of the contract's catalogue: each
+// route its cases send to, with its request schema where it takes a body.
+func routeEntries(contract *spec.Contract) ([]routeEntry, error) {
+	cases, err := suites.For(contract)
+	if err != nil {
+		return nil, err
+	}
+	rs, err := spec.DefaultRequestSchemas()
+	if err != nil {
+		return nil, err
+	}
+	variants, err := suites.ExploreFor(contract, rs, suites.ExploreSelection{})
+	if err != nil {
+		return nil, err
+	}
+	explored := map[string]int{}
+	for _, v := range variants {
+		explored[v.Route()]++
+	}
+	generated := suites.GeneratedRoutes(contract)
+	var out []routeEntry
+	for _, rc := range suites.ByRoute(cases) {
+		e := routeEntry{Path: routeName(rc.Route), Cases: len(rc.Cases), InContract: rc.InContract(), ExploreVariants: explored[rc.Route],
+			Generated: slices.Contains(generated, rc.Route)}
+		if r, listed, err := contract.Route(rc.Route); err != nil {
+			return nil, err
+		} else if listed {
+			e.OperationID, e.MediaType, e.SchemaOrigin, e.Streams = r.OperationID, r.MediaType(), r.SchemaOrigin, r.Streams
+			e.Schema = r.SchemaName
+			if e.Schema == "" {
+				e.Schema = "(inline)"
+			}
+			if r.Path == spec.PathChatCompletions {
+				e.Schema, e.SchemaOrigin = spec.ChatRequestSchema, rs.Origin
+			}
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// writeRoutes is list --routes: the routes of the catalogue under a
+// contract, each with its operation, request schema and where it comes
+// from, and its case and explore variant counts.
+func writeRoutes(w io.Writer, contract *spec.Contract, format string) error {
+	entries, err := routeEntries(contract)
+	if err != nil {
+		return err
+	}
+	switch format {
+	case "json":
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(entries)
+	case "markdown":
+		var b strings.Builder
+		fmt.Fprintf(&b, "# errconform routes: contract %s\n\n| route | operation | body | request schema | cases | in the contract | explore variants |\n|---|---|---|---|---:|---:|---:|\n", contract.Name)
+		for _, e := range entries {
+			fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %d | %d | %d |\n", e.Path, dash(e.OperationID), dash(e.MediaType), mdEscape(schemaText(e)), e.Cases, e.InContract, e.ExploreVariants)
+		}
+		_, err := io.WriteString(w, b.String())
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ROUTE\tOPERATION\tBODY\tREQUEST SCHEMA\tCASES\tIN CONTRACT\tEXPLORE")
+	cases, in, explored := 0, 0, 0
+	for _, e := range entries {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\n", e.Path, dash(e.OperationID), dash(e.MediaType), schemaText(e), e.Cases, e.InContract, e.ExploreVariants)
+		cases, in, explored = cases+e.Cases, in+e.InContract, explored+e.ExploreVariants
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "\n%d routes: %d cases (%d in contract %s), %d explore variants of the core set. A contract's paths say which routes it has (errconform contract init --from-target finds those a target serves).\n",
+		len(entries), cases, in, contract.Label(), explored)
+	return err
+}
+
+// schemaText is a route's request schema and where it comes from, in one
+// cell: "CreateEmbeddingRequest (openai-surface), streams".
+func schemaText(e routeEntry) string {
+	if e.Schema == "" {
+		return "-"
+	}
+	s := e.Schema + " (" + e.SchemaOrigin + ")"
+	if e.Streams {
+		s += ", streams"
+	}
+	if e.Generated {
+		s += ", cases generated"
+	}
+	return s
+}

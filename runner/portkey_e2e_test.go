@@ -24,6 +24,8 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/errconform/errconform/reports"
+	"github.com/errconform/errconform/spec"
+	"github.com/errconform/errconform/suites"
 )
 
 // portkeyVersion is the gateway version testdata/portkey/expected-deviations.txt
@@ -257,11 +259,17 @@ func portkeyInstall(t *testing.T) (node, entry string) {
 // readExpectedDeviations reads "<case-id>  <reason>" lines; # starts a comment.
 func readExpectedDeviations(t *testing.T, path string) map[string]string {
 	t.Helper()
+	return readDeviationsOf(t, path, catalogueIDs())
+}
+
+// readDeviationsOf reads "<case-id>  <reason>" lines of the cases ids.
+func readDeviationsOf(t *testing.T, path string, ids []string) map[string]string {
+	t.Helper()
 	f, err := os.Open(path)
 	require.NoError(t, err)
 	defer f.Close()
 	known := map[string]bool{}
-	for _, id := range catalogueIDs() {
+	for _, id := range ids {
 		known[id] = true
 	}
 	out := map[string]string{}
@@ -483,9 +491,17 @@ func writeGatewayConfig(t *testing.T, ref map[string]any, path, baseURL string, 
 // and Portkey's base URL.
 func startReferenceAndPortkey(t *testing.T, dir, node, entry string) (refCfgPath string, refPort int, pkURL string) {
 	t.Helper()
+	return startReferenceAndPortkeyWith(t, dir, node, entry)
+}
+
+// startReferenceAndPortkeyWith is startReferenceAndPortkey with more
+// arguments for errconform serve (--contract FILE).
+func startReferenceAndPortkeyWith(t *testing.T, dir, node, entry string, serveArgs ...string) (refCfgPath string, refPort int, pkURL string) {
+	t.Helper()
 	refPort, pkPort := freeLoopbackPort(t), freeLoopbackPort(t)
 	refCfgPath = filepath.Join(dir, "reference.yaml")
-	startProcessGroup(t, "errconform serve", dir, nil, binary, "serve", "--addr", "127.0.0.1:"+strconv.Itoa(refPort), "--config-out", refCfgPath)
+	startProcessGroup(t, "errconform serve", dir, nil, binary,
+		append([]string{"serve", "--addr", "127.0.0.1:" + strconv.Itoa(refPort), "--config-out", refCfgPath}, serveArgs...)...)
 	waitFor(t, 10*time.Second, "errconform serve writes its config", nil, func() bool {
 		data, err := os.ReadFile(refCfgPath)
 		return err == nil && len(data) > 0
@@ -520,4 +536,98 @@ func TestPortkeyWithoutItsRoutingHeadersIsNotTestable(t *testing.T) {
 	out := errconform(t, nil, append([]string{"run", "--config", noHeaders, "--quiet", "--deadline", "60s"}, everyReport(dir)...)...)
 	t.Logf("%s", firstSummaryLine(out.stdout))
 	assertNotTestable(t, out, dir, reports.CauseRefused, "refused with 400", "target.headers")
+}
+
+// readLines reads a file's lines that are neither blank nor comments (#).
+func readLines(t *testing.T, path string) []string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	var out []string
+	for _, line := range strings.Split(string(data), "\n") {
+		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
+// errconform contract init, pointed at Portkey in front of the reference
+// serving every route of the OpenAI surface, lists the routes Portkey
+// serves (testdata/portkey/served-routes.txt); contract check accepts the
+// contract it writes, and the catalogue of those routes run through
+// Portkey under it fails exactly the cases
+// testdata/portkey/expected-route-deviations.txt lists: each is Portkey's
+// (the reference passes them all), and no other case raises an alarm.
+func TestContractInitThroughPortkeyListsWhatItServes(t *testing.T) {
+	node, entry := portkeyInstall(t)
+	dir := t.TempDir()
+	allRoutes, err := filepath.Abs(allRoutesContract)
+	require.NoError(t, err)
+	refCfgPath, refPort, pkURL := startReferenceAndPortkeyWith(t, dir, node, entry, "--contract", allRoutes)
+	refCfg := readYAMLMap(t, refCfgPath)
+	refV1 := "http://127.0.0.1:" + strconv.Itoa(refPort) + "/v1"
+	auth, _ := refCfg["auth"].(map[string]any)
+	key, _ := auth["api_key"].(string)
+	require.NotEmpty(t, key)
+
+	written := filepath.Join(dir, "portkey-contract.yaml")
+	out := errconform(t, []string{"ERRCONFORM_API_KEY=" + key}, "contract", "init", "--from-target", pkURL+"/v1",
+		"--header", "x-portkey-provider: openai", "--header", "x-portkey-custom-host: "+refV1, "--out", written)
+	require.Equal(t, 0, out.code, out.stdout+out.stderr)
+	t.Logf("%s", out.stderr)
+	contract, err := spec.Open(written)
+	require.NoError(t, err)
+	assert.Equal(t, readLines(t, "../testdata/portkey/served-routes.txt"), contract.RoutePaths(), "the routes Portkey serves")
+	check := errconform(t, nil, "contract", "check", written)
+	require.Equal(t, 0, check.code, check.stdout+check.stderr)
+
+	cfg := writeGatewayConfig(t, refCfg, filepath.Join(dir, "portkey-routes.yaml"), pkURL+"/v1", map[string]string{
+		"x-portkey-provider":    "openai",
+		"x-portkey-custom-host": refV1,
+	})
+	var filter []string
+	for _, path := range suites.GeneratedRoutes(contract) {
+		filter = append(filter, "endpoint:"+suites.RouteSlug(path))
+	}
+	require.NotEmpty(t, filter)
+	jsonPath := filepath.Join(dir, "routes.json")
+	run := errconform(t, nil, "run", "--config", cfg, "--contract", written, "--label-filter", strings.Join(filter, " || "), "--json", jsonPath, "--deadline", "60s")
+	require.Contains(t, []int{0, 1}, run.code, run.stdout+run.stderr)
+	rep := readJSONReport(t, jsonPath)
+	require.True(t, answeredByPortkey(rep), "the run went through Portkey")
+	cases, err := suites.For(contract)
+	require.NoError(t, err)
+	var ids []string
+	for _, c := range cases {
+		ids = append(ids, c.ID)
+	}
+	expected := readDeviationsOf(t, "../testdata/portkey/expected-route-deviations.txt", ids)
+	got := map[string]bool{}
+	judged := 0
+	for _, c := range rep.Cases {
+		if !strings.Contains(c.ID, "/") || strings.HasPrefix(c.ID, "control/") {
+			continue // the positive controls, judged whatever the filter
+		}
+		judged++
+		if failing(c) {
+			got[c.ID] = true
+		}
+	}
+	assert.Greater(t, judged, 200, "the cases of every route Portkey serves ran")
+	var unexpected, fixed []string
+	for id := range got {
+		if _, ok := expected[id]; !ok {
+			unexpected = append(unexpected, id)
+		}
+	}
+	for id := range expected {
+		if !got[id] {
+			fixed = append(fixed, id)
+		}
+	}
+	sort.Strings(unexpected)
+	sort.Strings(fixed)
+	assert.Empty(t, unexpected, "route cases failing through Portkey that expected-route-deviations.txt does not list:\n%s", run.stdout)
+	assert.Empty(t, fixed, "listed route deviations that no longer fail")
 }

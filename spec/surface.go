@@ -279,40 +279,60 @@ func (c *Contract) indexRoutes() error {
 	return nil
 }
 
-// Routes returns the POST routes with a request body that the contract's
-// paths list, in SurfacePaths' order. A route whose schema comes from the
-// surface document loads that document (once per process).
-func (c *Contract) Routes() []Route {
-	out := slices.Clone(c.routes)
-	for i := range out {
-		out[i] = withSurfaceSchema(out[i])
+// RoutePaths returns the paths of the POST routes with a request body that
+// the contract's paths list, in SurfacePaths' order, without reading any
+// route's schema (so without loading the surface document).
+func (c *Contract) RoutePaths() []string {
+	out := make([]string, len(c.routes))
+	for i, r := range c.routes {
+		out[i] = r.Path
 	}
 	return out
 }
 
+// Lists reports whether the contract's paths list that POST route.
+func (c *Contract) Lists(path string) bool { return slices.Contains(c.RoutePaths(), path) }
+
+// Routes returns the POST routes with a request body that the contract's
+// paths list, in SurfacePaths' order. A route whose schema comes from the
+// surface document loads that document (once per process); failing to
+// load it is the error.
+func (c *Contract) Routes() ([]Route, error) {
+	out := slices.Clone(c.routes)
+	for i := range out {
+		r, err := withSurfaceSchema(out[i])
+		if err != nil {
+			return nil, err
+		}
+		out[i] = r
+	}
+	return out, nil
+}
+
 // Route returns the contract's route of that path ("/embeddings"); false
-// when the contract does not list it.
-func (c *Contract) Route(path string) (Route, bool) {
+// when the contract does not list it. The error is the surface document's
+// failing to load, where the route's schema comes from it.
+func (c *Contract) Route(path string) (Route, bool, error) {
 	for _, r := range c.routes {
 		if r.Path == path {
-			return withSurfaceSchema(r), true
+			r, err := withSurfaceSchema(r)
+			return r, err == nil, err
 		}
 	}
-	return Route{}, false
+	return Route{}, false, nil
 }
 
 // withSurfaceSchema fills in a route's schema from the surface document
-// when the contract names none. The document is embedded and checked by
-// the tests, so failing to load it is a broken build, not bad input.
-func withSurfaceSchema(r Route) Route {
+// when the contract names none.
+func withSurfaceSchema(r Route) (Route, error) {
 	if r.SchemaOrigin != SchemaFromSurface || r.Schema != nil {
-		return r
+		return r, nil
 	}
 	sf, err := loadSurface()
 	if err != nil {
-		panic(err)
+		return Route{}, fmt.Errorf("spec: the schema of POST %s: %w", r.Path, err)
 	}
-	return sf.routes[r.Path]
+	return sf.routes[r.Path], nil
 }
 
 // surfaceOperations is what a contract's routes are checked against
@@ -357,15 +377,24 @@ func (rs *RequestSchemas) ValidateBody(route Route, body any) error {
 
 // WithRoutes returns a contract document (YAML or JSON) with POST routes
 // of the OpenAI surface added to its paths, as a JSON document: each
-// added route takes the chat completion route's responses and names no
-// request schema of its own (so the surface's applies). A path the
-// document lists already is left as it is. It is how a contract grows from
-// the built-in ones' three routes to any of the ten.
-func WithRoutes(doc []byte, paths ...string) ([]byte, error) {
-	sf, err := loadSurface()
-	if err != nil {
-		return nil, err
-	}
+// added route takes the chat completion route's responses and security
+// and names no request schema of its own (so the surface's applies). A
+// path the document lists already is left as it is. It is how a contract
+// grows from the built-in ones' three routes to any of the ten.
+func WithRoutes(doc []byte, paths ...string) ([]byte, error) { return editPaths(doc, paths, false) }
+
+// WithPaths returns a contract document (YAML or JSON) whose paths are
+// exactly these, as a JSON document: a path the document lists is kept as
+// it is, a POST route of the OpenAI surface it does not list is added as
+// WithRoutes adds it, and every other path of the document is removed.
+// A path that is neither is an error. It is how errconform contract init
+// writes a contract of the routes a target serves, from a base
+// contract's tables.
+func WithPaths(doc []byte, paths ...string) ([]byte, error) { return editPaths(doc, paths, true) }
+
+// editPaths adds the surface routes of paths the document does not list
+// and, when exact, removes every path not in paths.
+func editPaths(doc []byte, paths []string, exact bool) ([]byte, error) {
 	if len(doc) > MaxContractBytes {
 		return nil, fmt.Errorf("spec: the contract document exceeds %d bytes", MaxContractBytes)
 	}
@@ -389,17 +418,20 @@ func WithRoutes(doc []byte, paths ...string) ([]byte, error) {
 		}
 	}
 	for _, path := range paths {
-		r, ok := sf.routes[path]
-		if !ok {
-			return nil, fmt.Errorf("spec: %s is not a route of the OpenAI surface (%s)", path, strings.Join(SurfacePaths(), ", "))
-		}
 		if _, listed := docPaths[path]; listed {
 			continue
 		}
+		builtin, ok := surfaceOperations[path]
+		if !ok && exact {
+			return nil, fmt.Errorf("spec: %s is neither in the contract document nor a POST route of the OpenAI surface (%s)", path, strings.Join(SurfacePaths(), ", "))
+		}
+		if !ok {
+			return nil, fmt.Errorf("spec: %s is not a route of the OpenAI surface (%s)", path, strings.Join(SurfacePaths(), ", "))
+		}
 		op := map[string]any{
-			"operationId": r.OperationID,
+			"operationId": builtin.operationID,
 			"requestBody": map[string]any{"required": true, "content": map[string]any{
-				r.MediaType(): map[string]any{"schema": map[string]any{"type": "object"}},
+				Route{Multipart: builtin.multipart}.MediaType(): map[string]any{"schema": map[string]any{"type": "object"}},
 			}},
 			"responses": responses,
 		}
@@ -407,6 +439,13 @@ func WithRoutes(doc []byte, paths ...string) ([]byte, error) {
 			op["security"] = security
 		}
 		docPaths[path] = map[string]any{"post": op}
+	}
+	if exact {
+		for path := range docPaths {
+			if !slices.Contains(paths, path) {
+				delete(docPaths, path)
+			}
+		}
 	}
 	out, err := json.Marshal(root)
 	if err != nil {

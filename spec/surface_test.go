@@ -66,16 +66,33 @@ func TestSurfaceRoutesValidateTheirBodies(t *testing.T) {
 	}
 }
 
+// routesOf is the contract's routes, which load.
+func routesOf(t *testing.T, c *spec.Contract) []spec.Route {
+	t.Helper()
+	routes, err := c.Routes()
+	require.NoError(t, err)
+	return routes
+}
+
+// routeOf is the contract's route of that path, which loads.
+func routeOf(t *testing.T, c *spec.Contract, path string) (spec.Route, bool) {
+	t.Helper()
+	r, ok, err := c.Route(path)
+	require.NoError(t, err)
+	return r, ok
+}
+
 func TestBuiltinContractsKeepTheirRoutes(t *testing.T) {
 	for _, name := range spec.BuiltinNames() {
 		t.Run(name, func(t *testing.T) {
 			c, err := spec.Builtin(name)
 			require.NoError(t, err)
-			routes := c.Routes()
+			assert.NotContains(t, c.RoutePaths(), spec.PathEmbeddings)
+			routes := routesOf(t, c)
 			require.NotEmpty(t, routes)
 			assert.Equal(t, spec.PathChatCompletions, routes[0].Path)
 			assert.Equal(t, spec.SchemaFromSurface, routes[0].SchemaOrigin, "{type: object} names no schema")
-			if files, ok := c.Route(spec.PathFiles); ok {
+			if files, ok := routeOf(t, c, spec.PathFiles); ok {
 				require.Len(t, routes, 2)
 				assert.True(t, files.Multipart)
 				assert.Equal(t, spec.SchemaFromContract, files.SchemaOrigin, "the contract's own multipart schema")
@@ -83,7 +100,7 @@ func TestBuiltinContractsKeepTheirRoutes(t *testing.T) {
 			} else {
 				require.Len(t, routes, 1, "openrouter lists chat completions and models only")
 			}
-			_, ok := c.Route(spec.PathEmbeddings)
+			_, ok := routeOf(t, c, spec.PathEmbeddings)
 			assert.False(t, ok)
 			assert.True(t, c.HasOperation("GET", "/models"))
 		})
@@ -102,15 +119,16 @@ func TestAContractMayListEveryRoute(t *testing.T) {
 			require.NoError(t, err)
 			one, err := spec.Parse(doc)
 			require.NoError(t, err)
-			assert.Len(t, one.Routes(), len(base.Routes())+1)
+			assert.Len(t, routesOf(t, one), len(routesOf(t, base))+1)
+			assert.True(t, one.Lists(spec.PathEmbeddings))
 			var paths []string
-			for _, r := range c.Routes() {
+			for _, r := range routesOf(t, c) {
 				paths = append(paths, r.Path)
 				require.NotNil(t, r.Schema, r.Path)
 			}
 			assert.Equal(t, spec.SurfacePaths(), paths)
 			for _, tc := range surfaceBodies {
-				r, ok := c.Route(tc.path)
+				r, ok := routeOf(t, c, tc.path)
 				require.True(t, ok, tc.path)
 				assert.Equal(t, tc.operationID, r.OperationID)
 				if tc.path != spec.PathFiles { // the contract's own schema requires no more than the surface's
@@ -147,4 +165,26 @@ func TestContractRoutesAreRefusedNamingTheMember(t *testing.T) {
 	}
 	_, err = spec.WithRoutes(base.Raw(), "/assistants")
 	assert.ErrorContains(t, err, "/assistants is not a route of the OpenAI surface")
+}
+
+func TestWithPathsKeepsExactlyThePathsGiven(t *testing.T) {
+	base, err := spec.Builtin(spec.DefaultContract)
+	require.NoError(t, err)
+	doc, err := spec.WithPaths(base.Raw(), spec.PathChatCompletions, spec.PathEmbeddings, spec.PathAudioTranscriptions, "/models", "/models/{model}")
+	require.NoError(t, err)
+	c, err := spec.Parse(doc)
+	require.NoError(t, err)
+	assert.Equal(t, []string{spec.PathChatCompletions, spec.PathEmbeddings, spec.PathAudioTranscriptions}, c.RoutePaths())
+	assert.True(t, c.HasOperation("GET", "/models/{model}"))
+	assert.False(t, c.HasOperation("GET", "/files/{file_id}"), "a path not given is removed")
+	assert.False(t, c.Lists(spec.PathFiles))
+	tr, ok := routeOf(t, c, spec.PathAudioTranscriptions)
+	require.True(t, ok)
+	assert.True(t, tr.Multipart)
+	assert.Equal(t, base.SituationNames(), c.SituationNames(), "the base's tables")
+
+	openrouter, err := spec.Builtin("openrouter")
+	require.NoError(t, err)
+	_, err = spec.WithPaths(openrouter.Raw(), "/files/{file_id}")
+	assert.ErrorContains(t, err, "/files/{file_id} is neither in the contract document nor a POST route")
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"path"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -84,10 +83,10 @@ func SelectionOf(e config.Explore) ExploreSelection {
 }
 
 // selects reports whether the selection probes a top-level field.
-func (s ExploreSelection) selects(field string) bool {
+func (s ExploreSelection) selects(core []string, field string) bool {
 	include := s.Include
 	if len(include) == 0 {
-		include = CoreFields()
+		include = core
 	}
 	return matchesAny(include, field) && !matchesAny(s.Exclude, field)
 }
@@ -108,8 +107,8 @@ func matchesAny(globs []string, field string) bool {
 // it implements. Elsewhere a target may ignore a field it does not
 // implement, and serving the request is then no proof of accepting
 // invalid input.
-func (s ExploreSelection) mustImplement(field string, deepOnly bool) bool {
-	return (contains(CoreFields(), field) && !deepOnly) || matchesAny(s.Implements, field)
+func (s ExploreSelection) mustImplement(core []string, field string, deepOnly bool) bool {
+	return (contains(core, field) && !deepOnly) || matchesAny(s.Implements, field)
 }
 
 func (s ExploreSelection) unsupported(field string) bool {
@@ -178,7 +177,9 @@ func bodyFor(encoded string, ownModel bool, model string) []byte {
 // edit applied.
 func (v variant) body(model string) map[string]any {
 	b := deepCopy(v.base).(map[string]any)
-	b["model"] = model
+	if _, named := b["model"]; named {
+		b["model"] = model
+	}
 	if v.ownModel() && !v.remove {
 		b["model"] = v.value
 		return b
@@ -234,6 +235,8 @@ type explorer struct {
 	// optionalDepth counts the optional nested members the walk is
 	// inside (only a deep walk enters them).
 	optionalDepth int
+	// cur is the route being walked.
+	cur *exploreRoute
 }
 
 // ExplorePlan makes the explore variants of a request schema for a
@@ -245,7 +248,10 @@ type ExplorePlan struct {
 	rs       *spec.RequestSchemas
 	sel      ExploreSelection
 	contract *spec.Contract
-	fields   []string
+	// routes are the routes walked: chat completions, then each JSON
+	// route the contract lists beyond it (explore_routes.go), each with
+	// its selected fields.
+	routes []*exploreRoute
 }
 
 // Explore returns the explore variants of the chat request schema for a
@@ -255,7 +261,11 @@ type ExplorePlan struct {
 // field's positive controls, each confirmed valid. No body is sent twice.
 // Situations are set; the contract gives their outcomes (ExploreFor).
 func Explore(rs *spec.RequestSchemas, sel ExploreSelection) ([]Case, error) {
-	return planFor(nil, rs, sel).collect()
+	p, err := planFor(nil, rs, sel)
+	if err != nil {
+		return nil, err
+	}
+	return p.collect()
 }
 
 // ExploreFor returns the explore variants under a contract, resolved like
@@ -267,33 +277,46 @@ func Explore(rs *spec.RequestSchemas, sel ExploreSelection) ([]Case, error) {
 // as well refuse as the object form lacking its required member (a
 // missing field) as a value of no form (an invalid value).
 func ExploreFor(contract *spec.Contract, rs *spec.RequestSchemas, sel ExploreSelection) ([]Case, error) {
-	return planFor(contract, rs, sel).collect()
+	p, err := planFor(contract, rs, sel)
+	if err != nil {
+		return nil, err
+	}
+	return p.collect()
 }
 
 // NewExplorePlan is the plan of ExploreFor's variants. A selection that
 // matches no field is an error here; one with more variants than the cap
 // is an error of every walk.
 func NewExplorePlan(contract *spec.Contract, rs *spec.RequestSchemas, sel ExploreSelection) (*ExplorePlan, error) {
-	p := planFor(contract, rs, sel)
+	p, err := planFor(contract, rs, sel)
+	if err != nil {
+		return nil, err
+	}
 	if err := p.noField(); err != nil {
 		return nil, err
 	}
 	return p, nil
 }
 
-func planFor(contract *spec.Contract, rs *spec.RequestSchemas, sel ExploreSelection) *ExplorePlan {
+func planFor(contract *spec.Contract, rs *spec.RequestSchemas, sel ExploreSelection) (*ExplorePlan, error) {
 	p := &ExplorePlan{rs: rs, sel: sel, contract: contract}
-	for name := range shapeOf(rs.Chat).props {
-		if sel.selects(name) {
-			p.fields = append(p.fields, name)
+	p.routes = append(p.routes, chatExploreRoute(rs, sel))
+	if contract != nil {
+		more, err := exploreRoutes(contract, sel)
+		if err != nil {
+			return nil, err
 		}
+		p.routes = append(p.routes, more...)
 	}
-	sort.Strings(p.fields)
-	return p
+	return p, nil
 }
 
 func (p *ExplorePlan) noField() error {
-	if len(p.fields) == 0 {
+	fields := 0
+	for _, r := range p.routes {
+		fields += len(r.fields)
+	}
+	if fields == 0 {
 		return fmt.Errorf("explore: the selection (include %v, exclude %v) matches no field of %s", p.sel.Include, p.sel.Exclude, spec.ChatRequestSchema)
 	}
 	return nil
@@ -324,14 +347,29 @@ func (p *ExplorePlan) collect() ([]Case, error) {
 // error.
 func (p *ExplorePlan) Walk(yield func(Case) bool) error {
 	e := &explorer{rs: p.rs, sel: p.sel, contract: p.contract, yield: yield, ids: map[uint64]bool{}, bodies: map[uint64]bool{}}
-	top := shapeOf(p.rs.Chat)
-	for _, field := range p.fields {
+	for _, r := range p.routes {
+		e.cur = r
+		e.walkRoute()
+	}
+	if e.tooMany {
+		return fmt.Errorf("explore: the request schema yields more than %d variants for the selection; narrow explore.fields: %w", maxExploreVariants, ErrTooManyVariants)
+	}
+	return nil
+}
+
+// walkRoute walks the selected fields of the current route.
+func (e *explorer) walkRoute() {
+	r := e.cur
+	top := shapeOf(r.schema)
+	for _, field := range r.fields {
 		if e.stopped {
 			break
 		}
-		base := exploreBase()
-		for k, v := range companions(field) {
-			base[k] = v
+		base := r.base()
+		if r.chat {
+			for k, v := range companions(field) {
+				base[k] = v
+			}
 		}
 		if _, present := base[field]; !present {
 			value, ok := minimal(top.props[field], 0)
@@ -340,19 +378,15 @@ func (p *ExplorePlan) Walk(yield func(Case) bool) error {
 			}
 			base[field] = value
 		}
-		if !e.rs.ValidChat(jsonValue(base)) {
+		if !r.valid(jsonValue(base)) {
 			continue // no valid body holds this field: nothing to break
 		}
 		required := contains(top.required, field)
 		e.walk(top.props[field], []string{field}, field, base, required, 0, map[*openapi3.Schema]bool{})
-		if !p.sel.unsupported(field) {
+		if !e.sel.unsupported(field) && r.controls(field, required) {
 			e.controls(top.props[field], field, base)
 		}
 	}
-	if e.tooMany {
-		return fmt.Errorf("explore: the request schema yields more than %d variants for the selection; narrow explore.fields: %w", maxExploreVariants, ErrTooManyVariants)
-	}
-	return nil
 }
 
 // labelSafe keeps a field name usable in a Ginkgo label.

@@ -292,7 +292,7 @@ func (e *explorer) add(v variant) {
 	v.deepOnly = e.optionalDepth > 0
 	body := v.body(DefaultModel)
 	decoded := jsonValue(body) // the body as the target decodes it
-	if e.rs.ValidChat(decoded) != valid {
+	if e.cur.valid(decoded) != valid {
 		return // the schema does not see it as intended: not a probe of it
 	}
 	for _, field := range []string{"n", "max_tokens", "max_completion_tokens"} {
@@ -302,6 +302,9 @@ func (e *explorer) add(v variant) {
 	}
 	key := string(encode(decoded))
 	bodyHash := hashOf(key)
+	if !e.cur.chat {
+		bodyHash = hashOf(e.cur.path + " " + key) // two routes may take the same body
+	}
 	if e.bodies[bodyHash] {
 		return // the same body under another path (two unions' forms alike)
 	}
@@ -311,9 +314,9 @@ func (e *explorer) add(v variant) {
 	}
 	e.made++
 	e.bodies[bodyHash] = true
-	v.id = exploreID(v.display, v.constraint)
+	v.id = exploreID(e.cur.slug, v.display, v.constraint)
 	for n := 2; e.ids[hashOf(v.id)]; n++ {
-		v.id = exploreID(v.display, fmt.Sprintf("%s-%d", v.constraint, n))
+		v.id = exploreID(e.cur.slug, v.display, fmt.Sprintf("%s-%d", v.constraint, n))
 	}
 	e.ids[hashOf(v.id)] = true
 	v.encoded = key
@@ -335,8 +338,10 @@ func hashOf(s string) uint64 {
 	return h.Sum64()
 }
 
-func exploreID(display, constraint string) string {
-	return ExploreGroup + "/chat/" + display + "/" + constraint
+// exploreID is a variant's ID: explore/<route>/<path>/<constraint>, the
+// route "chat" for chat completions (RouteSlug for the others).
+func exploreID(route, display, constraint string) string {
+	return ExploreGroup + "/" + route + "/" + display + "/" + constraint
 }
 
 // casesOf turns a variant into its case and, but for the stream fields,
@@ -349,14 +354,21 @@ func (e *explorer) casesOf(v variant) []Case {
 	if valid {
 		constraint = Valid
 	}
-	c := Case{ID: id, Endpoint: "chat", Fixtures: []string{"model"},
+	r := e.cur
+	c := Case{ID: id, Endpoint: r.endpoint, Fixtures: []string{"model"},
 		Title:  v.what,
-		Sends:  "a one-token chat request in which " + v.what,
-		Labels: []string{"explore", "field:" + labelSafe(field), "constraint:" + constraint},
+		Sends:  r.sends + " in which " + v.what,
+		Labels: []string{"explore", "field:" + labelSafe(r.fieldLabel(field)), "constraint:" + constraint},
 	}
-	encoded, ownModel := v.encoded, v.ownModel() // all the request needs of the variant
+	if !r.hasModel {
+		c.Fixtures = nil
+	}
+	encoded, ownModel := v.encoded, v.ownModel() || !r.hasModel // all the request needs of the variant
+	path := r.path
 	c.build = func(cfg config.Config) probe.Request {
-		return rawChat(cfg, cfg.Auth.APIKey, bodyFor(encoded, ownModel, modelOf(cfg)))
+		req := rawChat(cfg, cfg.Auth.APIKey, bodyFor(encoded, ownModel, modelOf(cfg)))
+		req.Path = path
+		return req
 	}
 	if valid {
 		streamed, _ := v.body(DefaultModel)["stream"].(bool)
@@ -369,7 +381,7 @@ func (e *explorer) casesOf(v variant) []Case {
 			c.Situation = missingField
 		}
 		c.Expect = check.Expectation{Param: field, IfAccepted: fmt.Sprintf("accepted invalid input (%s): %s", v.constraint, v.what)}
-		if !e.sel.mustImplement(field, v.deepOnly) {
+		if !e.sel.mustImplement(r.core, field, v.deepOnly) {
 			// Outside the core set a target may not implement the field,
 			// and then ignores it: served, it warns (fails under --strict).
 			c.Expect.AcceptedShould = fmt.Sprintf("%s is outside the core set, and a target may ignore a field it does not implement "+
@@ -386,7 +398,7 @@ func (e *explorer) casesOf(v variant) []Case {
 		}
 	}
 	out := []Case{c}
-	if field != "stream" && field != "stream_options" {
+	if r.streams && field != "stream" && field != "stream_options" {
 		out = append(out, streamTwin(c))
 	}
 	if e.contract != nil {

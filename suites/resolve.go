@@ -9,7 +9,8 @@ import (
 )
 
 // For returns the catalogue under a contract, in a stable order: every
-// case with the status and code the contract gives its situation, or the
+// case of the built-in routes, then the cases generated for each route the
+// contract lists beyond them (GeneratedRoutes), each with the status and code the contract gives its situation, or the
 // reason the contract does not cover it (its situation is not in the
 // contract, or the contract's document has no such route). A contract
 // naming a situation the catalogue does not know is refused.
@@ -18,6 +19,11 @@ func For(contract *spec.Contract) ([]Case, error) {
 		return nil, err
 	}
 	cases := situations()
+	generated, err := routeCases(contract)
+	if err != nil {
+		return nil, err
+	}
+	cases = append(cases, generated...)
 	for i := range cases {
 		resolve(&cases[i], contract)
 		finish(&cases[i])

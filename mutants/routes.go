@@ -1,0 +1,122 @@
+// The mutants of the routes beyond chat completions, models and files:
+// each breaks one route-specific behaviour of a route a contract may list
+// (and applies only under a contract that lists it).
+
+package mutants
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/errconform/errconform/spec"
+	"github.com/errconform/errconform/suites"
+)
+
+// routeMutants are the mutants of the generated routes' cases.
+func routeMutants() []Mutant {
+	return []Mutant{
+		{Name: "embeddings-missing-input-500", Description: "an embeddings request without input (or with input null) crashes the handler: 500 {\"status\":\"failure\"}",
+			Breaks: []string{"status"}, NotFor: unlisted(spec.PathEmbeddings),
+			Affects: func(c suites.Case) bool {
+				return c.Route() == spec.PathEmbeddings && c.Situation == "missing-field" && c.Expect.Param == "input"
+			},
+			Wrap: rewrite(func(r *http.Request, resp *response) {
+				var body map[string]json.RawMessage
+				if !onRoute(r, spec.PathEmbeddings) || json.Unmarshal(resp.requestBody, &body) != nil {
+					return
+				}
+				if v, ok := body["input"]; !ok || string(v) == "null" {
+					failure(resp)
+				}
+			})},
+		{Name: "responses-stream-error-own-event", Description: "a /responses stream whose upstream fails reports it in a 200 stream as OpenAI's own error event and response.failed, without the contract's error body",
+			Breaks: []string{"status"}, NotFor: unlisted(spec.PathResponses),
+			Affects: func(c suites.Case) bool {
+				return c.Route() == spec.PathResponses && c.Expect.Stream && c.Situation == "upstream-error"
+			},
+			Wrap: func(next http.Handler) http.Handler {
+				failing := upstreamErrorModel(referenceConfig(next, "responses-stream-error-own-event"))
+				return rewrite(func(r *http.Request, resp *response) {
+					if !onRoute(r, spec.PathResponses) || !requestsStream(resp) || requestedModel(resp) != failing {
+						return
+					}
+					resp.status = http.StatusOK
+					resp.header = http.Header{"Content-Type": {"text/event-stream"}}
+					resp.body = []byte("event: response.created\ndata: {\"type\":\"response.created\",\"sequence_number\":0,\"response\":{\"id\":\"resp_m\",\"object\":\"response\",\"status\":\"in_progress\",\"error\":null}}\n\n" +
+						"event: error\ndata: {\"type\":\"error\",\"sequence_number\":1,\"code\":\"server_error\",\"message\":\"The model's upstream failed.\",\"param\":null}\n\n" +
+						"event: response.failed\ndata: {\"type\":\"response.failed\",\"sequence_number\":2,\"response\":{\"id\":\"resp_m\",\"object\":\"response\",\"status\":\"failed\",\"error\":{\"code\":\"server_error\",\"message\":\"The model's upstream failed.\"}}}\n\n")
+				})(next)
+			}},
+		{Name: "completions-max-tokens-unchecked", Description: "a completion with an out-of-range max_tokens is served: the gateway drops the value instead of refusing it",
+			Breaks: []string{"status"}, NotFor: unlisted(spec.PathCompletions),
+			Affects: func(c suites.Case) bool {
+				return c.Route() == spec.PathCompletions && c.Situation == "invalid-value" && c.Expect.Param == "max_tokens"
+			},
+			Wrap: func(next http.Handler) http.Handler {
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if onRoute(r, spec.PathCompletions) {
+						body, _ := io.ReadAll(io.LimitReader(r.Body, 16<<20))
+						var doc map[string]any
+						if json.Unmarshal(body, &doc) == nil {
+							if n, ok := doc["max_tokens"].(float64); ok && n < 0 {
+								delete(doc, "max_tokens")
+								body, _ = json.Marshal(doc)
+							}
+						}
+						r = withBody(r, body)
+					}
+					next.ServeHTTP(w, r)
+				})
+			}},
+		{Name: "transcriptions-json-415", Description: "a JSON body sent to the multipart transcriptions route is answered 415 Unsupported Media Type, not the contract's malformed-body status",
+			Breaks: []string{"status"}, NotFor: unlisted(spec.PathAudioTranscriptions),
+			Affects: func(c suites.Case) bool {
+				return c.Route() == spec.PathAudioTranscriptions && c.Situation == "malformed-body"
+			},
+			Wrap: onErrors(func(r *http.Request, resp *response) {
+				if onRoute(r, spec.PathAudioTranscriptions) && !strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
+					resp.status = http.StatusUnsupportedMediaType
+				}
+			})},
+		{Name: "moderations-without-auth", Description: "the moderations route is served whatever credential comes with it (a route the gateway forgot to put behind its authentication)",
+			Breaks: []string{"status"}, NotFor: unlisted(spec.PathModerations),
+			Affects: func(c suites.Case) bool {
+				return c.Route() == spec.PathModerations && slices.Contains(credentialSituations, c.Situation)
+			},
+			Wrap: func(next http.Handler) http.Handler {
+				key := referenceConfig(next, "moderations-without-auth").Auth.APIKey
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if onRoute(r, spec.PathModerations) {
+						r = r.Clone(r.Context())
+						r.Header.Set("Authorization", "Bearer "+key)
+					}
+					next.ServeHTTP(w, r)
+				})
+			}},
+	}
+}
+
+// credentialSituations are the situations of a bad credential (with a
+// valid body, or with an invalid one: authentication before validation).
+var credentialSituations = []string{"missing-credential", "malformed-credential", "unknown-key", "invalid-jwt", "disabled-key", "expired-key", "unauthenticated-invalid-body"}
+
+// onRoute reports whether a request is a POST to that route under the
+// reference's /v1 (not to a route ending like it: /chat/completions is
+// not /completions).
+func onRoute(r *http.Request, path string) bool {
+	return r.Method == http.MethodPost && (r.URL.Path == path || r.URL.Path == "/v1"+path)
+}
+
+// unlisted says a route mutant does not apply under a contract that does
+// not list its route.
+func unlisted(path string) func(c *spec.Contract) string {
+	return func(c *spec.Contract) string {
+		if c.Lists(path) {
+			return ""
+		}
+		return "the contract " + c.Name + " lists no POST " + path
+	}
+}
