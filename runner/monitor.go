@@ -307,7 +307,7 @@ type monitorState struct {
 	opts monitorOptions
 	// plan are the targets, as planFleet gives them: each run starts
 	// from a fresh copy of its target.
-	plan []*fleetTarget
+	plan []*targetRun
 
 	mu sync.Mutex
 	// latest is each target's latest published run, by target name.
@@ -409,7 +409,7 @@ func (m *monitorState) round(ctx context.Context) {
 
 // runOne performs one run of a target (the n-th), publishes it, exports
 // it when asked, and prints its line.
-func (m *monitorState) runOne(ctx context.Context, tmpl *fleetTarget, n int, lastEnd time.Time) {
+func (m *monitorState) runOne(ctx context.Context, tmpl *targetRun, n int, lastEnd time.Time) {
 	name := tmpl.name()
 	defer m.wg.Done()
 	defer func() {
@@ -434,9 +434,9 @@ func (m *monitorState) runOne(ctx context.Context, tmpl *fleetTarget, n int, las
 	d := m.fl.opts.deadline
 	runCtx, cancel := context.WithTimeoutCause(ctx, d, fmt.Errorf("the run's --deadline (%s) passed", d))
 	defer cancel()
-	t := &fleetTarget{res: tmpl.res, all: tmpl.all, run: tmpl.run}
+	t := tmpl.fresh()
 	started := time.Now()
-	out := m.app.runFleet(runCtx, m.fl, []*fleetTarget{t}, m.app.Stdout)
+	out := m.app.runFleet(runCtx, m.fl, []*targetRun{t}, nil, true) // quiet: one line per run
 	elapsed := time.Since(started)
 	if len(out.report.Targets) != 1 {
 		m.printf(m.app.Stderr, "errconform: [%s] run %d produced no report\n", name, n)

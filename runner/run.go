@@ -5,14 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -38,15 +36,12 @@ const (
 // no time for a case to run.
 const MinDeadline = time.Second
 
-// CutShortGrace bounds how long a run goes on after its --deadline passes
-// or it is interrupted (SIGINT, SIGTERM): errconform stops waiting for the
-// cases still in flight after stopWait, records them as errored, and
-// writes every report from what is known, all within CutShortGrace. A
-// second interrupt stops the waiting at once.
-const (
-	CutShortGrace = 2 * time.Second
-	stopWait      = CutShortGrace / 2
-)
+// CutShortGrace bounds how long a run goes on after it is interrupted
+// (SIGINT, SIGTERM): the cases in flight are cancelled, recorded as
+// errored, and every report is written from what is known (compact when
+// time runs short), all within CutShortGrace. A run's --deadline keeps
+// its last reportReserve for the reports, which are written before it.
+const CutShortGrace = 2 * time.Second
 
 // runOptions are the run command's flags.
 type runOptions struct {
@@ -99,7 +94,7 @@ func (o *runOptions) register(fs *pflag.FlagSet) {
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "print only the config file used and the summary")
 	fs.BoolVarP(&o.verbose, "verbose", "v", false, "print each exchange (redacted)")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "print every request that would be sent (redacted) and send none")
-	fs.DurationVar(&o.deadline, "deadline", 30*time.Minute, fmt.Sprintf("deadline for the whole run, report writing included (at least %s); when it passes, unfinished cases are errored, the reports are written from what is known within %s, and the run exits 1", MinDeadline, CutShortGrace))
+	fs.DurationVar(&o.deadline, "deadline", 30*time.Minute, fmt.Sprintf("deadline for the whole run, report writing included (at least %s): the cases stop early enough (a tenth of it, at most 10s, more for a large fleet) for the reports to be written within it from what is known; unfinished cases are errored, and the run exits 1", MinDeadline))
 	fs.DurationVar(&o.timeout, "timeout", 0, "per-request timeout, positive (overrides target.timeout; default 40s)")
 	fs.DurationVar(&o.gatewayTimeout, "gateway-timeout", 0, "the gateway timeout for the 504 rule, positive (overrides target.gateway_timeout; default: the contract's, else 30s)")
 	fs.Float64Var(&o.maxRPS, "max-rps", 0, fmt.Sprintf("cap on requests per second, a finite number (default %d for a remote target, none on loopback; 0 given explicitly: none)", DefaultMaxRPS))
@@ -108,39 +103,6 @@ func (o *runOptions) register(fs *pflag.FlagSet) {
 	fs.Int64Var(&o.maxBody, "max-body", 0, "read at most `BYTES` of each response body; the rest is discarded (default 1 MiB)")
 	fs.StringVar(&o.caCert, "ca-cert", "", "trust the extra CA in this PEM `FILE`")
 	fs.BoolVar(&o.insecure, "insecure", false, "do not verify the target's TLS certificate (prints a warning)")
-}
-
-// session is one run's state: what was selected, what came back, and
-// where lines are printed. It is built per invocation, never global.
-type session struct {
-	app      App
-	opts     runOptions
-	cfg      config.Config
-	target   suites.Target
-	waivers  map[string]config.Waiver
-	selected caseList
-	// progress numbers the case lines (nil: unnumbered).
-	progress *progress
-
-	// ctx bounds the whole run: its deadline is --deadline, and an
-	// interrupt cancels it (with the cause). Every request derives from it.
-	ctx context.Context
-
-	mu sync.Mutex
-	// results and prefetch hold the results of the catalogue's cases;
-	// explored what the run keeps of its variants'.
-	results  map[string]suites.Result
-	prefetch map[string]suites.Result
-	explored *variantResults
-	// ginkgoReport is Ginkgo's report, once ReportAfterSuite has run.
-	ginkgoReport *specReport
-	// notTestable is set when the positive controls could not pass: no
-	// case is judged.
-	notTestable *reports.Problem
-	// closed is set once the results are collected for the reports: a
-	// case finishing after that (Ginkgo still unwinding past the
-	// deadline) is neither recorded nor printed.
-	closed bool
 }
 
 // run is errconform run: fs holds the parsed flags, op the values they
@@ -165,128 +127,7 @@ func (a App) run(fs *pflag.FlagSet, op *runOptions) (int, error) {
 		return ExitUsage, err // the exit code follows the error: 2 for a usage or config error
 	}
 	defer fl.stop()
-	if fl.isFleet() {
-		return a.runFleetCommand(fl, invoked, signals)
-	}
-	res := fl.members[0]
-	o, cfg, contract, embedded := res.opts, res.cfg, res.contract, res.embedded
-	deadline := invoked.Add(o.deadline)
-	reportOut := a.Stdout
-	if res.toStdout != "" {
-		// Standard output carries the report alone: every line the run
-		// prints goes to standard error.
-		a.Stdout = a.Stderr
-	}
-	s := &session{app: a, opts: o, cfg: cfg, selected: res.selected, waivers: res.waivers, results: map[string]suites.Result{}, prefetch: map[string]suites.Result{},
-		explored: newVariantResults(res.selected.variants.total, keepsEveryResult(o)), progress: newProgress(res.selected.Len(), res.selected.variants.total)}
-	if err := checkOutputPaths(o); err != nil {
-		return ExitUsage, err
-	}
-	redactor := redact.New(cfg.Secrets()...)
-	// The terminal's redaction boundary: everything this run prints from
-	// here on passes through the redactor, a line at a time, whatever
-	// printed it.
-	stdout, stderr := reports.NewRedactingWriter(a.Stdout, redactor), reports.NewRedactingWriter(a.Stderr, redactor)
-	defer stdout.Close()
-	defer stderr.Close()
-	a.Stdout, a.Stderr = stdout, stderr
-	s.app = a
-	if o.dryRun {
-		s.printDryRun(redactor)
-		return ExitOK, nil
-	}
-	if cfg.TLS.Insecure {
-		fmt.Fprintln(a.Stderr, "errconform: WARNING: --insecure: the target's TLS certificate is NOT verified")
-	}
-	client, err := probe.New(probe.Options{BaseURL: cfg.Target.BaseURL, Timeout: cfg.Target.Timeout.Std(), TLS: res.tls,
-		MaxRPS: cfg.Limits.MaxRPS, MaxRequests: s.budget(), Concurrency: cfg.Limits.Concurrency, MaxBody: cfg.Limits.MaxBodyBytes,
-		Header: targetHeaders(cfg)})
-	if err != nil {
-		return ExitUsage, usageError{err}
-	}
-	defer client.Close()
-	s.target = suites.Target{Config: cfg, Contract: contract, Client: client, Redactor: redactor, Detectors: &redact.Cache{}}
-	s.explored.redactor = redactor
-
-	ctx, again, stopRun := runContext(deadline, o.deadline, signals)
-	defer stopRun()
-	s.ctx = ctx
-
-	version := ToolVersion()
-	printPartial(a.Stdout, o)
-	if !o.quiet {
-		fmt.Fprintf(a.Stdout, "errconform %s: checking %s against contract %s %s (%s; judging at most %d of %d selected cases, concurrency %d, %s)\n", version,
-			cfg.Target.BaseURL, contract.Label(), contract.Digest(), configText(o.configFile, embedded), judgeable(s.selected, cfg), s.selected.Len(),
-			client.Concurrency(), rateText(cfg.Limits.MaxRPS))
-		if counts := s.selected.exploreCounts(); counts.total > 0 && s.selected.plan != nil {
-			fmt.Fprintf(a.Stdout, "explore: %d variants over %d fields of %s\n", counts.total, len(counts.fields), s.selected.plan.Origin())
-		}
-	} else {
-		printQuietFirstLine(a.Stdout, o, embedded)
-	}
-	printLongWaivers(a.Stderr, "", s.waivers, cfg.WaiversMaxDaysOrDefault(), time.Now())
-	started := time.Now()
-	var code int
-	controls := s.preflight(ctx)
-	passed := true
-	var broke *reports.Problem
-	if s.notTestable == nil {
-		passed = s.runSpecs(ctx, deadline, again)
-		broke = endControls(ctx, controls, s.target, cfg)
-	}
-	cutShort := ctx.Err() != nil
-	elapsed := time.Since(started)
-
-	// Every selected case gets a result, even when --deadline (or an
-	// interrupt) stopped the specs: never an empty report that exits 0.
-	ordered, notCompleted, ginkgoReport := s.collect(ctx)
-	explored := s.explored
-	run := reports.Run{ToolVersion: version, ContractName: contract.Name, ContractVersion: contract.Version, ContractDigest: contract.Digest(),
-		BaseURL: cfg.Target.BaseURL, Embedded: embedded, Started: started, Duration: elapsed, Results: ordered, Redactor: redactor,
-		SecretEnv: cfg.SecretEnv(), FailureEvidenceOnly: !writesReportFile(o), Settings: reportSettings(res.name, o, cfg, s.waivers),
-		NotTestable: s.notTestable, TargetBroke: broke}
-	reportErr := writeReports(o, ginkgoReport, run, contract, reportOut)
-	summary := reports.Summarize(run.Results).Plus(explored.dropped)
-	printProblems(a.Stdout, run)
-	_ = reports.WriteSummary(a.Stdout, summary, elapsed, client.Sent()) // the terminal: a failed write has nowhere to be told
-	if s.notTestable == nil {
-		// Not testable: no variant was sent, and the one cause is said above.
-		printExploreSent(a.Stdout, explored.sent, explored.total)
-		printGroups(a.Stdout, failureGroups(run))
-	}
-	printWaived(a.Stdout, run.WaivedFailures())
-	if cutShort {
-		fmt.Fprintf(a.Stderr, "errconform: %s: %d of %d cases not completed (errored); the reports hold what was known\n",
-			context.Cause(ctx), notCompleted, s.selected.Len())
-	}
-	defer func() { printLastLine(a.Stdout, summary, o.rerunFailed != "", code) }()
-	if reportErr != nil {
-		code, reportErr = signalExit(ctx, ExitFailed, reportErr)
-		return code, reportErr
-	}
-	if o.metrics != "" || o.pushgateway != "" {
-		// Metrics read verdicts and findings, not evidence.
-		run.FailureEvidenceOnly = true
-		// The metrics' boundary: the report they read, redacted whole as
-		// every other output is (tags from a secret ${VAR} among it).
-		rep := reports.BuildJSON(run)
-		run.Redactor.Walk(&rep, run.CraftedCredentials()...)
-		if err := a.exportMetrics(ctx, o, []metricsRun{{name: res.name, report: rep}}); err != nil {
-			code, err = signalExit(ctx, ExitFailed, err)
-			return code, err
-		}
-	}
-	code = notGreen(a.Stderr, runExitCode(summary, run), summary)
-	if code == ExitOK && cutShort {
-		fmt.Fprintln(a.Stderr, "errconform: the run was cut short: exiting 1")
-		code = ExitFailed
-	}
-	if code == ExitOK && !passed {
-		fmt.Fprintln(a.Stderr, "errconform: the Ginkgo suite did not pass although no case failed (interrupted?): exiting 1")
-		code = ExitFailed
-	}
-	code, _ = signalExit(ctx, code, nil)
-	return code, nil
+	return a.runCommand(fl, invoked, signals)
 }
 
 // reportTarget is a run's target as a JSON report records it.
@@ -358,29 +199,20 @@ func stdoutReport(o runOptions) (string, error) {
 
 // runContext is the run's context: done at the deadline, or at the first
 // SIGINT or SIGTERM on signals (signal.Notify'd by the caller, since the
-// command began), with the reason as its cause. again is closed by a
-// second signal. stop releases the signal handler.
-func runContext(deadline time.Time, d time.Duration, signals chan os.Signal) (ctx context.Context, again <-chan struct{}, stop func()) {
+// command began), with the reason as its cause. stop releases the signal
+// handler.
+func runContext(deadline time.Time, d time.Duration, signals chan os.Signal) (ctx context.Context, stop func()) {
 	interrupted, cancel := context.WithCancelCause(context.Background())
 	ctx, cancelDeadline := context.WithDeadlineCause(interrupted, deadline, fmt.Errorf("the run's --deadline (%s) passed", d))
-	second := make(chan struct{})
 	done := make(chan struct{})
 	go func() {
-		for n := 1; ; n++ {
-			select {
-			case sig := <-signals:
-				if n == 1 {
-					cancel(interruptedBy{sig})
-					continue
-				}
-				close(second)
-				return
-			case <-done:
-				return
-			}
+		select {
+		case sig := <-signals:
+			cancel(interruptedBy{sig})
+		case <-done:
 		}
 	}()
-	return ctx, second, func() {
+	return ctx, func() {
 		signal.Stop(signals)
 		close(done)
 		cancelDeadline()
@@ -425,83 +257,6 @@ func signalName(sig os.Signal) string {
 	return sig.String()
 }
 
-// collect closes the session and returns every selected case's result in
-// order (the variants' as variantResults kept them): a case without one
-// is errored as not completed (printed, too), with the reason the run
-// stopped. It also returns how many cases did not complete (those, and the
-// ones the stop cancelled in flight) and Ginkgo's report, if Ginkgo got to
-// report.
-func (s *session) collect(ctx context.Context) (ordered []suites.Result, notCompleted int, ginkgoReport specReport) {
-	s.mu.Lock()
-	s.closed = true
-	results, prefetch := maps.Clone(s.results), maps.Clone(s.prefetch)
-	if s.ginkgoReport != nil {
-		ginkgoReport = *s.ginkgoReport
-	}
-	s.mu.Unlock()
-	reason := "not completed: the run's --deadline passed or it was interrupted"
-	if cause := context.Cause(ctx); cause != nil && ctx.Err() != nil {
-		reason = "not completed: " + cause.Error()
-	}
-	// unfinished is the result of a case that has none.
-	unfinished := func(c suites.Case) suites.Result {
-		var r suites.Result
-		if s.notTestable != nil {
-			// Not judged: every case has the one cause, said once.
-			d := check.NotTestable(s.notTestable.Reason)
-			return suites.Result{Case: c, Verdict: d.Verdict, Reason: d.Reason}
-		}
-		if len(c.MissingFixtures(s.cfg)) > 0 {
-			// Known without sending anything: skipped (or failed,
-			// when --require asks for the fixture).
-			w, waived := s.waivers[c.ID]
-			r = suites.ApplyWaiver(suites.Execute(ctx, c, s.target, s.cfg.Strict), w, waived, time.Now())
-		} else {
-			d := check.Unfinished(reason)
-			r = suites.Result{Case: c, Verdict: d.Verdict, Skip: d.Skip, Reason: d.Reason}
-			notCompleted++
-		}
-		if !s.opts.quiet {
-			s.progress.line(s.app.Stdout, r)
-		}
-		return r
-	}
-	held := func(cases []suites.Case) {
-		for _, c := range cases {
-			r, ok := results[c.ID]
-			if !ok {
-				r, ok = prefetch[c.ID]
-			}
-			if ex, judged := r.Judged(); ok && judged && ex.Failure == probe.FailureCancelled {
-				notCompleted++ // stopped in flight, or before it could send
-			}
-			if !ok {
-				r = unfinished(c)
-			}
-			ordered = append(ordered, r)
-		}
-	}
-	held(s.selected.head)
-	// A field's spec may still be reading its tally (Ginkgo unwinding
-	// past the deadline).
-	s.mu.Lock()
-	if s.explored.missing() > 0 {
-		for i, c := range s.selected.All() {
-			if s.selected.isVariant(i) && !s.explored.has(i-len(s.selected.head)) {
-				s.explored.record(i-len(s.selected.head), unfinished(c))
-			}
-			if s.explored.missing() == 0 {
-				break // the rest have theirs: no need to make them
-			}
-		}
-	}
-	ordered = append(ordered, s.explored.ordered()...)
-	notCompleted += s.explored.cancelled // kept or not
-	s.mu.Unlock()
-	held(s.selected.tail)
-	return ordered, notCompleted, ginkgoReport
-}
-
 // printQuietFirstLine is a --quiet run's one line before its summary:
 // which config file it used.
 func printQuietFirstLine(w io.Writer, o runOptions, embedded bool) {
@@ -528,30 +283,6 @@ func targetHeaders(cfg config.Config) http.Header {
 	return h
 }
 
-// preflight runs the positive controls before any other case
-// (runControls, as each target of a fleet does). When they pass, or fail
-// in a way that is the contract's business, their results are kept and
-// the cases are judged; when the setup keeps them from passing, the run
-// records the problem and judges no case. It returns the controls'
-// results.
-func (s *session) preflight(ctx context.Context) []suites.Result {
-	results, problem := runControls(ctx, controlCases(s.selected.held()), s.target, s.cfg)
-	if problem != nil {
-		s.notTestable = problem
-		for _, r := range untestableResults(controlCases(s.selected.held()), results, problem) {
-			s.results[r.Case.ID] = r
-		}
-		return results
-	}
-	for _, r := range results {
-		r = s.finish(r)
-		s.mu.Lock()
-		s.prefetch[r.Case.ID] = r
-		s.mu.Unlock()
-	}
-	return results
-}
-
 // unreachable counts the cases that errored because no connection could be
 // made at all.
 func unreachable(results []suites.Result) int {
@@ -562,18 +293,6 @@ func unreachable(results []suites.Result) int {
 		}
 	}
 	return n
-}
-
-// writeReports writes every report asked for; the one whose path is "-"
-// goes to stdout, redacted as Format.Write redacts a file.
-func writeReports(o runOptions, ginkgoReport specReport, run reports.Run, contract *spec.Contract, stdout io.Writer) error {
-	paths := o.reportPaths()
-	in := reports.Input{Run: run, Ginkgo: ginkgoReport, Contract: contract}
-	if paths["json"] != "" || paths["ctrf"] != "" || paths["html"] != "" || paths["markdown"] != "" {
-		rep := reports.BuildJSON(run) // once, for every format rendered from it
-		in.Report = &rep
-	}
-	return writeFormats(paths, reports.Formats(), in, stdout)
 }
 
 // reportPaths maps each report format's flag to the path it was given.
@@ -700,121 +419,6 @@ func bareError(err error) error {
 	return err
 }
 
-// budget is the request cap: the configured one, or exactly what the
-// selected cases need at most (one request each, plus the burst).
-func (s *session) budget() int64 {
-	if s.cfg.Limits.MaxRequests > 0 {
-		return s.cfg.Limits.MaxRequests
-	}
-	// The controls run twice: at the start and again at the end.
-	n := int64(s.selected.variants.total) + int64(len(controlCases(s.selected.held())))
-	for _, c := range s.selected.held() {
-		if c.Burst {
-			n += int64(max(s.cfg.Fixtures.RateLimitBurst, 1))
-		} else {
-			n++
-		}
-	}
-	return n
-}
-
-// bound derives a context from a spec's that the run's context (its
-// deadline, an interrupt) also cancels.
-func (s *session) bound(ctx context.Context) (context.Context, context.CancelFunc) {
-	merged, cancel := context.WithCancelCause(ctx)
-	stop := context.AfterFunc(s.ctx, func() { cancel(context.Cause(s.ctx)) })
-	return merged, func() {
-		stop()
-		cancel(nil)
-	}
-}
-
-// prefetchConcurrent performs every selected case that need not run alone,
-// concurrently under the client's bounds, before the specs judge them.
-// The variants are made as they are sent, and what is kept of each result
-// is what the run needs (variantResults).
-func (s *session) prefetchConcurrent(parent context.Context) {
-	ctx, cancel := s.bound(parent)
-	defer cancel()
-	batch := func(yield func(int, suites.Case) bool) {
-		for i, c := range s.selected.All() {
-			if c.Alone {
-				continue
-			}
-			if !s.selected.isVariant(i) {
-				s.mu.Lock()
-				_, done := s.prefetch[c.ID] // the controls, run by preflight
-				s.mu.Unlock()
-				if done {
-					continue
-				}
-			}
-			if !yield(i, c) {
-				return
-			}
-		}
-	}
-	suites.ExecuteSeq(ctx, batch, s.target, s.cfg.Strict, func(i int, r suites.Result) {
-		r = s.finish(r)
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		switch {
-		case s.closed:
-		case s.selected.isVariant(i):
-			s.explored.record(i-len(s.selected.head), r)
-		default:
-			s.prefetch[r.Case.ID] = r
-		}
-	})
-}
-
-// fieldVerdict is what a field's spec calls: the verdict of the field's
-// variants, judged as they came in.
-func (s *session) fieldVerdict(name string, want int) (check.Verdict, string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.explored.field(name, want)
-}
-
-// runCase is what each spec calls: the prefetched result, or (for cases
-// that run alone) the case performed now.
-func (s *session) runCase(ctx context.Context, c suites.Case) suites.Result {
-	s.mu.Lock()
-	r, ok := s.prefetch[c.ID]
-	delete(s.prefetch, c.ID) // held once: in results from here on
-	s.mu.Unlock()
-	if !ok {
-		ctx, cancel := s.bound(ctx)
-		defer cancel()
-		r = s.finish(suites.Execute(ctx, c, s.target, s.cfg.Strict))
-	}
-	s.mu.Lock()
-	if !s.closed {
-		s.results[c.ID] = r
-	}
-	s.mu.Unlock()
-	return r
-}
-
-// finish applies the case's waiver and prints its line; a run that writes
-// no report keeps the evidence of failures only (keptResult).
-func (s *session) finish(r suites.Result) suites.Result {
-	w, ok := s.waivers[r.Case.ID]
-	r = suites.ApplyWaiver(r, w, ok, time.Now())
-	if !s.opts.quiet {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if s.closed {
-			return keptResult(s.opts, r) // the run's results are collected: the summary is out
-		}
-		s.progress.line(s.app.Stdout, r)
-		if s.opts.verbose {
-			printExchanges(s.app.Stdout, r, s.target.Redactor)
-		}
-	}
-	return keptResult(s.opts, r)
-}
-
 // keptResult is what a run keeps of a finished case until its end: all of
 // it when a report is written, else the evidence of a failure only (the
 // summary, failure groups and metrics need no more), and of each answer's
@@ -828,24 +432,24 @@ func keptResult(o runOptions, r suites.Result) suites.Result {
 	return r.WithoutEvidence()
 }
 
-func (s *session) printDryRun(redactor *redact.Redactor) {
-	w := s.app.Stdout
+// printDryRun prints every request a target's cases would send.
+func printDryRun(w io.Writer, list caseList, cfg config.Config, redactor *redact.Redactor) {
 	fmt.Fprintf(w, "errconform %s: dry run against %s: %d cases selected, nothing is sent (a real run: concurrency %d, %s, at most %d requests)\n",
-		ToolVersion(), reports.Printable(redactor.String(s.cfg.Target.BaseURL)), s.selected.Len(), s.cfg.Limits.Concurrency, rateText(s.cfg.Limits.MaxRPS), s.budget())
-	if len(s.cfg.Target.Headers) > 0 {
+		ToolVersion(), reports.Printable(redactor.String(cfg.Target.BaseURL)), list.Len(), cfg.Limits.Concurrency, rateText(cfg.Limits.MaxRPS), budget(list, cfg))
+	if len(cfg.Target.Headers) > 0 {
 		fmt.Fprintln(w, "  every request also carries (target.headers):")
-		printHeaders(w, "        > ", reports.BoundedHeaders(redactor, targetHeaders(s.cfg)))
+		printHeaders(w, "        > ", reports.BoundedHeaders(redactor, targetHeaders(cfg)))
 	}
-	base := s.cfg.Target.BaseURL
-	for _, c := range s.selected.All() {
-		if missing := c.MissingFixtures(s.cfg); len(missing) > 0 {
+	base := cfg.Target.BaseURL
+	for _, c := range list.All() {
+		if missing := c.MissingFixtures(cfg); len(missing) > 0 {
 			fmt.Fprintf(w, "  SKIP  %-56s fixture not configured: fixtures.%s\n", c.ID, strings.Join(missing, ", fixtures."))
 			continue
 		}
-		r := c.Request(s.cfg)
+		r := c.Request(cfg)
 		repeat := ""
 		if c.Burst {
-			repeat = fmt.Sprintf(" (repeated up to %d times)", s.cfg.Fixtures.RateLimitBurst)
+			repeat = fmt.Sprintf(" (repeated up to %d times)", cfg.Fixtures.RateLimitBurst)
 		}
 		fmt.Fprintf(w, "  SEND  %-56s %s %s%s\n", c.ID, r.Method, reports.Printable(redactor.String(config.JoinURL(base, r.Path))), repeat)
 		printHeaders(w, "        > ", reports.BoundedHeaders(redactor, r.Header))
@@ -853,7 +457,7 @@ func (s *session) printDryRun(redactor *redact.Redactor) {
 			fmt.Fprintf(w, "        > body (%d bytes): %s\n", len(r.Body), reports.Printable(reports.RedactedExcerpt(redactor, r.Body, 160)))
 		}
 	}
-	fmt.Fprintf(w, "\n%d requests at most would be sent.\n", s.budget())
+	fmt.Fprintf(w, "\n%d requests at most would be sent.\n", budget(list, cfg))
 }
 
 // printHeaders prints headers one a line; names and values (a target's
