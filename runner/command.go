@@ -7,8 +7,8 @@ import (
 	"os"
 	"time"
 
-	"github.com/errconform/errconform/redact"
 	"github.com/errconform/errconform/reports"
+	"github.com/errconform/errconform/spec"
 )
 
 // runCommand is errconform run (or explore) once resolved: every target
@@ -75,12 +75,17 @@ func (a App) runCommand(fl fleetResolution, invoked time.Time, signals chan os.S
 		fmt.Errorf("the run's --deadline (%s) passed for its cases (its last %s are kept for writing the reports)", o.deadline, reserve))
 	defer stopCases()
 	lines := &caseLines{w: a.Stdout, progress: newProgress(selected, variants), named: !single, quiet: o.quiet, verbose: o.verbose}
-	out := a.runFleet(cases, fl, plan, lines, !single)
+	out := a.runFleet(cases, fl, plan, lines)
 	elapsed := time.Since(started)
-	if single {
-		return a.finishSingle(ctx, cases, o, out.targets[0], elapsed, reportOut)
+	var contract *spec.Contract
+	if len(plan) == 1 {
+		contract = plan[0].res.contract
 	}
-	return a.finishFleet(ctx, cases, o, out, redactor, elapsed, reportOut)
+	compact, reportErr := writeRunReports(ctx, o, out.report, contract, reportOut)
+	if single {
+		return a.finishSingle(ctx, cases, o, out, elapsed, compact, reportErr)
+	}
+	return a.finishFleet(ctx, cases, o, out, elapsed, compact, reportErr)
 }
 
 // printFirstLine prints the run's first line (a --quiet run's names its
@@ -118,20 +123,21 @@ func printFirstLine(w io.Writer, fl fleetResolution, plan []*targetRun) (selecte
 	return selected, variants
 }
 
-// finishSingle writes a single target's reports, prints its summary,
-// exports its metrics and returns the exit code. ctx is the run's, cases
-// the cases' (done reportReserve before the deadline).
-func (a App) finishSingle(ctx, cases context.Context, o runOptions, t *targetRun, elapsed time.Duration, reportOut io.Writer) (code int, err error) {
+// finishSingle prints a single target's summary once its reports are
+// written (compact, reportErr), exports its metrics and returns the exit
+// code. ctx is the run's, cases the cases' (done reportReserve before the
+// deadline).
+func (a App) finishSingle(ctx, cases context.Context, o runOptions, out fleetOutcome, elapsed time.Duration, compact bool, reportErr error) (code int, err error) {
+	t, part := out.targets[0], out.report.Targets[0]
 	run := t.reportRun(o)
 	cutShort := cases.Err() != nil
-	compact, reportErr := writeReports(ctx, o, run, t.res.contract, reportOut)
-	summary := t.summary()
+	summary := part.Summary
 	printProblems(a.Stdout, run)
 	_ = reports.WriteSummary(a.Stdout, summary, elapsed, t.sent) // the terminal: a failed write has nowhere to be told
 	if t.notTestable == nil {
 		// Not testable: no variant was sent, and the one cause is said above.
 		printExploreSent(a.Stdout, t.explored.sent, t.explored.total)
-		printGroups(a.Stdout, failureGroups(run))
+		printGroups(a.Stdout, part.Groups)
 	}
 	printWaived(a.Stdout, run.WaivedFailures())
 	if cutShort {
@@ -145,16 +151,10 @@ func (a App) finishSingle(ctx, cases context.Context, o runOptions, t *targetRun
 	if reportErr != nil {
 		return signalExit(ctx, ExitFailed, reportErr)
 	}
-	if o.metrics != "" || o.pushgateway != "" {
-		// Metrics read verdicts and findings, not evidence.
-		run.FailureEvidenceOnly = true
-		// The metrics' boundary: the report they read, redacted whole as
-		// every other output is (tags from a secret ${VAR} among it).
-		rep := reports.BuildJSON(run)
-		run.Redactor.Walk(&rep, run.CraftedCredentials()...)
-		if err := a.exportMetrics(ctx, o, []metricsRun{{name: t.name(), report: rep}}); err != nil {
-			return signalExit(ctx, ExitFailed, err)
-		}
+	// The metrics read the report, redacted as every other output is (tags
+	// from a secret ${VAR} among it).
+	if err := a.exportMetrics(ctx, o, []metricsRun{{name: t.name(), report: out.report.TargetAsReport(part)}}); err != nil {
+		return signalExit(ctx, ExitFailed, err)
 	}
 	code = notGreen(a.Stderr, runExitCode(summary, run), summary)
 	if code == ExitOK && cutShort {
@@ -165,10 +165,9 @@ func (a App) finishSingle(ctx, cases context.Context, o runOptions, t *targetRun
 	return code, nil
 }
 
-// finishFleet writes a fleet's reports, prints its summary, exports its
-// metrics and returns the exit code.
-func (a App) finishFleet(ctx, cases context.Context, o runOptions, out fleetOutcome, redactor *redact.Redactor, elapsed time.Duration, reportOut io.Writer) (code int, err error) {
-	compact, reportErr := writeFleetReports(ctx, o, out, redactor, reportOut)
+// finishFleet prints a fleet's summary once its reports are written,
+// exports its metrics and returns the exit code.
+func (a App) finishFleet(ctx, cases context.Context, o runOptions, out fleetOutcome, elapsed time.Duration, compact bool, reportErr error) (code int, err error) {
 	printFleetSummary(a.Stdout, out, elapsed)
 	if compact {
 		fmt.Fprintf(a.Stderr, "errconform: %s: the reports were written compact (verdicts and findings, little evidence)\n", context.Cause(ctx))
@@ -180,7 +179,7 @@ func (a App) finishFleet(ctx, cases context.Context, o runOptions, out fleetOutc
 	}
 	var runs []metricsRun
 	for _, t := range out.report.Targets {
-		runs = append(runs, metricsRun{name: t.Name, report: targetAsReport(out.report, t)})
+		runs = append(runs, metricsRun{name: t.Name, report: out.report.TargetAsReport(t)})
 	}
 	if err := a.exportMetrics(ctx, o, runs); err != nil {
 		return signalExit(ctx, ExitFailed, err)

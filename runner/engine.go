@@ -51,9 +51,6 @@ type targetRun struct {
 	// notTestable and broke are what the controls found of the target
 	// (reports.Run's NotTestable and TargetBroke).
 	notTestable, broke *reports.Problem
-	// keepAll keeps every variant's result (a fleet's report part counts
-	// them all).
-	keepAll bool
 }
 
 // name is the target's name: its name in the targets: list, else its
@@ -160,17 +157,18 @@ func fleetRedactor(fl fleetResolution) *redact.Redactor {
 // fleetOutcome is what a run produced, for the reports, the metrics and
 // the exit code.
 type fleetOutcome struct {
-	// report is the fleet's JSON report, when parts were asked for.
+	// report is the run's JSON report, redacted.
 	report  reports.JSONReport
 	targets []*targetRun
 	code    int
 }
 
 // runFleet runs every target of plan concurrently within ctx and returns
-// the exit code: the worst over the targets, where 0 < 1 < 3 (a target
-// that is not testable, its key or model rejected among the causes, has
-// its cases errored: 3). With parts, it also builds the fleet's report.
-func (a App) runFleet(ctx context.Context, fl fleetResolution, plan []*targetRun, lines *caseLines, parts bool) fleetOutcome {
+// the run's JSON report (fleet-shaped: a single target is a fleet of one)
+// and its exit code: the worst over the targets, where 0 < 1 < 3 (a
+// target that is not testable, its key or model rejected among the
+// causes, has its cases errored: 3).
+func (a App) runFleet(ctx context.Context, fl fleetResolution, plan []*targetRun, lines *caseLines) fleetOutcome {
 	var wg sync.WaitGroup
 	redactor := fleetRedactor(fl)
 	built := make([]reports.TargetReport, len(plan))
@@ -178,11 +176,7 @@ func (a App) runFleet(ctx context.Context, fl fleetResolution, plan []*targetRun
 		wg.Add(1)
 		go func(i int, t *targetRun) {
 			defer wg.Done()
-			t.keepAll = parts
 			a.runTarget(ctx, fl.opts, t, lines)
-			if !parts {
-				return
-			}
 			// The target's part of the report is built as it finishes,
 			// while the others still run, and redacted then, once, with
 			// every target's secrets (the reports' redaction boundary for
@@ -193,6 +187,8 @@ func (a App) runFleet(ctx context.Context, fl fleetResolution, plan []*targetRun
 			// made so now, while the others still finish.
 			ft.Run.Compact = ctx.Err() != nil
 			part := reports.TargetPart(ft)
+			// The variants a run without report did not keep are counted.
+			part.Summary = part.Summary.Plus(t.explored.dropped)
 			if ft.Run.Compact {
 				part = part.Compact()
 			}
@@ -207,13 +203,11 @@ func (a App) runFleet(ctx context.Context, fl fleetResolution, plan []*targetRun
 			out.code = t.code
 		}
 	}
-	if parts {
-		var shard *reports.ShardInfo
-		if fl.shard.count > 0 {
-			shard = &reports.ShardInfo{Index: fl.shard.index, Count: fl.shard.count}
-		}
-		out.report = reports.AssembleFleet(ToolVersion(), built, shard)
+	var shard *reports.ShardInfo
+	if fl.shard.count > 0 {
+		shard = &reports.ShardInfo{Index: fl.shard.index, Count: fl.shard.count}
 	}
+	out.report = reports.AssembleFleet(ToolVersion(), built, shard)
 	return out
 }
 
@@ -267,7 +261,7 @@ func (a App) runTarget(ctx context.Context, o runOptions, t *targetRun, lines *c
 	t.redactor = redact.New(cfg.Secrets()...)
 	t.started = time.Now()
 	t.outcome = reports.OutcomeCompleted
-	t.explored = newVariantResults(t.list.variants.total, t.keepAll || keepsEveryResult(o))
+	t.explored = newVariantResults(t.list.variants.total, keepsEveryResult(o))
 	t.explored.redactor = t.redactor
 	defer func() { t.elapsed = time.Since(t.started) }()
 	finish := func(r suites.Result) suites.Result {
@@ -387,7 +381,7 @@ func (t *targetRun) unfinished(ctx context.Context, held map[string]suites.Resul
 // fail ends a target's run at its preflight: the target is not testable,
 // and every case is errored with the one cause.
 func (t *targetRun) fail(p *reports.Problem, controls []suites.Result, lines *caseLines) {
-	t.outcome, t.reason, t.code, t.notTestable = outcomeOf(p), check.NotTestable(p.Reason).Reason, ExitUnreachable, p
+	t.outcome, t.reason, t.code, t.notTestable = reports.OutcomeOf(p), reports.ReasonOf(p), ExitUnreachable, p
 	// A fleet says so on a target's lines; a single target's summary
 	// says it once (printProblems).
 	named := lines != nil && lines.named

@@ -23,13 +23,6 @@ func reportReserve(deadline time.Duration, cases int) time.Duration {
 // reservePerCase is reportReserve's time per selected case.
 const reservePerCase = 100 * time.Microsecond
 
-// targetAsReport is one target of a fleet's report as a single target's
-// (schema version 2): what metrics reads.
-func targetAsReport(fleet reports.JSONReport, t reports.TargetReport) reports.JSONReport {
-	return reports.JSONReport{SchemaVersion: reports.SchemaVersion, Tool: fleet.Tool, Contract: t.Contract, Target: t.Target,
-		StartedAt: t.StartedAt, DurationMS: t.DurationMS, Settings: t.Settings, Summary: t.Summary, Groups: t.Groups, Cases: t.Cases}
-}
-
 // metricsRun is one target's report, for --metrics and --pushgateway.
 type metricsRun struct {
 	name   string

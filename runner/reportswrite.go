@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/errconform/errconform/redact"
 	"github.com/errconform/errconform/reports"
 	"github.com/errconform/errconform/spec"
 )
@@ -19,30 +18,19 @@ import (
 // --deadline (compact when late), the one whose path is "-" to standard
 // output.
 
-// writeReports writes a single target's reports, rendered from its run
-// (reports.Formats), bounded by ctx as writeFormatsWithin says.
-func writeReports(ctx context.Context, o runOptions, run reports.Run, contract *spec.Contract, stdout io.Writer) (compact bool, err error) {
-	paths := o.reportPaths()
-	in := reports.Input{Run: run, Contract: contract}
-	if paths["json"] != "" || paths["ctrf"] != "" || paths["html"] != "" || paths["markdown"] != "" {
-		rep := reports.BuildJSON(run) // once, for every format rendered from it
-		in.Report = &rep
-	}
-	return writeFormatsWithin(ctx, paths, reports.Formats(), in, stdout)
-}
-
-// writeFleetReports writes every report asked for, rendered from the
-// fleet's JSON report; the one whose path is "-" goes to stdout.
+// writeRunReports writes every report asked for, rendered from the run's
+// JSON report (redacted part by part as each target finished: the
+// reports' redaction boundary), the one whose path is "-" to stdout. A
+// run of one target passes the contract it was judged against (the
+// layout of its HTML and Markdown matrix).
 //
 // ctx bounds the writing: once it is done (the run's --deadline passed, or
 // it was interrupted) the reports still to be written, and the one being
 // rendered, are written compact (reports.JSONReport.Compact: complete and
 // valid, without most evidence, quick to render); compact reports whether
 // any was.
-func writeFleetReports(ctx context.Context, o runOptions, out fleetOutcome, redactor *redact.Redactor, stdout io.Writer) (compact bool, err error) {
-	// runFleet redacted each target's part of the report as it finished.
-	in := reports.Input{Run: reports.Run{Redactor: redactor}, Fleet: out.report, FleetRedacted: true}
-	return writeFormatsWithin(ctx, o.reportPaths(), reports.FleetFormats(), in, stdout)
+func writeRunReports(ctx context.Context, o runOptions, rep reports.JSONReport, contract *spec.Contract, stdout io.Writer) (compact bool, err error) {
+	return writeFormatsWithin(ctx, o.reportPaths(), reports.Formats(), reports.Input{Report: rep, Contract: contract}, stdout)
 }
 
 // withDone is in abandoned once done is closed.
@@ -51,7 +39,7 @@ func withDone(in reports.Input, done <-chan struct{}) reports.Input {
 	return in
 }
 
-// writeFormatsWithin is writeFormats bounded by ctx (writeFleetReports):
+// writeFormatsWithin is writeFormats bounded by ctx (writeRunReports):
 // a format still rendering when ctx ends is rendered again compact (the
 // first rendering is left to finish unseen), and so is every later one;
 // the compact ones are rendered side by side, as many at once as the
@@ -103,11 +91,7 @@ func writeFormatsWithin(ctx context.Context, paths map[string]string, formats []
 		}
 	}
 	if compact {
-		in.Fleet = in.Fleet.Compact()
-		if in.Report != nil {
-			rep := in.Report.Compact()
-			in.Report = &rep
-		}
+		in.Report = in.Report.Compact()
 		results := make([]error, len(late))
 		sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 		var wg sync.WaitGroup

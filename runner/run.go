@@ -8,8 +8,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"path/filepath"
-	"sort"
 	"strings"
 	"syscall"
 	"time"
@@ -19,7 +17,6 @@ import (
 	"github.com/errconform/errconform/check"
 	"github.com/errconform/errconform/config"
 	"github.com/errconform/errconform/probe"
-	"github.com/errconform/errconform/redact"
 	"github.com/errconform/errconform/reports"
 	"github.com/errconform/errconform/spec"
 	"github.com/errconform/errconform/suites"
@@ -45,8 +42,11 @@ const CutShortGrace = 2 * time.Second
 
 // runOptions are the run command's flags.
 type runOptions struct {
-	configFile, target, contract, junit, json, html, markdown, ctrf string
-	labelFilter, require, waivers, caCert, rerunFailed              string
+	configFile, target, contract                       string
+	labelFilter, require, waivers, caCert, rerunFailed string
+	// reports maps each report format's flag (reports.Formats) to the
+	// path it was given.
+	reports map[string]string
 	// targetFilter chooses among a config's targets (globs); shard is
 	// "i/n"; metrics and pushgateway say where the run's metrics go.
 	targetFilter, shard, metrics, pushgateway string
@@ -82,11 +82,7 @@ func (o *runOptions) register(fs *pflag.FlagSet) {
 	fs.StringVar(&o.require, "require", "", "the fixture `KEYS` (comma-separated, or all) whose absence fails the cases that need them instead of skipping them")
 	fs.BoolVar(&o.strict, "strict", false, "fail on SHOULD findings (warnings) too")
 	fs.StringVar(&o.waivers, "waivers", "", "read waived cases (case, reason, expires) from the YAML `FILE`")
-	fs.StringVar(&o.junit, "junit", "", "write a JUnit XML report to `PATH` (- for standard output)")
-	fs.StringVar(&o.json, "json", "", "write the JSON report to `PATH` (- for standard output); errconform diff and --rerun-failed read it")
-	fs.StringVar(&o.html, "html", "", "write the HTML report to `PATH` (- for standard output)")
-	fs.StringVar(&o.markdown, "markdown", "", "append a Markdown summary to `PATH`, e.g. $GITHUB_STEP_SUMMARY (- for standard output)")
-	fs.StringVar(&o.ctrf, "ctrf", "", "write a CTRF JSON report to `PATH` (- for standard output)")
+	o.reports = registerReportFlags(fs, false)
 	fs.StringVar(&o.metrics, "metrics", "", "write the run's Prometheus metrics to `FILE` (text format, for node_exporter's textfile collector: a name ending in .prom)")
 	fs.StringVar(&o.pushgateway, "pushgateway", "", "push the run's Prometheus metrics to the Pushgateway at `URL`, grouped by target and contract")
 	fs.StringVar(&o.name, "name", "", "`NAME` the target in every report and metric: the metrics' target label, the Pushgateway's grouping key, the JUnit suite (label-safe: letters, digits, '.', '_', '-'; overrides target.name; default: the base URL's host[:port], \"reference\" for the embedded reference; a targets: list names its own)")
@@ -160,17 +156,30 @@ func failedIn(reportPath string, target reportTarget) (map[string]bool, error) {
 	if err != nil {
 		return nil, usagef("--rerun-failed: %v", err)
 	}
-	if !target.same(rep.Target) {
+	// Any schema version: a version 1 or 2 report is a fleet of one.
+	rep = reports.AsFleet(rep)
+	failed := map[string]bool{}
+	matched := false
+	for _, t := range rep.Targets {
+		if !target.same(t.Target) {
+			continue
+		}
+		matched = true
+		for _, c := range t.Cases {
+			if c.Verdict == check.Failed || c.Verdict == check.Errored {
+				failed[c.ID] = true
+			}
+		}
+	}
+	if !matched {
 		// A report's failures re-run against another target would pass
 		// for the wrong reason, or find nothing to re-run.
-		return nil, usagef("--rerun-failed %s was written against %s, but this run's target is %s: re-run against the same target",
-			reportPath, reports.Printable(rep.Target.String()), reports.Printable(target.String()))
-	}
-	failed := map[string]bool{}
-	for _, c := range rep.Cases {
-		if c.Verdict == check.Failed || c.Verdict == check.Errored {
-			failed[c.ID] = true
+		var against []string
+		for _, t := range rep.Targets {
+			against = append(against, t.Target.String())
 		}
+		return nil, usagef("--rerun-failed %s was written against %s, but this run's target is %s: re-run against the same target",
+			reportPath, reports.Printable(strings.Join(against, ", ")), reports.Printable(target.String()))
 	}
 	if len(failed) == 0 {
 		return nil, nothingToRerun{reportPath}
@@ -295,130 +304,6 @@ func unreachable(results []suites.Result) int {
 	return n
 }
 
-// reportPaths maps each report format's flag to the path it was given.
-func (o runOptions) reportPaths() map[string]string {
-	return map[string]string{"junit": o.junit, "json": o.json, "ctrf": o.ctrf, "html": o.html, "markdown": o.markdown}
-}
-
-// checkOutputPaths refuses, before anything is sent, output paths that
-// could not be written at the end: a directory, a missing directory, a
-// file or directory without write permission, a pipe nobody reads, a
-// device or kernel file that refuses writes (/dev/full, /proc/version), a
-// full disk. Each report path is opened for writing (never truncated) and
-// written to as probeWrite says; a file the check created is removed
-// again. The metrics textfile is replaced whole (written beside it and
-// renamed over it), so its path must be a regular file or none, in a
-// directory where a file can be created.
-func checkOutputPaths(o runOptions) error {
-	paths := o.reportPaths()
-	for _, f := range reports.Formats() {
-		if paths[f.Name] == "" || paths[f.Name] == "-" {
-			continue
-		}
-		if err := checkWritable(paths[f.Name]); err != nil {
-			return usagef("--%s %s: %v", f.Name, paths[f.Name], err)
-		}
-	}
-	if o.metrics != "" {
-		if err := checkReplaceable(o.metrics); err != nil {
-			return usagef("--metrics %s: %v", o.metrics, err)
-		}
-	}
-	return nil
-}
-
-func checkWritable(path string) error {
-	info, err := os.Stat(path)
-	existed := err == nil
-	switch {
-	case existed && info.IsDir():
-		return errors.New("is a directory; give a file path such as report.xml")
-	case !existed:
-		dir := filepath.Dir(path)
-		if info, err := os.Stat(dir); err != nil || !info.IsDir() {
-			return fmt.Errorf("directory %s does not exist", dir)
-		}
-	}
-	// O_NONBLOCK: a FIFO without a reader fails here instead of blocking
-	// (and would block the report writing at the end); no effect on files.
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|syscall.O_NONBLOCK, 0o644)
-	if err != nil {
-		return fmt.Errorf("cannot be written: %v", bareError(err))
-	}
-	err = probeWrite(f, existed && info.Mode().IsRegular())
-	_ = f.Close()
-	if !existed {
-		_ = os.Remove(path)
-	}
-	if err != nil {
-		return fmt.Errorf("cannot be written: %v", bareError(err))
-	}
-	return nil
-}
-
-// probeWrite finds out, without changing what a file holds, whether
-// writing it will work: a write of zero bytes reaches the file's own
-// write operation (/dev/full answers ENOSPC, a /proc file EIO) and writes
-// nothing. A file the check just created (existing false) takes one byte
-// more, which fails on a full disk or an exhausted quota; for a regular
-// file that exists, whose content must stay as it is until the report
-// replaces it, reserveSpace asks the file system for a block past its end
-// instead (Linux; elsewhere a full disk shows only when the report is
-// written).
-func probeWrite(f *os.File, existingRegular bool) error {
-	if err := writeNothing(f); err != nil {
-		return err
-	}
-	info, err := f.Stat()
-	if err != nil || !info.Mode().IsRegular() {
-		return err
-	}
-	if existingRegular {
-		return reserveSpace(f, info.Size())
-	}
-	_, err = f.Write([]byte{'\n'})
-	return err
-}
-
-// checkReplaceable checks a path that is written beside and renamed over
-// (the metrics textfile): no directory, no device, FIFO or socket (which
-// the rename would replace with a file), and a file can be created and
-// written in its directory.
-func checkReplaceable(path string) error {
-	info, err := os.Lstat(path)
-	switch {
-	case err == nil && info.IsDir():
-		return errors.New("is a directory; give a file path such as errconform.prom")
-	case err == nil && !info.Mode().IsRegular():
-		return errors.New("is not a regular file: the textfile is written beside it and renamed over it, which would replace it")
-	}
-	dir := filepath.Dir(path)
-	if info, err := os.Stat(dir); err != nil || !info.IsDir() {
-		return fmt.Errorf("directory %s does not exist", dir)
-	}
-	f, err := os.CreateTemp(dir, ".errconform-check-*")
-	if err != nil {
-		return fmt.Errorf("cannot be written: %v", bareError(err))
-	}
-	err = probeWrite(f, false)
-	_ = f.Close()
-	_ = os.Remove(f.Name())
-	if err != nil {
-		return fmt.Errorf("cannot be written: %v", bareError(err))
-	}
-	return nil
-}
-
-// bareError is the system's reason of a path error, without the path
-// (the message names the flag and the path itself).
-func bareError(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
-}
-
 // keptResult is what a run keeps of a finished case until its end: all of
 // it when a report is written, else the evidence of a failure only (the
 // summary, failure groups and metrics need no more), and of each answer's
@@ -430,182 +315,4 @@ func keptResult(o runOptions, r suites.Result) suites.Result {
 		return r.WithBodiesCut(reports.EvidenceBodyBytes, nil)
 	}
 	return r.WithoutEvidence()
-}
-
-// printDryRun prints every request a target's cases would send.
-func printDryRun(w io.Writer, list caseList, cfg config.Config, redactor *redact.Redactor) {
-	fmt.Fprintf(w, "errconform %s: dry run against %s: %d cases selected, nothing is sent (a real run: concurrency %d, %s, at most %d requests)\n",
-		ToolVersion(), reports.Printable(redactor.String(cfg.Target.BaseURL)), list.Len(), cfg.Limits.Concurrency, rateText(cfg.Limits.MaxRPS), budget(list, cfg))
-	if len(cfg.Target.Headers) > 0 {
-		fmt.Fprintln(w, "  every request also carries (target.headers):")
-		printHeaders(w, "        > ", reports.BoundedHeaders(redactor, targetHeaders(cfg)))
-	}
-	base := cfg.Target.BaseURL
-	for _, c := range list.All() {
-		if missing := c.MissingFixtures(cfg); len(missing) > 0 {
-			fmt.Fprintf(w, "  SKIP  %-56s fixture not configured: fixtures.%s\n", c.ID, strings.Join(missing, ", fixtures."))
-			continue
-		}
-		r := c.Request(cfg)
-		repeat := ""
-		if c.Burst {
-			repeat = fmt.Sprintf(" (repeated up to %d times)", cfg.Fixtures.RateLimitBurst)
-		}
-		fmt.Fprintf(w, "  SEND  %-56s %s %s%s\n", c.ID, r.Method, reports.Printable(redactor.String(config.JoinURL(base, r.Path))), repeat)
-		printHeaders(w, "        > ", reports.BoundedHeaders(redactor, r.Header))
-		if len(r.Body) > 0 {
-			fmt.Fprintf(w, "        > body (%d bytes): %s\n", len(r.Body), reports.Printable(reports.RedactedExcerpt(redactor, r.Body, 160)))
-		}
-	}
-	fmt.Fprintf(w, "\n%d requests at most would be sent.\n", budget(list, cfg))
-}
-
-// printHeaders prints headers one a line; names and values (a target's
-// response headers among them) pass through reports.Printable.
-func printHeaders(w io.Writer, prefix string, h map[string][]string) {
-	names := make([]string, 0, len(h))
-	for name := range h {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		for _, v := range h[name] {
-			fmt.Fprintf(w, "%s%s: %s\n", prefix, reports.Printable(name), reports.Printable(v))
-		}
-	}
-}
-
-// printExchanges prints what --verbose shows of a case: every request and
-// response, redacted, with everything the target controls (URL, headers,
-// body, transport errors quoting it) passed through reports.Printable, so
-// that a body cannot retitle the terminal, clear it or print fake lines.
-func printExchanges(w io.Writer, r suites.Result, redactor *redact.Redactor) {
-	for i, ex := range r.Exchanges {
-		if len(r.Exchanges) > 1 {
-			fmt.Fprintf(w, "        exchange %d of %d\n", i+1, len(r.Exchanges))
-		}
-		fmt.Fprintf(w, "        > %s %s\n", reports.Printable(ex.Request.Method), reports.Printable(redactor.String(ex.URL)))
-		printHeaders(w, "        > ", reports.BoundedHeaders(redactor, ex.Request.Header))
-		if len(ex.Request.Body) > 0 {
-			fmt.Fprintf(w, "        > %s\n", reports.Printable(reports.RedactedExcerpt(redactor, ex.Request.Body, 300)))
-		}
-		if ex.Response == nil {
-			fmt.Fprintf(w, "        < no response: %s\n", reports.Printable(redactor.String(ex.Err)))
-			continue
-		}
-		fmt.Fprintf(w, "        < %d (%s)\n", ex.Response.Status, ex.Duration.Round(time.Microsecond))
-		printHeaders(w, "        < ", reports.BoundedHeaders(redactor, ex.Response.Header))
-		fmt.Fprintf(w, "        < %s\n", reports.Printable(reports.RedactedBodyExcerpt(redactor, ex.Response, 300)))
-	}
-}
-
-func rateText(rps float64) string {
-	if rps <= 0 {
-		return "no rate cap"
-	}
-	return fmt.Sprintf("at most %g requests/s", rps)
-}
-
-var verdictWords = map[check.Verdict]string{
-	check.Passed: "PASS", check.Failed: "FAIL", check.Warned: "WARN", check.Skipped: "SKIP", check.Errored: "ERR ", check.Waived: "WAIV",
-}
-
-// printCaseLine prints a case's one line, after counter ([n/N]) when
-// there is one. Findings quote the target, so the summary and reason pass
-// through reports.Printable.
-func printCaseLine(w io.Writer, counter string, r suites.Result) {
-	if counter != "" {
-		counter += " "
-	}
-	line := fmt.Sprintf("  %s%s  %-56s %8.1fms", counter, verdictWords[r.Verdict], r.Case.ID, float64(r.Duration.Microseconds())/1000)
-	if r.Verdict != check.Passed || r.Reason != "" {
-		line += "  " + reports.Printable(r.Summary())
-		if r.Reason != "" && r.Reason != r.Summary() {
-			line += "  [" + reports.Printable(r.Reason) + "]"
-		}
-	}
-	fmt.Fprintln(w, line)
-}
-
-// Bounds on the failure groups the terminal summary shows; every report
-// has them all.
-const (
-	maxGroupsShown     = 10
-	groupHeadlineBytes = reports.GroupHeadlineBytes
-)
-
-// printGroups ends the summary with the failed and errored cases grouped
-// by cause, largest group first: each group's size, its headline finding
-// and one case to start from.
-func printGroups(w io.Writer, groups []reports.Group) {
-	if len(groups) == 0 {
-		return
-	}
-	fmt.Fprintf(w, "\nFailures by cause (%d), largest first:\n", len(groups))
-	for i, g := range groups {
-		if i == maxGroupsShown {
-			fmt.Fprintf(w, "  ... and %d more causes: the HTML and JSON reports list every one\n", len(groups)-maxGroupsShown)
-			break
-		}
-		cases := "cases"
-		if g.Count == 1 {
-			cases = "case "
-		}
-		fmt.Fprintf(w, "  %4d %s  %s\n        e.g. %s\n", g.Count, cases,
-			reports.Excerpt([]byte(reports.Printable(g.Headline)), groupHeadlineBytes), reports.Printable(g.Example))
-	}
-}
-
-// failureGroups groups a run's failed and errored cases by cause, as the
-// reports do, building the report of those cases only: a run of thousands
-// of passing explore variants does not build a second copy of its
-// results to print none of them.
-func failureGroups(run reports.Run) []reports.Group {
-	var failed []suites.Result
-	for _, r := range run.Results {
-		if r.Verdict == check.Failed || r.Verdict == check.Errored {
-			failed = append(failed, r)
-		}
-	}
-	if len(failed) == 0 {
-		return nil
-	}
-	run.Results = failed
-	return reports.BuildJSON(run).Groups
-}
-
-// runExitCode is a run's exit code: 3 when the target was not testable,
-// at least 1 when it broke during the run, else exitCode's.
-func runExitCode(summary reports.Summary, run reports.Run) int {
-	switch code := exitCode(summary, unreachable(run.Results)); {
-	case run.NotTestable != nil:
-		return ExitUnreachable
-	case run.TargetBroke != nil && code == ExitOK:
-		return ExitFailed
-	default:
-		return code
-	}
-}
-
-// printProblems prints what the controls found of the target as a whole
-// (not testable, or broke during the run) as the summary's first line.
-func printProblems(w io.Writer, run reports.Run) {
-	if p := run.NotTestable; p != nil {
-		fmt.Fprintf(w, "\nNOT TESTABLE (%s): %s; no case was judged (exit %d)\n", p.Cause, reports.Printable(run.Redactor.String(p.Reason)), ExitUnreachable)
-	}
-	if p := run.TargetBroke; p != nil {
-		fmt.Fprintf(w, "\nTARGET BROKE DURING THE RUN (%s): %s\n", p.Cause, reports.Printable(run.Redactor.String(p.Reason)))
-	}
-}
-
-// exitCode: 3 when every case that ran found the target unreachable, 1 on
-// any failure or errored case, else 0.
-func exitCode(s reports.Summary, unreachable int) int {
-	switch {
-	case unreachable > 0 && unreachable == s.Total-s.Skipped:
-		return ExitUnreachable
-	case s.Failed > 0 || s.Errored > 0:
-		return ExitFailed
-	}
-	return ExitOK
 }
