@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"encoding/xml"
 	"fmt"
 	"net/http/httptest"
 	"os"
@@ -171,7 +172,7 @@ func TestJSONReportV2UnderEachContract(t *testing.T) {
 func TestJSONReportV2ReadsBack(t *testing.T) {
 	run, _ := contractRun(t, "openrouter", "openrouter")
 	path := filepath.Join(t.TempDir(), "r.json")
-	require.NoError(t, reports.WriteFormat("json", path, reports.Input{Run: run}))
+	require.NoError(t, reports.WriteFormat("json", path, reports.Input{Report: reports.FleetOfOne(run)}))
 	rep, err := reports.ReadJSON(path)
 	require.NoError(t, err)
 	assert.Equal(t, reports.BuildJSON(run).Summary, rep.Summary)
@@ -367,7 +368,7 @@ func TestMarkdownShowsNotInContractAsSkips(t *testing.T) {
 
 func TestCTRFShowsNotInContractAsSkips(t *testing.T) {
 	run, _ := contractRun(t, "openrouter", "openrouter")
-	doc := reports.BuildCTRF(run)
+	doc := reports.BuildCTRF(reports.FleetOfOne(run))
 	nic := countNotInContract(run.Results)
 	assert.Equal(t, nic+3, doc.Results.Summary.Skipped)
 	assert.Equal(t, nic, doc.Results.Summary.Extra["not_in_contract"])
@@ -392,8 +393,10 @@ func TestCTRFShowsNotInContractAsSkips(t *testing.T) {
 func TestJUnitShowsNotInContractAsSkips(t *testing.T) {
 	run, _ := contractRun(t, "openrouter", "openrouter")
 	path := filepath.Join(t.TempDir(), "junit.xml")
-	require.NoError(t, reports.WriteFormat("junit", path, reports.Input{Run: run}))
+	require.NoError(t, reports.WriteFormat("junit", path, reports.Input{Report: reports.FleetOfOne(run)}))
 	doc := readJUnit(t, path)
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
 	require.Len(t, doc.TestSuites, 1)
 	suite := doc.TestSuites[0]
 	nic := countNotInContract(run.Results)
@@ -411,7 +414,9 @@ func TestJUnitShowsNotInContractAsSkips(t *testing.T) {
 			continue
 		}
 		require.NotNil(t, tc.Skipped, "%s is a skip, never a pass", tc.Name)
-		assert.Equal(t, "not in this contract: "+r.Case.NotInContract, tc.Skipped.Message, tc.Name)
+		var want strings.Builder
+		require.NoError(t, xml.EscapeText(&want, []byte("not in this contract: "+r.Case.NotInContract)))
+		assert.Contains(t, string(data), "<skipped>"+want.String()+"</skipped>", "the reason is the skipped element's text: %s", tc.Name)
 		assert.Nil(t, tc.Failure, tc.Name)
 	}
 	// runner's TestEveryContractEndToEnd validates such a report against
@@ -438,7 +443,7 @@ func TestOpenRouterRunAgainstTheReference(t *testing.T) {
 	run := reports.Run{ToolVersion: "0.0.0-test", ContractName: contract.Name, ContractVersion: contract.Version, BaseURL: cfg.Target.BaseURL,
 		Started: time.Now(), Results: results, Redactor: target.Redactor}
 	path := filepath.Join(t.TempDir(), "r.json")
-	require.NoError(t, reports.WriteFormat("json", path, reports.Input{Run: run}))
+	require.NoError(t, reports.WriteFormat("json", path, reports.Input{Report: reports.FleetOfOne(run)}))
 	rep, err := reports.ReadJSON(path)
 	require.NoError(t, err, "the report of a real OpenRouter run validates")
 	assert.Equal(t, countNotInContract(results), rep.Summary.NotInContract)
@@ -453,7 +458,7 @@ func TestOpenRouterRunAgainstTheReference(t *testing.T) {
 
 // TestDiffReadsVersion1 diffs a version 1 report (as errconform 0.1 wrote
 // it: no skip_reason, skipped_by_reason keyed by words, a contract without
-// a name) against a version 2 report of an OpenRouter run.
+// a name) against the report of an OpenRouter run (a fleet of one).
 func TestDiffReadsVersion1(t *testing.T) {
 	old, err := reports.ReadJSON(filepath.Join("testdata", "report-v1.json"))
 	require.NoError(t, err)
@@ -498,10 +503,10 @@ func TestDiffReadsVersion1(t *testing.T) {
 	newPath := filepath.Join(t.TempDir(), "new.json")
 	run := reports.Run{ToolVersion: "0.2.0", ContractName: contract.Name, ContractVersion: contract.Version, BaseURL: old.Target.BaseURL,
 		Started: time.Now(), Results: results, Redactor: redact.New()}
-	require.NoError(t, reports.WriteFormat("json", newPath, reports.Input{Run: run}))
+	require.NoError(t, reports.WriteFormat("json", newPath, reports.Input{Report: reports.FleetOfOne(run)}))
 	current, err := reports.ReadJSON(newPath)
 	require.NoError(t, err)
-	require.Equal(t, "2", current.SchemaVersion)
+	require.Equal(t, reports.FleetSchemaVersion, current.SchemaVersion, "a single target's report is a fleet of one")
 
 	d := reports.Compare(old, current)
 	ids := func(changes []reports.Change) []string {

@@ -222,11 +222,18 @@ func schemaErrors(err error) string {
 func passing(v check.Verdict) bool { return v == check.Passed || v == check.Warned }
 func failing(v check.Verdict) bool { return v == check.Failed || v == check.Errored }
 
-// Compare lists what changed from old to new. A fleet's report (version
-// 3) compares case by case within each target: its cases are named
-// "<target>: <case ID>" (a single target's report compared with a fleet's
-// is the fleet's target named like its settings, or "default").
+// Compare lists what changed from old to new. Two reports of one target
+// each (a version 1 or 2 report, or a fleet of one) compare case by case;
+// a fleet's report of many targets compares case by case within each
+// target: its cases are named "<target>: <case ID>" (a single target's
+// report compared with it is named like its settings, else its base URL).
 func Compare(old, new JSONReport) Diff {
+	if one, ok := oneTarget(old); ok {
+		old = one
+	}
+	if one, ok := oneTarget(new); ok {
+		new = one
+	}
 	if old.IsFleet() || new.IsFleet() {
 		old, new = Flatten(old), Flatten(new)
 	}
@@ -346,23 +353,26 @@ func (d Diff) WriteText(w io.Writer, oldName, newName string) {
 	fmt.Fprintln(w)
 }
 
+// oneTarget is a report of one target as that target's report (a
+// version 1 or 2 report as it is, a fleet of one's target); ok is false
+// for a report of many targets.
+func oneTarget(rep JSONReport) (one JSONReport, ok bool) {
+	switch {
+	case !rep.IsFleet():
+		return rep, true
+	case len(rep.Targets) == 1:
+		return rep.TargetAsReport(rep.Targets[0]), true
+	}
+	return rep, false
+}
+
 // Flatten is a report's cases as one list, each named "<target>: <case
 // ID>": a fleet's (version 3) from every target, a single target's under
-// its settings' name (else "default").
+// its settings' name (else its base URL: AsFleet).
 func Flatten(rep JSONReport) JSONReport {
+	rep = AsFleet(rep)
 	out := rep
 	out.Cases = []CaseReport{}
-	if !rep.IsFleet() {
-		name := "default"
-		if rep.Settings != nil && rep.Settings.Name != "" {
-			name = rep.Settings.Name
-		}
-		for _, c := range rep.Cases {
-			c.ID = name + ": " + c.ID
-			out.Cases = append(out.Cases, c)
-		}
-		return out
-	}
 	for _, t := range rep.Targets {
 		for _, c := range t.Cases {
 			c.ID = t.Name + ": " + c.ID

@@ -18,10 +18,11 @@ func TestReadJSONRefusesWhatIsNotAReport(t *testing.T) {
 	dir := t.TempDir()
 	run := junitRun(t, 4)
 	good := filepath.Join(dir, "good.json")
-	require.NoError(t, reports.WriteFormat("json", good, reports.Input{Run: run}))
+	require.NoError(t, reports.WriteFormat("json", good, reports.Input{Report: reports.FleetOfOne(run)}))
 	rep, err := reports.ReadJSON(good)
 	require.NoError(t, err)
-	require.Len(t, rep.Cases, 4)
+	require.Len(t, rep.Targets, 1, "a single target's report is a fleet of one")
+	require.Len(t, rep.Targets[0].Cases, 4)
 
 	empty := reports.BuildJSON(reports.Run{ToolVersion: "x", ContractVersion: "x", Redactor: run.Redactor})
 	emptyJSON, err := json.Marshal(empty)

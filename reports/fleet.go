@@ -91,6 +91,74 @@ func TargetPart(t FleetTarget) TargetReport {
 		Groups: rep.Groups, Cases: rep.Cases, NotTestable: rep.NotTestable, TargetBroke: rep.TargetBroke}
 }
 
+// OutcomeOf is the outcome of a target the problem stopped at its
+// preflight (nil: completed): unreachable when no HTTP conversation was
+// possible, else rejected.
+func OutcomeOf(p *Problem) string {
+	switch {
+	case p == nil:
+		return OutcomeCompleted
+	case p.Cause == CauseUnreachable || p.Cause == CauseTLS || p.Cause == CauseScheme:
+		return OutcomeUnreachable
+	}
+	return OutcomeRejected
+}
+
+// ReasonOf is the reason a target's report gives for the problem that
+// stopped it at its preflight ("" for none).
+func ReasonOf(p *Problem) string {
+	if p == nil {
+		return ""
+	}
+	return check.NotTestable(p.Reason).Reason
+}
+
+// FleetOfOne is the JSON report of a single target's run: a fleet of one,
+// named by its Settings.Name (else its base URL), every string redacted
+// with the run's Redactor (keeping the credentials errconform crafted).
+func FleetOfOne(run Run) JSONReport {
+	name := run.Settings.Name
+	if name == "" {
+		name = TargetInfo{BaseURL: config.WithoutUserinfo(run.BaseURL), Embedded: run.Embedded}.String()
+	}
+	part := TargetPart(FleetTarget{Name: name, Outcome: OutcomeOf(run.NotTestable), Reason: ReasonOf(run.NotTestable), Run: run})
+	if run.Redactor != nil {
+		run.Redactor.Walk(&part, run.CraftedCredentials()...)
+	}
+	return AssembleFleet(run.ToolVersion, []TargetReport{part}, nil)
+}
+
+// AsFleet is a report as its fleet-shaped version (schema version 3): a
+// version 1 or 2 report, of one target, becomes a fleet of one, named by
+// its settings (else its base URL).
+func AsFleet(rep JSONReport) JSONReport {
+	if rep.IsFleet() {
+		return rep
+	}
+	name := ""
+	if rep.Settings != nil {
+		name = rep.Settings.Name
+	}
+	if name == "" {
+		name = rep.Target.String()
+	}
+	part := TargetReport{Name: name, Outcome: OutcomeOf(rep.NotTestable), Reason: ReasonOf(rep.NotTestable), Contract: rep.Contract,
+		Target: rep.Target, StartedAt: rep.StartedAt, DurationMS: rep.DurationMS, Settings: rep.Settings, Summary: rep.Summary,
+		Groups: rep.Groups, Cases: rep.Cases, NotTestable: rep.NotTestable, TargetBroke: rep.TargetBroke}
+	out := fleetReport(rep.Tool.Version, []TargetReport{part}, nil)
+	out.compact = rep.compact
+	return out
+}
+
+// TargetAsReport is one target of a fleet's report as a single target's
+// report (schema version 2's shape): what metrics, and the single
+// target's HTML and Markdown, read.
+func (r JSONReport) TargetAsReport(t TargetReport) JSONReport {
+	return JSONReport{SchemaVersion: SchemaVersion, Tool: r.Tool, Contract: t.Contract, Target: t.Target, StartedAt: t.StartedAt,
+		DurationMS: t.DurationMS, Settings: t.Settings, Summary: t.Summary, Groups: t.Groups, Cases: t.Cases,
+		NotTestable: t.NotTestable, TargetBroke: t.TargetBroke, compact: r.compact}
+}
+
 // AssembleFleet is a fleet's JSON report (schema version 3) from its
 // targets' parts (TargetPart), in the order given.
 func AssembleFleet(toolVersion string, parts []TargetReport, shard *ShardInfo) JSONReport {

@@ -6,44 +6,17 @@ import (
 	"fmt"
 	"html/template"
 	"io"
-	"maps"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
 
-	"github.com/onsi/ginkgo/v2/reporters"
-
 	"github.com/errconform/errconform/check"
 )
 
-// A fleet's reports are rendered from its JSON report alone (AssembleFleet's,
-// or errconform merge's), so that merged shards render exactly as one
-// unsharded run would have.
-
-// FleetFormats lists every report format of a fleet, by the same names as
-// Formats: JUnit one testsuite per target, JSON the fleet report, CTRF one
-// test per (target, case), HTML and Markdown a matrix of targets × the
-// contracts' cells where each cell opens onto its failures.
-func FleetFormats() []Format {
-	render := func(f func(JSONReport) ([]byte, error)) func(Input) (string, error) {
-		return func(in Input) (string, error) { return text(f(in.Fleet)) }
-	}
-	templated := func(f func(io.Writer, JSONReport) error) func(Input) (string, error) {
-		return func(in Input) (string, error) { return written(func(w io.Writer) error { return f(w, in.Fleet) }) }
-	}
-	formats := []Format{
-		{Name: "junit", ForPeople: true, Render: render(RenderFleetJUnit)},
-		{Name: "json", Render: render(func(r JSONReport) ([]byte, error) { return reportJSON(r, r) })},
-		{Name: "ctrf", Render: render(func(r JSONReport) ([]byte, error) { return reportJSON(r, BuildFleetCTRF(r)) })},
-		{Name: "html", ForPeople: true, Render: templated(RenderFleetHTML)},
-		{Name: "markdown", Append: true, ForPeople: true, Render: templated(RenderFleetMarkdown)},
-	}
-	for i := range formats {
-		formats[i].FromFleet = true
-	}
-	return formats
-}
+// The renderers of a report of many targets: a fleet's (a config's
+// targets: list) or merged shards'. A report of one target renders as a
+// single target's (RenderHTML, RenderMarkdown).
 
 // reportJSON is v, rendered from rep, as JSON: indented, unless rep is
 // compact (Compact).
@@ -53,64 +26,6 @@ func reportJSON(rep JSONReport, v any) ([]byte, error) {
 	}
 	data, err := json.Marshal(v)
 	return append(data, '\n'), err
-}
-
-// RenderFleetJUnit renders a fleet's JUnit XML: one testsuite per target,
-// named "errconform: <target>", with one testcase per case (classname the
-// case's group, the failure message its headline finding, the body every
-// finding, the response's status and excerpt, and the reproduction).
-func RenderFleetJUnit(rep JSONReport) ([]byte, error) {
-	doc := reporters.JUnitTestSuites{}
-	for _, t := range rep.Targets {
-		suite := reporters.JUnitTestSuite{Name: "errconform: " + t.Name, Package: t.Name, Time: float64(t.DurationMS) / 1000,
-			Timestamp: t.StartedAt.Format("2006-01-02T15:04:05")}
-		suite.Properties.Properties = []reporters.JUnitProperty{
-			{Name: "errconform.target", Value: t.Target.String()},
-			{Name: "errconform.contract", Value: t.Contract.String()},
-			{Name: "errconform.outcome", Value: t.Outcome},
-			{Name: "errconform.not_in_contract", Value: strconv.Itoa(t.Summary.NotInContract)},
-		}
-		suite.Properties.Properties = append(suite.Properties.Properties,
-			gateProperties(t.Summary, t.Contract, partialOf(t.Settings), waivedCases(t.Name, t.Cases, t.Settings))...)
-		tags := tagsOf(t.Settings)
-		for _, k := range slices.Sorted(maps.Keys(tags)) {
-			setProperty(&suite.Properties, "errconform.tag."+k, tags[k]) // redacted when the report was built
-		}
-		setProblems(&suite.Properties, t.NotTestable, t.TargetBroke)
-		for _, c := range t.Cases {
-			tc := reporters.JUnitTestCase{Name: c.ID, Classname: c.Group, Status: string(c.Verdict)}
-			if c.Response != nil {
-				tc.Time = c.Response.DurationMS / 1000
-			}
-			body := caseBody(c)
-			switch c.Verdict {
-			case check.Failed:
-				tc.Failure = &reporters.JUnitFailure{Type: "failed", Message: firstFinding(c), Description: body}
-				suite.Failures++
-			case check.Errored:
-				tc.Error = &reporters.JUnitError{Type: "errored", Message: firstFinding(c), Description: body}
-				suite.Errors++
-			case check.Skipped:
-				tc.Skipped = &reporters.JUnitSkipped{Message: caseSkipText(c)}
-				suite.Skipped++
-			case check.Waived:
-				tc.Skipped = &reporters.JUnitSkipped{Message: c.Reason}
-				tc.SystemOut = body
-				suite.Skipped++
-			case check.Warned:
-				tc.SystemOut = body
-			}
-			suite.TestCases = append(suite.TestCases, tc)
-		}
-		suite.Tests = len(suite.TestCases)
-		doc.Tests += suite.Tests
-		doc.Failures += suite.Failures
-		doc.Errors += suite.Errors
-		doc.Disabled += suite.Skipped
-		doc.Time += suite.Time
-		doc.TestSuites = append(doc.TestSuites, suite)
-	}
-	return xmlDocument(doc)
 }
 
 // caseBody is a reported case's findings in words, the response's status
@@ -132,9 +47,10 @@ func caseBody(c CaseReport) string {
 	return b.String()
 }
 
-// BuildFleetCTRF assembles a fleet's CTRF document: one test per (target,
+// BuildCTRF assembles a report's CTRF document: one test per (target,
 // case), its suite the target and the case's group.
-func BuildFleetCTRF(rep JSONReport) CTRF {
+func BuildCTRF(rep JSONReport) CTRF {
+	rep = AsFleet(rep)
 	start := rep.StartedAt.UnixMilli()
 	doc := CTRF{ReportFormat: "CTRF", SpecVersion: "0.0.0", Timestamp: rep.StartedAt.UTC().Format("2006-01-02T15:04:05Z07:00"),
 		GeneratedBy: "errconform " + rep.Tool.Version,
@@ -192,6 +108,39 @@ func BuildFleetCTRF(rep JSONReport) CTRF {
 		contracts = append(contracts, t.Contract)
 	}
 	s.Extra["contracts"] = distinctContracts(contracts)
+	// The contract every target shares ("mixed" when they differ).
+	s.Extra["contract"] = rep.Contract
+	// The failures by cause, per target, each with an example and its
+	// evidence (every test carries its own in its trace).
+	type cause struct {
+		Headline string `json:"headline"`
+		Count    int    `json:"count"`
+		Example  string `json:"example"`
+		Evidence string `json:"evidence,omitempty"`
+	}
+	causes := map[string][]cause{}
+	for _, t := range rep.Targets {
+		for _, g := range t.Groups {
+			causes[t.Name] = append(causes[t.Name], cause{g.Headline, g.Count, g.Example, g.Evidence})
+		}
+	}
+	if len(causes) > 0 {
+		s.Extra["failure_groups"] = causes
+	}
+	if len(rep.Targets) == 1 {
+		// A single target's run: its name, tags and problems, as its own.
+		t := rep.Targets[0]
+		s.Extra["target"] = t.Name
+		if tags := tagsOf(t.Settings); len(tags) > 0 {
+			s.Extra["tags"] = tags
+		}
+		if t.NotTestable != nil {
+			s.Extra["not_testable"] = t.NotTestable
+		}
+		if t.TargetBroke != nil {
+			s.Extra["target_broke"] = t.TargetBroke
+		}
+	}
 	byTarget := map[string]string{}
 	for _, t := range rep.Targets {
 		byTarget[t.Name] = t.Summary.JudgedText()
@@ -357,10 +306,11 @@ func buildFleetMatrix(rep JSONReport) fleetMatrix {
 	return m
 }
 
-// RenderFleetMarkdown writes a fleet's summary for a CI step summary: one
+// renderFleetMarkdown writes a fleet's summary for a CI step summary: one
 // line per target, the matrix of targets × cells, where a failing cell
-// links to the target's failures in it, and those failures.
-func RenderFleetMarkdown(w io.Writer, rep JSONReport) error {
+// links to the target's failures in it, each target's failures by cause
+// with their evidence, and the failures of each cell.
+func renderFleetMarkdown(w io.Writer, rep JSONReport) error {
 	var b strings.Builder
 	s := rep.Summary
 	fmt.Fprintf(&b, "## errconform fleet: %s\n\n%s\n\n", fleetHeadline(rep), mdCounts(s))
@@ -411,6 +361,15 @@ func RenderFleetMarkdown(w io.Writer, rep JSONReport) error {
 	if passed+other > 0 {
 		fmt.Fprintf(&b, "\n%s (a target's status and code): ✓ %d passed, – %d skipped.\n", plural(passed+other, "more cell"), passed, other)
 	}
+	// Each target's failures by cause, with an example and its evidence,
+	// as a single target's summary has them.
+	for _, t := range rep.Targets {
+		if t.Summary.Failed+t.Summary.Errored == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "\n### Target `%s`: failures by cause\n\n", mdCode(t.Name))
+		mdFailureGroups(&b, rep.TargetAsReport(t))
+	}
 	for _, row := range m.Rows {
 		for _, f := range row.Failing {
 			fmt.Fprintf(&b, "\n#### %s\n\n", f.Title)
@@ -424,11 +383,12 @@ func RenderFleetMarkdown(w io.Writer, rep JSONReport) error {
 	return err
 }
 
-// RenderFleetHTML renders a fleet's HTML report: a self-contained page
+// renderFleetHTML renders a fleet's HTML report: a self-contained page
 // with the targets' summaries, the matrix of targets × cells (a failing
-// cell links to its failures), and every failing case with its findings,
+// cell links to its failures), each target's failures by cause with an
+// example and its evidence, and every failing case with its findings,
 // evidence and reproduction command.
-func RenderFleetHTML(w io.Writer, rep JSONReport) error {
+func renderFleetHTML(w io.Writer, rep JSONReport) error {
 	bw := bufio.NewWriter(w)
 	view := struct {
 		Report   JSONReport
@@ -475,7 +435,11 @@ a{color:inherit}pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#f8f8
 <div class="scroll"><table id="cells"><tr><th class="t">target</th>{{range .Matrix.Columns}}<th>{{.}}</th>{{end}}</tr>
 {{range .Matrix.Rows}}<tr><td class="t">{{.Target.Name}}</td>{{range .Cells}}<td class="{{.Class}}">{{if .Anchor}}<a href="#{{.Anchor}}">{{.Text}}</a>{{else}}{{.Text}}{{end}}</td>{{end}}</tr>
 {{end}}</table></div>
-{{range .Matrix.Rows}}{{range .Failing}}<h3 id="{{.Anchor}}">{{.Title}}</h3>
+{{range .Report.Targets}}{{if .Groups}}<h2 id="causes-{{.Name}}">{{.Name}}: failures by cause</h2>
+<div class="scroll"><table class="causes"><tr><th>cases</th><th class="t">cause</th><th class="t">example</th><th class="t">evidence</th></tr>
+{{range .Groups}}<tr><td>{{.Count}}</td><td class="t">{{visible .Headline}}</td><td class="t"><code>{{visible .Example}}</code></td><td class="t">{{visible .Evidence}}</td></tr>
+{{end}}</table></div>
+{{end}}{{end}}{{range .Matrix.Rows}}{{range .Failing}}<h3 id="{{.Anchor}}">{{.Title}}</h3>
 {{range .Cases}}<details><summary><code>{{.ID}}</code> {{.Verdict}}: {{visible (headline .)}}</summary><pre>{{body .}}</pre></details>
 {{end}}{{end}}{{end}}</body></html>
 `))

@@ -5,8 +5,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/onsi/ginkgo/v2/reporters"
-
 	"github.com/errconform/errconform/check"
 )
 
@@ -101,8 +99,8 @@ func (s Summary) Green() bool { return s.Failed == 0 && s.Errored == 0 && !s.Not
 
 // gateProperties are the JUnit suite properties that say how much the run
 // judged, by which contract, and what was waived.
-func gateProperties(s Summary, c ContractInfo, partial string, waived []WaivedFailure) []reporters.JUnitProperty {
-	props := []reporters.JUnitProperty{
+func gateProperties(s Summary, c ContractInfo, partial string, waived []WaivedFailure) []junitProperty {
+	props := []junitProperty{
 		{Name: "errconform.judged", Value: strconv.Itoa(s.Judged)},
 		{Name: "errconform.selected", Value: strconv.Itoa(s.Total)},
 		{Name: "errconform.coverage", Value: s.JudgedText()},
@@ -112,13 +110,13 @@ func gateProperties(s Summary, c ContractInfo, partial string, waived []WaivedFa
 		{Name: "errconform.waived", Value: strconv.Itoa(len(waived))},
 	}
 	if s.NothingJudged() {
-		props = append(props, reporters.JUnitProperty{Name: "errconform.nothing_judged", Value: s.NothingJudgedText()})
+		props = append(props, junitProperty{Name: "errconform.nothing_judged", Value: s.NothingJudgedText()})
 	}
 	if partial != "" {
-		props = append(props, reporters.JUnitProperty{Name: "errconform.partial", Value: partial})
+		props = append(props, junitProperty{Name: "errconform.partial", Value: partial})
 	}
 	for i, w := range waived {
-		props = append(props, reporters.JUnitProperty{Name: fmt.Sprintf("errconform.waived.%d", i+1), Value: w.String()})
+		props = append(props, junitProperty{Name: fmt.Sprintf("errconform.waived.%d", i+1), Value: w.String()})
 	}
 	return props
 }

@@ -63,9 +63,19 @@ var htmlVerdictSymbol = map[check.Verdict]string{
 	check.Passed: "✓", check.Failed: "✗", check.Warned: "!", check.Waived: "~", check.Skipped: "–", check.Errored: "⚠",
 }
 
-// RenderHTML renders the HTML report of rep, its matrix laid out by the
-// contract's status and code tables (by the cases alone when contract is nil).
+// RenderHTML renders a report's HTML page: a single target's (a report
+// of one target, or a version 2 report) with its matrix, failures by cause
+// and every case's evidence; a fleet's with its targets × cells matrix.
 func RenderHTML(w io.Writer, rep JSONReport, contract *spec.Contract) error {
+	if one, ok := oneTarget(rep); ok {
+		return renderTargetHTML(w, one, contract)
+	}
+	return renderFleetHTML(w, rep)
+}
+
+// renderTargetHTML renders the HTML report of rep, its matrix laid out by the
+// contract's status and code tables (by the cases alone when contract is nil).
+func renderTargetHTML(w io.Writer, rep JSONReport, contract *spec.Contract) error {
 	bw := bufio.NewWriter(w)
 	if err := htmlTemplate.Execute(bw, buildHTMLView(rep, contract)); err != nil {
 		return fmt.Errorf("render HTML report: %w", err)

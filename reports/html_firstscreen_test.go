@@ -192,8 +192,10 @@ func TestHTMLVerdictWord(t *testing.T) {
 
 	t.Run("fleet", func(t *testing.T) {
 		part := reports.TargetPart(reports.FleetTarget{Name: "one", Run: junitRun(t, 3)})
+		two := part
+		two.Name = "two"
 		var buf bytes.Buffer
-		require.NoError(t, reports.RenderFleetHTML(&buf, reports.AssembleFleet("0.0.0-test", []reports.TargetReport{part}, nil)))
+		require.NoError(t, reports.RenderHTML(&buf, reports.AssembleFleet("0.0.0-test", []reports.TargetReport{part, two}, nil), nil))
 		doc, err := html.Parse(&buf)
 		require.NoError(t, err)
 		titles := domElements(doc, func(n *html.Node) bool { return n.Data == "title" })
@@ -208,7 +210,10 @@ func TestHTMLVerdictWord(t *testing.T) {
 			_, open := domAttrOK(d, "open")
 			assert.False(t, open, "failures are collapsed")
 		}
-		assert.Len(t, domElements(doc, func(n *html.Node) bool { return n.Data == "table" && domHasClass(n.Parent, "scroll") }), 2,
-			"the fleet's tables scroll in their own box")
+		tables := domElements(doc, func(n *html.Node) bool { return n.Data == "table" })
+		assert.Len(t, tables, 4, "the targets, the cells, and each target's failures by cause")
+		for _, table := range tables {
+			assert.True(t, domHasClass(table.Parent, "scroll"), "the fleet's tables scroll in their own box")
+		}
 	})
 }

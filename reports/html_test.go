@@ -234,7 +234,7 @@ func TestHTMLMatrixWorstVerdictAndSkips(t *testing.T) {
 
 func TestWriteHTML(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "report.html")
-	in := reports.Input{Run: reports.Run{Redactor: redact.New()}}
+	in := reports.Input{Report: reports.FleetOfOne(reports.Run{Redactor: redact.New()})}
 	require.NoError(t, reports.WriteFormat("html", path, in))
 	data, err := os.ReadFile(path)
 	require.NoError(t, err)

@@ -3,12 +3,13 @@ package reports_test
 import (
 	"encoding/xml"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/onsi/ginkgo/v2/reporters"
-	"github.com/onsi/ginkgo/v2/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -49,69 +50,64 @@ func readJUnit(t *testing.T, path string) reporters.JUnitTestSuites {
 	return doc
 }
 
-// The JUnit report lists every case of the run, whether or not Ginkgo got
-// to report its spec: a run cut short during the concurrent phase once
-// wrote tests="0" while the JSON report listed every case.
-func TestWriteJUnitListsCasesGinkgoNeverReported(t *testing.T) {
+// The JUnit report lists every case of the run in its order (a run cut
+// short included: its unfinished cases are errored), one testsuite per
+// target, with errconform's properties only, and validates against the
+// Jenkins XSD with passed, failed, errored, skipped and waived cases in it:
+// a skip's reason is the <skipped> element's text, which the XSD allows
+// (not a message attribute, which it refuses).
+func TestJUnitListsEveryCaseAndValidates(t *testing.T) {
 	const n = 6
 	run := junitRun(t, n)
-	// Ginkgo reported the first two specs only; the suite timed out
-	// before the others ran.
-	partial := types.Report{SuiteDescription: "errconform", SuitePath: "/tmp", StartTime: run.Started,
-		SpecialSuiteFailureReasons: []string{"Suite Timeout Elapsed"}}
-	for _, r := range run.Results[:2] {
-		state := types.SpecStatePassed
-		if r.Verdict == check.Failed {
-			state = types.SpecStateFailed
+	run.Results[2].Verdict, run.Results[2].Skip, run.Results[2].Reason = check.Skipped, check.FixtureMissing, "fixture not configured: fixtures.file_id"
+	run.Results[3].Verdict, run.Results[3].Reason = check.Waived, "waived until 2099-01-01: known"
+	path := filepath.Join(t.TempDir(), "junit.xml")
+	require.NoError(t, reports.WriteFormat("junit", path, reports.Input{Report: reports.FleetOfOne(run)}))
+	doc := readJUnit(t, path)
+	assert.Equal(t, n, doc.Tests)
+	require.Len(t, doc.TestSuites, 1)
+	suite := doc.TestSuites[0]
+	assert.Equal(t, "errconform: http://127.0.0.1:9/v1", suite.Name)
+	assert.Equal(t, n, suite.Tests)
+	assert.Equal(t, 1, suite.Failures)
+	assert.Equal(t, n-4, suite.Errors)
+	assert.Equal(t, 2, suite.Skipped)
+	causes := 0
+	for _, p := range suite.Properties.Properties {
+		assert.True(t, strings.HasPrefix(p.Name, "errconform."), "only errconform's properties: %s", p.Name)
+		if strings.HasPrefix(p.Name, "errconform.cause.") {
+			causes++
 		}
-		partial.SpecReports = append(partial.SpecReports, types.SpecReport{LeafNodeType: types.NodeTypeIt, LeafNodeText: r.Case.ID, State: state})
 	}
-	tests := []struct {
-		name   string
-		report types.Report
-	}{
-		{"Ginkgo never reported (zero report)", types.Report{}},
-		{"Ginkgo reported no spec (the concurrent phase was cut)", types.Report{SuiteDescription: "errconform", StartTime: run.Started, SpecialSuiteFailureReasons: []string{"Interrupted by User"}}},
-		{"Ginkgo reported some specs", partial},
+	assert.Equal(t, 2, causes, "the failures by cause: the failed case's, and the unfinished cases'")
+	require.Len(t, suite.TestCases, n)
+	for i, tc := range suite.TestCases {
+		r := run.Results[i]
+		assert.Equal(t, r.Case.ID, tc.Name, "the run's order")
+		assert.Equal(t, r.Case.Group, tc.Classname)
+		assert.Equal(t, string(r.Verdict), tc.Status)
+		if r.Verdict == check.Errored {
+			require.NotNil(t, tc.Error, tc.Name)
+			assert.Contains(t, tc.Error.Message, "not completed", tc.Name)
+			assert.Nil(t, tc.Failure)
+		}
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "junit.xml")
-			require.NoError(t, reports.WriteFormat("junit", path, reports.Input{Run: run, Ginkgo: tt.report}))
-			doc := readJUnit(t, path)
-			assert.Equal(t, n, doc.Tests)
-			require.Len(t, doc.TestSuites, 1)
-			suite := doc.TestSuites[0]
-			assert.NotEmpty(t, suite.Name)
-			assert.Equal(t, n, suite.Tests)
-			assert.Equal(t, 1, suite.Failures)
-			assert.Equal(t, n-2, suite.Errors)
-			assert.Equal(t, n-2, doc.Errors)
-			require.Len(t, suite.TestCases, n)
-			for i, tc := range suite.TestCases {
-				r := run.Results[i]
-				assert.Equal(t, r.Case.ID, tc.Name, "the run's order")
-				assert.Equal(t, r.Case.Group, tc.Classname)
-				assert.Equal(t, string(r.Verdict), tc.Status)
-				if r.Verdict == check.Errored {
-					require.NotNil(t, tc.Error, tc.Name)
-					assert.Contains(t, tc.Error.Message, "not completed", tc.Name)
-					assert.Nil(t, tc.Failure)
-				}
-			}
-			assert.NotNil(t, suite.TestCases[1].Failure)
-			assert.Nil(t, suite.TestCases[0].Failure)
-			assert.Nil(t, suite.TestCases[0].Error)
-		})
-	}
-}
+	assert.NotNil(t, suite.TestCases[1].Failure)
+	assert.Nil(t, suite.TestCases[0].Failure)
+	assert.Nil(t, suite.TestCases[0].Error)
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Contains(t, string(data), "<skipped>fixture not configured: fixtures.file_id</skipped>")
+	assert.Contains(t, string(data), "<skipped>waived until 2099-01-01: known</skipped>")
+	assert.NotContains(t, string(data), "<skipped message=")
 
-// A report path whose directory takes no other files (the temporary file
-// Ginkgo's reporter needs goes elsewhere).
-func TestWriteJUnitToAPathInAnUnwritableDirectory(t *testing.T) {
-	if _, err := os.Stat("/dev/null"); err != nil {
-		t.Skip("no /dev/null")
+	xmllint, err := exec.LookPath("xmllint")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("xmllint is missing; .ci/run installs it (Debian package libxml2-utils)")
+		}
+		t.Skip("xmllint not installed: apt-get install libxml2-utils")
 	}
-	run := junitRun(t, 2)
-	require.NoError(t, reports.WriteFormat("junit", "/dev/null", reports.Input{Run: run, Ginkgo: types.Report{SuiteDescription: "errconform"}}))
+	out, err := exec.Command(xmllint, "--noout", "--schema", "../testdata/schemas/jenkins-junit.xsd", path).CombinedOutput()
+	assert.NoError(t, err, "xmllint: %s", out)
 }

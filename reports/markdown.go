@@ -19,7 +19,17 @@ var markdownEmoji = map[check.Verdict]string{
 	check.Passed: "✅", check.Failed: "❌", check.Warned: "⚠️", check.Waived: "🕊️", check.Skipped: "⏭️", check.Errored: "💥",
 }
 
-// RenderMarkdown writes a short summary fit for a CI step summary, the
+// RenderMarkdown writes a report's summary for a CI step summary: a
+// single target's (a report of one target, or a version 2 report), or a
+// fleet's (renderFleetMarkdown).
+func RenderMarkdown(w io.Writer, rep JSONReport, contract *spec.Contract) error {
+	if one, ok := oneTarget(rep); ok {
+		return renderTargetMarkdown(w, one, contract)
+	}
+	return renderFleetMarkdown(w, rep)
+}
+
+// renderTargetMarkdown writes a short summary fit for a CI step summary, the
 // most telling first, in at most four narrow columns (it reads at 800 px):
 // the verdict word, the counts with the failing ones first, the run-level
 // problems and warnings each on a line of its own, every cause of failure
@@ -27,7 +37,7 @@ var markdownEmoji = map[check.Verdict]string{
 // evidence and the first group's reproduction command, then the contract's
 // status × code cells that did not pass (the passing ones counted in one
 // line), then where the run went and why cases were not run.
-func RenderMarkdown(w io.Writer, rep JSONReport, contract *spec.Contract) error {
+func renderTargetMarkdown(w io.Writer, rep JSONReport, contract *spec.Contract) error {
 	var b strings.Builder
 	s := rep.Summary
 	fmt.Fprintf(&b, "## errconform: %s\n\n%s\n\n", runHeadline(rep, "✅ contract kept"), mdCounts(s))

@@ -13,29 +13,20 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/onsi/ginkgo/v2/types"
-
 	"github.com/errconform/errconform/check"
 	"github.com/errconform/errconform/redact"
 	"github.com/errconform/errconform/spec"
 )
 
-// Input is everything a report format is rendered from.
+// Input is everything a report format is rendered from: the run's one
+// JSON report (fleet-shaped: a single target is a fleet of one), every
+// string of it redacted already (FleetOfOne, or a runner's parts redacted
+// as each target finished, or a merge of reports errconform wrote), and
+// the contract a single target was judged against (nil: the reports' own
+// account of it).
 type Input struct {
-	Run      Run
-	Ginkgo   types.Report
+	Report   JSONReport
 	Contract *spec.Contract
-	// Fleet is a fleet's JSON report (FleetFormats render from it alone;
-	// Run then only carries the Redactor).
-	Fleet JSONReport
-	// FleetRedacted says that every string of Fleet has been through the
-	// run's Redactor (redact.Walk, each target's part as it finished):
-	// what FleetFormats render from it then takes no second pass as a
-	// whole document. Their templates add no text from anywhere else.
-	FleetRedacted bool
-	// Report is Run's JSON report, built once for every format rendered
-	// from it (JSON, CTRF, HTML, Markdown); nil: each builds its own.
-	Report *JSONReport
 	// Done, when not nil, abandons a rendering once it is closed: the
 	// rendering then ends early with ErrAbandoned (a run cut short renders
 	// its reports again, compact).
@@ -58,47 +49,66 @@ func (in Input) abandoned() bool {
 	}
 }
 
-// jsonReport is the run's JSON report: Report, else built from Run.
-func (in Input) jsonReport() JSONReport {
-	if in.Report != nil {
-		return *in.Report
-	}
-	return BuildJSON(in.Run)
-}
-
-// Format is one report format: its flag name and how it renders a run.
-// Formats render to bytes only; Write is the one way a rendering reaches a
-// file, through the run's Redactor, so that a format cannot bypass it.
+// Format is one report format: its flag, the file name it is
+// conventionally written to, and its renderer, which renders the run's
+// JSON report (Input) to text. Write is the one way a rendering reaches a
+// file.
 type Format struct {
+	// Name is the format's flag (--junit) and name.
 	Name string
+	// File is the file name the format is conventionally written to
+	// (the examples', and the tests').
+	File string
+	// Noun is what the flag writes ("JUnit XML report"); Article comes
+	// before it in run's help ("a", "the"); PathNote follows the path
+	// (", e.g. $GITHUB_STEP_SUMMARY") and Note the help (the readers of
+	// the JSON report).
+	Noun, Article, PathNote, Note string
 	// Append adds to an existing file ($GITHUB_STEP_SUMMARY) instead of
 	// replacing it.
 	Append bool
 	// ForPeople marks a document read as text (HTML, Markdown, and JUnit,
-	// whose messages CI pages show): after
-	// redaction it is made printable as a whole (PrintableLines), so that
-	// no control character a target or a file supplied reaches a browser
-	// or a summary raw, wherever a template placed it.
+	// whose messages CI pages show): it is made printable as a whole
+	// (PrintableLines), so that no control character a target or a file
+	// supplied reaches a browser or a summary raw, wherever a template
+	// placed it.
 	ForPeople bool
-	// FromFleet marks a format rendered from Input.Fleet alone
-	// (FleetFormats).
-	FromFleet bool
 	Render    func(in Input) (string, error)
 }
 
-// Formats lists every report format, in the order they are written.
+// Formats is the registry of report formats, in the order they are
+// written: every command that writes reports (run, explore, merge)
+// declares one flag per entry, and monitor refuses each by name. Adding a
+// format is its renderer, its entry here and its test.
 func Formats() []Format {
 	return []Format{
-		{Name: "junit", ForPeople: true, Render: func(in Input) (string, error) { return text(RenderJUnit(in.Ginkgo, in.Run)) }},
-		{Name: "json", Render: func(in Input) (string, error) { return text(indentedJSON(in.jsonReport())) }},
-		{Name: "ctrf", Render: func(in Input) (string, error) { return text(indentedJSON(buildCTRF(in.Run, in.jsonReport()))) }},
-		{Name: "html", ForPeople: true, Render: func(in Input) (string, error) {
-			return written(func(w io.Writer) error { return RenderHTML(w, in.jsonReport(), in.Contract) })
-		}},
-		{Name: "markdown", Append: true, ForPeople: true, Render: func(in Input) (string, error) {
-			return written(func(w io.Writer) error { return RenderMarkdown(w, in.jsonReport(), in.Contract) })
-		}},
+		{Name: "junit", File: "junit.xml", Noun: "JUnit XML report", Article: "a", ForPeople: true,
+			Render: func(in Input) (string, error) { return text(RenderJUnit(in.Report)) }},
+		{Name: "json", File: "errconform.json", Noun: "JSON report", Article: "the", Note: "; errconform diff and --rerun-failed read it",
+			Render: func(in Input) (string, error) { return text(reportJSON(in.Report, AsFleet(in.Report))) }},
+		{Name: "ctrf", File: "ctrf-report.json", Noun: "CTRF JSON report", Article: "a",
+			Render: func(in Input) (string, error) { return text(reportJSON(in.Report, BuildCTRF(in.Report))) }},
+		{Name: "html", File: "report.html", Noun: "HTML report", Article: "the", ForPeople: true,
+			Render: func(in Input) (string, error) {
+				return written(func(w io.Writer) error { return RenderHTML(w, in.Report, in.Contract) })
+			}},
+		{Name: "markdown", File: "summary.md", Noun: "Markdown summary", Article: "a", PathNote: ", e.g. $GITHUB_STEP_SUMMARY", Append: true, ForPeople: true,
+			Render: func(in Input) (string, error) {
+				return written(func(w io.Writer) error { return RenderMarkdown(w, in.Report, in.Contract) })
+			}},
 	}
+}
+
+// Help is the help of the format's flag: merged for errconform merge's.
+func (f Format) Help(merged bool) string {
+	verb := "write"
+	if f.Append {
+		verb = "append"
+	}
+	if merged {
+		return fmt.Sprintf("%s the merged %s to `PATH` (- for standard output)", verb, f.Noun)
+	}
+	return fmt.Sprintf("%s %s %s to `PATH`%s (- for standard output)%s", verb, f.Article, f.Noun, f.PathNote, f.Note)
 }
 
 // WriteFormat writes the named format (junit, json, ctrf, html, markdown)
@@ -128,11 +138,7 @@ func indentedJSON(v any) ([]byte, error) {
 	return append(data, '\n'), err
 }
 
-// Write renders the format and writes it to path, redacted as a whole by
-// the run's Redactor: every field was redacted where it was built, and this
-// last pass catches whatever a format quoted that was not. The credentials
-// errconform crafted (no secrets) are kept, so that reproduction commands
-// send exactly what the case sent.
+// Write renders the format and writes it to path.
 func (f Format) Write(path string, in Input) error {
 	rendered, err := f.redacted(in)
 	if err != nil {
@@ -141,8 +147,7 @@ func (f Format) Write(path string, in Input) error {
 	return f.WriteRendered(path, rendered)
 }
 
-// Rendered is the format's rendering of in after the redaction pass Write
-// applies: what Write writes.
+// Rendered is the format's rendering of in: what Write writes.
 func (f Format) Rendered(in Input) (string, error) { return f.redacted(in) }
 
 // WriteRendered writes a rendering (Rendered) to path.
@@ -166,7 +171,7 @@ func (f Format) WriteRendered(path, rendered string) error {
 }
 
 // WriteTo renders the format and writes it to w (standard output, for a
-// report path of -), through the same redaction as Write.
+// report path of -), as Write writes it.
 func (f Format) WriteTo(w io.Writer, in Input) error {
 	rendered, err := f.redacted(in)
 	if err != nil {
@@ -183,21 +188,17 @@ func (f Format) WriteRenderedTo(w io.Writer, rendered string) error {
 	return nil
 }
 
-// redacted is the rendering after the one redaction pass every report
-// takes. Renderings are text, held once (a report of a thousand explore
-// variants is megabytes; each copy of it counts in the run's peak memory).
+// redacted is the rendering as written: the report was redacted when it
+// was built, and a document for people is made printable as a whole.
+// Renderings are text, held once (a report of a thousand explore variants
+// is megabytes; each copy of it counts in the run's peak memory).
 func (f Format) redacted(in Input) (string, error) {
 	rendered, err := f.Render(in)
 	if err != nil {
 		return "", fmt.Errorf("render %s report: %w", f.Name, err)
 	}
-	if in.abandoned() { // before the redaction pass, the longest step
+	if in.abandoned() {
 		return "", ErrAbandoned
-	}
-	// nil: a merge of reports errconform wrote, redacted when they were;
-	// a fleet's report redacted part by part is not redacted again.
-	if in.Run.Redactor != nil && !(f.FromFleet && in.FleetRedacted) {
-		rendered = in.Run.Redactor.StringKeeping(rendered, in.Run.craftedCredentials()...)
 	}
 	if f.ForPeople {
 		rendered = PrintableLines(rendered)

@@ -40,10 +40,11 @@ func TestEveryFormatPassesTheRedactionBoundary(t *testing.T) {
 	require.NotEmpty(t, formats)
 	for _, f := range formats {
 		path := filepath.Join(dir, "report."+f.Name)
-		require.NoError(t, f.Write(path, reports.Input{Run: run}), f.Name)
+		require.NoError(t, f.Write(path, reports.Input{Report: reports.FleetOfOne(run)}), f.Name)
 		data, err := os.ReadFile(path)
 		require.NoError(t, err)
-		assert.Contains(t, string(data), redact.Redacted, "%s: the planted secrets were replaced", f.Name)
+		// Markdown escapes the brackets of what it quotes.
+		assert.Contains(t, strings.NewReplacer(`\[`, "[", `\]`, "]").Replace(string(data)), redact.Redacted, "%s: the planted secrets were replaced", f.Name)
 		if form, found := redact.New(secret).Find(string(data)); found {
 			t.Errorf("%s: the secret survives (%s)", f.Name, form)
 		}
@@ -84,9 +85,9 @@ func TestEveryFleetFormatRendersFromWalkedParts(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			in := reports.Input{Run: reports.Run{Redactor: redact.New(secret)}, Fleet: fleet(tt.walk), FleetRedacted: true}
+			in := reports.Input{Report: fleet(tt.walk)}
 			leaked := 0
-			for _, f := range reports.FleetFormats() {
+			for _, f := range reports.Formats() {
 				text, err := f.Rendered(in)
 				require.NoError(t, err, f.Name)
 				form, found := redact.New(secret).Find(text)
@@ -99,7 +100,7 @@ func TestEveryFleetFormatRendersFromWalkedParts(t *testing.T) {
 				}
 			}
 			if tt.leaks {
-				assert.Equal(t, len(reports.FleetFormats()), leaked, "every format renders the parts as given")
+				assert.Equal(t, len(reports.Formats()), leaked, "every format renders the parts as given")
 			}
 		})
 	}
@@ -131,7 +132,7 @@ func TestJUnitFailureCarriesTheResponse(t *testing.T) {
 	run.Results[1].Exchanges = []probe.Exchange{{URL: "http://127.0.0.1:9/v1/models", Request: probe.Request{Method: "GET"},
 		Response: &probe.Response{Status: 500, Body: []byte(body)}}}
 	path := filepath.Join(t.TempDir(), "junit.xml")
-	require.NoError(t, reports.WriteFormat("junit", path, reports.Input{Run: run}))
+	require.NoError(t, reports.WriteFormat("junit", path, reports.Input{Report: reports.FleetOfOne(run)}))
 	data, err := os.ReadFile(path)
 	require.NoError(t, err)
 	text := string(data)
@@ -142,7 +143,7 @@ func TestJUnitFailureCarriesTheResponse(t *testing.T) {
 	assert.Less(t, len(text), 8000, "the excerpt is bounded")
 
 	run.Settings.Name = "eu-west"
-	require.NoError(t, reports.WriteFormat("junit", path, reports.Input{Run: run}))
+	require.NoError(t, reports.WriteFormat("junit", path, reports.Input{Report: reports.FleetOfOne(run)}))
 	data, err = os.ReadFile(path)
 	require.NoError(t, err)
 	assert.Contains(t, string(data), `testsuite name="errconform: eu-west"`)

@@ -294,20 +294,6 @@ func NotInContractText(why string) string {
 	return notInContractPrefix + ": " + why
 }
 
-// skipText is the words a report shows for a skipped result: "not in this
-// contract: <why>" for a case the contract does not cover, else the
-// result's reason.
-func skipText(r suites.Result) string {
-	if r.Case.NotInContract != "" || r.Skip == check.NotInContract {
-		why := r.Case.NotInContract
-		if why == "" {
-			why = r.Reason
-		}
-		return NotInContractText(why)
-	}
-	return r.Reason
-}
-
 // JSONReport is the document written by --json.
 type JSONReport struct {
 	SchemaVersion string       `json:"schema_version"`

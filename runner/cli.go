@@ -398,7 +398,7 @@ func completeRunFlags(cmd *cobra.Command, cases func() []suites.Case) {
 	}
 	_ = cmd.MarkFlagFilename("rerun-failed", "json")
 	_ = cmd.MarkFlagFilename("ca-cert", "pem", "crt")
-	for _, name := range []string{"junit", "json", "html", "markdown", "ctrf"} {
+	for _, name := range reportFlagNames() {
 		_ = cmd.MarkFlagFilename(name)
 	}
 	_ = cmd.RegisterFlagCompletionFunc("target", func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {

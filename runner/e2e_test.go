@@ -66,15 +66,38 @@ func errconform(t *testing.T, env []string, args ...string) outcome {
 	return outcome{code, stdout.String(), stderr.String()}
 }
 
-// readJSONReport reads a JSON report after validating it against the
-// published schema: every report a test produces is checked.
+// readJSONReport reads a run's JSON report, valid against the published
+// schema (every report a test produces is checked): a
+// report of one target (a single target's run: a fleet of one, the same
+// schema version as a fleet's) as that target's report, every other as
+// it is.
 func readJSONReport(t *testing.T, path string) reports.JSONReport {
+	t.Helper()
+	rep := readFleetReport(t, path)
+	if rep.IsFleet() && len(rep.Targets) == 1 && rep.Shard == nil {
+		return rep.TargetAsReport(rep.Targets[0])
+	}
+	return rep
+}
+
+// firstTarget is the first target's report in a JSON report's document
+// (a single target's run: its one target).
+func firstTarget(t *testing.T, doc map[string]any) map[string]any {
+	t.Helper()
+	targets, ok := doc["targets"].([]any)
+	require.True(t, ok && len(targets) > 0, "a report with targets")
+	return targets[0].(map[string]any)
+}
+
+// readFleetReport reads a JSON report as it is, valid against the schema.
+func readFleetReport(t *testing.T, path string) reports.JSONReport {
 	t.Helper()
 	validateJSONSchema(t, "report.schema.json", spec.ReportSchema(), path)
 	data, err := os.ReadFile(path)
 	require.NoError(t, err)
 	var rep reports.JSONReport
 	require.NoError(t, json.Unmarshal(data, &rep))
+	require.Equal(t, reports.FleetSchemaVersion, rep.SchemaVersion, "every run writes the one report model")
 	return rep
 }
 

@@ -1,9 +1,7 @@
 package runner
 
 import (
-	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/errconform/errconform/check"
 	"github.com/errconform/errconform/probe"
@@ -13,8 +11,7 @@ import (
 )
 
 // variantResults is what a run keeps of its explore variants' results as
-// they come in: each field's tally (its Ginkgo spec's verdict), how many
-// were sent per field and constraint, which variants have a result, and
+// they come in: how many were sent per field and constraint, which variants have a result, and
 // the results themselves where the run needs them: every one when a report
 // or metrics are written, else only the failed, errored and waived ones
 // (the summary's failure groups and waived failures), the others counted
@@ -34,7 +31,6 @@ type variantResults struct {
 	redactor  *redact.Redactor
 	full      int // results kept with full evidence
 	total     int
-	fields    map[string]*fieldTally
 	sent      exploreCounts // the variants with a result that are not skipped
 	done      []bool        // by position among the variants
 	got       int
@@ -60,7 +56,7 @@ type positioned struct {
 // newVariantResults is ready for total variants; keepEvery keeps every
 // result, not the failed and errored only.
 func newVariantResults(total int, keepEvery bool) *variantResults {
-	return &variantResults{keepEvery: keepEvery, total: total, fields: map[string]*fieldTally{}, sent: newExploreCounts(),
+	return &variantResults{keepEvery: keepEvery, total: total, sent: newExploreCounts(),
 		done: make([]bool, total), dropped: reports.Summarize(nil)}
 }
 
@@ -80,13 +76,6 @@ func (v *variantResults) record(at int, r suites.Result) {
 	if ex, judged := r.Judged(); judged && ex.Failure == probe.FailureCancelled {
 		v.cancelled++
 	}
-	field := labelValue(r.Case.Labels, "field")
-	t := v.fields[field]
-	if t == nil {
-		t = &fieldTally{}
-		v.fields[field] = t
-	}
-	t.add(r)
 	if r.Verdict != check.Skipped {
 		v.sent.add(r.Case)
 	}
@@ -118,57 +107,4 @@ func (v *variantResults) ordered() []suites.Result {
 		out[i] = p.r
 	}
 	return out
-}
-
-// field is the verdict of a field's spec: want variants of it were
-// selected.
-func (v *variantResults) field(name string, want int) (check.Verdict, string) {
-	t := v.fields[name]
-	if t == nil {
-		t = &fieldTally{}
-	}
-	return t.verdict(want)
-}
-
-// fieldTally counts the verdicts of a field's variants and words the
-// first few failures.
-type fieldTally struct {
-	n, failed, skipped int
-	shown              []string
-}
-
-// shownFailures is how many failed variants a field's spec names.
-const shownFailures = 5
-
-func (t *fieldTally) add(r suites.Result) {
-	t.n++
-	switch r.Verdict {
-	case check.Failed, check.Errored:
-		t.failed++
-		if len(t.shown) < shownFailures {
-			t.shown = append(t.shown, fmt.Sprintf("%s (%s): %s", r.Case.ID, r.Verdict, r.Summary()))
-		}
-	case check.Skipped, check.Waived:
-		t.skipped++
-	}
-}
-
-// verdict is the field's spec's verdict and, but for a pass, why: failed
-// when any variant failed or errored (naming the first few) or want
-// variants were selected and fewer have a result, skipped when every
-// variant was skipped or waived.
-func (t fieldTally) verdict(want int) (check.Verdict, string) {
-	switch {
-	case t.failed > 0:
-		why := fmt.Sprintf("%d of %d variants failed or errored: %s", t.failed, max(want, t.n), strings.Join(t.shown, "; "))
-		if t.failed > len(t.shown) {
-			why += fmt.Sprintf("; and %d more (the reports list them all)", t.failed-len(t.shown))
-		}
-		return check.Failed, why
-	case t.n < want:
-		return check.Failed, fmt.Sprintf("%d of %d variants have no result: not completed", want-t.n, want)
-	case t.skipped == t.n:
-		return check.Skipped, fmt.Sprintf("every one of its %d variants was skipped or waived", t.n)
-	}
-	return check.Passed, ""
 }

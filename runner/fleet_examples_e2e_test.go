@@ -200,7 +200,7 @@ func TestKubernetesIndexedJobShardsAndMerges(t *testing.T) {
 	}
 	out := errconform(t, nil, args...)
 	require.Equal(t, 0, out.code, out.stdout+out.stderr)
-	merged := readJSONReport(t, dir+"/reports/merged.json")
+	merged := readFleetReport(t, dir+"/reports/merged.json")
 	require.Len(t, merged.Targets, 1)
 	assert.Equal(t, merged.Targets[0].Summary.Total, merged.Targets[0].Summary.Passed)
 	assert.FileExists(t, dir+"/reports/junit.xml")

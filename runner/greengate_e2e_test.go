@@ -213,15 +213,25 @@ func TestDiffFlagsAChangeOfContract(t *testing.T) {
 		require.NoError(t, os.WriteFile(p, b, 0o600))
 		return p
 	}
+	// Each edit is made to the report's top level and to its one target's.
+	both := func(d map[string]any) []map[string]any { return []map[string]any{d, firstTarget(t, d)} }
 	otherDocument := write("other.json", func(d map[string]any) {
-		d["contract"].(map[string]any)["digest"] = "sha256:" + strings.Repeat("ab", 32)
+		for _, level := range both(d) {
+			level["contract"].(map[string]any)["digest"] = "sha256:" + strings.Repeat("ab", 32)
+		}
 	})
-	otherVersion := write("version.json", func(d map[string]any) { d["contract"].(map[string]any)["version"] = "2027-01" })
+	otherVersion := write("version.json", func(d map[string]any) {
+		for _, level := range both(d) {
+			level["contract"].(map[string]any)["version"] = "2027-01"
+		}
+	})
 	older := write("older.json", func(d map[string]any) {
-		delete(d["contract"].(map[string]any), "digest")
-		summary := d["summary"].(map[string]any)
-		delete(summary, "judged")
-		delete(summary, "judged_controls")
+		for _, level := range both(d) {
+			delete(level["contract"].(map[string]any), "digest")
+			summary := level["summary"].(map[string]any)
+			delete(summary, "judged")
+			delete(summary, "judged_controls")
+		}
 	})
 	tests := []struct {
 		name, new string
@@ -363,10 +373,11 @@ func TestRerunFailedIsAPartialRunAndNeverGreenByNothing(t *testing.T) {
 	require.NoError(t, err)
 	var doc map[string]any
 	require.NoError(t, json.Unmarshal(data, &doc))
-	for _, c := range doc["cases"].([]any) {
+	target := firstTarget(t, doc)
+	for _, c := range target["cases"].([]any) {
 		c.(map[string]any)["verdict"] = "passed"
 	}
-	doc["groups"] = []any{}
+	target["groups"] = []any{}
 	data, err = json.Marshal(doc)
 	require.NoError(t, err)
 	forged := filepath.Join(dir, "forged.json")

@@ -177,13 +177,11 @@ func TestDiffRefusesInvalidReports(t *testing.T) {
 		return p
 	}
 	noCases := map[string]any{}
-	for k, v := range rep {
-		noCases[k] = v
-	}
-	noCases["cases"] = []any{}
+	require.NoError(t, json.Unmarshal(data, &noCases))
+	firstTarget(t, noCases)["cases"] = []any{}
 	badVerdict := map[string]any{}
 	require.NoError(t, json.Unmarshal(data, &badVerdict))
-	badVerdict["cases"].([]any)[0].(map[string]any)["verdict"] = "fine"
+	firstTarget(t, badVerdict)["cases"].([]any)[0].(map[string]any)["verdict"] = "fine"
 	noSummary := map[string]any{}
 	require.NoError(t, json.Unmarshal(data, &noSummary))
 	delete(noSummary, "summary")
@@ -201,7 +199,7 @@ func TestDiffRefusesInvalidReports(t *testing.T) {
 		{"empty object", write("object.json", "{}"), "not a valid errconform JSON report"},
 		{"version only", write("version.json", `{"schema_version":"1"}`), "missing properties"},
 		{"no cases", write("nocases.json", noCases), "lists no cases"},
-		{"verdict outside the schema", write("verdict.json", badVerdict), "/cases/0/verdict"},
+		{"verdict outside the schema", write("verdict.json", badVerdict), "/targets/0/cases/0/verdict"},
 		{"summary missing", write("summary.json", noSummary), "summary"},
 		{"truncated", write("truncated.json", string(data[:len(data)/2])), "not JSON"},
 		{"another version", write("v4.json", `{"schema_version":"4"}`), `schema_version "4"`},
@@ -294,7 +292,7 @@ func TestTargetTextCannotControlTheTerminal(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(data, &rep))
 	old := filepath.Join(t.TempDir(), "old.json")
-	for _, c := range rep["cases"].([]any) {
+	for _, c := range firstTarget(t, rep)["cases"].([]any) {
 		c.(map[string]any)["verdict"] = "passed"
 	}
 	data, err = json.Marshal(rep)
@@ -302,7 +300,7 @@ func TestTargetTextCannotControlTheTerminal(t *testing.T) {
 	require.NoError(t, os.WriteFile(old, data, 0o600))
 	newPath := filepath.Join(t.TempDir(), "new.json")
 	require.NoError(t, json.Unmarshal(data, &rep))
-	first := rep["cases"].([]any)[0].(map[string]any)
+	first := firstTarget(t, rep)["cases"].([]any)[0].(map[string]any)
 	first["verdict"] = "failed"
 	first["findings"] = []any{map[string]any{"rule": "message", "severity": "MUST", "message": hostileText}}
 	data, err = json.Marshal(rep)

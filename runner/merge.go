@@ -36,8 +36,9 @@ const mergeExample = `  errconform merge shard-0.json shard-1.json shard-2.json 
 
 // mergeOptions are merge's flags.
 type mergeOptions struct {
-	junit, json, html, markdown, ctrf string
-	metrics, pushgateway              string
+	// reports maps each report format's flag to its path.
+	reports              map[string]string
+	metrics, pushgateway string
 }
 
 func (a App) mergeCmd() *cobra.Command {
@@ -62,15 +63,11 @@ func (a App) mergeCmd() *cobra.Command {
 	}
 	fs := cmd.Flags()
 	fs.SortFlags = false
-	fs.StringVar(&o.junit, "junit", "", "write the merged JUnit XML report to `PATH` (- for standard output)")
-	fs.StringVar(&o.json, "json", "", "write the merged JSON report to `PATH` (- for standard output)")
-	fs.StringVar(&o.html, "html", "", "write the merged HTML report to `PATH` (- for standard output)")
-	fs.StringVar(&o.markdown, "markdown", "", "append the merged Markdown summary to `PATH` (- for standard output)")
-	fs.StringVar(&o.ctrf, "ctrf", "", "write the merged CTRF JSON report to `PATH` (- for standard output)")
+	o.reports = registerReportFlags(fs, true)
 	fs.StringVar(&o.metrics, "metrics", "", "write the merged run's Prometheus metrics to `FILE` (text format, a name ending in .prom)")
 	fs.StringVar(&o.pushgateway, "pushgateway", "", "push the merged run's Prometheus metrics to the Pushgateway at `URL`, grouped by target and contract")
 	bindEnv(fs)
-	for _, name := range []string{"junit", "json", "html", "markdown", "ctrf", "metrics"} {
+	for _, name := range append(reportFlagNames(), "metrics") {
 		_ = cmd.MarkFlagFilename(name)
 	}
 	return cmd
@@ -78,7 +75,7 @@ func (a App) mergeCmd() *cobra.Command {
 
 // merge is errconform merge.
 func (a App) merge(paths []string, o mergeOptions) (int, error) {
-	ro := runOptions{junit: o.junit, json: o.json, html: o.html, markdown: o.markdown, ctrf: o.ctrf, metrics: o.metrics, pushgateway: o.pushgateway}
+	ro := runOptions{reports: o.reports, metrics: o.metrics, pushgateway: o.pushgateway}
 	toStdout, err := stdoutReport(ro)
 	if err != nil {
 		return ExitUsage, err
@@ -100,12 +97,12 @@ func (a App) merge(paths []string, o mergeOptions) (int, error) {
 	if toStdout != "" {
 		a.Stdout = a.Stderr
 	}
-	if err := writeFormats(ro.reportPaths(), reports.FleetFormats(), reports.Input{Fleet: merged}, stdout); err != nil {
+	if err := writeFormats(ro.reportPaths(), reports.Formats(), reports.Input{Report: merged}, stdout); err != nil {
 		return ExitFailed, err
 	}
 	var runs []metricsRun
 	for _, t := range merged.Targets {
-		runs = append(runs, metricsRun{name: t.Name, report: targetAsReport(merged, t)})
+		runs = append(runs, metricsRun{name: t.Name, report: merged.TargetAsReport(t)})
 	}
 	if err := a.exportMetrics(context.Background(), ro, runs); err != nil {
 		return ExitFailed, err

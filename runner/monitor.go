@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -134,12 +135,12 @@ type monitorOptions struct {
 
 // runOnlyFlag reports whether a run flag has no meaning for monitor: the
 // report files, and the flags that narrow or empty one run.
-func runOnlyFlag(name string) bool {
-	switch name {
-	case "junit", "json", "html", "markdown", "ctrf", "dry-run", "shard", "rerun-failed", "verbose":
-		return true
-	}
-	return false
+func runOnlyFlag(name string) bool { return slices.Contains(runOnlyFlags(), name) }
+
+// runOnlyFlags are the run flags monitor refuses: every report format's
+// (reports.Formats), and the flags that narrow or empty one run.
+func runOnlyFlags() []string {
+	return append(reportFlagNames(), "dry-run", "shard", "rerun-failed", "verbose")
 }
 
 // monitorUsage rewords the help of the run flags whose meaning changes
@@ -190,7 +191,7 @@ func (a App) monitorCmd() *cobra.Command {
 	})
 	bindEnv(fs)
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		for _, name := range []string{"junit", "json", "html", "markdown", "ctrf", "dry-run", "shard", "rerun-failed", "verbose"} {
+		for _, name := range runOnlyFlags() {
 			if strings.Contains(err.Error(), "--"+name) {
 				return fmt.Errorf("%w: monitor does not take --%s: its results are served on /metrics (and written by --metrics, pushed by --pushgateway); errconform run writes reports", err, name)
 			}
@@ -307,7 +308,7 @@ type monitorState struct {
 	opts monitorOptions
 	// plan are the targets, as planFleet gives them: each run starts
 	// from a fresh copy of its target.
-	plan []*fleetTarget
+	plan []*targetRun
 
 	mu sync.Mutex
 	// latest is each target's latest published run, by target name.
@@ -409,7 +410,7 @@ func (m *monitorState) round(ctx context.Context) {
 
 // runOne performs one run of a target (the n-th), publishes it, exports
 // it when asked, and prints its line.
-func (m *monitorState) runOne(ctx context.Context, tmpl *fleetTarget, n int, lastEnd time.Time) {
+func (m *monitorState) runOne(ctx context.Context, tmpl *targetRun, n int, lastEnd time.Time) {
 	name := tmpl.name()
 	defer m.wg.Done()
 	defer func() {
@@ -434,9 +435,9 @@ func (m *monitorState) runOne(ctx context.Context, tmpl *fleetTarget, n int, las
 	d := m.fl.opts.deadline
 	runCtx, cancel := context.WithTimeoutCause(ctx, d, fmt.Errorf("the run's --deadline (%s) passed", d))
 	defer cancel()
-	t := &fleetTarget{res: tmpl.res, all: tmpl.all, run: tmpl.run}
+	t := tmpl.fresh()
 	started := time.Now()
-	out := m.app.runFleet(runCtx, m.fl, []*fleetTarget{t}, m.app.Stdout)
+	out := m.app.runFleet(runCtx, m.fl, []*targetRun{t}, nil) // quiet: one line per run
 	elapsed := time.Since(started)
 	if len(out.report.Targets) != 1 {
 		m.printf(m.app.Stderr, "errconform: [%s] run %d produced no report\n", name, n)
@@ -459,7 +460,7 @@ func (m *monitorState) runOne(ctx context.Context, tmpl *fleetTarget, n int, las
 		m.printf(m.app.Stderr, "  [%s] run %d cancelled: %v\n", name, n, context.Cause(ctx))
 		return
 	}
-	run := metrics.Run{Target: name, Report: targetAsReport(out.report, tr), Finished: time.Now()}
+	run := metrics.Run{Target: name, Report: out.report.TargetAsReport(tr), Finished: time.Now()}
 	m.mu.Lock()
 	m.latest[name] = run
 	m.mu.Unlock()

@@ -47,16 +47,6 @@ func runControls(ctx context.Context, controls []suites.Case, target suites.Targ
 	return results, notTestable(results, cfg)
 }
 
-// outcomeOf is a fleet target's outcome for a problem that stopped it:
-// unreachable when no HTTP conversation was possible, else rejected.
-func outcomeOf(p *reports.Problem) string {
-	switch p.Cause {
-	case reports.CauseUnreachable, reports.CauseTLS, reports.CauseScheme:
-		return reports.OutcomeUnreachable
-	}
-	return reports.OutcomeRejected
-}
-
 // untestableResults errors every case with the problem's reason; a
 // control keeps its exchanges, the evidence of the cause.
 func untestableResults(cases []suites.Case, controls []suites.Result, p *reports.Problem) []suites.Result {

@@ -5,14 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"net/http"
 	"os"
 	"os/signal"
-	"path/filepath"
-	"sort"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -21,7 +17,6 @@ import (
 	"github.com/errconform/errconform/check"
 	"github.com/errconform/errconform/config"
 	"github.com/errconform/errconform/probe"
-	"github.com/errconform/errconform/redact"
 	"github.com/errconform/errconform/reports"
 	"github.com/errconform/errconform/spec"
 	"github.com/errconform/errconform/suites"
@@ -38,20 +33,20 @@ const (
 // no time for a case to run.
 const MinDeadline = time.Second
 
-// CutShortGrace bounds how long a run goes on after its --deadline passes
-// or it is interrupted (SIGINT, SIGTERM): errconform stops waiting for the
-// cases still in flight after stopWait, records them as errored, and
-// writes every report from what is known, all within CutShortGrace. A
-// second interrupt stops the waiting at once.
-const (
-	CutShortGrace = 2 * time.Second
-	stopWait      = CutShortGrace / 2
-)
+// CutShortGrace bounds how long a run goes on after it is interrupted
+// (SIGINT, SIGTERM): the cases in flight are cancelled, recorded as
+// errored, and every report is written from what is known (compact when
+// time runs short), all within CutShortGrace. A run's --deadline keeps
+// its last reportReserve for the reports, which are written before it.
+const CutShortGrace = 2 * time.Second
 
 // runOptions are the run command's flags.
 type runOptions struct {
-	configFile, target, contract, junit, json, html, markdown, ctrf string
-	labelFilter, require, waivers, caCert, rerunFailed              string
+	configFile, target, contract                       string
+	labelFilter, require, waivers, caCert, rerunFailed string
+	// reports maps each report format's flag (reports.Formats) to the
+	// path it was given.
+	reports map[string]string
 	// targetFilter chooses among a config's targets (globs); shard is
 	// "i/n"; metrics and pushgateway say where the run's metrics go.
 	targetFilter, shard, metrics, pushgateway string
@@ -87,11 +82,7 @@ func (o *runOptions) register(fs *pflag.FlagSet) {
 	fs.StringVar(&o.require, "require", "", "the fixture `KEYS` (comma-separated, or all) whose absence fails the cases that need them instead of skipping them")
 	fs.BoolVar(&o.strict, "strict", false, "fail on SHOULD findings (warnings) too")
 	fs.StringVar(&o.waivers, "waivers", "", "read waived cases (case, reason, expires) from the YAML `FILE`")
-	fs.StringVar(&o.junit, "junit", "", "write a JUnit XML report to `PATH` (- for standard output)")
-	fs.StringVar(&o.json, "json", "", "write the JSON report to `PATH` (- for standard output); errconform diff and --rerun-failed read it")
-	fs.StringVar(&o.html, "html", "", "write the HTML report to `PATH` (- for standard output)")
-	fs.StringVar(&o.markdown, "markdown", "", "append a Markdown summary to `PATH`, e.g. $GITHUB_STEP_SUMMARY (- for standard output)")
-	fs.StringVar(&o.ctrf, "ctrf", "", "write a CTRF JSON report to `PATH` (- for standard output)")
+	o.reports = registerReportFlags(fs, false)
 	fs.StringVar(&o.metrics, "metrics", "", "write the run's Prometheus metrics to `FILE` (text format, for node_exporter's textfile collector: a name ending in .prom)")
 	fs.StringVar(&o.pushgateway, "pushgateway", "", "push the run's Prometheus metrics to the Pushgateway at `URL`, grouped by target and contract")
 	fs.StringVar(&o.name, "name", "", "`NAME` the target in every report and metric: the metrics' target label, the Pushgateway's grouping key, the JUnit suite (label-safe: letters, digits, '.', '_', '-'; overrides target.name; default: the base URL's host[:port], \"reference\" for the embedded reference; a targets: list names its own)")
@@ -99,7 +90,7 @@ func (o *runOptions) register(fs *pflag.FlagSet) {
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "print only the config file used and the summary")
 	fs.BoolVarP(&o.verbose, "verbose", "v", false, "print each exchange (redacted)")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "print every request that would be sent (redacted) and send none")
-	fs.DurationVar(&o.deadline, "deadline", 30*time.Minute, fmt.Sprintf("deadline for the whole run, report writing included (at least %s); when it passes, unfinished cases are errored, the reports are written from what is known within %s, and the run exits 1", MinDeadline, CutShortGrace))
+	fs.DurationVar(&o.deadline, "deadline", 30*time.Minute, fmt.Sprintf("deadline for the whole run, report writing included (at least %s): the cases stop early enough (a tenth of it, at most 10s, more for a large fleet) for the reports to be written within it from what is known; unfinished cases are errored, and the run exits 1", MinDeadline))
 	fs.DurationVar(&o.timeout, "timeout", 0, "per-request timeout, positive (overrides target.timeout; default 40s)")
 	fs.DurationVar(&o.gatewayTimeout, "gateway-timeout", 0, "the gateway timeout for the 504 rule, positive (overrides target.gateway_timeout; default: the contract's, else 30s)")
 	fs.Float64Var(&o.maxRPS, "max-rps", 0, fmt.Sprintf("cap on requests per second, a finite number (default %d for a remote target, none on loopback; 0 given explicitly: none)", DefaultMaxRPS))
@@ -108,39 +99,6 @@ func (o *runOptions) register(fs *pflag.FlagSet) {
 	fs.Int64Var(&o.maxBody, "max-body", 0, "read at most `BYTES` of each response body; the rest is discarded (default 1 MiB)")
 	fs.StringVar(&o.caCert, "ca-cert", "", "trust the extra CA in this PEM `FILE`")
 	fs.BoolVar(&o.insecure, "insecure", false, "do not verify the target's TLS certificate (prints a warning)")
-}
-
-// session is one run's state: what was selected, what came back, and
-// where lines are printed. It is built per invocation, never global.
-type session struct {
-	app      App
-	opts     runOptions
-	cfg      config.Config
-	target   suites.Target
-	waivers  map[string]config.Waiver
-	selected caseList
-	// progress numbers the case lines (nil: unnumbered).
-	progress *progress
-
-	// ctx bounds the whole run: its deadline is --deadline, and an
-	// interrupt cancels it (with the cause). Every request derives from it.
-	ctx context.Context
-
-	mu sync.Mutex
-	// results and prefetch hold the results of the catalogue's cases;
-	// explored what the run keeps of its variants'.
-	results  map[string]suites.Result
-	prefetch map[string]suites.Result
-	explored *variantResults
-	// ginkgoReport is Ginkgo's report, once ReportAfterSuite has run.
-	ginkgoReport *specReport
-	// notTestable is set when the positive controls could not pass: no
-	// case is judged.
-	notTestable *reports.Problem
-	// closed is set once the results are collected for the reports: a
-	// case finishing after that (Ginkgo still unwinding past the
-	// deadline) is neither recorded nor printed.
-	closed bool
 }
 
 // run is errconform run: fs holds the parsed flags, op the values they
@@ -165,128 +123,7 @@ func (a App) run(fs *pflag.FlagSet, op *runOptions) (int, error) {
 		return ExitUsage, err // the exit code follows the error: 2 for a usage or config error
 	}
 	defer fl.stop()
-	if fl.isFleet() {
-		return a.runFleetCommand(fl, invoked, signals)
-	}
-	res := fl.members[0]
-	o, cfg, contract, embedded := res.opts, res.cfg, res.contract, res.embedded
-	deadline := invoked.Add(o.deadline)
-	reportOut := a.Stdout
-	if res.toStdout != "" {
-		// Standard output carries the report alone: every line the run
-		// prints goes to standard error.
-		a.Stdout = a.Stderr
-	}
-	s := &session{app: a, opts: o, cfg: cfg, selected: res.selected, waivers: res.waivers, results: map[string]suites.Result{}, prefetch: map[string]suites.Result{},
-		explored: newVariantResults(res.selected.variants.total, keepsEveryResult(o)), progress: newProgress(res.selected.Len(), res.selected.variants.total)}
-	if err := checkOutputPaths(o); err != nil {
-		return ExitUsage, err
-	}
-	redactor := redact.New(cfg.Secrets()...)
-	// The terminal's redaction boundary: everything this run prints from
-	// here on passes through the redactor, a line at a time, whatever
-	// printed it.
-	stdout, stderr := reports.NewRedactingWriter(a.Stdout, redactor), reports.NewRedactingWriter(a.Stderr, redactor)
-	defer stdout.Close()
-	defer stderr.Close()
-	a.Stdout, a.Stderr = stdout, stderr
-	s.app = a
-	if o.dryRun {
-		s.printDryRun(redactor)
-		return ExitOK, nil
-	}
-	if cfg.TLS.Insecure {
-		fmt.Fprintln(a.Stderr, "errconform: WARNING: --insecure: the target's TLS certificate is NOT verified")
-	}
-	client, err := probe.New(probe.Options{BaseURL: cfg.Target.BaseURL, Timeout: cfg.Target.Timeout.Std(), TLS: res.tls,
-		MaxRPS: cfg.Limits.MaxRPS, MaxRequests: s.budget(), Concurrency: cfg.Limits.Concurrency, MaxBody: cfg.Limits.MaxBodyBytes,
-		Header: targetHeaders(cfg)})
-	if err != nil {
-		return ExitUsage, usageError{err}
-	}
-	defer client.Close()
-	s.target = suites.Target{Config: cfg, Contract: contract, Client: client, Redactor: redactor, Detectors: &redact.Cache{}}
-	s.explored.redactor = redactor
-
-	ctx, again, stopRun := runContext(deadline, o.deadline, signals)
-	defer stopRun()
-	s.ctx = ctx
-
-	version := ToolVersion()
-	printPartial(a.Stdout, o)
-	if !o.quiet {
-		fmt.Fprintf(a.Stdout, "errconform %s: checking %s against contract %s %s (%s; judging at most %d of %d selected cases, concurrency %d, %s)\n", version,
-			cfg.Target.BaseURL, contract.Label(), contract.Digest(), configText(o.configFile, embedded), judgeable(s.selected, cfg), s.selected.Len(),
-			client.Concurrency(), rateText(cfg.Limits.MaxRPS))
-		if counts := s.selected.exploreCounts(); counts.total > 0 && s.selected.plan != nil {
-			fmt.Fprintf(a.Stdout, "explore: %d variants over %d fields of %s\n", counts.total, len(counts.fields), s.selected.plan.Origin())
-		}
-	} else {
-		printQuietFirstLine(a.Stdout, o, embedded)
-	}
-	printLongWaivers(a.Stderr, "", s.waivers, cfg.WaiversMaxDaysOrDefault(), time.Now())
-	started := time.Now()
-	var code int
-	controls := s.preflight(ctx)
-	passed := true
-	var broke *reports.Problem
-	if s.notTestable == nil {
-		passed = s.runSpecs(ctx, deadline, again)
-		broke = endControls(ctx, controls, s.target, cfg)
-	}
-	cutShort := ctx.Err() != nil
-	elapsed := time.Since(started)
-
-	// Every selected case gets a result, even when --deadline (or an
-	// interrupt) stopped the specs: never an empty report that exits 0.
-	ordered, notCompleted, ginkgoReport := s.collect(ctx)
-	explored := s.explored
-	run := reports.Run{ToolVersion: version, ContractName: contract.Name, ContractVersion: contract.Version, ContractDigest: contract.Digest(),
-		BaseURL: cfg.Target.BaseURL, Embedded: embedded, Started: started, Duration: elapsed, Results: ordered, Redactor: redactor,
-		SecretEnv: cfg.SecretEnv(), FailureEvidenceOnly: !writesReportFile(o), Settings: reportSettings(res.name, o, cfg, s.waivers),
-		NotTestable: s.notTestable, TargetBroke: broke}
-	reportErr := writeReports(o, ginkgoReport, run, contract, reportOut)
-	summary := reports.Summarize(run.Results).Plus(explored.dropped)
-	printProblems(a.Stdout, run)
-	_ = reports.WriteSummary(a.Stdout, summary, elapsed, client.Sent()) // the terminal: a failed write has nowhere to be told
-	if s.notTestable == nil {
-		// Not testable: no variant was sent, and the one cause is said above.
-		printExploreSent(a.Stdout, explored.sent, explored.total)
-		printGroups(a.Stdout, failureGroups(run))
-	}
-	printWaived(a.Stdout, run.WaivedFailures())
-	if cutShort {
-		fmt.Fprintf(a.Stderr, "errconform: %s: %d of %d cases not completed (errored); the reports hold what was known\n",
-			context.Cause(ctx), notCompleted, s.selected.Len())
-	}
-	defer func() { printLastLine(a.Stdout, summary, o.rerunFailed != "", code) }()
-	if reportErr != nil {
-		code, reportErr = signalExit(ctx, ExitFailed, reportErr)
-		return code, reportErr
-	}
-	if o.metrics != "" || o.pushgateway != "" {
-		// Metrics read verdicts and findings, not evidence.
-		run.FailureEvidenceOnly = true
-		// The metrics' boundary: the report they read, redacted whole as
-		// every other output is (tags from a secret ${VAR} among it).
-		rep := reports.BuildJSON(run)
-		run.Redactor.Walk(&rep, run.CraftedCredentials()...)
-		if err := a.exportMetrics(ctx, o, []metricsRun{{name: res.name, report: rep}}); err != nil {
-			code, err = signalExit(ctx, ExitFailed, err)
-			return code, err
-		}
-	}
-	code = notGreen(a.Stderr, runExitCode(summary, run), summary)
-	if code == ExitOK && cutShort {
-		fmt.Fprintln(a.Stderr, "errconform: the run was cut short: exiting 1")
-		code = ExitFailed
-	}
-	if code == ExitOK && !passed {
-		fmt.Fprintln(a.Stderr, "errconform: the Ginkgo suite did not pass although no case failed (interrupted?): exiting 1")
-		code = ExitFailed
-	}
-	code, _ = signalExit(ctx, code, nil)
-	return code, nil
+	return a.runCommand(fl, invoked, signals)
 }
 
 // reportTarget is a run's target as a JSON report records it.
@@ -319,17 +156,30 @@ func failedIn(reportPath string, target reportTarget) (map[string]bool, error) {
 	if err != nil {
 		return nil, usagef("--rerun-failed: %v", err)
 	}
-	if !target.same(rep.Target) {
+	// Any schema version: a version 1 or 2 report is a fleet of one.
+	rep = reports.AsFleet(rep)
+	failed := map[string]bool{}
+	matched := false
+	for _, t := range rep.Targets {
+		if !target.same(t.Target) {
+			continue
+		}
+		matched = true
+		for _, c := range t.Cases {
+			if c.Verdict == check.Failed || c.Verdict == check.Errored {
+				failed[c.ID] = true
+			}
+		}
+	}
+	if !matched {
 		// A report's failures re-run against another target would pass
 		// for the wrong reason, or find nothing to re-run.
-		return nil, usagef("--rerun-failed %s was written against %s, but this run's target is %s: re-run against the same target",
-			reportPath, reports.Printable(rep.Target.String()), reports.Printable(target.String()))
-	}
-	failed := map[string]bool{}
-	for _, c := range rep.Cases {
-		if c.Verdict == check.Failed || c.Verdict == check.Errored {
-			failed[c.ID] = true
+		var against []string
+		for _, t := range rep.Targets {
+			against = append(against, t.Target.String())
 		}
+		return nil, usagef("--rerun-failed %s was written against %s, but this run's target is %s: re-run against the same target",
+			reportPath, reports.Printable(strings.Join(against, ", ")), reports.Printable(target.String()))
 	}
 	if len(failed) == 0 {
 		return nil, nothingToRerun{reportPath}
@@ -358,29 +208,20 @@ func stdoutReport(o runOptions) (string, error) {
 
 // runContext is the run's context: done at the deadline, or at the first
 // SIGINT or SIGTERM on signals (signal.Notify'd by the caller, since the
-// command began), with the reason as its cause. again is closed by a
-// second signal. stop releases the signal handler.
-func runContext(deadline time.Time, d time.Duration, signals chan os.Signal) (ctx context.Context, again <-chan struct{}, stop func()) {
+// command began), with the reason as its cause. stop releases the signal
+// handler.
+func runContext(deadline time.Time, d time.Duration, signals chan os.Signal) (ctx context.Context, stop func()) {
 	interrupted, cancel := context.WithCancelCause(context.Background())
 	ctx, cancelDeadline := context.WithDeadlineCause(interrupted, deadline, fmt.Errorf("the run's --deadline (%s) passed", d))
-	second := make(chan struct{})
 	done := make(chan struct{})
 	go func() {
-		for n := 1; ; n++ {
-			select {
-			case sig := <-signals:
-				if n == 1 {
-					cancel(interruptedBy{sig})
-					continue
-				}
-				close(second)
-				return
-			case <-done:
-				return
-			}
+		select {
+		case sig := <-signals:
+			cancel(interruptedBy{sig})
+		case <-done:
 		}
 	}()
-	return ctx, second, func() {
+	return ctx, func() {
 		signal.Stop(signals)
 		close(done)
 		cancelDeadline()
@@ -425,83 +266,6 @@ func signalName(sig os.Signal) string {
 	return sig.String()
 }
 
-// collect closes the session and returns every selected case's result in
-// order (the variants' as variantResults kept them): a case without one
-// is errored as not completed (printed, too), with the reason the run
-// stopped. It also returns how many cases did not complete (those, and the
-// ones the stop cancelled in flight) and Ginkgo's report, if Ginkgo got to
-// report.
-func (s *session) collect(ctx context.Context) (ordered []suites.Result, notCompleted int, ginkgoReport specReport) {
-	s.mu.Lock()
-	s.closed = true
-	results, prefetch := maps.Clone(s.results), maps.Clone(s.prefetch)
-	if s.ginkgoReport != nil {
-		ginkgoReport = *s.ginkgoReport
-	}
-	s.mu.Unlock()
-	reason := "not completed: the run's --deadline passed or it was interrupted"
-	if cause := context.Cause(ctx); cause != nil && ctx.Err() != nil {
-		reason = "not completed: " + cause.Error()
-	}
-	// unfinished is the result of a case that has none.
-	unfinished := func(c suites.Case) suites.Result {
-		var r suites.Result
-		if s.notTestable != nil {
-			// Not judged: every case has the one cause, said once.
-			d := check.NotTestable(s.notTestable.Reason)
-			return suites.Result{Case: c, Verdict: d.Verdict, Reason: d.Reason}
-		}
-		if len(c.MissingFixtures(s.cfg)) > 0 {
-			// Known without sending anything: skipped (or failed,
-			// when --require asks for the fixture).
-			w, waived := s.waivers[c.ID]
-			r = suites.ApplyWaiver(suites.Execute(ctx, c, s.target, s.cfg.Strict), w, waived, time.Now())
-		} else {
-			d := check.Unfinished(reason)
-			r = suites.Result{Case: c, Verdict: d.Verdict, Skip: d.Skip, Reason: d.Reason}
-			notCompleted++
-		}
-		if !s.opts.quiet {
-			s.progress.line(s.app.Stdout, r)
-		}
-		return r
-	}
-	held := func(cases []suites.Case) {
-		for _, c := range cases {
-			r, ok := results[c.ID]
-			if !ok {
-				r, ok = prefetch[c.ID]
-			}
-			if ex, judged := r.Judged(); ok && judged && ex.Failure == probe.FailureCancelled {
-				notCompleted++ // stopped in flight, or before it could send
-			}
-			if !ok {
-				r = unfinished(c)
-			}
-			ordered = append(ordered, r)
-		}
-	}
-	held(s.selected.head)
-	// A field's spec may still be reading its tally (Ginkgo unwinding
-	// past the deadline).
-	s.mu.Lock()
-	if s.explored.missing() > 0 {
-		for i, c := range s.selected.All() {
-			if s.selected.isVariant(i) && !s.explored.has(i-len(s.selected.head)) {
-				s.explored.record(i-len(s.selected.head), unfinished(c))
-			}
-			if s.explored.missing() == 0 {
-				break // the rest have theirs: no need to make them
-			}
-		}
-	}
-	ordered = append(ordered, s.explored.ordered()...)
-	notCompleted += s.explored.cancelled // kept or not
-	s.mu.Unlock()
-	held(s.selected.tail)
-	return ordered, notCompleted, ginkgoReport
-}
-
 // printQuietFirstLine is a --quiet run's one line before its summary:
 // which config file it used.
 func printQuietFirstLine(w io.Writer, o runOptions, embedded bool) {
@@ -528,30 +292,6 @@ func targetHeaders(cfg config.Config) http.Header {
 	return h
 }
 
-// preflight runs the positive controls before any other case
-// (runControls, as each target of a fleet does). When they pass, or fail
-// in a way that is the contract's business, their results are kept and
-// the cases are judged; when the setup keeps them from passing, the run
-// records the problem and judges no case. It returns the controls'
-// results.
-func (s *session) preflight(ctx context.Context) []suites.Result {
-	results, problem := runControls(ctx, controlCases(s.selected.held()), s.target, s.cfg)
-	if problem != nil {
-		s.notTestable = problem
-		for _, r := range untestableResults(controlCases(s.selected.held()), results, problem) {
-			s.results[r.Case.ID] = r
-		}
-		return results
-	}
-	for _, r := range results {
-		r = s.finish(r)
-		s.mu.Lock()
-		s.prefetch[r.Case.ID] = r
-		s.mu.Unlock()
-	}
-	return results
-}
-
 // unreachable counts the cases that errored because no connection could be
 // made at all.
 func unreachable(results []suites.Result) int {
@@ -562,257 +302,6 @@ func unreachable(results []suites.Result) int {
 		}
 	}
 	return n
-}
-
-// writeReports writes every report asked for; the one whose path is "-"
-// goes to stdout, redacted as Format.Write redacts a file.
-func writeReports(o runOptions, ginkgoReport specReport, run reports.Run, contract *spec.Contract, stdout io.Writer) error {
-	paths := o.reportPaths()
-	in := reports.Input{Run: run, Ginkgo: ginkgoReport, Contract: contract}
-	if paths["json"] != "" || paths["ctrf"] != "" || paths["html"] != "" || paths["markdown"] != "" {
-		rep := reports.BuildJSON(run) // once, for every format rendered from it
-		in.Report = &rep
-	}
-	return writeFormats(paths, reports.Formats(), in, stdout)
-}
-
-// reportPaths maps each report format's flag to the path it was given.
-func (o runOptions) reportPaths() map[string]string {
-	return map[string]string{"junit": o.junit, "json": o.json, "ctrf": o.ctrf, "html": o.html, "markdown": o.markdown}
-}
-
-// checkOutputPaths refuses, before anything is sent, output paths that
-// could not be written at the end: a directory, a missing directory, a
-// file or directory without write permission, a pipe nobody reads, a
-// device or kernel file that refuses writes (/dev/full, /proc/version), a
-// full disk. Each report path is opened for writing (never truncated) and
-// written to as probeWrite says; a file the check created is removed
-// again. The metrics textfile is replaced whole (written beside it and
-// renamed over it), so its path must be a regular file or none, in a
-// directory where a file can be created.
-func checkOutputPaths(o runOptions) error {
-	paths := o.reportPaths()
-	for _, f := range reports.Formats() {
-		if paths[f.Name] == "" || paths[f.Name] == "-" {
-			continue
-		}
-		if err := checkWritable(paths[f.Name]); err != nil {
-			return usagef("--%s %s: %v", f.Name, paths[f.Name], err)
-		}
-	}
-	if o.metrics != "" {
-		if err := checkReplaceable(o.metrics); err != nil {
-			return usagef("--metrics %s: %v", o.metrics, err)
-		}
-	}
-	return nil
-}
-
-func checkWritable(path string) error {
-	info, err := os.Stat(path)
-	existed := err == nil
-	switch {
-	case existed && info.IsDir():
-		return errors.New("is a directory; give a file path such as report.xml")
-	case !existed:
-		dir := filepath.Dir(path)
-		if info, err := os.Stat(dir); err != nil || !info.IsDir() {
-			return fmt.Errorf("directory %s does not exist", dir)
-		}
-	}
-	// O_NONBLOCK: a FIFO without a reader fails here instead of blocking
-	// (and would block the report writing at the end); no effect on files.
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|syscall.O_NONBLOCK, 0o644)
-	if err != nil {
-		return fmt.Errorf("cannot be written: %v", bareError(err))
-	}
-	err = probeWrite(f, existed && info.Mode().IsRegular())
-	_ = f.Close()
-	if !existed {
-		_ = os.Remove(path)
-	}
-	if err != nil {
-		return fmt.Errorf("cannot be written: %v", bareError(err))
-	}
-	return nil
-}
-
-// probeWrite finds out, without changing what a file holds, whether
-// writing it will work: a write of zero bytes reaches the file's own
-// write operation (/dev/full answers ENOSPC, a /proc file EIO) and writes
-// nothing. A file the check just created (existing false) takes one byte
-// more, which fails on a full disk or an exhausted quota; for a regular
-// file that exists, whose content must stay as it is until the report
-// replaces it, reserveSpace asks the file system for a block past its end
-// instead (Linux; elsewhere a full disk shows only when the report is
-// written).
-func probeWrite(f *os.File, existingRegular bool) error {
-	if err := writeNothing(f); err != nil {
-		return err
-	}
-	info, err := f.Stat()
-	if err != nil || !info.Mode().IsRegular() {
-		return err
-	}
-	if existingRegular {
-		return reserveSpace(f, info.Size())
-	}
-	_, err = f.Write([]byte{'\n'})
-	return err
-}
-
-// checkReplaceable checks a path that is written beside and renamed over
-// (the metrics textfile): no directory, no device, FIFO or socket (which
-// the rename would replace with a file), and a file can be created and
-// written in its directory.
-func checkReplaceable(path string) error {
-	info, err := os.Lstat(path)
-	switch {
-	case err == nil && info.IsDir():
-		return errors.New("is a directory; give a file path such as errconform.prom")
-	case err == nil && !info.Mode().IsRegular():
-		return errors.New("is not a regular file: the textfile is written beside it and renamed over it, which would replace it")
-	}
-	dir := filepath.Dir(path)
-	if info, err := os.Stat(dir); err != nil || !info.IsDir() {
-		return fmt.Errorf("directory %s does not exist", dir)
-	}
-	f, err := os.CreateTemp(dir, ".errconform-check-*")
-	if err != nil {
-		return fmt.Errorf("cannot be written: %v", bareError(err))
-	}
-	err = probeWrite(f, false)
-	_ = f.Close()
-	_ = os.Remove(f.Name())
-	if err != nil {
-		return fmt.Errorf("cannot be written: %v", bareError(err))
-	}
-	return nil
-}
-
-// bareError is the system's reason of a path error, without the path
-// (the message names the flag and the path itself).
-func bareError(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
-}
-
-// budget is the request cap: the configured one, or exactly what the
-// selected cases need at most (one request each, plus the burst).
-func (s *session) budget() int64 {
-	if s.cfg.Limits.MaxRequests > 0 {
-		return s.cfg.Limits.MaxRequests
-	}
-	// The controls run twice: at the start and again at the end.
-	n := int64(s.selected.variants.total) + int64(len(controlCases(s.selected.held())))
-	for _, c := range s.selected.held() {
-		if c.Burst {
-			n += int64(max(s.cfg.Fixtures.RateLimitBurst, 1))
-		} else {
-			n++
-		}
-	}
-	return n
-}
-
-// bound derives a context from a spec's that the run's context (its
-// deadline, an interrupt) also cancels.
-func (s *session) bound(ctx context.Context) (context.Context, context.CancelFunc) {
-	merged, cancel := context.WithCancelCause(ctx)
-	stop := context.AfterFunc(s.ctx, func() { cancel(context.Cause(s.ctx)) })
-	return merged, func() {
-		stop()
-		cancel(nil)
-	}
-}
-
-// prefetchConcurrent performs every selected case that need not run alone,
-// concurrently under the client's bounds, before the specs judge them.
-// The variants are made as they are sent, and what is kept of each result
-// is what the run needs (variantResults).
-func (s *session) prefetchConcurrent(parent context.Context) {
-	ctx, cancel := s.bound(parent)
-	defer cancel()
-	batch := func(yield func(int, suites.Case) bool) {
-		for i, c := range s.selected.All() {
-			if c.Alone {
-				continue
-			}
-			if !s.selected.isVariant(i) {
-				s.mu.Lock()
-				_, done := s.prefetch[c.ID] // the controls, run by preflight
-				s.mu.Unlock()
-				if done {
-					continue
-				}
-			}
-			if !yield(i, c) {
-				return
-			}
-		}
-	}
-	suites.ExecuteSeq(ctx, batch, s.target, s.cfg.Strict, func(i int, r suites.Result) {
-		r = s.finish(r)
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		switch {
-		case s.closed:
-		case s.selected.isVariant(i):
-			s.explored.record(i-len(s.selected.head), r)
-		default:
-			s.prefetch[r.Case.ID] = r
-		}
-	})
-}
-
-// fieldVerdict is what a field's spec calls: the verdict of the field's
-// variants, judged as they came in.
-func (s *session) fieldVerdict(name string, want int) (check.Verdict, string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.explored.field(name, want)
-}
-
-// runCase is what each spec calls: the prefetched result, or (for cases
-// that run alone) the case performed now.
-func (s *session) runCase(ctx context.Context, c suites.Case) suites.Result {
-	s.mu.Lock()
-	r, ok := s.prefetch[c.ID]
-	delete(s.prefetch, c.ID) // held once: in results from here on
-	s.mu.Unlock()
-	if !ok {
-		ctx, cancel := s.bound(ctx)
-		defer cancel()
-		r = s.finish(suites.Execute(ctx, c, s.target, s.cfg.Strict))
-	}
-	s.mu.Lock()
-	if !s.closed {
-		s.results[c.ID] = r
-	}
-	s.mu.Unlock()
-	return r
-}
-
-// finish applies the case's waiver and prints its line; a run that writes
-// no report keeps the evidence of failures only (keptResult).
-func (s *session) finish(r suites.Result) suites.Result {
-	w, ok := s.waivers[r.Case.ID]
-	r = suites.ApplyWaiver(r, w, ok, time.Now())
-	if !s.opts.quiet {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if s.closed {
-			return keptResult(s.opts, r) // the run's results are collected: the summary is out
-		}
-		s.progress.line(s.app.Stdout, r)
-		if s.opts.verbose {
-			printExchanges(s.app.Stdout, r, s.target.Redactor)
-		}
-	}
-	return keptResult(s.opts, r)
 }
 
 // keptResult is what a run keeps of a finished case until its end: all of
@@ -826,182 +315,4 @@ func keptResult(o runOptions, r suites.Result) suites.Result {
 		return r.WithBodiesCut(reports.EvidenceBodyBytes, nil)
 	}
 	return r.WithoutEvidence()
-}
-
-func (s *session) printDryRun(redactor *redact.Redactor) {
-	w := s.app.Stdout
-	fmt.Fprintf(w, "errconform %s: dry run against %s: %d cases selected, nothing is sent (a real run: concurrency %d, %s, at most %d requests)\n",
-		ToolVersion(), reports.Printable(redactor.String(s.cfg.Target.BaseURL)), s.selected.Len(), s.cfg.Limits.Concurrency, rateText(s.cfg.Limits.MaxRPS), s.budget())
-	if len(s.cfg.Target.Headers) > 0 {
-		fmt.Fprintln(w, "  every request also carries (target.headers):")
-		printHeaders(w, "        > ", reports.BoundedHeaders(redactor, targetHeaders(s.cfg)))
-	}
-	base := s.cfg.Target.BaseURL
-	for _, c := range s.selected.All() {
-		if missing := c.MissingFixtures(s.cfg); len(missing) > 0 {
-			fmt.Fprintf(w, "  SKIP  %-56s fixture not configured: fixtures.%s\n", c.ID, strings.Join(missing, ", fixtures."))
-			continue
-		}
-		r := c.Request(s.cfg)
-		repeat := ""
-		if c.Burst {
-			repeat = fmt.Sprintf(" (repeated up to %d times)", s.cfg.Fixtures.RateLimitBurst)
-		}
-		fmt.Fprintf(w, "  SEND  %-56s %s %s%s\n", c.ID, r.Method, reports.Printable(redactor.String(config.JoinURL(base, r.Path))), repeat)
-		printHeaders(w, "        > ", reports.BoundedHeaders(redactor, r.Header))
-		if len(r.Body) > 0 {
-			fmt.Fprintf(w, "        > body (%d bytes): %s\n", len(r.Body), reports.Printable(reports.RedactedExcerpt(redactor, r.Body, 160)))
-		}
-	}
-	fmt.Fprintf(w, "\n%d requests at most would be sent.\n", s.budget())
-}
-
-// printHeaders prints headers one a line; names and values (a target's
-// response headers among them) pass through reports.Printable.
-func printHeaders(w io.Writer, prefix string, h map[string][]string) {
-	names := make([]string, 0, len(h))
-	for name := range h {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		for _, v := range h[name] {
-			fmt.Fprintf(w, "%s%s: %s\n", prefix, reports.Printable(name), reports.Printable(v))
-		}
-	}
-}
-
-// printExchanges prints what --verbose shows of a case: every request and
-// response, redacted, with everything the target controls (URL, headers,
-// body, transport errors quoting it) passed through reports.Printable, so
-// that a body cannot retitle the terminal, clear it or print fake lines.
-func printExchanges(w io.Writer, r suites.Result, redactor *redact.Redactor) {
-	for i, ex := range r.Exchanges {
-		if len(r.Exchanges) > 1 {
-			fmt.Fprintf(w, "        exchange %d of %d\n", i+1, len(r.Exchanges))
-		}
-		fmt.Fprintf(w, "        > %s %s\n", reports.Printable(ex.Request.Method), reports.Printable(redactor.String(ex.URL)))
-		printHeaders(w, "        > ", reports.BoundedHeaders(redactor, ex.Request.Header))
-		if len(ex.Request.Body) > 0 {
-			fmt.Fprintf(w, "        > %s\n", reports.Printable(reports.RedactedExcerpt(redactor, ex.Request.Body, 300)))
-		}
-		if ex.Response == nil {
-			fmt.Fprintf(w, "        < no response: %s\n", reports.Printable(redactor.String(ex.Err)))
-			continue
-		}
-		fmt.Fprintf(w, "        < %d (%s)\n", ex.Response.Status, ex.Duration.Round(time.Microsecond))
-		printHeaders(w, "        < ", reports.BoundedHeaders(redactor, ex.Response.Header))
-		fmt.Fprintf(w, "        < %s\n", reports.Printable(reports.RedactedBodyExcerpt(redactor, ex.Response, 300)))
-	}
-}
-
-func rateText(rps float64) string {
-	if rps <= 0 {
-		return "no rate cap"
-	}
-	return fmt.Sprintf("at most %g requests/s", rps)
-}
-
-var verdictWords = map[check.Verdict]string{
-	check.Passed: "PASS", check.Failed: "FAIL", check.Warned: "WARN", check.Skipped: "SKIP", check.Errored: "ERR ", check.Waived: "WAIV",
-}
-
-// printCaseLine prints a case's one line, after counter ([n/N]) when
-// there is one. Findings quote the target, so the summary and reason pass
-// through reports.Printable.
-func printCaseLine(w io.Writer, counter string, r suites.Result) {
-	if counter != "" {
-		counter += " "
-	}
-	line := fmt.Sprintf("  %s%s  %-56s %8.1fms", counter, verdictWords[r.Verdict], r.Case.ID, float64(r.Duration.Microseconds())/1000)
-	if r.Verdict != check.Passed || r.Reason != "" {
-		line += "  " + reports.Printable(r.Summary())
-		if r.Reason != "" && r.Reason != r.Summary() {
-			line += "  [" + reports.Printable(r.Reason) + "]"
-		}
-	}
-	fmt.Fprintln(w, line)
-}
-
-// Bounds on the failure groups the terminal summary shows; every report
-// has them all.
-const (
-	maxGroupsShown     = 10
-	groupHeadlineBytes = reports.GroupHeadlineBytes
-)
-
-// printGroups ends the summary with the failed and errored cases grouped
-// by cause, largest group first: each group's size, its headline finding
-// and one case to start from.
-func printGroups(w io.Writer, groups []reports.Group) {
-	if len(groups) == 0 {
-		return
-	}
-	fmt.Fprintf(w, "\nFailures by cause (%d), largest first:\n", len(groups))
-	for i, g := range groups {
-		if i == maxGroupsShown {
-			fmt.Fprintf(w, "  ... and %d more causes: the HTML and JSON reports list every one\n", len(groups)-maxGroupsShown)
-			break
-		}
-		cases := "cases"
-		if g.Count == 1 {
-			cases = "case "
-		}
-		fmt.Fprintf(w, "  %4d %s  %s\n        e.g. %s\n", g.Count, cases,
-			reports.Excerpt([]byte(reports.Printable(g.Headline)), groupHeadlineBytes), reports.Printable(g.Example))
-	}
-}
-
-// failureGroups groups a run's failed and errored cases by cause, as the
-// reports do, building the report of those cases only: a run of thousands
-// of passing explore variants does not build a second copy of its
-// results to print none of them.
-func failureGroups(run reports.Run) []reports.Group {
-	var failed []suites.Result
-	for _, r := range run.Results {
-		if r.Verdict == check.Failed || r.Verdict == check.Errored {
-			failed = append(failed, r)
-		}
-	}
-	if len(failed) == 0 {
-		return nil
-	}
-	run.Results = failed
-	return reports.BuildJSON(run).Groups
-}
-
-// runExitCode is a run's exit code: 3 when the target was not testable,
-// at least 1 when it broke during the run, else exitCode's.
-func runExitCode(summary reports.Summary, run reports.Run) int {
-	switch code := exitCode(summary, unreachable(run.Results)); {
-	case run.NotTestable != nil:
-		return ExitUnreachable
-	case run.TargetBroke != nil && code == ExitOK:
-		return ExitFailed
-	default:
-		return code
-	}
-}
-
-// printProblems prints what the controls found of the target as a whole
-// (not testable, or broke during the run) as the summary's first line.
-func printProblems(w io.Writer, run reports.Run) {
-	if p := run.NotTestable; p != nil {
-		fmt.Fprintf(w, "\nNOT TESTABLE (%s): %s; no case was judged (exit %d)\n", p.Cause, reports.Printable(run.Redactor.String(p.Reason)), ExitUnreachable)
-	}
-	if p := run.TargetBroke; p != nil {
-		fmt.Fprintf(w, "\nTARGET BROKE DURING THE RUN (%s): %s\n", p.Cause, reports.Printable(run.Redactor.String(p.Reason)))
-	}
-}
-
-// exitCode: 3 when every case that ran found the target unreachable, 1 on
-// any failure or errored case, else 0.
-func exitCode(s reports.Summary, unreachable int) int {
-	switch {
-	case unreachable > 0 && unreachable == s.Total-s.Skipped:
-		return ExitUnreachable
-	case s.Failed > 0 || s.Errored > 0:
-		return ExitFailed
-	}
-	return ExitOK
 }

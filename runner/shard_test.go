@@ -116,7 +116,7 @@ func TestFleetReportReserve(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			assert.Equal(t, tt.want, fleetReportReserve(tt.deadline, tt.cases))
+			assert.Equal(t, tt.want, reportReserve(tt.deadline, tt.cases))
 		})
 	}
 }

@@ -248,17 +248,11 @@ func ExecuteAll(ctx context.Context, cases []Case, t Target, strict bool) []Resu
 	return results
 }
 
-// ExecuteEach runs cases as ExecuteAll does and hands each result to done
-// as it completes (from the goroutine that performed it: done must be safe
-// for concurrent use). It keeps none of them: a caller that keeps less of
-// a result than all of it (a run that writes no report keeps only the
-// evidence of failures) holds no more memory than that.
-func ExecuteEach(ctx context.Context, cases []Case, t Target, strict bool, done func(Result)) {
-	ExecuteSeq(ctx, slices.All(cases), t, strict, func(_ int, r Result) { done(r) })
-}
-
-// ExecuteSeq runs the cases a sequence yields as ExecuteEach does, each
-// with its position in the sequence, taking the next only when a worker
+// ExecuteSeq runs the cases a sequence yields as ExecuteAll does (each
+// under the client's bound on requests in flight and its rate cap) and
+// hands each result to done as it completes (from the goroutine that
+// performed it: done must be safe for concurrent use), with its position
+// in the sequence, taking the next only when a worker
 // is free: a sequence that makes its cases as it goes (explore's plan)
 // has as many of them in memory as there are requests in flight.
 func ExecuteSeq(ctx context.Context, cases iter.Seq2[int, Case], t Target, strict bool, done func(i int, r Result)) {
