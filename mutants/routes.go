@@ -118,6 +118,30 @@ func routeMutants() []Mutant {
 					next.ServeHTTP(w, withBody(r, body))
 				})
 			}},
+		{Name: "responses-parts-dropped", Description: "a response's input parts other than text are dropped before the model sees them: an image for a text-only model is served, not refused",
+			Breaks: []string{"status"}, NotFor: unlisted(spec.PathResponses),
+			Affects: func(c suites.Case) bool {
+				return c.Route() == spec.PathResponses && c.Situation == "capability-mismatch"
+			},
+			Wrap: func(next http.Handler) http.Handler {
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if onRoute(r, spec.PathResponses) {
+						body, _ := io.ReadAll(io.LimitReader(r.Body, 16<<20))
+						var doc map[string]any
+						if json.Unmarshal(body, &doc) == nil {
+							items, _ := doc["input"].([]any)
+							for _, raw := range items {
+								if item, ok := raw.(map[string]any); ok {
+									item["content"] = textParts(item["content"])
+								}
+							}
+							body, _ = json.Marshal(doc)
+						}
+						r = withBody(r, body)
+					}
+					next.ServeHTTP(w, r)
+				})
+			}},
 		{Name: "images-rate-limit-plain", Description: "the image generations route's 429 comes from a limiter in front of it: text/plain \"Too Many Requests\" (its Retry-After kept)",
 			Breaks: []string{"content-type", "json"}, NotFor: unlisted(spec.PathImagesGenerations),
 			Affects: func(c suites.Case) bool {
@@ -129,6 +153,22 @@ func routeMutants() []Mutant {
 				}
 			})},
 	}
+}
+
+// textParts keeps a message content's input_text parts (a content that
+// is not a list stays as it is).
+func textParts(content any) any {
+	parts, ok := content.([]any)
+	if !ok {
+		return content
+	}
+	var kept []any
+	for _, p := range parts {
+		if part, ok := p.(map[string]any); ok && part["type"] == "input_text" {
+			kept = append(kept, part)
+		}
+	}
+	return kept
 }
 
 // credentialSituations are the situations of a bad credential (with a

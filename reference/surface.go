@@ -75,6 +75,9 @@ func (s *Server) serveRoute(route spec.Route) handler {
 				return aerr
 			}
 		}
+		if aerr := inputCapabilities(call); aerr != nil {
+			return aerr
+		}
 		if aerr := contextLength(call); aerr != nil {
 			return aerr
 		}
@@ -86,6 +89,31 @@ func (s *Server) serveRoute(route spec.Route) handler {
 		}
 		return s.writeRouteSuccess(w, call)
 	}
+}
+
+// responsePartInputs are the capabilities a response's input parts
+// need beyond text.
+var responsePartInputs = map[string]capability{"input_image": capImage, "input_file": capFile, "input_audio": capAudio}
+
+// inputCapabilities refuses a response whose input carries a part the
+// model cannot take (an image for a text-only model), as chat does.
+func inputCapabilities(call routeCall) *apiError {
+	if call.route.Path != spec.PathResponses {
+		return nil
+	}
+	items, _ := call.body["input"].([]any)
+	for _, raw := range items {
+		item, _ := raw.(map[string]any)
+		parts, _ := item["content"].([]any)
+		for _, p := range parts {
+			part, _ := p.(map[string]any)
+			typ, _ := part["type"].(string)
+			if in, ok := responsePartInputs[typ]; ok && !call.model.accepts(in) {
+				return fail(sitCapabilityMismatch, "input", fmt.Sprintf("The model '%s' does not accept %s input.", call.model.id, in))
+			}
+		}
+	}
+	return nil
 }
 
 // promptFields are the members a model reads as its prompt on the

@@ -160,6 +160,7 @@ func casesOfRoute(r spec.Route) []Case {
 			cases = append(cases, rs.jsonCases()...)
 		}
 		cases = append(cases, rs.modelCases()...)
+		cases = append(cases, rs.capabilityCases()...)
 		cases = append(cases, rs.contextCases()...)
 	}
 	cases = append(cases, rs.credentialCases()...)
@@ -462,6 +463,53 @@ func (rs routeSpec) contextCases() []Case {
 			ct, body := rs.body(cfg, func(b map[string]any) { b[field] = contextPrompt(cfg.Fixtures.ContextWindow) })
 			return rs.raw(cfg, cfg.Auth.APIKey, ct, body)
 		}}}
+}
+
+// capabilityParts are the input parts a text-only model cannot take, by
+// route: a response's input_image and input_file (inline file_data, so
+// that no file lookup comes before the capability check), as chat's
+// capability cases send image_url and file parts. No other route takes
+// anything but text a model reads: a completion's prompt and an
+// embedding's input are text or tokens, and the image a moderation may
+// carry is for a moderation model, which fixtures.text_only_model (a
+// chat model) does not name.
+var capabilityParts = map[string][]struct {
+	slug, what string
+	part       map[string]any
+}{
+	spec.PathResponses: {
+		{"input-image", "an input_image part", map[string]any{"type": "input_image", "image_url": onePixelPNG, "detail": "auto"}},
+		{"input-file", "an input_file part", map[string]any{"type": "input_file", "filename": "errconform-probe.pdf",
+			"file_data": "data:application/pdf;base64,JVBERi0xLjQKJSVFT0YK"}},
+	},
+}
+
+// capabilityCases are a route's input parts sent to
+// fixtures.text_only_model, each in a user message after a text part; a
+// part the route's schema refuses is left out.
+func (rs routeSpec) capabilityCases() []Case {
+	if !rs.route.HasModel || rs.route.Multipart {
+		return nil
+	}
+	var cases []Case
+	for _, p := range capabilityParts[rs.route.Path] {
+		input := []any{map[string]any{"type": "message", "role": "user", "content": []any{
+			map[string]any{"type": "input_text", "text": "Describe this."}, p.part}}}
+		if rs.invalid("input", input) {
+			continue
+		}
+		cases = append(cases, Case{ID: rs.slug + "/capability/" + p.slug, Endpoint: rs.slug, Fixtures: []string{"text_only_model"},
+			Title:     p.what + " sent to a text-only model on POST " + rs.route.Path,
+			Sends:     fmt.Sprintf("POST %s with a user message carrying a %s part, for fixtures.text_only_model", rs.route.Path, p.part["type"]),
+			Situation: "capability-mismatch",
+			build: func(cfg config.Config) probe.Request {
+				ct, body := rs.body(cfg, func(b map[string]any) {
+					b["model"], b["input"] = cfg.Fixtures.TextOnlyModel, deepCopy(input)
+				})
+				return rs.raw(cfg, cfg.Auth.APIKey, ct, body)
+			}})
+	}
+	return cases
 }
 
 // burstCases are the rate-limit burst on the route, as ratelimit/burst

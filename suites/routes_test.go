@@ -115,6 +115,7 @@ func TestEveryListedRouteGetsItsCases(t *testing.T) {
 				prompt := path == spec.PathCompletions || path == spec.PathEmbeddings || path == spec.PathResponses
 				assert.Equal(t, prompt, perRoute[path]["context-length-exceeded"] > 0, "%s has a context case where a model reads its prompt", path)
 				assert.Equal(t, path != spec.PathBatches, perRoute[path]["rate-limited"] == 1, "%s has one burst, unless its body names a file", path)
+				assert.Equal(t, path == spec.PathResponses, perRoute[path]["capability-mismatch"] > 0, "%s has capability cases where it takes an image or a file", path)
 			}
 			assert.Zero(t, perRoute[spec.PathEmbeddings]["stream"], "embeddings do not stream")
 			multipart := 0
