@@ -65,6 +65,11 @@ type Case struct {
 	ValidInput bool `json:"valid_input,omitempty"`
 
 	build func(cfg config.Config) probe.Request
+	// limitOpen marks a burst on a route the contract does not say a
+	// limiter covers: a burst that saw only successes is not applicable
+	// (the target limits other routes), and a 429 from its first request
+	// on is judged (a bucket the route shares, already empty).
+	limitOpen bool
 	// inapplicable, when set, says why the case cannot apply to a config
 	// (e.g. a Bearer-scheme variant when the key travels in api-key).
 	inapplicable func(cfg config.Config) string
