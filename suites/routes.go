@@ -7,13 +7,10 @@
 package suites
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
-	"mime/multipart"
 	"net/http"
-	"net/textproto"
 	"slices"
 	"sort"
 	"strings"
@@ -210,31 +207,26 @@ func formBody(body map[string]any, fileType string) (string, []byte) {
 		fileType = t
 		delete(body, audioFileField)
 	}
-	var buf bytes.Buffer
-	w := multipart.NewWriter(&buf)
 	names := make([]string, 0, len(body))
 	for k := range body {
 		names = append(names, k)
 	}
 	sort.Strings(names)
+	var fields [][2]string
 	for _, k := range names {
 		values, isList := body[k].([]any)
 		if !isList {
 			values = []any{body[k]}
 		}
 		for _, v := range values {
-			_ = w.WriteField(k, fmt.Sprint(v)) // writes to a bytes.Buffer do not fail
+			fields = append(fields, [2]string{k, fmt.Sprint(v)})
 		}
 	}
+	var file *formFile
 	if fileType != "" {
-		h := textproto.MIMEHeader{}
-		h.Set("Content-Disposition", `form-data; name="file"; filename="errconform-probe.wav"`)
-		h.Set("Content-Type", fileType)
-		part, _ := w.CreatePart(h)
-		_, _ = part.Write([]byte("RIFF\x24\x00\x00\x00WAVEfmt "))
+		file = &formFile{name: "errconform-probe.wav", contentType: fileType, content: []byte("RIFF\x24\x00\x00\x00WAVEfmt ")}
 	}
-	_ = w.Close()
-	return w.FormDataContentType(), buf.Bytes()
+	return multipartForm(fields, file)
 }
 
 // bodyCase is a case on the route with the valid key and the base body
