@@ -152,6 +152,7 @@ func TestGitLabFleetExampleShardsAndMerges(t *testing.T) {
 // $(JOB_COMPLETION_INDEX) expanded as Kubernetes does, run for indexes
 // 0..3 against the embedded reference, then the merge Job's args.
 func TestKubernetesIndexedJobShardsAndMerges(t *testing.T) {
+	t.Parallel()
 	root := repoRoot(t)
 	shardJob, err := os.ReadFile(filepath.Join(root, "deploy", "kubernetes", "job.yaml"))
 	if os.IsNotExist(err) {
