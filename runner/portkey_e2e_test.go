@@ -479,6 +479,13 @@ func writeGatewayConfig(t *testing.T, ref map[string]any, path, baseURL string, 
 	}
 	target["base_url"] = baseURL
 	target["headers"] = headers
+	// The reference answers its slow model with a 504 after its own
+	// gateway timeout (300ms); through a Node gateway on a busy machine
+	// that answer took 841ms, past 300ms plus the rule's 250ms slack. A
+	// declared 1s keeps the timeout rule judged (a gateway holding the
+	// request for its own 10s upstream timeout still fails it) without
+	// failing on the machine's load, as the mutants' self-test does.
+	target["gateway_timeout"] = "1s"
 	cfg["target"] = target
 	data, err := yaml.Marshal(cfg)
 	require.NoError(t, err)
