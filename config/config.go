@@ -156,6 +156,13 @@ type Config struct {
 	Contract string `yaml:"contract,omitempty"`
 	// Explore says what explore probes.
 	Explore Explore `yaml:"explore,omitempty"`
+	// Baseline is the JSON report of an earlier run (of the upstream, of
+	// production) each finding is classified against: new, inherited,
+	// fixed (--baseline).
+	Baseline string `yaml:"baseline,omitempty"`
+	// FailOn is what fails the gate: any (the default) or new (a case
+	// whose failing findings are all inherited from the baseline does not).
+	FailOn string `yaml:"fail_on,omitempty"`
 	// Targets, when the file has a targets: list, are the fleet's named
 	// targets as written; Fleet holds them resolved (see Member).
 	Targets []TargetConfig `yaml:"targets,omitempty"`
@@ -775,6 +782,10 @@ func (c Config) Validate() error {
 }
 
 func (c Config) validate() error {
+	if c.FailOn != "" && c.FailOn != "new" && c.FailOn != "any" {
+		// check.ParseFailOn's values (check imports config).
+		return &Error{Field: "fail_on", Msg: fmt.Sprintf("%q: want new or any", c.FailOn)}
+	}
 	for _, list := range []struct {
 		field string
 		globs []string
