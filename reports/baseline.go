@@ -132,3 +132,99 @@ func CasesOfClass(cases []CaseReport, class check.Class) []CaseReport {
 	}
 	return out
 }
+
+// baselineListBound bounds the cases a Markdown section of a class lists
+// (the JSON and HTML reports list them all).
+const baselineListBound = 25
+
+// mdBaseline writes a target's classification against its baseline: the
+// counts, then a section per class listing its cases (title names the
+// target in a fleet).
+func mdBaseline(b *strings.Builder, title string, rep JSONReport) {
+	bl := rep.Baseline
+	if bl == nil {
+		return
+	}
+	fmt.Fprintf(b, "\n### %sAgainst the baseline: %s\n\nBaseline `%s` (target `%s`), `--fail-on %s`.\n", title, mdCell(BaselineText(bl)),
+		mdCode(bl.Report), mdCode(bl.Target), bl.FailOn)
+	for _, class := range check.Classes() {
+		cases := CasesOfClass(rep.Cases, class)
+		if len(cases) == 0 {
+			continue
+		}
+		fmt.Fprintf(b, "\n#### %s (%s)\n\n", ClassTitle(class), plural(len(cases), "case"))
+		for i, c := range cases {
+			if i == baselineListBound {
+				fmt.Fprintf(b, "- … and %d more (the JSON and HTML reports list them all)\n", len(cases)-i)
+				break
+			}
+			text := firstFinding(c)
+			if class == check.Fixed && len(c.Baseline.Fixed) > 0 {
+				text = "was: " + check.Headline(c.Baseline.Fixed, "")
+			}
+			fmt.Fprintf(b, "- `%s` (%s): %s\n", mdCode(c.ID), c.Verdict, mdCell(text))
+		}
+	}
+}
+
+// htmlBaselineView is a target's classification as the HTML reports show
+// it: the counts, and a section per class with its cases.
+type htmlBaselineView struct {
+	Text, Report, Target, FailOn string
+	Sections                     []htmlBaselineSection
+}
+
+type htmlBaselineSection struct {
+	Class, Title string
+	Cases        []htmlBaselineCase
+}
+
+type htmlBaselineCase struct{ ID, Anchor, Verdict, Headline string }
+
+// buildHTMLBaseline is the view of rep's classification (nil without a
+// baseline); anchor links each case to its details.
+func buildHTMLBaseline(rep JSONReport, anchor func(id string) string) *htmlBaselineView {
+	b := rep.Baseline
+	if b == nil {
+		return nil
+	}
+	v := &htmlBaselineView{Text: BaselineText(b), Report: Printable(b.Report), Target: Printable(b.Target), FailOn: string(b.FailOn)}
+	for _, class := range check.Classes() {
+		cases := CasesOfClass(rep.Cases, class)
+		if len(cases) == 0 {
+			continue
+		}
+		s := htmlBaselineSection{Class: string(class), Title: fmt.Sprintf("%s (%d)", ClassTitle(class), len(cases))}
+		for _, c := range cases {
+			text := firstFinding(c)
+			if class == check.Fixed && len(c.Baseline.Fixed) > 0 {
+				text = "was: " + check.Headline(c.Baseline.Fixed, "")
+			}
+			link := ""
+			if anchor != nil {
+				link = anchor(c.ID)
+			}
+			s.Cases = append(s.Cases, htmlBaselineCase{ID: c.ID, Anchor: link, Verdict: string(c.Verdict), Headline: Printable(text)})
+		}
+		v.Sections = append(v.Sections, s)
+	}
+	return v
+}
+
+// htmlBaselineTemplate is the baseline's part of a page (the single
+// target's and the fleet's).
+const htmlBaselineTemplate = `{{define "baseline"}}{{if .}}
+<section class="baseline">
+<h2>Against the baseline: {{.Text}}</h2>
+<p>Baseline <code>{{.Report}}</code> (target <code>{{.Target}}</code>), <code>--fail-on {{.FailOn}}</code>.</p>
+{{- range .Sections}}
+<details class="baseline-class" data-class="{{.Class}}"><summary><b>{{.Title}}</b></summary>
+<ul>
+{{- range .Cases}}
+<li class="mono" data-class-case="{{.ID}}">{{if .Anchor}}<a href="#{{.Anchor}}">{{.ID}}</a>{{else}}{{.ID}}{{end}} ({{.Verdict}}): {{.Headline}}</li>
+{{- end}}
+</ul>
+</details>
+{{- end}}
+</section>
+{{- end}}{{end}}`

@@ -127,6 +127,9 @@ type htmlView struct {
 	// Problems are the run-level problems (not testable, target broke):
 	// a headline and its line each.
 	Problems [][2]string
+	// Baseline is the run's classification against --baseline (nil
+	// without one).
+	Baseline *htmlBaselineView
 }
 
 type htmlCauseView struct {
@@ -269,6 +272,7 @@ func buildHTMLView(rep JSONReport, contract *spec.Contract) htmlView {
 		v.VerdictSymbol = htmlVerdictSymbol[check.Failed]
 	}
 	v.Name, v.Tags = runLabels(rep.Settings)
+	v.Baseline = buildHTMLBaseline(rep, htmlCaseAnchor)
 	v.Digest, v.Judged, v.Partial, v.Waived = orUnknown(rep.Contract.Digest), rep.Summary.JudgedText(), partialOf(rep.Settings), rep.WaivedFailures()
 	for i, w := range v.Waived {
 		v.Waived[i] = WaivedFailure{Target: htmlVisible(w.Target), Case: htmlVisible(w.Case), Expires: htmlVisible(w.Expires),
@@ -856,6 +860,7 @@ const htmlBody = `<!DOCTYPE html>
 {{- end}}
 </ol>
 {{- end}}
+{{- template "baseline" .Baseline}}
 
 <h2 id="matrix">Contract matrix</h2>
 <div class="panel">
@@ -993,4 +998,4 @@ failed &gt; errored &gt; warned &gt; waived &gt; skipped &gt; passed. Click a ce
 `
 
 var htmlTemplate = template.Must(template.New("report").Parse(
-	strings.NewReplacer("@CSP@", htmlContentSecurityPolicy, "@CSS@", htmlCSS, "@JS@", htmlJS).Replace(htmlBody)))
+	strings.NewReplacer("@CSP@", htmlContentSecurityPolicy, "@CSS@", htmlCSS, "@JS@", htmlJS).Replace(htmlBody) + htmlBaselineTemplate))

@@ -66,7 +66,10 @@ func TestBaselineClassifiesAMutantAgainstItsReference(t *testing.T) {
 	out := errconform(t, nil, "run", "--config", mutCfg, "--quiet", "--label-filter", "!group:ratelimit", "--json", mutJSON)
 	require.Equal(t, 1, out.code, out.stdout+out.stderr)
 
-	out, rep := baselineRun(t, mutCfg, "--baseline", refJSON, "--fail-on", "new")
+	outs := t.TempDir()
+	file := func(name string) string { return filepath.Join(outs, name) }
+	out, rep := baselineRun(t, mutCfg, "--baseline", refJSON, "--fail-on", "new", "--junit", file("junit.xml"), "--ctrf", file("ctrf.json"),
+		"--markdown", file("summary.md"), "--html", file("report.html"), "--metrics", file("run.prom"))
 	assert.Equal(t, 1, out.code, "every finding is new: --fail-on new fails\n"+out.stdout+out.stderr)
 	n, unclassified := classes(t, rep.Targets[0])
 	assert.Positive(t, n[check.New])
@@ -80,6 +83,21 @@ func TestBaselineClassifiesAMutantAgainstItsReference(t *testing.T) {
 	assert.Equal(t, refJSON, b.Report)
 	assert.Contains(t, out.stdout, "baseline: ")
 	assert.Contains(t, out.stdout, " new, 0 inherited, 0 fixed")
+	// Every format shows the classification.
+	read := func(name string) string {
+		data, err := os.ReadFile(file(name))
+		require.NoError(t, err)
+		return string(data)
+	}
+	junit := read("junit.xml")
+	assert.Contains(t, junit, `name="errconform.baseline.new"`)
+	assert.Contains(t, junit, `name="errconform.baseline.inherited" value="0"`)
+	assert.Contains(t, junit, `message="new: `)
+	assert.Contains(t, read("ctrf.json"), `"baseline_class": "new"`)
+	assert.Contains(t, read("summary.md"), "Against the baseline: ")
+	assert.Contains(t, read("summary.md"), "#### New: failing here, not in the baseline")
+	assert.Contains(t, read("report.html"), `data-class="new"`)
+	assert.Contains(t, read("run.prom"), `errconform_baseline_findings{class="inherited"`)
 
 	for _, tc := range []struct {
 		failOn string
@@ -133,7 +151,7 @@ func TestBaselineRefusalsAndWarnings(t *testing.T) {
 	data, err := os.ReadFile(refJSON)
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(data, &doc))
-	firstTarget(t, doc)["contract"].(map[string]any)["digest"] = "sha256:"+strings.Repeat("0", 64)
+	firstTarget(t, doc)["contract"].(map[string]any)["digest"] = "sha256:" + strings.Repeat("0", 64)
 	data, err = json.Marshal(doc)
 	require.NoError(t, err)
 	other := filepath.Join(t.TempDir(), "other-contract.json")
