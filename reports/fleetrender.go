@@ -429,7 +429,9 @@ var fleetHTMLTemplate = template.Must(template.New("fleet").Funcs(template.FuncM
 	"headline": firstFinding,
 	"body":     func(c CaseReport) string { return Printable(caseBody(c)) },
 	"visible":  Printable,
-	"baseline": func(rep JSONReport, t TargetReport) *htmlBaselineView { return buildHTMLBaseline(rep.TargetAsReport(t), nil) },
+	"baseline": func(rep JSONReport, t TargetReport) *htmlBaselineView {
+		return buildHTMLBaseline(rep.TargetAsReport(t), nil)
+	},
 }).Parse(htmlBaselineTemplate + `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
