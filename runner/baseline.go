@@ -1,13 +1,16 @@
 package runner
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"sort"
 	"strings"
 
 	"github.com/errconform/errconform/check"
+	"github.com/errconform/errconform/config"
 	"github.com/errconform/errconform/redact"
+	"github.com/errconform/errconform/reference"
 	"github.com/errconform/errconform/reports"
 )
 
@@ -29,43 +32,144 @@ type targetBaseline struct {
 	strict bool
 }
 
+// runBaselines are a run's baselines, known before anything is sent: by
+// target name, those read from reports, and the live ones (a URL, or
+// "reference") as targets of their own to run beside the run's.
+type runBaselines struct {
+	byTarget map[string]*targetBaseline
+	// live are the live baselines' runs, named as the targets they are
+	// the baselines of; stop stops the embedded references among them.
+	live []*targetRun
+	stop func()
+	// failOn is each target's --fail-on, by name (a live baseline's
+	// entry is made once it has run).
+	failOn map[string]check.FailOn
+}
+
+// isLiveBaseline reports whether a baseline names a target to run (a
+// base URL, or "reference" for an embedded reference) rather than a
+// report.
+func isLiveBaseline(b string) bool {
+	return b == config.ReferenceTarget || strings.HasPrefix(b, "http://") || strings.HasPrefix(b, "https://")
+}
+
 // loadBaselines reads the baseline report of every target that names one
-// (each file once), by the target's name, before anything is sent: an
-// unreadable report, or one without a target to compare with, is a usage
-// error. A baseline judged by another contract than its target is
+// (each file once), by the target's name, and makes the run of every
+// live baseline, before anything is sent: an unreadable report, one
+// without a target to compare with, or a baseline URL that is none is a
+// usage error. A baseline judged by another contract than its target is
 // compared all the same, with a warning on w.
-func loadBaselines(w io.Writer, plan []*targetRun) (map[string]*targetBaseline, error) {
+func loadBaselines(w io.Writer, plan []*targetRun) (runBaselines, error) {
 	read := map[string]reports.JSONReport{}
-	out := map[string]*targetBaseline{}
+	out := runBaselines{byTarget: map[string]*targetBaseline{}, failOn: map[string]check.FailOn{}, stop: func() {}}
+	var stops []func()
+	out.stop = func() {
+		for _, stop := range stops {
+			stop()
+		}
+	}
 	for _, t := range plan {
 		cfg := t.res.cfg
 		failOn, err := check.ParseFailOn(cfg.FailOn)
 		if err != nil {
-			return nil, usageError{err}
+			out.stop()
+			return runBaselines{}, usageError{err}
 		}
+		out.failOn[t.name()] = failOn
 		path := cfg.Baseline
 		if path == "" {
+			continue
+		}
+		if isLiveBaseline(path) {
+			live, stop, err := liveBaseline(t)
+			if err != nil {
+				out.stop()
+				return runBaselines{}, err
+			}
+			stops = append(stops, stop)
+			out.live = append(out.live, live)
 			continue
 		}
 		rep, ok := read[path]
 		if !ok {
 			if rep, err = reports.ReadJSON(path); err != nil {
-				return nil, usagef("--baseline: %v", err)
+				out.stop()
+				return runBaselines{}, usagef("--baseline: %v", err)
 			}
 			rep = reports.AsFleet(rep)
 			read[path] = rep
 		}
 		base, err := baselineTarget(rep, path, t.name())
 		if err != nil {
-			return nil, err
+			out.stop()
+			return runBaselines{}, err
 		}
 		if d, own := base.Contract.Digest, t.res.contract.Digest(); d != "" && d != own {
 			fmt.Fprintf(w, "errconform: WARNING: target %s: the baseline %s was judged against contract %s %s (%s), this run against %s (%s): findings may differ for that reason alone\n",
 				t.name(), reports.Printable(path), reports.Printable(base.Contract.Name), reports.Printable(base.Contract.Version), reports.Printable(d), t.res.contract.Label(), own)
 		}
-		out[t.name()] = &targetBaseline{path: path, target: base, failOn: failOn, strict: cfg.Strict}
+		out.byTarget[t.name()] = &targetBaseline{path: path, target: base, failOn: failOn, strict: cfg.Strict}
 	}
 	return out, nil
+}
+
+// liveBaseline is the run of t's live baseline: t's selected cases (its
+// shard's, explore's variants included), its fixtures, key, headers and
+// limits (a client of its own: its own rate cap and request budget), sent
+// to the baseline's URL, or to an embedded reference speaking t's
+// contract (with the reference's own key and fixtures; stop stops it).
+// No waiver applies: the baseline's findings stand as they are.
+func liveBaseline(t *targetRun) (run *targetRun, stop func(), err error) {
+	res := t.res
+	cfg := res.cfg
+	where := cfg.Baseline
+	cfg.Baseline, cfg.FailOn = "", ""
+	res.waivers, res.embedded, stop = nil, false, func() {}
+	if where == config.ReferenceTarget {
+		running, err := reference.Start(res.contract, reference.Options{GatewayTimeout: EmbeddedGatewayTimeout}, "")
+		if err != nil {
+			return nil, nil, fmt.Errorf("target %s: start the embedded reference as its baseline: %w", t.name(), err)
+		}
+		stop = func() { _ = running.Close() }
+		cfg = cfg.WithIdentity(running.Config().Identity())
+		res.embedded, res.tls = true, nil
+	} else {
+		if _, err := config.ParseBaseURL(where); err != nil {
+			return nil, nil, usagef("target %s: --baseline %q is neither a JSON report nor a base URL such as https://upstream.example.com/v1: %v",
+				t.name(), config.WithoutUserinfo(where), err)
+		}
+		cfg.Target.BaseURL = where
+	}
+	res.cfg = cfg
+	return &targetRun{res: res, all: t.all, list: t.list}, stop, nil
+}
+
+// start runs the live baselines within ctx, beside the run's targets,
+// quietly (their lines are not the run's); wait returns once they are
+// done, having made each its target's baseline. A live baseline that was
+// not testable is said on w: every finding of its target is then new
+// for want of a comparison.
+func (b runBaselines) start(ctx context.Context, a App, fl fleetResolution, w io.Writer) (wait func()) {
+	if len(b.live) == 0 {
+		return func() {}
+	}
+	done := make(chan fleetOutcome, 1)
+	go func() { done <- a.runFleet(ctx, fl, b.live, nil) }()
+	return func() {
+		out := <-done
+		for i, part := range out.report.Targets {
+			cfg := out.targets[i].res.cfg
+			where := config.WithoutUserinfo(cfg.Target.BaseURL)
+			if out.targets[i].res.embedded {
+				where = config.ReferenceTarget
+			}
+			if part.NotTestable != nil {
+				fmt.Fprintf(w, "errconform: WARNING: target %s: its baseline %s is not testable (%s): every finding is new for want of a comparison\n",
+					part.Name, where, reports.Printable(part.NotTestable.Reason))
+			}
+			b.byTarget[part.Name] = &targetBaseline{path: where, target: part, failOn: b.failOn[part.Name], strict: cfg.Strict}
+		}
+	}
 }
 
 // baselineTarget is the baseline report's target for the run's target
@@ -103,7 +207,8 @@ func caseFindings(cases []reports.CaseReport) []check.CaseFindings {
 // the baseline holds are redacted with the run's secrets, as the rest of
 // the report is), and under --fail-on new the target's exit code and the
 // run's are decided again (gateCode).
-func applyBaselines(out *fleetOutcome, baselines map[string]*targetBaseline, redactor *redact.Redactor) {
+func applyBaselines(out *fleetOutcome, b runBaselines, redactor *redact.Redactor) {
+	baselines := b.byTarget
 	if len(baselines) == 0 {
 		return
 	}

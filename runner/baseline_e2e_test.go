@@ -3,17 +3,22 @@ package runner_test
 import (
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/errconform/errconform/check"
+	"github.com/errconform/errconform/config"
 	"github.com/errconform/errconform/mutants"
+	"github.com/errconform/errconform/reference"
 	"github.com/errconform/errconform/reports"
+	"github.com/errconform/errconform/spec"
 )
 
 // baselineRun runs errconform against cfgPath with the extra flags and
@@ -163,4 +168,60 @@ func TestBaselineRefusalsAndWarnings(t *testing.T) {
 
 	out, _ = baselineRun(t, refCfg, "--baseline", refJSON)
 	assert.NotContains(t, out.stderr, "WARNING", "the same contract: no warning")
+}
+
+// serveTwins serves one reference twice, as it is and wrapped, on
+// 127.0.0.1 (one set of keys: the baseline is sent the target's), and
+// writes the wrapped one's config: a gateway and its upstream.
+func serveTwins(t *testing.T, wrap func(http.Handler) http.Handler) (plainURL, wrappedURL, cfgPath string) {
+	t.Helper()
+	contract, err := spec.Load()
+	require.NoError(t, err)
+	ref := reference.New(contract, reference.Options{GatewayTimeout: 100 * time.Millisecond, RateWindow: 300 * time.Millisecond})
+	plain, wrapped := httptest.NewServer(ref), httptest.NewServer(wrap(ref))
+	t.Cleanup(plain.Close)
+	t.Cleanup(wrapped.Close)
+	cfg := ref.Config(wrapped.URL + "/v1")
+	cfg.Target.GatewayTimeout = config.Duration(5 * time.Second)
+	data, err := cfg.Marshal()
+	require.NoError(t, err)
+	cfgPath = filepath.Join(t.TempDir(), "errconform.yaml")
+	require.NoError(t, os.WriteFile(cfgPath, data, 0o600))
+	return plain.URL + "/v1", wrapped.URL + "/v1", cfgPath
+}
+
+// A live baseline: the run sends every selected case to the baseline's
+// URL too (or to an embedded reference) and classifies against what came
+// back; the baseline is no target of the reports.
+func TestLiveBaselineClassifiesAMutantAgainstItsReference(t *testing.T) {
+	m, ok := mutants.ByName("text-plain-errors")
+	require.True(t, ok)
+	refURL, mutURL, mutCfg := serveTwins(t, m.Wrap)
+	for _, tc := range []struct {
+		name, baseline string
+		code           int
+		newFindings    bool
+	}{
+		{"the reference as baseline: every finding new", refURL, 1, true},
+		{"the embedded reference as baseline: every finding new", "reference", 1, true},
+		{"the mutant as its own baseline: every finding inherited", mutURL, 0, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, rep := baselineRun(t, mutCfg, "--baseline", tc.baseline, "--fail-on", "new")
+			assert.Equal(t, tc.code, out.code, out.stdout+out.stderr)
+			require.Len(t, rep.Targets, 1, "the baseline is no target of the report")
+			n, unclassified := classes(t, rep.Targets[0])
+			assert.Zero(t, unclassified)
+			if tc.newFindings {
+				assert.Positive(t, n[check.New])
+				assert.Zero(t, n[check.Inherited])
+			} else {
+				assert.Zero(t, n[check.New])
+				assert.Positive(t, n[check.Inherited])
+				assert.Positive(t, rep.Targets[0].Summary.Failed, "inherited failures are still reported")
+			}
+			assert.Equal(t, tc.baseline, rep.Targets[0].Baseline.Report)
+			assert.NotContains(t, out.stderr, "not testable")
+		})
+	}
 }

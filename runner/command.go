@@ -42,6 +42,7 @@ func (a App) runCommand(fl fleetResolution, invoked time.Time, signals chan os.S
 	if err != nil {
 		return ExitUsage, err
 	}
+	defer baselines.stop()
 	if o.dryRun {
 		for _, t := range plan {
 			if !single {
@@ -79,7 +80,9 @@ func (a App) runCommand(fl fleetResolution, invoked time.Time, signals chan os.S
 		fmt.Errorf("the run's --deadline (%s) passed for its cases (its last %s are kept for writing the reports)", o.deadline, reserve))
 	defer stopCases()
 	lines := &caseLines{w: a.Stdout, progress: newProgress(selected, variants), named: !single, quiet: o.quiet, verbose: o.verbose}
+	waitBaselines := baselines.start(cases, a, fl, a.Stderr)
 	out := a.runFleet(cases, fl, plan, lines)
+	waitBaselines()
 	applyBaselines(&out, baselines, redactor)
 	elapsed := time.Since(started)
 	var contract *spec.Contract
