@@ -2,6 +2,7 @@ package runner_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -224,4 +225,37 @@ func TestLiveBaselineClassifiesAMutantAgainstItsReference(t *testing.T) {
 			assert.NotContains(t, out.stderr, "not testable")
 		})
 	}
+}
+
+// In a fleet each target has its own baseline (baseline: per entry), and
+// a sharded run's classification travels in its shards: merged, the
+// counts and the exit are the unsharded run's.
+func TestFleetBaselinesPerTargetAndAcrossShards(t *testing.T) {
+	gw := fleetEntry(t, "gw", mutantByName(t, "text-plain-errors").Wrap, nil)
+	gw["baseline"] = "reference"
+	cfg := writeFleet(t, map[string]any{"fail_on": "new"}, gw, map[string]any{"name": "ref", "base_url": "reference"})
+	dir := t.TempDir()
+	whole := filepath.Join(dir, "whole.json")
+	out := errconform(t, nil, "run", "--config", cfg, "--quiet", "--label-filter", "!group:ratelimit", "--json", whole)
+	require.Equal(t, 1, out.code, "gw's findings are new\n"+out.stdout+out.stderr)
+	assert.Contains(t, out.stdout, "gw: baseline: ")
+	rep := readFleetReport(t, whole)
+	require.Len(t, rep.Targets, 2, "the baseline is no target of the report")
+	require.NotNil(t, rep.Targets[0].Baseline, rep.Targets[0].Name)
+	assert.Positive(t, rep.Targets[0].Baseline.Summary.Findings.New)
+	assert.Nil(t, rep.Targets[1].Baseline, "ref has no baseline")
+
+	var shards []string
+	for i := 0; i < 2; i++ {
+		path := filepath.Join(dir, fmt.Sprintf("shard-%d.json", i))
+		out := errconform(t, []string{fmt.Sprintf("ERRCONFORM_SHARD=%d/2", i)}, "run", "--config", cfg, "--quiet", "--label-filter", "!group:ratelimit", "--json", path)
+		require.Contains(t, []int{0, 1}, out.code, out.stdout+out.stderr)
+		shards = append(shards, path)
+	}
+	merged := filepath.Join(dir, "merged.json")
+	out = errconform(t, nil, append(append([]string{"merge"}, shards...), "--json", merged)...)
+	assert.Equal(t, 1, out.code, out.stdout+out.stderr)
+	got := readFleetReport(t, merged)
+	require.NotNil(t, got.Targets[0].Baseline)
+	assert.Equal(t, rep.Targets[0].Baseline.Summary, got.Targets[0].Baseline.Summary)
 }
