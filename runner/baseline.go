@@ -78,6 +78,9 @@ func loadBaselines(w io.Writer, plan []*targetRun) (runBaselines, error) {
 		out.failOn[t.name()] = failOn
 		path := cfg.Baseline
 		if path == "" {
+			if failOn == check.FailOnNew {
+				fmt.Fprintf(w, "errconform: WARNING: target %s: --fail-on new without a baseline (--baseline, baseline: in the config): every failure is new and fails the gate\n", t.name())
+			}
 			continue
 		}
 		if isLiveBaseline(path) {

@@ -169,6 +169,10 @@ func TestBaselineRefusalsAndWarnings(t *testing.T) {
 
 	out, _ = baselineRun(t, refCfg, "--baseline", refJSON)
 	assert.NotContains(t, out.stderr, "WARNING", "the same contract: no warning")
+
+	out, _ = baselineRun(t, refCfg, "--fail-on", "new")
+	assert.Equal(t, 0, out.code, out.stdout+out.stderr)
+	assert.Contains(t, out.stderr, "--fail-on new without a baseline")
 }
 
 // serveTwins serves one reference twice, as it is and wrapped, on
