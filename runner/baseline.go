@@ -142,6 +142,12 @@ func liveBaseline(t *targetRun) (run *targetRun, stop func(), err error) {
 				t.name(), config.WithoutUserinfo(where), err)
 		}
 		cfg.Target.BaseURL = where
+		// The target's rate cap is the baseline's, unless the target's
+		// was left to the default: a remote baseline behind a loopback
+		// gateway gets the remote default, as if it were the target.
+		if _, set := res.sources["limits.max_rps"]; !set && cfg.Limits.MaxRPS == 0 && !config.IsLoopback(where) {
+			cfg.Limits.MaxRPS = DefaultMaxRPS
+		}
 	}
 	res.cfg = cfg
 	return &targetRun{res: res, all: t.all, list: t.list}, stop, nil

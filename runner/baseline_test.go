@@ -4,8 +4,10 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/errconform/errconform/check"
+	"github.com/errconform/errconform/config"
 	"github.com/errconform/errconform/reports"
 )
 
@@ -61,4 +63,42 @@ func TestGateCode(t *testing.T) {
 			assert.Equal(t, tt.want, gateCode(tt.code, tt.part))
 		})
 	}
+}
+
+// A live baseline keeps the target's cases, fixtures and key, and its rate
+// cap unless that was left to the loopback default: a remote upstream
+// behind a local gateway is capped as a remote target is.
+func TestLiveBaselineRateCap(t *testing.T) {
+	target := func(sources map[string]config.Source) *targetRun {
+		cfg := config.Config{Target: config.Target{BaseURL: "http://127.0.0.1:8787/v1"}, Auth: config.Auth{APIKey: "sk-test-000000000001"}}
+		cfg.Baseline, cfg.FailOn = "https://upstream.example.com/v1", "new"
+		return &targetRun{res: resolution{name: "gw", cfg: cfg, sources: sources, waivers: map[string]config.Waiver{"a/b": {}}}, all: []string{"a/b"}}
+	}
+	tests := []struct {
+		name    string
+		sources map[string]config.Source
+		want    float64
+	}{
+		{"the default: the remote default", nil, DefaultMaxRPS},
+		{"no cap given explicitly: none", map[string]config.Source{"limits.max_rps": {Kind: config.FromFlag, Name: "max-rps"}}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			run, stop, err := liveBaseline(target(tt.sources))
+			require.NoError(t, err)
+			defer stop()
+			cfg := run.res.cfg
+			assert.Equal(t, tt.want, cfg.Limits.MaxRPS)
+			assert.Equal(t, "https://upstream.example.com/v1", cfg.Target.BaseURL)
+			assert.Equal(t, "sk-test-000000000001", cfg.Auth.APIKey, "the target's key")
+			assert.Empty(t, cfg.Baseline, "a baseline has no baseline")
+			assert.Nil(t, run.res.waivers, "no waiver applies to a baseline")
+			assert.Equal(t, []string{"a/b"}, run.all)
+		})
+	}
+	bad := target(nil)
+	bad.res.cfg.Baseline = "https://user:pass@upstream.example.com/v1?x=1"
+	_, _, err := liveBaseline(bad)
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "pass", "no credential in the error")
 }
