@@ -223,6 +223,9 @@ type htmlCaseView struct {
 	Response                                                 *htmlResponseView
 	Reproduce                                                []string // the command split at each CR
 	Headline                                                 string
+	// BaselineClass is the case's class against the baseline ("" without
+	// one, or when it fails in neither).
+	BaselineClass string
 }
 
 type htmlHeaderLine struct{ Name, Value string }
@@ -550,6 +553,7 @@ func buildHTMLCase(c CaseReport) htmlCaseView {
 		VerdictClass: htmlVerdictClass(c.Verdict), Symbol: htmlVerdictSymbol[c.Verdict], Reason: htmlVisible(caseSkipText(c)),
 		SkipReason: string(c.SkipReason), Situation: c.Situation,
 		Expect: htmlExpectText(c), Labels: c.Labels, Findings: htmlVisibleFindings(c.Findings), Requests: c.Requests,
+		BaselineClass: string(c.CaseClass()),
 	}
 	if c.Reproduce != "" {
 		// HTML parsing turns every raw CR into LF; a multipart body's CRLFs
@@ -913,7 +917,7 @@ failed &gt; errored &gt; warned &gt; waived &gt; skipped &gt; passed. Click a ce
 <h3>{{.Name}}<span class="c">{{range $i, $c := .Counts}}{{if $i}} · {{end}}{{$c.Count}} {{$c.Verdict}}{{end}}</span></h3>
 {{- range .Cases}}
 <details class="case v-{{.VerdictClass}}" id="{{.Anchor}}" data-case-id="{{.ID}}" data-verdict="{{.Verdict}}"{{if .SkipReason}} data-skip-reason="{{.SkipReason}}"{{end}}>
-<summary><span class="badge v-{{.VerdictClass}}">{{.Symbol}} {{.Verdict}}</span><span class="id mono">{{.ID}}</span><span class="title">{{.Title}}</span>{{if and .Headline (ne .Verdict "passed")}}<span class="why">{{.Headline}}</span>{{end}}</summary>
+<summary><span class="badge v-{{.VerdictClass}}">{{.Symbol}} {{.Verdict}}</span>{{if .BaselineClass}}<span class="baseline-class" data-baseline-class="{{.BaselineClass}}">{{.BaselineClass}}</span>{{end}}<span class="id mono">{{.ID}}</span><span class="title">{{.Title}}</span>{{if and .Headline (ne .Verdict "passed")}}<span class="why">{{.Headline}}</span>{{end}}</summary>
 <div class="body">
 <dl class="kv">
 <dt>ID</dt><dd class="mono">{{.ID}}</dd>

@@ -103,6 +103,7 @@ func TestBaselineClassifiesAMutantAgainstItsReference(t *testing.T) {
 	assert.Contains(t, read("summary.md"), "Against the baseline: ")
 	assert.Contains(t, read("summary.md"), "#### New: failing here, not in the baseline")
 	assert.Contains(t, read("report.html"), `data-class="new"`)
+	assert.Contains(t, read("report.html"), `data-baseline-class="new"`)
 	assert.Contains(t, read("run.prom"), `errconform_baseline_findings{class="inherited"`)
 
 	for _, tc := range []struct {
