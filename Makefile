@@ -23,7 +23,7 @@ timed = start=$$(date +%s); status=0; \
 	$(MAKE) --no-print-directory $(1) || status=$$?; \
 	echo "make $(2): $$(( $$(date +%s) - start )) s"; exit $$status
 
-.PHONY: run test test-steps test-release test-release-steps build lint static bench fuzz clean dist release-snapshot release-notes release release-tools image stress-timing
+.PHONY: run gofmt test test-steps test-release test-release-steps build lint static bench fuzz clean dist release-snapshot release-notes release release-tools image stress-timing
 
 ## run: check every case against the embedded reference target
 run:
@@ -34,11 +34,13 @@ build:
 	$(GO) build -buildvcs=auto -o $(BIN) ./cmd/errconform
 
 ## lint: gofmt and go vet must be clean (the release tests' files too)
-lint:
-	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
-	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+lint: gofmt
 	$(GO) vet $(PKGS)
 	$(GO) vet -tags release $(RELEASE_PKGS)
+
+gofmt:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
 ## static: staticcheck (all its default checks) and deadcode (-test: code
 ## that neither the commands nor the tests reach) must be clean
@@ -52,15 +54,42 @@ static:
 ## targets, browser, the install script and CI templates), the concurrent
 ## paths again under -race, and the mutant score; prints its wall time last.
 ## The goreleaser build (six cross-compiles) and the image are
-## make test-release: a cold make test compiles each package once, plus actionlint,
-## and the race build of probe, suites and check and their dependencies.
+## make test-release: a cold make test compiles each package once, plus
+## actionlint, and the race build of probe and suites and their dependencies.
+##
+## The order keeps both cores busy and compiles nothing twice. go vet comes
+## first: it compiles every package (both cores), and the tests reuse that,
+## so they run with -vet=off (go vet has just checked their files with more
+## analyzers than go test's own). Then the tests, and beside them, at a
+## lower priority (nice), the release files' vet and the race run: the -race
+## build compiles every dependency again, instrumented (its own build keys,
+## nothing shared to wait for), mostly while the runner package's
+## end-to-end tests wait on their targets' rate caps and deadlines. Its
+## output (out/race.log) is printed after the tests'.
+##
+## The race run: RACE_PKGS, the packages whose own code runs on several
+## goroutines (probe: the rate cap, the burst budget, requests in flight;
+## suites: ExecuteAll and ExecuteSeq, which call check's functions from
+## their workers, instrumented too). check starts no goroutine of its own;
+## its tests alone would find no race.
+RACE_PKGS := ./probe ./suites
 test:
 	@$(call timed,test-steps,test)
 
-test-steps: lint
-	@rm -f out/mutant-score.txt
-	ERRCONFORM_SCORE_FILE=$(CURDIR)/out/mutant-score.txt $(GO) test -count=1 -timeout $(TEST_TIMEOUT) $(PKGS)
-	$(GO) test -count=1 -timeout $(RACE_TIMEOUT) -race ./probe ./suites ./check
+test-steps: gofmt
+	@rm -f out/mutant-score.txt out/race.log out/race.rc; mkdir -p out
+	$(GO) vet $(PKGS)
+	@{ nice -n 10 sh -c '$(GO) vet -tags release $(RELEASE_PKGS) && \
+	  $(GO) test -count=1 -vet=off -timeout $(RACE_TIMEOUT) -race $(RACE_PKGS)' >out/race.log 2>&1; \
+	  echo $$? >out/race.rc; } & \
+	echo "go vet -tags release $(RELEASE_PKGS) and go test -race $(RACE_PKGS): in the background (nice), into out/race.log"; \
+	echo 'ERRCONFORM_SCORE_FILE=$(CURDIR)/out/mutant-score.txt $(GO) test -count=1 -vet=off -timeout $(TEST_TIMEOUT) $(PKGS)'; \
+	ERRCONFORM_SCORE_FILE='$(CURDIR)/out/mutant-score.txt' $(GO) test -count=1 -vet=off -timeout $(TEST_TIMEOUT) $(PKGS); \
+	status=$$?; wait; \
+	echo "go vet -tags release $(RELEASE_PKGS) && go test -count=1 -vet=off -timeout $(RACE_TIMEOUT) -race $(RACE_PKGS):"; \
+	cat out/race.log; race=$$(cat out/race.rc 2>/dev/null || echo 1); \
+	[ "$$race" = 0 ] || { echo "the release vet or the race run failed (exit $$race)" >&2; [ "$$status" != 0 ] || status=$$race; }; \
+	[ "$$status" = 0 ] || exit "$$status"
 	@cat out/mutant-score.txt
 
 ## test-release: the slow release checks, built with -tags release:

@@ -130,6 +130,11 @@ const MaxTargets = 256
 // (target.headers.X, targets[0].headers.X) to the variable its value came
 // from; refs are every ${VAR} the file read, which every member's
 // outputs redact.
+//
+// Its complexity (28) is the per-entry checks (unknown keys, duplicate
+// names, a member overriding what only the top level sets), each with its
+// own error naming the entry: one walk over the entries keeps them in the
+// file's order.
 func fleetMembers(name string, root *yaml.Node, headerEnv map[string]string, refs []EnvRef) ([]Member, error) {
 	doc := topMapping(root)
 	list := member(doc, "targets")

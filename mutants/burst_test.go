@@ -119,3 +119,45 @@ func TestBurstJudgesEveryAnswer(t *testing.T) {
 		})
 	}
 }
+
+// A route's burst is skipped only when every answer succeeded: through
+// burst-500, whose every second answer to the rate-limited key is a bare
+// 500, each route's burst fails on the status rule whether the limiter
+// covers the route (a window per route: the 429 comes after the 500s) or
+// not (chat alone: no 429 at all).
+func TestRouteBurstJudgesEveryAnswerItSees(t *testing.T) {
+	contract, err := spec.Open("../testdata/contracts/all-routes.yaml")
+	require.NoError(t, err)
+	cases, err := suites.For(contract)
+	require.NoError(t, err)
+	m := mutantNamed(t, "burst-500")
+	for _, tt := range []struct {
+		scope   reference.RateScope
+		limited bool
+	}{{reference.RatePerRoute, true}, {reference.RateChatOnly, false}} {
+		t.Run(string(tt.scope), func(t *testing.T) {
+			ref := reference.New(contract, reference.Options{RateScope: tt.scope})
+			srv := httptest.NewServer(m.Wrap(ref))
+			t.Cleanup(srv.Close)
+			cfg := ref.Config(srv.URL + "/v1")
+			client, err := probe.New(probe.Options{BaseURL: cfg.Target.BaseURL, Timeout: cfg.Target.Timeout.Std()})
+			require.NoError(t, err)
+			t.Cleanup(client.Close)
+			target := suites.Target{Config: cfg, Contract: contract, Client: client, Redactor: redact.New(cfg.Secrets()...)}
+			routes := 0
+			for _, c := range cases {
+				if !c.Burst || c.Route() == "/models" {
+					continue
+				}
+				routes++
+				res := suites.Execute(context.Background(), c, target, false)
+				assert.Equal(t, check.Failed, res.Verdict, "%s: %s", c.ID, res.Summary())
+				assert.Contains(t, rulesIn(res), "status", c.ID)
+				judged, ok := res.Judged()
+				require.True(t, ok, c.ID)
+				assert.Equal(t, tt.limited, judged.Response.Status == http.StatusTooManyRequests, "%s: the last answer", c.ID)
+			}
+			assert.Equal(t, 7, routes, "a burst on every generated route but batches")
+		})
+	}
+}

@@ -218,13 +218,13 @@ func builtinRouteMutants() []Mutant {
 					resp.body = append(append([]byte("data: "), bytes.TrimSpace(resp.body)...), []byte("\n\ndata: [DONE]\n\n")...)
 				})(next)
 			}},
-		{Name: "slow-504", Description: "the gateway timeout's answer (504) arrives a second late: the gateway's upstream timeout is longer than the contract's",
+		{Name: "slow-504", Description: "the gateway timeout's answer (504) arrives two seconds late: the gateway's upstream timeout is longer than the contract's",
 			Breaks: []string{"timeout"}, Affects: requestsModel(func(cfg config.Config) string { return cfg.Fixtures.SlowModel }),
 			Wrap: func(next http.Handler) http.Handler {
 				slow := referenceConfig(next, "slow-504").Fixtures.SlowModel
 				return onErrors(func(r *http.Request, resp *response) {
 					if requestedModel(resp) == slow {
-						time.Sleep(time.Second)
+						time.Sleep(2 * time.Second)
 					}
 				})(next)
 			}},

@@ -16,6 +16,10 @@ import (
 )
 
 // routeMutants are the mutants of the generated routes' cases.
+//
+// Its cyclomatic complexity (35) is the table's: each mutant's small
+// handler closure counts toward the one function, and a table read top to
+// bottom is clearer than one function per mutant.
 func routeMutants() []Mutant {
 	return []Mutant{
 		{Name: "embeddings-missing-input-500", Description: "an embeddings request without input (or with input null) crashes the handler: 500 {\"status\":\"failure\"}",
@@ -81,22 +85,94 @@ func routeMutants() []Mutant {
 					resp.status = http.StatusUnsupportedMediaType
 				}
 			})},
-		{Name: "moderations-without-auth", Description: "the moderations route is served whatever credential comes with it (a route the gateway forgot to put behind its authentication)",
+		{Name: "moderations-without-auth", Description: "the moderations route is served whatever credential comes with it (a route the gateway forgot to put behind its authentication; its limiter still counts the rate-limited key)",
 			Breaks: []string{"status"}, NotFor: unlisted(spec.PathModerations),
 			Affects: func(c suites.Case) bool {
 				return c.Route() == spec.PathModerations && slices.Contains(credentialSituations, c.Situation)
 			},
 			Wrap: func(next http.Handler) http.Handler {
-				key := referenceConfig(next, "moderations-without-auth").Auth.APIKey
+				cfg := referenceConfig(next, "moderations-without-auth")
+				key := cfg.Auth.APIKey
 				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-					if onRoute(r, spec.PathModerations) {
+					if onRoute(r, spec.PathModerations) && presentedCredential(r) != cfg.Fixtures.RateLimitedAPIKey {
 						r = r.Clone(r.Context())
 						r.Header.Set("Authorization", "Bearer "+key)
 					}
 					next.ServeHTTP(w, r)
 				})
 			}},
+		{Name: "embeddings-context-413", Description: "an embeddings input over the model's context window meets a body-size limit in front of the route (32 KiB): 413 with the proxy's HTML page",
+			Breaks: []string{"status", "content-type", "json"}, NotFor: unlisted(spec.PathEmbeddings),
+			Affects: func(c suites.Case) bool {
+				return c.Route() == spec.PathEmbeddings && c.Situation == "context-length-exceeded"
+			},
+			Wrap: func(next http.Handler) http.Handler {
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if !onRoute(r, spec.PathEmbeddings) {
+						next.ServeHTTP(w, r)
+						return
+					}
+					body, _ := io.ReadAll(io.LimitReader(r.Body, 16<<20))
+					if len(body) > 32<<10 {
+						w.Header().Set("Content-Type", "text/html")
+						w.WriteHeader(http.StatusRequestEntityTooLarge)
+						_, _ = w.Write([]byte("<html><head><title>413 Request Entity Too Large</title></head><body><center><h1>413 Request Entity Too Large</h1></center></body></html>\n"))
+						return
+					}
+					next.ServeHTTP(w, withBody(r, body))
+				})
+			}},
+		{Name: "responses-parts-dropped", Description: "a response's input parts other than text are dropped before the model sees them: an image for a text-only model is served, not refused",
+			Breaks: []string{"status"}, NotFor: unlisted(spec.PathResponses),
+			Affects: func(c suites.Case) bool {
+				return c.Route() == spec.PathResponses && c.Situation == "capability-mismatch"
+			},
+			Wrap: func(next http.Handler) http.Handler {
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if onRoute(r, spec.PathResponses) {
+						body, _ := io.ReadAll(io.LimitReader(r.Body, 16<<20))
+						var doc map[string]any
+						if json.Unmarshal(body, &doc) == nil {
+							items, _ := doc["input"].([]any)
+							for _, raw := range items {
+								if item, ok := raw.(map[string]any); ok {
+									item["content"] = textParts(item["content"])
+								}
+							}
+							body, _ = json.Marshal(doc)
+						}
+						r = withBody(r, body)
+					}
+					next.ServeHTTP(w, r)
+				})
+			}},
+		{Name: "images-rate-limit-plain", Description: "the image generations route's 429 comes from a limiter in front of it: text/plain \"Too Many Requests\" (its Retry-After kept)",
+			Breaks: []string{"content-type", "json"}, NotFor: unlisted(spec.PathImagesGenerations),
+			Affects: func(c suites.Case) bool {
+				return c.Route() == spec.PathImagesGenerations && c.Situation == "rate-limited"
+			},
+			Wrap: rewrite(func(r *http.Request, resp *response) {
+				if onRoute(r, spec.PathImagesGenerations) && resp.status == http.StatusTooManyRequests {
+					replaceBody("text/plain; charset=utf-8", "Too Many Requests\n")(r, resp)
+				}
+			})},
 	}
+}
+
+// textParts keeps a message content's input_text parts (a content that
+// is not a list stays as it is).
+func textParts(content any) any {
+	parts, ok := content.([]any)
+	if !ok {
+		return content
+	}
+	var kept []any
+	for _, p := range parts {
+		if part, ok := p.(map[string]any); ok && part["type"] == "input_text" {
+			kept = append(kept, part)
+		}
+	}
+	return kept
 }
 
 // credentialSituations are the situations of a bad credential (with a

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/errconform/errconform/check"
+	"github.com/errconform/errconform/config"
 	"github.com/errconform/errconform/mutants"
 	"github.com/errconform/errconform/probe"
 	"github.com/errconform/errconform/redact"
@@ -24,15 +25,27 @@ import (
 	"github.com/errconform/errconform/suites"
 )
 
+// selfTestGatewayTimeout is the gateway timeout the self-test's config
+// declares, while the reference's own is refTimeout: the timeout rule's
+// bound (this plus its slack, 1.5 s) leaves the reference's timeout answer
+// (after 200 ms) 1.3 s of a busy machine's delay, and a mutant answering
+// it two seconds late (slow-504) is past the bound by construction.
+const (
+	selfTestGatewayTimeout = time.Second
+	refTimeout             = 200 * time.Millisecond
+)
+
 // runCatalogue starts wrap(reference) on 127.0.0.1, the reference
 // speaking the contract, and runs every case of the catalogue under that
 // contract through suites.Execute, the same path the CLI takes.
 func runCatalogue(t *testing.T, contract *spec.Contract, wrap func(http.Handler) http.Handler) []suites.Result {
 	t.Helper()
-	ref := reference.New(contract, reference.Options{GatewayTimeout: 200 * time.Millisecond})
+	ref := reference.New(contract, reference.Options{GatewayTimeout: refTimeout})
 	srv := httptest.NewServer(wrap(ref))
 	t.Cleanup(srv.Close)
 	cfg := ref.Config(srv.URL + "/v1")
+	cfg.Target.GatewayTimeout = config.Duration(selfTestGatewayTimeout)
+	require.NoError(t, cfg.Validate())
 	client, err := probe.New(probe.Options{BaseURL: cfg.Target.BaseURL, Timeout: cfg.Target.Timeout.Std()})
 	require.NoError(t, err)
 	t.Cleanup(client.Close)

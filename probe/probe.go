@@ -157,6 +157,11 @@ func (c *Client) Concurrency() int { return cap(c.inFlight) }
 // the target sends; transport failures are recorded, not returned. It
 // waits for a slot under the concurrency bound and for the rate cap, and
 // sends nothing once the request budget is spent.
+//
+// Its complexity (27) is that of one request's life in order (slot, rate
+// cap, budget, send, bounded read, decompression, recording): split, the
+// steps would pass the half-built Exchange between them and hide the order
+// the bounds depend on.
 func (c *Client) Do(ctx context.Context, r Request) Exchange {
 	ex := Exchange{Request: r, URL: c.URL(r.Path)}
 	select {

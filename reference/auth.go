@@ -108,18 +108,28 @@ type rateWindow struct {
 	count int
 }
 
-// admit applies the rate limit to principals subject to it.
-func (s *Server) admit(p principal) *apiError {
+// admit applies the rate limit to principals subject to it, on the
+// requests Options.RateScope says it covers.
+func (s *Server) admit(p principal, r *http.Request) *apiError {
 	if !p.rateLimited {
 		return nil
+	}
+	bucket := p.id
+	switch s.opts.RateScope {
+	case RatePerRoute:
+		bucket += " " + r.Method + " " + r.URL.Path
+	case RateChatOnly:
+		if r.URL.Path != "/v1/chat/completions" {
+			return nil
+		}
 	}
 	now := s.opts.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	win := s.windows[p.id]
+	win := s.windows[bucket]
 	if win == nil || now.Before(win.start) || now.Sub(win.start) >= s.opts.RateWindow {
 		win = &rateWindow{start: now}
-		s.windows[p.id] = win
+		s.windows[bucket] = win
 	}
 	if win.count < s.opts.RateLimit {
 		win.count++

@@ -80,6 +80,12 @@ type Options struct {
 	RateLimit int
 	// RateWindow is the rate-limit window; default 1 minute.
 	RateWindow time.Duration
+	// RateScope is which of the rate-limited key's requests share a
+	// window: every route's (the default), each route's own, or chat
+	// completions' alone, the others never limited. Which routes a
+	// limiter covers is the target's choice; the catalogue holds under
+	// each.
+	RateScope RateScope
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 	// Routes, when set, are the only POST routes with a body it serves
@@ -88,6 +94,21 @@ type Options struct {
 	// it. Nil serves every one.
 	Routes []string
 }
+
+// RateScope is which requests of the rate-limited key a window counts.
+type RateScope string
+
+// Rate-limit scopes.
+const (
+	// RateShared is one window over every route.
+	RateShared RateScope = ""
+	// RatePerRoute is a window per route (method and path).
+	RatePerRoute RateScope = "route"
+	// RateChatOnly limits chat completions alone (a target whose
+	// limiter covers inference on chat only; its config says
+	// fixtures.rate_limit_endpoint: chat).
+	RateChatOnly RateScope = "chat"
+)
 
 func (o Options) withDefaults() Options {
 	if o.GatewayTimeout <= 0 {
@@ -305,7 +326,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			fmt.Sprintf("Unknown request URL: %s %s. Please check the URL and the method.", r.Method, excerpt(r.URL.Path))), secret)
 		return
 	}
-	if aerr := s.admit(p); aerr != nil {
+	if aerr := s.admit(p, r); aerr != nil {
 		s.writeError(w, aerr, secret)
 		return
 	}

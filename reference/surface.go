@@ -75,6 +75,12 @@ func (s *Server) serveRoute(route spec.Route) handler {
 				return aerr
 			}
 		}
+		if aerr := inputCapabilities(call); aerr != nil {
+			return aerr
+		}
+		if aerr := contextLength(call); aerr != nil {
+			return aerr
+		}
 		if route.Path == spec.PathResponses && call.stream && s.midStream(call.model) {
 			return s.streamResponse(w, r, call)
 		}
@@ -83,6 +89,75 @@ func (s *Server) serveRoute(route spec.Route) handler {
 		}
 		return s.writeRouteSuccess(w, call)
 	}
+}
+
+// responsePartInputs are the capabilities a response's input parts
+// need beyond text.
+var responsePartInputs = map[string]capability{"input_image": capImage, "input_file": capFile, "input_audio": capAudio}
+
+// inputCapabilities refuses a response whose input carries a part the
+// model cannot take (an image for a text-only model), as chat does.
+func inputCapabilities(call routeCall) *apiError {
+	if call.route.Path != spec.PathResponses {
+		return nil
+	}
+	items, _ := call.body["input"].([]any)
+	for _, raw := range items {
+		item, _ := raw.(map[string]any)
+		parts, _ := item["content"].([]any)
+		for _, p := range parts {
+			part, _ := p.(map[string]any)
+			typ, _ := part["type"].(string)
+			if in, ok := responsePartInputs[typ]; ok && !call.model.accepts(in) {
+				return fail(sitCapabilityMismatch, "input", fmt.Sprintf("The model '%s' does not accept %s input.", call.model.id, in))
+			}
+		}
+	}
+	return nil
+}
+
+// promptFields are the members a model reads as its prompt on the
+// routes with a context window: a completion's prompt, an embedding's
+// input and a response's input.
+var promptFields = map[string]string{
+	spec.PathCompletions: "prompt",
+	spec.PathEmbeddings:  "input",
+	spec.PathResponses:   "input",
+}
+
+// contextLength refuses a request whose prompt alone exceeds the model's
+// context window (estimateTokens, as chat's), on the routes that have a
+// prompt.
+func contextLength(call routeCall) *apiError {
+	field, ok := promptFields[call.route.Path]
+	if !ok {
+		return nil
+	}
+	prompt := estimateTokens(textsOf(call.body[field], nil))
+	if prompt <= call.model.contextWindow {
+		return nil
+	}
+	return fail(sitContextLength, field, fmt.Sprintf(
+		"This model's maximum context length is %d tokens. However, you requested about %d tokens in the %s. Please reduce the length of the %s.",
+		call.model.contextWindow, prompt, field, field))
+}
+
+// textsOf collects every string in a JSON value (a prompt, a list of
+// prompts, a list of input items with their content parts).
+func textsOf(v any, into []string) []string {
+	switch v := v.(type) {
+	case string:
+		return append(into, v)
+	case []any:
+		for _, item := range v {
+			into = textsOf(item, into)
+		}
+	case map[string]any:
+		for _, item := range v {
+			into = textsOf(item, into)
+		}
+	}
+	return into
 }
 
 // readRouteBody reads and validates a surface route's body: JSON, or the

@@ -81,6 +81,8 @@ func TestPeakRSSAgainstHostileBodies(t *testing.T) {
 	if testing.Short() {
 		t.Skip("measures whole runs against megabyte answers")
 	}
+	// Not t.Parallel: beside the parallel tests' runs the GC, short of
+	// CPU, let explore's peak reach 134 MiB (about 100 MiB alone).
 	bigType := fmt.Sprintf(`{"error":{"message":"m","type":"%s","param":null,"code":null}}`, strings.Repeat("x", 1<<20))
 	empties := `{"error":[` + strings.TrimSuffix(strings.Repeat("{},", 330_000), ",") + `]}`
 	deep := filepath.Join(t.TempDir(), "deep.yaml")
@@ -130,6 +132,7 @@ func TestPeakRSSAgainstHostileBodies(t *testing.T) {
 // And one that answers 500 with megabytes of terminal escapes gets a
 // bounded, printable line on stderr.
 func TestPushIsInsideTheDeadline(t *testing.T) {
+	t.Parallel()
 	release := make(chan struct{})
 	silent := hostileHTTP(t, func(w http.ResponseWriter, r *http.Request) {
 		select { // holds the push until errconform hangs up
@@ -169,6 +172,7 @@ func TestPushIsInsideTheDeadline(t *testing.T) {
 // timeout of its own, outside it): against a Pushgateway that never
 // answers, the run's push fails with the deadline's cause within it.
 func TestMonitorPushIsInsideTheRunsDeadline(t *testing.T) {
+	t.Parallel()
 	release := make(chan struct{})
 	silent := hostileHTTP(t, func(w http.ResponseWriter, r *http.Request) {
 		select { // holds the push until errconform hangs up
@@ -195,6 +199,7 @@ func TestMonitorPushIsInsideTheRunsDeadline(t *testing.T) {
 // (5 s): 300 silent connections neither pile up descriptors nor keep
 // /metrics from answering once they are dropped.
 func TestMonitorListenerIsBounded(t *testing.T) {
+	t.Parallel()
 	m := startMonitor(t, nil, "--target", "reference", "--interval", "1h")
 	pid := m.cmd.Process.Pid
 	addr := strings.TrimPrefix(m.url, "http://")
@@ -408,6 +413,7 @@ func TestFleetReportsWithinTheDeadline(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a fleet")
 	}
+	t.Parallel()
 	size := fleetScaleSize(t)
 	var served atomic.Int64
 	origin := hostileBodyServer(t, http.StatusUnprocessableEntity, func(w http.ResponseWriter, _ *http.Request) {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/errconform/errconform/reports"
 	"github.com/errconform/errconform/spec"
+	"github.com/errconform/errconform/suites"
 )
 
 // runCommand is errconform run (or explore) once resolved: every target
@@ -114,9 +115,11 @@ func printFirstLine(w io.Writer, fl fleetResolution, plan []*targetRun) (selecte
 	case single:
 		t := plan[0]
 		cfg, contract := t.res.cfg, t.res.contract
-		fmt.Fprintf(w, "errconform %s: checking %s against contract %s %s (%s; judging at most %d of %d selected cases, concurrency %d, %s)\n", ToolVersion(),
+		// The routes the run judges close the first line (issue 26): a
+		// contract listing more routes than a target serves shows here.
+		fmt.Fprintf(w, "errconform %s: checking %s against contract %s %s (%s; judging at most %d of %d selected cases, concurrency %d, %s); %s\n", ToolVersion(),
 			cfg.Target.BaseURL, contract.Label(), contract.Digest(), configText(o.configFile, t.res.embedded), judging, selected,
-			max(cfg.Limits.Concurrency, 1), rateText(cfg.Limits.MaxRPS))
+			max(cfg.Limits.Concurrency, 1), rateText(cfg.Limits.MaxRPS), suites.RoutesJudged(t.list.held()))
 		if counts := t.list.exploreCounts(); counts.total > 0 && t.list.plan != nil {
 			fmt.Fprintf(w, "explore: %d variants over %d fields of %s\n", counts.total, len(counts.fields), t.list.plan.Origin())
 		}

@@ -17,8 +17,10 @@ import (
 // names, and nothing else fails: the command line's verdict, through the
 // same binary a CI job runs.
 func TestExploreMutantsFailTheCommand(t *testing.T) {
+	t.Parallel()
 	for _, m := range mutants.ExploreMutants() {
 		t.Run(m.Name, func(t *testing.T) {
+			t.Parallel()
 			cfgPath, _ := serveReferenceWith(t, m.Wrap, nil)
 			jsonPath := filepath.Join(t.TempDir(), "explore.json")
 			out := errconform(t, nil, "explore", "--config", cfgPath, "--quiet", "--json", jsonPath)

@@ -1,12 +1,15 @@
 package runner_test
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -149,6 +152,7 @@ func TestGitLabFleetExampleShardsAndMerges(t *testing.T) {
 // $(JOB_COMPLETION_INDEX) expanded as Kubernetes does, run for indexes
 // 0..3 against the embedded reference, then the merge Job's args.
 func TestKubernetesIndexedJobShardsAndMerges(t *testing.T) {
+	t.Parallel()
 	root := repoRoot(t)
 	shardJob, err := os.ReadFile(filepath.Join(root, "deploy", "kubernetes", "job.yaml"))
 	if os.IsNotExist(err) {
@@ -162,6 +166,7 @@ func TestKubernetesIndexedJobShardsAndMerges(t *testing.T) {
 	type job struct {
 		Spec struct {
 			Completions int `yaml:"completions"`
+			Parallelism int `yaml:"parallelism"`
 			Template    struct {
 				Spec struct {
 					Containers []struct {
@@ -186,12 +191,22 @@ func TestKubernetesIndexedJobShardsAndMerges(t *testing.T) {
 	// The embedded reference stands in for the ConfigMap's target.
 	env := []string{"ERRCONFORM_TARGET=reference", "ERRCONFORM_API_KEY=sk-test-unused"}
 	require.Equal(t, 4, shards.Spec.Completions)
-	for i := 0; i < shards.Spec.Completions; i++ {
+	require.Equal(t, shards.Spec.Completions, shards.Spec.Parallelism)
+	// The pods run at once, as parallelism has them (each at its own
+	// max_rps: in turn they took four times as long).
+	outs := make([]outcome, shards.Spec.Completions)
+	errs := make([]error, shards.Spec.Completions)
+	var wg sync.WaitGroup
+	for i := range shards.Spec.Completions {
 		var args []string
 		for _, a := range shards.Spec.Template.Spec.Containers[0].Args {
 			args = append(args, mounts.Replace(strings.ReplaceAll(a, "$(JOB_COMPLETION_INDEX)", fmt.Sprint(i))))
 		}
-		out := errconform(t, env, args...)
+		wg.Go(func() { outs[i], errs[i] = runErrconform(env, args...) })
+	}
+	wg.Wait()
+	for i, out := range outs {
+		require.NoError(t, errs[i], "shard %d", i)
 		require.Equal(t, 0, out.code, "shard %d: %s", i, out.stdout+out.stderr)
 	}
 	var args []string
@@ -204,4 +219,20 @@ func TestKubernetesIndexedJobShardsAndMerges(t *testing.T) {
 	require.Len(t, merged.Targets, 1)
 	assert.Equal(t, merged.Targets[0].Summary.Total, merged.Targets[0].Summary.Passed)
 	assert.FileExists(t, dir+"/reports/junit.xml")
+}
+
+// runErrconform runs the binary as errconform does but fails no test, so
+// that it may run on a goroutine of its own: err is for a binary that did
+// not run at all, an exit status is the outcome's code.
+func runErrconform(env []string, args ...string) (outcome, error) {
+	cmd := exec.Command(binary, args...)
+	cmd.Env = append(os.Environ(), env...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var exitErr *exec.ExitError
+	if errors.As(err, &exitErr) {
+		return outcome{exitErr.ExitCode(), stdout.String(), stderr.String()}, nil
+	}
+	return outcome{0, stdout.String(), stderr.String()}, err
 }

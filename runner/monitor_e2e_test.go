@@ -214,6 +214,7 @@ type expectedTarget struct {
 }
 
 func TestMonitorServesTheLatestRunOfEachTarget(t *testing.T) {
+	t.Parallel()
 	down := closedPort(t)
 	fleet := writeFleet(t, nil,
 		map[string]any{"name": "up", "base_url": "reference"},
@@ -322,6 +323,7 @@ func slowTarget(t *testing.T, latency time.Duration) (cfgPath string, maxInFligh
 }
 
 func TestMonitorNeverOverlapsRunsOfOneTarget(t *testing.T) {
+	t.Parallel()
 	// One request in flight per run (--concurrency 1), four requests of
 	// 400ms each (three controls and one case): a run takes 1.6s, longer
 	// than the 1s interval. Two runs at once would put two requests in
@@ -341,6 +343,7 @@ func TestMonitorNeverOverlapsRunsOfOneTarget(t *testing.T) {
 }
 
 func TestMonitorStopsWithinItsGraceWhileARunIsInFlight(t *testing.T) {
+	t.Parallel()
 	// A run that takes far longer than the grace: SIGTERM cancels it and
 	// the monitor still exits 0 within the bound.
 	cfg, _ := slowTarget(t, 3*time.Second)

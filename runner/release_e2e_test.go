@@ -520,6 +520,7 @@ func TestGitHubActionInstallsTheReleaseAndRuns(t *testing.T) {
 // contexts, the inputs of the actions it calls, and, where shellcheck is
 // installed, every run script.
 func TestActionlint(t *testing.T) {
+	t.Parallel()
 	root := repoRoot(t)
 	tools := t.TempDir()
 	install := exec.Command("go", "install", "github.com/rhysd/actionlint/cmd/actionlint@"+actionlintVersion)

@@ -95,3 +95,34 @@ func TestListShowsCasesPerRoute(t *testing.T) {
 	assert.Equal(t, 2, both.code)
 	assert.Contains(t, both.stderr, "--routes")
 }
+
+// TestRunFirstLineSaysWhichRoutesAreJudged: a run's first line closes
+// with the routes its selected cases judge, each with its count, so a
+// contract listing routes the target does not serve shows at once.
+func TestRunFirstLineSaysWhichRoutesAreJudged(t *testing.T) {
+	tests := []struct {
+		contract      string
+		filter        string
+		want, notWant []string
+	}{
+		{"aiand", "group:route", []string{"routes judged: ", spec.PathChatCompletions + " "}, []string{spec.PathEmbeddings}},
+		{allRoutesContract, "", []string{"routes judged: ", spec.PathEmbeddings + " ", spec.PathResponses + " ", spec.PathAudioTranscriptions + " "}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.contract, func(t *testing.T) {
+			args := []string{"run", "--target", "reference", "--contract", tc.contract}
+			if tc.filter != "" {
+				args = append(args, "--label-filter", tc.filter)
+			}
+			out := errconform(t, nil, args...)
+			require.Equal(t, 0, out.code, out.stdout+out.stderr)
+			first, _, _ := strings.Cut(out.stdout, "\n")
+			for _, w := range tc.want {
+				assert.Contains(t, first, w)
+			}
+			for _, w := range tc.notWant {
+				assert.NotContains(t, first, w)
+			}
+		})
+	}
+}

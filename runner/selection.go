@@ -21,6 +21,10 @@ import (
 // waivers. A config's explore section is checked whenever it has one, so
 // that run and config check refuse a bad one alike, and explore does not
 // find out later.
+//
+// Its complexity (26) is a sequence of independent checks, each returning
+// its own error in the order a user fixes them; there is no shared logic
+// to factor out.
 func (res *resolution) check() error {
 	var err error
 	if res.tls, err = tlsConfigFor(res.cfg.TLS); err != nil {

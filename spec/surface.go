@@ -173,6 +173,7 @@ var loadSurface = sync.OnceValues(func() (*surface, error) {
 	if err != nil {
 		return nil, fmt.Errorf("spec: the embedded OpenAI surface: %w", err)
 	}
+	inputItemAnyOf(doc)
 	sf := &surface{routes: map[string]Route{}}
 	for _, path := range SurfacePaths() {
 		item := doc.Paths.Find(path)
@@ -187,6 +188,23 @@ var loadSurface = sync.OnceValues(func() (*surface, error) {
 	}
 	return sf, nil
 })
+
+// inputItemAnyOf reads a response's input item as OpenAI's API does: as
+// any of its branches. The published schema makes InputItem a oneOf,
+// tagged by a type member without a mapping, whose branches overlap: a
+// message ({"type": "message", "role": "user", "content": [...]}) is both
+// an EasyInputMessage and an InputMessage, so a strict oneOf refuses
+// every message list, and a message without its (optional) type fails
+// the tag. As an anyOf without the tag, every item one branch takes is
+// valid, and an item none takes is not.
+func inputItemAnyOf(doc *openapi3.T) {
+	if doc.Components == nil {
+		return
+	}
+	if ref := doc.Components.Schemas["InputItem"]; ref != nil && ref.Value != nil && len(ref.Value.OneOf) > 0 {
+		ref.Value.AnyOf, ref.Value.OneOf, ref.Value.Discriminator = ref.Value.OneOf, nil, nil
+	}
+}
 
 // SurfaceRoutes returns the ten routes of the OpenAI surface, each with
 // its schema from the embedded surface document, in SurfacePaths' order.

@@ -188,3 +188,36 @@ func TestWithPathsKeepsExactlyThePathsGiven(t *testing.T) {
 	_, err = spec.WithPaths(openrouter.Raw(), "/files/{file_id}")
 	assert.ErrorContains(t, err, "/files/{file_id} is neither in the contract document nor a POST route")
 }
+
+// A response's input items are read as OpenAI's API reads them: a message
+// list, with or without the item's type, is valid (the published oneOf's
+// branches overlap on a message), and an item no branch takes is not.
+func TestResponseInputItemsAreAnyOfTheirBranches(t *testing.T) {
+	routes, err := spec.SurfaceRoutes()
+	require.NoError(t, err)
+	var responses spec.Route
+	for _, r := range routes {
+		if r.Path == spec.PathResponses {
+			responses = r
+		}
+	}
+	require.Equal(t, spec.PathResponses, responses.Path)
+	for _, tt := range []struct {
+		name, input string
+		valid       bool
+	}{
+		{"typed message with an image", `[{"type": "message", "role": "user", "content": [{"type": "input_text", "text": "hi"}, {"type": "input_image", "image_url": "data:image/png;base64,AA==", "detail": "auto"}]}]`, true},
+		{"message without its type", `[{"role": "user", "content": "hi"}]`, true},
+		{"assistant message as text", `[{"role": "assistant", "content": "ok"}]`, true},
+		{"message with an unknown role", `[{"type": "message", "role": "oracle", "content": "hi"}]`, false},
+		{"item of no known type", `[{"type": "not-an-item"}]`, false},
+		{"item that is not an object", `[42]`, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var input any
+			require.NoError(t, json.Unmarshal([]byte(tt.input), &input))
+			body := map[string]any{"model": "m", "input": input}
+			assert.Equal(t, tt.valid, responses.Valid(body), "%s", responses.Validate(body))
+		})
+	}
+}

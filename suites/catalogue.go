@@ -65,6 +65,11 @@ type Case struct {
 	ValidInput bool `json:"valid_input,omitempty"`
 
 	build func(cfg config.Config) probe.Request
+	// limitOpen marks a burst on a route the contract does not say a
+	// limiter covers: a burst that saw only successes is not applicable
+	// (the target limits other routes), and a 429 from its first request
+	// on is judged (a bucket the route shares, already empty).
+	limitOpen bool
 	// inapplicable, when set, says why the case cannot apply to a config
 	// (e.g. a Bearer-scheme variant when the key travels in api-key).
 	inapplicable func(cfg config.Config) string
@@ -124,16 +129,35 @@ func chatBody(model string, overrides map[string]any) []byte {
 
 // uploadBody is a multipart upload of a small text file.
 func uploadBody(purpose, mimeType string) (string, []byte) {
+	var fields [][2]string
+	if purpose != "" {
+		fields = append(fields, [2]string{"purpose", purpose})
+	}
+	return multipartForm(fields, &formFile{name: "errconform-probe.txt", contentType: mimeType, content: []byte("errconform probe file\n")})
+}
+
+// formFile is the file part of a multipart form: the member "file".
+type formFile struct {
+	name, contentType string
+	content           []byte
+}
+
+// multipartForm is a multipart form of fields (name, value, in order)
+// and, unless file is nil, a file part, with its content type.
+func multipartForm(fields [][2]string, file *formFile) (string, []byte) {
 	var buf bytes.Buffer
 	w := multipart.NewWriter(&buf)
-	if purpose != "" {
-		_ = w.WriteField("purpose", purpose)
+	// Writes to a bytes.Buffer do not fail.
+	for _, f := range fields {
+		_ = w.WriteField(f[0], f[1])
 	}
-	h := textproto.MIMEHeader{}
-	h.Set("Content-Disposition", `form-data; name="file"; filename="errconform-probe.txt"`)
-	h.Set("Content-Type", mimeType)
-	part, _ := w.CreatePart(h)
-	_, _ = part.Write([]byte("errconform probe file\n"))
+	if file != nil {
+		h := textproto.MIMEHeader{}
+		h.Set("Content-Disposition", fmt.Sprintf(`form-data; name="file"; filename=%q`, file.name))
+		h.Set("Content-Type", file.contentType)
+		part, _ := w.CreatePart(h)
+		_, _ = part.Write(file.content)
+	}
 	_ = w.Close()
 	return w.FormDataContentType(), buf.Bytes()
 }

@@ -166,7 +166,12 @@ func Execute(ctx context.Context, c Case, t Target, strict bool) Result {
 		res.Exchanges = []probe.Exchange{t.Client.Do(ctx, req)}
 	}
 	res.Duration = time.Since(start)
-	if c.Burst {
+	switch {
+	case c.Burst && c.limitOpen:
+		if d, decided := limitNotSeen(res.Exchanges, c.Expect.Status, c.Route()); decided {
+			return res.decided(d)
+		}
+	case c.Burst:
 		if d, decided := check.BurstPrecondition(res.Exchanges, c.Expect.Status); decided {
 			return res.decided(d)
 		}
@@ -187,6 +192,21 @@ func Execute(ctx context.Context, c Case, t Target, strict bool) Result {
 	}
 	res.Verdict = check.Judge(res.Findings, strict)
 	return res
+}
+
+// limitNotSeen decides a burst on a route no limit is promised for
+// (Case.limitOpen) that never saw the limit's status and succeeded every
+// time: not applicable, for the target's limiter covers other routes; a
+// burst with any other answer is judged. false means judge the burst.
+func limitNotSeen(exchanges []probe.Exchange, want int, route string) (check.Decision, bool) {
+	for _, ex := range exchanges {
+		if ex.Failure != probe.FailureNone || ex.Response == nil || ex.Response.Status < 200 || ex.Response.Status >= 300 {
+			return check.Decision{}, false
+		}
+	}
+	return check.Decision{Verdict: check.Skipped, Skip: check.NotApplicable, Reason: fmt.Sprintf(
+		"not applicable: %d requests on POST %s all succeeded, none answered %d: the target's limiter does not cover this route (the contract leaves open which routes a limit covers)",
+		len(exchanges), route, want)}, true
 }
 
 // burstBodyKept is how much of a 2xx burst answer's body is kept.

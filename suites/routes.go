@@ -7,13 +7,10 @@
 package suites
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
-	"mime/multipart"
 	"net/http"
-	"net/textproto"
 	"slices"
 	"sort"
 	"strings"
@@ -160,6 +157,8 @@ func casesOfRoute(r spec.Route) []Case {
 			cases = append(cases, rs.jsonCases()...)
 		}
 		cases = append(cases, rs.modelCases()...)
+		cases = append(cases, rs.capabilityCases()...)
+		cases = append(cases, rs.contextCases()...)
 	}
 	cases = append(cases, rs.credentialCases()...)
 	if !r.Multipart {
@@ -173,6 +172,9 @@ func casesOfRoute(r spec.Route) []Case {
 				cases = append(cases, streamTwin(c)) // a JSON object: it can ask for a stream
 			}
 		}
+	}
+	if valid {
+		cases = append(cases, rs.burstCases()...) // after the twins: a burst judges the limit, not a stream
 	}
 	return cases
 }
@@ -205,31 +207,26 @@ func formBody(body map[string]any, fileType string) (string, []byte) {
 		fileType = t
 		delete(body, audioFileField)
 	}
-	var buf bytes.Buffer
-	w := multipart.NewWriter(&buf)
 	names := make([]string, 0, len(body))
 	for k := range body {
 		names = append(names, k)
 	}
 	sort.Strings(names)
+	var fields [][2]string
 	for _, k := range names {
 		values, isList := body[k].([]any)
 		if !isList {
 			values = []any{body[k]}
 		}
 		for _, v := range values {
-			_ = w.WriteField(k, fmt.Sprint(v)) // writes to a bytes.Buffer do not fail
+			fields = append(fields, [2]string{k, fmt.Sprint(v)})
 		}
 	}
+	var file *formFile
 	if fileType != "" {
-		h := textproto.MIMEHeader{}
-		h.Set("Content-Disposition", `form-data; name="file"; filename="errconform-probe.wav"`)
-		h.Set("Content-Type", fileType)
-		part, _ := w.CreatePart(h)
-		_, _ = part.Write([]byte("RIFF\x24\x00\x00\x00WAVEfmt "))
+		file = &formFile{name: "errconform-probe.wav", contentType: fileType, content: []byte("RIFF\x24\x00\x00\x00WAVEfmt ")}
 	}
-	_ = w.Close()
-	return w.FormDataContentType(), buf.Bytes()
+	return multipartForm(fields, file)
 }
 
 // bodyCase is a case on the route with the valid key and the base body
@@ -403,138 +400,4 @@ func (rs routeSpec) multipartCases() []Case {
 			func(b map[string]any) { b["response_format"] = exploreNotAValue }))
 	}
 	return cases
-}
-
-// modelCases are the cases of a route that names a model: a model that
-// does not exist, and one whose upstream fails.
-func (rs routeSpec) modelCases() []Case {
-	if !rs.route.HasModel {
-		return nil
-	}
-	withModel := func(pick func(cfg config.Config) string) func(cfg config.Config) probe.Request {
-		return func(cfg config.Config) probe.Request {
-			ct, body := rs.body(cfg, func(b map[string]any) { b["model"] = pick(cfg) })
-			return rs.raw(cfg, cfg.Auth.APIKey, ct, body)
-		}
-	}
-	return []Case{
-		{ID: rs.slug + "/unknown-model", Endpoint: rs.slug, Title: "a model that does not exist on POST " + rs.route.Path,
-			Sends: "POST " + rs.route.Path + " for the model " + probeModel, Situation: "unknown-model",
-			build: withModel(func(config.Config) string { return probeModel })},
-		{ID: rs.slug + "/upstream-error", Endpoint: rs.slug, Fixtures: []string{"upstream_error_model"},
-			Title: "a model whose upstream answers 500 on POST " + rs.route.Path, Sends: "POST " + rs.route.Path + " for fixtures.upstream_error_model",
-			Situation: "upstream-error", Expect: check.Expectation{IfAccepted: "the request for the failing upstream's model succeeded: its upstream did not fail"},
-			build: withModel(func(cfg config.Config) string { return cfg.Fixtures.UpstreamErrorModel })},
-	}
-}
-
-// credentialCases are every credential variant on the route, and the
-// disabled and expired keys.
-func (rs routeSpec) credentialCases() []Case {
-	var cases []Case
-	for _, v := range authVariants {
-		c := Case{
-			ID:        fmt.Sprintf("%s/auth/%s", rs.slug, v.slug),
-			Title:     fmt.Sprintf("%s on POST %s", v.title, rs.route.Path),
-			Endpoint:  rs.slug,
-			Fixtures:  v.fixtures,
-			Sends:     fmt.Sprintf("POST %s with %s", rs.route.Path, v.sends),
-			Situation: v.situation,
-			build:     func(cfg config.Config) probe.Request { return v.request(cfg, rs.e) },
-		}
-		if v.authorization != nil {
-			c.inapplicable = bearerOnly
-		}
-		cases = append(cases, c)
-	}
-	for _, k := range []struct {
-		slug, fixture, what string
-		key                 func(cfg config.Config) string
-	}{
-		{"disabled-key", "disabled_api_key", "a key that was disabled", func(cfg config.Config) string { return cfg.Fixtures.DisabledAPIKey }},
-		{"expired-key", "expired_api_key", "a key past its expiry", func(cfg config.Config) string { return cfg.Fixtures.ExpiredAPIKey }},
-	} {
-		cases = append(cases, Case{ID: rs.slug + "/auth/" + k.slug, Endpoint: rs.slug, Fixtures: []string{k.fixture},
-			Title: k.what + " on POST " + rs.route.Path, Sends: "POST " + rs.route.Path + " with fixtures." + k.fixture, Situation: k.slug,
-			build: func(cfg config.Config) probe.Request { return rs.e.keyed(cfg, k.key(cfg)) }})
-	}
-	return cases
-}
-
-// authBeforeValidationCases send a body that is not valid JSON without a
-// valid key: the answer must be the authentication error, as on chat
-// completions (authBeforeValidationCases).
-func (rs routeSpec) authBeforeValidationCases() []Case {
-	malformed := []byte(`{"model": "` + DefaultModel + `", "input": [`)
-	var cases []Case
-	for _, k := range []struct {
-		slug, sends string
-		key         func(cfg config.Config) string
-	}{
-		{"no-key", "no credential", func(config.Config) string { return "" }},
-		{"unknown-key", "an unknown key shaped like the configured one", func(cfg config.Config) string { return ShapedUnknownKey(cfg.Auth.APIKey) }},
-	} {
-		cases = append(cases, Case{ID: rs.slug + "/auth/before-validation/" + k.slug, Endpoint: rs.slug,
-			Title:     fmt.Sprintf("a body that is not valid JSON with %s on POST %s: authentication comes before validation", k.sends, rs.route.Path),
-			Sends:     fmt.Sprintf("POST %s with %s and truncated JSON", rs.route.Path, k.sends),
-			Situation: "unauthenticated-invalid-body",
-			build:     func(cfg config.Config) probe.Request { return rs.raw(cfg, k.key(cfg), "application/json", malformed) }})
-	}
-	return cases
-}
-
-// quote writes a member's name as JSON does.
-func quote(name string) string { return `"` + name + `"` }
-
-// RouteCases are the cases of one route, in the order given.
-type RouteCases struct {
-	// Route is the path template ("/embeddings"); "" for the unknown
-	// route's case, which sends to no route of the API.
-	Route string
-	Cases []Case
-}
-
-// InContract counts the route's cases the contract covers.
-func (rc RouteCases) InContract() int {
-	n := 0
-	for _, c := range rc.Cases {
-		if c.NotInContract == "" {
-			n++
-		}
-	}
-	return n
-}
-
-// ByRoute groups cases by their route (Case.Route): the routes in
-// spec.KnownPaths' order (the body routes of the OpenAI surface, then the
-// others), the unknown route's case last.
-func ByRoute(cases []Case) []RouteCases {
-	byRoute := map[string][]Case{}
-	for _, c := range cases {
-		byRoute[c.Route()] = append(byRoute[c.Route()], c)
-	}
-	var out []RouteCases
-	for _, path := range append(spec.KnownPaths(), "") {
-		if len(byRoute[path]) > 0 {
-			out = append(out, RouteCases{path, byRoute[path]})
-		}
-	}
-	return out
-}
-
-// RoutesJudged says which routes a run judges, for its first line and
-// its reports: every route with a selected case the contract covers, and
-// how many ("routes judged: /chat/completions 113, /files 17, /models
-// 16"); the unknown route's case counts under no route.
-func RoutesJudged(cases []Case) string {
-	var parts []string
-	for _, rc := range ByRoute(cases) {
-		if n := rc.InContract(); n > 0 && rc.Route != "" {
-			parts = append(parts, fmt.Sprintf("%s %d", rc.Route, n))
-		}
-	}
-	if len(parts) == 0 {
-		return "routes judged: none"
-	}
-	return "routes judged: " + strings.Join(parts, ", ")
 }

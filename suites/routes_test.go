@@ -111,6 +111,12 @@ func TestEveryListedRouteGetsItsCases(t *testing.T) {
 			for _, path := range []string{spec.PathCompletions, spec.PathResponses} {
 				assert.Positive(t, perRoute[path]["stream"], "%s has stream twins", path)
 			}
+			for _, path := range suites.GeneratedRoutes(contract) {
+				prompt := path == spec.PathCompletions || path == spec.PathEmbeddings || path == spec.PathResponses
+				assert.Equal(t, prompt, perRoute[path]["context-length-exceeded"] > 0, "%s has a context case where a model reads its prompt", path)
+				assert.Equal(t, path != spec.PathBatches, perRoute[path]["rate-limited"] == 1, "%s has one burst, unless its body names a file", path)
+				assert.Equal(t, path == spec.PathResponses, perRoute[path]["capability-mismatch"] > 0, "%s has capability cases where it takes an image or a file", path)
+			}
 			assert.Zero(t, perRoute[spec.PathEmbeddings]["stream"], "embeddings do not stream")
 			multipart := 0
 			for _, c := range cases {
@@ -294,7 +300,7 @@ func TestRoutesJudgedNamesEveryRouteWithACase(t *testing.T) {
 			embeddings = append(embeddings, c)
 		}
 	}
-	assert.Equal(t, "routes judged: /embeddings 30", suites.RoutesJudged(embeddings))
+	assert.Equal(t, "routes judged: /embeddings 32", suites.RoutesJudged(embeddings))
 	assert.Equal(t, "routes judged: none", suites.RoutesJudged(nil))
 	groups := suites.ByRoute(all)
 	total := 0
@@ -344,5 +350,66 @@ func TestARouteTakesItsCasesFromTheContractsOwnSchema(t *testing.T) {
 	target := suites.Target{Config: cfg, Contract: contract, Client: client, Redactor: redact.New(cfg.Secrets()...)}
 	for _, r := range suites.ExecuteAll(context.Background(), embeddings, target, false) {
 		assert.Equal(t, check.Passed, r.Verdict, "%s: %s", r.Case.ID, r.Summary())
+	}
+}
+
+// Which routes a limiter covers is the target's choice: the bursts of
+// every route hold whether the reference's one window covers every
+// route, each route has its own, or chat completions alone are limited
+// (where a route's burst saw only successes: not applicable, with the
+// reason). Run alone and in catalogue order, as a run runs them.
+func TestRouteBurstsHoldUnderEveryLimiterScope(t *testing.T) {
+	contract := allRoutesContracts(t)[0]
+	cases, err := suites.For(contract)
+	require.NoError(t, err)
+	var bursts []suites.Case
+	for _, c := range cases {
+		if c.Burst {
+			bursts = append(bursts, c)
+		}
+	}
+	require.Len(t, bursts, len(suites.GeneratedRoutes(contract)), "chat's burst, and one per generated route but batches")
+	for _, tt := range []struct {
+		scope    reference.RateScope
+		endpoint string
+		// fresh: each route's burst starts in a window of its own, so
+		// answers before the 429 succeed; limited: a route's burst sees
+		// the 429 (else it saw only successes).
+		fresh, limited bool
+	}{
+		{reference.RateShared, "", false, true},
+		{reference.RatePerRoute, "", true, true},
+		{reference.RateChatOnly, config.RateLimitOnChat, false, false},
+	} {
+		t.Run(string(tt.scope)+"-scope", func(t *testing.T) {
+			ref := reference.New(contract, reference.Options{RateScope: tt.scope})
+			srv := httptest.NewServer(ref)
+			t.Cleanup(srv.Close)
+			cfg := ref.Config(srv.URL + "/v1")
+			cfg.Fixtures.RateLimitEndpoint = tt.endpoint
+			require.NoError(t, cfg.Validate())
+			client, err := probe.New(probe.Options{BaseURL: cfg.Target.BaseURL, Timeout: cfg.Target.Timeout.Std()})
+			require.NoError(t, err)
+			t.Cleanup(client.Close)
+			target := suites.Target{Config: cfg, Contract: contract, Client: client, Redactor: redact.New(cfg.Secrets()...)}
+			for i, c := range bursts {
+				r := suites.Execute(context.Background(), c, target, false)
+				judged, ok := r.Judged()
+				require.True(t, ok, c.ID)
+				if i == 0 || tt.limited {
+					assert.Equal(t, check.Passed, r.Verdict, "%s: %s", c.ID, r.Summary())
+					assert.Empty(t, r.Findings, c.ID)
+					assert.Equal(t, 429, judged.Response.Status, c.ID)
+					if i == 0 || tt.fresh {
+						assert.Greater(t, len(r.Exchanges), 1, "%s: successes before the limit", c.ID)
+					}
+					continue
+				}
+				assert.Equal(t, check.Skipped, r.Verdict, "%s: %s", c.ID, r.Summary())
+				assert.Equal(t, check.NotApplicable, r.Skip, c.ID)
+				assert.Contains(t, r.Reason, "does not cover this route", c.ID)
+				assert.Len(t, r.Exchanges, cfg.Fixtures.RateLimitBurst, "%s: the whole burst was sent", c.ID)
+			}
+		})
 	}
 }
