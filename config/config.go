@@ -146,6 +146,13 @@ type Config struct {
 	Contract string `yaml:"contract,omitempty"`
 	// Explore says what explore probes.
 	Explore Explore `yaml:"explore,omitempty"`
+	// Baseline is the JSON report of an earlier run (of the upstream, of
+	// production) each finding is classified against: new, inherited,
+	// fixed (--baseline).
+	Baseline string `yaml:"baseline,omitempty"`
+	// FailOn is what fails the gate: any (the default) or new (a case
+	// whose failing findings are all inherited from the baseline does not).
+	FailOn string `yaml:"fail_on,omitempty"`
 	// Targets, when the file has a targets: list, are the fleet's named
 	// targets as written; Fleet holds them resolved (see Member).
 	Targets []TargetConfig `yaml:"targets,omitempty"`

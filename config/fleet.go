@@ -31,6 +31,8 @@ type TargetConfig struct {
 	Strict         bool              `yaml:"strict,omitempty"`
 	Contract       string            `yaml:"contract,omitempty"`
 	Explore        Explore           `yaml:"explore,omitempty"`
+	Baseline       string            `yaml:"baseline,omitempty"`
+	FailOn         string            `yaml:"fail_on,omitempty"`
 }
 
 // Member is one target of a fleet config, resolved: its name, and its

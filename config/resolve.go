@@ -34,6 +34,8 @@ var flagFields = []struct{ flag, field string }{
 	{"ca-cert", "tls.ca_cert"},
 	{"insecure", "tls.insecure"},
 	{"name", "target.name"},
+	{"baseline", "baseline"},
+	{"fail-on", "fail_on"},
 }
 
 // FieldOfFlag is the configuration field a flag sets, or "".

@@ -60,6 +60,9 @@ func TestResolvePrecedenceAndSources(t *testing.T) {
 		{name: "contract flag over the file", file: remote + "contract: openrouter\n", settings: config.Settings{"contract": fromEnv("contract", "aiand")}, field: "contract", want: "aiand", source: "$ERRCONFORM_CONTRACT (--contract)"},
 		{name: "require list from a flag", file: remote + "require: [model]\n", settings: config.Settings{"require": flag("require", "model,all")}, field: "require", want: "[model, all]", source: "--require"},
 		{name: "strict false from a flag over the file", file: remote + "strict: true\n", settings: config.Settings{"strict": flag("strict", "false")}, field: "strict", want: "false", source: "--strict"},
+		{name: "baseline from the file", file: remote + "baseline: prod.json\n", field: "baseline", want: "prod.json", source: "errconform.yaml:baseline"},
+		{name: "baseline flag over the file", file: remote + "baseline: prod.json\n", settings: config.Settings{"baseline": flag("baseline", "upstream.json")}, field: "baseline", want: "upstream.json", source: "--baseline"},
+		{name: "fail-on from a variable over the file", file: remote + "fail_on: any\n", settings: config.Settings{"fail-on": fromEnv("fail-on", "new")}, field: "fail_on", want: "new", source: "$ERRCONFORM_FAIL_ON (--fail-on)"},
 		{name: "header from the file", file: strings.Replace(remote, "/v1\n", "/v1\n  headers:\n    X-Region: eu\n", 1), field: "target.headers.X-Region", want: "eu", source: "errconform.yaml:target.headers.X-Region"},
 	}
 	for _, tt := range tests {
@@ -253,4 +256,34 @@ func writeTemp(t *testing.T, text string) string {
 	path := filepath.Join(t.TempDir(), "fleet.yaml")
 	require.NoError(t, writeFile(path, text))
 	return path
+}
+
+// Each target of a fleet has its own baseline and fail_on, or inherits
+// the top level's.
+func TestResolveFleetMemberBaseline(t *testing.T) {
+	file := "baseline: prod.json\nfail_on: new\nauth:\n  api_key: sk-a-0000000000001\ntargets:\n  - name: a\n    base_url: https://a.example.com/v1\n    baseline: upstream-a.json\n  - name: b\n    base_url: https://b.example.com/v1\n    fail_on: any\n"
+	cfg, err := config.Load(writeTemp(t, file), noEnv)
+	require.NoError(t, err)
+	require.Len(t, cfg.Fleet, 2)
+	tests := []struct {
+		member               int
+		baseline, failOn     string
+		baselineSrc, failSrc string
+	}{
+		{0, "upstream-a.json", "new", "fleet.yaml:targets[0].baseline", "fleet.yaml:fail_on"},
+		{1, "prod.json", "any", "fleet.yaml:baseline", "fleet.yaml:targets[1].fail_on"},
+	}
+	for _, tt := range tests {
+		m := cfg.Fleet[tt.member]
+		r, err := config.Resolve(config.Input{File: "fleet.yaml", Config: m.Config, Member: &m, Lookup: noEnv})
+		require.NoError(t, err)
+		assert.Equal(t, tt.baseline, r.Config.Baseline, m.Name)
+		assert.Equal(t, tt.failOn, r.Config.FailOn, m.Name)
+		assert.Equal(t, tt.baselineSrc, r.Source("baseline").String(), m.Name)
+		assert.Equal(t, tt.failSrc, r.Source("fail_on").String(), m.Name)
+	}
+	_, err = config.Parse("errconform.yaml", []byte("target:\n  base_url: https://a.example.com/v1\nfail_on: sometimes\n"), noEnv)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "fail_on")
+	assert.Contains(t, err.Error(), "sometimes")
 }

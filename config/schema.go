@@ -28,6 +28,8 @@ var sectionDocs = map[string]string{
 	"waivers_max_days": "How far from the run's date a waiver may expire.",
 	"contract":         "The error contract: a built-in contract's name or a contract file's path.",
 	"explore":          "What errconform explore probes.",
+	"baseline":         "The JSON report of an earlier run (the upstream, production) each finding is classified against: new, inherited or fixed.",
+	"fail_on":          "What fails the gate: any (the default) or new (failures inherited from the baseline are reported, not failed on).",
 	"targets":          "A fleet: named targets, each inheriting the top level's settings.",
 	"public_env":       "Environment variables whose values are no secret (never one named like a credential).",
 }

@@ -32,12 +32,25 @@ func (c *Config) ApplyDefaults() {
 // message hides every value that came from the environment (Error.Hide):
 // a value it quotes (a base URL) may be a CI secret put there by ${VAR}.
 func (c Config) Validate() error {
-	err := c.validate()
+	err := c.validateFailOn()
+	if err == nil {
+		err = c.validate()
+	}
 	var ce *Error
 	if errors.As(err, &ce) {
 		ce.Hide = append(ce.Hide, c.envSecrets()...)
 	}
 	return err
+}
+
+// validateFailOn checks fail_on: new or any (check.ParseFailOn's values;
+// check imports config), or unset.
+func (c Config) validateFailOn() error {
+	switch c.FailOn {
+	case "", "new", "any":
+		return nil
+	}
+	return &Error{Field: "fail_on", Msg: fmt.Sprintf("%q: want new or any", c.FailOn)}
 }
 
 // validate checks every field in the order the file lists them and

@@ -20,6 +20,8 @@
 //	errconform_run_duration_seconds{target,contract}                         the run's duration
 //	errconform_last_run_timestamp_seconds{target,contract}                   when the run finished
 //	errconform_contract_info{target,contract,version}                        1
+//	errconform_baseline_findings{target,contract,class}                      findings per class against --baseline
+//	errconform_baseline_cases{target,contract,class}                         cases per class against --baseline
 //
 // # Cardinality
 //
@@ -29,7 +31,8 @@
 //
 //	series = C + 6 + R + 4 + 6·P
 //
-// where C is the number of the run's cases that are not explore variants
+// (plus 6 for a run with a baseline: new, inherited and fixed, findings
+// and cases) where C is the number of the run's cases that are not explore variants
 // (one errconform_case_verdict series each: a case has one verdict), 6 the
 // verdicts (errconform_cases, zeros included), R = len(check.Rules()) (18
 // in this build; errconform_rule_failures, zeros included), 4 the
@@ -87,6 +90,8 @@ const (
 	RunDurationName        = "errconform_run_duration_seconds"
 	LastRunTimestampName   = "errconform_last_run_timestamp_seconds"
 	ContractInfoName       = "errconform_contract_info"
+	BaselineFindingsName   = "errconform_baseline_findings"
+	BaselineCasesName      = "errconform_baseline_cases"
 	exploreLabelField      = "field:"
 	exploreLabelConstraint = "constraint:"
 )
@@ -232,6 +237,8 @@ type families struct {
 	duration     *prometheus.GaugeVec
 	lastRun      *prometheus.GaugeVec
 	info         *prometheus.GaugeVec
+	// baseline* have series only for a run with a baseline.
+	baselineFindings, baselineCases *prometheus.GaugeVec
 }
 
 func newFamilies(grouped bool, tags []string) *families {
@@ -255,11 +262,15 @@ func newFamilies(grouped bool, tags []string) *families {
 		duration: vec(RunDurationName, "Duration of the last run in seconds."),
 		lastRun:  vec(LastRunTimestampName, "When the last run finished, in seconds since the Unix epoch."),
 		info:     vec(ContractInfoName, "1, labelled with the version of the contract the last run judged against.", "version"),
+		baselineFindings: vec(BaselineFindingsName, "Findings of the last run per class against its baseline (--baseline): new, inherited (the baseline fails the same way) or fixed (the baseline's, gone).",
+			"class"),
+		baselineCases: vec(BaselineCasesName, "Cases of the last run per class against its baseline (--baseline): new (a failing finding the baseline lacks), inherited, fixed.",
+			"class"),
 	}
 }
 
 func (f *families) register(reg *prometheus.Registry) error {
-	for _, c := range []prometheus.Collector{f.caseVerdict, f.cases, f.ruleFailures, f.explore, f.notIn, f.duration, f.lastRun, f.info} {
+	for _, c := range []prometheus.Collector{f.caseVerdict, f.cases, f.ruleFailures, f.explore, f.notIn, f.duration, f.lastRun, f.info, f.baselineFindings, f.baselineCases} {
 		if err := reg.Register(c); err != nil {
 			return fmt.Errorf("metrics: register: %w", err)
 		}
@@ -350,6 +361,13 @@ func (f *families) add(run Run) error {
 	f.duration.WithLabelValues(labels()...).Set(float64(run.Report.DurationMS) / 1000)
 	f.lastRun.WithLabelValues(labels()...).Set(unixSeconds(run.finished()))
 	f.info.WithLabelValues(labels(run.Report.Contract.Version)...).Set(1)
+	if b := run.Report.Baseline; b != nil {
+		found := map[check.Class]int{check.New: b.Summary.Findings.New, check.Inherited: b.Summary.Findings.Inherited, check.Fixed: b.Summary.Findings.Fixed}
+		for _, class := range check.Classes() {
+			f.baselineFindings.WithLabelValues(labels(string(class))...).Set(float64(found[class]))
+			f.baselineCases.WithLabelValues(labels(string(class))...).Set(float64(b.Summary.Cases[class]))
+		}
+	}
 	return nil
 }
 

@@ -326,3 +326,27 @@ func TestHandlerServesTheLatestRuns(t *testing.T) {
 		})
 	}
 }
+
+// A run with a baseline has its findings and cases per class; one
+// without has no such series.
+func TestBaselineClassesAreSeries(t *testing.T) {
+	rep := smallReport()
+	rep.Baseline = &reports.TargetBaseline{Report: "prod.json", Target: "prod", FailOn: check.FailOnNew,
+		Summary: check.ClassSummary{Cases: map[check.Class]int{check.New: 1, check.Inherited: 4}, Findings: check.ClassCounts{New: 2, Inherited: 5, Fixed: 3}}}
+	got := textfileSeries(t, []metrics.Run{{Target: "gw", Report: rep}})
+	want := map[string]float64{
+		`errconform_baseline_findings{class="new",contract="aiand",target="gw"}`:       2,
+		`errconform_baseline_findings{class="inherited",contract="aiand",target="gw"}`: 5,
+		`errconform_baseline_findings{class="fixed",contract="aiand",target="gw"}`:     3,
+		`errconform_baseline_cases{class="new",contract="aiand",target="gw"}`:          1,
+		`errconform_baseline_cases{class="inherited",contract="aiand",target="gw"}`:    4,
+		`errconform_baseline_cases{class="fixed",contract="aiand",target="gw"}`:        0,
+	}
+	for k, v := range want {
+		assert.Equal(t, v, got[k], k)
+		assert.Contains(t, got, k)
+	}
+	for k := range textfileSeries(t, []metrics.Run{{Target: "gw", Report: smallReport()}}) {
+		assert.NotContains(t, k, "errconform_baseline_", "no baseline: no baseline series")
+	}
+}

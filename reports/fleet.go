@@ -56,6 +56,9 @@ type TargetReport struct {
 	// NotTestable and TargetBroke are as in a single target's report.
 	NotTestable *Problem `json:"not_testable,omitempty"`
 	TargetBroke *Problem `json:"target_broke,omitempty"`
+	// Baseline is what the target was compared with (--baseline), and
+	// the counts by class.
+	Baseline *TargetBaseline `json:"baseline,omitempty"`
 }
 
 // ShardInfo says which shard of a sharded run a report holds.
@@ -144,7 +147,7 @@ func AsFleet(rep JSONReport) JSONReport {
 	}
 	part := TargetReport{Name: name, Outcome: OutcomeOf(rep.NotTestable), Reason: ReasonOf(rep.NotTestable), Contract: rep.Contract,
 		Target: rep.Target, StartedAt: rep.StartedAt, DurationMS: rep.DurationMS, Settings: rep.Settings, Summary: rep.Summary,
-		Groups: rep.Groups, Cases: rep.Cases, NotTestable: rep.NotTestable, TargetBroke: rep.TargetBroke}
+		Groups: rep.Groups, Cases: rep.Cases, NotTestable: rep.NotTestable, TargetBroke: rep.TargetBroke, Baseline: rep.Baseline}
 	out := fleetReport(rep.Tool.Version, []TargetReport{part}, nil)
 	out.compact = rep.compact
 	return out
@@ -156,7 +159,7 @@ func AsFleet(rep JSONReport) JSONReport {
 func (r JSONReport) TargetAsReport(t TargetReport) JSONReport {
 	return JSONReport{SchemaVersion: SchemaVersion, Tool: r.Tool, Contract: t.Contract, Target: t.Target, StartedAt: t.StartedAt,
 		DurationMS: t.DurationMS, Settings: t.Settings, Summary: t.Summary, Groups: t.Groups, Cases: t.Cases,
-		NotTestable: t.NotTestable, TargetBroke: t.TargetBroke, compact: r.compact}
+		NotTestable: t.NotTestable, TargetBroke: t.TargetBroke, Baseline: t.Baseline, compact: r.compact}
 }
 
 // AssembleFleet is a fleet's JSON report (schema version 3) from its
@@ -332,6 +335,13 @@ func Merge(shards []JSONReport, names []string) (JSONReport, error) {
 			return JSONReport{}, fmt.Errorf("merge: target %s selected %d cases, the shards hold %d: a shard is missing or incomplete", name, want, len(part.Cases))
 		}
 		part.Summary = SummarizeCases(part.Cases)
+		if part.Baseline != nil {
+			// Each shard counted its own cases: the merged counts are
+			// made again from every case's classification.
+			b := *part.Baseline
+			b.Summary = SummarizeBaseline(part.Cases, part.Settings != nil && part.Settings.Strict)
+			part.Baseline = &b
+		}
 		part.Groups = GroupFailures(part.Cases)
 		if part.Groups == nil {
 			part.Groups = []Group{}

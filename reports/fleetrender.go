@@ -77,6 +77,12 @@ func BuildCTRF(rep JSONReport) CTRF {
 			if len(c.Findings) > 0 {
 				test.Extra["findings"] = c.Findings
 			}
+			if c.Baseline != nil {
+				// Its class against the baseline (new, inherited, fixed;
+				// "" when it fails in neither) and each finding's.
+				test.Extra["baseline_class"] = c.Baseline.Class
+				test.Extra["baseline"] = c.Baseline
+			}
 			var trace strings.Builder
 			for _, f := range c.Findings {
 				fmt.Fprintf(&trace, "[%s] %s\n", f.Severity, f.String())
@@ -126,6 +132,15 @@ func BuildCTRF(rep JSONReport) CTRF {
 	}
 	if len(causes) > 0 {
 		s.Extra["failure_groups"] = causes
+	}
+	baselines := map[string]*TargetBaseline{}
+	for _, t := range rep.Targets {
+		if t.Baseline != nil {
+			baselines[t.Name] = t.Baseline
+		}
+	}
+	if len(baselines) > 0 {
+		s.Extra["baseline"] = baselines
 	}
 	if len(rep.Targets) == 1 {
 		// A single target's run: its name, tags and problems, as its own.
@@ -370,6 +385,9 @@ func renderFleetMarkdown(w io.Writer, rep JSONReport) error {
 		fmt.Fprintf(&b, "\n### Target `%s`: failures by cause\n\n", mdCode(t.Name))
 		mdFailureGroups(&b, rep.TargetAsReport(t))
 	}
+	for _, t := range rep.Targets {
+		mdBaseline(&b, "Target `"+mdCode(t.Name)+"`: ", rep.TargetAsReport(t))
+	}
 	for _, row := range m.Rows {
 		for _, f := range row.Failing {
 			fmt.Fprintf(&b, "\n#### %s\n\n", f.Title)
@@ -411,7 +429,10 @@ var fleetHTMLTemplate = template.Must(template.New("fleet").Funcs(template.FuncM
 	"headline": firstFinding,
 	"body":     func(c CaseReport) string { return Printable(caseBody(c)) },
 	"visible":  Printable,
-}).Parse(`<!DOCTYPE html>
+	"baseline": func(rep JSONReport, t TargetReport) *htmlBaselineView {
+		return buildHTMLBaseline(rep.TargetAsReport(t), nil)
+	},
+}).Parse(htmlBaselineTemplate + `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
 <title>{{visible .Headline}} · errconform fleet: {{len .Report.Targets}} targets</title>
@@ -439,7 +460,7 @@ a{color:inherit}pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#f8f8
 <div class="scroll"><table class="causes"><tr><th>cases</th><th class="t">cause</th><th class="t">example</th><th class="t">evidence</th></tr>
 {{range .Groups}}<tr><td>{{.Count}}</td><td class="t">{{visible .Headline}}</td><td class="t"><code>{{visible .Example}}</code></td><td class="t">{{visible .Evidence}}</td></tr>
 {{end}}</table></div>
-{{end}}{{end}}{{range .Matrix.Rows}}{{range .Failing}}<h3 id="{{.Anchor}}">{{.Title}}</h3>
+{{end}}{{end}}{{range .Report.Targets}}{{template "baseline" (baseline $.Report .)}}{{end}}{{range .Matrix.Rows}}{{range .Failing}}<h3 id="{{.Anchor}}">{{.Title}}</h3>
 {{range .Cases}}<details><summary><code>{{.ID}}</code> {{.Verdict}}: {{visible (headline .)}}</summary><pre>{{body .}}</pre></details>
 {{end}}{{end}}{{end}}</body></html>
 `))

@@ -127,6 +127,9 @@ type htmlView struct {
 	// Problems are the run-level problems (not testable, target broke):
 	// a headline and its line each.
 	Problems [][2]string
+	// Baseline is the run's classification against --baseline (nil
+	// without one).
+	Baseline *htmlBaselineView
 }
 
 type htmlCauseView struct {
@@ -220,6 +223,9 @@ type htmlCaseView struct {
 	Response                                                 *htmlResponseView
 	Reproduce                                                []string // the command split at each CR
 	Headline                                                 string
+	// BaselineClass is the case's class against the baseline ("" without
+	// one, or when it fails in neither).
+	BaselineClass string
 }
 
 type htmlHeaderLine struct{ Name, Value string }
@@ -269,6 +275,7 @@ func buildHTMLView(rep JSONReport, contract *spec.Contract) htmlView {
 		v.VerdictSymbol = htmlVerdictSymbol[check.Failed]
 	}
 	v.Name, v.Tags = runLabels(rep.Settings)
+	v.Baseline = buildHTMLBaseline(rep, htmlCaseAnchor)
 	v.Digest, v.Judged, v.Partial, v.Waived = orUnknown(rep.Contract.Digest), rep.Summary.JudgedText(), partialOf(rep.Settings), rep.WaivedFailures()
 	for i, w := range v.Waived {
 		v.Waived[i] = WaivedFailure{Target: htmlVisible(w.Target), Case: htmlVisible(w.Case), Expires: htmlVisible(w.Expires),
@@ -546,6 +553,7 @@ func buildHTMLCase(c CaseReport) htmlCaseView {
 		VerdictClass: htmlVerdictClass(c.Verdict), Symbol: htmlVerdictSymbol[c.Verdict], Reason: htmlVisible(caseSkipText(c)),
 		SkipReason: string(c.SkipReason), Situation: c.Situation,
 		Expect: htmlExpectText(c), Labels: c.Labels, Findings: htmlVisibleFindings(c.Findings), Requests: c.Requests,
+		BaselineClass: string(c.CaseClass()),
 	}
 	if c.Reproduce != "" {
 		// HTML parsing turns every raw CR into LF; a multipart body's CRLFs
@@ -856,6 +864,7 @@ const htmlBody = `<!DOCTYPE html>
 {{- end}}
 </ol>
 {{- end}}
+{{- template "baseline" .Baseline}}
 
 <h2 id="matrix">Contract matrix</h2>
 <div class="panel">
@@ -908,7 +917,7 @@ failed &gt; errored &gt; warned &gt; waived &gt; skipped &gt; passed. Click a ce
 <h3>{{.Name}}<span class="c">{{range $i, $c := .Counts}}{{if $i}} · {{end}}{{$c.Count}} {{$c.Verdict}}{{end}}</span></h3>
 {{- range .Cases}}
 <details class="case v-{{.VerdictClass}}" id="{{.Anchor}}" data-case-id="{{.ID}}" data-verdict="{{.Verdict}}"{{if .SkipReason}} data-skip-reason="{{.SkipReason}}"{{end}}>
-<summary><span class="badge v-{{.VerdictClass}}">{{.Symbol}} {{.Verdict}}</span><span class="id mono">{{.ID}}</span><span class="title">{{.Title}}</span>{{if and .Headline (ne .Verdict "passed")}}<span class="why">{{.Headline}}</span>{{end}}</summary>
+<summary><span class="badge v-{{.VerdictClass}}">{{.Symbol}} {{.Verdict}}</span>{{if .BaselineClass}}<span class="baseline-class" data-baseline-class="{{.BaselineClass}}">{{.BaselineClass}}</span>{{end}}<span class="id mono">{{.ID}}</span><span class="title">{{.Title}}</span>{{if and .Headline (ne .Verdict "passed")}}<span class="why">{{.Headline}}</span>{{end}}</summary>
 <div class="body">
 <dl class="kv">
 <dt>ID</dt><dd class="mono">{{.ID}}</dd>
@@ -993,4 +1002,4 @@ failed &gt; errored &gt; warned &gt; waived &gt; skipped &gt; passed. Click a ce
 `
 
 var htmlTemplate = template.Must(template.New("report").Parse(
-	strings.NewReplacer("@CSP@", htmlContentSecurityPolicy, "@CSS@", htmlCSS, "@JS@", htmlJS).Replace(htmlBody)))
+	strings.NewReplacer("@CSP@", htmlContentSecurityPolicy, "@CSS@", htmlCSS, "@JS@", htmlJS).Replace(htmlBody) + htmlBaselineTemplate))

@@ -104,6 +104,9 @@ func RenderJUnit(rep JSONReport) ([]byte, error) {
 			setProperty(props, "errconform.tag."+k, tags[k]) // redacted when the report was built
 		}
 		setProblems(props, t.NotTestable, t.TargetBroke)
+		for _, p := range baselineProperties(t.Baseline) {
+			setProperty(props, p.Name, p.Value)
+		}
 		// The failures by cause, largest first: each failing testcase
 		// carries its own evidence.
 		for i, g := range t.Groups {
@@ -132,7 +135,7 @@ func junitCaseOf(c CaseReport, suite *junitSuite) junitCase {
 	body := caseBody(c)
 	switch c.Verdict {
 	case check.Failed:
-		tc.Failure = &junitProblem{Type: "failed", Message: firstFinding(c), Description: body}
+		tc.Failure = &junitProblem{Type: "failed", Message: classPrefix(c) + firstFinding(c), Description: body}
 		suite.Failures++
 	case check.Errored:
 		tc.Error = &junitProblem{Type: "errored", Message: firstFinding(c), Description: body}
@@ -176,4 +179,35 @@ func setProblems(props *junitProperties, notTestable, broke *Problem) {
 		}
 		setProperty(props, name, line[1])
 	}
+}
+
+// baselineProperties are a target's errconform.baseline.* properties (a
+// run with --baseline): what it was compared with and its findings and
+// cases by class.
+func baselineProperties(b *TargetBaseline) []junitProperty {
+	if b == nil {
+		return nil
+	}
+	f := b.Summary.Findings
+	return []junitProperty{
+		{Name: "errconform.baseline.report", Value: b.Report},
+		{Name: "errconform.baseline.target", Value: b.Target},
+		{Name: "errconform.baseline.fail_on", Value: string(b.FailOn)},
+		{Name: "errconform.baseline.new", Value: strconv.Itoa(f.New)},
+		{Name: "errconform.baseline.inherited", Value: strconv.Itoa(f.Inherited)},
+		{Name: "errconform.baseline.fixed", Value: strconv.Itoa(f.Fixed)},
+		{Name: "errconform.baseline.cases_new", Value: strconv.Itoa(b.Summary.Cases[check.New])},
+		{Name: "errconform.baseline.cases_inherited", Value: strconv.Itoa(b.Summary.Cases[check.Inherited])},
+		{Name: "errconform.baseline.cases_fixed", Value: strconv.Itoa(b.Summary.Cases[check.Fixed])},
+		{Name: "errconform.baseline.not_compared", Value: strconv.Itoa(b.Summary.NotCompared)},
+	}
+}
+
+// classPrefix begins a failed case's text with its class against the
+// baseline ("new: ", "inherited: "), or nothing without one.
+func classPrefix(c CaseReport) string {
+	if class := c.CaseClass(); class == check.New || class == check.Inherited {
+		return string(class) + ": "
+	}
+	return ""
 }

@@ -49,6 +49,7 @@ func renderTargetMarkdown(w io.Writer, rep JSONReport, contract *spec.Contract) 
 	}
 	mdGate(&b, s, []ContractInfo{rep.Contract}, partialOf(rep.Settings), rep.WaivedFailures())
 	mdFailureGroups(&b, rep)
+	mdBaseline(&b, "", rep)
 	mdCells(&b, buildMatrix(rep, contract), s.NotInContract)
 
 	named := ""

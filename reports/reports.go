@@ -317,6 +317,9 @@ type JSONReport struct {
 	NotTestable *Problem `json:"not_testable,omitempty"`
 	// TargetBroke: the controls passed at the start and failed at the end.
 	TargetBroke *Problem `json:"target_broke,omitempty"`
+	// Baseline is what the run was compared with, and the counts (a
+	// single target's report, as TargetAsReport makes it).
+	Baseline *TargetBaseline `json:"baseline,omitempty"`
 	// compact: the report is Compact's, and its JSON renderings are not
 	// indented (a third smaller, quicker to write).
 	compact bool
@@ -391,6 +394,9 @@ type CaseReport struct {
 	// reports only: errconform merge counts summary.skipped_by_fixture
 	// from it).
 	MissingFixtures []string `json:"missing_fixtures,omitempty"`
+	// Baseline classifies the case's findings against the baseline's (a
+	// run with --baseline only).
+	Baseline *CaseBaseline `json:"baseline,omitempty"`
 }
 
 // BurstAnswer is one answer within a multi-request case.

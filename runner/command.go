@@ -39,6 +39,11 @@ func (a App) runCommand(fl fleetResolution, invoked time.Time, signals chan os.S
 	defer stderr.Close()
 	a.Stdout, a.Stderr = stdout, stderr
 	plan := planFleet(fl)
+	baselines, err := loadBaselines(a.Stderr, plan)
+	if err != nil {
+		return ExitUsage, err
+	}
+	defer baselines.stop()
 	if o.dryRun {
 		for _, t := range plan {
 			if !single {
@@ -76,7 +81,10 @@ func (a App) runCommand(fl fleetResolution, invoked time.Time, signals chan os.S
 		fmt.Errorf("the run's --deadline (%s) passed for its cases (its last %s are kept for writing the reports)", o.deadline, reserve))
 	defer stopCases()
 	lines := &caseLines{w: a.Stdout, progress: newProgress(selected, variants), named: !single, quiet: o.quiet, verbose: o.verbose}
+	waitBaselines := baselines.start(cases, a, fl, a.Stderr)
 	out := a.runFleet(cases, fl, plan, lines)
+	waitBaselines()
+	applyBaselines(&out, baselines, redactor)
 	elapsed := time.Since(started)
 	var contract *spec.Contract
 	if len(plan) == 1 {
@@ -137,6 +145,7 @@ func (a App) finishSingle(ctx, cases context.Context, o runOptions, out fleetOut
 	summary := part.Summary
 	printProblems(a.Stdout, run)
 	_ = reports.WriteSummary(a.Stdout, summary, elapsed, t.sent) // the terminal: a failed write has nowhere to be told
+	printBaseline(a.Stdout, "", part)
 	if t.notTestable == nil {
 		// Not testable: no variant was sent, and the one cause is said above.
 		printExploreSent(a.Stdout, t.explored.sent, t.explored.total)
@@ -159,7 +168,7 @@ func (a App) finishSingle(ctx, cases context.Context, o runOptions, out fleetOut
 	if err := a.exportMetrics(ctx, o, []metricsRun{{name: t.name(), report: out.report.TargetAsReport(part)}}); err != nil {
 		return signalExit(ctx, ExitFailed, err)
 	}
-	code = notGreen(a.Stderr, runExitCode(summary, run), summary)
+	code = notGreen(a.Stderr, gateCode(runExitCode(summary, run), part), summary)
 	if code == ExitOK && cutShort {
 		fmt.Fprintln(a.Stderr, "errconform: the run was cut short: exiting 1")
 		code = ExitFailed
@@ -172,6 +181,9 @@ func (a App) finishSingle(ctx, cases context.Context, o runOptions, out fleetOut
 // exports its metrics and returns the exit code.
 func (a App) finishFleet(ctx, cases context.Context, o runOptions, out fleetOutcome, elapsed time.Duration, compact bool, reportErr error) (code int, err error) {
 	printFleetSummary(a.Stdout, out, elapsed)
+	for _, t := range out.report.Targets {
+		printBaseline(a.Stdout, "  "+t.Name+": ", t)
+	}
 	if compact {
 		fmt.Fprintf(a.Stderr, "errconform: %s: the reports were written compact (verdicts and findings, little evidence)\n", context.Cause(ctx))
 	}

@@ -146,6 +146,7 @@ func fleetExitCode(rep reports.JSONReport) int {
 			// positive controls tested nothing: not green.
 			c = ExitFailed
 		}
+		c = gateCode(c, t) // --fail-on new: inherited failures pass
 		if fleetRank(c) > fleetRank(code) {
 			code = c
 		}

@@ -85,7 +85,8 @@ const monitorLong = `monitor runs the fleet of the config's targets: list (or th
 schedule and serves the latest results on /metrics for Prometheus to scrape,
 as blackbox_exporter serves its probes. It takes run's flags, except those that
 write reports or narrow one run (--junit, --json, --html, --markdown, --ctrf,
---dry-run, --shard, --rerun-failed, --verbose): its results are its metrics.
+--dry-run, --shard, --rerun-failed, --verbose) or compare it with a baseline
+(--baseline, --fail-on): its results are its metrics.
 
 The first round runs at start, then one every --interval (at least 1s). Each
 run of a target is a complete run as run performs it: its preflight, its own
@@ -140,7 +141,7 @@ func runOnlyFlag(name string) bool { return slices.Contains(runOnlyFlags(), name
 // runOnlyFlags are the run flags monitor refuses: every report format's
 // (reports.Formats), and the flags that narrow or empty one run.
 func runOnlyFlags() []string {
-	return append(reportFlagNames(), "dry-run", "shard", "rerun-failed", "verbose")
+	return append(reportFlagNames(), "dry-run", "shard", "rerun-failed", "verbose", "baseline", "fail-on")
 }
 
 // monitorUsage rewords the help of the run flags whose meaning changes

@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/errconform/errconform/check"
 	"github.com/errconform/errconform/config"
 	"github.com/errconform/errconform/reference"
 	"github.com/errconform/errconform/spec"
@@ -234,6 +235,11 @@ func checkRunFlags(o runOptions, settings config.Settings) error {
 	}
 	if set("max-rps") && (math.IsNaN(o.maxRPS) || math.IsInf(o.maxRPS, 0) || o.maxRPS < 0) {
 		return usagef("%s %v: must be a finite number of requests per second, 0 or more (0: no cap)", source("max-rps"), o.maxRPS)
+	}
+	if set("fail-on") {
+		if _, err := check.ParseFailOn(o.failOn); err != nil {
+			return usagef("%s %q: want new or any", source("fail-on"), o.failOn)
+		}
 	}
 	return checkNameAndTagFlags(o, set, source)
 }

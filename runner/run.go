@@ -51,7 +51,10 @@ type runOptions struct {
 	// "i/n"; metrics and pushgateway say where the run's metrics go.
 	targetFilter, shard, metrics, pushgateway string
 	// name names a single target (--name); tags are --tag's k=v pairs.
-	name                                     string
+	name string
+	// baseline is --baseline's report; failOn is --fail-on (both resolved
+	// per target by config.Resolve: baseline:, fail_on:).
+	baseline, failOn                         string
 	tags                                     map[string]string
 	cases                                    []string
 	strict, quiet, verbose, dryRun, insecure bool
@@ -81,6 +84,8 @@ func (o *runOptions) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.explore, "explore", false, "add the explore variants (every selected field of the request schema broken one constraint at a time; explore: in the config) to the catalogue's cases")
 	fs.StringVar(&o.require, "require", "", "the fixture `KEYS` (comma-separated, or all) whose absence fails the cases that need them instead of skipping them")
 	fs.BoolVar(&o.strict, "strict", false, "fail on SHOULD findings (warnings) too")
+	fs.StringVar(&o.baseline, "baseline", "", "classify every finding against the JSON `REPORT` of an earlier run (--json; of the upstream behind a gateway, of the release in production): new, inherited (the baseline fails the same way, volatile ids aside) or fixed; a fleet's targets are compared with the report's targets of the same names (overrides baseline: in the config)")
+	fs.StringVar(&o.failOn, "fail-on", "", "fail the gate on `WHICH` failures: any (the default), or only new ones (new: a case whose failing findings are all inherited from --baseline is reported, not failed on; overrides fail_on: in the config)")
 	fs.StringVar(&o.waivers, "waivers", "", "read waived cases (case, reason, expires) from the YAML `FILE`")
 	o.reports = registerReportFlags(fs, false)
 	fs.StringVar(&o.metrics, "metrics", "", "write the run's Prometheus metrics to `FILE` (text format, for node_exporter's textfile collector: a name ending in .prom)")
