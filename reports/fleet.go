@@ -215,7 +215,7 @@ func fleetContract(parts []TargetReport) ContractInfo {
 func SummarizeCases(cases []CaseReport) Summary {
 	results := make([]suites.Result, len(cases))
 	for i, c := range cases {
-		results[i] = suites.Result{Case: suites.Case{NotInContract: c.NotInContract, Control: isControlCase(c), ValidInput: isValidInputCase(c)}, Verdict: c.Verdict, Skip: c.SkipReason,
+		results[i] = suites.Result{Case: suites.Case{NotInContract: c.NotInContract, Control: isControlCase(c), ValidInput: isValidInputCase(c), Endpoint: labelOf(c.Labels, "endpoint")}, Verdict: c.Verdict, Skip: c.SkipReason,
 			Reason: c.Reason, Missing: c.MissingFixtures}
 	}
 	return Summarize(results)

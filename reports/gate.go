@@ -104,6 +104,7 @@ func gateProperties(s Summary, c ContractInfo, partial string, waived []WaivedFa
 		{Name: "errconform.judged", Value: strconv.Itoa(s.Judged)},
 		{Name: "errconform.selected", Value: strconv.Itoa(s.Total)},
 		{Name: "errconform.coverage", Value: s.JudgedText()},
+		{Name: "errconform.routes_judged", Value: s.RoutesText()},
 		{Name: "errconform.contract.name", Value: c.Name},
 		{Name: "errconform.contract.version", Value: c.Version},
 		{Name: "errconform.contract.digest", Value: c.Digest},
@@ -137,7 +138,9 @@ func mdGate(b *strings.Builder, s Summary, contracts []ContractInfo, partial str
 	for _, c := range contracts {
 		fmt.Fprintf(b, " · contract %s `%s`", mdCell(c.String()), mdCode(orUnknown(c.Digest)))
 	}
-	b.WriteString("\n\n")
+	// Not cut to a cell's bound: fourteen routes with their counts are
+	// longer, and the line is the place a reader looks for them.
+	fmt.Fprintf(b, " · %s\n\n", mdBounded(s.RoutesText(), 1024))
 	if partial != "" {
 		fmt.Fprintf(b, "> ⚠️ **Partial run**: %s\n\n", mdCell(partial))
 	}
@@ -259,7 +262,7 @@ func ctrfGateExtra(s Summary, waived []WaivedFailure) map[string]any {
 	for i, w := range waived {
 		list[i] = w.String()
 	}
-	extra := map[string]any{"judged": s.Judged, "selected": s.Total, "coverage": s.JudgedText(), "waived_failures": list}
+	extra := map[string]any{"judged": s.Judged, "selected": s.Total, "coverage": s.JudgedText(), "routes_judged": s.RoutesJudged, "waived_failures": list}
 	if s.NothingJudged() {
 		extra["nothing_judged"] = s.NothingJudgedText()
 	}

@@ -108,6 +108,7 @@ type htmlView struct {
 	// green; Partial a partial run's note; Waived every waived failure.
 	Digest        string
 	Judged        string
+	Routes        string
 	NothingJudged string
 	Partial       string
 	Waived        []WaivedFailure
@@ -281,6 +282,7 @@ func buildHTMLView(rep JSONReport, contract *spec.Contract) htmlView {
 		v.Waived[i] = WaivedFailure{Target: htmlVisible(w.Target), Case: htmlVisible(w.Case), Expires: htmlVisible(w.Expires),
 			Reason: htmlVisible(w.Reason), Finding: htmlVisible(w.Finding)}
 	}
+	v.Routes = strings.TrimPrefix(rep.Summary.RoutesText(), "routes judged: ")
 	if rep.Summary.NothingJudged() {
 		v.NothingJudged = rep.Summary.NothingJudgedText()
 	}
@@ -804,6 +806,7 @@ const htmlBody = `<!DOCTYPE html>
 <dt>Tool</dt><dd>{{.Tool.Name}} {{.Tool.Version}}</dd>
 <dt>Contract</dt><dd>{{.Contract}} <span class="mono" id="contract-digest">{{.Digest}}</span></dd>
 <dt>Judged</dt><dd id="judged">{{.Judged}}</dd>
+<dt>Routes</dt><dd id="routes-judged">{{.Routes}}</dd>
 {{- if .Partial}}
 <dt>Partial run</dt><dd id="partial">{{.Partial}}</dd>
 {{- end}}

@@ -6,7 +6,9 @@ package reports
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -173,6 +175,10 @@ type Summary struct {
 	// "not-applicable", "not-run"). Schema version 1 keyed it by the
 	// reason's words; ReadJSON re-keys such a report.
 	SkippedByReason map[string]int `json:"skipped_by_reason"`
+	// RoutesJudged counts the judged cases per route path ("/embeddings"):
+	// which routes of the contract the run actually judged. Absent from
+	// reports written before errconform counted it.
+	RoutesJudged map[string]int `json:"routes_judged,omitempty"`
 }
 
 // SkippedFor is how many cases were skipped for that reason.
@@ -196,6 +202,12 @@ func (s *Summary) Add(r suites.Result) {
 			// A valid request that must be served (a preflight control, or
 			// one judged as a case) tests nothing of the error contract.
 			s.JudgedControls++
+		}
+		if route := r.Case.Route(); route != "" {
+			if s.RoutesJudged == nil {
+				s.RoutesJudged = map[string]int{}
+			}
+			s.RoutesJudged[route]++
 		}
 	}
 	switch r.Verdict {
@@ -233,6 +245,20 @@ func (s Summary) JudgedText() string {
 	return fmt.Sprintf("judged %d of %d selected", s.Judged, s.Total)
 }
 
+// RoutesText is "routes judged: /chat/completions 113, /files 17, …":
+// the routes whose cases the run judged, each with its count, in path
+// order ("routes judged: none" when it judged none).
+func (s Summary) RoutesText() string {
+	if len(s.RoutesJudged) == 0 {
+		return "routes judged: none"
+	}
+	parts := make([]string, 0, len(s.RoutesJudged))
+	for _, route := range slices.Sorted(maps.Keys(s.RoutesJudged)) {
+		parts = append(parts, fmt.Sprintf("%s %d", route, s.RoutesJudged[route]))
+	}
+	return "routes judged: " + strings.Join(parts, ", ")
+}
+
 // NothingJudged reports whether the run judged no case beyond its positive
 // controls: it tested nothing of the contract (a contract covering none of
 // the selected cases, every case skipped), and must not be green.
@@ -251,6 +277,12 @@ func (s Summary) Plus(o Summary) Summary {
 		Judged: s.Judged + o.Judged, JudgedControls: s.JudgedControls + o.JudgedControls,
 		SkippedByFixture: map[string]int{}, SkippedByReason: map[string]int{}}
 	for _, m := range []Summary{s, o} {
+		for k, n := range m.RoutesJudged {
+			if sum.RoutesJudged == nil {
+				sum.RoutesJudged = map[string]int{}
+			}
+			sum.RoutesJudged[k] += n
+		}
 		for k, n := range m.SkippedByFixture {
 			sum.SkippedByFixture[k] += n
 		}

@@ -2,6 +2,8 @@ package runner_test
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -110,7 +112,13 @@ func TestRunFirstLineSaysWhichRoutesAreJudged(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.contract, func(t *testing.T) {
+			dir := t.TempDir()
+			paths := map[string]string{"json": filepath.Join(dir, "r.json"), "junit": filepath.Join(dir, "r.xml"),
+				"markdown": filepath.Join(dir, "r.md"), "html": filepath.Join(dir, "r.html"), "ctrf": filepath.Join(dir, "r.ctrf.json")}
 			args := []string{"run", "--target", "reference", "--contract", tc.contract}
+			for format, p := range paths {
+				args = append(args, "--"+format, p)
+			}
 			if tc.filter != "" {
 				args = append(args, "--label-filter", tc.filter)
 			}
@@ -122,6 +130,28 @@ func TestRunFirstLineSaysWhichRoutesAreJudged(t *testing.T) {
 			}
 			for _, w := range tc.notWant {
 				assert.NotContains(t, first, w)
+			}
+			// Every report says it too, from the summary's routes_judged.
+			rep := readJSONReport(t, paths["json"])
+			routes := rep.Summary.RoutesJudged
+			assert.Positive(t, routes[spec.PathChatCompletions], "the JSON summary counts chat's judged cases")
+			_, embeddings := routes[spec.PathEmbeddings]
+			assert.Equal(t, tc.contract == allRoutesContract, embeddings, "embeddings judged only where the contract lists it")
+			text := rep.Summary.RoutesText()
+			for format, p := range paths {
+				data, err := os.ReadFile(p)
+				require.NoError(t, err)
+				switch format {
+				case "junit":
+					assert.Contains(t, string(data), `name="errconform.routes_judged" value="`+text+`"`)
+				case "html":
+					assert.Contains(t, string(data), `id="routes-judged"`)
+					assert.Contains(t, string(data), spec.PathChatCompletions+" ")
+				case "markdown":
+					assert.Contains(t, string(data), text, "the summary's line names every judged route")
+				default:
+					assert.Contains(t, string(data), `"routes_judged"`)
+				}
 			}
 		})
 	}
