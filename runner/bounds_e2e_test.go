@@ -399,6 +399,15 @@ func fleetScaleSize(t *testing.T) int {
 	return 32
 }
 
+// issueBound is issue 24's bound on a fleet's stop: the deadline itself,
+// or 3 s after SIGINT.
+func issueBound(interrupted bool) string {
+	if interrupted {
+		return "within 3s of SIGINT"
+	}
+	return "within the deadline"
+}
+
 // A fleet of many targets writing all five reports: with --deadline it
 // ends near its deadline (the cases stop a tenth before it, the reports
 // are written compact if they are not done by then), and SIGINT cuts the
@@ -457,8 +466,13 @@ func TestFleetReportsWithinTheDeadline(t *testing.T) {
 			err := cmd.Wait()
 			ended := time.Now()
 			require.NoError(t, ctx.Err(), "errconform hung\n%s", stderr.String())
-			t.Logf("%d targets: exit %v after %s, %s after the stop\n%s", size, err, ended.Sub(start).Round(time.Millisecond),
-				ended.Sub(stopped).Round(time.Millisecond), stderr.String())
+			// The issue's bounds are 30 s and 3 s after SIGINT on an idle
+			// machine; the asserts below allow for a loaded one, and the
+			// figures against the issue's, and the load, are printed.
+			load, _ := os.ReadFile("/proc/loadavg")
+			t.Logf("%d targets: exit %v after %s, %s after the stop (the issue's bound: %s; load average %s)\n%s", size, err,
+				ended.Sub(start).Round(time.Millisecond), ended.Sub(stopped).Round(time.Millisecond), issueBound(tt.interrupt > 0),
+				strings.Join(strings.Fields(string(load))[:3], " "), stderr.String())
 			if tt.interrupt > 0 {
 				// The issue's bound is 3 s on an idle machine; 10 s is
 				// generous for a loaded one and far below the minute a
