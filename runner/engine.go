@@ -181,19 +181,18 @@ func (a App) runFleet(ctx context.Context, fl fleetResolution, plan []*targetRun
 	built := make([]reports.TargetReport, len(plan))
 	turns := make(chan struct{}, fleetInFlight())
 	for i, t := range plan {
+		turn := false
 		select {
 		case turns <- struct{}{}:
+			turn = true
 		case <-ctx.Done(): // its turn will not come: it starts cut short
 		}
 		wg.Add(1)
 		go func(i int, t *targetRun) {
 			defer wg.Done()
-			defer func() {
-				select {
-				case <-turns:
-				default: // started cut short, without a turn
-				}
-			}()
+			if turn {
+				defer func() { <-turns }()
+			}
 			a.runTarget(ctx, fl.opts, t, lines)
 			// The target's part of the report is built as it finishes,
 			// while the others still run, and redacted then, once, with
