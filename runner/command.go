@@ -157,7 +157,7 @@ func (a App) finishSingle(ctx, cases context.Context, o runOptions, out fleetOut
 			context.Cause(cases), t.notCompleted, t.list.Len())
 	}
 	if compact {
-		fmt.Fprintf(a.Stderr, "errconform: %s: the reports were written compact (verdicts and findings, little evidence)\n", context.Cause(ctx))
+		fmt.Fprintf(a.Stderr, "errconform: %s: the reports were written compact (verdicts and findings, little evidence)\n", compactCause(ctx, o))
 	}
 	defer func() { printLastLine(a.Stdout, summary, o.rerunFailed != "", code) }()
 	if reportErr != nil {
@@ -185,7 +185,7 @@ func (a App) finishFleet(ctx, cases context.Context, o runOptions, out fleetOutc
 		printBaseline(a.Stdout, "  "+t.Name+": ", t)
 	}
 	if compact {
-		fmt.Fprintf(a.Stderr, "errconform: %s: the reports were written compact (verdicts and findings, little evidence)\n", context.Cause(ctx))
+		fmt.Fprintf(a.Stderr, "errconform: %s: the reports were written compact (verdicts and findings, little evidence)\n", compactCause(ctx, o))
 	}
 	code = out.code
 	defer func() { printLastLine(a.Stdout, out.report.Summary, o.rerunFailed != "", code) }()
@@ -205,4 +205,14 @@ func (a App) finishFleet(ctx, cases context.Context, o runOptions, out fleetOutc
 	}
 	code, _ = signalExit(ctx, code, nil)
 	return code, nil
+}
+
+// compactCause says why the reports were written compact: the run's
+// stop (its --deadline passed, an interrupt), else the time left before
+// its --deadline, too short for the full reports (fullReportsFit).
+func compactCause(ctx context.Context, o runOptions) error {
+	if cause := context.Cause(ctx); cause != nil {
+		return cause
+	}
+	return fmt.Errorf("too little of the run's --deadline (%s) was left for the full reports", o.deadline)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -168,14 +169,30 @@ type fleetOutcome struct {
 // and its exit code: the worst over the targets, where 0 < 1 < 3 (a
 // target that is not testable, its key or model rejected among the
 // causes, has its cases errored: 3).
+//
+// At most fleetInFlight targets run at once; the others wait their turn
+// in the plan's order. A target still waiting when ctx ends (the cases'
+// deadline, an interrupt) does not wait any longer: it sends nothing and
+// has its cases errored as not completed (runTarget), as cheaply as a
+// target's cases can be.
 func (a App) runFleet(ctx context.Context, fl fleetResolution, plan []*targetRun, lines *caseLines) fleetOutcome {
 	var wg sync.WaitGroup
 	redactor := fleetRedactor(fl)
 	built := make([]reports.TargetReport, len(plan))
+	turns := make(chan struct{}, fleetInFlight())
 	for i, t := range plan {
+		turn := false
+		select {
+		case turns <- struct{}{}:
+			turn = true
+		case <-ctx.Done(): // its turn will not come: it starts cut short
+		}
 		wg.Add(1)
 		go func(i int, t *targetRun) {
 			defer wg.Done()
+			if turn {
+				defer func() { <-turns }()
+			}
 			a.runTarget(ctx, fl.opts, t, lines)
 			// The target's part of the report is built as it finishes,
 			// while the others still run, and redacted then, once, with
@@ -194,6 +211,13 @@ func (a App) runFleet(ctx context.Context, fl fleetResolution, plan []*targetRun
 			}
 			redactor.Walk(&part, reports.Run{Results: t.results, SecretEnv: t.res.cfg.SecretEnv()}.CraftedCredentials()...)
 			built[i] = part
+			if len(plan) > 1 {
+				// A fleet's reports and summary read the part alone: the
+				// results (every exchange's headers and bodies) go now,
+				// not when the last target ends. A single target's
+				// summary reads its results (finishSingle).
+				t.results, t.explored.kept = nil, nil
+			}
 		}(i, t)
 	}
 	wg.Wait()
@@ -210,6 +234,15 @@ func (a App) runFleet(ctx context.Context, fl fleetResolution, plan []*targetRun
 	out.report = reports.AssembleFleet(ToolVersion(), built, shard)
 	return out
 }
+
+// fleetInFlight bounds the targets of a fleet that run at once: a small
+// multiple of the processors. Every target at once (hundreds of them)
+// finished none before the end: the heap held every target's exchanges,
+// no part could be built early, and an interrupt found every target
+// unfinished, each with its part still to build. A local fleet is
+// CPU-bound (errconform judging the answers), so more in flight would
+// not be faster.
+func fleetInFlight() int { return max(4, 4*runtime.GOMAXPROCS(0)) }
 
 // reportRun is the target's run as the reports read it.
 func (t *targetRun) reportRun(o runOptions) reports.Run {
@@ -311,7 +344,9 @@ func (a App) runTarget(ctx context.Context, o runOptions, t *targetRun, lines *c
 			}
 		}
 	}
-	suites.ExecuteSeq(ctx, batch, target, cfg.Strict, func(i int, r suites.Result) { record(i, finish(r)) })
+	if ctx.Err() == nil { // else cut short before it began: unfinished below, none sent
+		suites.ExecuteSeq(ctx, batch, target, cfg.Strict, func(i int, r suites.Result) { record(i, finish(r)) })
+	}
 	for _, c := range t.list.held() {
 		if c.Alone && !c.Control && ctx.Err() == nil {
 			held[c.ID] = finish(suites.Execute(ctx, c, target, cfg.Strict))

@@ -10,18 +10,21 @@ import (
 	"github.com/errconform/errconform/reports"
 )
 
-// reportReserve is how much of a run's --deadline is kept for
-// writing its reports: a tenth (at most 10 s), and more for a large fleet (writing
-// compact reports takes about reservePerCase of one processor per case,
-// measured on 256 targets of the full catalogue, 54,016 cases), at most a
-// third. A fleet of hundreds of targets writes tens of megabytes of
-// reports; they are written compact if even that is not enough.
+// reportReserve is how much of a run's --deadline is kept for writing
+// its reports: a tenth (at most 10 s), and more for a large fleet,
+// reservePerCase per selected case, at most a third. A fleet of hundreds
+// of targets writes tens of megabytes of reports; they are written
+// compact if even that is not enough.
 func reportReserve(deadline time.Duration, cases int) time.Duration {
 	return min(max(min(deadline/10, 10*time.Second), time.Duration(cases)*reservePerCase), deadline/3)
 }
 
-// reservePerCase is reportReserve's time per selected case.
-const reservePerCase = 100 * time.Microsecond
+// reservePerCase is reportReserve's time per selected case: twice what
+// the five compact reports cost per case, of one processor (a loaded
+// machine gives the run less than one), measured on 256 targets of the
+// full catalogue (54,016 cases: 5.1 s with the fleet's parts live and the
+// collector at reportGCPercent).
+const reservePerCase = 190 * time.Microsecond
 
 // metricsRun is one target's report, for --metrics and --pushgateway.
 type metricsRun struct {
