@@ -185,13 +185,9 @@ func (f Format) Rendered(in Input) (string, error) { return f.redacted(in) }
 
 // WriteRendered writes a rendering (Rendered) to path.
 func (f Format) WriteRendered(path, rendered string) error {
-	flags := os.O_CREATE | os.O_WRONLY | os.O_TRUNC
-	if f.Append {
-		flags = os.O_CREATE | os.O_WRONLY | os.O_APPEND
-	}
-	out, err := os.OpenFile(path, flags, 0o644)
+	out, err := f.create(path)
 	if err != nil {
-		return fmt.Errorf("write %s report: %w", f.Name, err)
+		return err
 	}
 	if _, err := io.WriteString(out, rendered); err != nil {
 		out.Close()
@@ -203,6 +199,20 @@ func (f Format) WriteRendered(path, rendered string) error {
 	return nil
 }
 
+// create opens path for the format's report: truncated, or appended to
+// for a format that appends (the step summary).
+func (f Format) create(path string) (*os.File, error) {
+	flags := os.O_CREATE | os.O_WRONLY | os.O_TRUNC
+	if f.Append {
+		flags = os.O_CREATE | os.O_WRONLY | os.O_APPEND
+	}
+	out, err := os.OpenFile(path, flags, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("write %s report: %w", f.Name, err)
+	}
+	return out, nil
+}
+
 // WriteStreamed writes the format to path as its Stream writes it (a
 // format without one: Write), through a buffer: a report of hundreds of
 // targets is never held whole. Abandoned (ErrAbandoned), the file holds
@@ -211,13 +221,9 @@ func (f Format) WriteStreamed(path string, in Input) error {
 	if f.Stream == nil {
 		return f.Write(path, in)
 	}
-	flags := os.O_CREATE | os.O_WRONLY | os.O_TRUNC
-	if f.Append {
-		flags = os.O_CREATE | os.O_WRONLY | os.O_APPEND
-	}
-	out, err := os.OpenFile(path, flags, 0o644)
+	out, err := f.create(path)
 	if err != nil {
-		return fmt.Errorf("write %s report: %w", f.Name, err)
+		return err
 	}
 	if err := f.StreamTo(out, in); err != nil {
 		out.Close()
