@@ -359,12 +359,15 @@ func TestMonitorRefusesBadFlagsWithExit2(t *testing.T) {
 	held, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	t.Cleanup(func() { held.Close() })
+	withBaseline := filepath.Join(t.TempDir(), "errconform.yaml")
+	require.NoError(t, os.WriteFile(withBaseline, []byte("target:\n  base_url: reference\nbaseline: earlier.json\n"), 0o600))
 	tests := []struct {
 		name string
 		env  []string
 		args []string
 		want string
 	}{
+		{"a baseline in the config file", nil, []string{"--config", withBaseline}, "baseline: and fail_on: are for run and explore"},
 		{"an interval under 1s", nil, []string{"--target", "reference", "--interval", "500ms"}, "--interval 500ms: must be at least 1s"},
 		{"an interval from the environment", []string{"ERRCONFORM_INTERVAL=0s"}, []string{"--target", "reference"}, "ERRCONFORM_INTERVAL (--interval) 0s: must be at least 1s"},
 		{"a listen address in use", nil, []string{"--target", "reference", "--listen", held.Addr().String()}, "--listen " + held.Addr().String() + ": cannot listen"},
