@@ -231,6 +231,9 @@ func (r JSONReport) IsFleet() bool { return r.SchemaVersion == FleetSchemaVersio
 // and groups computed anew. It refuses reports that are not shards, from
 // different tool or contract versions, from runs split differently, a
 // shard given twice, shards that overlap, and missing shards.
+//
+// Its complexity (30) is those refusals, each a check of its own with its
+// own error, made in one pass over the shards before any case is merged.
 func Merge(shards []JSONReport, names []string) (JSONReport, error) {
 	if len(shards) == 0 {
 		return JSONReport{}, errors.New("merge: no reports to merge")
