@@ -49,6 +49,10 @@ func caseBody(c CaseReport) string {
 
 // BuildCTRF assembles a report's CTRF document: one test per (target,
 // case), its suite the target and the case's group.
+//
+// Its complexity (26) is the mapping of each verdict and each optional
+// member (findings, evidence, baseline class, waiver) onto CTRF's fields,
+// one branch each, read top to bottom against the CTRF schema.
 func BuildCTRF(rep JSONReport) CTRF {
 	rep = AsFleet(rep)
 	start := rep.StartedAt.UnixMilli()

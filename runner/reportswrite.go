@@ -49,6 +49,11 @@ func withDone(in reports.Input, done <-chan struct{}) reports.Input {
 // running when ctx ends is abandoned (reports.ErrAbandoned: the templates
 // stop at their next write, a stream at its next target) and rendered
 // again compact, side by side with the others left.
+//
+// Its complexity (29) is that of one bounded fan-out: choosing the level,
+// the workers, abandoning at the deadline and re-rendering compact share
+// the channels and the per-format state, which split functions would have
+// to pass between them.
 func writeFormatsWithin(ctx context.Context, paths map[string]string, formats []reports.Format, in reports.Input, stdout io.Writer) (compact bool, err error) {
 	var wanted []reports.Format
 	for _, f := range formats {
