@@ -120,6 +120,13 @@ func TestBaselineClassifiesAMutantAgainstItsReference(t *testing.T) {
 		assert.Zero(t, n[check.New], "the mutant against itself: nothing new (--fail-on %q)", tc.failOn)
 		assert.Positive(t, n[check.Inherited])
 		assert.Positive(t, rep.Targets[0].Summary.Failed, "inherited failures are still reported as failed")
+		if tc.failOn == "new" {
+			// A baseline report may come from a pull request: the last
+			// line says what the exit code let pass.
+			lines := strings.Split(strings.TrimSpace(out.stdout), "\n")
+			assert.Contains(t, lines[len(lines)-1], "--fail-on new: ", "the last line says inherited failures passed")
+			assert.Contains(t, lines[len(lines)-1], "inherited from the baseline do not fail the gate")
+		}
 		for _, c := range rep.Targets[0].Cases {
 			if c.Verdict == check.Failed {
 				assert.Equal(t, check.Inherited, c.CaseClass(), c.ID)

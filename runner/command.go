@@ -159,7 +159,7 @@ func (a App) finishSingle(ctx, cases context.Context, o runOptions, out fleetOut
 	if compact {
 		fmt.Fprintf(a.Stderr, "errconform: %s: the reports were written compact (verdicts and findings, little evidence)\n", compactCause(ctx, o))
 	}
-	defer func() { printLastLine(a.Stdout, summary, o.rerunFailed != "", code) }()
+	defer func() { printLastLine(a.Stdout, summary, o.rerunFailed != "", code, part) }()
 	if reportErr != nil {
 		return signalExit(ctx, ExitFailed, reportErr)
 	}
@@ -188,7 +188,7 @@ func (a App) finishFleet(ctx, cases context.Context, o runOptions, out fleetOutc
 		fmt.Fprintf(a.Stderr, "errconform: %s: the reports were written compact (verdicts and findings, little evidence)\n", compactCause(ctx, o))
 	}
 	code = out.code
-	defer func() { printLastLine(a.Stdout, out.report.Summary, o.rerunFailed != "", code) }()
+	defer func() { printLastLine(a.Stdout, out.report.Summary, o.rerunFailed != "", code, out.report.Targets...) }()
 	if reportErr != nil {
 		return signalExit(ctx, ExitFailed, reportErr)
 	}

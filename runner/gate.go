@@ -7,6 +7,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/errconform/errconform/check"
 	"github.com/errconform/errconform/config"
 	"github.com/errconform/errconform/reports"
 	"github.com/errconform/errconform/suites"
@@ -91,12 +92,23 @@ func notGreen(w io.Writer, code int, s reports.Summary) int {
 	return ExitFailed
 }
 
-// printLastLine is the run's last line: how much it judged, and its exit
-// code.
-func printLastLine(w io.Writer, s reports.Summary, partial bool, code int) {
+// printLastLine is the run's last line: how much it judged, its exit
+// code, and what made the exit code kinder than the verdicts: a partial
+// run, and failed cases that --fail-on new let pass because the baseline
+// (a report that may come from a pull request) fails them the same way.
+func printLastLine(w io.Writer, s reports.Summary, partial bool, code int, targets ...reports.TargetReport) {
 	note := ""
 	if partial {
 		note = " (PARTIAL RUN: --rerun-failed)"
+	}
+	inherited := 0
+	for _, t := range targets {
+		if t.Baseline != nil && t.Baseline.FailOn == check.FailOnNew {
+			inherited += t.Baseline.Summary.Cases[check.Inherited]
+		}
+	}
+	if inherited > 0 {
+		note += fmt.Sprintf(" (--fail-on new: %d failed case(s) inherited from the baseline do not fail the gate)", inherited)
 	}
 	fmt.Fprintf(w, "errconform: %s cases%s: exit %d\n", s.JudgedText(), note, code)
 }

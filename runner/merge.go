@@ -117,7 +117,7 @@ func (a App) merge(paths []string, o mergeOptions) (int, error) {
 	}
 	printWaived(a.Stdout, merged.WaivedFailures())
 	code := fleetExitCode(merged)
-	printLastLine(a.Stdout, s, false, code)
+	printLastLine(a.Stdout, s, false, code, merged.Targets...)
 	return code, nil
 }
 
