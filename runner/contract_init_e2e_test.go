@@ -1,6 +1,7 @@
 package runner_test
 
 import (
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -68,6 +69,7 @@ func TestContractInitListsTheRoutesATargetServes(t *testing.T) {
 			}
 			data, err := os.ReadFile(out)
 			require.NoError(t, err)
+			assert.NotContains(t, string(data), cfg.Auth.APIKey, "the written contract holds no key")
 			assert.True(t, strings.HasPrefix(string(data), "# Written by errconform contract init"), string(data[:80]))
 			written, err := spec.Open(out)
 			require.NoError(t, err)
@@ -116,4 +118,22 @@ func TestContractInitRefusesWhatItCannotTell(t *testing.T) {
 	wrongBase := errconform(t, []string{"ERRCONFORM_API_KEY=" + cfg.Auth.APIKey}, "contract", "init", "--from-target", strings.TrimSuffix(cfg.Target.BaseURL, "/v1")+"/nothing")
 	assert.Equal(t, 3, wrongBase.code, wrongBase.stderr)
 	assert.Contains(t, wrongBase.stderr, "serves none of the known routes")
+}
+
+// A target that accepts the connection and never answers: contract init
+// ends within its probes' timeouts (eleven requests, each bounded), exits
+// 3 and says nothing was answered; the key is not printed.
+func TestContractInitAgainstASilentTargetEndsBounded(t *testing.T) {
+	release := make(chan struct{})
+	silent := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { <-release }))
+	t.Cleanup(func() { close(release); silent.Close() })
+	const key = "sk-contract-init-silent-0123456789abcdef"
+	start := time.Now()
+	res := errconform(t, []string{"ERRCONFORM_API_KEY=" + key}, "contract", "init", "--from-target", silent.URL+"/v1", "--timeout", "200ms")
+	assert.Equal(t, 3, res.code, res.stdout+res.stderr)
+	assert.Contains(t, res.stderr, "answered no request")
+	assert.NotContains(t, res.stdout+res.stderr, key)
+	// Eleven probes of 200ms each, one after another, plus the process:
+	// far below a minute even on a loaded machine.
+	assert.Less(t, time.Since(start), time.Minute)
 }
