@@ -163,7 +163,7 @@ func (b runBaselines) start(ctx context.Context, a App, fl fleetResolution, w io
 		return func() {}
 	}
 	done := make(chan fleetOutcome, 1)
-	go func() { done <- a.runFleet(ctx, fl, b.live, nil) }()
+	go func() { done <- a.runFleetInline(ctx, fl, b.live, nil) }()
 	return func() {
 		out := <-done
 		for i, part := range out.report.Targets {

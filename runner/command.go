@@ -84,6 +84,12 @@ func (a App) runCommand(fl fleetResolution, invoked time.Time, signals chan os.S
 	waitBaselines := baselines.start(cases, a, fl, a.Stderr)
 	out := a.runFleet(cases, fl, plan, lines)
 	waitBaselines()
+	if a.specsRan != nil && out.specs != nil {
+		a.specsRan(*out.specs)
+	}
+	if err := specsAgree(out.specs, out.report); err != nil {
+		return ExitFailed, err // never seen: the specs decided the report's verdicts
+	}
 	applyBaselines(&out, baselines, redactor)
 	elapsed := time.Since(started)
 	var contract *spec.Contract

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/onsi/ginkgo/v2/types"
+
 	"github.com/errconform/errconform/check"
 	"github.com/errconform/errconform/config"
 	"github.com/errconform/errconform/probe"
@@ -25,7 +27,8 @@ import (
 // cases that need not run alone, concurrently; then those that must, one
 // at a time; then the controls again), one path for the cases a run cut
 // short did not finish, and its own results. The targets run concurrently.
-// It does not go through Ginkgo (docs/architecture.md says why).
+// The engine performs the cases; each case's verdict is decided in its
+// Ginkgo spec (specs.go).
 
 // targetRun is one target of a run: its resolution, the cases this run
 // (or shard) performs, and what came back.
@@ -52,6 +55,22 @@ type targetRun struct {
 	// notTestable and broke are what the controls found of the target
 	// (reports.Run's NotTestable and TargetBroke).
 	notTestable, broke *reports.Problem
+
+	// box carries the engine's results to the specs that judge them;
+	// performed is closed when the engine is done with the target;
+	// hasTurn: it holds one of the fleet's turns.
+	box       *mailbox
+	performed chan struct{}
+	hasTurn   bool
+	// next is the position of the next case to judge; tail the judged
+	// results of the catalogue's cases after the variants; keep what the
+	// run keeps of a judged result; judgeTarget what Judge needs.
+	next        int
+	tail        []suites.Result
+	keep        func(suites.Result) suites.Result
+	judgeTarget suites.Target
+	// finished: its part of the report is built.
+	finished bool
 }
 
 // name is the target's name: its name in the targets: list, else its
@@ -162,76 +181,134 @@ type fleetOutcome struct {
 	report  reports.JSONReport
 	targets []*targetRun
 	code    int
+	// specs is Ginkgo's report of the run's specs (nil: judged inline).
+	specs *types.Report
 }
 
-// runFleet runs every target of plan concurrently within ctx and returns
-// the run's JSON report (fleet-shaped: a single target is a fleet of one)
-// and its exit code: the worst over the targets, where 0 < 1 < 3 (a
-// target that is not testable, its key or model rejected among the
-// causes, has its cases errored: 3).
+// fleetRun is a run of a plan's targets in progress: the engine performs
+// each target's cases (performTarget) and hands the results over, in the
+// list's order, to what judges them: the target's Ginkgo container
+// (runFleet, specs.go) or, for a baseline, judgeInline. finishTarget then
+// builds the target's part of the report.
 //
-// At most fleetInFlight targets run at once; the others wait their turn
-// in the plan's order. A target still waiting when ctx ends (the cases'
-// deadline, an interrupt) does not wait any longer: it sends nothing and
-// has its cases errored as not completed (runTarget), as cheaply as a
+// At most fleetInFlight targets are performed or waiting to be judged at
+// once; the others wait their turn in the plan's order (a target's turn
+// ends when its part is built). A target still waiting when ctx ends (the
+// cases' deadline, an interrupt) does not wait any longer: it sends
+// nothing and has its cases errored as not completed, as cheaply as a
 // target's cases can be.
-func (a App) runFleet(ctx context.Context, fl fleetResolution, plan []*targetRun, lines *caseLines) fleetOutcome {
-	var wg sync.WaitGroup
-	redactor := fleetRedactor(fl)
-	built := make([]reports.TargetReport, len(plan))
-	turns := make(chan struct{}, fleetInFlight())
-	for i, t := range plan {
-		turn := false
-		select {
-		case turns <- struct{}{}:
-			turn = true
-		case <-ctx.Done(): // its turn will not come: it starts cut short
+type fleetRun struct {
+	app      App
+	ctx      context.Context
+	fl       fleetResolution
+	plan     []*targetRun
+	lines    *caseLines
+	redactor *redact.Redactor
+	built    []reports.TargetReport
+	turns    chan struct{}
+}
+
+// startFleet starts performing plan's targets, each as its turn comes.
+func (a App) startFleet(ctx context.Context, fl fleetResolution, plan []*targetRun, lines *caseLines) *fleetRun {
+	f := &fleetRun{app: a, ctx: ctx, fl: fl, plan: plan, lines: lines, redactor: fleetRedactor(fl),
+		built: make([]reports.TargetReport, len(plan)), turns: make(chan struct{}, fleetInFlight())}
+	for _, t := range plan {
+		t.prepare(fl.opts)
+	}
+	go func() {
+		for _, t := range plan {
+			select {
+			case f.turns <- struct{}{}:
+				t.hasTurn = true
+			case <-ctx.Done(): // its turn will not come: it starts cut short
+			}
+			go func() {
+				defer close(t.performed)
+				a.performTarget(ctx, fl.opts, t, lines)
+			}()
 		}
+	}()
+	return f
+}
+
+// runFleetInline runs plan's targets with every case judged as the
+// engine hands it over, outside Ginkgo: a live baseline's targets, whose
+// verdicts are compared with the run's, never a gate's own
+// (docs/architecture.md).
+func (a App) runFleetInline(ctx context.Context, fl fleetResolution, plan []*targetRun, lines *caseLines) fleetOutcome {
+	f := a.startFleet(ctx, fl, plan, lines)
+	var wg sync.WaitGroup
+	for i, t := range plan {
 		wg.Add(1)
-		go func(i int, t *targetRun) {
+		go func() {
 			defer wg.Done()
-			if turn {
-				defer func() { <-turns }()
-			}
-			a.runTarget(ctx, fl.opts, t, lines)
-			// The target's part of the report is built as it finishes,
-			// while the others still run, and redacted then, once, with
-			// every target's secrets (the reports' redaction boundary for
-			// a fleet: its formats render from these parts alone), keeping
-			// the credentials errconform crafted for it.
-			ft := t.fleetTarget(fl.opts)
-			// Cut short, the reports will be written compact: the part is
-			// made so now, while the others still finish.
-			ft.Run.Compact = ctx.Err() != nil
-			part := reports.TargetPart(ft)
-			// The variants a run without report did not keep are counted.
-			part.Summary = part.Summary.Plus(t.explored.dropped)
-			if ft.Run.Compact {
-				part = part.Compact()
-			}
-			redactor.Walk(&part, reports.Run{Results: t.results, SecretEnv: t.res.cfg.SecretEnv()}.CraftedCredentials()...)
-			built[i] = part
-			if len(plan) > 1 {
-				// A fleet's reports and summary read the part alone: the
-				// results (every exchange's headers and bodies) go now,
-				// not when the last target ends. A single target's
-				// summary reads its results (finishSingle).
-				t.results, t.explored.kept = nil, nil
-			}
-		}(i, t)
+			t.judgeUpTo(context.Background(), t.list.Len(), lines)
+			f.finishTarget(i)
+		}()
 	}
 	wg.Wait()
-	out := fleetOutcome{targets: plan, code: ExitOK}
-	for _, t := range plan {
+	return f.outcome()
+}
+
+// finishTarget ends target i once its cases are judged: it waits for the
+// engine's last step (the controls again), decides the target's exit
+// code, builds its part of the report and ends its turn.
+func (f *fleetRun) finishTarget(i int) {
+	t := f.plan[i]
+	if t.finished {
+		return
+	}
+	t.finished = true
+	// Judged in its spec or not (an interrupt stops the specs), every case
+	// gets its verdict by the one path.
+	t.judgeUpTo(context.Background(), t.list.Len(), f.lines)
+	<-t.performed
+	if t.hasTurn {
+		<-f.turns
+	}
+	t.complete(f.ctx, f.fl.opts, f.lines)
+	// The target's part of the report is built as it finishes, while the
+	// others still run, and redacted then, once, with every target's
+	// secrets (the reports' redaction boundary for a fleet: its formats
+	// render from these parts alone), keeping the credentials errconform
+	// crafted for it.
+	ft := t.fleetTarget(f.fl.opts)
+	// Cut short, the reports will be written compact: the part is made so
+	// now, while the others still finish.
+	ft.Run.Compact = f.ctx.Err() != nil
+	part := reports.TargetPart(ft)
+	// The variants a run without report did not keep are counted.
+	part.Summary = part.Summary.Plus(t.explored.dropped)
+	if ft.Run.Compact {
+		part = part.Compact()
+	}
+	f.redactor.Walk(&part, reports.Run{Results: t.results, SecretEnv: t.res.cfg.SecretEnv()}.CraftedCredentials()...)
+	f.built[i] = part
+	if len(f.plan) > 1 {
+		// A fleet's reports and summary read the part alone: the results
+		// (every exchange's headers and bodies) go now, not when the last
+		// target ends. A single target's summary reads its results
+		// (finishSingle).
+		t.results, t.explored.kept = nil, nil
+	}
+}
+
+// outcome is the run's JSON report (fleet-shaped: a single target is a
+// fleet of one) and its exit code: the worst over the targets, where 0 <
+// 1 < 3 (a target that is not testable, its key or model rejected among
+// the causes, has its cases errored: 3). Every target is finished.
+func (f *fleetRun) outcome() fleetOutcome {
+	out := fleetOutcome{targets: f.plan, code: ExitOK}
+	for _, t := range f.plan {
 		if fleetRank(t.code) > fleetRank(out.code) {
 			out.code = t.code
 		}
 	}
 	var shard *reports.ShardInfo
-	if fl.shard.count > 0 {
-		shard = &reports.ShardInfo{Index: fl.shard.index, Count: fl.shard.count}
+	if f.fl.shard.count > 0 {
+		shard = &reports.ShardInfo{Index: f.fl.shard.index, Count: f.fl.shard.count}
 	}
-	out.report = reports.AssembleFleet(ToolVersion(), built, shard)
+	out.report = reports.AssembleFleet(ToolVersion(), f.built, shard)
 	return out
 }
 
@@ -282,27 +359,32 @@ func fleetRank(code int) int {
 	return 2
 }
 
-// runTarget runs one target: its preflight, then its cases (those that
-// need not run alone concurrently, then those that do, one at a time),
-// under its own client, then the controls again. A target that is not
-// testable (runControls) has every case errored with the cause; the other
-// targets go on. Every selected case gets a result, even when ctx (the
-// run's --deadline, an interrupt) stopped the cases: never an empty report
-// that exits 0.
-func (a App) runTarget(ctx context.Context, o runOptions, t *targetRun, lines *caseLines) {
+// prepare readies a planned target for its run: the mailbox its results
+// go through and what keeps them.
+func (t *targetRun) prepare(o runOptions) {
 	cfg := t.res.cfg
 	t.redactor = redact.New(cfg.Secrets()...)
-	t.started = time.Now()
 	t.outcome = reports.OutcomeCompleted
 	t.explored = newVariantResults(t.list.variants.total, keepsEveryResult(o))
 	t.explored.redactor = t.redactor
+	t.box = newMailbox(t.list.Len())
+	t.performed = make(chan struct{})
+	t.keep = func(r suites.Result) suites.Result { return keptResult(o, r) }
+	t.judgeTarget = suites.Target{Config: cfg, Contract: t.res.contract, Redactor: t.redactor, Detectors: &redact.Cache{}}
+}
+
+// performTarget performs one target's cases: its preflight, then its
+// cases (those that need not run alone concurrently, then those that do,
+// one at a time), under its own client, then the controls again. Each
+// case's result goes, as Perform left it, into the target's mailbox, to be
+// judged in its spec. A target that is not testable (runControls) has
+// every case errored with the cause; the other targets go on. Every
+// selected case gets a result, even when ctx (the run's --deadline, an
+// interrupt) stopped the cases: never an empty report that exits 0.
+func (a App) performTarget(ctx context.Context, o runOptions, t *targetRun, lines *caseLines) {
+	cfg := t.res.cfg
+	t.started = time.Now()
 	defer func() { t.elapsed = time.Since(t.started) }()
-	finish := func(r suites.Result) suites.Result {
-		w, ok := t.res.waivers[r.Case.ID]
-		r = suites.ApplyWaiver(r, w, ok, time.Now())
-		lines.print(t, r)
-		return keptResult(o, r)
-	}
 	client, err := probe.New(probe.Options{BaseURL: cfg.Target.BaseURL, Timeout: cfg.Target.Timeout.Std(), TLS: t.res.tls,
 		MaxRPS: cfg.Limits.MaxRPS, MaxRequests: budget(t.list, cfg), Concurrency: cfg.Limits.Concurrency, MaxBody: cfg.Limits.MaxBodyBytes,
 		Header: targetHeaders(cfg)})
@@ -314,28 +396,26 @@ func (a App) runTarget(ctx context.Context, o runOptions, t *targetRun, lines *c
 	defer func() { t.sent = client.Sent() }()
 	target := suites.Target{Config: cfg, Contract: t.res.contract, Client: client, Redactor: t.redactor, Detectors: &redact.Cache{}}
 
-	var controls []suites.Result
+	var performed, controls []suites.Result
 	var problem *reports.Problem
 	if ctx.Err() == nil { // else cut short before it began: every case is unfinished
-		controls, problem = runControls(ctx, controlCases(t.list.held()), target, cfg)
+		performed, controls, problem = runControls(ctx, controlCases(t.list.held()), target, cfg)
 	}
 	if problem != nil {
 		t.fail(problem, controls, lines)
 		return
 	}
-	held := map[string]suites.Result{}
-	for _, r := range controls {
-		held[r.Case.ID] = finish(r)
-	}
-	var mu sync.Mutex
-	record := func(i int, r suites.Result) {
-		mu.Lock()
-		defer mu.Unlock()
-		if t.list.isVariant(i) {
-			t.explored.record(i-len(t.list.head), r)
-		} else {
-			held[r.Case.ID] = r
+	at := map[string]int{}
+	for i, c := range t.list.All() {
+		if c.Control {
+			at[c.ID] = i
 		}
+		if len(at) == len(performed) {
+			break
+		}
+	}
+	for _, r := range performed {
+		t.box.deliver(at[r.Case.ID], r)
 	}
 	batch := func(yield func(int, suites.Case) bool) {
 		for i, c := range t.list.All() {
@@ -345,15 +425,128 @@ func (a App) runTarget(ctx context.Context, o runOptions, t *targetRun, lines *c
 		}
 	}
 	if ctx.Err() == nil { // else cut short before it began: unfinished below, none sent
-		suites.ExecuteSeq(ctx, batch, target, cfg.Strict, func(i int, r suites.Result) { record(i, finish(r)) })
+		suites.PerformSeq(ctx, batch, target, t.box.deliver)
 	}
-	for _, c := range t.list.held() {
+	for i, c := range t.list.All() {
 		if c.Alone && !c.Control && ctx.Err() == nil {
-			held[c.ID] = finish(suites.Execute(ctx, c, target, cfg.Strict))
+			t.box.deliver(i, suites.Perform(ctx, c, target))
 		}
 	}
-	t.unfinished(ctx, held, target, finish)
+	t.unfinished(ctx, target)
 	t.broke = endControls(ctx, controls, target, cfg)
+}
+
+// unfinished gives every case without a result one: a case missing a
+// fixture is skipped (known without sending anything), any other is
+// errored as not completed, with the reason the run stopped. It counts
+// them in notCompleted.
+func (t *targetRun) unfinished(ctx context.Context, target suites.Target) {
+	if t.box.missing() == 0 {
+		return
+	}
+	reason := "not completed: the run's --deadline passed or it was interrupted"
+	if cause := context.Cause(ctx); cause != nil && ctx.Err() != nil {
+		reason = "not completed: " + cause.Error()
+	}
+	for i, c := range t.list.All() {
+		if t.box.has(i) {
+			continue
+		}
+		if len(c.MissingFixtures(t.res.cfg)) > 0 {
+			t.box.deliver(i, suites.Perform(ctx, c, target))
+			continue
+		}
+		t.notCompleted++
+		d := check.Unfinished(reason)
+		t.box.deliver(i, suites.Result{Case: c, Verdict: d.Verdict, Skip: d.Skip, Reason: d.Reason})
+		if t.box.missing() == 0 {
+			break // the rest have theirs: no need to make them
+		}
+	}
+}
+
+// fail ends a target's run at its preflight: the target is not testable,
+// and every case is errored with the one cause.
+func (t *targetRun) fail(p *reports.Problem, controls []suites.Result, lines *caseLines) {
+	t.outcome, t.reason, t.notTestable = reports.OutcomeOf(p), reports.ReasonOf(p), p
+	// A fleet says so on a target's lines; a single target's summary
+	// says it once (printProblems).
+	if lines != nil && lines.named {
+		lines.printf("  [%s] %s\n", t.name(), t.reason)
+	}
+	i := 0
+	for _, r := range untestableResults(t.list.cases(), controls, p) {
+		t.box.deliver(i, r)
+		i++
+	}
+}
+
+// judgeUpTo judges the target's cases, in the list's order, up to (not
+// including) position end, each as the engine hands it over: Judge (what
+// a spec's contract matcher calls), the case's waiver, its line, what the
+// run keeps of it. It returns the last case's result judged, and false
+// when ctx ended first (an interrupted spec: the rest are judged when
+// the target finishes).
+func (t *targetRun) judgeUpTo(ctx context.Context, end int, lines *caseLines) (suites.Result, bool) {
+	var last suites.Result
+	for ; t.next < end; t.next++ {
+		r, ok := t.box.take(ctx, t.next)
+		if !ok {
+			return last, false
+		}
+		last = t.judged(r, lines)
+		t.record(t.next, last)
+	}
+	return last, true
+}
+
+// judged is a performed case's verdict decided (suites.Judge, then its
+// waiver) and its line printed.
+func (t *targetRun) judged(r suites.Result, lines *caseLines) suites.Result {
+	r = suites.Judge(r, t.judgeTarget, t.res.cfg.Strict)
+	if t.notTestable == nil {
+		w, ok := t.res.waivers[r.Case.ID]
+		r = suites.ApplyWaiver(r, w, ok, time.Now())
+		lines.print(t, r)
+	} else if lines != nil && lines.named {
+		lines.print(t, r) // a single target's summary says the cause once
+	}
+	return r
+}
+
+// record keeps what the run needs of the result at position i: a
+// variant's in explored, a catalogue case's in results (those after the
+// variants in tail, until the target completes).
+func (t *targetRun) record(i int, r suites.Result) {
+	if t.notTestable != nil {
+		t.results = append(t.results, r)
+		return
+	}
+	r = t.keep(r)
+	if ex, judged := r.Judged(); judged && ex.Failure == probe.FailureCancelled && !t.list.isVariant(i) {
+		t.notCompleted++ // stopped in flight, or before it could send
+	}
+	switch {
+	case t.list.isVariant(i):
+		t.explored.record(i-len(t.list.head), r)
+	case i < len(t.list.head):
+		t.results = append(t.results, r)
+	default:
+		t.tail = append(t.tail, r)
+	}
+}
+
+// complete ends a target's run once every case is judged: its results in
+// the list's order, what it says if the target broke during the run, and
+// its exit code.
+func (t *targetRun) complete(ctx context.Context, o runOptions, lines *caseLines) {
+	if t.notTestable != nil {
+		t.code = ExitUnreachable
+		return
+	}
+	t.results = append(append(t.results, t.explored.ordered()...), t.tail...)
+	t.tail = nil
+	t.notCompleted += t.explored.cancelled
 	if t.broke != nil && lines != nil && lines.named {
 		lines.printf("  [%s] TARGET BROKE DURING THE RUN (%s): %s\n", t.name(), t.broke.Cause, reports.Printable(t.redactor.String(t.broke.Reason)))
 	}
@@ -365,69 +558,6 @@ func (a App) runTarget(ctx context.Context, o runOptions, t *targetRun, lines *c
 	if t.code == ExitOK && o.shard == "" && summary.NothingJudged() {
 		// A shard may hold no judgeable case; merge judges the whole run.
 		t.code = ExitFailed
-	}
-}
-
-// unfinished gives every case without a result one and puts the results
-// in the list's order: a case missing a fixture is skipped (known without
-// sending anything), any other is errored as not completed, with the
-// reason the run stopped. It counts them, and the cases the stop
-// cancelled in flight, in notCompleted.
-func (t *targetRun) unfinished(ctx context.Context, held map[string]suites.Result, target suites.Target, finish func(suites.Result) suites.Result) {
-	reason := "not completed: the run's --deadline passed or it was interrupted"
-	if cause := context.Cause(ctx); cause != nil && ctx.Err() != nil {
-		reason = "not completed: " + cause.Error()
-	}
-	missing := func(c suites.Case) suites.Result {
-		if len(c.MissingFixtures(t.res.cfg)) > 0 {
-			return finish(suites.Execute(ctx, c, target, t.res.cfg.Strict))
-		}
-		t.notCompleted++
-		d := check.Unfinished(reason)
-		return finish(suites.Result{Case: c, Verdict: d.Verdict, Skip: d.Skip, Reason: d.Reason})
-	}
-	ordered := func(cases []suites.Case) {
-		for _, c := range cases {
-			r, ok := held[c.ID]
-			if !ok {
-				r = missing(c)
-			} else if ex, judged := r.Judged(); judged && ex.Failure == probe.FailureCancelled {
-				t.notCompleted++ // stopped in flight, or before it could send
-			}
-			t.results = append(t.results, r)
-		}
-	}
-	ordered(t.list.head)
-	if t.explored.missing() > 0 {
-		for i, c := range t.list.All() {
-			if t.list.isVariant(i) && !t.explored.has(i-len(t.list.head)) {
-				t.explored.record(i-len(t.list.head), missing(c))
-			}
-			if t.explored.missing() == 0 {
-				break // the rest have theirs: no need to make them
-			}
-		}
-	}
-	t.results = append(t.results, t.explored.ordered()...)
-	t.notCompleted += t.explored.cancelled
-	ordered(t.list.tail)
-}
-
-// fail ends a target's run at its preflight: the target is not testable,
-// and every case is errored with the one cause.
-func (t *targetRun) fail(p *reports.Problem, controls []suites.Result, lines *caseLines) {
-	t.outcome, t.reason, t.code, t.notTestable = reports.OutcomeOf(p), reports.ReasonOf(p), ExitUnreachable, p
-	// A fleet says so on a target's lines; a single target's summary
-	// says it once (printProblems).
-	named := lines != nil && lines.named
-	if named {
-		lines.printf("  [%s] %s\n", t.name(), t.reason)
-	}
-	for _, r := range untestableResults(t.list.cases(), controls, p) {
-		if named {
-			lines.print(t, r)
-		}
-		t.results = append(t.results, r)
 	}
 }
 

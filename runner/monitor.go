@@ -445,7 +445,7 @@ func (m *monitorState) runOne(ctx context.Context, tmpl *targetRun, n int, lastE
 	defer cancel()
 	t := tmpl.fresh()
 	started := time.Now()
-	out := m.app.runFleet(runCtx, m.fl, []*targetRun{t}, nil) // quiet: one line per run
+	out := m.app.runFleetInline(runCtx, m.fl, []*targetRun{t}, nil) // quiet: one line per run
 	elapsed := time.Since(started)
 	if len(out.report.Targets) != 1 {
 		m.printf(m.app.Stderr, "errconform: [%s] run %d produced no report\n", name, n)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -41,10 +42,17 @@ func controlCases(cases []suites.Case) []suites.Case {
 }
 
 // runControls performs the controls and judges whether the target can be
-// tested: nil when it can (the results are the controls' own verdicts).
-func runControls(ctx context.Context, controls []suites.Case, target suites.Target, cfg config.Config) ([]suites.Result, *reports.Problem) {
-	results := suites.ExecuteAll(ctx, controls, target, cfg.Strict)
-	return results, notTestable(results, cfg)
+// tested: nil when it can. It returns the controls as performed (their
+// verdicts are decided in their specs, like every case's) and as the
+// preflight judged them (what endControls runs again).
+func runControls(ctx context.Context, controls []suites.Case, target suites.Target, cfg config.Config) (performed, judged []suites.Result, problem *reports.Problem) {
+	performed = make([]suites.Result, len(controls))
+	suites.PerformSeq(ctx, slices.All(controls), target, func(i int, r suites.Result) { performed[i] = r })
+	judged = make([]suites.Result, len(performed))
+	for i, r := range performed {
+		judged[i] = suites.Judge(r, target, cfg.Strict)
+	}
+	return performed, judged, notTestable(judged, cfg)
 }
 
 // untestableResults errors every case with the problem's reason; a

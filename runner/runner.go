@@ -5,6 +5,8 @@
 package runner
 
 import (
+	"github.com/onsi/ginkgo/v2/types"
+
 	"context"
 	"encoding/json"
 	"errors"
@@ -102,6 +104,9 @@ const EmbeddedGatewayTimeout = 300 * time.Millisecond
 type App struct {
 	Stdout, Stderr io.Writer
 	LookupEnv      config.LookupEnv
+	// specsRan, when set, gets Ginkgo's report of a run's specs (a test's
+	// view of what the specs decided).
+	specsRan func(types.Report)
 }
 
 // usageError is a command-line or configuration mistake: exit 2.

@@ -39,6 +39,9 @@ type Result struct {
 	Exchanges []probe.Exchange `json:"-"`
 	Findings  []check.Finding  `json:"findings,omitempty"`
 	Duration  time.Duration    `json:"duration"`
+	// pending: Perform recorded the exchanges, Judge has not yet judged
+	// them.
+	pending bool
 }
 
 // Judged returns the exchange the verdict is about (the last one sent).
@@ -144,10 +147,20 @@ func (c Case) Judgeable(cfg config.Config) bool {
 	return !decided
 }
 
-// Execute runs one case against the target and judges it. It is the only
-// path from a case to a verdict: the Ginkgo specs and the self-tests both
-// call it. strict makes SHOULD findings fail.
+// Execute runs one case against the target and judges it: Perform, then
+// Judge. The self-tests and the preflight call it; a run's cases are
+// performed by the engine and judged in their Ginkgo specs. strict makes
+// SHOULD findings fail.
 func Execute(ctx context.Context, c Case, t Target, strict bool) Result {
+	return Judge(Perform(ctx, c, t), t, strict)
+}
+
+// Perform runs one case against the target and records what came back,
+// without judging it: the result holds the exchanges, to be judged by
+// Judge (Pending), or the decision made without judging any answer (a
+// precondition: not in the contract, a missing fixture, a burst that
+// never saw its limit, an exchange the run interrupted).
+func Perform(ctx context.Context, c Case, t Target) Result {
 	res := Result{Case: c}
 	pre := c.Preconditions(t.Config)
 	if d, decided := check.Before(pre); decided {
@@ -158,10 +171,8 @@ func Execute(ctx context.Context, c Case, t Target, strict bool) Result {
 	}
 	start := time.Now()
 	req := c.Request(t.Config)
-	expect := c.Expectation(t.Config)
 	if c.Burst {
 		res.Exchanges = burst(ctx, t, req, c.Expect.Status, t.Config.Fixtures.RateLimitBurst)
-		expect.Note = fmt.Sprintf("after %d of at most %d requests", len(res.Exchanges), t.Config.Fixtures.RateLimitBurst)
 	} else {
 		res.Exchanges = []probe.Exchange{t.Client.Do(ctx, req)}
 	}
@@ -185,13 +196,34 @@ func Execute(ctx context.Context, c Case, t Target, strict bool) Result {
 		d.Reason = t.Redactor.String(d.Reason)
 		return res.decided(d)
 	}
-	expect.Scrub, expect.Detectors = t.Redactor.String, t.Detectors
-	res.Findings = check.EvaluateAll(res.Exchanges, expect, t.Contract)
-	for i := range res.Findings {
-		res.Findings[i] = redactFinding(t.Redactor, res.Findings[i])
-	}
-	res.Verdict = check.Judge(res.Findings, strict)
+	res.pending = true
 	return res
+}
+
+// Pending reports whether the result's exchanges await Judge: Perform
+// recorded them and decided nothing.
+func (r Result) Pending() bool { return r.pending }
+
+// Judge decides a performed case's verdict from its recorded exchanges:
+// check's rules under the case's expectation and the target's contract
+// (check.EvaluateAll), every finding redacted, then check.Judge. A result
+// Perform already decided (or one judged before) is returned as it is.
+func Judge(r Result, t Target, strict bool) Result {
+	if !r.pending {
+		return r
+	}
+	r.pending = false
+	expect := r.Case.Expectation(t.Config)
+	if r.Case.Burst {
+		expect.Note = fmt.Sprintf("after %d of at most %d requests", len(r.Exchanges), t.Config.Fixtures.RateLimitBurst)
+	}
+	expect.Scrub, expect.Detectors = t.Redactor.String, t.Detectors
+	r.Findings = check.EvaluateAll(r.Exchanges, expect, t.Contract)
+	for i := range r.Findings {
+		r.Findings[i] = redactFinding(t.Redactor, r.Findings[i])
+	}
+	r.Verdict = check.Judge(r.Findings, strict)
+	return r
 }
 
 // limitNotSeen decides a burst on a route no limit is promised for
@@ -276,6 +308,12 @@ func ExecuteAll(ctx context.Context, cases []Case, t Target, strict bool) []Resu
 // is free: a sequence that makes its cases as it goes (explore's plan)
 // has as many of them in memory as there are requests in flight.
 func ExecuteSeq(ctx context.Context, cases iter.Seq2[int, Case], t Target, strict bool, done func(i int, r Result)) {
+	PerformSeq(ctx, cases, t, func(i int, r Result) { done(i, Judge(r, t, strict)) })
+}
+
+// PerformSeq is ExecuteSeq without the judging: done gets each case as
+// Perform left it (the engine's cases, judged in their Ginkgo specs).
+func PerformSeq(ctx context.Context, cases iter.Seq2[int, Case], t Target, done func(i int, r Result)) {
 	type job struct {
 		i int
 		c Case
@@ -290,7 +328,7 @@ func ExecuteSeq(ctx context.Context, cases iter.Seq2[int, Case], t Target, stric
 			go func() {
 				defer wg.Done()
 				for j := range next {
-					done(j.i, Execute(ctx, j.c, t, strict))
+					done(j.i, Perform(ctx, j.c, t))
 				}
 			}()
 		}
