@@ -232,7 +232,7 @@ func (r JSONReport) IsFleet() bool { return r.SchemaVersion == FleetSchemaVersio
 // different tool or contract versions, from runs split differently, a
 // shard given twice, shards that overlap, and missing shards.
 //
-// Its complexity (30) is those refusals, each a check of its own with its
+// Its complexity (32) is those refusals, each a check of its own with its
 // own error, made in one pass over the shards before any case is merged.
 func Merge(shards []JSONReport, names []string) (JSONReport, error) {
 	if len(shards) == 0 {
