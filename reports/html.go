@@ -43,7 +43,7 @@ func htmlSeverity(v check.Verdict) int {
 	return htmlSeverity(check.Errored)
 }
 
-// verdictClass is the CSS-safe name of a verdict.
+// htmlVerdictClass is the CSS-safe name of a verdict.
 func htmlVerdictClass(v check.Verdict) string {
 	for _, known := range htmlVerdictOrder {
 		if known == v {
@@ -270,5 +270,5 @@ func verdictMeaning(v check.Verdict) string {
 	return ""
 }
 
-// caseAnchor is the fragment identifier of a case's element.
+// htmlCaseAnchor is the fragment identifier of a case's element.
 func htmlCaseAnchor(id string) string { return "case-" + id }

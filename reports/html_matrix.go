@@ -157,7 +157,7 @@ func codeLess(a, b string) bool {
 	return a < b
 }
 
-// breakable splits a code after each underscore; the template puts a <wbr>
+// htmlBreakable splits a code after each underscore; the template puts a <wbr>
 // at each split so a narrow column breaks "model_capability_mismatch" there.
 func htmlBreakable(code string) []string {
 	parts := strings.SplitAfter(code, "_")
@@ -189,7 +189,7 @@ func htmlFillCell(cell *matrixCell, in []CaseReport) {
 	cell.Counts = htmlCountList(counts)
 }
 
-// countList orders verdict counts worst first; unknown verdicts come last.
+// htmlCountList orders verdict counts worst first; unknown verdicts come last.
 func htmlCountList(counts map[check.Verdict]int) []htmlVerdictCount {
 	var out []htmlVerdictCount
 	for i := len(htmlVerdictOrder) - 1; i >= 0; i-- {
