@@ -89,9 +89,7 @@ func TargetPart(t FleetTarget) TargetReport {
 	if t.Selected != nil {
 		settings.Selected = t.Selected
 	}
-	return TargetReport{Name: t.Name, Outcome: t.Outcome, Reason: t.Reason, Contract: rep.Contract,
-		Target: rep.Target, StartedAt: rep.StartedAt, DurationMS: rep.DurationMS, Settings: settings, Summary: rep.Summary,
-		Groups: rep.Groups, Cases: rep.Cases, NotTestable: rep.NotTestable, TargetBroke: rep.TargetBroke}
+	return rep.asTargetReport(t.Name, t.Outcome, t.Reason)
 }
 
 // OutcomeOf is the outcome of a target the problem stopped at its
@@ -145,9 +143,7 @@ func AsFleet(rep JSONReport) JSONReport {
 	if name == "" {
 		name = rep.Target.String()
 	}
-	part := TargetReport{Name: name, Outcome: OutcomeOf(rep.NotTestable), Reason: ReasonOf(rep.NotTestable), Contract: rep.Contract,
-		Target: rep.Target, StartedAt: rep.StartedAt, DurationMS: rep.DurationMS, Settings: rep.Settings, Summary: rep.Summary,
-		Groups: rep.Groups, Cases: rep.Cases, NotTestable: rep.NotTestable, TargetBroke: rep.TargetBroke, Baseline: rep.Baseline}
+	part := rep.asTargetReport(name, OutcomeOf(rep.NotTestable), ReasonOf(rep.NotTestable))
 	out := fleetReport(rep.Tool.Version, []TargetReport{part}, nil)
 	out.compact = rep.compact
 	return out
@@ -160,6 +156,15 @@ func (r JSONReport) TargetAsReport(t TargetReport) JSONReport {
 	return JSONReport{SchemaVersion: SchemaVersion, Tool: r.Tool, Contract: t.Contract, Target: t.Target, StartedAt: t.StartedAt,
 		DurationMS: t.DurationMS, Settings: t.Settings, Summary: t.Summary, Groups: t.Groups, Cases: t.Cases,
 		NotTestable: t.NotTestable, TargetBroke: t.TargetBroke, Baseline: t.Baseline, compact: r.compact}
+}
+
+// asTargetReport is a single target's report as a fleet's target of that
+// name, outcome and reason: TargetAsReport's inverse, which TargetPart and
+// AsFleet share.
+func (r JSONReport) asTargetReport(name, outcome, reason string) TargetReport {
+	return TargetReport{Name: name, Outcome: outcome, Reason: reason, Contract: r.Contract,
+		Target: r.Target, StartedAt: r.StartedAt, DurationMS: r.DurationMS, Settings: r.Settings, Summary: r.Summary,
+		Groups: r.Groups, Cases: r.Cases, NotTestable: r.NotTestable, TargetBroke: r.TargetBroke, Baseline: r.Baseline}
 }
 
 // AssembleFleet is a fleet's JSON report (schema version 3) from its
@@ -232,7 +237,7 @@ func (r JSONReport) IsFleet() bool { return r.SchemaVersion == FleetSchemaVersio
 // different tool or contract versions, from runs split differently, a
 // shard given twice, shards that overlap, and missing shards.
 //
-// Its complexity (30) is those refusals, each a check of its own with its
+// Its complexity (32) is those refusals, each a check of its own with its
 // own error, made in one pass over the shards before any case is merged.
 func Merge(shards []JSONReport, names []string) (JSONReport, error) {
 	if len(shards) == 0 {
