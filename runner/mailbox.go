@@ -12,11 +12,11 @@ import (
 // order (the target's Ginkgo specs): a result waits in it from its
 // delivery until it is taken, then it is gone.
 type mailbox struct {
-	mu      sync.Mutex
-	arrived chan struct{} // closed and replaced on each delivery
-	waiting map[int]suites.Result
-	delivered    []bool
-	left    int
+	mu        sync.Mutex
+	arrived   chan struct{} // closed and replaced on each delivery
+	waiting   map[int]suites.Result
+	delivered []bool
+	left      int
 }
 
 func newMailbox(n int) *mailbox {

@@ -229,7 +229,9 @@ func specsAgree(specs *types.Report, rep reports.JSONReport) error {
 	// An interrupt skips every spec after it: those cases were judged
 	// after Ginkgo stopped.
 	interrupted := slices.ContainsFunc(specs.SpecialSuiteFailureReasons, func(s string) bool { return strings.Contains(s, "Interrupted") })
-	stopped := func(s types.SpecState) bool { return stoppedByGinkgo(s) || (interrupted && s == types.SpecStateSkipped) }
+	stopped := func(s types.SpecState) bool {
+		return stoppedByGinkgo(s) || (interrupted && s == types.SpecStateSkipped)
+	}
 	for _, t := range rep.Targets {
 		fieldFailed := map[string]bool{}
 		for _, c := range t.Cases {
