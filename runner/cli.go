@@ -97,6 +97,7 @@ func exactArgs(n int, what string) cobra.PositionalArgs {
 }
 
 func (a App) newRoot(args []string) *cobra.Command {
+	a.args = args
 	cobra.EnableCommandSorting = false // help lists the commands in the order added
 	var showVersion bool
 	root := &cobra.Command{

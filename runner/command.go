@@ -87,7 +87,7 @@ func (a App) runCommand(fl fleetResolution, invoked time.Time, signals chan os.S
 	if a.specsRan != nil && out.specs != nil {
 		a.specsRan(*out.specs)
 	}
-	if err := specsAgree(out.specs, out.report); err != nil {
+	if err := specsAgree(out.specs, out.report, redactor); err != nil {
 		return ExitFailed, err // never seen: the specs decided the report's verdicts
 	}
 	applyBaselines(&out, baselines, redactor)

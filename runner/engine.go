@@ -10,8 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/onsi/ginkgo/v2/types"
-
 	"github.com/errconform/errconform/check"
 	"github.com/errconform/errconform/config"
 	"github.com/errconform/errconform/probe"
@@ -62,11 +60,15 @@ type targetRun struct {
 	box       *mailbox
 	performed chan struct{}
 	hasTurn   bool
-	// next is the position of the next case to judge; tail the judged
-	// results of the catalogue's cases after the variants; keep what the
-	// run keeps of a judged result; judgeTarget what Judge needs.
-	next        int
-	tail        []suites.Result
+	// order is the positions in the order they are judged (judgingOrder;
+	// notBatch marks those the concurrent phase does not perform), k how many
+	// are judged; held the judged results of the catalogue's cases by
+	// position, until the target completes; keep what the run keeps of a
+	// judged result; judgeTarget what Judge needs.
+	order       []int
+	notBatch    map[int]bool
+	k           int
+	held        map[int]suites.Result
 	keep        func(suites.Result) suites.Result
 	judgeTarget suites.Target
 	// finished: its part of the report is built.
@@ -182,7 +184,7 @@ type fleetOutcome struct {
 	targets []*targetRun
 	code    int
 	// specs is Ginkgo's report of the run's specs (nil: judged inline).
-	specs *types.Report
+	specs *specReport
 }
 
 // fleetRun is a run of a plan's targets in progress: the engine performs
@@ -242,7 +244,7 @@ func (a App) runFleetInline(ctx context.Context, fl fleetResolution, plan []*tar
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			t.judgeUpTo(context.Background(), t.list.Len(), lines)
+			t.judgeUpTo(context.Background(), len(t.order), lines)
 			f.finishTarget(i)
 		}()
 	}
@@ -261,7 +263,7 @@ func (f *fleetRun) finishTarget(i int) {
 	t.finished = true
 	// Judged in its spec or not (an interrupt stops the specs), every case
 	// gets its verdict by the one path.
-	t.judgeUpTo(context.Background(), t.list.Len(), f.lines)
+	t.judgeUpTo(context.Background(), len(t.order), f.lines)
 	<-t.performed
 	if t.hasTurn {
 		<-f.turns
@@ -367,7 +369,9 @@ func (t *targetRun) prepare(o runOptions) {
 	t.outcome = reports.OutcomeCompleted
 	t.explored = newVariantResults(t.list.variants.total, keepsEveryResult(o))
 	t.explored.redactor = t.redactor
-	t.box = newMailbox(t.list.Len())
+	t.order, t.notBatch = judgingOrder(t.list)
+	t.held = map[int]suites.Result{}
+	t.box = newMailbox(t.list.Len(), func(i int) bool { return !t.notBatch[i] })
 	t.performed = make(chan struct{})
 	t.keep = func(r suites.Result) suites.Result { return keptResult(o, r) }
 	t.judgeTarget = suites.Target{Config: cfg, Contract: t.res.contract, Redactor: t.redactor, Detectors: &redact.Cache{}}
@@ -425,7 +429,7 @@ func (a App) performTarget(ctx context.Context, o runOptions, t *targetRun, line
 		}
 	}
 	if ctx.Err() == nil { // else cut short before it began: unfinished below, none sent
-		suites.PerformSeq(ctx, batch, target, t.box.deliver)
+		suites.PerformSeq(ctx, batch, target, t.box.deliverBatch)
 	}
 	for i, c := range t.list.All() {
 		if c.Alone && !c.Control && ctx.Err() == nil {
@@ -481,23 +485,83 @@ func (t *targetRun) fail(p *reports.Problem, controls []suites.Result, lines *ca
 	}
 }
 
-// judgeUpTo judges the target's cases, in the list's order, up to (not
-// including) position end, each as the engine hands it over: Judge (what
-// a spec's contract matcher calls), the case's waiver, its line, what the
-// run keeps of it. It returns the last case's result judged, and false
-// when ctx ended first (an interrupted spec: the rest are judged when
-// the target finishes).
-func (t *targetRun) judgeUpTo(ctx context.Context, end int, lines *caseLines) (suites.Result, bool) {
-	var last suites.Result
-	for ; t.next < end; t.next++ {
-		r, ok := t.box.take(ctx, t.next)
-		if !ok {
-			return last, false
+// judgingOrder is the order in which a target's cases are judged: the
+// engine's (the controls, then the concurrent phase's cases in the list's
+// order, variants among them, then those that run alone), so that the
+// judging never waits on a case the engine will perform only after the
+// ones it holds. notBatch marks the controls and the cases that run alone
+// (few, and among the catalogue's cases).
+func judgingOrder(l caseList) (order []int, notBatch map[int]bool) {
+	order = make([]int, 0, l.Len())
+	notBatch = map[int]bool{}
+	held := func(yield func(int, suites.Case)) {
+		for i, c := range l.head {
+			yield(i, c)
 		}
-		last = t.judged(r, lines)
-		t.record(t.next, last)
+		for i, c := range l.tail {
+			yield(len(l.head)+l.variants.total+i, c)
+		}
 	}
-	return last, true
+	held(func(i int, c suites.Case) {
+		if c.Control {
+			order = append(order, i)
+			notBatch[i] = true
+		}
+	})
+	for i := range l.Len() {
+		if i < len(l.head) && (l.head[i].Control || l.head[i].Alone) {
+			continue
+		}
+		if j := i - len(l.head) - l.variants.total; j >= 0 && (l.tail[j].Control || l.tail[j].Alone) {
+			continue
+		}
+		order = append(order, i)
+	}
+	held(func(i int, c suites.Case) {
+		if c.Alone && !c.Control {
+			order = append(order, i)
+			notBatch[i] = true
+		}
+	})
+	return order, notBatch
+}
+
+// judgeUpTo judges the target's cases in the judging order, up to (not
+// including) the k-th, each as the engine hands it over: Judge (what a
+// spec's contract matcher calls), the case's waiver, its line, what the
+// run keeps of it. It returns false when ctx ended first (an interrupted
+// spec: the rest are judged when the target finishes).
+func (t *targetRun) judgeUpTo(ctx context.Context, k int, lines *caseLines) bool {
+	for ; t.k < k; t.k++ {
+		r, ok := t.box.take(ctx, t.order[t.k])
+		if !ok {
+			return false
+		}
+		t.record(t.order[t.k], t.judged(r, lines))
+	}
+	return true
+}
+
+// takeKth takes the result of the case judged k-th, once those before it
+// are judged (a spec whose predecessors an interrupt stopped judges them
+// first), for its spec to judge; false when ctx ended first.
+func (t *targetRun) takeKth(ctx context.Context, k int, lines *caseLines) (suites.Result, bool) {
+	if !t.judgeUpTo(ctx, k, lines) {
+		return suites.Result{}, false
+	}
+	r, ok := t.box.take(ctx, t.order[k])
+	if ok {
+		t.k = k + 1
+	}
+	return r, ok
+}
+
+// caseAt is the catalogue's case at position i of the list.
+func (t *targetRun) caseAt(i int) suites.Case {
+	if i < len(t.list.head) {
+		return t.list.head[i]
+	}
+	return t.list.tail[i-len(t.list.head)-t.list.variants.total]
 }
 
 // judged is a performed case's verdict decided (suites.Judge, then its
@@ -515,24 +579,21 @@ func (t *targetRun) judged(r suites.Result, lines *caseLines) suites.Result {
 }
 
 // record keeps what the run needs of the result at position i: a
-// variant's in explored, a catalogue case's in results (those after the
-// variants in tail, until the target completes).
+// variant's in explored, a catalogue case's in held (a target that is not
+// testable: every case's).
 func (t *targetRun) record(i int, r suites.Result) {
 	if t.notTestable != nil {
-		t.results = append(t.results, r)
+		t.held[i] = r
 		return
 	}
 	r = t.keep(r)
 	if ex, judged := r.Judged(); judged && ex.Failure == probe.FailureCancelled && !t.list.isVariant(i) {
 		t.notCompleted++ // stopped in flight, or before it could send
 	}
-	switch {
-	case t.list.isVariant(i):
+	if t.list.isVariant(i) {
 		t.explored.record(i-len(t.list.head), r)
-	case i < len(t.list.head):
-		t.results = append(t.results, r)
-	default:
-		t.tail = append(t.tail, r)
+	} else {
+		t.held[i] = r
 	}
 }
 
@@ -541,11 +602,21 @@ func (t *targetRun) record(i int, r suites.Result) {
 // its exit code.
 func (t *targetRun) complete(ctx context.Context, o runOptions, lines *caseLines) {
 	if t.notTestable != nil {
+		for i := range t.list.Len() {
+			t.results = append(t.results, t.held[i])
+		}
+		t.held = nil
 		t.code = ExitUnreachable
 		return
 	}
-	t.results = append(append(t.results, t.explored.ordered()...), t.tail...)
-	t.tail = nil
+	for i := range t.list.head {
+		t.results = append(t.results, t.held[i])
+	}
+	t.results = append(t.results, t.explored.ordered()...)
+	for i := range t.list.tail {
+		t.results = append(t.results, t.held[len(t.list.head)+t.list.variants.total+i])
+	}
+	t.held = nil
 	t.notCompleted += t.explored.cancelled
 	if t.broke != nil && lines != nil && lines.named {
 		lines.printf("  [%s] TARGET BROKE DURING THE RUN (%s): %s\n", t.name(), t.broke.Cause, reports.Printable(t.redactor.String(t.broke.Reason)))

@@ -1,10 +1,8 @@
-// The Ginkgo adapter. This file is the only place in runner/ that uses
-// Ginkgo: it parses label filters with Ginkgo's own parser, words their
-// errors, and keeps Ginkgo's formatter colourless. The runs themselves go
-// through the engine (engine.go), not through Ginkgo specs
-// (docs/architecture.md says why). Nothing else in suites/ or runner/
-// imports Ginkgo outside tests (reports/ uses Ginkgo's JUnit types as a
-// library).
+// Ginkgo's label filters: a --label-filter is parsed with Ginkgo's own
+// parser, its errors worded on one line, and Ginkgo's formatter kept
+// colourless. The suite itself (a container per target, a spec per case)
+// is specs.go; these two files are the only ones of runner/ and suites/
+// that import Ginkgo outside tests.
 
 package runner
 

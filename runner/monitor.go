@@ -28,10 +28,13 @@ import (
 
 // errconform monitor: the fleet (or the one target) run on a schedule,
 // its latest results served on /metrics for Prometheus to scrape, as
-// blackbox_exporter serves its probes. Each run of a target is the
-// fleet's per-target execution (runFleet with a plan of one: its own
-// probe.Client, so its own rate cap, request budget and in-flight bound,
-// and its own preflight), never Ginkgo, which runs once per process.
+// blackbox_exporter serves its probes. Each run of a target is a process
+// of its own (monitorTick: the monitor's own command line again, told
+// which target to run by monitorTickEnv), because Ginkgo, which decides
+// every case's verdict, runs once per process: there the target runs as
+// any run's does (runFleet with a plan of one: its own probe.Client, so
+// its own rate cap, request budget and in-flight bound, and its own
+// preflight) and its JSON report comes back on standard output.
 
 // Monitor bounds and defaults.
 const (
@@ -213,6 +216,9 @@ func (a App) monitor(fs *pflag.FlagSet, op *monitorOptions) (int, error) {
 		return ExitUsage, err
 	}
 	defer fl.stop()
+	if name, ok := a.LookupEnv(monitorTickEnv); ok {
+		return a.monitorTick(fl, name)
+	}
 	// A baseline in the config file would be ignored: monitor's results
 	// are its metrics, compared with nothing. Refused like the flags.
 	for _, m := range fl.members {
@@ -443,17 +449,16 @@ func (m *monitorState) runOne(ctx context.Context, tmpl *targetRun, n int, lastE
 	d := m.fl.opts.deadline
 	runCtx, cancel := context.WithTimeoutCause(ctx, d, fmt.Errorf("the run's --deadline (%s) passed", d))
 	defer cancel()
-	t := tmpl.fresh()
 	started := time.Now()
-	out := m.app.runFleetInline(runCtx, m.fl, []*targetRun{t}, nil) // quiet: one line per run
+	report, err := m.tick(ctx, name, d)
 	elapsed := time.Since(started)
-	if len(out.report.Targets) != 1 {
-		m.printf(m.app.Stderr, "errconform: [%s] run %d produced no report\n", name, n)
+	if err != nil || len(report.Targets) != 1 {
+		m.printf(m.app.Stderr, "errconform: [%s] run %d produced no report: %v\n", name, n, err)
 		return
 	}
-	tr := out.report.Targets[0]
+	tr := report.Targets[0]
 	outcome := tr.Outcome
-	if runCtx.Err() != nil {
+	if runCtx.Err() != nil || elapsed >= d {
 		outcome = monitorCutShort
 	}
 	m.runs.WithLabelValues(name, outcome).Inc()
@@ -468,7 +473,7 @@ func (m *monitorState) runOne(ctx context.Context, tmpl *targetRun, n int, lastE
 		m.printf(m.app.Stderr, "  [%s] run %d cancelled: %v\n", name, n, context.Cause(ctx))
 		return
 	}
-	run := metrics.Run{Target: name, Report: out.report.TargetAsReport(tr), Finished: time.Now()}
+	run := metrics.Run{Target: name, Report: report.TargetAsReport(tr), Finished: time.Now()}
 	m.mu.Lock()
 	m.latest[name] = run
 	m.mu.Unlock()

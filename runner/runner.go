@@ -5,8 +5,6 @@
 package runner
 
 import (
-	"github.com/onsi/ginkgo/v2/types"
-
 	"context"
 	"encoding/json"
 	"errors"
@@ -106,7 +104,10 @@ type App struct {
 	LookupEnv      config.LookupEnv
 	// specsRan, when set, gets Ginkgo's report of a run's specs (a test's
 	// view of what the specs decided).
-	specsRan func(types.Report)
+	specsRan func(specReport)
+	// args is the command line Main was given (a monitor's ticks run it
+	// again, each in a process of its own).
+	args []string
 }
 
 // usageError is a command-line or configuration mistake: exit 2.

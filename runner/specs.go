@@ -15,6 +15,7 @@ import (
 	gomegatypes "github.com/onsi/gomega/types"
 
 	"github.com/errconform/errconform/check"
+	"github.com/errconform/errconform/redact"
 	"github.com/errconform/errconform/reports"
 	"github.com/errconform/errconform/suites"
 )
@@ -32,6 +33,9 @@ import (
 // one passes. The container's AfterAll builds the target's part of the
 // report. RunSpecs runs once per process: a monitor runs each tick in a
 // process of its own.
+
+// specReport is Ginkgo's report of a run's specs.
+type specReport = types.Report
 
 // ginkgoSuiteText names the one suite (and its outer container, which
 // keeps the targets in the plan's order: Ginkgo shuffles only top-level
@@ -71,70 +75,64 @@ func (a App) runFleet(ctx context.Context, fl fleetResolution, plan []*targetRun
 	return out
 }
 
-// targetSpecs declares target i's container: a spec per case in the
-// list's order, a spec per explored field for the variants (as many
-// specs as fields, not variants: Ginkgo keeps a node and a report per
-// spec), and the target's part built after the last spec.
+// targetSpecs declares target i's container: its specs in the order the
+// cases are judged (judgingOrder: the controls, the concurrent phase's
+// cases, those that run alone), a spec per catalogue case and a spec per
+// explored field for the variants (as many specs as fields, not variants:
+// Ginkgo keeps a node and a report per spec), and the target's part built
+// after the last spec.
 func (f *fleetRun) targetSpecs(i int, t *targetRun) {
 	ginkgo.Describe(t.name(), ginkgo.Ordered, ginkgo.ContinueOnFailure, func() {
-		at := 0
-		for _, c := range t.list.head {
-			caseSpec(t, f.lines, c.ID, c.Labels, at)
-			at++
-		}
-		for _, field := range t.list.variants.order {
-			n := t.list.variants.fieldTotal(field)
-			fieldSpec(t, f.lines, field, at, at+n)
-			at += n
-		}
-		for _, c := range t.list.tail {
-			caseSpec(t, f.lines, c.ID, c.Labels, at)
-			at++
+		for k := 0; k < len(t.order); {
+			at := t.order[k]
+			if !t.list.isVariant(at) {
+				caseSpec(t, f.lines, t.caseAt(at), k)
+				k++
+				continue
+			}
+			// The variants come together, field by field.
+			for _, field := range t.list.variants.order {
+				n := t.list.variants.fieldTotal(field)
+				fieldSpec(t, f.lines, field, k, k+n)
+				k += n
+			}
 		}
 		ginkgo.AfterAll(func() { f.finishTarget(i) })
 	})
 }
 
-// caseSpec is a case's spec: it takes the case's result (and any before
-// it not yet judged) and decides its verdict.
-func caseSpec(t *targetRun, lines *caseLines, id string, labels []string, at int) {
-	ginkgo.It(id, ginkgo.Label(ginkgoLabels(labels)...), func(ctx ginkgo.SpecContext) {
-		if _, ok := t.judgeUpTo(ctx, at, lines); !ok {
-			ginkgo.Fail("interrupted before the case was judged")
-		}
-		r, ok := t.box.take(ctx, at)
+// caseSpec is the spec of the case judged k-th: it takes the case's result
+// (once those before it are judged) and decides its verdict.
+func caseSpec(t *targetRun, lines *caseLines, c suites.Case, k int) {
+	ginkgo.It(c.ID, ginkgo.Label(ginkgoLabels(c.Labels)...), func(ctx ginkgo.SpecContext) {
+		r, ok := t.takeKth(ctx, k, lines)
 		if !ok {
 			ginkgo.Fail("interrupted before the case was judged")
 		}
-		t.next = at + 1
 		m := &contractMatcher{t: t, lines: lines}
-		defer func() { t.record(at, m.judged) }()
+		defer func() { t.record(t.order[k], m.judged) }()
 		gomega.NewGomega(ginkgo.Fail).Expect(r).To(m) // decided; Ginkgo's outcome follows
 		specOutcome(m.judged)
 	})
 }
 
-// fieldSpec is an explored field's spec: every variant of the field
-// (positions from to end), each judged by the contract matcher; it fails
-// when any of them does, naming how many.
+// fieldSpec is an explored field's spec: every variant of the field (the
+// from-th to the end-th judged), each judged by the contract matcher; it
+// fails when any of them does, naming how many.
 func fieldSpec(t *targetRun, lines *caseLines, field string, from, end int) {
 	name := fmt.Sprintf("explore %s (%d variants)", field, end-from)
 	ginkgo.It(name, ginkgo.Label(ginkgoLabels([]string{"explore", "field:" + field})...), func(ctx ginkgo.SpecContext) {
-		if _, ok := t.judgeUpTo(ctx, from, lines); !ok {
-			ginkgo.Fail("interrupted before the field was judged")
-		}
 		failed := 0
-		for at := from; at < end; at++ {
-			r, ok := t.box.take(ctx, at)
+		for k := from; k < end; k++ {
+			r, ok := t.takeKth(ctx, k, lines)
 			if !ok {
-				ginkgo.Fail(fmt.Sprintf("interrupted after %d of %d variants", at-from, end-from))
+				ginkgo.Fail(fmt.Sprintf("interrupted after %d of %d variants", k-from, end-from))
 			}
-			t.next = at + 1
 			m := &contractMatcher{t: t, lines: lines}
 			if ok, _ := m.Match(r); !ok {
 				failed++
 			}
-			t.record(at, m.judged)
+			t.record(t.order[k], m.judged)
 		}
 		if failed > 0 {
 			ginkgo.Fail(fmt.Sprintf("%d of %d variants of %s failed or errored", failed, end-from, field))
@@ -214,7 +212,7 @@ func ginkgoLabels(labels []string) []string {
 // (its cases were judged after Ginkgo stopped, by the same path). The
 // JUnit report, rendered from the JSON report, thereby says what Ginkgo's
 // specs decided.
-func specsAgree(specs *types.Report, rep reports.JSONReport) error {
+func specsAgree(specs *types.Report, rep reports.JSONReport, red *redact.Redactor) error {
 	if specs == nil {
 		return nil
 	}
@@ -224,7 +222,9 @@ func specsAgree(specs *types.Report, rep reports.JSONReport) error {
 		if sr.LeafNodeType != types.NodeTypeIt || len(sr.ContainerHierarchyTexts) < 2 {
 			continue
 		}
-		states[key{sr.ContainerHierarchyTexts[1], sr.LeafNodeText}] = sr.State
+		// The report's names are redacted (a case ID may hold a
+		// fixture's value); the specs' are not.
+		states[key{red.String(sr.ContainerHierarchyTexts[1]), red.String(sr.LeafNodeText)}] = sr.State
 	}
 	// An interrupt skips every spec after it: those cases were judged
 	// after Ginkgo stopped.

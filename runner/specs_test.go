@@ -18,6 +18,7 @@ import (
 	"github.com/errconform/errconform/check"
 	"github.com/errconform/errconform/config"
 	"github.com/errconform/errconform/mutants"
+	"github.com/errconform/errconform/redact"
 	"github.com/errconform/errconform/reference"
 	"github.com/errconform/errconform/reports"
 	"github.com/errconform/errconform/spec"
@@ -121,5 +122,5 @@ func TestEveryVerdictIsDecidedInItsSpec(t *testing.T) {
 			assert.Equal(t, types.SpecStatePassed, st, k.name)
 		}
 	}
-	assert.NoError(t, specsAgree(&specs, rep))
+	assert.NoError(t, specsAgree(&specs, rep, redact.New()))
 }
