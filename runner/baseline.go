@@ -46,13 +46,6 @@ type runBaselines struct {
 	failOn map[string]check.FailOn
 }
 
-// isLiveBaseline reports whether a baseline names a target to run (a
-// base URL, or "reference" for an embedded reference) rather than a
-// report.
-func isLiveBaseline(b string) bool {
-	return b == config.ReferenceTarget || strings.HasPrefix(b, "http://") || strings.HasPrefix(b, "https://")
-}
-
 // loadBaselines reads the baseline report of every target that names one
 // (each file once), by the target's name, and makes the run of every
 // live baseline, before anything is sent: an unreadable report, one
@@ -76,14 +69,13 @@ func loadBaselines(w io.Writer, plan []*targetRun) (runBaselines, error) {
 			return runBaselines{}, usageError{err}
 		}
 		out.failOn[t.name()] = failOn
-		path := cfg.Baseline
-		if path == "" {
+		if !cfg.Baseline.IsSet() {
 			if failOn == check.FailOnNew {
 				fmt.Fprintf(w, "errconform: WARNING: target %s: --fail-on new without a baseline (--baseline, baseline: in the config): every failure is new and fails the gate\n", t.name())
 			}
 			continue
 		}
-		if isLiveBaseline(path) {
+		if cfg.Baseline.Live() {
 			live, stop, err := liveBaseline(t)
 			if err != nil {
 				out.stop()
@@ -93,6 +85,7 @@ func loadBaselines(w io.Writer, plan []*targetRun) (runBaselines, error) {
 			out.live = append(out.live, live)
 			continue
 		}
+		path := cfg.Baseline.Report
 		rep, ok := read[path]
 		if !ok {
 			if rep, err = reports.ReadJSON(path); err != nil {
@@ -117,16 +110,17 @@ func loadBaselines(w io.Writer, plan []*targetRun) (runBaselines, error) {
 }
 
 // liveBaseline is the run of t's live baseline: t's selected cases (its
-// shard's, explore's variants included), its fixtures, key, headers and
-// limits (a client of its own: its own rate cap and request budget), sent
-// to the baseline's URL, or to an embedded reference speaking t's
-// contract (with the reference's own key and fixtures; stop stops it).
-// No waiver applies: the baseline's findings stand as they are.
+// shard's, explore's variants included) sent to the baseline's URL with
+// the baseline's identity (config.BaselineConfig: its own key, headers
+// and fixtures where the baseline: object gives them, else t's) and
+// limits (a client of its own: its own rate cap and request budget), or
+// to an embedded reference speaking t's contract (with the reference's
+// own key and fixtures; stop stops it). No waiver applies: the
+// baseline's findings stand as they are.
 func liveBaseline(t *targetRun) (run *targetRun, stop func(), err error) {
 	res := t.res
-	cfg := res.cfg
-	where := cfg.Baseline
-	cfg.Baseline, cfg.FailOn = "", ""
+	where := res.cfg.Baseline.BaseURL
+	cfg := res.cfg.BaselineConfig()
 	res.waivers, res.embedded, stop = nil, false, func() {}
 	if where == config.ReferenceTarget {
 		running, err := reference.Start(res.contract, reference.Options{GatewayTimeout: EmbeddedGatewayTimeout}, "")
@@ -141,10 +135,10 @@ func liveBaseline(t *targetRun) (run *targetRun, stop func(), err error) {
 			return nil, nil, usagef("target %s: --baseline %q is neither a JSON report nor a base URL such as https://upstream.example.com/v1: %v",
 				t.name(), config.WithoutUserinfo(where), err)
 		}
-		cfg.Target.BaseURL = where
-		// The target's rate cap is the baseline's, unless the target's
-		// was left to the default: a remote baseline behind a loopback
-		// gateway gets the remote default, as if it were the target.
+		// The target's rate cap is the baseline's (unless baseline.limits
+		// gives its own), unless the target's was left to the default: a
+		// remote baseline behind a loopback gateway gets the remote
+		// default, as if it were the target.
 		if _, set := res.sources["limits.max_rps"]; !set && cfg.Limits.MaxRPS == 0 && !config.IsLoopback(where) {
 			cfg.Limits.MaxRPS = DefaultMaxRPS
 		}
