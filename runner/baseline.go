@@ -69,6 +69,10 @@ func loadBaselines(w io.Writer, plan []*targetRun) (runBaselines, error) {
 			return runBaselines{}, usageError{err}
 		}
 		out.failOn[t.name()] = failOn
+		if err := trustedFailOn(t, failOn); err != nil {
+			out.stop()
+			return runBaselines{}, err
+		}
 		if !cfg.Baseline.IsSet() {
 			if failOn == check.FailOnNew {
 				fmt.Fprintf(w, "errconform: WARNING: target %s: --fail-on new without a baseline (--baseline, baseline: in the config): every failure is new and fails the gate\n", t.name())
@@ -107,6 +111,33 @@ func loadBaselines(w io.Writer, plan []*targetRun) (runBaselines, error) {
 		out.byTarget[t.name()] = &targetBaseline{path: path, target: base, failOn: failOn, strict: cfg.Strict}
 	}
 	return out, nil
+}
+
+// trustedFailOn refuses fail_on: new written in the config file where a
+// pull request could make it green: beside a baseline report (a report
+// and the config that names it may both come from the pull request, and
+// a forged report could claim any failure inherited), or beside a live
+// baseline that is the target itself (every failure would be
+// inherited). The CI job's own --fail-on new (or ERRCONFORM_FAIL_ON) is
+// the CI owner's choice, taken with whatever baseline it is given; a
+// live baseline at another URL, or the embedded reference, is measured
+// by the run itself.
+func trustedFailOn(t *targetRun, failOn check.FailOn) error {
+	src, ok := t.res.sources["fail_on"]
+	b := t.res.cfg.Baseline
+	if failOn != check.FailOnNew || !ok || src.Kind != config.FromFile || !b.IsSet() {
+		return nil
+	}
+	switch {
+	case !b.Live():
+		return usagef("target %s: fail_on: new (%s) with the baseline report %s: a report is not measured by this run, and a report and the config naming it may both come from a pull request, where a forged report would let any failure pass as inherited; "+
+			"give --fail-on new (or ERRCONFORM_FAIL_ON=new) in the CI job instead, or make the baseline live (a base URL or reference, measured by the run itself)",
+			t.name(), src, reports.Printable(b.Report))
+	case b.BaseURL != config.ReferenceTarget && config.SameBaseURL(b.BaseURL, t.res.cfg.Target.BaseURL):
+		return usagef("target %s: fail_on: new (%s) with the target itself as its baseline: every failure would be inherited and pass; "+
+			"give --fail-on new (or ERRCONFORM_FAIL_ON=new) in the CI job to mean it, or name another baseline", t.name(), src)
+	}
+	return nil
 }
 
 // liveBaseline is the run of t's live baseline: t's selected cases (its

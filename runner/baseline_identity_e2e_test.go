@@ -91,3 +91,52 @@ func TestBaselineObjectRefused(t *testing.T) {
 	assert.Contains(t, out.stderr, "baseline.base_url")
 	assert.NotContains(t, out.stdout+out.stderr, "sk-other-000000001")
 }
+
+// fail_on: new in the config file is refused (exit 2, naming fail_on and
+// the remedy, before anything is sent) where a pull request could make
+// it green: beside a baseline report, or beside the target itself as
+// baseline. The CI job's --fail-on new or ERRCONFORM_FAIL_ON=new is taken
+// with a report; fail_on: new from the file with a live baseline at
+// another URL is taken too.
+func TestFailOnNewFromTheConfigNeedsAMeasuredBaseline(t *testing.T) {
+	m := mutantByName(t, "text-plain-errors")
+	refURL, mutURL, mutCfg := serveTwins(t, m.Wrap)
+	// The forged report: the mutant's own results, claimed as the baseline's.
+	forged := filepath.Join(t.TempDir(), "forged.json")
+	out := errconform(t, nil, "run", "--config", mutCfg, "--quiet", "--label-filter", "!group:ratelimit", "--json", forged)
+	require.Equal(t, 1, out.code, out.stdout+out.stderr)
+	withConfig := func(t *testing.T, extra string) string {
+		t.Helper()
+		data, err := os.ReadFile(mutCfg)
+		require.NoError(t, err)
+		path := filepath.Join(t.TempDir(), "errconform.yaml")
+		require.NoError(t, os.WriteFile(path, append(data, []byte(extra)...), 0o600))
+		return path
+	}
+	for _, tc := range []struct {
+		name, extra string
+		env, flags  []string
+		code        int
+		want        string
+	}{
+		{"fail_on: new beside a report: refused", "baseline: " + forged + "\nfail_on: new\n", nil, nil, 2, "fail_on: new"},
+		{"fail_on: new beside the target itself: refused", "baseline: " + mutURL + "\nfail_on: new\n", nil, nil, 2, "the target itself"},
+		{"--fail-on new beside a report in the file: the CI job's choice", "baseline: " + forged + "\n", nil, []string{"--fail-on", "new"}, 0, ""},
+		{"ERRCONFORM_FAIL_ON=new over the file's: the CI job's choice", "baseline: " + forged + "\nfail_on: new\n", []string{"ERRCONFORM_FAIL_ON=new"}, nil, 0, ""},
+		{"fail_on: new beside a live baseline: measured", "baseline: " + refURL + "\nfail_on: new\n", nil, nil, 1, ""},
+		{"fail_on: any beside a report: nothing to trust", "baseline: " + forged + "\nfail_on: any\n", nil, nil, 1, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := withConfig(t, tc.extra)
+			args := append([]string{"run", "--config", cfg, "--label-filter", "!group:ratelimit"}, tc.flags...)
+			out := errconform(t, tc.env, args...)
+			assert.Equal(t, tc.code, out.code, out.stdout+out.stderr)
+			if tc.code == 2 {
+				assert.Contains(t, out.stderr, tc.want)
+				assert.Contains(t, out.stderr, "errconform.yaml:fail_on", "names the field")
+				assert.Contains(t, out.stderr, "--fail-on new (or ERRCONFORM_FAIL_ON=new) in the CI job", "says the remedy")
+				assert.Empty(t, out.stdout, "refused before anything was sent")
+			}
+		})
+	}
+}
