@@ -28,8 +28,11 @@ type targetBaseline struct {
 	// the run is compared with.
 	path   string
 	target reports.TargetReport
-	failOn check.FailOn
-	strict bool
+	// dropped are the live baseline's judged variants its run did not
+	// keep (a run writing no report keeps failures only).
+	dropped []check.CaseFindings
+	failOn  check.FailOn
+	strict  bool
 }
 
 // runBaselines are a run's baselines, known before anything is sent: by
@@ -201,7 +204,8 @@ func (b runBaselines) start(ctx context.Context, a App, fl fleetResolution, w io
 				fmt.Fprintf(w, "errconform: WARNING: target %s: its baseline %s is not testable (%s): every finding is new for want of a comparison\n",
 					part.Name, where, reports.Printable(part.NotTestable.Reason))
 			}
-			b.byTarget[part.Name] = &targetBaseline{path: where, target: part, failOn: b.failOn[part.Name], strict: cfg.Strict}
+			b.byTarget[part.Name] = &targetBaseline{path: where, target: part, failOn: b.failOn[part.Name], strict: cfg.Strict,
+				dropped: out.targets[i].explored.droppedJudged(out.targets[i].list)}
 		}
 	}
 }
@@ -252,7 +256,11 @@ func applyBaselines(out *fleetOutcome, b runBaselines, redactor *redact.Redactor
 		if b == nil {
 			continue
 		}
-		classes := check.ClassifyAll(caseFindings(part.Cases), caseFindings(b.target.Cases))
+		// The variants a run without a report did not keep are classified
+		// too: they count (a fixed finding is a passed variant's), though
+		// no report lists them.
+		dropped := droppedOf(out.targets, part.Name)
+		classes := check.ClassifyAll(append(caseFindings(part.Cases), dropped...), append(caseFindings(b.target.Cases), b.dropped...))
 		cases := make([]reports.CaseReport, len(part.Cases))
 		for k, c := range part.Cases {
 			if cl, ok := classes[c.ID]; ok {
@@ -262,8 +270,14 @@ func applyBaselines(out *fleetOutcome, b runBaselines, redactor *redact.Redactor
 			cases[k] = c
 		}
 		part.Cases = cases
+		summary := reports.SummarizeBaseline(cases, b.strict)
+		counted := make([]check.Classification, len(dropped))
+		for k, c := range dropped {
+			counted[k] = classes[c.ID]
+		}
+		summary.Add(check.SummarizeClasses(counted, b.strict))
 		part.Baseline = &reports.TargetBaseline{Report: b.path, Target: b.target.Name, ContractDigest: b.target.Contract.Digest,
-			FailOn: b.failOn, Summary: reports.SummarizeBaseline(cases, b.strict)}
+			FailOn: b.failOn, Summary: summary}
 		redactor.Walk(part.Baseline)
 	}
 	out.code = ExitOK
@@ -277,6 +291,17 @@ func applyBaselines(out *fleetOutcome, b runBaselines, redactor *redact.Redactor
 			out.code = t.code
 		}
 	}
+}
+
+// droppedOf are the judged variants the run of the target named name did
+// not keep (variantResults.droppedJudged).
+func droppedOf(targets []*targetRun, name string) []check.CaseFindings {
+	for _, t := range targets {
+		if t.name() == name {
+			return t.explored.droppedJudged(t.list)
+		}
+	}
+	return nil
 }
 
 // gateCode is a target's exit code under its --fail-on: code itself,

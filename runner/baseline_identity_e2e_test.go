@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/errconform/errconform/check"
 	"github.com/errconform/errconform/config"
+	"github.com/errconform/errconform/mutants"
 )
 
 // A baseline with its own identity (baseline: {base_url, auth, fixtures}):
@@ -137,6 +140,54 @@ func TestFailOnNewFromTheConfigNeedsAMeasuredBaseline(t *testing.T) {
 				assert.Contains(t, out.stderr, "--fail-on new (or ERRCONFORM_FAIL_ON=new) in the CI job", "says the remedy")
 				assert.Empty(t, out.stdout, "refused before anything was sent")
 			}
+		})
+	}
+}
+
+// A target that fixes its baseline's explore failures: the fixed count is
+// the same whether or not the run writes a report (a run without one
+// keeps its failed variants only), against a live baseline and against
+// its report.
+func TestExploreFixedCountWithoutAReport(t *testing.T) {
+	var upstream mutants.ExploreMutant
+	for _, m := range mutants.ExploreMutants() {
+		if m.Name == "ignore-unknown-enum" {
+			upstream = m
+		}
+	}
+	require.NotNil(t, upstream.Wrap, "the ignore-unknown-enum explore mutant")
+	_, base := serveReferenceWith(t, upstream.Wrap, nil)
+	cfgPath, _ := serveReferenceWith(t, asIs, func(c *config.Config) {
+		c.Baseline = config.Baseline{BaseURL: base.Target.BaseURL, Auth: base.Auth, Fixtures: base.Fixtures}
+	})
+	dir := t.TempDir()
+	baseReport := filepath.Join(dir, "upstream.json")
+	baseCfg, _ := serveReferenceWith(t, upstream.Wrap, nil)
+	out := errconform(t, nil, "explore", "--config", baseCfg, "--quiet", "--json", baseReport)
+	require.Equal(t, 1, out.code, "the upstream fails explore's enum variants\n"+out.stdout+out.stderr)
+
+	line := regexp.MustCompile(`baseline: (\d+) new, (\d+) inherited, (\d+) fixed`)
+	for _, tc := range []struct{ name, baseline string }{{"a live baseline", ""}, {"a baseline report", baseReport}} {
+		t.Run(tc.name, func(t *testing.T) {
+			var flags []string
+			if tc.baseline != "" {
+				flags = []string{"--baseline", tc.baseline}
+			}
+			report := filepath.Join(t.TempDir(), "r.json")
+			withReport := errconform(t, nil, append([]string{"explore", "--config", cfgPath, "--quiet", "--json", report}, flags...)...)
+			bare := errconform(t, nil, append([]string{"explore", "--config", cfgPath, "--quiet"}, flags...)...)
+			require.Equal(t, 0, withReport.code, withReport.stdout+withReport.stderr)
+			require.Equal(t, 0, bare.code, bare.stdout+bare.stderr)
+			want := line.FindStringSubmatch(withReport.stdout)
+			require.NotNil(t, want, withReport.stdout)
+			assert.NotEqual(t, "0", want[3], "the target fixed the baseline's failures: %s", want[0])
+			assert.Equal(t, "0", want[1], want[0])
+			got := line.FindStringSubmatch(bare.stdout)
+			require.NotNil(t, got, bare.stdout)
+			assert.Equal(t, want[0], got[0], "the same counts without a report")
+			rep := readFleetReport(t, report)
+			assert.Equal(t, want[3], strconv.Itoa(rep.Targets[0].Baseline.Summary.Findings.Fixed))
+			assert.NotContains(t, bare.stdout, "did not judge", "the baseline judged every variant")
 		})
 	}
 }
