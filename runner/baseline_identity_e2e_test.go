@@ -149,13 +149,7 @@ func TestFailOnNewFromTheConfigNeedsAMeasuredBaseline(t *testing.T) {
 // keeps its failed variants only), against a live baseline and against
 // its report.
 func TestExploreFixedCountWithoutAReport(t *testing.T) {
-	var upstream mutants.ExploreMutant
-	for _, m := range mutants.ExploreMutants() {
-		if m.Name == "ignore-unknown-enum" {
-			upstream = m
-		}
-	}
-	require.NotNil(t, upstream.Wrap, "the ignore-unknown-enum explore mutant")
+	upstream := exploreMutantByName(t, "ignore-unknown-enum")
 	_, base := serveReferenceWith(t, upstream.Wrap, nil)
 	cfgPath, _ := serveReferenceWith(t, asIs, func(c *config.Config) {
 		c.Baseline = config.Baseline{BaseURL: base.Target.BaseURL, Auth: base.Auth, Fixtures: base.Fixtures}
@@ -190,4 +184,16 @@ func TestExploreFixedCountWithoutAReport(t *testing.T) {
 			assert.NotContains(t, bare.stdout, "did not judge", "the baseline judged every variant")
 		})
 	}
+}
+
+// exploreMutantByName is the explore mutant of that name.
+func exploreMutantByName(t *testing.T, name string) mutants.ExploreMutant {
+	t.Helper()
+	for _, m := range mutants.ExploreMutants() {
+		if m.Name == name {
+			return m
+		}
+	}
+	t.Fatalf("no explore mutant %s", name)
+	return mutants.ExploreMutant{}
 }
