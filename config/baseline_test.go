@@ -152,3 +152,15 @@ func TestBaselineSchema(t *testing.T) {
 		assert.Error(t, validateYAML(t, s, []byte(text)), text)
 	}
 }
+
+// A --baseline URL that cannot be one is refused naming the flag, never
+// the config's field, and without its credentials.
+func TestBaselineFlagRefusedNamingIt(t *testing.T) {
+	_, err := config.Resolve(config.Input{Settings: config.Settings{"target": flag("target", "http://127.0.0.1:9/v1"),
+		"baseline": flag("baseline", "https://u:secretpass@up.example.com/v1")}, Lookup: envOf(map[string]string{"ERRCONFORM_API_KEY": "sk-000000001"})})
+	require.Error(t, err)
+	var se *config.SettingError
+	require.ErrorAs(t, err, &se)
+	assert.Contains(t, err.Error(), "--baseline: must not carry credentials")
+	assert.NotContains(t, err.Error(), "secretpass")
+}

@@ -171,6 +171,12 @@ func Resolve(in Input) (Resolved, error) {
 	r.trafficDefaults()
 	if err := r.cfg.Validate(); err != nil {
 		var ce *Error
+		if errors.As(err, &ce) && (ce.Field == "baseline" || strings.HasPrefix(ce.Field, "baseline.")) && in.Settings.Has("baseline") {
+			// The baseline came whole from --baseline (or its variable).
+			bare := *ce
+			bare.File, bare.Field = "", ""
+			return Resolved{}, settingErrorf("%s: %s", in.Settings.Named("baseline"), strings.TrimPrefix(bare.Error(), "config: "))
+		}
 		if errors.As(err, &ce) && ce.File == "" && in.File != "" {
 			ce.File = in.File
 		}
