@@ -233,6 +233,19 @@ type ClassSummary struct {
 	NotCompared int `json:"not_compared"`
 }
 
+// Add adds o to s (the classes of cases a report lists, and of those a
+// run counted without keeping them).
+func (s *ClassSummary) Add(o ClassSummary) {
+	if s.Cases == nil {
+		s.Cases = map[Class]int{}
+	}
+	for class, n := range o.Cases {
+		s.Cases[class] += n
+	}
+	s.Findings.Add(o.Findings)
+	s.NotCompared += o.NotCompared
+}
+
 // SummarizeClasses sums classified cases (or variants).
 func SummarizeClasses(cases []Classification, strict bool) ClassSummary {
 	s := ClassSummary{Cases: map[Class]int{}}

@@ -146,10 +146,11 @@ type Config struct {
 	Contract string `yaml:"contract,omitempty"`
 	// Explore says what explore probes.
 	Explore Explore `yaml:"explore,omitempty"`
-	// Baseline is the JSON report of an earlier run (of the upstream, of
-	// production) each finding is classified against: new, inherited,
-	// fixed (--baseline).
-	Baseline string `yaml:"baseline,omitempty"`
+	// Baseline is what each finding is classified against: new,
+	// inherited, fixed (--baseline): the JSON report of an earlier run (of
+	// the upstream, of production), or a live baseline, with an identity
+	// of its own or the target's (see Baseline).
+	Baseline Baseline `yaml:"baseline,omitempty"`
 	// FailOn is what fails the gate: any (the default) or new (a case
 	// whose failing findings are all inherited from the baseline does not).
 	FailOn string `yaml:"fail_on,omitempty"`

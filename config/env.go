@@ -232,6 +232,9 @@ var envSections = map[string]reflect.Type{
 // a switch, a list or the contract never does: a pull request must not
 // be able to move a CI secret into a field that is printed as it is.
 func takesEnv(field string) bool {
+	if shaped, ok := baselineShaped(field); ok {
+		return takesEnv(shaped)
+	}
 	section, rest, _ := strings.Cut(field, ".")
 	if section == "tags" {
 		return rest != "" // a tag's value (redacted unless public_env lists it)
@@ -253,12 +256,16 @@ func takesEnv(field string) bool {
 
 // envFieldsList names the fields that take ${VAR}, for error messages.
 const envFieldsList = "target.base_url, target.name, target.headers.*, tags.*, auth.api_key, tls.ca_cert and the fixtures naming a model, a file, a key or a secret " +
+	"(the same under baseline:, but for its name and tls) " +
 	"(and the same keys under targets:); set any other setting in the file, or with its flag or ERRCONFORM_* variable"
 
 // secretField reports whether a field (in Config's shape) holds a
 // credential: the key, a fixture key or secret, the fault header, a header
 // named like a credential.
 func secretField(field string) bool {
+	if shaped, ok := baselineShaped(field); ok {
+		return secretField(shaped)
+	}
 	if field == "auth.api_key" || field == "fixtures.internal_error_header" {
 		return true
 	}

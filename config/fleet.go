@@ -31,7 +31,7 @@ type TargetConfig struct {
 	Strict         bool              `yaml:"strict,omitempty"`
 	Contract       string            `yaml:"contract,omitempty"`
 	Explore        Explore           `yaml:"explore,omitempty"`
-	Baseline       string            `yaml:"baseline,omitempty"`
+	Baseline       Baseline          `yaml:"baseline,omitempty"`
 	FailOn         string            `yaml:"fail_on,omitempty"`
 }
 
@@ -193,7 +193,13 @@ func fleetMembers(name string, root *yaml.Node, headerEnv map[string]string, ref
 		if member(target, "base_url") == nil {
 			return nil, &Error{File: name, Field: fmt.Sprintf("targets[%d].base_url", i), Msg: "is required: the target's base URL, ending in /v1, or \"reference\" for an embedded reference"}
 		}
-		merged := mergeNodes(top, shaped)
+		base := top
+		if member(shaped, "baseline") != nil {
+			// An entry's baseline is another party's identity: it
+			// replaces the top level's whole, never merged key by key.
+			base = withoutKey(top, "baseline")
+		}
+		merged := mergeNodes(base, shaped)
 		data, err := yaml.Marshal(merged)
 		if err != nil {
 			return nil, &Error{File: name, Field: fmt.Sprintf("targets[%d]", i), Msg: err.Error()}
@@ -215,6 +221,11 @@ func fleetMembers(name string, root *yaml.Node, headerEnv map[string]string, ref
 		if len(env) > 0 {
 			cfg.Target.HeaderEnv = env
 		}
+		if member(shaped, "baseline") != nil {
+			cfg.Baseline.HeaderEnv = baselineHeaderEnv(headerEnv, fmt.Sprintf("targets[%d].", i))
+		} else {
+			cfg.Baseline.HeaderEnv = baselineHeaderEnv(headerEnv, "")
+		}
 		cfg.ApplyDefaults()
 		set := dottedKeys(merged, "")
 		for k := range topSet {
@@ -231,6 +242,17 @@ func topMapping(root *yaml.Node) *yaml.Node {
 		return root.Content[0]
 	}
 	return root
+}
+
+// withoutKey is the mapping n without its member key.
+func withoutKey(n *yaml.Node, key string) *yaml.Node {
+	out := &yaml.Node{Kind: yaml.MappingNode, Tag: n.Tag}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value != key {
+			out.Content = append(out.Content, n.Content[i], n.Content[i+1])
+		}
+	}
+	return out
 }
 
 // hasKey reports whether the mapping n has section.key.

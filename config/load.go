@@ -105,6 +105,7 @@ func decodeExpanded(name string, data []byte, lookup LookupEnv, refs *[]EnvRef) 
 		return Config{}, err
 	}
 	lines, headerEnv := ex.lines, ex.headerEnv // line -> field path, to name fields in decode errors
+	baselineScalars(&root)
 	expanded, err := yaml.Marshal(&root)
 	if err != nil {
 		return Config{}, &Error{File: name, Msg: fmt.Sprintf("re-encode after ${VAR} expansion: %v", err)}
@@ -130,6 +131,7 @@ func decodeExpanded(name string, data []byte, lookup LookupEnv, refs *[]EnvRef) 
 	if len(own) > 0 {
 		cfg.Target.HeaderEnv = own
 	}
+	cfg.Baseline.HeaderEnv = baselineHeaderEnv(headerEnv, "")
 	cfg.Env = ex.refs
 	cfg.set = dottedKeys(topMapping(&root), "")
 	if cfg.Fleet, err = fleetMembers(name, &root, headerEnv, ex.refs); err != nil {
@@ -226,7 +228,7 @@ func fieldOfYAMLError(err error, lines map[int]string) string {
 		}
 		return ""
 	}
-	section := map[string]string{"Target": "target.", "Auth": "auth.", "Fixtures": "fixtures.", "Limits": "limits.", "TLS": "tls.", "Config": ""}[m[2]]
+	section := map[string]string{"Target": "target.", "Auth": "auth.", "Fixtures": "fixtures.", "Limits": "limits.", "TLS": "tls.", "Baseline": "baseline.", "Config": ""}[m[2]]
 	return section + m[1]
 }
 

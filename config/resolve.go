@@ -171,6 +171,12 @@ func Resolve(in Input) (Resolved, error) {
 	r.trafficDefaults()
 	if err := r.cfg.Validate(); err != nil {
 		var ce *Error
+		if errors.As(err, &ce) && (ce.Field == "baseline" || strings.HasPrefix(ce.Field, "baseline.")) && in.Settings.Has("baseline") {
+			// The baseline came whole from --baseline (or its variable).
+			bare := *ce
+			bare.File, bare.Field = "", ""
+			return Resolved{}, settingErrorf("%s: %s", in.Settings.Named("baseline"), strings.TrimPrefix(bare.Error(), "config: "))
+		}
 		if errors.As(err, &ce) && ce.File == "" && in.File != "" {
 			ce.File = in.File
 		}
@@ -366,6 +372,20 @@ func (r *resolver) applyFlag(flag, field string) error {
 	if err := setFromString(v, st.Value); err != nil {
 		return settingErrorf("%s %q: %v", r.in.Settings.Named(flag), st.Value, err)
 	}
+	if field == "baseline" {
+		// --baseline replaces the file's baseline whole: none of its keys
+		// stays the file's.
+		for key := range r.sources {
+			if strings.HasPrefix(key, "baseline.") {
+				delete(r.sources, key)
+			}
+		}
+		sub := "baseline.report"
+		if r.cfg.Baseline.Live() {
+			sub = "baseline.base_url"
+		}
+		r.sources[sub] = st.Source
+	}
 	r.sources[field] = st.Source
 	return nil
 }
@@ -413,6 +433,9 @@ func fieldValue(v reflect.Value, field string) (reflect.Value, error) {
 // setFromString sets a field from a flag's text: a duration, a number, a
 // switch, a string or a comma-separated list.
 func setFromString(v reflect.Value, s string) error {
+	if set, ok := v.Addr().Interface().(interface{ Set(string) error }); ok {
+		return set.Set(s)
+	}
 	if v.Type() == reflect.TypeOf(Duration(0)) {
 		d, err := time.ParseDuration(s)
 		if err != nil {

@@ -60,8 +60,8 @@ func TestResolvePrecedenceAndSources(t *testing.T) {
 		{name: "contract flag over the file", file: remote + "contract: openrouter\n", settings: config.Settings{"contract": fromEnv("contract", "aiand")}, field: "contract", want: "aiand", source: "$ERRCONFORM_CONTRACT (--contract)"},
 		{name: "require list from a flag", file: remote + "require: [model]\n", settings: config.Settings{"require": flag("require", "model,all")}, field: "require", want: "[model, all]", source: "--require"},
 		{name: "strict false from a flag over the file", file: remote + "strict: true\n", settings: config.Settings{"strict": flag("strict", "false")}, field: "strict", want: "false", source: "--strict"},
-		{name: "baseline from the file", file: remote + "baseline: prod.json\n", field: "baseline", want: "prod.json", source: "errconform.yaml:baseline"},
-		{name: "baseline flag over the file", file: remote + "baseline: prod.json\n", settings: config.Settings{"baseline": flag("baseline", "upstream.json")}, field: "baseline", want: "upstream.json", source: "--baseline"},
+		{name: "baseline from the file", file: remote + "baseline: prod.json\n", field: "baseline.report", want: "prod.json", source: "errconform.yaml:baseline.report"},
+		{name: "baseline flag over the file", file: remote + "baseline: prod.json\n", settings: config.Settings{"baseline": flag("baseline", "upstream.json")}, field: "baseline.report", want: "upstream.json", source: "--baseline"},
 		{name: "fail-on from a variable over the file", file: remote + "fail_on: any\n", settings: config.Settings{"fail-on": fromEnv("fail-on", "new")}, field: "fail_on", want: "new", source: "$ERRCONFORM_FAIL_ON (--fail-on)"},
 		{name: "header from the file", file: strings.Replace(remote, "/v1\n", "/v1\n  headers:\n    X-Region: eu\n", 1), field: "target.headers.X-Region", want: "eu", source: "errconform.yaml:target.headers.X-Region"},
 	}
@@ -277,7 +277,7 @@ func TestResolveFleetMemberBaseline(t *testing.T) {
 		m := cfg.Fleet[tt.member]
 		r, err := config.Resolve(config.Input{File: "fleet.yaml", Config: m.Config, Member: &m, Lookup: noEnv})
 		require.NoError(t, err)
-		assert.Equal(t, tt.baseline, r.Config.Baseline, m.Name)
+		assert.Equal(t, tt.baseline, r.Config.Baseline.Report, m.Name)
 		assert.Equal(t, tt.failOn, r.Config.FailOn, m.Name)
 		assert.Equal(t, tt.baselineSrc, r.Source("baseline").String(), m.Name)
 		assert.Equal(t, tt.failSrc, r.Source("fail_on").String(), m.Name)

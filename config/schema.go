@@ -15,23 +15,29 @@ const durationPattern = `^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
 // sectionDocs describe the sections in the schema (editors show them on
 // hover).
 var sectionDocs = map[string]string{
-	"target":           "Where the API under test is, how long to wait for it, and the headers every request carries.",
-	"target.base_url":  "The API's base URL, ending in /v1, or \"reference\" for the embedded reference. Takes ${VAR}.",
-	"auth":             "The valid credential and the header that carries it.",
-	"auth.api_key":     "The valid API key (better: ${VAR} or ERRCONFORM_API_KEY).",
-	"auth.header":      "The header carrying the key: Authorization (the default, as Bearer) or another name such as api-key.",
-	"fixtures":         "Prepared accounts, resources and faults some cases need; a case whose fixture is missing is skipped.",
-	"limits":           "How hard errconform may press the target.",
-	"tls":              "Certificate verification.",
-	"require":          "Fixture keys (or all) whose absence fails the run instead of skipping cases.",
-	"strict":           "Fail on SHOULD findings (warnings) too.",
-	"waivers_max_days": "How far from the run's date a waiver may expire.",
-	"contract":         "The error contract: a built-in contract's name or a contract file's path.",
-	"explore":          "What errconform explore probes.",
-	"baseline":         "The JSON report of an earlier run (the upstream, production) each finding is classified against: new, inherited or fixed.",
-	"fail_on":          "What fails the gate: any (the default) or new (failures inherited from the baseline are reported, not failed on).",
-	"targets":          "A fleet: named targets, each inheriting the top level's settings.",
-	"public_env":       "Environment variables whose values are no secret (never one named like a credential).",
+	"target":            "Where the API under test is, how long to wait for it, and the headers every request carries.",
+	"target.base_url":   "The API's base URL, ending in /v1, or \"reference\" for the embedded reference. Takes ${VAR}.",
+	"auth":              "The valid credential and the header that carries it.",
+	"auth.api_key":      "The valid API key (better: ${VAR} or ERRCONFORM_API_KEY).",
+	"auth.header":       "The header carrying the key: Authorization (the default, as Bearer) or another name such as api-key.",
+	"fixtures":          "Prepared accounts, resources and faults some cases need; a case whose fixture is missing is skipped.",
+	"limits":            "How hard errconform may press the target.",
+	"tls":               "Certificate verification.",
+	"require":           "Fixture keys (or all) whose absence fails the run instead of skipping cases.",
+	"strict":            "Fail on SHOULD findings (warnings) too.",
+	"waivers_max_days":  "How far from the run's date a waiver may expire.",
+	"contract":          "The error contract: a built-in contract's name or a contract file's path.",
+	"explore":           "What errconform explore probes.",
+	"baseline":          "What each finding is classified against (new, inherited or fixed): a JSON report of an earlier run (the upstream, production), a base URL or \"reference\" measured in the same run, or a mapping giving a live baseline its own identity.",
+	"baseline.report":   "The JSON report of an earlier run (errconform run --json).",
+	"baseline.base_url": "The live baseline's base URL, ending in /v1, or \"reference\". Takes ${VAR}.",
+	"baseline.auth":     "The baseline's own key: with one, the target's credentials never go to the baseline.",
+	"baseline.headers":  "The baseline's own headers (replacing the target's).",
+	"baseline.fixtures": "The baseline's own fixtures (replacing the target's).",
+	"baseline.limits":   "The baseline's own limits, key by key over the target's (its own rate cap: max_rps).",
+	"fail_on":           "What fails the gate: any (the default) or new (failures inherited from the baseline are reported, not failed on).",
+	"targets":           "A fleet: named targets, each inheriting the top level's settings.",
+	"public_env":        "Environment variables whose values are no secret (never one named like a credential).",
 }
 
 // Schema returns the JSON Schema (draft 2020-12) of the config file,
@@ -99,6 +105,16 @@ func schemaOf(t reflect.Type, path string) map[string]any {
 	}
 	if doc, ok := sectionDocs[path]; ok {
 		out["description"] = doc
+	}
+	if t == reflect.TypeOf(Baseline{}) {
+		// The string form, or the object form.
+		either := map[string]any{"oneOf": []any{
+			map[string]any{"type": "string", "minLength": 1, "description": "A JSON report's path, a base URL, or \"reference\"."}, out}}
+		if desc, ok := out["description"]; ok {
+			either["description"] = desc
+			delete(out, "description")
+		}
+		return either
 	}
 	return out
 }

@@ -47,9 +47,11 @@ func (c Config) SecretHeaders() map[string]string {
 var nonWord = regexp.MustCompile(`\W+`)
 
 // Secrets returns every configured credential: the API key and every
-// fixture marked secret. Outputs redact all of them.
+// fixture marked secret, the live baseline's among them. Outputs redact
+// all of them.
 func (c Config) Secrets() []string {
 	out := append([]string{}, c.envSecrets()...)
+	out = append(out, c.baselineSecrets()...)
 	if c.Auth.APIKey != "" {
 		out = append(out, c.Auth.APIKey)
 	}

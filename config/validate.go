@@ -36,6 +36,9 @@ func (c Config) Validate() error {
 	if err == nil {
 		err = c.validate()
 	}
+	if err == nil {
+		err = c.validateBaseline()
+	}
 	var ce *Error
 	if errors.As(err, &ce) {
 		ce.Hide = append(ce.Hide, c.envSecrets()...)

@@ -28,8 +28,11 @@ type targetBaseline struct {
 	// the run is compared with.
 	path   string
 	target reports.TargetReport
-	failOn check.FailOn
-	strict bool
+	// dropped are the live baseline's judged variants its run did not
+	// keep (a run writing no report keeps failures only).
+	dropped []check.CaseFindings
+	failOn  check.FailOn
+	strict  bool
 }
 
 // runBaselines are a run's baselines, known before anything is sent: by
@@ -44,13 +47,6 @@ type runBaselines struct {
 	// failOn is each target's --fail-on, by name (a live baseline's
 	// entry is made once it has run).
 	failOn map[string]check.FailOn
-}
-
-// isLiveBaseline reports whether a baseline names a target to run (a
-// base URL, or "reference" for an embedded reference) rather than a
-// report.
-func isLiveBaseline(b string) bool {
-	return b == config.ReferenceTarget || strings.HasPrefix(b, "http://") || strings.HasPrefix(b, "https://")
 }
 
 // loadBaselines reads the baseline report of every target that names one
@@ -76,14 +72,17 @@ func loadBaselines(w io.Writer, plan []*targetRun) (runBaselines, error) {
 			return runBaselines{}, usageError{err}
 		}
 		out.failOn[t.name()] = failOn
-		path := cfg.Baseline
-		if path == "" {
+		if err := trustedFailOn(t, failOn); err != nil {
+			out.stop()
+			return runBaselines{}, err
+		}
+		if !cfg.Baseline.IsSet() {
 			if failOn == check.FailOnNew {
 				fmt.Fprintf(w, "errconform: WARNING: target %s: --fail-on new without a baseline (--baseline, baseline: in the config): every failure is new and fails the gate\n", t.name())
 			}
 			continue
 		}
-		if isLiveBaseline(path) {
+		if cfg.Baseline.Live() {
 			live, stop, err := liveBaseline(t)
 			if err != nil {
 				out.stop()
@@ -93,6 +92,7 @@ func loadBaselines(w io.Writer, plan []*targetRun) (runBaselines, error) {
 			out.live = append(out.live, live)
 			continue
 		}
+		path := cfg.Baseline.Report
 		rep, ok := read[path]
 		if !ok {
 			if rep, err = reports.ReadJSON(path); err != nil {
@@ -116,17 +116,45 @@ func loadBaselines(w io.Writer, plan []*targetRun) (runBaselines, error) {
 	return out, nil
 }
 
+// trustedFailOn refuses fail_on: new written in the config file where a
+// pull request could make it green: beside a baseline report (a report
+// and the config that names it may both come from the pull request, and
+// a forged report could claim any failure inherited), or beside a live
+// baseline that is the target itself (every failure would be
+// inherited). The CI job's own --fail-on new (or ERRCONFORM_FAIL_ON) is
+// the CI owner's choice, taken with whatever baseline it is given; a
+// live baseline at another URL, or the embedded reference, is measured
+// by the run itself.
+func trustedFailOn(t *targetRun, failOn check.FailOn) error {
+	src, ok := t.res.sources["fail_on"]
+	b := t.res.cfg.Baseline
+	if failOn != check.FailOnNew || !ok || src.Kind != config.FromFile || !b.IsSet() {
+		return nil
+	}
+	switch {
+	case !b.Live():
+		return usagef("target %s: fail_on: new (%s) with the baseline report %s: a report is not measured by this run, and a report and the config naming it may both come from a pull request, where a forged report would let any failure pass as inherited; "+
+			"give --fail-on new (or ERRCONFORM_FAIL_ON=new) in the CI job instead, or make the baseline live (a base URL or reference, measured by the run itself)",
+			t.name(), src, reports.Printable(b.Report))
+	case b.BaseURL != config.ReferenceTarget && config.SameBaseURL(b.BaseURL, t.res.cfg.Target.BaseURL):
+		return usagef("target %s: fail_on: new (%s) with the target itself as its baseline: every failure would be inherited and pass; "+
+			"give --fail-on new (or ERRCONFORM_FAIL_ON=new) in the CI job to mean it, or name another baseline", t.name(), src)
+	}
+	return nil
+}
+
 // liveBaseline is the run of t's live baseline: t's selected cases (its
-// shard's, explore's variants included), its fixtures, key, headers and
-// limits (a client of its own: its own rate cap and request budget), sent
-// to the baseline's URL, or to an embedded reference speaking t's
-// contract (with the reference's own key and fixtures; stop stops it).
-// No waiver applies: the baseline's findings stand as they are.
+// shard's, explore's variants included) sent to the baseline's URL with
+// the baseline's identity (config.BaselineConfig: its own key, headers
+// and fixtures where the baseline: object gives them, else t's) and
+// limits (a client of its own: its own rate cap and request budget), or
+// to an embedded reference speaking t's contract (with the reference's
+// own key and fixtures; stop stops it). No waiver applies: the
+// baseline's findings stand as they are.
 func liveBaseline(t *targetRun) (run *targetRun, stop func(), err error) {
 	res := t.res
-	cfg := res.cfg
-	where := cfg.Baseline
-	cfg.Baseline, cfg.FailOn = "", ""
+	where := res.cfg.Baseline.BaseURL
+	cfg := res.cfg.BaselineConfig()
 	res.waivers, res.embedded, stop = nil, false, func() {}
 	if where == config.ReferenceTarget {
 		running, err := reference.Start(res.contract, reference.Options{GatewayTimeout: EmbeddedGatewayTimeout}, "")
@@ -141,10 +169,10 @@ func liveBaseline(t *targetRun) (run *targetRun, stop func(), err error) {
 			return nil, nil, usagef("target %s: --baseline %q is neither a JSON report nor a base URL such as https://upstream.example.com/v1: %v",
 				t.name(), config.WithoutUserinfo(where), err)
 		}
-		cfg.Target.BaseURL = where
-		// The target's rate cap is the baseline's, unless the target's
-		// was left to the default: a remote baseline behind a loopback
-		// gateway gets the remote default, as if it were the target.
+		// The target's rate cap is the baseline's (unless baseline.limits
+		// gives its own), unless the target's was left to the default: a
+		// remote baseline behind a loopback gateway gets the remote
+		// default, as if it were the target.
 		if _, set := res.sources["limits.max_rps"]; !set && cfg.Limits.MaxRPS == 0 && !config.IsLoopback(where) {
 			cfg.Limits.MaxRPS = DefaultMaxRPS
 		}
@@ -176,7 +204,8 @@ func (b runBaselines) start(ctx context.Context, a App, fl fleetResolution, w io
 				fmt.Fprintf(w, "errconform: WARNING: target %s: its baseline %s is not testable (%s): every finding is new for want of a comparison\n",
 					part.Name, where, reports.Printable(part.NotTestable.Reason))
 			}
-			b.byTarget[part.Name] = &targetBaseline{path: where, target: part, failOn: b.failOn[part.Name], strict: cfg.Strict}
+			b.byTarget[part.Name] = &targetBaseline{path: where, target: part, failOn: b.failOn[part.Name], strict: cfg.Strict,
+				dropped: out.targets[i].explored.droppedJudged(out.targets[i].list)}
 		}
 	}
 }
@@ -227,7 +256,11 @@ func applyBaselines(out *fleetOutcome, b runBaselines, redactor *redact.Redactor
 		if b == nil {
 			continue
 		}
-		classes := check.ClassifyAll(caseFindings(part.Cases), caseFindings(b.target.Cases))
+		// The variants a run without a report did not keep are classified
+		// too: they count (a fixed finding is a passed variant's), though
+		// no report lists them.
+		dropped := droppedOf(out.targets, part.Name)
+		classes := check.ClassifyAll(append(caseFindings(part.Cases), dropped...), append(caseFindings(b.target.Cases), b.dropped...))
 		cases := make([]reports.CaseReport, len(part.Cases))
 		for k, c := range part.Cases {
 			if cl, ok := classes[c.ID]; ok {
@@ -237,8 +270,14 @@ func applyBaselines(out *fleetOutcome, b runBaselines, redactor *redact.Redactor
 			cases[k] = c
 		}
 		part.Cases = cases
+		summary := reports.SummarizeBaseline(cases, b.strict)
+		counted := make([]check.Classification, len(dropped))
+		for k, c := range dropped {
+			counted[k] = classes[c.ID]
+		}
+		summary.Add(check.SummarizeClasses(counted, b.strict))
 		part.Baseline = &reports.TargetBaseline{Report: b.path, Target: b.target.Name, ContractDigest: b.target.Contract.Digest,
-			FailOn: b.failOn, Summary: reports.SummarizeBaseline(cases, b.strict)}
+			FailOn: b.failOn, Summary: summary}
 		redactor.Walk(part.Baseline)
 	}
 	out.code = ExitOK
@@ -252,6 +291,17 @@ func applyBaselines(out *fleetOutcome, b runBaselines, redactor *redact.Redactor
 			out.code = t.code
 		}
 	}
+}
+
+// droppedOf are the judged variants the run of the target named name did
+// not keep (variantResults.droppedJudged).
+func droppedOf(targets []*targetRun, name string) []check.CaseFindings {
+	for _, t := range targets {
+		if t.name() == name {
+			return t.explored.droppedJudged(t.list)
+		}
+	}
+	return nil
 }
 
 // gateCode is a target's exit code under its --fail-on: code itself,

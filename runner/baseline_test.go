@@ -71,7 +71,7 @@ func TestGateCode(t *testing.T) {
 func TestLiveBaselineRateCap(t *testing.T) {
 	target := func(sources map[string]config.Source) *targetRun {
 		cfg := config.Config{Target: config.Target{BaseURL: "http://127.0.0.1:8787/v1"}, Auth: config.Auth{APIKey: "sk-test-000000000001"}}
-		cfg.Baseline, cfg.FailOn = "https://upstream.example.com/v1", "new"
+		cfg.Baseline, cfg.FailOn = config.ParseBaseline("https://upstream.example.com/v1"), "new"
 		return &targetRun{res: resolution{name: "gw", cfg: cfg, sources: sources, waivers: map[string]config.Waiver{"a/b": {}}}, all: []string{"a/b"}}
 	}
 	tests := []struct {
@@ -97,7 +97,7 @@ func TestLiveBaselineRateCap(t *testing.T) {
 		})
 	}
 	bad := target(nil)
-	bad.res.cfg.Baseline = "https://user:pass@upstream.example.com/v1?x=1"
+	bad.res.cfg.Baseline = config.ParseBaseline("https://user:pass@upstream.example.com/v1?x=1")
 	_, _, err := liveBaseline(bad)
 	require.Error(t, err)
 	assert.NotContains(t, err.Error(), "pass", "no credential in the error")

@@ -11,7 +11,8 @@ import (
 )
 
 // variantResults is what a run keeps of its explore variants' results as
-// they come in: how many were sent per field and constraint, which variants have a result, and
+// they come in: how many were sent per field and constraint, which variants have a result
+// (and which passed or warned, for a baseline's fixed count), and
 // the results themselves where the run needs them: every one when a report
 // or metrics are written, else only the failed, errored and waived ones
 // (the summary's failure groups and waived failures), the others counted
@@ -37,6 +38,13 @@ type variantResults struct {
 	cancelled int // results stopped in flight, or before they could send
 	kept      []positioned
 	dropped   reports.Summary
+	// passed and warned are the judged variants not kept (passed; warned,
+	// with their findings), by position: a baseline classifies them too,
+	// so that its fixed findings (the baseline fails, the target passes)
+	// count whether or not a report keeps every result. A flag per
+	// variant, and the findings of the warned ones.
+	passed []bool
+	warned map[int][]check.Finding
 }
 
 // fullEvidences is how many failed or errored variants keep their full
@@ -91,6 +99,40 @@ func (v *variantResults) record(at int, r suites.Result) {
 		return
 	}
 	v.dropped.Add(r)
+	switch r.Verdict {
+	case check.Passed:
+		if v.passed == nil {
+			v.passed = make([]bool, v.total)
+		}
+		v.passed[at] = true
+	case check.Warned:
+		if v.warned == nil {
+			v.warned = map[int][]check.Finding{}
+		}
+		v.warned[at] = r.Findings
+	}
+}
+
+// droppedJudged are the judged variants of list whose results were not
+// kept, as a baseline compares them: their IDs (the list's walk makes
+// them again), verdicts and findings.
+func (v *variantResults) droppedJudged(list caseList) []check.CaseFindings {
+	if v == nil || (v.passed == nil && v.warned == nil) {
+		return nil
+	}
+	var out []check.CaseFindings
+	for i, c := range list.All() {
+		if !list.isVariant(i) {
+			continue
+		}
+		at := i - len(list.head)
+		if findings, ok := v.warned[at]; ok {
+			out = append(out, check.CaseFindings{ID: c.ID, Verdict: check.Warned, Findings: findings})
+		} else if at < len(v.passed) && v.passed[at] {
+			out = append(out, check.CaseFindings{ID: c.ID, Verdict: check.Passed})
+		}
+	}
+	return out
 }
 
 // has reports whether the variant at position at has a result.

@@ -222,7 +222,7 @@ func (a App) monitor(fs *pflag.FlagSet, op *monitorOptions) (int, error) {
 	// A baseline in the config file would be ignored: monitor's results
 	// are its metrics, compared with nothing. Refused like the flags.
 	for _, m := range fl.members {
-		if m.cfg.Baseline != "" || (m.cfg.FailOn != "" && m.cfg.FailOn != "any") {
+		if m.cfg.Baseline.IsSet() || (m.cfg.FailOn != "" && m.cfg.FailOn != "any") {
 			return ExitUsage, usagef("%s: baseline: and fail_on: are for run and explore; monitor compares no baseline (its results are its metrics): remove them from the config monitor reads", configText(fl.opts.configFile, false))
 		}
 	}

@@ -10,7 +10,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/errconform/errconform/check"
-	"github.com/errconform/errconform/mutants"
 	"github.com/errconform/errconform/reports"
 )
 
@@ -70,13 +69,7 @@ func TestThroughPortkeyTheUpstreamsFailuresAreInherited(t *testing.T) {
 	node, entry := portkeyInstall(t)
 	dir := t.TempDir()
 	refCfgPath, refPort, pkURL := startReferenceAndPortkey(t, dir, node, entry)
-	var upstream mutants.ExploreMutant
-	for _, m := range mutants.ExploreMutants() {
-		if m.Name == "ignore-unknown-enum" {
-			upstream = m
-		}
-	}
-	require.NotNil(t, upstream.Wrap, "the ignore-unknown-enum explore mutant")
+	upstream := exploreMutantByName(t, "ignore-unknown-enum")
 	mutantCfgPath, mutantCfg := serveReferenceWith(t, upstream.Wrap, nil)
 	mutantV1 := mutantCfg.Target.BaseURL
 
