@@ -217,6 +217,9 @@ func (a App) startFleet(ctx context.Context, fl fleetResolution, plan []*targetR
 	for _, t := range plan {
 		t.prepare(fl.opts)
 	}
+	if len(plan) > 0 {
+		plan[0].box.judgeFirst() // its container's specs run first
+	}
 	go func() {
 		for _, t := range plan {
 			select {
@@ -371,7 +374,9 @@ func (t *targetRun) prepare(o runOptions) {
 	t.explored.redactor = t.redactor
 	t.order, t.notBatch = judgingOrder(t.list)
 	t.held = map[int]suites.Result{}
-	t.box = newMailbox(t.list.Len(), func(i int) bool { return !t.notBatch[i] })
+	// As many of the concurrent phase's answers as requests in flight,
+	// and two more, wait to be judged.
+	t.box = newMailbox(t.list.Len(), func(i int) bool { return !t.notBatch[i] }, max(cfg.Limits.Concurrency, 1)+2)
 	t.performed = make(chan struct{})
 	t.keep = func(r suites.Result) suites.Result { return keptResult(o, r) }
 	t.judgeTarget = suites.Target{Config: cfg, Contract: t.res.contract, Redactor: t.redactor, Detectors: &redact.Cache{}}
@@ -423,13 +428,16 @@ func (a App) performTarget(ctx context.Context, o runOptions, t *targetRun, line
 	}
 	batch := func(yield func(int, suites.Case) bool) {
 		for i, c := range t.list.All() {
-			if !c.Control && !c.Alone && !yield(i, c) {
+			if c.Control || c.Alone {
+				continue
+			}
+			if !t.box.admit(ctx, i) || !yield(i, c) {
 				return
 			}
 		}
 	}
 	if ctx.Err() == nil { // else cut short before it began: unfinished below, none sent
-		suites.PerformSeq(ctx, batch, target, t.box.deliverBatch)
+		suites.PerformSeq(ctx, batch, target, t.box.deliver)
 	}
 	for i, c := range t.list.All() {
 		if c.Alone && !c.Control && ctx.Err() == nil {
