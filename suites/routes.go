@@ -199,29 +199,16 @@ func (rs routeSpec) body(cfg config.Config, edit func(body map[string]any)) (str
 // file part it carries: its content type, or "" for none.
 const audioFileField = "\x00file"
 
-// formBody is a multipart form of a body's members (each as a field; an
-// array as repeated fields) and a small audio file of fileType, unless
-// the body sets audioFileField ("" leaves the file out).
+// formBody is a multipart form of a body's members (formFieldsOf: each
+// as a field, an array as repeated fields; the catalogue's bodies hold no
+// null) and a small audio file of fileType, unless the body sets
+// audioFileField ("" leaves the file out).
 func formBody(body map[string]any, fileType string) (string, []byte) {
 	if t, ok := body[audioFileField].(string); ok {
 		fileType = t
 		delete(body, audioFileField)
 	}
-	names := make([]string, 0, len(body))
-	for k := range body {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	var fields [][2]string
-	for _, k := range names {
-		values, isList := body[k].([]any)
-		if !isList {
-			values = []any{body[k]}
-		}
-		for _, v := range values {
-			fields = append(fields, [2]string{k, fmt.Sprint(v)})
-		}
-	}
+	fields, _ := formFieldsOf(body)
 	var file *formFile
 	if fileType != "" {
 		file = &formFile{name: "errconform-probe.wav", contentType: fileType, content: []byte("RIFF\x24\x00\x00\x00WAVEfmt ")}

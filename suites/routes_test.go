@@ -210,8 +210,8 @@ func TestEveryRouteCasePassesAgainstTheReference(t *testing.T) {
 	}
 }
 
-// Explore walks every JSON route a contract lists, from its schema, with
-// the route's core set; against the reference speaking the contract every
+// Explore walks every route a contract lists, from its schema, with the
+// route's core set (a multipart route's variants sent as forms); against the reference speaking the contract every
 // variant passes (each invalid body refused as its situation says, each
 // valid boundary value served).
 func TestExploreCoversEveryListedRoute(t *testing.T) {
@@ -229,11 +229,16 @@ func TestExploreCoversEveryListedRoute(t *testing.T) {
 				}
 			}
 			for _, path := range suites.GeneratedRoutes(contract) {
-				if path == spec.PathAudioTranscriptions {
-					assert.Zero(t, perRoute[path], "a multipart route is not walked")
-					continue
-				}
 				assert.Positive(t, perRoute[path], "%s is explored", path)
+			}
+			probeCfg := config.Config{Auth: config.Auth{APIKey: "sk-test-0123456789"}, Fixtures: config.Fixtures{Model: suites.DefaultModel}}
+			for _, c := range variants {
+				if c.Route() == spec.PathAudioTranscriptions {
+					req := c.Request(probeCfg)
+					assert.True(t, strings.HasPrefix(req.Header.Get("Content-Type"), "multipart/form-data; boundary="), "%s is sent as a form", c.ID)
+					assert.Contains(t, string(req.Body), `name="file"; filename="errconform-probe.wav"`, "%s carries its audio file", c.ID)
+					assert.False(t, c.Expect.Stream, "%s: a form has no stream twin", c.ID)
+				}
 			}
 			t.Logf("variants per route: %v", perRoute)
 			ref := reference.New(contract, reference.Options{GatewayTimeout: 50 * time.Millisecond})
