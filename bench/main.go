@@ -23,7 +23,11 @@
 // explore.deep and for every field deep (the largest selection of the
 // embedded schema), so that the peak resident memory of the three shows
 // how it grows with the number of variants, beside the floor's, which
-// holds the same requests (it must stay under 64 MiB).
+// holds the same requests (it must stay under 64 MiB). And explore over
+// all ten routes' core sets (testdata/contracts/all-routes.yaml, served by
+// `errconform serve --contract`: the transcriptions route's variants as
+// multipart forms), against its floor the same way: within 1.3, under
+// 64 MiB.
 //
 // Fleet (bench/fleet.go): 20 `errconform serve` processes with 50 ms of
 // latency and a config whose targets: names them all. The fleet run
@@ -164,16 +168,17 @@ func freeAddr() (string, error) {
 	return l.Addr().String(), nil
 }
 
-// serve starts `errconform serve` with the given added latency, writing
-// its config to dir/name.yaml, and returns the config's path and a stop
+// serve starts `errconform serve` with the given added latency (and any
+// extra arguments, such as --contract FILE), writing its config to
+// dir/name.yaml, and returns the config's path and a stop
 // (which kills the server and waits for it).
-func serve(bin, dir, name string, latency time.Duration) (string, func(), error) {
+func serve(bin, dir, name string, latency time.Duration, extra ...string) (string, func(), error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return "", nil, err
 	}
 	cfg := filepath.Join(dir, name+".yaml")
-	cmd := exec.Command(bin, "serve", "--addr", addr, "--config-out", cfg, "--latency", latency.String())
+	cmd := exec.Command(bin, append([]string{"serve", "--addr", addr, "--config-out", cfg, "--latency", latency.String()}, extra...)...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return "", nil, err
@@ -231,6 +236,7 @@ func measureAll(bin string, runs, fleetSize, fleetRuns, fleetSingles int) error 
 	}
 	var results []scenario
 	var explored []exploration
+	var routes *exploration
 	for _, latency := range []time.Duration{0, 50 * time.Millisecond} {
 		cfg, stop, err := serve(bin, dir, fmt.Sprintf("serve-%s", latency), latency)
 		if err != nil {
@@ -254,6 +260,10 @@ func measureAll(bin string, runs, fleetSize, fleetRuns, fleetSingles int) error 
 				stop()
 				return err
 			}
+			if routes, err = measureExploreRoutes(bin, self, dir, runs); err != nil {
+				stop()
+				return err
+			}
 		}
 		stop()
 		results = append(results, s)
@@ -267,7 +277,7 @@ func measureAll(bin string, runs, fleetSize, fleetRuns, fleetSingles int) error 
 		fleet = &f
 	}
 	return benchReport{runs: runs, embedded: embedded, embeddedRSS: embeddedRSS, list: list,
-		results: results, explored: explored, fleet: fleet}.print()
+		results: results, explored: explored, routes: routes, fleet: fleet}.print()
 }
 
 // benchReport is what measureAll measured, to print.
@@ -277,7 +287,9 @@ type benchReport struct {
 	embeddedRSS    int64
 	results        []scenario
 	explored       []exploration
-	fleet          *fleetResult
+	// routes is explore over every route of the all-routes contract.
+	routes *exploration
+	fleet  *fleetResult
 }
 
 // print prints the ratios, the times, explore's memory and the fleet's;
@@ -292,7 +304,7 @@ func (b benchReport) print() error {
 	for _, s := range results {
 		fmt.Printf("  %-34s errconform/floor %.2f   serial/concurrent %.2f\n", s.name+":", ratio(s.concurrent, s.floorTime), ratio(s.serial, s.concurrent))
 	}
-	for _, e := range explored {
+	for _, e := range b.withRoutes() {
 		miss := ""
 		if ratio(e.wall, e.floorTime) > exploreRatioTarget {
 			miss = "  MISSES THE TARGET"
@@ -312,7 +324,7 @@ func (b benchReport) print() error {
 	for _, s := range results {
 		fmt.Printf("  %-34s concurrent %s, serial %s, floor %s (peak RSS %.1f MiB)\n", s.name+":", ms(s.concurrent), ms(s.serial), ms(s.floorTime), float64(s.rss)/1024)
 	}
-	for _, e := range explored {
+	for _, e := range b.withRoutes() {
 		fmt.Printf("  %-34s %s, floor %s\n", e.name+":", ms(e.wall), ms(e.floorTime))
 	}
 	if fleet != nil {
@@ -321,7 +333,7 @@ func (b benchReport) print() error {
 		fmt.Printf("  %-34s %s (%d shards one after another, and the merge; once)\n", "fleet in 4 shards, merged:", ms(fleet.shardsMerged), shardCount)
 	}
 	if len(explored) > 0 {
-		printExploreMemory(explored)
+		printExploreMemory(explored, b.routes)
 	}
 	if fleet != nil {
 		over := ""

@@ -14,6 +14,7 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 
+	"github.com/errconform/errconform/config"
 	"github.com/errconform/errconform/spec"
 )
 
@@ -46,6 +47,16 @@ func (r *exploreRoute) fieldLabel(field string) string {
 		return field
 	}
 	return r.slug + "." + field
+}
+
+// model is the model the route's variants send: fixtures.model on chat
+// completions, the route's fixtures.route_models entry on the others
+// (else fixtures.model).
+func (r *exploreRoute) model(cfg config.Config) string {
+	if r.chat {
+		return modelOf(cfg)
+	}
+	return routeModelOf(cfg, r.path)
 }
 
 // controls reports whether a field of the route gets positive controls:

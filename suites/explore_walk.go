@@ -369,13 +369,13 @@ func (e *explorer) casesOf(v variant) []Case {
 	encoded, ownModel := v.encoded, v.ownModel() || !r.hasModel // all the request needs of the variant
 	path := r.path
 	c.build = func(cfg config.Config) probe.Request {
-		req := rawChat(cfg, cfg.Auth.APIKey, bodyFor(encoded, ownModel, modelOf(cfg)))
+		req := rawChat(cfg, cfg.Auth.APIKey, bodyFor(encoded, ownModel, r.model(cfg)))
 		req.Path = path
 		return req
 	}
 	if r.multipart {
 		c.build = func(cfg config.Config) probe.Request {
-			return formRequest(cfg, path, encoded, ownModel, modelOf(cfg))
+			return formRequest(cfg, path, encoded, ownModel, r.model(cfg))
 		}
 	}
 	if valid {

@@ -75,6 +75,16 @@ var routeBases = map[string]map[string]any{
 	spec.PathBatches:             {"input_file_id": probeFileID, "endpoint": "/v1/chat/completions", "completion_window": "24h"},
 }
 
+// routeModelOf is the model a generated route's requests send: the
+// route's fixtures.route_models entry, else fixtures.model (else
+// DefaultModel).
+func routeModelOf(cfg config.Config, path string) string {
+	if m := cfg.Fixtures.RouteModels[path]; m != "" {
+		return m
+	}
+	return modelOf(cfg)
+}
+
 // routeBase is a valid body of the route: its known base with every
 // required member it lacks filled in; false when no such body is valid
 // (a contract's own schema the base does not fit).
@@ -184,7 +194,7 @@ func casesOfRoute(r spec.Route) []Case {
 func (rs routeSpec) body(cfg config.Config, edit func(body map[string]any)) (string, []byte) {
 	b := deepCopy(rs.base).(map[string]any)
 	if rs.route.HasModel {
-		b["model"] = modelOf(cfg)
+		b["model"] = routeModelOf(cfg, rs.route.Path)
 	}
 	if edit != nil {
 		edit(b)
@@ -357,7 +367,7 @@ func (rs routeSpec) multipartCases() []Case {
 		build: func(cfg config.Config) probe.Request {
 			b := deepCopy(rs.base).(map[string]any)
 			if rs.route.HasModel {
-				b["model"] = modelOf(cfg)
+				b["model"] = routeModelOf(cfg, rs.route.Path)
 			}
 			return rs.raw(cfg, cfg.Auth.APIKey, "application/json", encode(b))
 		}}

@@ -1,8 +1,11 @@
 package suites_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"mime"
+	"mime/multipart"
 	"net/http/httptest"
 	"os"
 	"strings"
@@ -417,4 +420,72 @@ func TestRouteBurstsHoldUnderEveryLimiterScope(t *testing.T) {
 			}
 		})
 	}
+}
+
+// fixtures.route_models may name exactly the routes beyond chat
+// completions whose body names a model.
+func TestRouteModelPathsAreTheRoutesWithAModel(t *testing.T) {
+	routes, err := spec.SurfaceRoutes()
+	require.NoError(t, err)
+	var want []string
+	for _, r := range routes {
+		if r.HasModel && r.Path != spec.PathChatCompletions {
+			want = append(want, r.Path)
+		}
+	}
+	assert.Equal(t, want, config.RouteModelPaths)
+}
+
+// A generated route's cases and explore variants send the route's model
+// where fixtures.route_models names one, fixtures.model where it does not;
+// chat completions always fixtures.model, and the cases that name a model
+// of their own keep it.
+func TestRouteCasesSendTheRouteModel(t *testing.T) {
+	contract := allRoutesContracts(t)[0]
+	cases, err := suites.For(contract)
+	require.NoError(t, err)
+	rs, err := spec.DefaultRequestSchemas()
+	require.NoError(t, err)
+	variants, err := suites.ExploreFor(contract, rs, suites.ExploreSelection{})
+	require.NoError(t, err)
+	cfg := config.Config{Auth: config.Auth{APIKey: "sk-test-0123456789"}, Fixtures: config.Fixtures{Model: "chat-model",
+		TextOnlyModel: "text-only", UpstreamErrorModel: "failing",
+		RouteModels: map[string]string{spec.PathEmbeddings: "embed-model", spec.PathAudioTranscriptions: "stt-model"}}}
+	sent := map[string]map[string]int{} // route → model → requests
+	for _, c := range append(cases, variants...) {
+		route := c.Route()
+		if route == "" || c.Endpoint == "" {
+			continue
+		}
+		req := c.Request(cfg)
+		var model string
+		if strings.HasPrefix(req.Header.Get("Content-Type"), "multipart/form-data") {
+			_, params, err := mime.ParseMediaType(req.Header.Get("Content-Type"))
+			require.NoError(t, err)
+			form, err := multipart.NewReader(bytes.NewReader(req.Body), params["boundary"]).ReadForm(1 << 20)
+			require.NoError(t, err, c.ID)
+			if v := form.Value["model"]; len(v) > 0 {
+				model = v[0]
+			}
+		} else {
+			var body struct {
+				Model any `json:"model"`
+			}
+			if json.Unmarshal(req.Body, &body) != nil {
+				continue
+			}
+			model, _ = body.Model.(string)
+		}
+		if sent[route] == nil {
+			sent[route] = map[string]int{}
+		}
+		sent[route][model]++
+	}
+	assert.Positive(t, sent[spec.PathEmbeddings]["embed-model"])
+	assert.Zero(t, sent[spec.PathEmbeddings]["chat-model"], "no embeddings request sends the chat model")
+	assert.Positive(t, sent[spec.PathAudioTranscriptions]["stt-model"])
+	assert.Zero(t, sent[spec.PathAudioTranscriptions]["chat-model"])
+	assert.Positive(t, sent[spec.PathCompletions]["chat-model"], "a route route_models does not name is sent fixtures.model")
+	assert.Zero(t, sent[spec.PathChatCompletions]["embed-model"])
+	assert.Positive(t, sent[spec.PathEmbeddings]["failing"], "the upstream-error case keeps its fixture's model")
 }
