@@ -47,21 +47,7 @@ func measureExplore(bin, self, cfg string, runs int) ([]exploration, error) {
 		if err != nil {
 			return nil, err
 		}
-		cases, err := exploreCases(path)
-		if err != nil {
-			return nil, err
-		}
-		e := exploration{name: sel.name}
-		for _, c := range cases {
-			if c.Control {
-				e.controls++
-			} else {
-				e.variants++
-			}
-		}
-		e.wall, e.floorTime, e.rss, e.floorRSS, err = interleaved(runs,
-			[]string{bin, "explore", "--quiet", "--config", path},
-			[]string{self, "-floor", "-explore", "-config", path, "-concurrency", "8"})
+		e, err := exploreAgainstFloor(sel.name, bin, self, path, runs)
 		if err != nil {
 			return nil, err
 		}
@@ -101,11 +87,22 @@ func measureExploreRoutes(bin, self, dir string, runs int) (*exploration, error)
 		return nil, err
 	}
 	defer stop()
-	cases, err := exploreCases(cfg)
+	e, err := exploreAgainstFloor("explore, all ten routes' core sets", bin, self, cfg, runs)
 	if err != nil {
 		return nil, err
 	}
-	e := exploration{name: "explore, all ten routes' core sets"}
+	return &e, nil
+}
+
+// exploreAgainstFloor measures errconform explore with the config at path
+// and its floor, interleaved, runs times each, and counts the variants and
+// positive controls they send.
+func exploreAgainstFloor(name, bin, self, path string, runs int) (exploration, error) {
+	cases, err := exploreCases(path)
+	if err != nil {
+		return exploration{}, err
+	}
+	e := exploration{name: name}
 	for _, c := range cases {
 		if c.Control {
 			e.controls++
@@ -114,12 +111,9 @@ func measureExploreRoutes(bin, self, dir string, runs int) (*exploration, error)
 		}
 	}
 	e.wall, e.floorTime, e.rss, e.floorRSS, err = interleaved(runs,
-		[]string{bin, "explore", "--quiet", "--config", cfg},
-		[]string{self, "-floor", "-explore", "-config", cfg, "-concurrency", "8"})
-	if err != nil {
-		return nil, err
-	}
-	return &e, nil
+		[]string{bin, "explore", "--quiet", "--config", path},
+		[]string{self, "-floor", "-explore", "-config", path, "-concurrency", "8"})
+	return e, err
 }
 
 // withRoutes are the explore measurements, the all-routes one last.

@@ -14,14 +14,7 @@ import (
 // anyOf too; what does not read as its type stays text for the schema to
 // refuse.
 func TestAddFormFieldTypesAsTheSchemaSays(t *testing.T) {
-	routes, err := spec.SurfaceRoutes()
-	require.NoError(t, err)
-	var tr spec.Route
-	for _, r := range routes {
-		if r.Path == spec.PathAudioTranscriptions {
-			tr = r
-		}
-	}
+	tr := surfaceRoute(t, spec.PathAudioTranscriptions)
 	require.True(t, tr.Multipart)
 	tests := []struct {
 		name   string
