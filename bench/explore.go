@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/errconform/errconform/config"
@@ -46,21 +47,7 @@ func measureExplore(bin, self, cfg string, runs int) ([]exploration, error) {
 		if err != nil {
 			return nil, err
 		}
-		cases, err := exploreCases(path)
-		if err != nil {
-			return nil, err
-		}
-		e := exploration{name: sel.name}
-		for _, c := range cases {
-			if c.Control {
-				e.controls++
-			} else {
-				e.variants++
-			}
-		}
-		e.wall, e.floorTime, e.rss, e.floorRSS, err = interleaved(runs,
-			[]string{bin, "explore", "--quiet", "--config", path},
-			[]string{self, "-floor", "-explore", "-config", path, "-concurrency", "8"})
+		e, err := exploreAgainstFloor(sel.name, bin, self, path, runs)
 		if err != nil {
 			return nil, err
 		}
@@ -83,10 +70,64 @@ func measureExplore(bin, self, cfg string, runs int) ([]exploration, error) {
 	return out, nil
 }
 
+// allRoutesContract is the contract listing all ten routes of OpenAI's
+// surface (bench runs from the module's root, as make bench does).
+const allRoutesContract = "testdata/contracts/all-routes.yaml"
+
+// measureExploreRoutes measures explore over all ten routes' core sets:
+// errconform explore against `errconform serve --contract` the all-routes
+// contract, and its floor, interleaved, as measureExplore does.
+func measureExploreRoutes(bin, self, dir string, runs int) (*exploration, error) {
+	contract, err := filepath.Abs(allRoutesContract)
+	if err != nil {
+		return nil, err
+	}
+	cfg, stop, err := serve(bin, dir, "serve-all-routes", 0, "--contract", contract)
+	if err != nil {
+		return nil, err
+	}
+	defer stop()
+	e, err := exploreAgainstFloor("explore, all ten routes' core sets", bin, self, cfg, runs)
+	if err != nil {
+		return nil, err
+	}
+	return &e, nil
+}
+
+// exploreAgainstFloor measures errconform explore with the config at path
+// and its floor, interleaved, runs times each, and counts the variants and
+// positive controls they send.
+func exploreAgainstFloor(name, bin, self, path string, runs int) (exploration, error) {
+	cases, err := exploreCases(path)
+	if err != nil {
+		return exploration{}, err
+	}
+	e := exploration{name: name}
+	for _, c := range cases {
+		if c.Control {
+			e.controls++
+		} else {
+			e.variants++
+		}
+	}
+	e.wall, e.floorTime, e.rss, e.floorRSS, err = interleaved(runs,
+		[]string{bin, "explore", "--quiet", "--config", path},
+		[]string{self, "-floor", "-explore", "-config", path, "-concurrency", "8"})
+	return e, err
+}
+
+// withRoutes are the explore measurements, the all-routes one last.
+func (b benchReport) withRoutes() []exploration {
+	if b.routes == nil {
+		return b.explored
+	}
+	return append(slices.Clone(b.explored), *b.routes)
+}
+
 // printExploreMemory prints each selection's peak RSS beside its floor's,
 // and how much each grows per variant from the smallest selection to the
-// largest.
-func printExploreMemory(explored []exploration) {
+// largest of the chat request schema's; then explore over all ten routes'.
+func printExploreMemory(explored []exploration, routes *exploration) {
 	fmt.Printf("\nexplore peak RSS (limit %d MiB; medians of the runs' peaks, the highest in brackets; floor: the plain client holding the same requests):\n", exploreRSSLimit/1024)
 	for _, e := range explored {
 		over := ""
@@ -104,6 +145,14 @@ func printExploreMemory(explored []exploration) {
 		}
 		fmt.Printf("  %-34s %.1f MiB (%.1f) for %d variants, all five reports written (they hold every case's evidence)%s\n", last.name+", reports:",
 			mib(last.withReports.median), mib(last.withReports.peak), last.variants, over)
+	}
+	if routes != nil {
+		over := ""
+		if routes.rss.peak > exploreRSSLimit {
+			over = "  OVER THE LIMIT"
+		}
+		fmt.Printf("  %-34s %.1f MiB (%.1f) for %d variants; floor %.1f MiB; above the floor %.1f MiB%s\n", routes.name+":", mib(routes.rss.median), mib(routes.rss.peak),
+			routes.variants, mib(routes.floorRSS.median), mib(routes.rss.median-routes.floorRSS.median), over)
 	}
 	if n := last.variants - first.variants; n > 0 {
 		perVariant := func(a, b int64) float64 { return float64(b-a) / float64(n) }

@@ -98,6 +98,25 @@ type Fixtures struct {
 	// (GET /models, the default) or "chat" (one-token chat completions),
 	// for gateways that limit only inference routes.
 	RateLimitEndpoint string `yaml:"rate_limit_endpoint,omitempty" fixture:"rate_limit_endpoint"`
+	// RouteModels names, per route of RouteModelPaths, the model the
+	// route's generated cases and explore variants send as their model
+	// ("/embeddings": "text-embedding-3-small"); a route it does not name
+	// is sent Model.
+	RouteModels map[string]string `yaml:"route_models,omitempty" fixture:"route_models"`
+}
+
+// RouteModelPaths are the routes fixtures.route_models may name: those
+// of OpenAI's surface beyond chat completions whose body names a model
+// (chat completions' is fixtures.model; files and batches name none).
+var RouteModelPaths = []string{"/completions", "/embeddings", "/responses", "/moderations", "/images/generations", "/audio/speech", "/audio/transcriptions"}
+
+// RouteModel is the model a route's generated requests send: its
+// fixtures.route_models entry, else fixtures.model.
+func (f Fixtures) RouteModel(path string) string {
+	if m := f.RouteModels[path]; m != "" {
+		return m
+	}
+	return f.Model
 }
 
 // Rate-limit burst endpoints.

@@ -354,6 +354,26 @@ func TestParseValidation(t *testing.T) {
 			wantField: "fixtures.internal_error_header", wantMsg: "not a header",
 		},
 		{
+			name:      "route_models naming a route without a model",
+			yaml:      "fixtures:\n  route_models:\n    /embedding: text-embedding-3-small\n",
+			wantField: "fixtures.route_models./embedding", wantMsg: "not a route whose body names a model",
+		},
+		{
+			name:      "route_models naming chat completions",
+			yaml:      "fixtures:\n  route_models:\n    /chat/completions: gpt-4o\n",
+			wantField: "fixtures.route_models./chat/completions", wantMsg: "fixtures.model",
+		},
+		{
+			name:      "route_models with an empty model",
+			yaml:      "fixtures:\n  route_models:\n    /embeddings: \"\"\n",
+			wantField: "fixtures.route_models./embeddings", wantMsg: "must name a model",
+		},
+		{
+			name:      "route_models with a trailing newline",
+			yaml:      "fixtures:\n  route_models:\n    /audio/speech: \"tts-1\\n\"\n",
+			wantField: "fixtures.route_models./audio/speech", wantMsg: "whitespace",
+		},
+		{
 			name:      "require unknown key",
 			yaml:      "require:\n  - model\n  - modle\n",
 			wantField: "require[1]", wantMsg: "\"modle\" is not a fixture key",
@@ -464,7 +484,7 @@ func TestFixtureKeys(t *testing.T) {
 		"restricted_api_key", "restricted_model", "foreign_file_id", "expired_file_id",
 		"rate_limited_api_key", "rate_limit_burst", "unreachable_model", "slow_model",
 		"internal_error_header", "jwt_hs256_secret", "disabled_api_key", "expired_api_key",
-		"upstream_rate_limited_model", "upstream_error_model", "rate_limit_endpoint",
+		"upstream_rate_limited_model", "upstream_error_model", "rate_limit_endpoint", "route_models",
 	}
 	assert.Equal(t, want, config.FixtureKeys())
 	// Every key is also accepted by the YAML decoder under the same name.
@@ -742,4 +762,14 @@ func TestParseReportsEveryMissingVariableAtOnce(t *testing.T) {
 		assert.Contains(t, err.Error(), want)
 	}
 	assert.NotContains(t, err.Error(), "SET is not set")
+}
+
+// fixtures.route_models names a route's model; a route it does not name
+// is sent fixtures.model.
+func TestRouteModelFallsBackToTheModel(t *testing.T) {
+	cfg, err := config.Parse("k.yaml", []byte("fixtures:\n  model: gpt-4o\n  route_models:\n    /embeddings: text-embedding-3-small\n"), noEnv)
+	require.NoError(t, err)
+	assert.Equal(t, "text-embedding-3-small", cfg.Fixtures.RouteModel("/embeddings"))
+	assert.Equal(t, "gpt-4o", cfg.Fixtures.RouteModel("/audio/speech"))
+	assert.True(t, cfg.Fixtures.Has("route_models"))
 }

@@ -2,7 +2,9 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
+	"sort"
 	"strings"
 
 	"golang.org/x/net/http/httpguts"
@@ -44,4 +46,27 @@ func (f Fixtures) Has(key string) bool {
 // Requires reports whether the fixture key is named by Require.
 func (c Config) Requires(key string) bool {
 	return contains(c.Require, "all") || contains(c.Require, key)
+}
+
+// checkRouteModels refuses a fixtures.route_models entry for a route no
+// generated case sends a model to, and a model name that is empty or
+// would not survive a JSON body or form field as written.
+func checkRouteModels(f Fixtures) error {
+	paths := make([]string, 0, len(f.RouteModels))
+	for path := range f.RouteModels {
+		paths = append(paths, path)
+	}
+	sort.Strings(paths)
+	for _, path := range paths {
+		field := "fixtures.route_models." + path
+		if !contains(RouteModelPaths, path) {
+			return &Error{Field: field, Msg: fmt.Sprintf("%q is not a route whose body names a model (one of: %s; chat completions' model is fixtures.model)",
+				path, strings.Join(RouteModelPaths, ", "))}
+		}
+		m := f.RouteModels[path]
+		if m == "" || m != strings.TrimSpace(m) || strings.IndexFunc(m, func(r rune) bool { return r < ' ' || r == 0x7f }) >= 0 {
+			return &Error{Field: field, Msg: "must name a model: not empty, without surrounding whitespace or control characters"}
+		}
+	}
+	return nil
 }

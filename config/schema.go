@@ -98,6 +98,11 @@ func schemaOf(t reflect.Type, path string) map[string]any {
 	switch strings.TrimPrefix(path, "targets[].") {
 	case "fixtures.rate_limit_endpoint":
 		out["enum"] = []string{RateLimitOnModels, RateLimitOnChat}
+	case "fixtures.route_models":
+		out["propertyNames"] = map[string]any{"enum": RouteModelPaths}
+		out["description"] = "Per route (\"/embeddings\", \"/audio/transcriptions\", …), the model its generated cases and explore variants send; a route not named here is sent fixtures.model."
+	case "fixtures.route_models.*":
+		out["minLength"] = 1
 	case "require[]":
 		out["enum"] = append([]string{"all"}, FixtureKeys()...)
 	case "limits.concurrency":

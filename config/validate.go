@@ -130,6 +130,9 @@ func (c Config) validate() error {
 	if c.Fixtures.RateLimitBurst < 0 || c.Fixtures.RateLimitBurst > 10000 {
 		return &Error{Field: "fixtures.rate_limit_burst", Msg: "must be between 1 and 10000"}
 	}
+	if err := checkRouteModels(c.Fixtures); err != nil {
+		return err
+	}
 	if h := c.Fixtures.InternalErrorHeader; h != "" {
 		if _, _, err := SplitHeader(h); err != nil {
 			return &Error{Field: "fixtures.internal_error_header", Msg: err.Error()}

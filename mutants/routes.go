@@ -5,10 +5,14 @@
 package mutants
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
+	"mime"
+	"mime/multipart"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/errconform/errconform/spec"
@@ -17,7 +21,7 @@ import (
 
 // routeMutants are the mutants of the generated routes' cases.
 //
-// Its cyclomatic complexity (35) is the table's: each mutant's small
+// Its cyclomatic complexity (well over 25) is the table's: each mutant's small
 // handler closure counts toward the one function, and a table read top to
 // bottom is clearer than one function per mutant.
 func routeMutants() []Mutant {
@@ -85,6 +89,20 @@ func routeMutants() []Mutant {
 					resp.status = http.StatusUnsupportedMediaType
 				}
 			})},
+		{Name: "transcriptions-form-fields-dropped", Description: "the transcriptions route drops the form fields it cannot read (a response_format outside its values, a temperature or stream that does not parse) and serves the request with their defaults",
+			Breaks: []string{"status"}, NotFor: unlisted(spec.PathAudioTranscriptions),
+			Affects: func(c suites.Case) bool {
+				return c.Route() == spec.PathAudioTranscriptions && (c.Situation == "invalid-value" || c.Situation == "wrong-type") &&
+					slices.Contains([]string{"response_format", "temperature", "stream"}, fieldOf(c))
+			},
+			Wrap: func(next http.Handler) http.Handler {
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if onRoute(r, spec.PathAudioTranscriptions) {
+						r = withoutFormFields(r, unreadableTranscriptionField)
+					}
+					next.ServeHTTP(w, r)
+				})
+			}},
 		{Name: "moderations-without-auth", Description: "the moderations route is served whatever credential comes with it (a route the gateway forgot to put behind its authentication; its limiter still counts the rate-limited key)",
 			Breaks: []string{"status"}, NotFor: unlisted(spec.PathModerations),
 			Affects: func(c suites.Case) bool {
@@ -195,4 +213,66 @@ func unlisted(path string) func(c *spec.Contract) string {
 		}
 		return "the contract " + c.Name + " lists no POST " + path
 	}
+}
+
+// unreadableTranscriptionField reports whether a transcription's form
+// field is one the transcriptions-form-fields-dropped mutant cannot read.
+func unreadableTranscriptionField(name, value string) bool {
+	switch name {
+	case "response_format":
+		return !slices.Contains([]string{"json", "text", "srt", "verbose_json", "vtt", "diarized_json"}, value)
+	case "temperature":
+		_, err := strconv.ParseFloat(value, 64)
+		return err != nil
+	case "stream":
+		_, err := strconv.ParseBool(value)
+		return err != nil
+	}
+	return false
+}
+
+// withoutFormFields is a copy of a multipart request without the text
+// fields drop names (its file parts kept); a body that is not a form
+// goes on as it is.
+func withoutFormFields(r *http.Request, drop func(name, value string) bool) *http.Request {
+	body, _ := io.ReadAll(io.LimitReader(r.Body, 16<<20))
+	mediaType, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mediaType != "multipart/form-data" {
+		return withBody(r, body)
+	}
+	var out bytes.Buffer
+	mw := multipart.NewWriter(&out)
+	mr := multipart.NewReader(bytes.NewReader(body), params["boundary"])
+	for {
+		part, err := mr.NextPart()
+		if err != nil {
+			break // the end, or a form the reference will refuse as it is
+		}
+		value, _ := io.ReadAll(part)
+		if part.FileName() == "" && drop(part.FormName(), string(value)) {
+			continue
+		}
+		w, _ := mw.CreatePart(part.Header) // writes to a bytes.Buffer do not fail
+		_, _ = w.Write(value)
+	}
+	_ = mw.Close()
+	c := withBody(r, out.Bytes())
+	c.Header.Set("Content-Type", mw.FormDataContentType())
+	return c
+}
+
+// fieldOf is the top-level field a case is about: its explore variant's
+// field (its field: label names it after the route), else the
+// parameter its error names.
+func fieldOf(c suites.Case) string {
+	for _, l := range c.Labels {
+		if field, ok := strings.CutPrefix(l, "field:"); ok {
+			_, name, routed := strings.Cut(field, ".")
+			if !routed {
+				return field
+			}
+			return name
+		}
+	}
+	return c.Expect.Param
 }

@@ -3,6 +3,8 @@ package reference
 import (
 	"fmt"
 	"net/http"
+
+	"github.com/errconform/errconform/spec"
 )
 
 // capability is a kind of input a model accepts.
@@ -57,6 +59,48 @@ func newCatalogue() []model {
 		{id: UpstreamRateLimitedModel, ownedBy: "test", capabilities: all, contextWindow: ContextWindow, upstream: upstreamRateLimited},
 		{id: UpstreamErrorModel, ownedBy: "test", capabilities: all, contextWindow: ContextWindow, upstream: upstreamFailing},
 	}
+}
+
+// RouteModels are the models the reference serves for the routes a
+// contract lists whose requests a chat model would not serve at a real
+// provider, by route; its config names them in fixtures.route_models. A
+// response is a chat model's (/responses is sent fixtures.model).
+var RouteModels = map[string]string{
+	spec.PathCompletions:         "openai/gpt-3.5-turbo-instruct",
+	spec.PathEmbeddings:          "openai/text-embedding-3-small",
+	spec.PathModerations:         "openai/omni-moderation-latest",
+	spec.PathImagesGenerations:   "openai/gpt-image-1",
+	spec.PathAudioSpeech:         "openai/gpt-4o-mini-tts",
+	spec.PathAudioTranscriptions: "openai/gpt-4o-transcribe",
+}
+
+// routeModels are the models of the routes the contract lists (their
+// paths sorted), text-only, with the main model's context window (a
+// route's context-length case sends 4.4 × fixtures.context_window
+// characters to its model).
+func routeModels(surface map[string]spec.Route) []model {
+	var out []model
+	for _, path := range spec.SurfacePaths() {
+		if id, ok := RouteModels[path]; ok && surface[path].HasModel {
+			out = append(out, model{id: id, ownedBy: "openai", capabilities: []capability{capText}, contextWindow: ContextWindow})
+		}
+	}
+	return out
+}
+
+// routeModelFixtures is fixtures.route_models for the routes the contract
+// lists; nil when it lists none of them.
+func routeModelFixtures(surface map[string]spec.Route) map[string]string {
+	var out map[string]string
+	for path, r := range surface {
+		if id, ok := RouteModels[path]; ok && r.HasModel {
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[path] = id
+		}
+	}
+	return out
 }
 
 // lookupModel finds a model the principal may use.

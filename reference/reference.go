@@ -216,6 +216,7 @@ func newServer(c, fallback *spec.Contract, requests *spec.RequestSchemas, opts O
 		windows:     map[string]*rateWindow{},
 	}
 	s.surface, _ = surfaceRoutes(c) // checkContract loaded them
+	s.models = append(s.models, routeModels(s.surface)...)
 	s.keys = []apiKey{
 		{key: s.validKey, principal: principal{id: "key:valid", org: orgMain}},
 		{key: s.brokeKey, principal: principal{id: "key:no-credits", org: orgBroke}},
@@ -292,6 +293,7 @@ func (s *Server) Config(baseURL string) config.Config {
 			ExpiredAPIKey:            s.expiredKey,
 			UpstreamRateLimitedModel: UpstreamRateLimitedModel,
 			UpstreamErrorModel:       UpstreamErrorModel,
+			RouteModels:              routeModelFixtures(s.surface),
 		},
 	}
 }

@@ -17,8 +17,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/getkin/kin-openapi/openapi3"
-
 	"github.com/errconform/errconform/spec"
 )
 
@@ -249,7 +247,7 @@ func readFormBody(route spec.Route, w http.ResponseWriter, r *http.Request) (map
 			if err != nil {
 				return nil, uploadReadError(err)
 			}
-			addFormField(body, route.Property(strings.TrimSuffix(name, "[]")), strings.TrimSuffix(name, "[]"), string(value))
+			route.AddFormField(body, name, string(value))
 		}
 		if _, err := io.Copy(io.Discard, part); err != nil {
 			return nil, uploadReadError(err)
@@ -263,32 +261,6 @@ func readFormBody(route spec.Route, w http.ResponseWriter, r *http.Request) (map
 			"Files of type '%s' are not supported here. Send audio (flac, mp3, mp4, mpeg, mpga, m4a, ogg, wav or webm).", excerpt(fileType)))
 	}
 	return body, nil
-}
-
-// addFormField adds a form field's value to body, typed as its schema
-// says: a value that does not parse as its type stays a string, for the
-// schema to refuse.
-func addFormField(body map[string]any, prop *openapi3.Schema, name, value string) {
-	typed := any(value)
-	if prop != nil && prop.Type != nil {
-		switch {
-		case prop.Type.Includes(openapi3.TypeArray):
-			items, _ := body[name].([]any)
-			body[name] = append(items, value)
-			return
-		case prop.Type.Includes(openapi3.TypeNumber) || prop.Type.Includes(openapi3.TypeInteger):
-			if _, err := strconv.ParseFloat(value, 64); err == nil {
-				typed = json.Number(value)
-			}
-		case prop.Type.Includes(openapi3.TypeBoolean):
-			if b, err := strconv.ParseBool(value); err == nil {
-				typed = b
-			}
-		}
-	}
-	if _, seen := body[name]; !seen {
-		body[name] = typed
-	}
 }
 
 // audioType reports whether a file part's content type is one a

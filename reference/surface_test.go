@@ -299,3 +299,21 @@ func TestOptionsRoutesServesOnlyThoseRoutes(t *testing.T) {
 	}
 	assert.Equal(t, http.StatusOK, h.do(t, request{method: http.MethodGet, path: "/v1/models"}).status)
 }
+
+// Under a contract listing every route the reference serves a model per
+// route (beside fixtures.model) and its config names them in
+// fixtures.route_models; the default contract's config names none.
+func TestConfigNamesTheRouteModels(t *testing.T) {
+	assert.Nil(t, newHarness(t, Options{}).cfg.Fixtures.RouteModels, "the default contract lists no route with a model of its own")
+	h := newHarnessWith(t, allRoutes(t, "aiand"), Options{})
+	require.NoError(t, h.cfg.Validate())
+	assert.Equal(t, RouteModels, h.cfg.Fixtures.RouteModels)
+	listed := h.do(t, request{method: http.MethodGet, path: "/v1/models"})
+	require.Equal(t, http.StatusOK, listed.status)
+	for path, id := range RouteModels {
+		assert.Contains(t, string(listed.body), `"`+id+`"`, "%s's model is listed", path)
+	}
+	res := h.do(t, request{method: http.MethodPost, path: "/v1/embeddings", contentType: "application/json",
+		body: `{"model": "` + RouteModels[spec.PathEmbeddings] + `", "input": "Say ok."}`})
+	assert.Equal(t, http.StatusOK, res.status, string(res.body))
+}

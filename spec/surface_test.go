@@ -193,14 +193,7 @@ func TestWithPathsKeepsExactlyThePathsGiven(t *testing.T) {
 // list, with or without the item's type, is valid (the published oneOf's
 // branches overlap on a message), and an item no branch takes is not.
 func TestResponseInputItemsAreAnyOfTheirBranches(t *testing.T) {
-	routes, err := spec.SurfaceRoutes()
-	require.NoError(t, err)
-	var responses spec.Route
-	for _, r := range routes {
-		if r.Path == spec.PathResponses {
-			responses = r
-		}
-	}
+	responses := surfaceRoute(t, spec.PathResponses)
 	require.Equal(t, spec.PathResponses, responses.Path)
 	for _, tt := range []struct {
 		name, input string
@@ -220,4 +213,18 @@ func TestResponseInputItemsAreAnyOfTheirBranches(t *testing.T) {
 			assert.Equal(t, tt.valid, responses.Valid(body), "%s", responses.Validate(body))
 		})
 	}
+}
+
+// surfaceRoute is the OpenAI surface's route at path.
+func surfaceRoute(t *testing.T, path string) spec.Route {
+	t.Helper()
+	routes, err := spec.SurfaceRoutes()
+	require.NoError(t, err)
+	for _, r := range routes {
+		if r.Path == path {
+			return r
+		}
+	}
+	t.Fatalf("the surface has no %s", path)
+	return spec.Route{}
 }

@@ -248,9 +248,9 @@ type ExplorePlan struct {
 	rs       *spec.RequestSchemas
 	sel      ExploreSelection
 	contract *spec.Contract
-	// routes are the routes walked: chat completions, then each JSON
-	// route the contract lists beyond it (explore_routes.go), each with
-	// its selected fields.
+	// routes are the routes walked: chat completions, then each route
+	// the contract lists beyond it (explore_routes.go), each with its
+	// selected fields.
 	routes []*exploreRoute
 }
 

@@ -1,8 +1,9 @@
 // The routes explore walks: chat completions, from the chat request
 // schema of the run (which a config or contract may replace), and every
-// JSON route the contract lists beyond it, from the route's own schema,
-// with the same selection (the route's core set unless explore.fields
-// says otherwise) and the same oracle.
+// route the contract lists beyond it, from the route's own schema, with
+// the same selection (the route's core set unless explore.fields says
+// otherwise) and the same oracle; a multipart route's variants are sent
+// as forms (explore_form.go).
 
 package suites
 
@@ -13,6 +14,7 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 
+	"github.com/errconform/errconform/config"
 	"github.com/errconform/errconform/spec"
 )
 
@@ -33,6 +35,8 @@ type exploreRoute struct {
 	// noControls says the route's valid requests are not sent as
 	// positive controls (why: routeWithoutControls).
 	noControls bool
+	// multipart says the variants are sent as multipart forms.
+	multipart bool
 }
 
 // fieldLabel is a field's field: label: the field's name on chat
@@ -43,6 +47,16 @@ func (r *exploreRoute) fieldLabel(field string) string {
 		return field
 	}
 	return r.slug + "." + field
+}
+
+// model is the model the route's variants send: fixtures.model on chat
+// completions, the route's fixtures.route_models entry on the others
+// (else fixtures.model).
+func (r *exploreRoute) model(cfg config.Config) string {
+	if r.chat {
+		return modelOf(cfg)
+	}
+	return routeModelOf(cfg, r.path)
 }
 
 // controls reports whether a field of the route gets positive controls:
@@ -72,9 +86,11 @@ var routeCoreExtras = []string{"input", "prompt", "voice", "encoding_format", "d
 	"response_format", "size", "quality", "speed", "endpoint", "completion_window", "input_file_id"}
 
 // routeWithoutControls are routes none of whose valid requests is sent as
-// a positive control: speech answers audio, not JSON, and a batch's valid
-// body names a file no target has.
-var routeWithoutControls = map[string]bool{spec.PathAudioSpeech: true, spec.PathBatches: true}
+// a positive control: speech answers audio, not JSON; a batch's valid
+// body names a file no target has; a transcription answers text, SRT or
+// VTT for the response_format values its controls would send, and an
+// event stream of its own for stream: true, where a control expects JSON.
+var routeWithoutControls = map[string]bool{spec.PathAudioSpeech: true, spec.PathBatches: true, spec.PathAudioTranscriptions: true}
 
 // RouteCoreFields are the fields explore walks on a route by default:
 // its required members, and those of chat's core set and of the other
@@ -91,18 +107,18 @@ func RouteCoreFields(r spec.Route) []string {
 	return core
 }
 
-// exploreRoutes are the JSON routes the contract lists beyond chat
-// completions (and files), each with its selected fields; a multipart
-// route is not walked (its fields are form fields, not JSON values).
+// exploreRoutes are the routes the contract lists beyond chat
+// completions (and files), each with its selected fields. A multipart
+// route's variants are forms: its file part is not walked (the
+// catalogue's multipart cases send a missing file and one of a type the
+// route refuses), nor streamed (a form cannot ask for a chat's stream
+// twin).
 func exploreRoutes(contract *spec.Contract, sel ExploreSelection) ([]*exploreRoute, error) {
 	var out []*exploreRoute
 	for _, path := range GeneratedRoutes(contract) {
 		route, _, err := contract.Route(path)
 		if err != nil {
 			return nil, err
-		}
-		if route.Multipart {
-			continue
 		}
 		base, ok := routeBase(route)
 		if !ok {
@@ -114,6 +130,11 @@ func exploreRoutes(contract *spec.Contract, sel ExploreSelection) ([]*exploreRou
 			base:     func() map[string]any { return deepCopy(base).(map[string]any) },
 			hasModel: route.HasModel, streams: route.Streams, noControls: routeWithoutControls[path]}
 		r.fields = selectedFields(r.schema, r.core, sel)
+		if route.Multipart {
+			r.multipart, r.streams, r.valid = true, false, validForm(route)
+			r.sends = http.MethodPost + " " + path + " (a multipart form with an audio file)"
+			r.fields = slices.DeleteFunc(r.fields, func(f string) bool { return f == "file" })
+		}
 		out = append(out, r)
 	}
 	return out, nil

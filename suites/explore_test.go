@@ -25,8 +25,9 @@ func requestSchemas(t *testing.T) *spec.RequestSchemas {
 	return rs
 }
 
-// Explore's variants are deterministic, and their IDs are recorded: a
-// change of the generator or the schema shows as a change of this file
+// Explore's variants are deterministic, and their IDs are recorded (chat
+// completions', then every other route's under the all-routes contract):
+// a change of the generator or the schema shows as a change of this file
 // (go test ./suites -run TestExploreIDsAreStable -update rewrites it).
 func TestExploreIDsAreStable(t *testing.T) {
 	rs := requestSchemas(t)
@@ -38,6 +39,17 @@ func TestExploreIDsAreStable(t *testing.T) {
 	for i := range first {
 		require.Equal(t, first[i].ID, second[i].ID, "the same schema and selection give the same variants in the same order")
 		ids = append(ids, first[i].ID)
+	}
+	// Then the variants of every other route, under the contract listing
+	// all ten (appended: the chat variants' lines above never move).
+	all, err := spec.Open("../testdata/contracts/all-routes.yaml")
+	require.NoError(t, err)
+	routed, err := suites.ExploreFor(all, rs, suites.ExploreSelection{})
+	require.NoError(t, err)
+	for _, c := range routed {
+		if c.Route() != spec.PathChatCompletions {
+			ids = append(ids, c.ID)
+		}
 	}
 	text := strings.Join(ids, "\n") + "\n"
 	if *update {

@@ -292,6 +292,9 @@ func (e *explorer) add(v variant) {
 	v.deepOnly = e.optionalDepth > 0
 	body := v.body(DefaultModel)
 	decoded := jsonValue(body) // the body as the target decodes it
+	if e.cur.multipart && !e.formCarries(v, decoded) {
+		return
+	}
 	if e.cur.valid(decoded) != valid {
 		return // the schema does not see it as intended: not a probe of it
 	}
@@ -366,9 +369,14 @@ func (e *explorer) casesOf(v variant) []Case {
 	encoded, ownModel := v.encoded, v.ownModel() || !r.hasModel // all the request needs of the variant
 	path := r.path
 	c.build = func(cfg config.Config) probe.Request {
-		req := rawChat(cfg, cfg.Auth.APIKey, bodyFor(encoded, ownModel, modelOf(cfg)))
+		req := rawChat(cfg, cfg.Auth.APIKey, bodyFor(encoded, ownModel, r.model(cfg)))
 		req.Path = path
 		return req
+	}
+	if r.multipart {
+		c.build = func(cfg config.Config) probe.Request {
+			return formRequest(cfg, path, encoded, ownModel, r.model(cfg))
+		}
 	}
 	if valid {
 		streamed, _ := v.body(DefaultModel)["stream"].(bool)

@@ -75,6 +75,16 @@ var routeBases = map[string]map[string]any{
 	spec.PathBatches:             {"input_file_id": probeFileID, "endpoint": "/v1/chat/completions", "completion_window": "24h"},
 }
 
+// routeModelOf is the model a generated route's requests send: the
+// route's fixtures.route_models entry, else fixtures.model (else
+// DefaultModel).
+func routeModelOf(cfg config.Config, path string) string {
+	if m := cfg.Fixtures.RouteModels[path]; m != "" {
+		return m
+	}
+	return modelOf(cfg)
+}
+
 // routeBase is a valid body of the route: its known base with every
 // required member it lacks filled in; false when no such body is valid
 // (a contract's own schema the base does not fit).
@@ -184,7 +194,7 @@ func casesOfRoute(r spec.Route) []Case {
 func (rs routeSpec) body(cfg config.Config, edit func(body map[string]any)) (string, []byte) {
 	b := deepCopy(rs.base).(map[string]any)
 	if rs.route.HasModel {
-		b["model"] = modelOf(cfg)
+		b["model"] = routeModelOf(cfg, rs.route.Path)
 	}
 	if edit != nil {
 		edit(b)
@@ -199,29 +209,16 @@ func (rs routeSpec) body(cfg config.Config, edit func(body map[string]any)) (str
 // file part it carries: its content type, or "" for none.
 const audioFileField = "\x00file"
 
-// formBody is a multipart form of a body's members (each as a field; an
-// array as repeated fields) and a small audio file of fileType, unless
-// the body sets audioFileField ("" leaves the file out).
+// formBody is a multipart form of a body's members (formFieldsOf: each
+// as a field, an array as repeated fields; the catalogue's bodies hold no
+// null) and a small audio file of fileType, unless the body sets
+// audioFileField ("" leaves the file out).
 func formBody(body map[string]any, fileType string) (string, []byte) {
 	if t, ok := body[audioFileField].(string); ok {
 		fileType = t
 		delete(body, audioFileField)
 	}
-	names := make([]string, 0, len(body))
-	for k := range body {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	var fields [][2]string
-	for _, k := range names {
-		values, isList := body[k].([]any)
-		if !isList {
-			values = []any{body[k]}
-		}
-		for _, v := range values {
-			fields = append(fields, [2]string{k, fmt.Sprint(v)})
-		}
-	}
+	fields, _ := formFieldsOf(body)
 	var file *formFile
 	if fileType != "" {
 		file = &formFile{name: "errconform-probe.wav", contentType: fileType, content: []byte("RIFF\x24\x00\x00\x00WAVEfmt ")}
@@ -370,7 +367,7 @@ func (rs routeSpec) multipartCases() []Case {
 		build: func(cfg config.Config) probe.Request {
 			b := deepCopy(rs.base).(map[string]any)
 			if rs.route.HasModel {
-				b["model"] = modelOf(cfg)
+				b["model"] = routeModelOf(cfg, rs.route.Path)
 			}
 			return rs.raw(cfg, cfg.Auth.APIKey, "application/json", encode(b))
 		}}

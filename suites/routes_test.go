@@ -1,8 +1,11 @@
 package suites_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"mime"
+	"mime/multipart"
 	"net/http/httptest"
 	"os"
 	"strings"
@@ -210,8 +213,8 @@ func TestEveryRouteCasePassesAgainstTheReference(t *testing.T) {
 	}
 }
 
-// Explore walks every JSON route a contract lists, from its schema, with
-// the route's core set; against the reference speaking the contract every
+// Explore walks every route a contract lists, from its schema, with the
+// route's core set (a multipart route's variants sent as forms); against the reference speaking the contract every
 // variant passes (each invalid body refused as its situation says, each
 // valid boundary value served).
 func TestExploreCoversEveryListedRoute(t *testing.T) {
@@ -229,11 +232,16 @@ func TestExploreCoversEveryListedRoute(t *testing.T) {
 				}
 			}
 			for _, path := range suites.GeneratedRoutes(contract) {
-				if path == spec.PathAudioTranscriptions {
-					assert.Zero(t, perRoute[path], "a multipart route is not walked")
-					continue
-				}
 				assert.Positive(t, perRoute[path], "%s is explored", path)
+			}
+			probeCfg := config.Config{Auth: config.Auth{APIKey: "sk-test-0123456789"}, Fixtures: config.Fixtures{Model: suites.DefaultModel}}
+			for _, c := range variants {
+				if c.Route() == spec.PathAudioTranscriptions {
+					req := c.Request(probeCfg)
+					assert.True(t, strings.HasPrefix(req.Header.Get("Content-Type"), "multipart/form-data; boundary="), "%s is sent as a form", c.ID)
+					assert.Contains(t, string(req.Body), `name="file"; filename="errconform-probe.wav"`, "%s carries its audio file", c.ID)
+					assert.False(t, c.Expect.Stream, "%s: a form has no stream twin", c.ID)
+				}
 			}
 			t.Logf("variants per route: %v", perRoute)
 			ref := reference.New(contract, reference.Options{GatewayTimeout: 50 * time.Millisecond})
@@ -412,4 +420,72 @@ func TestRouteBurstsHoldUnderEveryLimiterScope(t *testing.T) {
 			}
 		})
 	}
+}
+
+// fixtures.route_models may name exactly the routes beyond chat
+// completions whose body names a model.
+func TestRouteModelPathsAreTheRoutesWithAModel(t *testing.T) {
+	routes, err := spec.SurfaceRoutes()
+	require.NoError(t, err)
+	var want []string
+	for _, r := range routes {
+		if r.HasModel && r.Path != spec.PathChatCompletions {
+			want = append(want, r.Path)
+		}
+	}
+	assert.Equal(t, want, config.RouteModelPaths)
+}
+
+// A generated route's cases and explore variants send the route's model
+// where fixtures.route_models names one, fixtures.model where it does not;
+// chat completions always fixtures.model, and the cases that name a model
+// of their own keep it.
+func TestRouteCasesSendTheRouteModel(t *testing.T) {
+	contract := allRoutesContracts(t)[0]
+	cases, err := suites.For(contract)
+	require.NoError(t, err)
+	rs, err := spec.DefaultRequestSchemas()
+	require.NoError(t, err)
+	variants, err := suites.ExploreFor(contract, rs, suites.ExploreSelection{})
+	require.NoError(t, err)
+	cfg := config.Config{Auth: config.Auth{APIKey: "sk-test-0123456789"}, Fixtures: config.Fixtures{Model: "chat-model",
+		TextOnlyModel: "text-only", UpstreamErrorModel: "failing",
+		RouteModels: map[string]string{spec.PathEmbeddings: "embed-model", spec.PathAudioTranscriptions: "stt-model"}}}
+	sent := map[string]map[string]int{} // route → model → requests
+	for _, c := range append(cases, variants...) {
+		route := c.Route()
+		if route == "" || c.Endpoint == "" {
+			continue
+		}
+		req := c.Request(cfg)
+		var model string
+		if strings.HasPrefix(req.Header.Get("Content-Type"), "multipart/form-data") {
+			_, params, err := mime.ParseMediaType(req.Header.Get("Content-Type"))
+			require.NoError(t, err)
+			form, err := multipart.NewReader(bytes.NewReader(req.Body), params["boundary"]).ReadForm(1 << 20)
+			require.NoError(t, err, c.ID)
+			if v := form.Value["model"]; len(v) > 0 {
+				model = v[0]
+			}
+		} else {
+			var body struct {
+				Model any `json:"model"`
+			}
+			if json.Unmarshal(req.Body, &body) != nil {
+				continue
+			}
+			model, _ = body.Model.(string)
+		}
+		if sent[route] == nil {
+			sent[route] = map[string]int{}
+		}
+		sent[route][model]++
+	}
+	assert.Positive(t, sent[spec.PathEmbeddings]["embed-model"])
+	assert.Zero(t, sent[spec.PathEmbeddings]["chat-model"], "no embeddings request sends the chat model")
+	assert.Positive(t, sent[spec.PathAudioTranscriptions]["stt-model"])
+	assert.Zero(t, sent[spec.PathAudioTranscriptions]["chat-model"])
+	assert.Positive(t, sent[spec.PathCompletions]["chat-model"], "a route route_models does not name is sent fixtures.model")
+	assert.Zero(t, sent[spec.PathChatCompletions]["embed-model"])
+	assert.Positive(t, sent[spec.PathEmbeddings]["failing"], "the upstream-error case keeps its fixture's model")
 }
