@@ -74,10 +74,18 @@ func (b Baseline) String() string {
 	return b.Report
 }
 
+// isZero reports whether no fixture is set.
+func (f Fixtures) isZero() bool {
+	if len(f.RouteModels) == 0 {
+		f.RouteModels = nil
+	}
+	return reflect.DeepEqual(f, Fixtures{})
+}
+
 // ownsIdentity reports whether the object form sets any of the
 // identity's keys.
 func (b Baseline) ownsIdentity() bool {
-	return b.Headers != nil || b.Auth != (Auth{}) || b.Fixtures != (Fixtures{})
+	return b.Headers != nil || b.Auth != (Auth{}) || !b.Fixtures.isZero()
 }
 
 // BaselineConfig is c aimed at its live baseline: the baseline's base
@@ -109,7 +117,7 @@ func (c Config) BaselineConfig() Config {
 		}
 	}
 	switch {
-	case b.Fixtures != (Fixtures{}):
+	case !b.Fixtures.isZero():
 		out.Fixtures = b.Fixtures
 	case own:
 		out.Fixtures = c.Fixtures.withoutSecrets(c.faultHeaderToken() != "")
