@@ -12,16 +12,15 @@ import (
 // order (the target's Ginkgo specs): a result waits in it from its
 // delivery until it is taken, then it is gone.
 //
-// The concurrent phase hands a case to the client only when fewer than
-// outstanding of its cases are sent or waiting to be judged (admit): a
-// target whose answers take longer to judge than to receive (a megabyte
-// body on every case) then holds few more answers than the requests it
-// has in flight. A target whose specs have not begun (a fleet's, whose
-// container comes after others) may run mailboxAhead cases ahead of them
-// instead, so that a fleet's targets still run side by side. Nothing
-// waits when the position the judging waits for is not the concurrent
-// phase's (a control, or a case that runs alone after it): the judging
-// cannot wait on a case that waits on it.
+// The concurrent phase hands a case to the client only while the answers
+// waiting to be judged hold less than mailboxBytes of bodies and fewer
+// than mailboxAhead of its cases are sent or waiting (admit): a target
+// whose answers take longer to judge than to receive (a megabyte body on
+// every case) then holds a few answers beyond the requests in flight,
+// while a slow case (a gateway's timeout) does not hold up the cases
+// after it. Nothing waits when the position the judging waits for is a
+// case that runs alone after the concurrent phase: the judging cannot
+// wait on a case that waits on it.
 type mailbox struct {
 	mu sync.Mutex
 	// changed is closed and replaced on each delivery and each take.
@@ -29,42 +28,43 @@ type mailbox struct {
 	waiting   map[int]suites.Result
 	delivered []bool
 	left      int
-	// next is the position the judging takes next; judging: it has begun
-	// (or is the next to begin);
-	// batch reports whether a position is the concurrent phase's; fed and
-	// taken count the concurrent phase's cases admitted and taken;
-	// outstanding bounds their difference.
-	next        int
-	judging     bool
-	batch       func(i int) bool
-	fed, taken  int
-	outstanding int
+	// bytes is the size of the waiting answers' bodies.
+	bytes int
+	// next is the position the judging takes next; batch reports whether
+	// a position is the concurrent phase's; fed and taken count the
+	// concurrent phase's cases admitted and taken.
+	next       int
+	batch      func(i int) bool
+	fed, taken int
 }
+
+// The bounds of the answers waiting to be judged (above).
+const (
+	mailboxAhead = 256
+	mailboxBytes = 4 << 20
+)
 
 // newMailbox is the box of n positions; batch says which of them the
-// concurrent phase delivers, and at most outstanding of those are sent or
-// waiting to be judged at once (at least 1).
-func newMailbox(n int, batch func(i int) bool, outstanding int) *mailbox {
-	return &mailbox{changed: make(chan struct{}), waiting: map[int]suites.Result{}, delivered: make([]bool, n), left: n,
-		batch: batch, outstanding: max(outstanding, 1)}
-}
-
-// mailboxAhead bounds how many of its concurrent phase's cases a target
-// whose specs have not begun runs ahead of them.
-const mailboxAhead = 256
-
-// judgeFirst marks the box's target as the one whose specs run first:
-// its cases are held to outstanding from the start.
-func (m *mailbox) judgeFirst() {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.judging = true
+// concurrent phase delivers.
+func newMailbox(n int, batch func(i int) bool) *mailbox {
+	return &mailbox{changed: make(chan struct{}), waiting: map[int]suites.Result{}, delivered: make([]bool, n), left: n, batch: batch}
 }
 
 // signal wakes whoever waits for a change; m.mu is held.
 func (m *mailbox) signal() {
 	close(m.changed)
 	m.changed = make(chan struct{})
+}
+
+// bodyBytes is the size of a result's answers' bodies.
+func bodyBytes(r suites.Result) int {
+	n := 0
+	for _, ex := range r.Exchanges {
+		if ex.Response != nil {
+			n += len(ex.Response.Body)
+		}
+	}
+	return n
 }
 
 // deliver hands over the result of the case at position i (the first
@@ -78,6 +78,7 @@ func (m *mailbox) deliver(i int, r suites.Result) {
 	m.delivered[i] = true
 	m.left--
 	m.waiting[i] = r
+	m.bytes += bodyBytes(r)
 	m.signal()
 }
 
@@ -87,11 +88,7 @@ func (m *mailbox) deliver(i int, r suites.Result) {
 func (m *mailbox) admit(ctx context.Context, i int) bool {
 	for {
 		m.mu.Lock()
-		limit := m.outstanding
-		if !m.judging {
-			limit = mailboxAhead
-		}
-		full := m.fed-m.taken >= limit && m.canWait()
+		full := (m.fed-m.taken >= mailboxAhead || m.bytes >= mailboxBytes) && m.canWait()
 		if !full {
 			m.fed++
 		}
@@ -137,7 +134,7 @@ func (m *mailbox) missing() int {
 // order) and takes it out; false when ctx ends first.
 func (m *mailbox) take(ctx context.Context, i int) (suites.Result, bool) {
 	m.mu.Lock()
-	m.judging, m.next = true, i
+	m.next = i
 	m.signal()
 	m.mu.Unlock()
 	for {
@@ -145,10 +142,10 @@ func (m *mailbox) take(ctx context.Context, i int) (suites.Result, bool) {
 		r, ok := m.waiting[i]
 		if ok {
 			delete(m.waiting, i)
+			m.bytes -= bodyBytes(r)
 			if m.batch(i) {
 				m.taken++
 			}
-			m.next = i + 1
 			m.signal()
 		}
 		changed := m.changed

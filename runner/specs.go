@@ -1,6 +1,9 @@
 package runner
 
 import (
+	"runtime"
+	"sync"
+
 	"context"
 	"fmt"
 	"io"
@@ -117,28 +120,51 @@ func caseSpec(t *targetRun, lines *caseLines, c suites.Case, k int) {
 }
 
 // fieldSpec is an explored field's spec: every variant of the field (the
-// from-th to the end-th judged), each judged by the contract matcher; it
-// fails when any of them does, naming how many.
+// from-th to the end-th judged), each judged by the contract matcher,
+// several at once (the variants of a field are many, and judging them is
+// the run's CPU); it fails when any of them does, naming how many.
 func fieldSpec(t *targetRun, lines *caseLines, field string, from, end int) {
 	name := fmt.Sprintf("explore %s (%d variants)", field, end-from)
 	ginkgo.It(name, ginkgo.Label(ginkgoLabels([]string{"explore", "field:" + field})...), func(ctx ginkgo.SpecContext) {
 		failed := 0
-		for k := from; k < end; k++ {
-			r, ok := t.takeKth(ctx, k, lines)
-			if !ok {
-				ginkgo.Fail(fmt.Sprintf("interrupted after %d of %d variants", k-from, end-from))
+		matchers := make([]*contractMatcher, 0, judgeAtOnce())
+		for k := from; k < end; {
+			// Take as many variants as are judged at once, in order, and
+			// judge them side by side; record them in order.
+			matchers = matchers[:0]
+			var wg sync.WaitGroup
+			for ; k < end && len(matchers) < cap(matchers); k++ {
+				r, ok := t.takeKth(ctx, k, lines)
+				if !ok {
+					wg.Wait()
+					ginkgo.Fail(fmt.Sprintf("interrupted after %d of %d variants", k-from, end-from))
+				}
+				m := &contractMatcher{t: t, lines: lines, at: t.order[k]}
+				matchers = append(matchers, m)
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					if ok, _ := m.Match(r); !ok {
+						m.failed = true
+					}
+				}()
 			}
-			m := &contractMatcher{t: t, lines: lines}
-			if ok, _ := m.Match(r); !ok {
-				failed++
+			wg.Wait()
+			for _, m := range matchers {
+				if m.failed {
+					failed++
+				}
+				t.record(m.at, m.judged)
 			}
-			t.record(t.order[k], m.judged)
 		}
 		if failed > 0 {
 			ginkgo.Fail(fmt.Sprintf("%d of %d variants of %s failed or errored", failed, end-from, field))
 		}
 	})
 }
+
+// judgeAtOnce is how many variants a field's spec judges side by side.
+func judgeAtOnce() int { return 2 * runtime.GOMAXPROCS(0) }
 
 // specOutcome makes Ginkgo's outcome the verdict's: a skipped or waived
 // case is skipped (with why), a failed or errored one has already failed
@@ -159,6 +185,10 @@ type contractMatcher struct {
 	t      *targetRun
 	lines  *caseLines
 	judged suites.Result
+	// at and failed: the variant's position and whether it failed or
+	// errored (a field's spec).
+	at     int
+	failed bool
 }
 
 var _ gomegatypes.GomegaMatcher = (*contractMatcher)(nil)
