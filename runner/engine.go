@@ -162,10 +162,6 @@ func planFleet(fl fleetResolution) []*targetRun {
 	return targets
 }
 
-// fresh is a copy of the target as planned, before it has run (monitor
-// runs each target again on every tick).
-func (t *targetRun) fresh() *targetRun { return &targetRun{res: t.res, all: t.all, list: t.list} }
-
 // fleetRedactor redacts every target's secrets: the terminal and the
 // reports of a fleet carry them all.
 func fleetRedactor(fl fleetResolution) *redact.Redactor {
