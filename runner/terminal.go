@@ -5,6 +5,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/errconform/errconform/check"
@@ -176,4 +177,63 @@ func exitCode(s reports.Summary, unreachable int) int {
 		return ExitFailed
 	}
 	return ExitOK
+}
+
+// caseLines prints a run's case lines: numbered over every target
+// (progress), prefixed with the target's name in a fleet, with each
+// exchange under --verbose; none under --quiet.
+type caseLines struct {
+	mu       sync.Mutex
+	w        io.Writer
+	progress *progress
+	// named prefixes each line with its target's name.
+	named, quiet, verbose bool
+}
+
+// print prints r's line (and, under --verbose, its exchanges).
+func (l *caseLines) print(t *targetRun, r suites.Result) {
+	if l == nil || l.quiet {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.named {
+		printFleetCaseLine(l.w, t.name(), l.progress.tick(), r)
+	} else {
+		l.progress.line(l.w, r)
+	}
+	if l.verbose {
+		printExchanges(l.w, r, t.redactor)
+	}
+}
+
+// printf prints a line of the run's, unless quiet.
+func (l *caseLines) printf(format string, args ...any) {
+	if l == nil || l.quiet {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	fmt.Fprintf(l.w, format, args...)
+}
+
+// printFleetCaseLine is printCaseLine with the target's name.
+func printFleetCaseLine(w io.Writer, name string, counter string, r suites.Result) {
+	var b strings.Builder
+	printCaseLine(&b, counter, r)
+	line := strings.TrimPrefix(b.String(), "  ")
+	fmt.Fprintf(w, "  [%s] %s", name, line)
+}
+
+// fleetTargetsText lists a fleet's targets for its first line.
+func fleetTargetsText(plan []*targetRun) string {
+	var parts []string
+	for _, t := range plan {
+		where := config.WithoutUserinfo(t.res.cfg.Target.BaseURL)
+		if t.res.embedded {
+			where = "embedded reference"
+		}
+		parts = append(parts, fmt.Sprintf("%s (%s, contract %s, %d cases)", t.name(), where, t.res.contract.Label(), t.list.Len()))
+	}
+	return strings.Join(parts, "; ")
 }
