@@ -83,16 +83,9 @@ built-in name or a contract file's path.`,
 		Example: `  errconform contract check my-contract.yaml
   errconform contract show --contract openrouter
   errconform contract init --from-target https://api.example.com/v1 --out example.yaml`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) > 0 {
-				return fmt.Errorf("unknown command %q for contract (commands: check, show, init)", args[0])
-			}
-			return nil
-		},
-		RunE: ran(func(*cobra.Command, []string) (int, error) {
-			return ExitUsage, usagef("contract needs a command: errconform contract check FILE, errconform contract show, or errconform contract init --from-target URL")
-		}),
 	}
+	cmd.Args, cmd.RunE = needsCommand("contract", "check, show, init",
+		"errconform contract check FILE, errconform contract show, or errconform contract init --from-target URL")
 	check := &cobra.Command{
 		Use:   "check FILE",
 		Short: "Validate a contract file; send nothing; say what it covers",
@@ -179,16 +172,8 @@ func (a App) configCmd() *cobra.Command {
 		Short:   "Work with config files",
 		Long:    "config holds the commands that work with errconform's config file (YAML).",
 		Example: `  errconform config check errconform.yaml`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) > 0 {
-				return fmt.Errorf("unknown command %q for config (commands: check)", args[0])
-			}
-			return nil
-		},
-		RunE: ran(func(*cobra.Command, []string) (int, error) {
-			return ExitUsage, usagef("config needs a command: errconform config check FILE")
-		}),
 	}
+	cmd.Args, cmd.RunE = needsCommand("config", "check", "errconform config check FILE")
 	check := &cobra.Command{
 		Use:   "check FILE",
 		Short: "Validate a config file; send nothing; list the enabled and skipped cases",
@@ -315,4 +300,19 @@ func (a App) docsCmd() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&dir, "dir", "", "write every generated doc under `DIR`")
 	return cmd
+}
+
+// needsCommand is the Args and RunE of a command that only groups others
+// (contract, config): an unknown word names the commands there are, and
+// the command alone says how to use them (exit 2).
+func needsCommand(name, commands, usage string) (cobra.PositionalArgs, func(*cobra.Command, []string) error) {
+	args := func(_ *cobra.Command, args []string) error {
+		if len(args) > 0 {
+			return fmt.Errorf("unknown command %q for %s (commands: %s)", args[0], name, commands)
+		}
+		return nil
+	}
+	return args, ran(func(*cobra.Command, []string) (int, error) {
+		return ExitUsage, usagef("%s needs a command: %s", name, usage)
+	})
 }
