@@ -10,7 +10,9 @@ import (
 	"github.com/errconform/errconform/check"
 )
 
-// The JUnit XML report: one testsuite per target, named "errconform:
+// The JUnit XML report: in a run, Ginkgo's report of its specs filtered
+// (RenderJUnit with the specs: the testcases are the specs', in their
+// order); one testsuite per target, named "errconform:
 // <target>", with errconform's properties only (the target, contract,
 // outcome, gate and tags, the run-level problems, the failures by cause
 // with an example and its evidence), and one testcase per
@@ -84,11 +86,22 @@ type junitProblem struct {
 	Description string `xml:",chardata"`
 }
 
-// RenderJUnit renders a report's JUnit XML.
-func RenderJUnit(rep JSONReport) ([]byte, error) {
+// RenderJUnit renders a report's JUnit XML: in a run (specs: Ginkgo's
+// specs of the run), the testcases of Ginkgo's report in its order, each
+// a spec's case (or an explored field's spec's variants) with its evidence
+// from the JSON report, and only errconform's properties (junitCases); a
+// report with no specs (merge's) lists its cases in the report's order.
+func RenderJUnit(rep JSONReport, specs []Spec) ([]byte, error) {
 	rep = AsFleet(rep)
 	doc := junitSuites{}
 	for _, t := range rep.Targets {
+		cases := t.Cases
+		if specs != nil {
+			var err error
+			if cases, err = SpecCases(t, specs); err != nil {
+				return nil, err
+			}
+		}
 		suite := junitSuite{Name: "errconform: " + t.Name, Package: t.Name, Time: float64(t.DurationMS) / 1000,
 			Timestamp: t.StartedAt.Format("2006-01-02T15:04:05")}
 		props := &suite.Properties
@@ -112,7 +125,7 @@ func RenderJUnit(rep JSONReport) ([]byte, error) {
 		for i, g := range t.Groups {
 			setProperty(props, fmt.Sprintf("errconform.cause.%d", i+1), fmt.Sprintf("%d × %s (e.g. %s): %s", g.Count, g.Headline, g.Example, g.Evidence))
 		}
-		for _, c := range t.Cases {
+		for _, c := range cases {
 			suite.Cases = append(suite.Cases, junitCaseOf(c, &suite))
 		}
 		suite.Tests = len(suite.Cases)

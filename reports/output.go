@@ -28,6 +28,9 @@ import (
 type Input struct {
 	Report   JSONReport
 	Contract *spec.Contract
+	// Specs are Ginkgo's specs of the run (nil: none, merge's report):
+	// the JUnit report is theirs (RenderJUnit).
+	Specs []Spec
 	// Done, when not nil, abandons a rendering once it is closed: the
 	// rendering then ends early with ErrAbandoned (a run cut short renders
 	// its reports again, compact).
@@ -89,7 +92,7 @@ type Format struct {
 func Formats() []Format {
 	return []Format{
 		{Name: "junit", File: "junit.xml", Noun: "JUnit XML report", Article: "a", ForPeople: true,
-			Render: func(in Input) (string, error) { return text(RenderJUnit(in.Report)) }},
+			Render: func(in Input) (string, error) { return text(RenderJUnit(in.Report, in.Specs)) }},
 		{Name: "json", File: "errconform.json", Noun: "JSON report", Article: "the", Note: "; errconform diff and --rerun-failed read it",
 			Render: func(in Input) (string, error) { return text(reportJSON(in.Report, AsFleet(in.Report))) },
 			Stream: streamReportJSON},

@@ -84,10 +84,10 @@ func (a App) runCommand(fl fleetResolution, invoked time.Time, signals chan os.S
 	waitBaselines := baselines.start(cases, a, fl, a.Stderr)
 	out := a.runFleet(cases, fl, plan, lines)
 	waitBaselines()
-	if a.specsRan != nil && out.specs != nil {
-		a.specsRan(*out.specs)
+	if a.specsRan != nil && out.ginkgo != nil {
+		a.specsRan(*out.ginkgo)
 	}
-	if err := specsAgree(out.specs, out.report, redactor); err != nil {
+	if err := specsAgree(out.specs, out.report); err != nil {
 		return ExitFailed, err // never seen: the specs decided the report's verdicts
 	}
 	applyBaselines(&out, baselines, redactor)
@@ -96,7 +96,7 @@ func (a App) runCommand(fl fleetResolution, invoked time.Time, signals chan os.S
 	if len(plan) == 1 {
 		contract = plan[0].res.contract
 	}
-	compact, reportErr := writeRunReports(ctx, o, out.report, contract, reportOut)
+	compact, reportErr := writeRunReports(ctx, o, out, contract, reportOut)
 	if single {
 		return a.finishSingle(ctx, cases, o, out, elapsed, compact, reportErr)
 	}

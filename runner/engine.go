@@ -140,7 +140,9 @@ type fleetOutcome struct {
 	targets []*targetRun
 	code    int
 	// specs is Ginkgo's report of the run's specs (nil: judged inline).
-	specs *specReport
+	specs []reports.Spec
+	// ginkgo is Ginkgo's own report of them.
+	ginkgo *specReport
 }
 
 // fleetRun is a run of a plan's targets in progress: the engine performs
@@ -164,12 +166,14 @@ type fleetRun struct {
 	redactor *redact.Redactor
 	built    []reports.TargetReport
 	turns    chan struct{}
+	// tree names what each Ginkgo spec decides (specs.go).
+	tree map[specKey]reports.Spec
 }
 
 // startFleet starts performing plan's targets, each as its turn comes.
 func (a App) startFleet(ctx context.Context, fl fleetResolution, plan []*targetRun, lines *caseLines) *fleetRun {
 	f := &fleetRun{app: a, ctx: ctx, fl: fl, plan: plan, lines: lines, redactor: fleetRedactor(fl),
-		built: make([]reports.TargetReport, len(plan)), turns: make(chan struct{}, fleetInFlight())}
+		built: make([]reports.TargetReport, len(plan)), turns: make(chan struct{}, fleetInFlight()), tree: map[specKey]reports.Spec{}}
 	for _, t := range plan {
 		t.prepare(fl.opts)
 	}

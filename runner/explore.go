@@ -3,11 +3,12 @@ package runner
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/errconform/errconform/reports"
 	"io"
 	"maps"
 	"slices"
 	"strings"
+
+	"github.com/errconform/errconform/reports"
 
 	"github.com/spf13/cobra"
 

@@ -77,7 +77,7 @@ func (a App) monitorTick(fl fleetResolution, name string) (int, error) {
 	ctx, cancel := context.WithTimeoutCause(signals, d, fmt.Errorf("the run's --deadline (%s) passed", d))
 	defer cancel()
 	out := a.runFleet(ctx, fl, plan, nil) // quiet: the monitor prints one line per run
-	if err := specsAgree(out.specs, out.report, fleetRedactor(fl)); err != nil {
+	if err := specsAgree(out.specs, out.report); err != nil {
 		return ExitFailed, err
 	}
 	if err := json.NewEncoder(a.Stdout).Encode(out.report); err != nil {

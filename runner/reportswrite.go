@@ -30,8 +30,8 @@ import (
 // be written, and those being rendered, are written compact
 // (reports.JSONReport.Compact: complete and valid, without most evidence,
 // quick to render); compact reports whether any was.
-func writeRunReports(ctx context.Context, o runOptions, rep reports.JSONReport, contract *spec.Contract, stdout io.Writer) (compact bool, err error) {
-	return writeFormatsWithin(ctx, o.reportPaths(), reports.Formats(), reports.Input{Report: rep, Contract: contract}, stdout)
+func writeRunReports(ctx context.Context, o runOptions, out fleetOutcome, contract *spec.Contract, stdout io.Writer) (compact bool, err error) {
+	return writeFormatsWithin(ctx, o.reportPaths(), reports.Formats(), reports.Input{Report: out.report, Contract: contract, Specs: out.specs}, stdout)
 }
 
 // withDone is in abandoned once done is closed.

@@ -18,7 +18,6 @@ import (
 	gomegatypes "github.com/onsi/gomega/types"
 
 	"github.com/errconform/errconform/check"
-	"github.com/errconform/errconform/redact"
 	"github.com/errconform/errconform/reports"
 	"github.com/errconform/errconform/suites"
 )
@@ -74,9 +73,45 @@ func (a App) runFleet(ctx context.Context, fl fleetResolution, plan []*targetRun
 		f.finishTarget(i)
 	}
 	out := f.outcome()
-	out.specs = &specReport
+	out.ginkgo = &specReport
+	out.specs = f.specsOf(specReport)
 	return out
 }
+
+// specsOf is Ginkgo's report of the run's specs as the reports read them
+// (reports.Spec): what each spec decided, from the tree runFleet built,
+// and Ginkgo's outcome of it, names redacted as the report's are. After
+// an interrupt, Ginkgo skips every spec it did not run: those decided
+// nothing.
+func (f *fleetRun) specsOf(r types.Report) []reports.Spec {
+	interrupted := slices.ContainsFunc(r.SpecialSuiteFailureReasons, func(s string) bool { return strings.Contains(s, "Interrupted") })
+	var out []reports.Spec
+	for _, sr := range r.SpecReports {
+		if sr.LeafNodeType != types.NodeTypeIt || len(sr.ContainerHierarchyTexts) < 2 {
+			continue
+		}
+		spec, ok := f.tree[specKey{sr.ContainerHierarchyTexts[1], sr.LeafNodeText}]
+		if !ok {
+			continue
+		}
+		switch {
+		case sr.State == types.SpecStatePassed:
+			spec.State = reports.SpecPassed
+		case sr.State == types.SpecStateFailed:
+			spec.State = reports.SpecFailed
+		case sr.State == types.SpecStateSkipped && !interrupted:
+			spec.State = reports.SpecSkipped
+		default:
+			spec.State = sr.State.String()
+		}
+		spec.Target, spec.Case, spec.Field = f.redactor.String(spec.Target), f.redactor.String(spec.Case), f.redactor.String(spec.Field)
+		out = append(out, spec)
+	}
+	return out
+}
+
+// specKey names a spec in the tree: its target's container and its text.
+type specKey struct{ target, text string }
 
 // targetSpecs declares target i's container: its specs in the order the
 // cases are judged (judgingOrder: the controls, the concurrent phase's
@@ -89,13 +124,16 @@ func (f *fleetRun) targetSpecs(i int, t *targetRun) {
 		for k := 0; k < len(t.order); {
 			at := t.order[k]
 			if !t.list.isVariant(at) {
-				caseSpec(t, f.lines, t.caseAt(at), k)
+				c := t.caseAt(at)
+				f.tree[specKey{t.name(), c.ID}] = reports.Spec{Target: t.name(), Case: c.ID}
+				caseSpec(t, f.lines, c, k)
 				k++
 				continue
 			}
 			// The variants come together, field by field.
 			for _, field := range t.list.variants.order {
 				n := t.list.variants.fieldTotal(field)
+				f.tree[specKey{t.name(), fieldSpecName(field, n)}] = reports.Spec{Target: t.name(), Field: field, Variants: n}
 				fieldSpec(t, f.lines, field, k, k+n)
 				k += n
 			}
@@ -124,8 +162,7 @@ func caseSpec(t *targetRun, lines *caseLines, c suites.Case, k int) {
 // several at once (the variants of a field are many, and judging them is
 // the run's CPU); it fails when any of them does, naming how many.
 func fieldSpec(t *targetRun, lines *caseLines, field string, from, end int) {
-	name := fmt.Sprintf("explore %s (%d variants)", field, end-from)
-	ginkgo.It(name, ginkgo.Label(ginkgoLabels([]string{"explore", "field:" + field})...), func(ctx ginkgo.SpecContext) {
+	ginkgo.It(fieldSpecName(field, end-from), ginkgo.Label(ginkgoLabels([]string{"explore", "field:" + field})...), func(ctx ginkgo.SpecContext) {
 		failed := 0
 		matchers := make([]*contractMatcher, 0, judgeAtOnce())
 		for k := from; k < end; {
@@ -161,6 +198,11 @@ func fieldSpec(t *targetRun, lines *caseLines, field string, from, end int) {
 			ginkgo.Fail(fmt.Sprintf("%d of %d variants of %s failed or errored", failed, end-from, field))
 		}
 	})
+}
+
+// fieldSpecName is an explored field's spec's name.
+func fieldSpecName(field string, variants int) string {
+	return fmt.Sprintf("explore %s (%d variants)", field, variants)
 }
 
 // judgeAtOnce is how many variants a field's spec judges side by side.
@@ -233,80 +275,17 @@ func ginkgoLabels(labels []string) []string {
 	return out
 }
 
-// specsAgree checks Ginkgo's report of a run's specs against the run's
-// JSON report, whose verdicts those specs decided: every catalogue case
-// has its spec, in its target's container, and the spec's state is its
-// verdict's (failed or errored: failed; skipped or waived: skipped;
-// passed or warned: passed); an explored field's spec failed exactly when
-// one of its variants did. A spec an interrupt stopped is not compared
-// (its cases were judged after Ginkgo stopped, by the same path). The
-// JUnit report, rendered from the JSON report, thereby says what Ginkgo's
-// specs decided.
-func specsAgree(specs *types.Report, rep reports.JSONReport, red *redact.Redactor) error {
+// specsAgree checks every target's cases in the run's report against
+// Ginkgo's specs (reports.SpecCases: each case has its spec, and a spec
+// that decided has its case's outcome).
+func specsAgree(specs []reports.Spec, rep reports.JSONReport) error {
 	if specs == nil {
 		return nil
 	}
-	type key struct{ target, name string }
-	states := map[key]types.SpecState{}
-	for _, sr := range specs.SpecReports {
-		if sr.LeafNodeType != types.NodeTypeIt || len(sr.ContainerHierarchyTexts) < 2 {
-			continue
-		}
-		// The report's names are redacted (a case ID may hold a
-		// fixture's value); the specs' are not.
-		states[key{red.String(sr.ContainerHierarchyTexts[1]), red.String(sr.LeafNodeText)}] = sr.State
-	}
-	// An interrupt skips every spec after it: those cases were judged
-	// after Ginkgo stopped.
-	interrupted := slices.ContainsFunc(specs.SpecialSuiteFailureReasons, func(s string) bool { return strings.Contains(s, "Interrupted") })
-	stopped := func(s types.SpecState) bool {
-		return stoppedByGinkgo(s) || (interrupted && s == types.SpecStateSkipped)
-	}
 	for _, t := range rep.Targets {
-		fieldFailed := map[string]bool{}
-		for _, c := range t.Cases {
-			if c.Group == suites.ExploreGroup {
-				field := labelValue(c.Labels, "field")
-				fieldFailed[field] = fieldFailed[field] || c.Verdict == check.Failed || c.Verdict == check.Errored
-				continue
-			}
-			state, ok := states[key{t.Name, c.ID}]
-			if !ok {
-				return fmt.Errorf("internal error: case %s of target %s has no Ginkgo spec", c.ID, t.Name)
-			}
-			if want := specState(c.Verdict); stopped(state) || state == want {
-				continue
-			}
-			return fmt.Errorf("internal error: case %s of target %s is %s in the report but its Ginkgo spec %s", c.ID, t.Name, c.Verdict, state)
-		}
-		for k, state := range states {
-			field, isField := strings.CutPrefix(k.name, "explore ")
-			if k.target != t.Name || !isField || stopped(state) {
-				continue
-			}
-			field, _, _ = strings.Cut(field, " (")
-			if failed := state == types.SpecStateFailed; failed != fieldFailed[field] {
-				return fmt.Errorf("internal error: explored field %s of target %s: its Ginkgo spec %s, its variants in the report do not agree", field, t.Name, state)
-			}
+		if _, err := reports.SpecCases(t, specs); err != nil {
+			return err
 		}
 	}
 	return nil
-}
-
-// specState is the state of the spec that decided a case with this
-// verdict.
-func specState(v check.Verdict) types.SpecState {
-	switch v {
-	case check.Failed, check.Errored:
-		return types.SpecStateFailed
-	case check.Skipped, check.Waived:
-		return types.SpecStateSkipped
-	}
-	return types.SpecStatePassed
-}
-
-// stopped reports whether Ginkgo stopped the spec before it decided (an
-// interrupt, its grace period).
-func stoppedByGinkgo(s types.SpecState) bool {
-	return s.Is(types.SpecStateInterrupted | types.SpecStateAborted | types.SpecStateTimedout | types.SpecStatePanicked)
 }

@@ -3,9 +3,11 @@ package runner
 import (
 	"bytes"
 	"encoding/json"
+	"encoding/xml"
 	"net"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -18,7 +20,6 @@ import (
 	"github.com/errconform/errconform/check"
 	"github.com/errconform/errconform/config"
 	"github.com/errconform/errconform/mutants"
-	"github.com/errconform/errconform/redact"
 	"github.com/errconform/errconform/reference"
 	"github.com/errconform/errconform/reports"
 	"github.com/errconform/errconform/spec"
@@ -66,13 +67,13 @@ func TestEveryVerdictIsDecidedInItsSpec(t *testing.T) {
 	waivers := filepath.Join(dir, "waivers.yaml")
 	require.NoError(t, os.WriteFile(waivers, []byte("waivers:\n  - case: route/unknown-model/chat\n    reason: the upstream's answer, tracked in PROV-1\n    expires: "+
 		time.Now().AddDate(0, 0, 20).Format(time.DateOnly)+"\n"), 0o600))
-	jsonPath := filepath.Join(dir, "report.json")
+	jsonPath, junitPath := filepath.Join(dir, "report.json"), filepath.Join(dir, "junit.xml")
 
 	var specs types.Report
 	var out, errOut bytes.Buffer
 	app := App{Stdout: &out, Stderr: &errOut, LookupEnv: func(string) (string, bool) { return "", false },
 		specsRan: func(r types.Report) { specs = r }}
-	code := app.Main([]string{"run", "--config", cfgPath, "--waivers", waivers, "--explore", "--label-filter", "!explore || field:reasoning_effort || field:temperature", "--json", jsonPath, "-q"})
+	code := app.Main([]string{"run", "--config", cfgPath, "--waivers", waivers, "--explore", "--label-filter", "!explore || field:reasoning_effort || field:temperature", "--json", jsonPath, "--junit", junitPath, "-q"})
 	require.Equal(t, ExitUnreachable, code, "the worst of the targets: one is not there\n%s\n%s", out.String(), errOut.String())
 	require.NotEmpty(t, specs.SpecReports, "Ginkgo ran the specs")
 
@@ -104,7 +105,7 @@ func TestEveryVerdictIsDecidedInItsSpec(t *testing.T) {
 			}
 			got, ok := state[key{target.Name, c.ID}]
 			require.True(t, ok, "%s of %s has its spec", c.ID, target.Name)
-			assert.Equal(t, specState(c.Verdict), got, "%s of %s: %s", c.ID, target.Name, c.Verdict)
+			assert.Equal(t, reports.SpecState(c.Verdict), got.String(), "%s of %s: %s", c.ID, target.Name, c.Verdict)
 		}
 	}
 	for _, v := range []check.Verdict{check.Passed, check.Failed, check.Skipped, check.Waived, check.Errored} {
@@ -122,5 +123,65 @@ func TestEveryVerdictIsDecidedInItsSpec(t *testing.T) {
 			assert.Equal(t, types.SpecStatePassed, st, k.name)
 		}
 	}
-	assert.NoError(t, specsAgree(&specs, rep, redact.New()))
+
+	// The JUnit report is Ginkgo's specs: a testcase per case of each
+	// target's container, in the specs' order, each failed, errored,
+	// skipped or passed as its spec was, and it is valid against the
+	// Jenkins XSD with all of them in it.
+	raw, err = os.ReadFile(junitPath)
+	require.NoError(t, err)
+	var doc struct {
+		Suites []struct {
+			Name  string `xml:"name,attr"`
+			Props []struct {
+				Name string `xml:"name,attr"`
+			} `xml:"properties>property"`
+			Cases []struct {
+				Name    string    `xml:"name,attr"`
+				Failure *struct{} `xml:"failure"`
+				Error   *struct{} `xml:"error"`
+				Skipped *struct{} `xml:"skipped"`
+			} `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
+	require.NoError(t, xml.Unmarshal(raw, &doc))
+	require.Len(t, doc.Suites, 2)
+	kinds := map[string]int{}
+	for _, suite := range doc.Suites {
+		for _, p := range suite.Props {
+			assert.True(t, strings.HasPrefix(p.Name, "errconform."), "only errconform's properties: %s", p.Name)
+		}
+		var order []string
+		for _, c := range suite.Cases {
+			switch {
+			case c.Failure != nil:
+				kinds["failure"]++
+			case c.Error != nil:
+				kinds["error"]++
+			case c.Skipped != nil:
+				kinds["skipped"]++
+			default:
+				kinds["passed"]++
+			}
+			if !strings.HasPrefix(c.Name, "explore/") {
+				order = append(order, c.Name)
+			}
+		}
+		var specOrder []string
+		for _, sr := range specs.SpecReports {
+			if sr.LeafNodeType == types.NodeTypeIt && "errconform: "+sr.ContainerHierarchyTexts[1] == suite.Name && !strings.HasPrefix(sr.LeafNodeText, "explore ") {
+				specOrder = append(specOrder, sr.LeafNodeText)
+			}
+		}
+		assert.Equal(t, specOrder, order, "%s: the testcases are the specs, in their order", suite.Name)
+	}
+	for _, k := range []string{"failure", "error", "skipped", "passed"} {
+		assert.Positive(t, kinds[k], "a %s testcase", k)
+	}
+	if xmllint, err := exec.LookPath("xmllint"); err == nil {
+		out, err := exec.Command(xmllint, "--noout", "--schema", "../testdata/schemas/jenkins-junit.xsd", junitPath).CombinedOutput()
+		assert.NoError(t, err, "xmllint: %s", out)
+	} else if os.Getenv("CI") == "true" {
+		t.Fatal("xmllint is missing; .ci/run installs it (Debian package libxml2-utils)")
+	}
 }
