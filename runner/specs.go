@@ -101,8 +101,8 @@ func (f *fleetRun) specsOf(r types.Report) []reports.Spec {
 			spec.State = reports.SpecFailed
 		case sr.State == types.SpecStateSkipped && !interrupted:
 			spec.State = reports.SpecSkipped
-		default:
-			spec.State = sr.State.String()
+		default: // Ginkgo stopped it, or skipped it after an interrupt
+			spec.State = "stopped: " + sr.State.String()
 		}
 		spec.Target, spec.Case, spec.Field = f.redactor.String(spec.Target), f.redactor.String(spec.Case), f.redactor.String(spec.Field)
 		out = append(out, spec)
