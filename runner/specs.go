@@ -170,10 +170,19 @@ func fieldSpec(t *targetRun, lines *caseLines, field string, from, end int) {
 			// judge them side by side; record them in order.
 			matchers = matchers[:0]
 			var wg sync.WaitGroup
+			record := func() {
+				wg.Wait()
+				for _, m := range matchers {
+					if m.failed {
+						failed++
+					}
+					t.record(m.at, m.judged)
+				}
+			}
 			for ; k < end && len(matchers) < cap(matchers); k++ {
 				r, ok := t.takeKth(ctx, k, lines)
 				if !ok {
-					wg.Wait()
+					record() // those taken are judged: the rest are, once the target finishes
 					ginkgo.Fail(fmt.Sprintf("interrupted after %d of %d variants", k-from, end-from))
 				}
 				m := &contractMatcher{t: t, lines: lines, at: t.order[k]}
@@ -186,13 +195,7 @@ func fieldSpec(t *targetRun, lines *caseLines, field string, from, end int) {
 					}
 				}()
 			}
-			wg.Wait()
-			for _, m := range matchers {
-				if m.failed {
-					failed++
-				}
-				t.record(m.at, m.judged)
-			}
+			record()
 		}
 		if failed > 0 {
 			ginkgo.Fail(fmt.Sprintf("%d of %d variants of %s failed or errored", failed, end-from, field))
