@@ -130,7 +130,7 @@ func (e *explorer) walkInside(sh shape, p []string, display string, base map[str
 				continue
 			}
 			branchBase := withValue(base, p, value)
-			if !e.rs.ValidChat(jsonValue(branchBase)) {
+			if !e.cur.valid(jsonValue(branchBase)) {
 				continue
 			}
 			bsh := shapeOf(b)
@@ -165,7 +165,7 @@ func (e *explorer) walkInside(sh shape, p []string, display string, base map[str
 					continue
 				}
 				childBase = withValue(base, append(clone(p), name), value)
-				if !e.rs.ValidChat(jsonValue(childBase)) {
+				if !e.cur.valid(jsonValue(childBase)) {
 					continue
 				}
 			}
@@ -187,7 +187,7 @@ func (e *explorer) walkInside(sh shape, p []string, display string, base map[str
 				return
 			}
 			itemBase = withValue(base, p, []any{item})
-			if !e.rs.ValidChat(jsonValue(itemBase)) {
+			if !e.cur.valid(jsonValue(itemBase)) {
 				return
 			}
 			arr = []any{item}
